@@ -1,0 +1,167 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"portier/internal/domain"
+	"portier/internal/pulid"
+)
+
+// Contact is a person known to one customer account. A contact without a
+// login is still a valid contact for tickets and support calls; linking it
+// to a UserAccount lets that user act for the account within its roles.
+type Contact struct{ ent.Schema }
+
+// Mixin implements ent.Schema.
+func (Contact) Mixin() []ent.Mixin {
+	return []ent.Mixin{
+		pulid.MixinWithPrefix("ctc"), TimeMixin{},
+		AccountOwned{Ref: "contacts", Read: domain.PermContactsRead, Manage: domain.PermContactsManage, OwnUserColumn: "user_id"},
+	}
+}
+
+// Fields implements ent.Schema.
+func (Contact) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(200).Comment("Full name.").
+			Annotations(entgql.OrderField("NAME")),
+		field.String("email").Optional().Nillable().MaxLen(254).
+			Comment("E-mail address, trimmed and lower-case.").
+			Annotations(entgql.OrderField("EMAIL")),
+		field.String("phone").Optional().Nillable().MaxLen(32).Comment("Phone number."),
+		field.String("user_id").GoType(pulid.ID("")).Optional().Nillable().
+			Comment("The user account of this person, if it has one.").
+			Annotations(entgql.Type("ID"), entgql.Skip(entgql.SkipWhereInput)),
+	}
+}
+
+// Edges implements ent.Schema.
+func (Contact) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", UserAccount.Type).Ref("contacts").Field("user_id").Unique().
+			Comment("The user account of this person, if it has one.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("role_assignments", RoleAssignment.Type).
+			Comment("Roles of this contact, active and past.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("support_authorizations", SupportAuthorization.Type).
+			Comment("Support authorizations (Freigaben) of this contact, active and past.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("group_memberships", GroupMembership.Type).
+			Comment("Rights group memberships of this contact.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+	}
+}
+
+// Indexes implements ent.Schema.
+func (Contact) Indexes() []ent.Index {
+	return []ent.Index{
+		// One contact per e-mail and account; NULL e-mails do not collide.
+		index.Fields("customer_account_id", "email").Unique(),
+		// One contact per user and account.
+		index.Fields("customer_account_id", "user_id").Unique(),
+		index.Fields("user_id"),
+	}
+}
+
+// Annotations implements ent.Schema.
+func (Contact) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder()}
+}
+
+// RoleAssignment gives a contact one role on its account for a time.
+type RoleAssignment struct{ ent.Schema }
+
+// Mixin implements ent.Schema.
+func (RoleAssignment) Mixin() []ent.Mixin {
+	return []ent.Mixin{
+		pulid.MixinWithPrefix("rol"), TimeMixin{},
+		AccountOwned{Ref: "role_assignments", Read: domain.PermContactsRead, Manage: domain.PermContactsManage},
+	}
+}
+
+// Fields implements ent.Schema.
+func (RoleAssignment) Fields() []ent.Field {
+	return append([]ent.Field{
+		field.String("contact_id").GoType(pulid.ID("")).Immutable().
+			Comment("The contact holding the role.").Annotations(entgql.Type("ID")),
+		field.Enum("role").GoType(domain.Role("")).Immutable().Comment("The role.").Annotations(entgql.Type("Role")),
+		field.String("granted_by_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
+			Comment("The user who granted the role.").Annotations(entgql.Type("ID")),
+	}, validityFields()...)
+}
+
+// Edges implements ent.Schema.
+func (RoleAssignment) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("contact", Contact.Type).Ref("role_assignments").Field("contact_id").
+			Unique().Required().Immutable().Comment("The contact holding the role."),
+		edge.To("granted_by", UserAccount.Type).Field("granted_by_id").Unique().Immutable().
+			Comment("The user who granted the role."),
+	}
+}
+
+// Indexes implements ent.Schema.
+func (RoleAssignment) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("contact_id")}
+}
+
+// Annotations implements ent.Schema.
+func (RoleAssignment) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+}
+
+// SupportAuthorization is a Freigabe (seed 000): what a contact may instruct
+// the support desk to do, with the same validity rules as roles.
+type SupportAuthorization struct{ ent.Schema }
+
+// Mixin implements ent.Schema.
+func (SupportAuthorization) Mixin() []ent.Mixin {
+	return []ent.Mixin{
+		pulid.MixinWithPrefix("sau"), TimeMixin{},
+		AccountOwned{Ref: "support_authorizations", Read: domain.PermAuthorizationsRead, Manage: domain.PermAuthorizationsManage},
+	}
+}
+
+// Fields implements ent.Schema.
+func (SupportAuthorization) Fields() []ent.Field {
+	return append([]ent.Field{
+		field.String("contact_id").GoType(pulid.ID("")).Immutable().
+			Comment("The contact holding the authorization.").Annotations(entgql.Type("ID")),
+		field.Enum("kind").GoType(domain.SupportAuthorizationKind("")).Immutable().
+			Comment("The kind of authorization.").Annotations(entgql.Type("SupportAuthorizationKind")),
+		field.String("scope_business_area").Optional().Nillable().MaxLen(200).
+			Comment("ORDERING_LIMITED only: the business area orders are limited to."),
+		field.Int64("scope_budget_cents").Optional().Nillable().NonNegative().
+			Comment("ORDERING_LIMITED only: the budget orders are limited to, in cents."),
+		field.String("scope_currency").Optional().Nillable().MaxLen(3).
+			Comment("ORDERING_LIMITED only: ISO 4217 currency of the budget."),
+		field.String("granted_by_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
+			Comment("The user who granted the authorization.").Annotations(entgql.Type("ID")),
+	}, validityFields()...)
+}
+
+// Edges implements ent.Schema.
+func (SupportAuthorization) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("contact", Contact.Type).Ref("support_authorizations").Field("contact_id").
+			Unique().Required().Immutable().Comment("The contact holding the authorization."),
+		edge.To("granted_by", UserAccount.Type).Field("granted_by_id").Unique().Immutable().
+			Comment("The user who granted the authorization."),
+	}
+}
+
+// Indexes implements ent.Schema.
+func (SupportAuthorization) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("contact_id")}
+}
+
+// Annotations implements ent.Schema.
+func (SupportAuthorization) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+}

@@ -1,0 +1,136 @@
+package schema
+
+import (
+	"context"
+	"strings"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/privacy"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+
+	"portier/internal/domain"
+	"portier/internal/pulid"
+	"portier/internal/viewer"
+)
+
+// NormalizeEmail trims and lower-cases an e-mail address.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// UserAccount is a personal login. One user may act for many customer
+// accounts, through contacts linked to it. E-mail and username are unique
+// forever: deleting a user only marks it DELETED, the row stays.
+type UserAccount struct{ ent.Schema }
+
+// Mixin implements ent.Schema.
+func (UserAccount) Mixin() []ent.Mixin {
+	return []ent.Mixin{pulid.MixinWithPrefix("usr"), TimeMixin{}}
+}
+
+// Fields implements ent.Schema.
+func (UserAccount) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("email").Unique().NotEmpty().MaxLen(254).
+			Comment("E-mail address, trimmed and lower-case; unique forever.").
+			Annotations(entgql.OrderField("EMAIL")),
+		field.Time("email_verified_at").Optional().Nillable().
+			Comment("When the e-mail address was verified; null while unverified."),
+		field.String("username").Unique().NotEmpty().MaxLen(64).
+			Comment("Login name, trimmed and lower-case; unique forever.").
+			Annotations(entgql.OrderField("USERNAME")),
+		field.String("name").Default("").MaxLen(200).Comment("Full name."),
+		field.String("phone").Optional().MaxLen(32).Comment("Mobile number (E.164), also used for SMS codes."),
+		field.String("locale").Default("de").Comment("Language for messages: de or en."),
+		field.String("password_hash").Sensitive().Optional().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Time("password_changed_at").Optional().Nillable().
+			Comment("When the password was last set."),
+		field.Bool("must_change_password").Default(false).
+			Comment("When true the user can do nothing but change the password."),
+		field.Strings("second_factor_methods").Optional().
+			Comment("Enabled second-factor methods (EMAIL_CODE, SMS_CODE, TOTP)."),
+		field.String("totp_secret").Sensitive().Optional().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Strings("recovery_code_hashes").Sensitive().Optional().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Enum("status").Values("ACTIVE", "DISABLED", "DELETED").Default("ACTIVE").
+			Comment("ACTIVE; DISABLED by staff; DELETED by the user (restorable by support)."),
+		field.Time("deleted_at").Optional().Nillable().Comment("When the user deleted the account."),
+		field.Time("last_login_at").Optional().Nillable().Comment("Last successful login."),
+		field.Enum("staff_role").GoType(domain.StaffRole("")).Optional().Nillable().
+			Comment("The provider staff role; null for customers' users.").
+			Annotations(entgql.Type("StaffRole")),
+	}
+}
+
+// Edges implements ent.Schema.
+func (UserAccount) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("contacts", Contact.Type).
+			Comment("The contacts (one per customer account) linked to this user.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("sessions", Session.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("api_keys", APIKey.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("managed_accounts", AccountManager.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Annotations implements ent.Schema.
+func (UserAccount) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder()}
+}
+
+// Policy implements ent.Schema: staff see every user; a user sees itself and
+// the users behind contacts of accounts where it may read contacts.
+func (UserAccount) Policy() ent.Policy {
+	visible := queryRuleFunc(func(ctx context.Context, q ent.Query) error {
+		v := viewer.FromContext(ctx)
+		scope, err := v.Access.Accounts(ctx, domain.PermContactsRead)
+		if err != nil {
+			return privacy.Denyf("evaluating permissions: %v", err)
+		}
+		w, ok := q.(wherer)
+		if !ok {
+			return privacy.Denyf("query %T cannot be filtered", q)
+		}
+		w.WhereP(func(s *sql.Selector) {
+			preds := []*sql.Predicate{sql.EQ(s.C("id"), v.UserID)}
+			if len(scope.IDs) > 0 {
+				args := make([]any, len(scope.IDs))
+				for i, id := range scope.IDs {
+					args[i] = id
+				}
+				sub := sql.Select("user_id").From(sql.Table("contacts")).
+					Where(sql.And(sql.In("customer_account_id", args...), sql.NotNull("user_id")))
+				preds = append(preds, sql.In(s.C("id"), sub))
+			}
+			s.Where(sql.Or(preds...))
+		})
+		return privacy.Allow
+	})
+	self := privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		v := viewer.FromContext(ctx)
+		if m.Op().Is(ent.OpCreate) || v.UserID == "" {
+			return privacy.Skip
+		}
+		w, ok := m.(wherer)
+		if !ok {
+			return privacy.Denyf("mutation %T cannot be filtered", m)
+		}
+		w.WhereP(func(s *sql.Selector) { s.Where(sql.EQ(s.C("id"), v.UserID)) })
+		return privacy.Allow
+	})
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			allowSystem(), denyAnonymous(), allowStaff(domain.StaffSupport), allowStaff(domain.StaffSales),
+			visible, privacy.AlwaysDenyRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			denyOps(ent.OpDelete|ent.OpDeleteOne, "user accounts are never deleted, only marked DELETED"),
+			allowSystem(), denyAnonymous(), allowStaff(domain.StaffAdmin), self, privacy.AlwaysDenyRule(),
+		},
+	}
+}
