@@ -7,63 +7,119 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"portier/ent"
+	"portier/ent/customeraccount"
+	"portier/ent/schema"
 	"portier/graph/generated"
 	"portier/graph/model"
+	"portier/internal/authz"
+	"portier/internal/customers"
+	"portier/internal/identity"
 	"portier/internal/pulid"
+	"portier/internal/viewer"
 
 	"entgo.io/contrib/entgql"
 )
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error) {
-	panic(fmt.Errorf("not implemented: Login - login"))
+	svc := identity.Service{Client: r.Client, Tokens: r.Tokens, Now: r.Now}
+	res, err := svc.Login(ctx, func() (*ent.Client, error) { return Tx(ctx) }, input.Login, input.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &model.LoginPayload{AccessToken: &res.AccessToken, ExpiresAt: &res.ExpiresAt}, nil
 }
 
 // CreateCustomerAccount is the resolver for the createCustomerAccount field.
 func (r *mutationResolver) CreateCustomerAccount(ctx context.Context, input model.CreateCustomerAccountInput) (*ent.CustomerAccount, error) {
-	panic(fmt.Errorf("not implemented: CreateCustomerAccount - createCustomerAccount"))
+	return r.customers(ctx).CreateAccount(ctx, customers.NewAccount{
+		Number: input.Number, Name: input.Name, ShortName: input.ShortName,
+		Kind: input.Kind, TimeZone: input.TimeZone, HasSLA: input.HasSLA,
+	})
 }
 
 // CreateContact is the resolver for the createContact field.
 func (r *mutationResolver) CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error) {
-	panic(fmt.Errorf("not implemented: CreateContact - createContact"))
+	return r.customers(ctx).CreateContact(ctx, customers.NewContact{
+		AccountID: input.CustomerAccountID, Name: input.Name, Email: input.Email, Phone: input.Phone, Roles: input.Roles,
+	})
 }
 
 // AssignRole is the resolver for the assignRole field.
 func (r *mutationResolver) AssignRole(ctx context.Context, input model.AssignRoleInput) (*ent.RoleAssignment, error) {
-	panic(fmt.Errorf("not implemented: AssignRole - assignRole"))
+	return r.customers(ctx).AssignRole(ctx, input.ContactID, input.Role, input.ValidUntil)
 }
 
 // RemoveRole is the resolver for the removeRole field.
 func (r *mutationResolver) RemoveRole(ctx context.Context, input model.RemoveRoleInput) (*ent.Contact, error) {
-	panic(fmt.Errorf("not implemented: RemoveRole - removeRole"))
+	return r.customers(ctx).RemoveRole(ctx, input.ContactID, input.Role, input.LastDay)
 }
 
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
-	panic(fmt.Errorf("not implemented: Me - me"))
+	v := viewer.FromContext(ctx)
+	me := &model.Me{Kind: model.PrincipalKind(v.Kind), Memberships: []*model.Membership{}}
+	if v.StaffRole != "" {
+		role := v.StaffRole
+		me.StaffRole = &role
+	}
+	if v.UserID != "" {
+		u, err := r.Client.UserAccount.Get(ctx, pulid.ID(v.UserID))
+		if err != nil {
+			return nil, err
+		}
+		me.User = u
+	}
+	ev, ok := v.Access.(*authz.Evaluator)
+	if !ok {
+		return me, nil
+	}
+	contacts, perms, err := ev.Memberships(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for acct, c := range contacts {
+		me.Memberships = append(me.Memberships, &model.Membership{
+			CustomerAccount: c.Edges.CustomerAccount,
+			Contact:         c,
+			Permissions:     perms[acct].List(),
+		})
+	}
+	sortMemberships(me.Memberships)
+	return me, nil
 }
 
 // CustomerAccount is the resolver for the customerAccount field.
 func (r *queryResolver) CustomerAccount(ctx context.Context, number string) (*ent.CustomerAccount, error) {
-	panic(fmt.Errorf("not implemented: CustomerAccount - customerAccount"))
+	a, err := r.Client.CustomerAccount.Query().
+		Where(customeraccount.Number(schema.NormalizeCustomerNumber(number))).
+		Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return a, err
 }
 
 // CustomerAccounts is the resolver for the customerAccounts field.
 func (r *queryResolver) CustomerAccounts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.CustomerAccountOrder, where *ent.CustomerAccountWhereInput) (*ent.CustomerAccountConnection, error) {
-	panic(fmt.Errorf("not implemented: CustomerAccounts - customerAccounts"))
+	return r.Client.CustomerAccount.Query().Paginate(ctx, after, first, before, last,
+		ent.WithCustomerAccountOrder(orderBy), ent.WithCustomerAccountFilter(where.Filter))
 }
 
 // UserAccounts is the resolver for the userAccounts field.
 func (r *queryResolver) UserAccounts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.UserAccountOrder, where *ent.UserAccountWhereInput) (*ent.UserAccountConnection, error) {
-	panic(fmt.Errorf("not implemented: UserAccounts - userAccounts"))
+	return r.Client.UserAccount.Query().Paginate(ctx, after, first, before, last,
+		ent.WithUserAccountOrder(orderBy), ent.WithUserAccountFilter(where.Filter))
 }
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
-	panic(fmt.Errorf("not implemented: AuditEvents - auditEvents"))
+	if len(orderBy) == 0 {
+		orderBy = []*ent.AuditEventOrder{{Field: ent.AuditEventOrderFieldOccurredAt, Direction: entgql.OrderDirectionDesc}}
+	}
+	return r.Client.AuditEvent.Query().Paginate(ctx, after, first, before, last,
+		ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
 }
 
 // Mutation returns generated.MutationResolver implementation.

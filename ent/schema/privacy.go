@@ -93,6 +93,10 @@ func scopePredicate(ctx context.Context, column string, p domain.Permission, own
 		if own {
 			preds = append(preds, sql.EQ(s.C(ownColumn), v.UserID))
 		}
+		if scope.Consenting {
+			preds = append(preds, sql.In(s.C(column),
+				sql.Select("id").From(sql.Table("customer_accounts")).Where(sql.EQ("support_access_consent", true))))
+		}
 		s.Where(sql.Or(preds...))
 	}, true, nil
 }

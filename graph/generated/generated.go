@@ -4819,10 +4819,6 @@ enum SupportAuthorizationOrderField {
   CREATED_AT
 }
 """
-The builtin Time type
-"""
-scalar Time
-"""
 A personal login. One user may act for several customer accounts through its contacts.
 """
 type UserAccount implements Node {
@@ -5791,6 +5787,9 @@ scalar Date
 
 "A 64-bit integer."
 scalar Int64
+
+"An RFC 3339 date-time, always in UTC."
+scalar Time
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)

@@ -23,16 +23,19 @@ const (
 	System Kind = "SYSTEM"
 )
 
-// Scope is a set of customer accounts: every account, or the listed ones.
+// Scope is a set of customer accounts: every account, or the listed ones
+// plus, with Consenting, every account that has given supportAccessConsent.
 type Scope struct {
-	All bool
-	IDs []string
+	All        bool
+	IDs        []string
+	Consenting bool
 }
 
 // Empty reports whether the scope holds no account.
-func (s Scope) Empty() bool { return !s.All && len(s.IDs) == 0 }
+func (s Scope) Empty() bool { return !s.All && !s.Consenting && len(s.IDs) == 0 }
 
-// Contains reports whether the scope holds the account id.
+// Contains reports whether the scope holds the account id, as far as can be
+// told without the database (a Consenting scope only by its listed IDs).
 func (s Scope) Contains(id string) bool {
 	if s.All {
 		return true

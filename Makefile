@@ -1,0 +1,40 @@
+# Portier. `make run` serves on :8080 with SQLite; `make test` runs every test
+# on SQLite and on PostgreSQL.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+PKGS := ./...
+TESTFLAGS ?= -count=1 -timeout 15m
+
+.PHONY: run build test test-sqlite test-postgres generate lint fmt bench
+
+run:
+	$(GO) run .
+
+build:
+	$(GO) build -trimpath -ldflags='-s -w' -o bin/portier .
+
+test: test-sqlite test-postgres
+
+test-sqlite:
+	@echo "== tests on SQLite"
+	TEST_DATABASE_URL= $(GO) test $(TESTFLAGS) $(PKGS)
+
+test-postgres:
+	@echo "== tests on PostgreSQL"
+	scripts/with-postgres.sh $(GO) test $(TESTFLAGS) $(PKGS)
+
+generate:
+	cd ent && $(GO) run -mod=mod entc.go
+	$(GO) tool gqlgen generate
+
+lint:
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./graph/...

@@ -1,0 +1,111 @@
+package graph
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"portier/ent"
+	"portier/graph/generated"
+	"portier/internal/apperr"
+	"portier/internal/authz"
+	"portier/internal/domain"
+	"portier/internal/pulid"
+	"portier/internal/viewer"
+)
+
+// invalidCredentialsKey marks a request that presented a bearer token that
+// was not accepted, so that @auth can say so instead of "not logged in".
+type invalidCredentialsKey struct{}
+
+func errUnauthenticated(ctx context.Context) error {
+	if bad, _ := ctx.Value(invalidCredentialsKey{}).(bool); bad {
+		return apperr.Unauthenticated("the access token is invalid or expired")
+	}
+	return apperr.Unauthenticated("authentication required")
+}
+
+// Directives returns the implementations of the auth directives. None of
+// them lets a request through by default: each checks the viewer and calls
+// next only when it passes.
+func Directives(client *ent.Client) generated.DirectiveRoot {
+	return generated.DirectiveRoot{
+		Public: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+			return next(ctx)
+		},
+		Auth: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+			if viewer.FromContext(ctx).Kind == viewer.Anonymous {
+				return nil, errUnauthenticated(ctx)
+			}
+			return next(ctx)
+		},
+		Staff: func(ctx context.Context, _ any, next graphql.Resolver, role *domain.StaffRole) (any, error) {
+			v := viewer.FromContext(ctx)
+			if v.Kind == viewer.Anonymous {
+				return nil, errUnauthenticated(ctx)
+			}
+			if !v.IsStaff() || (role != nil && !v.HasStaffRole(*role)) {
+				return nil, apperr.Forbidden("this operation is for provider staff only")
+			}
+			return next(ctx)
+		},
+		HasPermission: func(ctx context.Context, _ any, next graphql.Resolver, p domain.Permission, account string) (any, error) {
+			v := viewer.FromContext(ctx)
+			if v.Kind == viewer.Anonymous || v.Access == nil {
+				return nil, errUnauthenticated(ctx)
+			}
+			id, field, err := argumentID(ctx, account)
+			if err != nil {
+				return nil, err
+			}
+			acct, err := authz.OwnerAccount(ctx, client, id)
+			if ent.IsNotFound(err) {
+				return nil, notFoundAt(field)
+			}
+			if err != nil {
+				return nil, err
+			}
+			perms, err := v.Access.Permissions(ctx, string(acct))
+			if err != nil {
+				return nil, err
+			}
+			if slices.Contains(perms, p) {
+				return next(ctx)
+			}
+			if len(perms) == 0 {
+				// No right at all on that account: indistinguishable from
+				// an ID that does not exist.
+				return nil, notFoundAt(field)
+			}
+			return nil, apperr.Forbidden("missing permission " + p.EnumName() + " on this customer account")
+		},
+	}
+}
+
+func notFoundAt(field string) error {
+	e := apperr.NotFound()
+	e.Field = field
+	return e
+}
+
+// argumentID reads the ID at a dotted argument path ("input.contactID") from
+// the field's raw arguments.
+func argumentID(ctx context.Context, path string) (pulid.ID, string, error) {
+	fc := graphql.GetFieldContext(ctx)
+	oc := graphql.GetOperationContext(ctx)
+	var cur any = fc.Field.ArgumentMap(oc.Variables)
+	for _, part := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return "", path, apperr.BadInput(path, "%s is required", path)
+		}
+		cur = m[part]
+	}
+	s, ok := cur.(string)
+	if !ok || s == "" {
+		return "", path, apperr.BadInput(path, "%s is required", path)
+	}
+	return pulid.ID(s), path, nil
+}

@@ -1,0 +1,110 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"entgo.io/ent/privacy"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"portier/ent"
+	"portier/internal/apperr"
+	"portier/internal/viewer"
+)
+
+// presentError is the single mapper from any error to what a client sees.
+// Deny and not-found look alike; validation and constraint errors become
+// BAD_USER_INPUT / CONFLICT naming the field; anything else is INTERNAL and
+// only its request id reaches the client (the cause goes to the log).
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		out := graphql.DefaultErrorPresenter(ctx, err)
+		var ae *apperr.Error
+		var ve *ent.ValidationError
+		var gqlErr *gqlerror.Error
+		switch {
+		case errors.As(err, &ae):
+			out.Message = ae.Message
+			out.Extensions = ae.Extensions()
+		case ent.IsNotFound(err) || errors.Is(err, privacy.Deny) || ent.IsNotSingular(err):
+			out.Message = "not found"
+			out.Extensions = map[string]any{"code": apperr.CodeNotFound}
+		case errors.As(err, &ve):
+			out.Message = "invalid value for " + ve.Name
+			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": fieldName(ve.Name)}
+		case ent.IsConstraintError(err):
+			out.Message = "this conflicts with an existing record"
+			out.Extensions = map[string]any{"code": apperr.CodeConflict}
+		case isInputError(err, &gqlErr):
+			// gqlgen wrapped an error of argument coercion (a scalar's or
+			// enum's UnmarshalGQL) with the argument's path: the message
+			// describes the input, not internals.
+			out.Message = gqlErr.Message
+			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": pathField(gqlErr.Path)}
+		default:
+			v := viewer.FromContext(ctx)
+			log.ErrorContext(ctx, "internal error", "request_id", v.RequestID, "error", err.Error())
+			out.Message = "internal error (request " + v.RequestID + ")"
+			out.Extensions = map[string]any{"code": apperr.CodeInternal, "requestId": v.RequestID}
+		}
+		return out
+	}
+}
+
+// isInputError tells gqlgen's own errors about arguments (it hands them to
+// the presenter already wrapped as *gqlerror.Error with a path) from errors
+// returned by resolvers and directives (handed over unwrapped).
+func isInputError(err error, out **gqlerror.Error) bool {
+	ge, ok := err.(*gqlerror.Error)
+	if !ok {
+		return false
+	}
+	*out = ge
+	return true
+}
+
+// recoverPanic turns a panic in a resolver into INTERNAL and logs the stack
+// with the request id. The client sees neither the panic value nor a stack.
+func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		v := viewer.FromContext(ctx)
+		log.ErrorContext(ctx, "panic in resolver", "request_id", v.RequestID, "panic", p, "stack", string(debug.Stack()))
+		return &apperr.Error{Code: apperr.CodeInternal, Message: "internal error (request " + v.RequestID + ")"}
+	}
+}
+
+// fieldName turns an ent field name (customer_account_id) into the GraphQL
+// one (customerAccountID).
+func fieldName(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] == "id" {
+			parts[i] = "ID"
+		} else if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// pathField renders the input part of an error path ("input.email").
+func pathField(p ast.Path) string {
+	if p == nil {
+		return ""
+	}
+	var parts []string
+	for _, el := range p {
+		if n, ok := el.(ast.PathName); ok {
+			parts = append(parts, string(n))
+		}
+	}
+	if len(parts) > 1 {
+		parts = parts[1:] // drop the field name itself
+	}
+	return strings.Join(parts, ".")
+}

@@ -1,0 +1,113 @@
+package graph
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/rs/cors"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"portier/ent"
+	"portier/graph/generated"
+	"portier/internal/playground"
+	"portier/internal/pulid"
+	"portier/internal/token"
+)
+
+// Deps are what the HTTP handler needs.
+type Deps struct {
+	Client      *ent.Client
+	DB          *sql.DB
+	Tokens      *token.Issuer
+	Log         *slog.Logger
+	CORSOrigins []string
+	Now         func() time.Time
+}
+
+// NewGraphQLServer assembles the gqlgen server: explicit transports (POST
+// with a JSON body; GET for queries only), limits, the query cache, the
+// per-mutation transaction, the error presenter and the panic handler.
+func NewGraphQLServer(d Deps) *handler.Server {
+	cfg := generated.Config{
+		Resolvers:  &Resolver{Client: d.Client, Tokens: d.Tokens, Log: d.Log, Now: d.Now},
+		Directives: Directives(d.Client),
+	}
+	cfg.Complexity.Query.CustomerAccounts = func(c int, _ *entgql.Cursor[pulid.ID], first *int, _ *entgql.Cursor[pulid.ID], last *int, _ []*ent.CustomerAccountOrder, _ *ent.CustomerAccountWhereInput) int {
+		return connectionComplexity(c, first, last)
+	}
+	cfg.Complexity.Query.UserAccounts = func(c int, _ *entgql.Cursor[pulid.ID], first *int, _ *entgql.Cursor[pulid.ID], last *int, _ []*ent.UserAccountOrder, _ *ent.UserAccountWhereInput) int {
+		return connectionComplexity(c, first, last)
+	}
+	cfg.Complexity.Query.AuditEvents = func(c int, _ *entgql.Cursor[pulid.ID], first *int, _ *entgql.Cursor[pulid.ID], last *int, _ []*ent.AuditEventOrder, _ *ent.AuditEventWhereInput) int {
+		return connectionComplexity(c, first, last)
+	}
+	cfg.Complexity.CustomerAccount.Contacts = func(c int, _ *entgql.Cursor[pulid.ID], first *int, _ *entgql.Cursor[pulid.ID], last *int, _ []*ent.ContactOrder, _ *ent.ContactWhereInput) int {
+		return connectionComplexity(c, first, last)
+	}
+
+	srv := handler.New(generated.NewExecutableSchema(cfg))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](QueryCacheSize))
+	srv.SetParserTokenLimit(MaxParserTokens)
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(depthLimit{max: MaxDepth})
+	srv.Use(txExtension{client: d.Client, log: d.Log})
+	srv.AroundFields(pageSizeCap)
+	srv.SetErrorPresenter(presentError(d.Log))
+	srv.SetRecoverFunc(recoverPanic(d.Log))
+	return srv
+}
+
+// NewHandler returns Portier's whole HTTP handler: /graphql, the offline
+// playground at /, and /healthz and /readyz.
+func NewHandler(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = func() time.Time { return time.Now().UTC() }
+	}
+	auth := &authenticator{client: d.Client, tokens: d.Tokens, now: d.Now}
+	gql := NewGraphQLServer(d)
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", codeTransportErrors(limitBody(auth.middleware(gql))))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := d.DB.PingContext(ctx); err != nil {
+			d.Log.WarnContext(ctx, "readiness check failed", "error", err.Error())
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("database unreachable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/", playground.Handler("Portier", "/graphql"))
+
+	c := cors.New(cors.Options{
+		AllowedOrigins:   d.CORSOrigins, // none unless configured
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-ID"},
+		ExposedHeaders:   []string{"X-Request-ID"},
+		AllowCredentials: false,
+		MaxAge:           600,
+	})
+	if len(d.CORSOrigins) == 0 {
+		c = cors.New(cors.Options{AllowOriginFunc: func(string) bool { return false }})
+	}
+	return withRequestID(d.Log, c.Handler(mux))
+}

@@ -1,0 +1,133 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"portier/ent"
+	"portier/internal/apperr"
+	"portier/internal/viewer"
+)
+
+// txExtension runs each mutation operation in one database transaction:
+// opened when a resolver first asks for it, committed when the operation
+// ends without errors, rolled back otherwise. Opening lazily lets a
+// mutation that fails before writing anything (a wrong password) record its
+// audit event outside the transaction without waiting on its lock.
+type txExtension struct {
+	client *ent.Client
+	log    *slog.Logger
+}
+
+type txKey struct{}
+
+type lazyTx struct {
+	mu     sync.Mutex
+	ctx    context.Context
+	client *ent.Client
+	tx     *ent.Tx
+	err    error
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+	graphql.ResponseInterceptor
+} = txExtension{}
+
+func (txExtension) ExtensionName() string                   { return "Transaction" }
+func (txExtension) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext serialises resolvers of a mutation, since they
+// share one transaction.
+func (txExtension) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	prev := oc.ResolverMiddleware
+	var mu sync.Mutex
+	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return prev(ctx, next)
+	}
+	return nil
+}
+
+func (t txExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	op := graphql.GetOperationContext(ctx).Operation
+	if op == nil || op.Operation != ast.Mutation {
+		return next(ctx)
+	}
+	lt := &lazyTx{ctx: ctx, client: t.client}
+	ctx = context.WithValue(ctx, txKey{}, lt)
+	defer func() {
+		if r := recover(); r != nil {
+			lt.rollback()
+			panic(r)
+		}
+	}()
+	resp := next(ctx)
+	if len(resp.Errors) > 0 {
+		lt.rollback()
+		return &graphql.Response{Errors: resp.Errors, Extensions: resp.Extensions}
+	}
+	if err := lt.commit(); err != nil {
+		v := viewer.FromContext(ctx)
+		t.log.ErrorContext(ctx, "commit failed", "request_id", v.RequestID, "error", err.Error())
+		code := apperr.CodeInternal
+		msg := "internal error (request " + v.RequestID + ")"
+		if ent.IsConstraintError(err) {
+			code, msg = apperr.CodeConflict, "this conflicts with an existing record"
+		}
+		return &graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}}
+	}
+	return resp
+}
+
+func (l *lazyTx) get() (*ent.Client, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tx == nil && l.err == nil {
+		l.tx, l.err = l.client.Tx(l.ctx)
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.tx.Client(), nil
+}
+
+func (l *lazyTx) rollback() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tx != nil {
+		_ = l.tx.Rollback()
+		l.tx = nil
+	}
+}
+
+func (l *lazyTx) commit() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tx == nil {
+		return nil
+	}
+	err := l.tx.Commit()
+	l.tx = nil
+	return err
+}
+
+// Tx returns the client of the mutation's transaction. Every write of a
+// mutation goes through it.
+func Tx(ctx context.Context) (*ent.Client, error) {
+	lt, ok := ctx.Value(txKey{}).(*lazyTx)
+	if !ok {
+		return nil, apperr.Forbidden("writes are only allowed in mutations")
+	}
+	return lt.get()
+}

@@ -1,0 +1,78 @@
+// Package audit writes the append-only audit log. Callers pass the client of
+// the request's transaction, so the event commits or rolls back with the
+// change it describes.
+package audit
+
+import (
+	"context"
+	"strings"
+
+	"entgo.io/ent/privacy"
+
+	"portier/ent"
+	"portier/internal/pulid"
+	"portier/internal/viewer"
+)
+
+// Entry describes one change.
+type Entry struct {
+	Action string // e.g. "contact.create"
+	// ActorID overrides the viewer's user as the actor (login, where the
+	// viewer is still anonymous).
+	ActorID    string
+	AccountID  pulid.ID
+	TargetType string
+	TargetID   string
+	// Changes are field names and new values. Keys that look like secrets
+	// are dropped, whatever the caller passed.
+	Changes map[string]any
+}
+
+var secretWords = []string{"password", "token", "secret", "pin", "code", "key", "hash"}
+
+// IsSecretKey reports whether a change key names a secret.
+func IsSecretKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range secretWords {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Record writes e with the actor and request details of ctx's viewer.
+func Record(ctx context.Context, c *ent.Client, e Entry) error {
+	v := viewer.FromContext(ctx)
+	changes := make(map[string]any, len(e.Changes))
+	for k, val := range e.Changes {
+		if !IsSecretKey(k) {
+			changes[k] = val
+		}
+	}
+	actor := v.UserID
+	if e.ActorID != "" {
+		actor = e.ActorID
+	}
+	via := ""
+	if v.StaffRole != "" {
+		via = "staff:" + string(v.StaffRole)
+	}
+	q := c.AuditEvent.Create().
+		SetActorKind(string(v.Kind)).
+		SetActorID(actor).
+		SetActingVia(via).
+		SetAction(e.Action).
+		SetTargetType(e.TargetType).
+		SetTargetID(e.TargetID).
+		SetChanges(changes).
+		SetIP(v.IP).
+		SetUserAgent(v.UserAgent).
+		SetRequestID(v.RequestID)
+	if e.AccountID != "" {
+		q.SetCustomerAccountID(e.AccountID)
+	}
+	// Only this package writes audit events; the AuditEvent policy denies
+	// every other writer.
+	return q.Exec(privacy.DecisionContext(ctx, privacy.Allow))
+}

@@ -1,0 +1,222 @@
+package authz
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"portier/ent"
+	"portier/ent/accountmanager"
+	"portier/ent/contact"
+	"portier/ent/customeraccount"
+	"portier/internal/domain"
+	"portier/internal/pulid"
+	"portier/internal/viewer"
+)
+
+// Evaluator computes the effective permissions of one viewer at one instant
+// (the start of its request). It loads the viewer's grants once, with a
+// bounded number of queries, and answers every later question from memory.
+type Evaluator struct {
+	client *ent.Client
+	v      *viewer.Viewer
+	now    time.Time
+
+	once     sync.Once
+	err      error
+	accounts map[string]PermSet // from the viewer's own contacts
+	contacts map[string]*ent.Contact
+	// staff state
+	salesAccounts map[string]bool // assigned account -> has consent
+}
+
+// New returns an Evaluator for v at now. It implements viewer.Access.
+func New(client *ent.Client, v *viewer.Viewer, now time.Time) *Evaluator {
+	return &Evaluator{client: client, v: v, now: now.UTC()}
+}
+
+var _ viewer.Access = (*Evaluator)(nil)
+
+// Now is the instant the evaluator judges at.
+func (e *Evaluator) Now() time.Time { return e.now }
+
+func (e *Evaluator) load(ctx context.Context) error {
+	e.once.Do(func() { e.err = e.loadGrants(viewer.SystemContext(ctx)) })
+	return e.err
+}
+
+// loadGrants reads, as Portier itself, the viewer's contacts with their
+// accounts, roles and group memberships (4 queries), and for SALES staff the
+// assigned accounts (1 query).
+func (e *Evaluator) loadGrants(ctx context.Context) error {
+	e.accounts = map[string]PermSet{}
+	e.contacts = map[string]*ent.Contact{}
+	if e.v.UserID == "" {
+		return nil
+	}
+	uid := pulid.ID(e.v.UserID)
+	contacts, err := e.client.Contact.Query().
+		Where(contact.UserID(uid)).
+		WithCustomerAccount().
+		WithRoleAssignments().
+		WithGroupMemberships(func(q *ent.GroupMembershipQuery) { q.WithGroup() }).
+		All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range contacts {
+		acct := c.Edges.CustomerAccount
+		if acct == nil {
+			continue
+		}
+		e.contacts[string(acct.ID)] = c
+		if acct.Status != customeraccount.StatusACTIVE || !acct.PortalEnabled {
+			continue
+		}
+		loc, err := time.LoadLocation(acct.TimeZone)
+		if err != nil {
+			loc = time.UTC
+		}
+		var roles []domain.Role
+		for _, ra := range c.Edges.RoleAssignments {
+			if (Validity{From: ra.ValidFrom, UntilDate: ra.ValidUntil, EndedAt: ra.EndedAt}).ActiveAt(e.now, loc) {
+				roles = append(roles, ra.Role)
+			}
+		}
+		var groups [][]string
+		for _, m := range c.Edges.GroupMemberships {
+			if m.Edges.Group == nil {
+				continue
+			}
+			if (Validity{From: m.ValidFrom, UntilDate: m.ValidUntil, EndedAt: m.EndedAt}).ActiveAt(e.now, loc) {
+				groups = append(groups, m.Edges.Group.Permissions)
+			}
+		}
+		set := Effective(roles, groups)
+		if prev, ok := e.accounts[string(acct.ID)]; ok {
+			set.Add(prev.List()...)
+		}
+		e.accounts[string(acct.ID)] = set
+	}
+	if e.v.StaffRole == domain.StaffSales {
+		rows, err := e.client.AccountManager.Query().
+			Where(accountmanager.UserID(uid)).
+			WithCustomerAccount().
+			All(ctx)
+		if err != nil {
+			return err
+		}
+		e.salesAccounts = map[string]bool{}
+		for _, r := range rows {
+			if a := r.Edges.CustomerAccount; a != nil {
+				e.salesAccounts[string(a.ID)] = a.SupportAccessConsent
+			}
+		}
+	}
+	return nil
+}
+
+// staffPermissions returns what the viewer's staff role grants on an
+// account with the given consent flag; assigned tells whether a SALES user
+// is assigned to it.
+func staffPermissions(role domain.StaffRole, consent, assigned bool) PermSet {
+	set := PermSet{}
+	switch role {
+	case domain.StaffAdmin:
+		set.Add(domain.Permissions...)
+	case domain.StaffSupport:
+		set.Add(domain.StaffSupportPermissions...)
+		if consent {
+			set.Add(domain.StaffConsentPermissions...)
+		}
+	case domain.StaffSales:
+		if assigned {
+			set.Add(domain.StaffSupportPermissions...)
+			if consent {
+				set.Add(domain.StaffConsentPermissions...)
+				set.Add(domain.StaffSalesConsentPermissions...)
+			}
+		}
+	}
+	return set
+}
+
+func contains(ps []domain.Permission, p domain.Permission) bool {
+	for _, x := range ps {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Accounts implements viewer.Access.
+func (e *Evaluator) Accounts(ctx context.Context, p domain.Permission) (viewer.Scope, error) {
+	if err := e.load(ctx); err != nil {
+		return viewer.Scope{}, err
+	}
+	var scope viewer.Scope
+	switch e.v.StaffRole {
+	case domain.StaffAdmin:
+		return viewer.Scope{All: true}, nil
+	case domain.StaffSupport:
+		if contains(domain.StaffSupportPermissions, p) {
+			return viewer.Scope{All: true}, nil
+		}
+		if contains(domain.StaffConsentPermissions, p) {
+			scope.Consenting = true
+		}
+	case domain.StaffSales:
+		for id, consent := range e.salesAccounts {
+			if staffPermissions(domain.StaffSales, consent, true).Has(p) {
+				scope.IDs = append(scope.IDs, id)
+			}
+		}
+	}
+	for id, set := range e.accounts {
+		if set.Has(p) {
+			scope.IDs = append(scope.IDs, id)
+		}
+	}
+	return scope, nil
+}
+
+// Permissions implements viewer.Access: the effective permissions on one
+// account, including those of a staff role.
+func (e *Evaluator) Permissions(ctx context.Context, accountID string) ([]domain.Permission, error) {
+	if err := e.load(ctx); err != nil {
+		return nil, err
+	}
+	set := PermSet{}
+	if own, ok := e.accounts[accountID]; ok {
+		set.Add(own.List()...)
+	}
+	if role := e.v.StaffRole; role != "" {
+		consent := false
+		assigned := false
+		switch role {
+		case domain.StaffSupport:
+			acct, err := e.client.CustomerAccount.Query().
+				Where(customeraccount.ID(pulid.ID(accountID))).
+				Select(customeraccount.FieldSupportAccessConsent).
+				Only(viewer.SystemContext(ctx))
+			if err != nil && !ent.IsNotFound(err) {
+				return nil, err
+			}
+			consent = acct != nil && acct.SupportAccessConsent
+		case domain.StaffSales:
+			consent, assigned = e.salesAccounts[accountID]
+		}
+		set.Add(staffPermissions(role, consent, assigned).List()...)
+	}
+	return set.List(), nil
+}
+
+// Memberships returns the viewer's own contacts, keyed by account ID, and
+// the permissions each gives now. Used for `me`.
+func (e *Evaluator) Memberships(ctx context.Context) (map[string]*ent.Contact, map[string]PermSet, error) {
+	if err := e.load(ctx); err != nil {
+		return nil, nil, err
+	}
+	return e.contacts, e.accounts, nil
+}

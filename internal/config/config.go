@@ -1,0 +1,88 @@
+// Package config reads Portier's configuration from the environment.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the server configuration.
+type Config struct {
+	Port          string   // PORT, default 8080
+	DatabaseURL   string   // DATABASE_URL: postgres://... ; empty means SQLite in DataDir
+	DataDir       string   // PORTIER_DATA_DIR, default ./data
+	SigningKey    []byte   // PORTIER_JWT_KEY (hex, >= 32 bytes); else generated once into DataDir
+	AdminEmail    string   // PORTIER_ADMIN_EMAIL, default admin@example.com
+	AdminPassword string   // PORTIER_ADMIN_PASSWORD; else generated and logged once
+	CORSOrigins   []string // PORTIER_CORS_ORIGINS, comma-separated; none by default
+	PublicURL     string   // PORTIER_PUBLIC_URL, for links in mail
+	LogLevel      string   // PORTIER_LOG_LEVEL: debug, info (default), warn, error
+}
+
+// FromEnv reads the configuration.
+func FromEnv() (*Config, error) {
+	c := &Config{
+		Port:          env("PORT", "8080"),
+		DatabaseURL:   os.Getenv("DATABASE_URL"),
+		DataDir:       env("PORTIER_DATA_DIR", "data"),
+		AdminEmail:    env("PORTIER_ADMIN_EMAIL", "admin@example.com"),
+		AdminPassword: os.Getenv("PORTIER_ADMIN_PASSWORD"),
+		PublicURL:     env("PORTIER_PUBLIC_URL", "http://localhost:8080"),
+		LogLevel:      env("PORTIER_LOG_LEVEL", "info"),
+	}
+	for _, o := range strings.Split(os.Getenv("PORTIER_CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	if k := os.Getenv("PORTIER_JWT_KEY"); k != "" {
+		key, err := hex.DecodeString(k)
+		if err != nil || len(key) < 32 {
+			return nil, errors.New("PORTIER_JWT_KEY must be at least 32 bytes, hex-encoded")
+		}
+		c.SigningKey = key
+	}
+	return c, nil
+}
+
+// SQLitePath is the database file used when DatabaseURL is empty.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, "portier.db") }
+
+// LoadOrCreateSigningKey returns the configured key, or one kept in the data
+// directory (created on first start, readable only by the owner).
+func (c *Config) LoadOrCreateSigningKey() ([]byte, error) {
+	if c.SigningKey != nil {
+		return c.SigningKey, nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(c.DataDir, "jwt.key")
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) < 32 {
+			return nil, fmt.Errorf("%s does not hold a hex key of at least 32 bytes", path)
+		}
+		return key, nil
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+func env(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

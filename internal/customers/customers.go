@@ -1,0 +1,321 @@
+// Package customers holds the operations on customer accounts, contacts and
+// their roles. Every write goes through the client of the mutation's
+// transaction and is audited in it; authorization has already been decided
+// by the directive and is enforced again by the ent policies.
+package customers
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"portier/ent"
+	"portier/ent/customeraccount"
+	"portier/ent/roleassignment"
+	"portier/ent/schema"
+	"portier/ent/useraccount"
+	"portier/internal/apperr"
+	"portier/internal/audit"
+	"portier/internal/caldate"
+	"portier/internal/domain"
+	"portier/internal/pulid"
+	"portier/internal/viewer"
+)
+
+// Service runs the operations. Tx returns the mutation's transaction.
+type Service struct {
+	Client *ent.Client
+	Tx     func() (*ent.Client, error)
+	Now    func() time.Time
+}
+
+// NewAccount is the input of CreateAccount.
+type NewAccount struct {
+	Number, Name string
+	ShortName    *string
+	Kind         *customeraccount.Kind
+	TimeZone     *string
+	HasSLA       *bool
+}
+
+// CreateAccount creates a customer account.
+func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*ent.CustomerAccount, error) {
+	number := schema.NormalizeCustomerNumber(in.Number)
+	if !schema.CustomerNumberPattern.MatchString(number) {
+		return nil, apperr.BadInput("input.number", "a customer number has 3 to 32 letters, digits or inner dashes")
+	}
+	name := strings.TrimSpace(in.Name)
+	if name == "" || len(name) > 200 {
+		return nil, apperr.BadInput("input.name", "a name of 1 to 200 characters is required")
+	}
+	c, err := s.Tx()
+	if err != nil {
+		return nil, err
+	}
+	// Numbers are never reused: look also at DELETED accounts, as Portier.
+	taken, err := c.CustomerAccount.Query().Where(customeraccount.Number(number)).Exist(viewer.SystemContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if taken {
+		return nil, apperr.Conflict("input.number", "customer number %s is already taken (numbers are never reused)", number)
+	}
+	q := c.CustomerAccount.Create().SetNumber(number).SetName(name)
+	if in.ShortName != nil {
+		q.SetShortName(strings.TrimSpace(*in.ShortName))
+	}
+	if in.Kind != nil {
+		q.SetKind(*in.Kind)
+	}
+	if in.TimeZone != nil {
+		if _, err := time.LoadLocation(*in.TimeZone); err != nil || *in.TimeZone == "" || *in.TimeZone == "Local" {
+			return nil, apperr.BadInput("input.timeZone", "%q is not an IANA time zone", *in.TimeZone)
+		}
+		q.SetTimeZone(*in.TimeZone)
+	}
+	if in.HasSLA != nil {
+		q.SetHasSLA(*in.HasSLA)
+	}
+	a, err := q.Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, apperr.Conflict("input.number", "customer number %s is already taken (numbers are never reused)", number)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, audit.Record(ctx, c, audit.Entry{
+		Action: "customer_account.create", AccountID: a.ID, TargetType: "CustomerAccount", TargetID: string(a.ID),
+		Changes: map[string]any{"number": a.Number, "name": a.Name, "kind": string(a.Kind), "timeZone": a.TimeZone, "hasSLA": a.HasSLA},
+	})
+}
+
+// NewContact is the input of CreateContact.
+type NewContact struct {
+	AccountID    pulid.ID
+	Name         string
+	Email, Phone *string
+	Roles        []domain.Role
+}
+
+func validEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") && !strings.ContainsAny(s, " \t\r\n<>,;\"")
+}
+
+// CreateContact creates a contact with roles. A contact whose e-mail is the
+// verified e-mail of an existing user is linked to that user at once.
+func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contact, error) {
+	name := strings.TrimSpace(in.Name)
+	if name == "" || len(name) > 200 {
+		return nil, apperr.BadInput("input.name", "a name of 1 to 200 characters is required")
+	}
+	var email string
+	if in.Email != nil {
+		email = schema.NormalizeEmail(*in.Email)
+		if email != "" && (!validEmail(email) || len(email) > 254) {
+			return nil, apperr.BadInput("input.email", "%q is not an e-mail address", *in.Email)
+		}
+	}
+	c, err := s.Tx()
+	if err != nil {
+		return nil, err
+	}
+	acct, err := c.CustomerAccount.Get(ctx, in.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if acct.Status == customeraccount.StatusDELETED {
+		return nil, apperr.BadInput("input.customerAccountID", "the customer account is deleted")
+	}
+	q := c.Contact.Create().SetCustomerAccountID(acct.ID).SetName(name)
+	if email != "" {
+		q.SetEmail(email)
+		u, err := c.UserAccount.Query().
+			Where(useraccount.Email(email), useraccount.EmailVerifiedAtNotNil(), useraccount.StatusNEQ(useraccount.StatusDELETED)).
+			Only(viewer.SystemContext(ctx))
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+		if u != nil {
+			q.SetUserID(u.ID)
+		}
+	}
+	if in.Phone != nil && strings.TrimSpace(*in.Phone) != "" {
+		q.SetPhone(strings.TrimSpace(*in.Phone))
+	}
+	ct, err := q.Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, apperr.Conflict("input.email", "the account already has a contact with this e-mail")
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	roles := dedupe(in.Roles)
+	for _, role := range roles {
+		if _, err := s.grant(ctx, c, ct, role, now, nil); err != nil {
+			return nil, err
+		}
+	}
+	changes := map[string]any{"name": ct.Name, "roles": roleNames(roles)}
+	if email != "" {
+		changes["email"] = email
+	}
+	if ct.UserID != nil {
+		changes["linkedUser"] = string(*ct.UserID)
+	}
+	if err := audit.Record(ctx, c, audit.Entry{
+		Action: "contact.create", AccountID: acct.ID, TargetType: "Contact", TargetID: string(ct.ID), Changes: changes,
+	}); err != nil {
+		return nil, err
+	}
+	return ct, nil
+}
+
+func (s *Service) grant(ctx context.Context, c *ent.Client, ct *ent.Contact, role domain.Role, from time.Time, until *caldate.Date) (*ent.RoleAssignment, error) {
+	q := c.RoleAssignment.Create().
+		SetCustomerAccountID(ct.CustomerAccountID).
+		SetContactID(ct.ID).
+		SetRole(role).
+		SetValidFrom(from).
+		SetNillableValidUntil(until)
+	if uid := viewer.FromContext(ctx).UserID; uid != "" {
+		q.SetGrantedByID(pulid.ID(uid))
+	}
+	return q.Save(ctx)
+}
+
+// contactWithAccount loads a contact and its account's time zone through
+// the transaction (so tenant policies apply).
+func (s *Service) contactWithAccount(ctx context.Context, c *ent.Client, id pulid.ID) (*ent.Contact, *time.Location, error) {
+	ct, err := c.Contact.Query().Where(contactID(id)).WithCustomerAccount().Only(ctx)
+	if ent.IsNotFound(err) {
+		e := apperr.NotFound()
+		e.Field = "input.contactID"
+		return nil, nil, e
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	loc, err := time.LoadLocation(ct.Edges.CustomerAccount.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return ct, loc, nil
+}
+
+// AssignRole grants a role from now, open-ended or until a last day.
+func (s *Service) AssignRole(ctx context.Context, contactID pulid.ID, role domain.Role, until *caldate.Date) (*ent.RoleAssignment, error) {
+	c, err := s.Tx()
+	if err != nil {
+		return nil, err
+	}
+	ct, loc, err := s.contactWithAccount(ctx, c, contactID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	if until != nil && *until < caldate.Of(now, loc) {
+		return nil, apperr.BadInput("input.validUntil", "the last day must be today or later (in the account's time zone %s)", loc)
+	}
+	open, err := c.RoleAssignment.Query().Where(
+		roleassignment.ContactID(ct.ID), roleassignment.RoleEQ(role),
+		roleassignment.ValidUntilIsNil(), roleassignment.EndedAtIsNil(), roleassignment.ValidFromLTE(now),
+	).Exist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if open {
+		return nil, apperr.Conflict("input.role", "the contact already holds %s without an end", role)
+	}
+	ra, err := s.grant(ctx, c, ct, role, now, until)
+	if err != nil {
+		return nil, err
+	}
+	changes := map[string]any{"role": string(role)}
+	if until != nil {
+		changes["validUntil"] = string(*until)
+	}
+	return ra, audit.Record(ctx, c, audit.Entry{
+		Action: "role.assign", AccountID: ct.CustomerAccountID, TargetType: "Contact", TargetID: string(ct.ID), Changes: changes,
+	})
+}
+
+// RemoveRole ends every active assignment of role: immediately when lastDay
+// is nil, else at the end of lastDay in the account's time zone (seed 001:
+// the date is inclusive).
+func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domain.Role, lastDay *caldate.Date) (*ent.Contact, error) {
+	c, err := s.Tx()
+	if err != nil {
+		return nil, err
+	}
+	ct, loc, err := s.contactWithAccount(ctx, c, contactID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	if lastDay != nil && *lastDay < caldate.Of(now, loc) {
+		return nil, apperr.BadInput("input.lastDay", "the last day must be today or later (in the account's time zone %s); leave it empty to end the role now", loc)
+	}
+	assignments, err := c.RoleAssignment.Query().Where(
+		roleassignment.ContactID(ct.ID), roleassignment.RoleEQ(role), roleassignment.EndedAtIsNil(),
+	).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ended := 0
+	for _, ra := range assignments {
+		v := validityOf(ra)
+		if !v.ActiveAt(now, loc) && !ra.ValidFrom.After(now) {
+			continue // already over
+		}
+		upd := c.RoleAssignment.UpdateOne(ra)
+		switch {
+		case lastDay == nil:
+			upd.SetEndedAt(now)
+		case ra.ValidUntil == nil || *lastDay < *ra.ValidUntil:
+			upd.SetValidUntil(*lastDay)
+		default:
+			continue // already ends earlier
+		}
+		if err := upd.Exec(ctx); err != nil {
+			return nil, err
+		}
+		ended++
+	}
+	if ended == 0 {
+		return nil, apperr.BadInput("input.role", "the contact does not hold %s", role)
+	}
+	changes := map[string]any{"role": string(role)}
+	if lastDay != nil {
+		changes["lastDay"] = string(*lastDay)
+	} else {
+		changes["endedAt"] = now.Format(time.RFC3339)
+	}
+	if err := audit.Record(ctx, c, audit.Entry{
+		Action: "role.remove", AccountID: ct.CustomerAccountID, TargetType: "Contact", TargetID: string(ct.ID), Changes: changes,
+	}); err != nil {
+		return nil, err
+	}
+	return c.Contact.Get(ctx, ct.ID)
+}
+
+func dedupe(roles []domain.Role) []domain.Role {
+	seen := map[domain.Role]bool{}
+	var out []domain.Role
+	for _, r := range roles {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func roleNames(roles []domain.Role) []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = string(r)
+	}
+	return out
+}

@@ -1,0 +1,122 @@
+// Package password hashes and verifies passwords with argon2id, in the PHC
+// string format, under a bound on concurrent hashes so that a flood of
+// logins cannot exhaust CPU or memory.
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Params are argon2id parameters. The defaults are the OWASP Password
+// Storage Cheat Sheet's first option: m=19 MiB, t=2, p=1.
+type Params struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+	SaltLen uint32
+	KeyLen  uint32
+}
+
+// Default parameters for new hashes.
+var Default = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// slots bounds concurrent hashing: each hash holds Memory KiB for its run.
+var slots = make(chan struct{}, max(2, runtime.NumCPU()))
+
+func acquire(ctx context.Context) error {
+	select {
+	case slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func release() { <-slots }
+
+// Hash returns the PHC string of pw with the default parameters.
+func Hash(ctx context.Context, pw string) (string, error) {
+	return HashWith(ctx, pw, Default)
+}
+
+// HashWith returns the PHC string of pw with p.
+func HashWith(ctx context.Context, pw string, p Params) (string, error) {
+	salt := make([]byte, p.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	if err := acquire(ctx); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	release()
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+var errFormat = errors.New("password: unknown hash format")
+
+func parse(phc string) (Params, []byte, []byte, error) {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return Params{}, nil, nil, errFormat
+	}
+	var v int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return Params{}, nil, nil, errFormat
+	}
+	var p Params
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return Params{}, nil, nil, errFormat
+	}
+	b64 := base64.RawStdEncoding
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil {
+		return Params{}, nil, nil, errFormat
+	}
+	key, err := b64.DecodeString(parts[5])
+	if err != nil {
+		return Params{}, nil, nil, errFormat
+	}
+	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
+	return p, salt, key, nil
+}
+
+// Verify reports whether pw matches the PHC string, and whether the hash
+// should be replaced because its parameters are below the defaults.
+func Verify(ctx context.Context, pw, phc string) (ok, rehash bool, err error) {
+	p, salt, key, err := parse(phc)
+	if err != nil {
+		return false, false, err
+	}
+	if err := acquire(ctx); err != nil {
+		return false, false, err
+	}
+	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	release()
+	ok = subtle.ConstantTimeCompare(got, key) == 1
+	rehash = p.Memory < Default.Memory || p.Time < Default.Time || p.KeyLen < Default.KeyLen
+	return ok, rehash, nil
+}
+
+var dummyHash = func() string {
+	h, err := HashWith(context.Background(), "portier-dummy-password", Default)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+// Burn spends the time of one verification on a dummy hash, so that a
+// login for an unknown user takes about as long as one for a known user.
+func Burn(ctx context.Context, pw string) { _, _, _ = Verify(ctx, pw, dummyHash) }

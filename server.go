@@ -1,0 +1,109 @@
+// Command portier serves the Portier GraphQL API and its playground.
+//
+// Configuration comes from the environment (see internal/config); with none,
+// it serves on :8080 with an SQLite file in ./data.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"portier/graph"
+	"portier/internal/config"
+	"portier/internal/database"
+	"portier/internal/identity"
+	"portier/internal/token"
+)
+
+func main() {
+	if err := run(); err != nil {
+		slog.Error("portier stopped", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	dsn := cfg.DatabaseURL
+	if dsn == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return err
+		}
+		dsn = database.SQLiteDSN(cfg.SQLitePath())
+	}
+	db, err := database.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log.Info("database ready", "dialect", db.Dialect)
+
+	key, err := cfg.LoadOrCreateSigningKey()
+	if err != nil {
+		return fmt.Errorf("signing key: %w", err)
+	}
+	tokens, err := token.NewIssuer(key, "portier", "portier-api", 15*time.Minute)
+	if err != nil {
+		return err
+	}
+
+	created, generated, err := identity.BootstrapAdmin(ctx, db.Client, cfg.AdminEmail, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+	if created && generated != "" {
+		// Shown once, on the first start only: there is no other way to
+		// hand over the first credentials when none were configured.
+		fmt.Fprintf(os.Stderr, "\n  Created staff ADMIN %s with one-time password: %s\n  Set PORTIER_ADMIN_PASSWORD before the first start to choose it yourself.\n\n", cfg.AdminEmail, generated)
+	} else if created {
+		log.Info("created staff ADMIN from PORTIER_ADMIN_EMAIL / PORTIER_ADMIN_PASSWORD", "email", cfg.AdminEmail)
+	}
+
+	srv := &http.Server{
+		Addr: ":" + cfg.Port,
+		Handler: graph.NewHandler(graph.Deps{
+			Client: db.Client, DB: db.SQL, Tokens: tokens, Log: log, CORSOrigins: cfg.CORSOrigins,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("serving", "playground", "http://localhost:"+cfg.Port+"/", "graphql", "http://localhost:"+cfg.Port+"/graphql")
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
