@@ -73,7 +73,9 @@ func NewGraphQLServer(d Deps) *handler.Server {
 // playground at /, and /healthz and /readyz.
 func NewHandler(d Deps) http.Handler {
 	if d.Now == nil {
-		d.Now = func() time.Time { return time.Now().UTC() }
+		// Microseconds: what both databases store, so "from <= now" holds for
+		// a grant written at now.
+		d.Now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 	}
 	auth := &authenticator{client: d.Client, tokens: d.Tokens, now: d.Now}
 	gql := NewGraphQLServer(d)

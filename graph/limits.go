@@ -12,12 +12,12 @@ import (
 
 // Request limits (DESIGN §4).
 const (
-	MaxBodyBytes     = 1 << 20 // request body
-	MaxParserTokens  = 10000   // tokens the parser reads before giving up
-	MaxComplexity    = 25000   // sum of field costs; a connection counts its page size times its children
-	MaxDepth         = 12      // nesting of selection sets
-	MaxPageSize      = 100     // first / last
-	QueryCacheSize   = 1000    // parsed documents kept
+	MaxBodyBytes    = 1 << 20 // request body
+	MaxParserTokens = 10000   // tokens the parser reads before giving up
+	MaxComplexity   = 25000   // sum of field costs; a connection counts its page size times its children
+	MaxDepth        = 12      // nesting of selection sets
+	MaxPageSize     = 100     // first / last
+	QueryCacheSize  = 1000    // parsed documents kept
 )
 
 // depthLimit refuses operations nested deeper than max, following fragments.
@@ -28,8 +28,8 @@ var _ interface {
 	graphql.OperationContextMutator
 } = depthLimit{}
 
-func (depthLimit) ExtensionName() string                        { return "DepthLimit" }
-func (depthLimit) Validate(graphql.ExecutableSchema) error      { return nil }
+func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
 func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil {
 		return nil

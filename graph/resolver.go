@@ -24,7 +24,6 @@ type Resolver struct {
 	Now    func() time.Time
 }
 
-
 // customers returns the customer operations bound to the request's
 // transaction.
 func (r *Resolver) customers(ctx context.Context) *customers.Service {

@@ -18,7 +18,9 @@ import (
 // TimeMixin adds created_at and updated_at, stored in UTC.
 type TimeMixin struct{ mixin.Schema }
 
-func nowUTC() time.Time { return time.Now().UTC() }
+// nowUTC is the current instant in UTC at the microsecond precision both
+// databases store, so a value read back equals the value written.
+func nowUTC() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // Fields implements ent.Mixin.
 func (TimeMixin) Fields() []ent.Field {

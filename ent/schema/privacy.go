@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"reflect"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -24,6 +25,38 @@ var caldateType = caldate.Date("")
 
 type wherer interface {
 	WhereP(...func(*sql.Selector))
+}
+
+// whereOf returns something with WhereP for a query or mutation: mutations
+// have WhereP; generated queries have a typed Where(...predicate.X), where
+// predicate.X is a func(*sql.Selector), which reflection can call.
+func whereOf(x any) (wherer, bool) {
+	if w, ok := x.(wherer); ok {
+		return w, true
+	}
+	m := reflect.ValueOf(x).MethodByName("Where")
+	if !m.IsValid() || m.Type().NumIn() != 1 || !m.Type().IsVariadic() {
+		return nil, false
+	}
+	elem := m.Type().In(0).Elem()
+	fnType := reflect.TypeOf(func(*sql.Selector) {})
+	if !fnType.ConvertibleTo(elem) {
+		return nil, false
+	}
+	return reflectWherer{m: m, elem: elem}, true
+}
+
+type reflectWherer struct {
+	m    reflect.Value
+	elem reflect.Type
+}
+
+func (r reflectWherer) WhereP(ps ...func(*sql.Selector)) {
+	args := make([]reflect.Value, len(ps))
+	for i, p := range ps {
+		args[i] = reflect.ValueOf(p).Convert(r.elem)
+	}
+	r.m.Call(args)
 }
 
 // allowSystem lets Portier's own background work through.
@@ -109,10 +142,12 @@ func filterQuery(column string, p domain.Permission, ownColumn string) privacy.Q
 			return privacy.Denyf("evaluating permissions: %v", err)
 		}
 		if !ok {
-			return privacy.Denyf("no customer account with %s", p)
+			// No account at all: an empty result, not an error, so that
+			// lists are empty and lookups are "not found".
+			pred = func(s *sql.Selector) { s.Where(sql.False()) }
 		}
 		if pred != nil {
-			w, isW := q.(wherer)
+			w, isW := whereOf(q)
 			if !isW {
 				return privacy.Denyf("query %T cannot be filtered", q)
 			}
@@ -145,7 +180,7 @@ func filterMutation(column string, p domain.Permission) privacy.MutationRule {
 		if scope.Empty() {
 			return privacy.Denyf("no customer account with %s", p)
 		}
-		w, isW := m.(wherer)
+		w, isW := whereOf(m)
 		if !isW {
 			return privacy.Denyf("mutation %T cannot be filtered", m)
 		}
@@ -184,7 +219,7 @@ func ownRowsPolicy(userColumn string, r domain.StaffRole) ent.Policy {
 		if v.UserID == "" {
 			return privacy.Denyf("no user")
 		}
-		w, ok := q.(wherer)
+		w, ok := whereOf(q)
 		if !ok {
 			return privacy.Denyf("query %T cannot be filtered", q)
 		}
@@ -204,7 +239,7 @@ func ownRowsPolicy(userColumn string, r domain.StaffRole) ent.Policy {
 			}
 			return privacy.Denyf("not your own")
 		}
-		w, ok := m.(wherer)
+		w, ok := whereOf(m)
 		if !ok {
 			return privacy.Denyf("mutation %T cannot be filtered", m)
 		}

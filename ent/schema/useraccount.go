@@ -92,7 +92,7 @@ func (UserAccount) Policy() ent.Policy {
 		if err != nil {
 			return privacy.Denyf("evaluating permissions: %v", err)
 		}
-		w, ok := q.(wherer)
+		w, ok := whereOf(q)
 		if !ok {
 			return privacy.Denyf("query %T cannot be filtered", q)
 		}
@@ -116,7 +116,7 @@ func (UserAccount) Policy() ent.Policy {
 		if m.Op().Is(ent.OpCreate) || v.UserID == "" {
 			return privacy.Skip
 		}
-		w, ok := m.(wherer)
+		w, ok := whereOf(m)
 		if !ok {
 			return privacy.Denyf("mutation %T cannot be filtered", m)
 		}

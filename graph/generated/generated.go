@@ -5755,26 +5755,27 @@ input RemoveRoleInput {
   lastDay: Date
 }
 
+"The root of all changes. Each mutation request runs in one database transaction."
 type Mutation {
   "Log in with e-mail or username and password."
-  login(input: LoginInput!): LoginPayload! @public
+  login("Credentials." input: LoginInput!): LoginPayload! @public
 
   "Create a customer account. Staff ADMIN only."
-  createCustomerAccount(input: CreateCustomerAccountInput!): CustomerAccount! @staff(role: ADMIN)
+  createCustomerAccount("The new account." input: CreateCustomerAccountInput!): CustomerAccount! @staff(role: ADMIN)
 
   "Create a contact on a customer account, with roles."
-  createContact(input: CreateContactInput!): Contact!
+  createContact("The new contact." input: CreateContactInput!): Contact!
     @hasPermission(permission: CONTACTS_MANAGE, account: "input.customerAccountID")
 
   "Grant a role to a contact. Fails with CONFLICT if the contact already holds it open-ended."
-  assignRole(input: AssignRoleInput!): RoleAssignment!
+  assignRole("Contact, role and end." input: AssignRoleInput!): RoleAssignment!
     @hasPermission(permission: CONTACTS_MANAGE, account: "input.contactID")
 
   """
   End a role of a contact, now or as of a day. Returns the contact; its ended
   assignments stay visible in roleAssignments.
   """
-  removeRole(input: RemoveRoleInput!): Contact!
+  removeRole("Contact, role and last day." input: RemoveRoleInput!): Contact!
     @hasPermission(permission: CONTACTS_MANAGE, account: "input.contactID")
 }
 `, BuiltIn: false},
