@@ -19,6 +19,7 @@ import (
 	"portier/internal/config"
 	"portier/internal/database"
 	"portier/internal/identity"
+	"portier/internal/outbox"
 	"portier/internal/token"
 )
 
@@ -79,10 +80,21 @@ func run() error {
 		log.Info("created staff ADMIN from PORTIER_ADMIN_EMAIL / PORTIER_ADMIN_PASSWORD", "email", cfg.AdminEmail)
 	}
 
+	// Mail and SMS leave only through the outbox, written in the same
+	// transaction as the change that caused them.
+	outboxCfg := outbox.Config{SMTPURL: cfg.SMTPURL, From: cfg.MailFrom, SMSWebhookURL: cfg.SMSWebhookURL, Log: log}
+	if err := outboxCfg.Validate(); err != nil {
+		return fmt.Errorf("mail/SMS configuration: %w", err)
+	}
+	worker := outbox.NewWorker(db.Client, outboxCfg)
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); worker.Run(ctx) }()
+
 	srv := &http.Server{
 		Addr: ":" + cfg.Port,
 		Handler: graph.NewHandler(graph.Deps{
 			Client: db.Client, DB: db.SQL, Tokens: tokens, Log: log, CORSOrigins: cfg.CORSOrigins,
+			PublicURL: cfg.PublicURL,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -105,5 +117,6 @@ func run() error {
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-workerDone
 	return nil
 }

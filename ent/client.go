@@ -20,7 +20,10 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/loginchallenge"
+	"portier/ent/onetimetoken"
 	"portier/ent/outboxmessage"
+	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
@@ -59,8 +62,14 @@ type Client struct {
 	GroupMembership *GroupMembershipClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
+	// LoginChallenge is the client for interacting with the LoginChallenge builders.
+	LoginChallenge *LoginChallengeClient
+	// OneTimeToken is the client for interacting with the OneTimeToken builders.
+	OneTimeToken *OneTimeTokenClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// RateLimitBucket is the client for interacting with the RateLimitBucket builders.
+	RateLimitBucket *RateLimitBucketClient
 	// Resource is the client for interacting with the Resource builders.
 	Resource *ResourceClient
 	// RightsGroup is the client for interacting with the RightsGroup builders.
@@ -96,7 +105,10 @@ func (c *Client) init() {
 	c.CustomerAccount = NewCustomerAccountClient(c.config)
 	c.GroupMembership = NewGroupMembershipClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
+	c.LoginChallenge = NewLoginChallengeClient(c.config)
+	c.OneTimeToken = NewOneTimeTokenClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
+	c.RateLimitBucket = NewRateLimitBucketClient(c.config)
 	c.Resource = NewResourceClient(c.config)
 	c.RightsGroup = NewRightsGroupClient(c.config)
 	c.RoleAssignment = NewRoleAssignmentClient(c.config)
@@ -205,7 +217,10 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		CustomerAccount:      NewCustomerAccountClient(cfg),
 		GroupMembership:      NewGroupMembershipClient(cfg),
 		Invitation:           NewInvitationClient(cfg),
+		LoginChallenge:       NewLoginChallengeClient(cfg),
+		OneTimeToken:         NewOneTimeTokenClient(cfg),
 		OutboxMessage:        NewOutboxMessageClient(cfg),
+		RateLimitBucket:      NewRateLimitBucketClient(cfg),
 		Resource:             NewResourceClient(cfg),
 		RightsGroup:          NewRightsGroupClient(cfg),
 		RoleAssignment:       NewRoleAssignmentClient(cfg),
@@ -241,7 +256,10 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		CustomerAccount:      NewCustomerAccountClient(cfg),
 		GroupMembership:      NewGroupMembershipClient(cfg),
 		Invitation:           NewInvitationClient(cfg),
+		LoginChallenge:       NewLoginChallengeClient(cfg),
+		OneTimeToken:         NewOneTimeTokenClient(cfg),
 		OutboxMessage:        NewOutboxMessageClient(cfg),
+		RateLimitBucket:      NewRateLimitBucketClient(cfg),
 		Resource:             NewResourceClient(cfg),
 		RightsGroup:          NewRightsGroupClient(cfg),
 		RoleAssignment:       NewRoleAssignmentClient(cfg),
@@ -280,9 +298,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AccountManager, c.AgencyDelegation, c.AuditEvent, c.Contact,
-		c.CustomerAccount, c.GroupMembership, c.Invitation, c.OutboxMessage,
-		c.Resource, c.RightsGroup, c.RoleAssignment, c.ScopedLogin, c.Session,
-		c.SupportAuthorization, c.SupportPin, c.UserAccount,
+		c.CustomerAccount, c.GroupMembership, c.Invitation, c.LoginChallenge,
+		c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket, c.Resource, c.RightsGroup,
+		c.RoleAssignment, c.ScopedLogin, c.Session, c.SupportAuthorization,
+		c.SupportPin, c.UserAccount,
 	} {
 		n.Use(hooks...)
 	}
@@ -293,9 +312,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AccountManager, c.AgencyDelegation, c.AuditEvent, c.Contact,
-		c.CustomerAccount, c.GroupMembership, c.Invitation, c.OutboxMessage,
-		c.Resource, c.RightsGroup, c.RoleAssignment, c.ScopedLogin, c.Session,
-		c.SupportAuthorization, c.SupportPin, c.UserAccount,
+		c.CustomerAccount, c.GroupMembership, c.Invitation, c.LoginChallenge,
+		c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket, c.Resource, c.RightsGroup,
+		c.RoleAssignment, c.ScopedLogin, c.Session, c.SupportAuthorization,
+		c.SupportPin, c.UserAccount,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -320,8 +340,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.GroupMembership.mutate(ctx, m)
 	case *InvitationMutation:
 		return c.Invitation.mutate(ctx, m)
+	case *LoginChallengeMutation:
+		return c.LoginChallenge.mutate(ctx, m)
+	case *OneTimeTokenMutation:
+		return c.OneTimeToken.mutate(ctx, m)
 	case *OutboxMessageMutation:
 		return c.OutboxMessage.mutate(ctx, m)
+	case *RateLimitBucketMutation:
+		return c.RateLimitBucket.mutate(ctx, m)
 	case *ResourceMutation:
 		return c.Resource.mutate(ctx, m)
 	case *RightsGroupMutation:
@@ -1927,6 +1953,274 @@ func (c *InvitationClient) mutate(ctx context.Context, m *InvitationMutation) (V
 	}
 }
 
+// LoginChallengeClient is a client for the LoginChallenge schema.
+type LoginChallengeClient struct {
+	config
+}
+
+// NewLoginChallengeClient returns a client for the LoginChallenge from the given config.
+func NewLoginChallengeClient(c config) *LoginChallengeClient {
+	return &LoginChallengeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `loginchallenge.Hooks(f(g(h())))`.
+func (c *LoginChallengeClient) Use(hooks ...Hook) {
+	c.hooks.LoginChallenge = append(c.hooks.LoginChallenge, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `loginchallenge.Intercept(f(g(h())))`.
+func (c *LoginChallengeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LoginChallenge = append(c.inters.LoginChallenge, interceptors...)
+}
+
+// Create returns a builder for creating a LoginChallenge entity.
+func (c *LoginChallengeClient) Create() *LoginChallengeCreate {
+	mutation := newLoginChallengeMutation(c.config, OpCreate)
+	return &LoginChallengeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LoginChallenge entities.
+func (c *LoginChallengeClient) CreateBulk(builders ...*LoginChallengeCreate) *LoginChallengeCreateBulk {
+	return &LoginChallengeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LoginChallengeClient) MapCreateBulk(slice any, setFunc func(*LoginChallengeCreate, int)) *LoginChallengeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LoginChallengeCreateBulk{err: fmt.Errorf("calling to LoginChallengeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LoginChallengeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LoginChallengeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LoginChallenge.
+func (c *LoginChallengeClient) Update() *LoginChallengeUpdate {
+	mutation := newLoginChallengeMutation(c.config, OpUpdate)
+	return &LoginChallengeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LoginChallengeClient) UpdateOne(_m *LoginChallenge) *LoginChallengeUpdateOne {
+	mutation := newLoginChallengeMutation(c.config, OpUpdateOne, withLoginChallenge(_m))
+	return &LoginChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LoginChallengeClient) UpdateOneID(id pulid.ID) *LoginChallengeUpdateOne {
+	mutation := newLoginChallengeMutation(c.config, OpUpdateOne, withLoginChallengeID(id))
+	return &LoginChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LoginChallenge.
+func (c *LoginChallengeClient) Delete() *LoginChallengeDelete {
+	mutation := newLoginChallengeMutation(c.config, OpDelete)
+	return &LoginChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LoginChallengeClient) DeleteOne(_m *LoginChallenge) *LoginChallengeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LoginChallengeClient) DeleteOneID(id pulid.ID) *LoginChallengeDeleteOne {
+	builder := c.Delete().Where(loginchallenge.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LoginChallengeDeleteOne{builder}
+}
+
+// Query returns a query builder for LoginChallenge.
+func (c *LoginChallengeClient) Query() *LoginChallengeQuery {
+	return &LoginChallengeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLoginChallenge},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LoginChallenge entity by its id.
+func (c *LoginChallengeClient) Get(ctx context.Context, id pulid.ID) (*LoginChallenge, error) {
+	return c.Query().Where(loginchallenge.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LoginChallengeClient) GetX(ctx context.Context, id pulid.ID) *LoginChallenge {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *LoginChallengeClient) Hooks() []Hook {
+	hooks := c.hooks.LoginChallenge
+	return append(hooks[:len(hooks):len(hooks)], loginchallenge.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *LoginChallengeClient) Interceptors() []Interceptor {
+	return c.inters.LoginChallenge
+}
+
+func (c *LoginChallengeClient) mutate(ctx context.Context, m *LoginChallengeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LoginChallengeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LoginChallengeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LoginChallengeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LoginChallengeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LoginChallenge mutation op: %q", m.Op())
+	}
+}
+
+// OneTimeTokenClient is a client for the OneTimeToken schema.
+type OneTimeTokenClient struct {
+	config
+}
+
+// NewOneTimeTokenClient returns a client for the OneTimeToken from the given config.
+func NewOneTimeTokenClient(c config) *OneTimeTokenClient {
+	return &OneTimeTokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `onetimetoken.Hooks(f(g(h())))`.
+func (c *OneTimeTokenClient) Use(hooks ...Hook) {
+	c.hooks.OneTimeToken = append(c.hooks.OneTimeToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `onetimetoken.Intercept(f(g(h())))`.
+func (c *OneTimeTokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OneTimeToken = append(c.inters.OneTimeToken, interceptors...)
+}
+
+// Create returns a builder for creating a OneTimeToken entity.
+func (c *OneTimeTokenClient) Create() *OneTimeTokenCreate {
+	mutation := newOneTimeTokenMutation(c.config, OpCreate)
+	return &OneTimeTokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OneTimeToken entities.
+func (c *OneTimeTokenClient) CreateBulk(builders ...*OneTimeTokenCreate) *OneTimeTokenCreateBulk {
+	return &OneTimeTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OneTimeTokenClient) MapCreateBulk(slice any, setFunc func(*OneTimeTokenCreate, int)) *OneTimeTokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OneTimeTokenCreateBulk{err: fmt.Errorf("calling to OneTimeTokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OneTimeTokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OneTimeTokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OneTimeToken.
+func (c *OneTimeTokenClient) Update() *OneTimeTokenUpdate {
+	mutation := newOneTimeTokenMutation(c.config, OpUpdate)
+	return &OneTimeTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OneTimeTokenClient) UpdateOne(_m *OneTimeToken) *OneTimeTokenUpdateOne {
+	mutation := newOneTimeTokenMutation(c.config, OpUpdateOne, withOneTimeToken(_m))
+	return &OneTimeTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OneTimeTokenClient) UpdateOneID(id pulid.ID) *OneTimeTokenUpdateOne {
+	mutation := newOneTimeTokenMutation(c.config, OpUpdateOne, withOneTimeTokenID(id))
+	return &OneTimeTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OneTimeToken.
+func (c *OneTimeTokenClient) Delete() *OneTimeTokenDelete {
+	mutation := newOneTimeTokenMutation(c.config, OpDelete)
+	return &OneTimeTokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OneTimeTokenClient) DeleteOne(_m *OneTimeToken) *OneTimeTokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OneTimeTokenClient) DeleteOneID(id pulid.ID) *OneTimeTokenDeleteOne {
+	builder := c.Delete().Where(onetimetoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OneTimeTokenDeleteOne{builder}
+}
+
+// Query returns a query builder for OneTimeToken.
+func (c *OneTimeTokenClient) Query() *OneTimeTokenQuery {
+	return &OneTimeTokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOneTimeToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OneTimeToken entity by its id.
+func (c *OneTimeTokenClient) Get(ctx context.Context, id pulid.ID) (*OneTimeToken, error) {
+	return c.Query().Where(onetimetoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OneTimeTokenClient) GetX(ctx context.Context, id pulid.ID) *OneTimeToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OneTimeTokenClient) Hooks() []Hook {
+	hooks := c.hooks.OneTimeToken
+	return append(hooks[:len(hooks):len(hooks)], onetimetoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OneTimeTokenClient) Interceptors() []Interceptor {
+	return c.inters.OneTimeToken
+}
+
+func (c *OneTimeTokenClient) mutate(ctx context.Context, m *OneTimeTokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OneTimeTokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OneTimeTokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OneTimeTokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OneTimeTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OneTimeToken mutation op: %q", m.Op())
+	}
+}
+
 // OutboxMessageClient is a client for the OutboxMessage schema.
 type OutboxMessageClient struct {
 	config
@@ -2058,6 +2352,140 @@ func (c *OutboxMessageClient) mutate(ctx context.Context, m *OutboxMessageMutati
 		return (&OutboxMessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown OutboxMessage mutation op: %q", m.Op())
+	}
+}
+
+// RateLimitBucketClient is a client for the RateLimitBucket schema.
+type RateLimitBucketClient struct {
+	config
+}
+
+// NewRateLimitBucketClient returns a client for the RateLimitBucket from the given config.
+func NewRateLimitBucketClient(c config) *RateLimitBucketClient {
+	return &RateLimitBucketClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `ratelimitbucket.Hooks(f(g(h())))`.
+func (c *RateLimitBucketClient) Use(hooks ...Hook) {
+	c.hooks.RateLimitBucket = append(c.hooks.RateLimitBucket, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `ratelimitbucket.Intercept(f(g(h())))`.
+func (c *RateLimitBucketClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RateLimitBucket = append(c.inters.RateLimitBucket, interceptors...)
+}
+
+// Create returns a builder for creating a RateLimitBucket entity.
+func (c *RateLimitBucketClient) Create() *RateLimitBucketCreate {
+	mutation := newRateLimitBucketMutation(c.config, OpCreate)
+	return &RateLimitBucketCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RateLimitBucket entities.
+func (c *RateLimitBucketClient) CreateBulk(builders ...*RateLimitBucketCreate) *RateLimitBucketCreateBulk {
+	return &RateLimitBucketCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RateLimitBucketClient) MapCreateBulk(slice any, setFunc func(*RateLimitBucketCreate, int)) *RateLimitBucketCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RateLimitBucketCreateBulk{err: fmt.Errorf("calling to RateLimitBucketClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RateLimitBucketCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RateLimitBucketCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RateLimitBucket.
+func (c *RateLimitBucketClient) Update() *RateLimitBucketUpdate {
+	mutation := newRateLimitBucketMutation(c.config, OpUpdate)
+	return &RateLimitBucketUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RateLimitBucketClient) UpdateOne(_m *RateLimitBucket) *RateLimitBucketUpdateOne {
+	mutation := newRateLimitBucketMutation(c.config, OpUpdateOne, withRateLimitBucket(_m))
+	return &RateLimitBucketUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RateLimitBucketClient) UpdateOneID(id string) *RateLimitBucketUpdateOne {
+	mutation := newRateLimitBucketMutation(c.config, OpUpdateOne, withRateLimitBucketID(id))
+	return &RateLimitBucketUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RateLimitBucket.
+func (c *RateLimitBucketClient) Delete() *RateLimitBucketDelete {
+	mutation := newRateLimitBucketMutation(c.config, OpDelete)
+	return &RateLimitBucketDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RateLimitBucketClient) DeleteOne(_m *RateLimitBucket) *RateLimitBucketDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RateLimitBucketClient) DeleteOneID(id string) *RateLimitBucketDeleteOne {
+	builder := c.Delete().Where(ratelimitbucket.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RateLimitBucketDeleteOne{builder}
+}
+
+// Query returns a query builder for RateLimitBucket.
+func (c *RateLimitBucketClient) Query() *RateLimitBucketQuery {
+	return &RateLimitBucketQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRateLimitBucket},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RateLimitBucket entity by its id.
+func (c *RateLimitBucketClient) Get(ctx context.Context, id string) (*RateLimitBucket, error) {
+	return c.Query().Where(ratelimitbucket.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RateLimitBucketClient) GetX(ctx context.Context, id string) *RateLimitBucket {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RateLimitBucketClient) Hooks() []Hook {
+	hooks := c.hooks.RateLimitBucket
+	return append(hooks[:len(hooks):len(hooks)], ratelimitbucket.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RateLimitBucketClient) Interceptors() []Interceptor {
+	return c.inters.RateLimitBucket
+}
+
+func (c *RateLimitBucketClient) mutate(ctx context.Context, m *RateLimitBucketMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RateLimitBucketCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RateLimitBucketUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RateLimitBucketUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RateLimitBucketDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RateLimitBucket mutation op: %q", m.Op())
 	}
 }
 
@@ -3409,15 +3837,15 @@ func (c *UserAccountClient) mutate(ctx context.Context, m *UserAccountMutation) 
 type (
 	hooks struct {
 		APIKey, AccountManager, AgencyDelegation, AuditEvent, Contact, CustomerAccount,
-		GroupMembership, Invitation, OutboxMessage, Resource, RightsGroup,
-		RoleAssignment, ScopedLogin, Session, SupportAuthorization, SupportPin,
-		UserAccount []ent.Hook
+		GroupMembership, Invitation, LoginChallenge, OneTimeToken, OutboxMessage,
+		RateLimitBucket, Resource, RightsGroup, RoleAssignment, ScopedLogin, Session,
+		SupportAuthorization, SupportPin, UserAccount []ent.Hook
 	}
 	inters struct {
 		APIKey, AccountManager, AgencyDelegation, AuditEvent, Contact, CustomerAccount,
-		GroupMembership, Invitation, OutboxMessage, Resource, RightsGroup,
-		RoleAssignment, ScopedLogin, Session, SupportAuthorization, SupportPin,
-		UserAccount []ent.Interceptor
+		GroupMembership, Invitation, LoginChallenge, OneTimeToken, OutboxMessage,
+		RateLimitBucket, Resource, RightsGroup, RoleAssignment, ScopedLogin, Session,
+		SupportAuthorization, SupportPin, UserAccount []ent.Interceptor
 	}
 )
 

@@ -14,7 +14,10 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/loginchallenge"
+	"portier/ent/onetimetoken"
 	"portier/ent/outboxmessage"
+	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
@@ -97,7 +100,10 @@ func checkColumn(t, c string) error {
 			customeraccount.Table:      customeraccount.ValidColumn,
 			groupmembership.Table:      groupmembership.ValidColumn,
 			invitation.Table:           invitation.ValidColumn,
+			loginchallenge.Table:       loginchallenge.ValidColumn,
+			onetimetoken.Table:         onetimetoken.ValidColumn,
 			outboxmessage.Table:        outboxmessage.ValidColumn,
+			ratelimitbucket.Table:      ratelimitbucket.ValidColumn,
 			resource.Table:             resource.ValidColumn,
 			rightsgroup.Table:          rightsgroup.ValidColumn,
 			roleassignment.Table:       roleassignment.ValidColumn,

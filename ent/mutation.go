@@ -14,8 +14,11 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/loginchallenge"
+	"portier/ent/onetimetoken"
 	"portier/ent/outboxmessage"
 	"portier/ent/predicate"
+	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
@@ -51,7 +54,10 @@ const (
 	TypeCustomerAccount      = "CustomerAccount"
 	TypeGroupMembership      = "GroupMembership"
 	TypeInvitation           = "Invitation"
+	TypeLoginChallenge       = "LoginChallenge"
+	TypeOneTimeToken         = "OneTimeToken"
 	TypeOutboxMessage        = "OutboxMessage"
+	TypeRateLimitBucket      = "RateLimitBucket"
 	TypeResource             = "Resource"
 	TypeRightsGroup          = "RightsGroup"
 	TypeRoleAssignment       = "RoleAssignment"
@@ -9654,6 +9660,2014 @@ func (m *InvitationMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Invitation edge %s", name)
 }
 
+// LoginChallengeMutation represents an operation that mutates the LoginChallenge nodes in the graph.
+type LoginChallengeMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *pulid.ID
+	created_at      *time.Time
+	updated_at      *time.Time
+	purpose         *loginchallenge.Purpose
+	user_id         *pulid.ID
+	session_id      *pulid.ID
+	methods         *[]string
+	appendmethods   []string
+	code_hash       *string
+	code_method     *string
+	code_expires_at *time.Time
+	attempts        *int
+	addattempts     *int
+	expires_at      *time.Time
+	consumed_at     *time.Time
+	ip              *string
+	user_agent      *string
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*LoginChallenge, error)
+	predicates      []predicate.LoginChallenge
+}
+
+var _ ent.Mutation = (*LoginChallengeMutation)(nil)
+
+// loginchallengeOption allows management of the mutation configuration using functional options.
+type loginchallengeOption func(*LoginChallengeMutation)
+
+// newLoginChallengeMutation creates new mutation for the LoginChallenge entity.
+func newLoginChallengeMutation(c config, op Op, opts ...loginchallengeOption) *LoginChallengeMutation {
+	m := &LoginChallengeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeLoginChallenge,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withLoginChallengeID sets the ID field of the mutation.
+func withLoginChallengeID(id pulid.ID) loginchallengeOption {
+	return func(m *LoginChallengeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *LoginChallenge
+		)
+		m.oldValue = func(ctx context.Context) (*LoginChallenge, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().LoginChallenge.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withLoginChallenge sets the old LoginChallenge of the mutation.
+func withLoginChallenge(node *LoginChallenge) loginchallengeOption {
+	return func(m *LoginChallengeMutation) {
+		m.oldValue = func(context.Context) (*LoginChallenge, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m LoginChallengeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m LoginChallengeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of LoginChallenge entities.
+func (m *LoginChallengeMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *LoginChallengeMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *LoginChallengeMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().LoginChallenge.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *LoginChallengeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *LoginChallengeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *LoginChallengeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *LoginChallengeMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *LoginChallengeMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *LoginChallengeMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *LoginChallengeMutation) SetPurpose(l loginchallenge.Purpose) {
+	m.purpose = &l
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *LoginChallengeMutation) Purpose() (r loginchallenge.Purpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldPurpose(ctx context.Context) (v loginchallenge.Purpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *LoginChallengeMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *LoginChallengeMutation) SetUserID(pu pulid.ID) {
+	m.user_id = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *LoginChallengeMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *LoginChallengeMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetSessionID sets the "session_id" field.
+func (m *LoginChallengeMutation) SetSessionID(pu pulid.ID) {
+	m.session_id = &pu
+}
+
+// SessionID returns the value of the "session_id" field in the mutation.
+func (m *LoginChallengeMutation) SessionID() (r pulid.ID, exists bool) {
+	v := m.session_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSessionID returns the old "session_id" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldSessionID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSessionID: %w", err)
+	}
+	return oldValue.SessionID, nil
+}
+
+// ClearSessionID clears the value of the "session_id" field.
+func (m *LoginChallengeMutation) ClearSessionID() {
+	m.session_id = nil
+	m.clearedFields[loginchallenge.FieldSessionID] = struct{}{}
+}
+
+// SessionIDCleared returns if the "session_id" field was cleared in this mutation.
+func (m *LoginChallengeMutation) SessionIDCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldSessionID]
+	return ok
+}
+
+// ResetSessionID resets all changes to the "session_id" field.
+func (m *LoginChallengeMutation) ResetSessionID() {
+	m.session_id = nil
+	delete(m.clearedFields, loginchallenge.FieldSessionID)
+}
+
+// SetMethods sets the "methods" field.
+func (m *LoginChallengeMutation) SetMethods(s []string) {
+	m.methods = &s
+	m.appendmethods = nil
+}
+
+// Methods returns the value of the "methods" field in the mutation.
+func (m *LoginChallengeMutation) Methods() (r []string, exists bool) {
+	v := m.methods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMethods returns the old "methods" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldMethods(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMethods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMethods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMethods: %w", err)
+	}
+	return oldValue.Methods, nil
+}
+
+// AppendMethods adds s to the "methods" field.
+func (m *LoginChallengeMutation) AppendMethods(s []string) {
+	m.appendmethods = append(m.appendmethods, s...)
+}
+
+// AppendedMethods returns the list of values that were appended to the "methods" field in this mutation.
+func (m *LoginChallengeMutation) AppendedMethods() ([]string, bool) {
+	if len(m.appendmethods) == 0 {
+		return nil, false
+	}
+	return m.appendmethods, true
+}
+
+// ResetMethods resets all changes to the "methods" field.
+func (m *LoginChallengeMutation) ResetMethods() {
+	m.methods = nil
+	m.appendmethods = nil
+}
+
+// SetCodeHash sets the "code_hash" field.
+func (m *LoginChallengeMutation) SetCodeHash(s string) {
+	m.code_hash = &s
+}
+
+// CodeHash returns the value of the "code_hash" field in the mutation.
+func (m *LoginChallengeMutation) CodeHash() (r string, exists bool) {
+	v := m.code_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCodeHash returns the old "code_hash" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldCodeHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCodeHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCodeHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCodeHash: %w", err)
+	}
+	return oldValue.CodeHash, nil
+}
+
+// ClearCodeHash clears the value of the "code_hash" field.
+func (m *LoginChallengeMutation) ClearCodeHash() {
+	m.code_hash = nil
+	m.clearedFields[loginchallenge.FieldCodeHash] = struct{}{}
+}
+
+// CodeHashCleared returns if the "code_hash" field was cleared in this mutation.
+func (m *LoginChallengeMutation) CodeHashCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldCodeHash]
+	return ok
+}
+
+// ResetCodeHash resets all changes to the "code_hash" field.
+func (m *LoginChallengeMutation) ResetCodeHash() {
+	m.code_hash = nil
+	delete(m.clearedFields, loginchallenge.FieldCodeHash)
+}
+
+// SetCodeMethod sets the "code_method" field.
+func (m *LoginChallengeMutation) SetCodeMethod(s string) {
+	m.code_method = &s
+}
+
+// CodeMethod returns the value of the "code_method" field in the mutation.
+func (m *LoginChallengeMutation) CodeMethod() (r string, exists bool) {
+	v := m.code_method
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCodeMethod returns the old "code_method" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldCodeMethod(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCodeMethod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCodeMethod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCodeMethod: %w", err)
+	}
+	return oldValue.CodeMethod, nil
+}
+
+// ClearCodeMethod clears the value of the "code_method" field.
+func (m *LoginChallengeMutation) ClearCodeMethod() {
+	m.code_method = nil
+	m.clearedFields[loginchallenge.FieldCodeMethod] = struct{}{}
+}
+
+// CodeMethodCleared returns if the "code_method" field was cleared in this mutation.
+func (m *LoginChallengeMutation) CodeMethodCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldCodeMethod]
+	return ok
+}
+
+// ResetCodeMethod resets all changes to the "code_method" field.
+func (m *LoginChallengeMutation) ResetCodeMethod() {
+	m.code_method = nil
+	delete(m.clearedFields, loginchallenge.FieldCodeMethod)
+}
+
+// SetCodeExpiresAt sets the "code_expires_at" field.
+func (m *LoginChallengeMutation) SetCodeExpiresAt(t time.Time) {
+	m.code_expires_at = &t
+}
+
+// CodeExpiresAt returns the value of the "code_expires_at" field in the mutation.
+func (m *LoginChallengeMutation) CodeExpiresAt() (r time.Time, exists bool) {
+	v := m.code_expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCodeExpiresAt returns the old "code_expires_at" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldCodeExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCodeExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCodeExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCodeExpiresAt: %w", err)
+	}
+	return oldValue.CodeExpiresAt, nil
+}
+
+// ClearCodeExpiresAt clears the value of the "code_expires_at" field.
+func (m *LoginChallengeMutation) ClearCodeExpiresAt() {
+	m.code_expires_at = nil
+	m.clearedFields[loginchallenge.FieldCodeExpiresAt] = struct{}{}
+}
+
+// CodeExpiresAtCleared returns if the "code_expires_at" field was cleared in this mutation.
+func (m *LoginChallengeMutation) CodeExpiresAtCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldCodeExpiresAt]
+	return ok
+}
+
+// ResetCodeExpiresAt resets all changes to the "code_expires_at" field.
+func (m *LoginChallengeMutation) ResetCodeExpiresAt() {
+	m.code_expires_at = nil
+	delete(m.clearedFields, loginchallenge.FieldCodeExpiresAt)
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *LoginChallengeMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *LoginChallengeMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *LoginChallengeMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *LoginChallengeMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *LoginChallengeMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *LoginChallengeMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *LoginChallengeMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *LoginChallengeMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetConsumedAt sets the "consumed_at" field.
+func (m *LoginChallengeMutation) SetConsumedAt(t time.Time) {
+	m.consumed_at = &t
+}
+
+// ConsumedAt returns the value of the "consumed_at" field in the mutation.
+func (m *LoginChallengeMutation) ConsumedAt() (r time.Time, exists bool) {
+	v := m.consumed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConsumedAt returns the old "consumed_at" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldConsumedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConsumedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConsumedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConsumedAt: %w", err)
+	}
+	return oldValue.ConsumedAt, nil
+}
+
+// ClearConsumedAt clears the value of the "consumed_at" field.
+func (m *LoginChallengeMutation) ClearConsumedAt() {
+	m.consumed_at = nil
+	m.clearedFields[loginchallenge.FieldConsumedAt] = struct{}{}
+}
+
+// ConsumedAtCleared returns if the "consumed_at" field was cleared in this mutation.
+func (m *LoginChallengeMutation) ConsumedAtCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldConsumedAt]
+	return ok
+}
+
+// ResetConsumedAt resets all changes to the "consumed_at" field.
+func (m *LoginChallengeMutation) ResetConsumedAt() {
+	m.consumed_at = nil
+	delete(m.clearedFields, loginchallenge.FieldConsumedAt)
+}
+
+// SetIP sets the "ip" field.
+func (m *LoginChallengeMutation) SetIP(s string) {
+	m.ip = &s
+}
+
+// IP returns the value of the "ip" field in the mutation.
+func (m *LoginChallengeMutation) IP() (r string, exists bool) {
+	v := m.ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIP returns the old "ip" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldIP(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIP: %w", err)
+	}
+	return oldValue.IP, nil
+}
+
+// ResetIP resets all changes to the "ip" field.
+func (m *LoginChallengeMutation) ResetIP() {
+	m.ip = nil
+}
+
+// SetUserAgent sets the "user_agent" field.
+func (m *LoginChallengeMutation) SetUserAgent(s string) {
+	m.user_agent = &s
+}
+
+// UserAgent returns the value of the "user_agent" field in the mutation.
+func (m *LoginChallengeMutation) UserAgent() (r string, exists bool) {
+	v := m.user_agent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserAgent returns the old "user_agent" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldUserAgent(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserAgent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserAgent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserAgent: %w", err)
+	}
+	return oldValue.UserAgent, nil
+}
+
+// ResetUserAgent resets all changes to the "user_agent" field.
+func (m *LoginChallengeMutation) ResetUserAgent() {
+	m.user_agent = nil
+}
+
+// Where appends a list predicates to the LoginChallengeMutation builder.
+func (m *LoginChallengeMutation) Where(ps ...predicate.LoginChallenge) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the LoginChallengeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *LoginChallengeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.LoginChallenge, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *LoginChallengeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *LoginChallengeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (LoginChallenge).
+func (m *LoginChallengeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *LoginChallengeMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_at != nil {
+		fields = append(fields, loginchallenge.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, loginchallenge.FieldUpdatedAt)
+	}
+	if m.purpose != nil {
+		fields = append(fields, loginchallenge.FieldPurpose)
+	}
+	if m.user_id != nil {
+		fields = append(fields, loginchallenge.FieldUserID)
+	}
+	if m.session_id != nil {
+		fields = append(fields, loginchallenge.FieldSessionID)
+	}
+	if m.methods != nil {
+		fields = append(fields, loginchallenge.FieldMethods)
+	}
+	if m.code_hash != nil {
+		fields = append(fields, loginchallenge.FieldCodeHash)
+	}
+	if m.code_method != nil {
+		fields = append(fields, loginchallenge.FieldCodeMethod)
+	}
+	if m.code_expires_at != nil {
+		fields = append(fields, loginchallenge.FieldCodeExpiresAt)
+	}
+	if m.attempts != nil {
+		fields = append(fields, loginchallenge.FieldAttempts)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, loginchallenge.FieldExpiresAt)
+	}
+	if m.consumed_at != nil {
+		fields = append(fields, loginchallenge.FieldConsumedAt)
+	}
+	if m.ip != nil {
+		fields = append(fields, loginchallenge.FieldIP)
+	}
+	if m.user_agent != nil {
+		fields = append(fields, loginchallenge.FieldUserAgent)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *LoginChallengeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case loginchallenge.FieldCreatedAt:
+		return m.CreatedAt()
+	case loginchallenge.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case loginchallenge.FieldPurpose:
+		return m.Purpose()
+	case loginchallenge.FieldUserID:
+		return m.UserID()
+	case loginchallenge.FieldSessionID:
+		return m.SessionID()
+	case loginchallenge.FieldMethods:
+		return m.Methods()
+	case loginchallenge.FieldCodeHash:
+		return m.CodeHash()
+	case loginchallenge.FieldCodeMethod:
+		return m.CodeMethod()
+	case loginchallenge.FieldCodeExpiresAt:
+		return m.CodeExpiresAt()
+	case loginchallenge.FieldAttempts:
+		return m.Attempts()
+	case loginchallenge.FieldExpiresAt:
+		return m.ExpiresAt()
+	case loginchallenge.FieldConsumedAt:
+		return m.ConsumedAt()
+	case loginchallenge.FieldIP:
+		return m.IP()
+	case loginchallenge.FieldUserAgent:
+		return m.UserAgent()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *LoginChallengeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case loginchallenge.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case loginchallenge.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case loginchallenge.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case loginchallenge.FieldUserID:
+		return m.OldUserID(ctx)
+	case loginchallenge.FieldSessionID:
+		return m.OldSessionID(ctx)
+	case loginchallenge.FieldMethods:
+		return m.OldMethods(ctx)
+	case loginchallenge.FieldCodeHash:
+		return m.OldCodeHash(ctx)
+	case loginchallenge.FieldCodeMethod:
+		return m.OldCodeMethod(ctx)
+	case loginchallenge.FieldCodeExpiresAt:
+		return m.OldCodeExpiresAt(ctx)
+	case loginchallenge.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case loginchallenge.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case loginchallenge.FieldConsumedAt:
+		return m.OldConsumedAt(ctx)
+	case loginchallenge.FieldIP:
+		return m.OldIP(ctx)
+	case loginchallenge.FieldUserAgent:
+		return m.OldUserAgent(ctx)
+	}
+	return nil, fmt.Errorf("unknown LoginChallenge field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LoginChallengeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case loginchallenge.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case loginchallenge.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case loginchallenge.FieldPurpose:
+		v, ok := value.(loginchallenge.Purpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case loginchallenge.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case loginchallenge.FieldSessionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSessionID(v)
+		return nil
+	case loginchallenge.FieldMethods:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMethods(v)
+		return nil
+	case loginchallenge.FieldCodeHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCodeHash(v)
+		return nil
+	case loginchallenge.FieldCodeMethod:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCodeMethod(v)
+		return nil
+	case loginchallenge.FieldCodeExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCodeExpiresAt(v)
+		return nil
+	case loginchallenge.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case loginchallenge.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case loginchallenge.FieldConsumedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConsumedAt(v)
+		return nil
+	case loginchallenge.FieldIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIP(v)
+		return nil
+	case loginchallenge.FieldUserAgent:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserAgent(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LoginChallenge field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *LoginChallengeMutation) AddedFields() []string {
+	var fields []string
+	if m.addattempts != nil {
+		fields = append(fields, loginchallenge.FieldAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *LoginChallengeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case loginchallenge.FieldAttempts:
+		return m.AddedAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LoginChallengeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case loginchallenge.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LoginChallenge numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *LoginChallengeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(loginchallenge.FieldSessionID) {
+		fields = append(fields, loginchallenge.FieldSessionID)
+	}
+	if m.FieldCleared(loginchallenge.FieldCodeHash) {
+		fields = append(fields, loginchallenge.FieldCodeHash)
+	}
+	if m.FieldCleared(loginchallenge.FieldCodeMethod) {
+		fields = append(fields, loginchallenge.FieldCodeMethod)
+	}
+	if m.FieldCleared(loginchallenge.FieldCodeExpiresAt) {
+		fields = append(fields, loginchallenge.FieldCodeExpiresAt)
+	}
+	if m.FieldCleared(loginchallenge.FieldConsumedAt) {
+		fields = append(fields, loginchallenge.FieldConsumedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *LoginChallengeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *LoginChallengeMutation) ClearField(name string) error {
+	switch name {
+	case loginchallenge.FieldSessionID:
+		m.ClearSessionID()
+		return nil
+	case loginchallenge.FieldCodeHash:
+		m.ClearCodeHash()
+		return nil
+	case loginchallenge.FieldCodeMethod:
+		m.ClearCodeMethod()
+		return nil
+	case loginchallenge.FieldCodeExpiresAt:
+		m.ClearCodeExpiresAt()
+		return nil
+	case loginchallenge.FieldConsumedAt:
+		m.ClearConsumedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown LoginChallenge nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *LoginChallengeMutation) ResetField(name string) error {
+	switch name {
+	case loginchallenge.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case loginchallenge.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case loginchallenge.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case loginchallenge.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case loginchallenge.FieldSessionID:
+		m.ResetSessionID()
+		return nil
+	case loginchallenge.FieldMethods:
+		m.ResetMethods()
+		return nil
+	case loginchallenge.FieldCodeHash:
+		m.ResetCodeHash()
+		return nil
+	case loginchallenge.FieldCodeMethod:
+		m.ResetCodeMethod()
+		return nil
+	case loginchallenge.FieldCodeExpiresAt:
+		m.ResetCodeExpiresAt()
+		return nil
+	case loginchallenge.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case loginchallenge.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case loginchallenge.FieldConsumedAt:
+		m.ResetConsumedAt()
+		return nil
+	case loginchallenge.FieldIP:
+		m.ResetIP()
+		return nil
+	case loginchallenge.FieldUserAgent:
+		m.ResetUserAgent()
+		return nil
+	}
+	return fmt.Errorf("unknown LoginChallenge field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *LoginChallengeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *LoginChallengeMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *LoginChallengeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *LoginChallengeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *LoginChallengeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *LoginChallengeMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *LoginChallengeMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown LoginChallenge unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *LoginChallengeMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown LoginChallenge edge %s", name)
+}
+
+// OneTimeTokenMutation represents an operation that mutates the OneTimeToken nodes in the graph.
+type OneTimeTokenMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *pulid.ID
+	created_at     *time.Time
+	updated_at     *time.Time
+	purpose        *onetimetoken.Purpose
+	user_id        *pulid.ID
+	token_hash     *string
+	new_email      *string
+	expires_at     *time.Time
+	used_at        *time.Time
+	invalidated_at *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*OneTimeToken, error)
+	predicates     []predicate.OneTimeToken
+}
+
+var _ ent.Mutation = (*OneTimeTokenMutation)(nil)
+
+// onetimetokenOption allows management of the mutation configuration using functional options.
+type onetimetokenOption func(*OneTimeTokenMutation)
+
+// newOneTimeTokenMutation creates new mutation for the OneTimeToken entity.
+func newOneTimeTokenMutation(c config, op Op, opts ...onetimetokenOption) *OneTimeTokenMutation {
+	m := &OneTimeTokenMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOneTimeToken,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOneTimeTokenID sets the ID field of the mutation.
+func withOneTimeTokenID(id pulid.ID) onetimetokenOption {
+	return func(m *OneTimeTokenMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OneTimeToken
+		)
+		m.oldValue = func(ctx context.Context) (*OneTimeToken, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OneTimeToken.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOneTimeToken sets the old OneTimeToken of the mutation.
+func withOneTimeToken(node *OneTimeToken) onetimetokenOption {
+	return func(m *OneTimeTokenMutation) {
+		m.oldValue = func(context.Context) (*OneTimeToken, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OneTimeTokenMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OneTimeTokenMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of OneTimeToken entities.
+func (m *OneTimeTokenMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OneTimeTokenMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OneTimeTokenMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OneTimeToken.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *OneTimeTokenMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *OneTimeTokenMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the OneTimeToken entity.
+// If the OneTimeToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OneTimeTokenMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *OneTimeTokenMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *OneTimeTokenMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *OneTimeTokenMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the OneTimeToken entity.
+// If the OneTimeToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OneTimeTokenMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *OneTimeTokenMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *OneTimeTokenMutation) SetPurpose(o onetimetoken.Purpose) {
+	m.purpose = &o
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *OneTimeTokenMutation) Purpose() (r onetimetoken.Purpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the OneTimeToken entity.
+// If the OneTimeToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OneTimeTokenMutation) OldPurpose(ctx context.Context) (v onetimetoken.Purpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *OneTimeTokenMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *OneTimeTokenMutation) SetUserID(pu pulid.ID) {
+	m.user_id = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *OneTimeTokenMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the OneTimeToken entity.
+// If the OneTimeToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OneTimeTokenMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *OneTimeTokenMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *OneTimeTokenMutation) SetTokenHash(s string) {
+	m.token_hash = &s
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *OneTimeTokenMutation) TokenHash() (r string, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the OneTimeToken entity.
+// If the OneTimeToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OneTimeTokenMutation) OldTokenHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *OneTimeTokenMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetNewEmail sets the "new_email" field.
+func (m *OneTimeTokenMutation) SetNewEmail(s string) {
+	m.new_email = &s
+}
+
+// NewEmail returns the value of the "new_email" field in the mutation.
+func (m *OneTimeTokenMutation) NewEmail() (r string, exists bool) {
+	v := m.new_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNewEmail returns the old "new_email" field's value of the OneTimeToken entity.
+// If the OneTimeToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OneTimeTokenMutation) OldNewEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNewEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNewEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNewEmail: %w", err)
+	}
+	return oldValue.NewEmail, nil
+}
+
+// ClearNewEmail clears the value of the "new_email" field.
+func (m *OneTimeTokenMutation) ClearNewEmail() {
+	m.new_email = nil
+	m.clearedFields[onetimetoken.FieldNewEmail] = struct{}{}
+}
+
+// NewEmailCleared returns if the "new_email" field was cleared in this mutation.
+func (m *OneTimeTokenMutation) NewEmailCleared() bool {
+	_, ok := m.clearedFields[onetimetoken.FieldNewEmail]
+	return ok
+}
+
+// ResetNewEmail resets all changes to the "new_email" field.
+func (m *OneTimeTokenMutation) ResetNewEmail() {
+	m.new_email = nil
+	delete(m.clearedFields, onetimetoken.FieldNewEmail)
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *OneTimeTokenMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *OneTimeTokenMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the OneTimeToken entity.
+// If the OneTimeToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OneTimeTokenMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *OneTimeTokenMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetUsedAt sets the "used_at" field.
+func (m *OneTimeTokenMutation) SetUsedAt(t time.Time) {
+	m.used_at = &t
+}
+
+// UsedAt returns the value of the "used_at" field in the mutation.
+func (m *OneTimeTokenMutation) UsedAt() (r time.Time, exists bool) {
+	v := m.used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedAt returns the old "used_at" field's value of the OneTimeToken entity.
+// If the OneTimeToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OneTimeTokenMutation) OldUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedAt: %w", err)
+	}
+	return oldValue.UsedAt, nil
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (m *OneTimeTokenMutation) ClearUsedAt() {
+	m.used_at = nil
+	m.clearedFields[onetimetoken.FieldUsedAt] = struct{}{}
+}
+
+// UsedAtCleared returns if the "used_at" field was cleared in this mutation.
+func (m *OneTimeTokenMutation) UsedAtCleared() bool {
+	_, ok := m.clearedFields[onetimetoken.FieldUsedAt]
+	return ok
+}
+
+// ResetUsedAt resets all changes to the "used_at" field.
+func (m *OneTimeTokenMutation) ResetUsedAt() {
+	m.used_at = nil
+	delete(m.clearedFields, onetimetoken.FieldUsedAt)
+}
+
+// SetInvalidatedAt sets the "invalidated_at" field.
+func (m *OneTimeTokenMutation) SetInvalidatedAt(t time.Time) {
+	m.invalidated_at = &t
+}
+
+// InvalidatedAt returns the value of the "invalidated_at" field in the mutation.
+func (m *OneTimeTokenMutation) InvalidatedAt() (r time.Time, exists bool) {
+	v := m.invalidated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInvalidatedAt returns the old "invalidated_at" field's value of the OneTimeToken entity.
+// If the OneTimeToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OneTimeTokenMutation) OldInvalidatedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInvalidatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInvalidatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInvalidatedAt: %w", err)
+	}
+	return oldValue.InvalidatedAt, nil
+}
+
+// ClearInvalidatedAt clears the value of the "invalidated_at" field.
+func (m *OneTimeTokenMutation) ClearInvalidatedAt() {
+	m.invalidated_at = nil
+	m.clearedFields[onetimetoken.FieldInvalidatedAt] = struct{}{}
+}
+
+// InvalidatedAtCleared returns if the "invalidated_at" field was cleared in this mutation.
+func (m *OneTimeTokenMutation) InvalidatedAtCleared() bool {
+	_, ok := m.clearedFields[onetimetoken.FieldInvalidatedAt]
+	return ok
+}
+
+// ResetInvalidatedAt resets all changes to the "invalidated_at" field.
+func (m *OneTimeTokenMutation) ResetInvalidatedAt() {
+	m.invalidated_at = nil
+	delete(m.clearedFields, onetimetoken.FieldInvalidatedAt)
+}
+
+// Where appends a list predicates to the OneTimeTokenMutation builder.
+func (m *OneTimeTokenMutation) Where(ps ...predicate.OneTimeToken) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OneTimeTokenMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OneTimeTokenMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OneTimeToken, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OneTimeTokenMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OneTimeTokenMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OneTimeToken).
+func (m *OneTimeTokenMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OneTimeTokenMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, onetimetoken.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, onetimetoken.FieldUpdatedAt)
+	}
+	if m.purpose != nil {
+		fields = append(fields, onetimetoken.FieldPurpose)
+	}
+	if m.user_id != nil {
+		fields = append(fields, onetimetoken.FieldUserID)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, onetimetoken.FieldTokenHash)
+	}
+	if m.new_email != nil {
+		fields = append(fields, onetimetoken.FieldNewEmail)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, onetimetoken.FieldExpiresAt)
+	}
+	if m.used_at != nil {
+		fields = append(fields, onetimetoken.FieldUsedAt)
+	}
+	if m.invalidated_at != nil {
+		fields = append(fields, onetimetoken.FieldInvalidatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OneTimeTokenMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case onetimetoken.FieldCreatedAt:
+		return m.CreatedAt()
+	case onetimetoken.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case onetimetoken.FieldPurpose:
+		return m.Purpose()
+	case onetimetoken.FieldUserID:
+		return m.UserID()
+	case onetimetoken.FieldTokenHash:
+		return m.TokenHash()
+	case onetimetoken.FieldNewEmail:
+		return m.NewEmail()
+	case onetimetoken.FieldExpiresAt:
+		return m.ExpiresAt()
+	case onetimetoken.FieldUsedAt:
+		return m.UsedAt()
+	case onetimetoken.FieldInvalidatedAt:
+		return m.InvalidatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OneTimeTokenMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case onetimetoken.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case onetimetoken.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case onetimetoken.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case onetimetoken.FieldUserID:
+		return m.OldUserID(ctx)
+	case onetimetoken.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case onetimetoken.FieldNewEmail:
+		return m.OldNewEmail(ctx)
+	case onetimetoken.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case onetimetoken.FieldUsedAt:
+		return m.OldUsedAt(ctx)
+	case onetimetoken.FieldInvalidatedAt:
+		return m.OldInvalidatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown OneTimeToken field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OneTimeTokenMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case onetimetoken.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case onetimetoken.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case onetimetoken.FieldPurpose:
+		v, ok := value.(onetimetoken.Purpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case onetimetoken.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case onetimetoken.FieldTokenHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case onetimetoken.FieldNewEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNewEmail(v)
+		return nil
+	case onetimetoken.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case onetimetoken.FieldUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedAt(v)
+		return nil
+	case onetimetoken.FieldInvalidatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInvalidatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OneTimeToken field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OneTimeTokenMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OneTimeTokenMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OneTimeTokenMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown OneTimeToken numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OneTimeTokenMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(onetimetoken.FieldNewEmail) {
+		fields = append(fields, onetimetoken.FieldNewEmail)
+	}
+	if m.FieldCleared(onetimetoken.FieldUsedAt) {
+		fields = append(fields, onetimetoken.FieldUsedAt)
+	}
+	if m.FieldCleared(onetimetoken.FieldInvalidatedAt) {
+		fields = append(fields, onetimetoken.FieldInvalidatedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OneTimeTokenMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OneTimeTokenMutation) ClearField(name string) error {
+	switch name {
+	case onetimetoken.FieldNewEmail:
+		m.ClearNewEmail()
+		return nil
+	case onetimetoken.FieldUsedAt:
+		m.ClearUsedAt()
+		return nil
+	case onetimetoken.FieldInvalidatedAt:
+		m.ClearInvalidatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown OneTimeToken nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OneTimeTokenMutation) ResetField(name string) error {
+	switch name {
+	case onetimetoken.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case onetimetoken.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case onetimetoken.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case onetimetoken.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case onetimetoken.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case onetimetoken.FieldNewEmail:
+		m.ResetNewEmail()
+		return nil
+	case onetimetoken.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case onetimetoken.FieldUsedAt:
+		m.ResetUsedAt()
+		return nil
+	case onetimetoken.FieldInvalidatedAt:
+		m.ResetInvalidatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown OneTimeToken field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OneTimeTokenMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OneTimeTokenMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OneTimeTokenMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OneTimeTokenMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OneTimeTokenMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OneTimeTokenMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OneTimeTokenMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown OneTimeToken unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OneTimeTokenMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown OneTimeToken edge %s", name)
+}
+
 // OutboxMessageMutation represents an operation that mutates the OutboxMessage nodes in the graph.
 type OutboxMessageMutation struct {
 	config
@@ -10601,6 +12615,428 @@ func (m *OutboxMessageMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *OutboxMessageMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown OutboxMessage edge %s", name)
+}
+
+// RateLimitBucketMutation represents an operation that mutates the RateLimitBucket nodes in the graph.
+type RateLimitBucketMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *string
+	window_start  *time.Time
+	count         *int
+	addcount      *int
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*RateLimitBucket, error)
+	predicates    []predicate.RateLimitBucket
+}
+
+var _ ent.Mutation = (*RateLimitBucketMutation)(nil)
+
+// ratelimitbucketOption allows management of the mutation configuration using functional options.
+type ratelimitbucketOption func(*RateLimitBucketMutation)
+
+// newRateLimitBucketMutation creates new mutation for the RateLimitBucket entity.
+func newRateLimitBucketMutation(c config, op Op, opts ...ratelimitbucketOption) *RateLimitBucketMutation {
+	m := &RateLimitBucketMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRateLimitBucket,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRateLimitBucketID sets the ID field of the mutation.
+func withRateLimitBucketID(id string) ratelimitbucketOption {
+	return func(m *RateLimitBucketMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RateLimitBucket
+		)
+		m.oldValue = func(ctx context.Context) (*RateLimitBucket, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RateLimitBucket.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRateLimitBucket sets the old RateLimitBucket of the mutation.
+func withRateLimitBucket(node *RateLimitBucket) ratelimitbucketOption {
+	return func(m *RateLimitBucketMutation) {
+		m.oldValue = func(context.Context) (*RateLimitBucket, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RateLimitBucketMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RateLimitBucketMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of RateLimitBucket entities.
+func (m *RateLimitBucketMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RateLimitBucketMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RateLimitBucketMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RateLimitBucket.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetWindowStart sets the "window_start" field.
+func (m *RateLimitBucketMutation) SetWindowStart(t time.Time) {
+	m.window_start = &t
+}
+
+// WindowStart returns the value of the "window_start" field in the mutation.
+func (m *RateLimitBucketMutation) WindowStart() (r time.Time, exists bool) {
+	v := m.window_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowStart returns the old "window_start" field's value of the RateLimitBucket entity.
+// If the RateLimitBucket object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RateLimitBucketMutation) OldWindowStart(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowStart: %w", err)
+	}
+	return oldValue.WindowStart, nil
+}
+
+// ResetWindowStart resets all changes to the "window_start" field.
+func (m *RateLimitBucketMutation) ResetWindowStart() {
+	m.window_start = nil
+}
+
+// SetCount sets the "count" field.
+func (m *RateLimitBucketMutation) SetCount(i int) {
+	m.count = &i
+	m.addcount = nil
+}
+
+// Count returns the value of the "count" field in the mutation.
+func (m *RateLimitBucketMutation) Count() (r int, exists bool) {
+	v := m.count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCount returns the old "count" field's value of the RateLimitBucket entity.
+// If the RateLimitBucket object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RateLimitBucketMutation) OldCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCount: %w", err)
+	}
+	return oldValue.Count, nil
+}
+
+// AddCount adds i to the "count" field.
+func (m *RateLimitBucketMutation) AddCount(i int) {
+	if m.addcount != nil {
+		*m.addcount += i
+	} else {
+		m.addcount = &i
+	}
+}
+
+// AddedCount returns the value that was added to the "count" field in this mutation.
+func (m *RateLimitBucketMutation) AddedCount() (r int, exists bool) {
+	v := m.addcount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCount resets all changes to the "count" field.
+func (m *RateLimitBucketMutation) ResetCount() {
+	m.count = nil
+	m.addcount = nil
+}
+
+// Where appends a list predicates to the RateLimitBucketMutation builder.
+func (m *RateLimitBucketMutation) Where(ps ...predicate.RateLimitBucket) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RateLimitBucketMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RateLimitBucketMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RateLimitBucket, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RateLimitBucketMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RateLimitBucketMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RateLimitBucket).
+func (m *RateLimitBucketMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RateLimitBucketMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.window_start != nil {
+		fields = append(fields, ratelimitbucket.FieldWindowStart)
+	}
+	if m.count != nil {
+		fields = append(fields, ratelimitbucket.FieldCount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RateLimitBucketMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case ratelimitbucket.FieldWindowStart:
+		return m.WindowStart()
+	case ratelimitbucket.FieldCount:
+		return m.Count()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RateLimitBucketMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case ratelimitbucket.FieldWindowStart:
+		return m.OldWindowStart(ctx)
+	case ratelimitbucket.FieldCount:
+		return m.OldCount(ctx)
+	}
+	return nil, fmt.Errorf("unknown RateLimitBucket field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RateLimitBucketMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case ratelimitbucket.FieldWindowStart:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowStart(v)
+		return nil
+	case ratelimitbucket.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RateLimitBucket field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RateLimitBucketMutation) AddedFields() []string {
+	var fields []string
+	if m.addcount != nil {
+		fields = append(fields, ratelimitbucket.FieldCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RateLimitBucketMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case ratelimitbucket.FieldCount:
+		return m.AddedCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RateLimitBucketMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case ratelimitbucket.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RateLimitBucket numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RateLimitBucketMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RateLimitBucketMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RateLimitBucketMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown RateLimitBucket nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RateLimitBucketMutation) ResetField(name string) error {
+	switch name {
+	case ratelimitbucket.FieldWindowStart:
+		m.ResetWindowStart()
+		return nil
+	case ratelimitbucket.FieldCount:
+		m.ResetCount()
+		return nil
+	}
+	return fmt.Errorf("unknown RateLimitBucket field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RateLimitBucketMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RateLimitBucketMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RateLimitBucketMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RateLimitBucketMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RateLimitBucketMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RateLimitBucketMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RateLimitBucketMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown RateLimitBucket unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RateLimitBucketMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown RateLimitBucket edge %s", name)
 }
 
 // ResourceMutation represents an operation that mutates the Resource nodes in the graph.
@@ -14038,28 +16474,30 @@ func (m *ScopedLoginMutation) ResetEdge(name string) error {
 // SessionMutation represents an operation that mutates the Session nodes in the graph.
 type SessionMutation struct {
 	config
-	op                    Op
-	typ                   string
-	id                    *pulid.ID
-	created_at            *time.Time
-	updated_at            *time.Time
-	scoped_login_id       *pulid.ID
-	refresh_token_hash    *string
-	refresh_generation    *int
-	addrefresh_generation *int
-	ip                    *string
-	user_agent            *string
-	last_used_at          *time.Time
-	expires_at            *time.Time
-	revoked_at            *time.Time
-	revoke_reason         *string
-	second_factor_at      *time.Time
-	clearedFields         map[string]struct{}
-	user                  *pulid.ID
-	cleareduser           bool
-	done                  bool
-	oldValue              func(context.Context) (*Session, error)
-	predicates            []predicate.Session
+	op                            Op
+	typ                           string
+	id                            *pulid.ID
+	created_at                    *time.Time
+	updated_at                    *time.Time
+	scoped_login_id               *pulid.ID
+	refresh_token_hash            *string
+	refresh_generation            *int
+	addrefresh_generation         *int
+	previous_refresh_hashes       *[]string
+	appendprevious_refresh_hashes []string
+	ip                            *string
+	user_agent                    *string
+	last_used_at                  *time.Time
+	expires_at                    *time.Time
+	revoked_at                    *time.Time
+	revoke_reason                 *string
+	second_factor_at              *time.Time
+	clearedFields                 map[string]struct{}
+	user                          *pulid.ID
+	cleareduser                   bool
+	done                          bool
+	oldValue                      func(context.Context) (*Session, error)
+	predicates                    []predicate.Session
 }
 
 var _ ent.Mutation = (*SessionMutation)(nil)
@@ -14441,6 +16879,71 @@ func (m *SessionMutation) ResetRefreshGeneration() {
 	m.addrefresh_generation = nil
 }
 
+// SetPreviousRefreshHashes sets the "previous_refresh_hashes" field.
+func (m *SessionMutation) SetPreviousRefreshHashes(s []string) {
+	m.previous_refresh_hashes = &s
+	m.appendprevious_refresh_hashes = nil
+}
+
+// PreviousRefreshHashes returns the value of the "previous_refresh_hashes" field in the mutation.
+func (m *SessionMutation) PreviousRefreshHashes() (r []string, exists bool) {
+	v := m.previous_refresh_hashes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreviousRefreshHashes returns the old "previous_refresh_hashes" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldPreviousRefreshHashes(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreviousRefreshHashes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreviousRefreshHashes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreviousRefreshHashes: %w", err)
+	}
+	return oldValue.PreviousRefreshHashes, nil
+}
+
+// AppendPreviousRefreshHashes adds s to the "previous_refresh_hashes" field.
+func (m *SessionMutation) AppendPreviousRefreshHashes(s []string) {
+	m.appendprevious_refresh_hashes = append(m.appendprevious_refresh_hashes, s...)
+}
+
+// AppendedPreviousRefreshHashes returns the list of values that were appended to the "previous_refresh_hashes" field in this mutation.
+func (m *SessionMutation) AppendedPreviousRefreshHashes() ([]string, bool) {
+	if len(m.appendprevious_refresh_hashes) == 0 {
+		return nil, false
+	}
+	return m.appendprevious_refresh_hashes, true
+}
+
+// ClearPreviousRefreshHashes clears the value of the "previous_refresh_hashes" field.
+func (m *SessionMutation) ClearPreviousRefreshHashes() {
+	m.previous_refresh_hashes = nil
+	m.appendprevious_refresh_hashes = nil
+	m.clearedFields[session.FieldPreviousRefreshHashes] = struct{}{}
+}
+
+// PreviousRefreshHashesCleared returns if the "previous_refresh_hashes" field was cleared in this mutation.
+func (m *SessionMutation) PreviousRefreshHashesCleared() bool {
+	_, ok := m.clearedFields[session.FieldPreviousRefreshHashes]
+	return ok
+}
+
+// ResetPreviousRefreshHashes resets all changes to the "previous_refresh_hashes" field.
+func (m *SessionMutation) ResetPreviousRefreshHashes() {
+	m.previous_refresh_hashes = nil
+	m.appendprevious_refresh_hashes = nil
+	delete(m.clearedFields, session.FieldPreviousRefreshHashes)
+}
+
 // SetIP sets the "ip" field.
 func (m *SessionMutation) SetIP(s string) {
 	m.ip = &s
@@ -14793,7 +17296,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 14)
 	if m.created_at != nil {
 		fields = append(fields, session.FieldCreatedAt)
 	}
@@ -14811,6 +17314,9 @@ func (m *SessionMutation) Fields() []string {
 	}
 	if m.refresh_generation != nil {
 		fields = append(fields, session.FieldRefreshGeneration)
+	}
+	if m.previous_refresh_hashes != nil {
+		fields = append(fields, session.FieldPreviousRefreshHashes)
 	}
 	if m.ip != nil {
 		fields = append(fields, session.FieldIP)
@@ -14853,6 +17359,8 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.RefreshTokenHash()
 	case session.FieldRefreshGeneration:
 		return m.RefreshGeneration()
+	case session.FieldPreviousRefreshHashes:
+		return m.PreviousRefreshHashes()
 	case session.FieldIP:
 		return m.IP()
 	case session.FieldUserAgent:
@@ -14888,6 +17396,8 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldRefreshTokenHash(ctx)
 	case session.FieldRefreshGeneration:
 		return m.OldRefreshGeneration(ctx)
+	case session.FieldPreviousRefreshHashes:
+		return m.OldPreviousRefreshHashes(ctx)
 	case session.FieldIP:
 		return m.OldIP(ctx)
 	case session.FieldUserAgent:
@@ -14952,6 +17462,13 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRefreshGeneration(v)
+		return nil
+	case session.FieldPreviousRefreshHashes:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreviousRefreshHashes(v)
 		return nil
 	case session.FieldIP:
 		v, ok := value.(string)
@@ -15056,6 +17573,9 @@ func (m *SessionMutation) ClearedFields() []string {
 	if m.FieldCleared(session.FieldRefreshTokenHash) {
 		fields = append(fields, session.FieldRefreshTokenHash)
 	}
+	if m.FieldCleared(session.FieldPreviousRefreshHashes) {
+		fields = append(fields, session.FieldPreviousRefreshHashes)
+	}
 	if m.FieldCleared(session.FieldRevokedAt) {
 		fields = append(fields, session.FieldRevokedAt)
 	}
@@ -15087,6 +17607,9 @@ func (m *SessionMutation) ClearField(name string) error {
 		return nil
 	case session.FieldRefreshTokenHash:
 		m.ClearRefreshTokenHash()
+		return nil
+	case session.FieldPreviousRefreshHashes:
+		m.ClearPreviousRefreshHashes()
 		return nil
 	case session.FieldRevokedAt:
 		m.ClearRevokedAt()
@@ -15122,6 +17645,9 @@ func (m *SessionMutation) ResetField(name string) error {
 		return nil
 	case session.FieldRefreshGeneration:
 		m.ResetRefreshGeneration()
+		return nil
+	case session.FieldPreviousRefreshHashes:
+		m.ResetPreviousRefreshHashes()
 		return nil
 	case session.FieldIP:
 		m.ResetIP()
@@ -17167,6 +19693,7 @@ type UserAccountMutation struct {
 	totp_secret                 *string
 	recovery_code_hashes        *[]string
 	appendrecovery_code_hashes  []string
+	pending_totp_secret         *string
 	status                      *useraccount.Status
 	deleted_at                  *time.Time
 	last_login_at               *time.Time
@@ -17920,6 +20447,55 @@ func (m *UserAccountMutation) ResetRecoveryCodeHashes() {
 	delete(m.clearedFields, useraccount.FieldRecoveryCodeHashes)
 }
 
+// SetPendingTotpSecret sets the "pending_totp_secret" field.
+func (m *UserAccountMutation) SetPendingTotpSecret(s string) {
+	m.pending_totp_secret = &s
+}
+
+// PendingTotpSecret returns the value of the "pending_totp_secret" field in the mutation.
+func (m *UserAccountMutation) PendingTotpSecret() (r string, exists bool) {
+	v := m.pending_totp_secret
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPendingTotpSecret returns the old "pending_totp_secret" field's value of the UserAccount entity.
+// If the UserAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserAccountMutation) OldPendingTotpSecret(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPendingTotpSecret is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPendingTotpSecret requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPendingTotpSecret: %w", err)
+	}
+	return oldValue.PendingTotpSecret, nil
+}
+
+// ClearPendingTotpSecret clears the value of the "pending_totp_secret" field.
+func (m *UserAccountMutation) ClearPendingTotpSecret() {
+	m.pending_totp_secret = nil
+	m.clearedFields[useraccount.FieldPendingTotpSecret] = struct{}{}
+}
+
+// PendingTotpSecretCleared returns if the "pending_totp_secret" field was cleared in this mutation.
+func (m *UserAccountMutation) PendingTotpSecretCleared() bool {
+	_, ok := m.clearedFields[useraccount.FieldPendingTotpSecret]
+	return ok
+}
+
+// ResetPendingTotpSecret resets all changes to the "pending_totp_secret" field.
+func (m *UserAccountMutation) ResetPendingTotpSecret() {
+	m.pending_totp_secret = nil
+	delete(m.clearedFields, useraccount.FieldPendingTotpSecret)
+}
+
 // SetStatus sets the "status" field.
 func (m *UserAccountMutation) SetStatus(u useraccount.Status) {
 	m.status = &u
@@ -18353,7 +20929,7 @@ func (m *UserAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserAccountMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, useraccount.FieldCreatedAt)
 	}
@@ -18395,6 +20971,9 @@ func (m *UserAccountMutation) Fields() []string {
 	}
 	if m.recovery_code_hashes != nil {
 		fields = append(fields, useraccount.FieldRecoveryCodeHashes)
+	}
+	if m.pending_totp_secret != nil {
+		fields = append(fields, useraccount.FieldPendingTotpSecret)
 	}
 	if m.status != nil {
 		fields = append(fields, useraccount.FieldStatus)
@@ -18444,6 +21023,8 @@ func (m *UserAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.TotpSecret()
 	case useraccount.FieldRecoveryCodeHashes:
 		return m.RecoveryCodeHashes()
+	case useraccount.FieldPendingTotpSecret:
+		return m.PendingTotpSecret()
 	case useraccount.FieldStatus:
 		return m.Status()
 	case useraccount.FieldDeletedAt:
@@ -18489,6 +21070,8 @@ func (m *UserAccountMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldTotpSecret(ctx)
 	case useraccount.FieldRecoveryCodeHashes:
 		return m.OldRecoveryCodeHashes(ctx)
+	case useraccount.FieldPendingTotpSecret:
+		return m.OldPendingTotpSecret(ctx)
 	case useraccount.FieldStatus:
 		return m.OldStatus(ctx)
 	case useraccount.FieldDeletedAt:
@@ -18604,6 +21187,13 @@ func (m *UserAccountMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRecoveryCodeHashes(v)
 		return nil
+	case useraccount.FieldPendingTotpSecret:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPendingTotpSecret(v)
+		return nil
 	case useraccount.FieldStatus:
 		v, ok := value.(useraccount.Status)
 		if !ok {
@@ -18683,6 +21273,9 @@ func (m *UserAccountMutation) ClearedFields() []string {
 	if m.FieldCleared(useraccount.FieldRecoveryCodeHashes) {
 		fields = append(fields, useraccount.FieldRecoveryCodeHashes)
 	}
+	if m.FieldCleared(useraccount.FieldPendingTotpSecret) {
+		fields = append(fields, useraccount.FieldPendingTotpSecret)
+	}
 	if m.FieldCleared(useraccount.FieldDeletedAt) {
 		fields = append(fields, useraccount.FieldDeletedAt)
 	}
@@ -18726,6 +21319,9 @@ func (m *UserAccountMutation) ClearField(name string) error {
 		return nil
 	case useraccount.FieldRecoveryCodeHashes:
 		m.ClearRecoveryCodeHashes()
+		return nil
+	case useraccount.FieldPendingTotpSecret:
+		m.ClearPendingTotpSecret()
 		return nil
 	case useraccount.FieldDeletedAt:
 		m.ClearDeletedAt()
@@ -18785,6 +21381,9 @@ func (m *UserAccountMutation) ResetField(name string) error {
 		return nil
 	case useraccount.FieldRecoveryCodeHashes:
 		m.ResetRecoveryCodeHashes()
+		return nil
+	case useraccount.FieldPendingTotpSecret:
+		m.ResetPendingTotpSecret()
 		return nil
 	case useraccount.FieldStatus:
 		m.ResetStatus()

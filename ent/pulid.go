@@ -12,6 +12,8 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/loginchallenge"
+	"portier/ent/onetimetoken"
 	"portier/ent/outboxmessage"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
@@ -34,6 +36,8 @@ var prefixToTable = map[string]string{
 	"acct": customeraccount.Table,
 	"gmb":  groupmembership.Table,
 	"inv":  invitation.Table,
+	"chl":  loginchallenge.Table,
+	"ott":  onetimetoken.Table,
 	"msg":  outboxmessage.Table,
 	"res":  resource.Table,
 	"grp":  rightsgroup.Table,

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"portier/ent/session"
 	"portier/ent/useraccount"
@@ -31,6 +32,8 @@ type Session struct {
 	RefreshTokenHash string `json:"-"`
 	// RefreshGeneration holds the value of the "refresh_generation" field.
 	RefreshGeneration int `json:"refresh_generation,omitempty"`
+	// Hashes of refresh tokens already rotated away: presenting one means theft.
+	PreviousRefreshHashes []string `json:"-"`
 	// Client address at login.
 	IP string `json:"ip,omitempty"`
 	// User agent at login.
@@ -78,6 +81,8 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case session.FieldUserID, session.FieldScopedLoginID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
+		case session.FieldPreviousRefreshHashes:
+			values[i] = new([]byte)
 		case session.FieldID:
 			values[i] = new(pulid.ID)
 		case session.FieldRefreshGeneration:
@@ -144,6 +149,14 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field refresh_generation", values[i])
 			} else if value.Valid {
 				_m.RefreshGeneration = int(value.Int64)
+			}
+		case session.FieldPreviousRefreshHashes:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field previous_refresh_hashes", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.PreviousRefreshHashes); err != nil {
+					return fmt.Errorf("unmarshal field previous_refresh_hashes: %w", err)
+				}
 			}
 		case session.FieldIP:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -250,6 +263,8 @@ func (_m *Session) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("refresh_generation=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RefreshGeneration))
+	builder.WriteString(", ")
+	builder.WriteString("previous_refresh_hashes=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("ip=")
 	builder.WriteString(_m.IP)

@@ -109,6 +109,12 @@ func (_c *SessionCreate) SetNillableRefreshGeneration(v *int) *SessionCreate {
 	return _c
 }
 
+// SetPreviousRefreshHashes sets the "previous_refresh_hashes" field.
+func (_c *SessionCreate) SetPreviousRefreshHashes(v []string) *SessionCreate {
+	_c.mutation.SetPreviousRefreshHashes(v)
+	return _c
+}
+
 // SetIP sets the "ip" field.
 func (_c *SessionCreate) SetIP(v string) *SessionCreate {
 	_c.mutation.SetIP(v)
@@ -392,6 +398,10 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 		_spec.SetField(session.FieldRefreshGeneration, field.TypeInt, value)
 		_node.RefreshGeneration = value
 	}
+	if value, ok := _c.mutation.PreviousRefreshHashes(); ok {
+		_spec.SetField(session.FieldPreviousRefreshHashes, field.TypeJSON, value)
+		_node.PreviousRefreshHashes = value
+	}
 	if value, ok := _c.mutation.IP(); ok {
 		_spec.SetField(session.FieldIP, field.TypeString, value)
 		_node.IP = value
@@ -534,6 +544,24 @@ func (u *SessionUpsert) UpdateRefreshGeneration() *SessionUpsert {
 // AddRefreshGeneration adds v to the "refresh_generation" field.
 func (u *SessionUpsert) AddRefreshGeneration(v int) *SessionUpsert {
 	u.Add(session.FieldRefreshGeneration, v)
+	return u
+}
+
+// SetPreviousRefreshHashes sets the "previous_refresh_hashes" field.
+func (u *SessionUpsert) SetPreviousRefreshHashes(v []string) *SessionUpsert {
+	u.Set(session.FieldPreviousRefreshHashes, v)
+	return u
+}
+
+// UpdatePreviousRefreshHashes sets the "previous_refresh_hashes" field to the value that was provided on create.
+func (u *SessionUpsert) UpdatePreviousRefreshHashes() *SessionUpsert {
+	u.SetExcluded(session.FieldPreviousRefreshHashes)
+	return u
+}
+
+// ClearPreviousRefreshHashes clears the value of the "previous_refresh_hashes" field.
+func (u *SessionUpsert) ClearPreviousRefreshHashes() *SessionUpsert {
+	u.SetNull(session.FieldPreviousRefreshHashes)
 	return u
 }
 
@@ -749,6 +777,27 @@ func (u *SessionUpsertOne) AddRefreshGeneration(v int) *SessionUpsertOne {
 func (u *SessionUpsertOne) UpdateRefreshGeneration() *SessionUpsertOne {
 	return u.Update(func(s *SessionUpsert) {
 		s.UpdateRefreshGeneration()
+	})
+}
+
+// SetPreviousRefreshHashes sets the "previous_refresh_hashes" field.
+func (u *SessionUpsertOne) SetPreviousRefreshHashes(v []string) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetPreviousRefreshHashes(v)
+	})
+}
+
+// UpdatePreviousRefreshHashes sets the "previous_refresh_hashes" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdatePreviousRefreshHashes() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdatePreviousRefreshHashes()
+	})
+}
+
+// ClearPreviousRefreshHashes clears the value of the "previous_refresh_hashes" field.
+func (u *SessionUpsertOne) ClearPreviousRefreshHashes() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearPreviousRefreshHashes()
 	})
 }
 
@@ -1148,6 +1197,27 @@ func (u *SessionUpsertBulk) AddRefreshGeneration(v int) *SessionUpsertBulk {
 func (u *SessionUpsertBulk) UpdateRefreshGeneration() *SessionUpsertBulk {
 	return u.Update(func(s *SessionUpsert) {
 		s.UpdateRefreshGeneration()
+	})
+}
+
+// SetPreviousRefreshHashes sets the "previous_refresh_hashes" field.
+func (u *SessionUpsertBulk) SetPreviousRefreshHashes(v []string) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetPreviousRefreshHashes(v)
+	})
+}
+
+// UpdatePreviousRefreshHashes sets the "previous_refresh_hashes" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdatePreviousRefreshHashes() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdatePreviousRefreshHashes()
+	})
+}
+
+// ClearPreviousRefreshHashes clears the value of the "previous_refresh_hashes" field.
+func (u *SessionUpsertBulk) ClearPreviousRefreshHashes() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearPreviousRefreshHashes()
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 )
 
@@ -72,6 +73,24 @@ func (_u *SessionUpdate) SetNillableRefreshGeneration(v *int) *SessionUpdate {
 // AddRefreshGeneration adds value to the "refresh_generation" field.
 func (_u *SessionUpdate) AddRefreshGeneration(v int) *SessionUpdate {
 	_u.mutation.AddRefreshGeneration(v)
+	return _u
+}
+
+// SetPreviousRefreshHashes sets the "previous_refresh_hashes" field.
+func (_u *SessionUpdate) SetPreviousRefreshHashes(v []string) *SessionUpdate {
+	_u.mutation.SetPreviousRefreshHashes(v)
+	return _u
+}
+
+// AppendPreviousRefreshHashes appends value to the "previous_refresh_hashes" field.
+func (_u *SessionUpdate) AppendPreviousRefreshHashes(v []string) *SessionUpdate {
+	_u.mutation.AppendPreviousRefreshHashes(v)
+	return _u
+}
+
+// ClearPreviousRefreshHashes clears the value of the "previous_refresh_hashes" field.
+func (_u *SessionUpdate) ClearPreviousRefreshHashes() *SessionUpdate {
+	_u.mutation.ClearPreviousRefreshHashes()
 	return _u
 }
 
@@ -283,6 +302,17 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedRefreshGeneration(); ok {
 		_spec.AddField(session.FieldRefreshGeneration, field.TypeInt, value)
 	}
+	if value, ok := _u.mutation.PreviousRefreshHashes(); ok {
+		_spec.SetField(session.FieldPreviousRefreshHashes, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedPreviousRefreshHashes(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, session.FieldPreviousRefreshHashes, value)
+		})
+	}
+	if _u.mutation.PreviousRefreshHashesCleared() {
+		_spec.ClearField(session.FieldPreviousRefreshHashes, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.IP(); ok {
 		_spec.SetField(session.FieldIP, field.TypeString, value)
 	}
@@ -377,6 +407,24 @@ func (_u *SessionUpdateOne) SetNillableRefreshGeneration(v *int) *SessionUpdateO
 // AddRefreshGeneration adds value to the "refresh_generation" field.
 func (_u *SessionUpdateOne) AddRefreshGeneration(v int) *SessionUpdateOne {
 	_u.mutation.AddRefreshGeneration(v)
+	return _u
+}
+
+// SetPreviousRefreshHashes sets the "previous_refresh_hashes" field.
+func (_u *SessionUpdateOne) SetPreviousRefreshHashes(v []string) *SessionUpdateOne {
+	_u.mutation.SetPreviousRefreshHashes(v)
+	return _u
+}
+
+// AppendPreviousRefreshHashes appends value to the "previous_refresh_hashes" field.
+func (_u *SessionUpdateOne) AppendPreviousRefreshHashes(v []string) *SessionUpdateOne {
+	_u.mutation.AppendPreviousRefreshHashes(v)
+	return _u
+}
+
+// ClearPreviousRefreshHashes clears the value of the "previous_refresh_hashes" field.
+func (_u *SessionUpdateOne) ClearPreviousRefreshHashes() *SessionUpdateOne {
+	_u.mutation.ClearPreviousRefreshHashes()
 	return _u
 }
 
@@ -617,6 +665,17 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	}
 	if value, ok := _u.mutation.AddedRefreshGeneration(); ok {
 		_spec.AddField(session.FieldRefreshGeneration, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.PreviousRefreshHashes(); ok {
+		_spec.SetField(session.FieldPreviousRefreshHashes, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedPreviousRefreshHashes(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, session.FieldPreviousRefreshHashes, value)
+		})
+	}
+	if _u.mutation.PreviousRefreshHashesCleared() {
+		_spec.ClearField(session.FieldPreviousRefreshHashes, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.IP(); ok {
 		_spec.SetField(session.FieldIP, field.TypeString, value)

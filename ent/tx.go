@@ -30,8 +30,14 @@ type Tx struct {
 	GroupMembership *GroupMembershipClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
+	// LoginChallenge is the client for interacting with the LoginChallenge builders.
+	LoginChallenge *LoginChallengeClient
+	// OneTimeToken is the client for interacting with the OneTimeToken builders.
+	OneTimeToken *OneTimeTokenClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
+	// RateLimitBucket is the client for interacting with the RateLimitBucket builders.
+	RateLimitBucket *RateLimitBucketClient
 	// Resource is the client for interacting with the Resource builders.
 	Resource *ResourceClient
 	// RightsGroup is the client for interacting with the RightsGroup builders.
@@ -187,7 +193,10 @@ func (tx *Tx) init() {
 	tx.CustomerAccount = NewCustomerAccountClient(tx.config)
 	tx.GroupMembership = NewGroupMembershipClient(tx.config)
 	tx.Invitation = NewInvitationClient(tx.config)
+	tx.LoginChallenge = NewLoginChallengeClient(tx.config)
+	tx.OneTimeToken = NewOneTimeTokenClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
+	tx.RateLimitBucket = NewRateLimitBucketClient(tx.config)
 	tx.Resource = NewResourceClient(tx.config)
 	tx.RightsGroup = NewRightsGroupClient(tx.config)
 	tx.RoleAssignment = NewRoleAssignmentClient(tx.config)

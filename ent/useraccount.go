@@ -48,6 +48,8 @@ type UserAccount struct {
 	TotpSecret string `json:"-"`
 	// RecoveryCodeHashes holds the value of the "recovery_code_hashes" field.
 	RecoveryCodeHashes []string `json:"-"`
+	// PendingTotpSecret holds the value of the "pending_totp_secret" field.
+	PendingTotpSecret string `json:"-"`
 	// ACTIVE; DISABLED by staff; DELETED by the user (restorable by support).
 	Status useraccount.Status `json:"status,omitempty"`
 	// When the user deleted the account.
@@ -131,7 +133,7 @@ func (*UserAccount) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case useraccount.FieldMustChangePassword:
 			values[i] = new(sql.NullBool)
-		case useraccount.FieldEmail, useraccount.FieldUsername, useraccount.FieldName, useraccount.FieldPhone, useraccount.FieldLocale, useraccount.FieldPasswordHash, useraccount.FieldTotpSecret, useraccount.FieldStatus, useraccount.FieldStaffRole:
+		case useraccount.FieldEmail, useraccount.FieldUsername, useraccount.FieldName, useraccount.FieldPhone, useraccount.FieldLocale, useraccount.FieldPasswordHash, useraccount.FieldTotpSecret, useraccount.FieldPendingTotpSecret, useraccount.FieldStatus, useraccount.FieldStaffRole:
 			values[i] = new(sql.NullString)
 		case useraccount.FieldCreatedAt, useraccount.FieldUpdatedAt, useraccount.FieldEmailVerifiedAt, useraccount.FieldPasswordChangedAt, useraccount.FieldDeletedAt, useraccount.FieldLastLoginAt:
 			values[i] = new(sql.NullTime)
@@ -245,6 +247,12 @@ func (_m *UserAccount) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.RecoveryCodeHashes); err != nil {
 					return fmt.Errorf("unmarshal field recovery_code_hashes: %w", err)
 				}
+			}
+		case useraccount.FieldPendingTotpSecret:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field pending_totp_secret", values[i])
+			} else if value.Valid {
+				_m.PendingTotpSecret = value.String
 			}
 		case useraccount.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -371,6 +379,8 @@ func (_m *UserAccount) String() string {
 	builder.WriteString("totp_secret=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("recovery_code_hashes=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("pending_totp_secret=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))

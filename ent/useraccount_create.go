@@ -193,6 +193,20 @@ func (_c *UserAccountCreate) SetRecoveryCodeHashes(v []string) *UserAccountCreat
 	return _c
 }
 
+// SetPendingTotpSecret sets the "pending_totp_secret" field.
+func (_c *UserAccountCreate) SetPendingTotpSecret(v string) *UserAccountCreate {
+	_c.mutation.SetPendingTotpSecret(v)
+	return _c
+}
+
+// SetNillablePendingTotpSecret sets the "pending_totp_secret" field if the given value is not nil.
+func (_c *UserAccountCreate) SetNillablePendingTotpSecret(v *string) *UserAccountCreate {
+	if v != nil {
+		_c.SetPendingTotpSecret(*v)
+	}
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *UserAccountCreate) SetStatus(v useraccount.Status) *UserAccountCreate {
 	_c.mutation.SetStatus(v)
@@ -553,6 +567,10 @@ func (_c *UserAccountCreate) createSpec() (*UserAccount, *sqlgraph.CreateSpec) {
 		_spec.SetField(useraccount.FieldRecoveryCodeHashes, field.TypeJSON, value)
 		_node.RecoveryCodeHashes = value
 	}
+	if value, ok := _c.mutation.PendingTotpSecret(); ok {
+		_spec.SetField(useraccount.FieldPendingTotpSecret, field.TypeString, value)
+		_node.PendingTotpSecret = value
+	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(useraccount.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
@@ -880,6 +898,24 @@ func (u *UserAccountUpsert) UpdateRecoveryCodeHashes() *UserAccountUpsert {
 // ClearRecoveryCodeHashes clears the value of the "recovery_code_hashes" field.
 func (u *UserAccountUpsert) ClearRecoveryCodeHashes() *UserAccountUpsert {
 	u.SetNull(useraccount.FieldRecoveryCodeHashes)
+	return u
+}
+
+// SetPendingTotpSecret sets the "pending_totp_secret" field.
+func (u *UserAccountUpsert) SetPendingTotpSecret(v string) *UserAccountUpsert {
+	u.Set(useraccount.FieldPendingTotpSecret, v)
+	return u
+}
+
+// UpdatePendingTotpSecret sets the "pending_totp_secret" field to the value that was provided on create.
+func (u *UserAccountUpsert) UpdatePendingTotpSecret() *UserAccountUpsert {
+	u.SetExcluded(useraccount.FieldPendingTotpSecret)
+	return u
+}
+
+// ClearPendingTotpSecret clears the value of the "pending_totp_secret" field.
+func (u *UserAccountUpsert) ClearPendingTotpSecret() *UserAccountUpsert {
+	u.SetNull(useraccount.FieldPendingTotpSecret)
 	return u
 }
 
@@ -1228,6 +1264,27 @@ func (u *UserAccountUpsertOne) UpdateRecoveryCodeHashes() *UserAccountUpsertOne 
 func (u *UserAccountUpsertOne) ClearRecoveryCodeHashes() *UserAccountUpsertOne {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.ClearRecoveryCodeHashes()
+	})
+}
+
+// SetPendingTotpSecret sets the "pending_totp_secret" field.
+func (u *UserAccountUpsertOne) SetPendingTotpSecret(v string) *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetPendingTotpSecret(v)
+	})
+}
+
+// UpdatePendingTotpSecret sets the "pending_totp_secret" field to the value that was provided on create.
+func (u *UserAccountUpsertOne) UpdatePendingTotpSecret() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdatePendingTotpSecret()
+	})
+}
+
+// ClearPendingTotpSecret clears the value of the "pending_totp_secret" field.
+func (u *UserAccountUpsertOne) ClearPendingTotpSecret() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearPendingTotpSecret()
 	})
 }
 
@@ -1754,6 +1811,27 @@ func (u *UserAccountUpsertBulk) UpdateRecoveryCodeHashes() *UserAccountUpsertBul
 func (u *UserAccountUpsertBulk) ClearRecoveryCodeHashes() *UserAccountUpsertBulk {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.ClearRecoveryCodeHashes()
+	})
+}
+
+// SetPendingTotpSecret sets the "pending_totp_secret" field.
+func (u *UserAccountUpsertBulk) SetPendingTotpSecret(v string) *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetPendingTotpSecret(v)
+	})
+}
+
+// UpdatePendingTotpSecret sets the "pending_totp_secret" field to the value that was provided on create.
+func (u *UserAccountUpsertBulk) UpdatePendingTotpSecret() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdatePendingTotpSecret()
+	})
+}
+
+// ClearPendingTotpSecret clears the value of the "pending_totp_secret" field.
+func (u *UserAccountUpsertBulk) ClearPendingTotpSecret() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearPendingTotpSecret()
 	})
 }
 

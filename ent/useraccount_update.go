@@ -247,6 +247,26 @@ func (_u *UserAccountUpdate) ClearRecoveryCodeHashes() *UserAccountUpdate {
 	return _u
 }
 
+// SetPendingTotpSecret sets the "pending_totp_secret" field.
+func (_u *UserAccountUpdate) SetPendingTotpSecret(v string) *UserAccountUpdate {
+	_u.mutation.SetPendingTotpSecret(v)
+	return _u
+}
+
+// SetNillablePendingTotpSecret sets the "pending_totp_secret" field if the given value is not nil.
+func (_u *UserAccountUpdate) SetNillablePendingTotpSecret(v *string) *UserAccountUpdate {
+	if v != nil {
+		_u.SetPendingTotpSecret(*v)
+	}
+	return _u
+}
+
+// ClearPendingTotpSecret clears the value of the "pending_totp_secret" field.
+func (_u *UserAccountUpdate) ClearPendingTotpSecret() *UserAccountUpdate {
+	_u.mutation.ClearPendingTotpSecret()
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *UserAccountUpdate) SetStatus(v useraccount.Status) *UserAccountUpdate {
 	_u.mutation.SetStatus(v)
@@ -628,6 +648,12 @@ func (_u *UserAccountUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.RecoveryCodeHashesCleared() {
 		_spec.ClearField(useraccount.FieldRecoveryCodeHashes, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.PendingTotpSecret(); ok {
+		_spec.SetField(useraccount.FieldPendingTotpSecret, field.TypeString, value)
+	}
+	if _u.mutation.PendingTotpSecretCleared() {
+		_spec.ClearField(useraccount.FieldPendingTotpSecret, field.TypeString)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(useraccount.FieldStatus, field.TypeEnum, value)
@@ -1062,6 +1088,26 @@ func (_u *UserAccountUpdateOne) ClearRecoveryCodeHashes() *UserAccountUpdateOne 
 	return _u
 }
 
+// SetPendingTotpSecret sets the "pending_totp_secret" field.
+func (_u *UserAccountUpdateOne) SetPendingTotpSecret(v string) *UserAccountUpdateOne {
+	_u.mutation.SetPendingTotpSecret(v)
+	return _u
+}
+
+// SetNillablePendingTotpSecret sets the "pending_totp_secret" field if the given value is not nil.
+func (_u *UserAccountUpdateOne) SetNillablePendingTotpSecret(v *string) *UserAccountUpdateOne {
+	if v != nil {
+		_u.SetPendingTotpSecret(*v)
+	}
+	return _u
+}
+
+// ClearPendingTotpSecret clears the value of the "pending_totp_secret" field.
+func (_u *UserAccountUpdateOne) ClearPendingTotpSecret() *UserAccountUpdateOne {
+	_u.mutation.ClearPendingTotpSecret()
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *UserAccountUpdateOne) SetStatus(v useraccount.Status) *UserAccountUpdateOne {
 	_u.mutation.SetStatus(v)
@@ -1473,6 +1519,12 @@ func (_u *UserAccountUpdateOne) sqlSave(ctx context.Context) (_node *UserAccount
 	}
 	if _u.mutation.RecoveryCodeHashesCleared() {
 		_spec.ClearField(useraccount.FieldRecoveryCodeHashes, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.PendingTotpSecret(); ok {
+		_spec.SetField(useraccount.FieldPendingTotpSecret, field.TypeString, value)
+	}
+	if _u.mutation.PendingTotpSecretCleared() {
+		_spec.ClearField(useraccount.FieldPendingTotpSecret, field.TypeString)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(useraccount.FieldStatus, field.TypeEnum, value)

@@ -310,7 +310,7 @@ func TestDataLayerFiltersWithoutDirectives(t *testing.T) {
 			uid = string(u.ID)
 		}
 	}
-	v := &viewer.Viewer{Kind: viewer.User, UserID: uid}
+	v := &viewer.Viewer{Kind: viewer.User, UserID: uid, EmailVerified: true}
 	v.Access = newEvaluator(e, v)
 	vctx := viewer.NewContext(ctx, v)
 	n, err := e.client.Contact.Query().Count(vctx)

@@ -27,6 +27,25 @@ func errUnauthenticated(ctx context.Context) error {
 	return apperr.Unauthenticated("authentication required")
 }
 
+// allowedWhilePasswordChangeRequired are the only fields a viewer with
+// mustChangePassword may use (seed 002: change the initial password first).
+var allowedWhilePasswordChangeRequired = map[string]bool{"changePassword": true, "me": true, "logout": true}
+
+// authenticated checks that the viewer is logged in and, when it must
+// change its password, that the field is one it may still use.
+func authenticated(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
+	if v.Kind == viewer.Anonymous || v.Access == nil {
+		return nil, errUnauthenticated(ctx)
+	}
+	if v.MustChangePassword {
+		if fc := graphql.GetFieldContext(ctx); fc == nil || !allowedWhilePasswordChangeRequired[fc.Field.Name] {
+			return nil, apperr.ForbiddenReason("PASSWORD_CHANGE_REQUIRED", "change your password first (changePassword)")
+		}
+	}
+	return v, nil
+}
+
 // Directives returns the implementations of the auth directives. None of
 // them lets a request through by default: each checks the viewer and calls
 // next only when it passes.
@@ -36,15 +55,15 @@ func Directives(client *ent.Client) generated.DirectiveRoot {
 			return next(ctx)
 		},
 		Auth: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
-			if viewer.FromContext(ctx).Kind == viewer.Anonymous {
-				return nil, errUnauthenticated(ctx)
+			if _, err := authenticated(ctx); err != nil {
+				return nil, err
 			}
 			return next(ctx)
 		},
 		Staff: func(ctx context.Context, _ any, next graphql.Resolver, role *domain.StaffRole) (any, error) {
-			v := viewer.FromContext(ctx)
-			if v.Kind == viewer.Anonymous {
-				return nil, errUnauthenticated(ctx)
+			v, err := authenticated(ctx)
+			if err != nil {
+				return nil, err
 			}
 			if !v.IsStaff() || (role != nil && !v.HasStaffRole(*role)) {
 				return nil, apperr.Forbidden("this operation is for provider staff only")
@@ -52,9 +71,9 @@ func Directives(client *ent.Client) generated.DirectiveRoot {
 			return next(ctx)
 		},
 		HasPermission: func(ctx context.Context, _ any, next graphql.Resolver, p domain.Permission, account string) (any, error) {
-			v := viewer.FromContext(ctx)
-			if v.Kind == viewer.Anonymous || v.Access == nil {
-				return nil, errUnauthenticated(ctx)
+			v, err := authenticated(ctx)
+			if err != nil {
+				return nil, err
 			}
 			id, field, err := argumentID(ctx, account)
 			if err != nil {

@@ -26,7 +26,6 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		out := graphql.DefaultErrorPresenter(ctx, err)
 		var ae *apperr.Error
 		var ve *ent.ValidationError
-		var gqlErr *gqlerror.Error
 		switch {
 		case errors.As(err, &ae):
 			out.Message = ae.Message
@@ -36,16 +35,30 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			out.Extensions = map[string]any{"code": apperr.CodeNotFound}
 		case errors.As(err, &ve):
 			out.Message = "invalid value for " + ve.Name
-			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": fieldName(ve.Name)}
+			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": "input." + fieldName(ve.Name)}
 		case ent.IsConstraintError(err):
 			out.Message = "this conflicts with an existing record"
 			out.Extensions = map[string]any{"code": apperr.CodeConflict}
-		case isInputError(err, &gqlErr):
-			// gqlgen wrapped an error of argument coercion (a scalar's or
-			// enum's UnmarshalGQL) with the argument's path: the message
-			// describes the input, not internals.
-			out.Message = gqlErr.Message
-			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": pathField(gqlErr.Path)}
+		case hasCode(out):
+			// Coded by gqlgen or an extension itself: parse and validation
+			// errors, bad variables, complexity and depth limits. Clients
+			// get the codes of DESIGN §4; gqlgen's own stays as the reason.
+			if c := out.Extensions["code"].(string); !designCodes[c] {
+				out.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "reason": c}
+			}
+			if len(out.Path) > 1 && out.Path[0] == ast.PathName("variable") {
+				out.Extensions["field"] = pathField(out.Path)
+			}
+		case isArgumentError(ctx):
+			// An argument failed to parse (a scalar's or enum's
+			// UnmarshalGQL): the message describes the input.
+			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput}
+			if f := pathField(out.Path); f != "" {
+				out.Extensions["field"] = f
+			}
+		case graphql.GetFieldContext(ctx) == nil:
+			// Refused before any field ran (no operation, bad variables).
+			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput}
 		default:
 			v := viewer.FromContext(ctx)
 			log.ErrorContext(ctx, "internal error", "request_id", v.RequestID, "error", err.Error())
@@ -56,16 +69,23 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
-// isInputError tells gqlgen's own errors about arguments (it hands them to
-// the presenter already wrapped as *gqlerror.Error with a path) from errors
-// returned by resolvers and directives (handed over unwrapped).
-func isInputError(err error, out **gqlerror.Error) bool {
-	ge, ok := err.(*gqlerror.Error)
-	if !ok {
-		return false
-	}
-	*out = ge
-	return true
+var designCodes = map[string]bool{
+	apperr.CodeUnauthenticated: true, apperr.CodeForbidden: true, apperr.CodeNotFound: true,
+	apperr.CodeBadUserInput: true, apperr.CodeConflict: true, apperr.CodeRateLimited: true, apperr.CodeInternal: true,
+}
+
+func hasCode(e *gqlerror.Error) bool {
+	c, ok := e.Extensions["code"].(string)
+	return ok && c != ""
+}
+
+// isArgumentError reports whether the error arose while gqlgen parsed the
+// field's arguments: then the field context has no Args yet although the
+// field takes arguments. (gqlgen wraps every error, resolver errors
+// included, in a *gqlerror.Error, so the type cannot tell them apart.)
+func isArgumentError(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	return fc != nil && fc.Args == nil && fc.Field.Field != nil && len(fc.Field.Arguments) > 0
 }
 
 // recoverPanic turns a panic in a resolver into INTERNAL and logs the stack

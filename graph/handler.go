@@ -19,6 +19,7 @@ import (
 	"portier/graph/generated"
 	"portier/internal/playground"
 	"portier/internal/pulid"
+	"portier/internal/ratelimit"
 	"portier/internal/token"
 )
 
@@ -29,15 +30,21 @@ type Deps struct {
 	Tokens      *token.Issuer
 	Log         *slog.Logger
 	CORSOrigins []string
-	Now         func() time.Time
+	// PublicURL is the base of links in e-mails (never the request's Host).
+	PublicURL string
+	Now       func() time.Time
 }
 
 // NewGraphQLServer assembles the gqlgen server: explicit transports (POST
 // with a JSON body; GET for queries only), limits, the query cache, the
 // per-mutation transaction, the error presenter and the panic handler.
 func NewGraphQLServer(d Deps) *handler.Server {
+	if d.Now == nil {
+		d.Now = defaultNow
+	}
 	cfg := generated.Config{
-		Resolvers:  &Resolver{Client: d.Client, Tokens: d.Tokens, Log: d.Log, Now: d.Now},
+		Resolvers: &Resolver{Client: d.Client, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
+			Limiter: ratelimit.New(d.Client, d.Now), PublicURL: d.PublicURL},
 		Directives: Directives(d.Client),
 	}
 	cfg.Complexity.Query.CustomerAccounts = func(c int, _ *entgql.Cursor[pulid.ID], first *int, _ *entgql.Cursor[pulid.ID], last *int, _ []*ent.CustomerAccountOrder, _ *ent.CustomerAccountWhereInput) int {
@@ -73,9 +80,7 @@ func NewGraphQLServer(d Deps) *handler.Server {
 // playground at /, and /healthz and /readyz.
 func NewHandler(d Deps) http.Handler {
 	if d.Now == nil {
-		// Microseconds: what both databases store, so "from <= now" holds for
-		// a grant written at now.
-		d.Now = func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+		d.Now = defaultNow
 	}
 	auth := &authenticator{client: d.Client, tokens: d.Tokens, now: d.Now}
 	gql := NewGraphQLServer(d)
@@ -113,3 +118,7 @@ func NewHandler(d Deps) http.Handler {
 	}
 	return withRequestID(d.Log, c.Handler(mux))
 }
+
+// defaultNow is the current instant in UTC at microseconds: what both
+// databases store, so "from <= now" holds for a grant written at now.
+func defaultNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -18,6 +18,8 @@ import (
 	"portier/internal/database"
 	"portier/internal/domain"
 	"portier/internal/identity"
+	"portier/internal/outbox"
+	"portier/internal/outbox/smtpsink"
 	"portier/internal/password"
 	"portier/internal/testutil"
 	"portier/internal/token"
@@ -39,6 +41,8 @@ func (c *clock) Set(t time.Time) {
 
 type env struct {
 	t      *testing.T
+	mail   *smtpsink.Sink
+	sms    *smsSink
 	srv    *httptest.Server
 	db     *database.DB
 	client *ent.Client
@@ -49,6 +53,8 @@ type env struct {
 }
 
 const adminPassword = "correct horse battery staple"
+
+const publicURL = "https://portal.example"
 
 type envOption func(*graph.Deps)
 
@@ -72,14 +78,21 @@ func newEnv(t *testing.T, opts ...any) *env {
 	clk := &clock{}
 	clk.Set(time.Now())
 	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, nil))
-	deps := graph.Deps{Client: db.Client, DB: db.SQL, Tokens: tokens, Log: log, Now: clk.Now}
+	log := slog.New(slog.NewJSONHandler(io.MultiWriter(&lockedWriter{w: logs}, allLogs), nil))
+	deps := graph.Deps{Client: db.Client, DB: db.SQL, Tokens: tokens, Log: log, Now: clk.Now, PublicURL: publicURL}
 	for _, o := range depOpts {
 		o(&deps)
 	}
 	srv := httptest.NewServer(graph.NewHandler(deps))
 	t.Cleanup(srv.Close)
-	e := &env{t: t, srv: srv, db: db, client: db.Client, clock: clk, tokens: tokens, logs: logs}
+	sink := smtpsink.Start(t)
+	sms := startSMSSink(t)
+	worker := outbox.NewWorker(db.Client, outbox.Config{SMTPURL: sink.URL(), SMSWebhookURL: sms.url, Log: log, PollInterval: 20 * time.Millisecond})
+	wctx, stop := context.WithCancel(context.Background())
+	wdone := make(chan struct{})
+	go func() { defer close(wdone); worker.Run(wctx) }()
+	t.Cleanup(func() { stop(); <-wdone })
+	e := &env{t: t, srv: srv, db: db, client: db.Client, clock: clk, tokens: tokens, logs: logs, mail: sink, sms: sms}
 	if _, _, err := identity.BootstrapAdmin(context.Background(), db.Client, "admin@example.com", adminPassword); err != nil {
 		t.Fatal(err)
 	}
@@ -123,13 +136,18 @@ func (r response) code() string {
 // do posts a GraphQL document as a client would.
 func (e *env) do(tok, query string, vars map[string]any) response {
 	e.t.Helper()
+	return e.send(e.request(tok, query, vars))
+}
+
+// request builds the POST of a GraphQL document.
+func (e *env) request(tok, query string, vars map[string]any) *http.Request {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	return e.send(req)
+	return req
 }
 
 func (e *env) send(req *http.Request) response {
@@ -172,7 +190,7 @@ func (e *env) login(login, pw string) string {
 	e.t.Helper()
 	d := e.ok("", `mutation($l: String!, $p: String!) { login(input: {login: $l, password: $p}) { accessToken expiresAt } }`,
 		map[string]any{"l": login, "p": pw})
-	return dig(d, "login", "accessToken").(string)
+	return secrets.add(dig(d, "login", "accessToken").(string))
 }
 
 // dig walks a decoded JSON value by keys (strings) and indexes (ints).

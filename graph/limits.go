@@ -3,6 +3,10 @@ package graph
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
+
+	"portier/internal/pulid"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -59,8 +63,10 @@ func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, cur, limit in
 		case *ast.InlineFragment:
 			d = depth(s.SelectionSet, frags, cur, limit)
 		case *ast.FragmentSpread:
+			// A spread is not a level of its own; the guard above stops
+			// cycles (which validation rejects anyway).
 			if f := frags.ForName(s.Name); f != nil {
-				d = depth(f.SelectionSet, frags, cur+1, limit)
+				d = depth(f.SelectionSet, frags, cur, limit)
 			}
 		}
 		if d > deepest {
@@ -70,13 +76,24 @@ func depth(set ast.SelectionSet, frags ast.FragmentDefinitionList, cur, limit in
 	return deepest
 }
 
-// pageSizeCap refuses first/last above MaxPageSize on any field.
+// pageSizeCap refuses first/last above MaxPageSize on any field, and gives
+// a connection asked for neither a page of MaxPageSize.
 func pageSizeCap(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc != nil && fc.Args != nil {
-		for _, name := range []string{"first", "last"} {
-			if n, ok := fc.Args[name].(*int); ok && n != nil && (*n > MaxPageSize || *n < 0) {
+		first, hasFirst := fc.Args["first"].(*int)
+		last, hasLast := fc.Args["last"].(*int)
+		for name, n := range map[string]*int{"first": first, "last": last} {
+			if n != nil && (*n > MaxPageSize || *n < 0) {
 				return nil, apperr.BadInput(name, "%s must be between 0 and %d", name, MaxPageSize)
+			}
+		}
+		if hasFirst && hasLast && first == nil && last == nil {
+			n := MaxPageSize
+			if _, backwards := fc.Args["before"].(*entgql.Cursor[pulid.ID]); backwards && fc.Args["before"] != (*entgql.Cursor[pulid.ID])(nil) {
+				fc.Args["last"] = &n
+			} else {
+				fc.Args["first"] = &n
 			}
 		}
 	}

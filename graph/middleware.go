@@ -186,6 +186,8 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 				if user.StaffRole != nil {
 					v.StaffRole = *user.StaffRole
 				}
+				v.EmailVerified = user.EmailVerifiedAt != nil
+				v.MustChangePassword = user.MustChangePassword
 				v.Access = authz.New(a.client, v, now)
 			} else {
 				ctx = context.WithValue(ctx, invalidCredentialsKey{}, true)

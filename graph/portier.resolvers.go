@@ -14,22 +14,11 @@ import (
 	"portier/graph/model"
 	"portier/internal/authz"
 	"portier/internal/customers"
-	"portier/internal/identity"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
 
 	"entgo.io/contrib/entgql"
 )
-
-// Login is the resolver for the login field.
-func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error) {
-	svc := identity.Service{Client: r.Client, Tokens: r.Tokens, Now: r.Now}
-	res, err := svc.Login(ctx, func() (*ent.Client, error) { return Tx(ctx) }, input.Login, input.Password)
-	if err != nil {
-		return nil, err
-	}
-	return &model.LoginPayload{AccessToken: &res.AccessToken, ExpiresAt: &res.ExpiresAt}, nil
-}
 
 // CreateCustomerAccount is the resolver for the createCustomerAccount field.
 func (r *mutationResolver) CreateCustomerAccount(ctx context.Context, input model.CreateCustomerAccountInput) (*ent.CustomerAccount, error) {

@@ -11,6 +11,9 @@ import (
 	"portier/ent"
 	"portier/graph/model"
 	"portier/internal/customers"
+	"portier/internal/domain"
+	"portier/internal/identity"
+	"portier/internal/ratelimit"
 	"portier/internal/token"
 )
 
@@ -18,10 +21,12 @@ import (
 // call ent (through the request's transaction for mutations) and record
 // audit events; authorization lives in the directives and the ent policies.
 type Resolver struct {
-	Client *ent.Client
-	Tokens *token.Issuer
-	Log    *slog.Logger
-	Now    func() time.Time
+	Client    *ent.Client
+	Tokens    *token.Issuer
+	Limiter   *ratelimit.Limiter
+	PublicURL string
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 // customers returns the customer operations bound to the request's
@@ -34,3 +39,37 @@ func (r *Resolver) customers(ctx context.Context) *customers.Service {
 func sortMemberships(ms []*model.Membership) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].CustomerAccount.Number < ms[j].CustomerAccount.Number })
 }
+
+// identity returns the identity operations bound to the request's
+// transaction.
+func (r *Resolver) identity(ctx context.Context) *identity.Service {
+	return &identity.Service{
+		Client: r.Client, Tx: func() (*ent.Client, error) { return Tx(ctx) },
+		Tokens: r.Tokens, Limiter: r.Limiter, PublicURL: r.PublicURL, Now: r.Now,
+	}
+}
+
+func loginPayload(res *identity.LoginResult) *model.LoginPayload {
+	p := &model.LoginPayload{}
+	if t := res.Tokens; t != nil {
+		p.AccessToken, p.RefreshToken, p.ExpiresAt = &t.AccessToken, &t.RefreshToken, &t.ExpiresAt
+	}
+	if ch := res.Challenge; ch != nil {
+		p.Challenge = &model.SecondFactorChallenge{ID: ch.ID, ExpiresAt: ch.ExpiresAt}
+		for _, m := range ch.Methods {
+			p.Challenge.Methods = append(p.Challenge.Methods, domain.SecondFactorMethod(m))
+		}
+	}
+	return p
+}
+
+func twoFactorPayload(methods []string, codes []string) *model.TwoFactorPayload {
+	p := &model.TwoFactorPayload{Methods: []domain.SecondFactorMethod{}, RecoveryCodes: codes}
+	for _, m := range methods {
+		p.Methods = append(p.Methods, domain.SecondFactorMethod(m))
+	}
+	return p
+}
+
+// done turns an error-only operation into a Boolean mutation result.
+func done(err error) (bool, error) { return err == nil, err }

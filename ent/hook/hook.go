@@ -104,6 +104,30 @@ func (f InvitationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.InvitationMutation", m)
 }
 
+// The LoginChallengeFunc type is an adapter to allow the use of ordinary
+// function as LoginChallenge mutator.
+type LoginChallengeFunc func(context.Context, *ent.LoginChallengeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f LoginChallengeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.LoginChallengeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginChallengeMutation", m)
+}
+
+// The OneTimeTokenFunc type is an adapter to allow the use of ordinary
+// function as OneTimeToken mutator.
+type OneTimeTokenFunc func(context.Context, *ent.OneTimeTokenMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OneTimeTokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OneTimeTokenMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OneTimeTokenMutation", m)
+}
+
 // The OutboxMessageFunc type is an adapter to allow the use of ordinary
 // function as OutboxMessage mutator.
 type OutboxMessageFunc func(context.Context, *ent.OutboxMessageMutation) (ent.Value, error)
@@ -114,6 +138,18 @@ func (f OutboxMessageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxMessageMutation", m)
+}
+
+// The RateLimitBucketFunc type is an adapter to allow the use of ordinary
+// function as RateLimitBucket mutator.
+type RateLimitBucketFunc func(context.Context, *ent.RateLimitBucketMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RateLimitBucketFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RateLimitBucketMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RateLimitBucketMutation", m)
 }
 
 // The ResourceFunc type is an adapter to allow the use of ordinary

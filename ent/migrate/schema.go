@@ -364,6 +364,56 @@ var (
 			},
 		},
 	}
+	// LoginChallengesColumns holds the columns for the "login_challenges" table.
+	LoginChallengesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"LOGIN", "STEP_UP"}},
+		{Name: "user_id", Type: field.TypeString},
+		{Name: "session_id", Type: field.TypeString, Nullable: true},
+		{Name: "methods", Type: field.TypeJSON},
+		{Name: "code_hash", Type: field.TypeString, Nullable: true},
+		{Name: "code_method", Type: field.TypeString, Nullable: true},
+		{Name: "code_expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "consumed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "ip", Type: field.TypeString, Default: ""},
+		{Name: "user_agent", Type: field.TypeString, Default: ""},
+	}
+	// LoginChallengesTable holds the schema information for the "login_challenges" table.
+	LoginChallengesTable = &schema.Table{
+		Name:       "login_challenges",
+		Columns:    LoginChallengesColumns,
+		PrimaryKey: []*schema.Column{LoginChallengesColumns[0]},
+	}
+	// OneTimeTokensColumns holds the columns for the "one_time_tokens" table.
+	OneTimeTokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"EMAIL_VERIFY", "EMAIL_CHANGE", "PASSWORD_RESET"}},
+		{Name: "user_id", Type: field.TypeString},
+		{Name: "token_hash", Type: field.TypeString, Unique: true},
+		{Name: "new_email", Type: field.TypeString, Nullable: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "invalidated_at", Type: field.TypeTime, Nullable: true},
+	}
+	// OneTimeTokensTable holds the schema information for the "one_time_tokens" table.
+	OneTimeTokensTable = &schema.Table{
+		Name:       "one_time_tokens",
+		Columns:    OneTimeTokensColumns,
+		PrimaryKey: []*schema.Column{OneTimeTokensColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "onetimetoken_user_id_purpose",
+				Unique:  false,
+				Columns: []*schema.Column{OneTimeTokensColumns[4], OneTimeTokensColumns[3]},
+			},
+		},
+	}
 	// OutboxMessagesColumns holds the columns for the "outbox_messages" table.
 	OutboxMessagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -391,6 +441,18 @@ var (
 				Columns: []*schema.Column{OutboxMessagesColumns[7], OutboxMessagesColumns[9]},
 			},
 		},
+	}
+	// RateLimitBucketsColumns holds the columns for the "rate_limit_buckets" table.
+	RateLimitBucketsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 300},
+		{Name: "window_start", Type: field.TypeTime},
+		{Name: "count", Type: field.TypeInt, Default: 0},
+	}
+	// RateLimitBucketsTable holds the schema information for the "rate_limit_buckets" table.
+	RateLimitBucketsTable = &schema.Table{
+		Name:       "rate_limit_buckets",
+		Columns:    RateLimitBucketsColumns,
+		PrimaryKey: []*schema.Column{RateLimitBucketsColumns[0]},
 	}
 	// ResourcesColumns holds the columns for the "resources" table.
 	ResourcesColumns = []*schema.Column{
@@ -563,6 +625,7 @@ var (
 		{Name: "scoped_login_id", Type: field.TypeString, Nullable: true},
 		{Name: "refresh_token_hash", Type: field.TypeString, Nullable: true},
 		{Name: "refresh_generation", Type: field.TypeInt, Default: 0},
+		{Name: "previous_refresh_hashes", Type: field.TypeJSON, Nullable: true},
 		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "user_agent", Type: field.TypeString, Size: 512, Default: ""},
 		{Name: "last_used_at", Type: field.TypeTime},
@@ -580,7 +643,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_user_accounts_sessions",
-				Columns:    []*schema.Column{SessionsColumns[13]},
+				Columns:    []*schema.Column{SessionsColumns[14]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -589,7 +652,7 @@ var (
 			{
 				Name:    "session_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[13]},
+				Columns: []*schema.Column{SessionsColumns[14]},
 			},
 		},
 	}
@@ -681,6 +744,7 @@ var (
 		{Name: "second_factor_methods", Type: field.TypeJSON, Nullable: true},
 		{Name: "totp_secret", Type: field.TypeString, Nullable: true},
 		{Name: "recovery_code_hashes", Type: field.TypeJSON, Nullable: true},
+		{Name: "pending_totp_secret", Type: field.TypeString, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "DISABLED", "DELETED"}, Default: "ACTIVE"},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
@@ -702,7 +766,10 @@ var (
 		CustomerAccountsTable,
 		GroupMembershipsTable,
 		InvitationsTable,
+		LoginChallengesTable,
+		OneTimeTokensTable,
 		OutboxMessagesTable,
+		RateLimitBucketsTable,
 		ResourcesTable,
 		RightsGroupsTable,
 		RoleAssignmentsTable,

@@ -30,8 +30,17 @@ type GroupMembership func(*sql.Selector)
 // Invitation is the predicate function for invitation builders.
 type Invitation func(*sql.Selector)
 
+// LoginChallenge is the predicate function for loginchallenge builders.
+type LoginChallenge func(*sql.Selector)
+
+// OneTimeToken is the predicate function for onetimetoken builders.
+type OneTimeToken func(*sql.Selector)
+
 // OutboxMessage is the predicate function for outboxmessage builders.
 type OutboxMessage func(*sql.Selector)
+
+// RateLimitBucket is the predicate function for ratelimitbucket builders.
+type RateLimitBucket func(*sql.Selector)
 
 // Resource is the predicate function for resource builders.
 type Resource func(*sql.Selector)

@@ -302,6 +302,54 @@ func (f InvitationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.InvitationMutation", m)
 }
 
+// The LoginChallengeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type LoginChallengeQueryRuleFunc func(context.Context, *ent.LoginChallengeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f LoginChallengeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LoginChallengeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.LoginChallengeQuery", q)
+}
+
+// The LoginChallengeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type LoginChallengeMutationRuleFunc func(context.Context, *ent.LoginChallengeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f LoginChallengeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.LoginChallengeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginChallengeMutation", m)
+}
+
+// The OneTimeTokenQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OneTimeTokenQueryRuleFunc func(context.Context, *ent.OneTimeTokenQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OneTimeTokenQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OneTimeTokenQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OneTimeTokenQuery", q)
+}
+
+// The OneTimeTokenMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OneTimeTokenMutationRuleFunc func(context.Context, *ent.OneTimeTokenMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OneTimeTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OneTimeTokenMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OneTimeTokenMutation", m)
+}
+
 // The OutboxMessageQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type OutboxMessageQueryRuleFunc func(context.Context, *ent.OutboxMessageQuery) error
@@ -324,6 +372,30 @@ func (f OutboxMessageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxMessageMutation", m)
+}
+
+// The RateLimitBucketQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RateLimitBucketQueryRuleFunc func(context.Context, *ent.RateLimitBucketQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RateLimitBucketQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RateLimitBucketQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RateLimitBucketQuery", q)
+}
+
+// The RateLimitBucketMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RateLimitBucketMutationRuleFunc func(context.Context, *ent.RateLimitBucketMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RateLimitBucketMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RateLimitBucketMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RateLimitBucketMutation", m)
 }
 
 // The ResourceQueryRuleFunc type is an adapter to allow the use of ordinary

@@ -12,7 +12,10 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/loginchallenge"
+	"portier/ent/onetimetoken"
 	"portier/ent/outboxmessage"
+	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
@@ -409,6 +412,82 @@ func init() {
 	invitation.DefaultID = invitationDescID.Default.(func() pulid.ID)
 	// invitation.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	invitation.IDValidator = invitationDescID.Validators[0].(func(string) error)
+	loginchallengeMixin := schema.LoginChallenge{}.Mixin()
+	loginchallenge.Policy = privacy.NewPolicies(schema.LoginChallenge{})
+	loginchallenge.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := loginchallenge.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	loginchallengeMixinFields0 := loginchallengeMixin[0].Fields()
+	_ = loginchallengeMixinFields0
+	loginchallengeMixinFields1 := loginchallengeMixin[1].Fields()
+	_ = loginchallengeMixinFields1
+	loginchallengeFields := schema.LoginChallenge{}.Fields()
+	_ = loginchallengeFields
+	// loginchallengeDescCreatedAt is the schema descriptor for created_at field.
+	loginchallengeDescCreatedAt := loginchallengeMixinFields1[0].Descriptor()
+	// loginchallenge.DefaultCreatedAt holds the default value on creation for the created_at field.
+	loginchallenge.DefaultCreatedAt = loginchallengeDescCreatedAt.Default.(func() time.Time)
+	// loginchallengeDescUpdatedAt is the schema descriptor for updated_at field.
+	loginchallengeDescUpdatedAt := loginchallengeMixinFields1[1].Descriptor()
+	// loginchallenge.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	loginchallenge.DefaultUpdatedAt = loginchallengeDescUpdatedAt.Default.(func() time.Time)
+	// loginchallenge.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	loginchallenge.UpdateDefaultUpdatedAt = loginchallengeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// loginchallengeDescAttempts is the schema descriptor for attempts field.
+	loginchallengeDescAttempts := loginchallengeFields[7].Descriptor()
+	// loginchallenge.DefaultAttempts holds the default value on creation for the attempts field.
+	loginchallenge.DefaultAttempts = loginchallengeDescAttempts.Default.(int)
+	// loginchallengeDescIP is the schema descriptor for ip field.
+	loginchallengeDescIP := loginchallengeFields[10].Descriptor()
+	// loginchallenge.DefaultIP holds the default value on creation for the ip field.
+	loginchallenge.DefaultIP = loginchallengeDescIP.Default.(string)
+	// loginchallengeDescUserAgent is the schema descriptor for user_agent field.
+	loginchallengeDescUserAgent := loginchallengeFields[11].Descriptor()
+	// loginchallenge.DefaultUserAgent holds the default value on creation for the user_agent field.
+	loginchallenge.DefaultUserAgent = loginchallengeDescUserAgent.Default.(string)
+	// loginchallengeDescID is the schema descriptor for id field.
+	loginchallengeDescID := loginchallengeMixinFields0[0].Descriptor()
+	// loginchallenge.DefaultID holds the default value on creation for the id field.
+	loginchallenge.DefaultID = loginchallengeDescID.Default.(func() pulid.ID)
+	// loginchallenge.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	loginchallenge.IDValidator = loginchallengeDescID.Validators[0].(func(string) error)
+	onetimetokenMixin := schema.OneTimeToken{}.Mixin()
+	onetimetoken.Policy = privacy.NewPolicies(schema.OneTimeToken{})
+	onetimetoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := onetimetoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	onetimetokenMixinFields0 := onetimetokenMixin[0].Fields()
+	_ = onetimetokenMixinFields0
+	onetimetokenMixinFields1 := onetimetokenMixin[1].Fields()
+	_ = onetimetokenMixinFields1
+	onetimetokenFields := schema.OneTimeToken{}.Fields()
+	_ = onetimetokenFields
+	// onetimetokenDescCreatedAt is the schema descriptor for created_at field.
+	onetimetokenDescCreatedAt := onetimetokenMixinFields1[0].Descriptor()
+	// onetimetoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	onetimetoken.DefaultCreatedAt = onetimetokenDescCreatedAt.Default.(func() time.Time)
+	// onetimetokenDescUpdatedAt is the schema descriptor for updated_at field.
+	onetimetokenDescUpdatedAt := onetimetokenMixinFields1[1].Descriptor()
+	// onetimetoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	onetimetoken.DefaultUpdatedAt = onetimetokenDescUpdatedAt.Default.(func() time.Time)
+	// onetimetoken.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	onetimetoken.UpdateDefaultUpdatedAt = onetimetokenDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// onetimetokenDescID is the schema descriptor for id field.
+	onetimetokenDescID := onetimetokenMixinFields0[0].Descriptor()
+	// onetimetoken.DefaultID holds the default value on creation for the id field.
+	onetimetoken.DefaultID = onetimetokenDescID.Default.(func() pulid.ID)
+	// onetimetoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	onetimetoken.IDValidator = onetimetokenDescID.Validators[0].(func(string) error)
 	outboxmessageMixin := schema.OutboxMessage{}.Mixin()
 	outboxmessage.Policy = privacy.NewPolicies(schema.OutboxMessage{})
 	outboxmessage.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -453,6 +532,39 @@ func init() {
 	outboxmessage.DefaultID = outboxmessageDescID.Default.(func() pulid.ID)
 	// outboxmessage.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	outboxmessage.IDValidator = outboxmessageDescID.Validators[0].(func(string) error)
+	ratelimitbucket.Policy = privacy.NewPolicies(schema.RateLimitBucket{})
+	ratelimitbucket.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := ratelimitbucket.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	ratelimitbucketFields := schema.RateLimitBucket{}.Fields()
+	_ = ratelimitbucketFields
+	// ratelimitbucketDescCount is the schema descriptor for count field.
+	ratelimitbucketDescCount := ratelimitbucketFields[2].Descriptor()
+	// ratelimitbucket.DefaultCount holds the default value on creation for the count field.
+	ratelimitbucket.DefaultCount = ratelimitbucketDescCount.Default.(int)
+	// ratelimitbucketDescID is the schema descriptor for id field.
+	ratelimitbucketDescID := ratelimitbucketFields[0].Descriptor()
+	// ratelimitbucket.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	ratelimitbucket.IDValidator = func() func(string) error {
+		validators := ratelimitbucketDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	resourceMixin := schema.Resource{}.Mixin()
 	resource.Policy = privacy.NewPolicies(resourceMixin[2], schema.Resource{})
 	resource.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -680,19 +792,19 @@ func init() {
 	// session.DefaultRefreshGeneration holds the default value on creation for the refresh_generation field.
 	session.DefaultRefreshGeneration = sessionDescRefreshGeneration.Default.(int)
 	// sessionDescIP is the schema descriptor for ip field.
-	sessionDescIP := sessionFields[4].Descriptor()
+	sessionDescIP := sessionFields[5].Descriptor()
 	// session.DefaultIP holds the default value on creation for the ip field.
 	session.DefaultIP = sessionDescIP.Default.(string)
 	// session.IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	session.IPValidator = sessionDescIP.Validators[0].(func(string) error)
 	// sessionDescUserAgent is the schema descriptor for user_agent field.
-	sessionDescUserAgent := sessionFields[5].Descriptor()
+	sessionDescUserAgent := sessionFields[6].Descriptor()
 	// session.DefaultUserAgent holds the default value on creation for the user_agent field.
 	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
 	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
 	// sessionDescLastUsedAt is the schema descriptor for last_used_at field.
-	sessionDescLastUsedAt := sessionFields[6].Descriptor()
+	sessionDescLastUsedAt := sessionFields[7].Descriptor()
 	// session.DefaultLastUsedAt holds the default value on creation for the last_used_at field.
 	session.DefaultLastUsedAt = sessionDescLastUsedAt.Default.(func() time.Time)
 	// sessionDescID is the schema descriptor for id field.

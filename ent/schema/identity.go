@@ -30,6 +30,9 @@ func (Session) Fields() []ent.Field {
 			Comment("The scoped login of this session.").Annotations(entgql.Type("ID")),
 		field.String("refresh_token_hash").Sensitive().Optional().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int("refresh_generation").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Strings("previous_refresh_hashes").Sensitive().Optional().
+			Comment("Hashes of refresh tokens already rotated away: presenting one means theft.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("ip").Default("").MaxLen(64).Comment("Client address at login."),
 		field.String("user_agent").Default("").MaxLen(512).Comment("User agent at login."),
 		field.Time("last_used_at").Default(nowUTC).Comment("When the session was last used."),

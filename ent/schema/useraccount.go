@@ -56,6 +56,8 @@ func (UserAccount) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Strings("recovery_code_hashes").Sensitive().Optional().
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("pending_totp_secret").Sensitive().Optional().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Enum("status").Values("ACTIVE", "DISABLED", "DELETED").Default("ACTIVE").
 			Comment("ACTIVE; DISABLED by staff; DELETED by the user (restorable by support)."),
 		field.Time("deleted_at").Optional().Nillable().Comment("When the user deleted the account."),

@@ -28,6 +28,8 @@ const (
 	FieldRefreshTokenHash = "refresh_token_hash"
 	// FieldRefreshGeneration holds the string denoting the refresh_generation field in the database.
 	FieldRefreshGeneration = "refresh_generation"
+	// FieldPreviousRefreshHashes holds the string denoting the previous_refresh_hashes field in the database.
+	FieldPreviousRefreshHashes = "previous_refresh_hashes"
 	// FieldIP holds the string denoting the ip field in the database.
 	FieldIP = "ip"
 	// FieldUserAgent holds the string denoting the user_agent field in the database.
@@ -64,6 +66,7 @@ var Columns = []string{
 	FieldScopedLoginID,
 	FieldRefreshTokenHash,
 	FieldRefreshGeneration,
+	FieldPreviousRefreshHashes,
 	FieldIP,
 	FieldUserAgent,
 	FieldLastUsedAt,

@@ -476,6 +476,16 @@ func RefreshGenerationLTE(v int) predicate.Session {
 	return predicate.Session(sql.FieldLTE(FieldRefreshGeneration, v))
 }
 
+// PreviousRefreshHashesIsNil applies the IsNil predicate on the "previous_refresh_hashes" field.
+func PreviousRefreshHashesIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldPreviousRefreshHashes))
+}
+
+// PreviousRefreshHashesNotNil applies the NotNil predicate on the "previous_refresh_hashes" field.
+func PreviousRefreshHashesNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldPreviousRefreshHashes))
+}
+
 // IPEQ applies the EQ predicate on the "ip" field.
 func IPEQ(v string) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldIP, v))

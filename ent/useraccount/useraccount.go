@@ -49,6 +49,8 @@ const (
 	FieldTotpSecret = "totp_secret"
 	// FieldRecoveryCodeHashes holds the string denoting the recovery_code_hashes field in the database.
 	FieldRecoveryCodeHashes = "recovery_code_hashes"
+	// FieldPendingTotpSecret holds the string denoting the pending_totp_secret field in the database.
+	FieldPendingTotpSecret = "pending_totp_secret"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
@@ -114,6 +116,7 @@ var Columns = []string{
 	FieldSecondFactorMethods,
 	FieldTotpSecret,
 	FieldRecoveryCodeHashes,
+	FieldPendingTotpSecret,
 	FieldStatus,
 	FieldDeletedAt,
 	FieldLastLoginAt,
@@ -267,6 +270,11 @@ func ByMustChangePassword(opts ...sql.OrderTermOption) OrderOption {
 // ByTotpSecret orders the results by the totp_secret field.
 func ByTotpSecret(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTotpSecret, opts...).ToFunc()
+}
+
+// ByPendingTotpSecret orders the results by the pending_totp_secret field.
+func ByPendingTotpSecret(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPendingTotpSecret, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.

@@ -117,6 +117,11 @@ func TotpSecret(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldTotpSecret, v))
 }
 
+// PendingTotpSecret applies equality check predicate on the "pending_totp_secret" field. It's identical to PendingTotpSecretEQ.
+func PendingTotpSecret(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldPendingTotpSecret, v))
+}
+
 // DeletedAt applies equality check predicate on the "deleted_at" field. It's identical to DeletedAtEQ.
 func DeletedAt(v time.Time) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldDeletedAt, v))
@@ -820,6 +825,81 @@ func RecoveryCodeHashesIsNil() predicate.UserAccount {
 // RecoveryCodeHashesNotNil applies the NotNil predicate on the "recovery_code_hashes" field.
 func RecoveryCodeHashesNotNil() predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldNotNull(FieldRecoveryCodeHashes))
+}
+
+// PendingTotpSecretEQ applies the EQ predicate on the "pending_totp_secret" field.
+func PendingTotpSecretEQ(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldPendingTotpSecret, v))
+}
+
+// PendingTotpSecretNEQ applies the NEQ predicate on the "pending_totp_secret" field.
+func PendingTotpSecretNEQ(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNEQ(FieldPendingTotpSecret, v))
+}
+
+// PendingTotpSecretIn applies the In predicate on the "pending_totp_secret" field.
+func PendingTotpSecretIn(vs ...string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIn(FieldPendingTotpSecret, vs...))
+}
+
+// PendingTotpSecretNotIn applies the NotIn predicate on the "pending_totp_secret" field.
+func PendingTotpSecretNotIn(vs ...string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotIn(FieldPendingTotpSecret, vs...))
+}
+
+// PendingTotpSecretGT applies the GT predicate on the "pending_totp_secret" field.
+func PendingTotpSecretGT(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGT(FieldPendingTotpSecret, v))
+}
+
+// PendingTotpSecretGTE applies the GTE predicate on the "pending_totp_secret" field.
+func PendingTotpSecretGTE(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGTE(FieldPendingTotpSecret, v))
+}
+
+// PendingTotpSecretLT applies the LT predicate on the "pending_totp_secret" field.
+func PendingTotpSecretLT(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLT(FieldPendingTotpSecret, v))
+}
+
+// PendingTotpSecretLTE applies the LTE predicate on the "pending_totp_secret" field.
+func PendingTotpSecretLTE(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLTE(FieldPendingTotpSecret, v))
+}
+
+// PendingTotpSecretContains applies the Contains predicate on the "pending_totp_secret" field.
+func PendingTotpSecretContains(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldContains(FieldPendingTotpSecret, v))
+}
+
+// PendingTotpSecretHasPrefix applies the HasPrefix predicate on the "pending_totp_secret" field.
+func PendingTotpSecretHasPrefix(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldHasPrefix(FieldPendingTotpSecret, v))
+}
+
+// PendingTotpSecretHasSuffix applies the HasSuffix predicate on the "pending_totp_secret" field.
+func PendingTotpSecretHasSuffix(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldHasSuffix(FieldPendingTotpSecret, v))
+}
+
+// PendingTotpSecretIsNil applies the IsNil predicate on the "pending_totp_secret" field.
+func PendingTotpSecretIsNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIsNull(FieldPendingTotpSecret))
+}
+
+// PendingTotpSecretNotNil applies the NotNil predicate on the "pending_totp_secret" field.
+func PendingTotpSecretNotNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotNull(FieldPendingTotpSecret))
+}
+
+// PendingTotpSecretEqualFold applies the EqualFold predicate on the "pending_totp_secret" field.
+func PendingTotpSecretEqualFold(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEqualFold(FieldPendingTotpSecret, v))
+}
+
+// PendingTotpSecretContainsFold applies the ContainsFold predicate on the "pending_totp_secret" field.
+func PendingTotpSecretContainsFold(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldContainsFold(FieldPendingTotpSecret, v))
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.

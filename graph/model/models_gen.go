@@ -25,6 +25,22 @@ type AssignRoleInput struct {
 	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
 }
 
+// Change the password.
+type ChangePasswordInput struct {
+	// The current password.
+	CurrentPassword string `json:"currentPassword"`
+	// The new password.
+	NewPassword string `json:"newPassword"`
+}
+
+// Prove a second factor again in this session.
+type ConfirmSecondFactorInput struct {
+	// An enabled method, or RECOVERY_CODE.
+	Method domain.SecondFactorMethod `json:"method"`
+	// The code.
+	Code string `json:"code"`
+}
+
 // A new contact on a customer account.
 type CreateContactInput struct {
 	// The customer account.
@@ -55,6 +71,14 @@ type CreateCustomerAccountInput struct {
 	HasSLA *bool `json:"hasSLA,omitempty"`
 }
 
+// Enable a second-factor method.
+type EnableTwoFactorInput struct {
+	// EMAIL_CODE, SMS_CODE or TOTP.
+	Method domain.SecondFactorMethod `json:"method"`
+	// A code of the new method: from the authenticator app (after startTotpEnrollment) or the one sent by requestSecondFactorCode.
+	Code string `json:"code"`
+}
+
 // Credentials for login.
 type LoginInput struct {
 	// E-mail address or username.
@@ -63,12 +87,17 @@ type LoginInput struct {
 	Password string `json:"password"`
 }
 
-// The result of a login.
+// The result of a login step. When a second factor is pending, the tokens are
+// null and `challenge` says how to continue with verifySecondFactor.
 type LoginPayload struct {
-	// A short-lived access token (JWT). Send it as `Authorization: Bearer <token>`.
+	// A short-lived access token (JWT, 15 minutes). Send it as `Authorization: Bearer <token>`.
 	AccessToken *string `json:"accessToken,omitempty"`
+	// An opaque refresh token for refreshSession. Each use returns a new one; reusing an old one ends the session.
+	RefreshToken *string `json:"refreshToken,omitempty"`
 	// When the access token expires.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// The pending second-factor step, if any.
+	Challenge *SecondFactorChallenge `json:"challenge,omitempty"`
 }
 
 // The principal making the request, and what it may do.
@@ -104,6 +133,104 @@ type RemoveRoleInput struct {
 	// The last day (inclusive, in the account's time zone) on which the contact
 	// still holds the role. Null ends it immediately.
 	LastDay *caldate.Date `json:"lastDay,omitempty"`
+}
+
+// Change the e-mail address.
+type RequestEmailChangeInput struct {
+	// The new address; the change takes effect when it is verified.
+	NewEmail string `json:"newEmail"`
+	// The current password.
+	Password string `json:"password"`
+}
+
+// Set a new password with a reset link.
+type ResetPasswordInput struct {
+	// The token from the reset link.
+	Token string `json:"token"`
+	// The new password.
+	NewPassword string `json:"newPassword"`
+}
+
+// A pending second-factor step of a login.
+type SecondFactorChallenge struct {
+	// Pass this to verifySecondFactor.
+	ID pulid.ID `json:"id"`
+	// The methods that can complete it. A code for the first code method has already been sent.
+	Methods []domain.SecondFactorMethod `json:"methods"`
+	// When the challenge expires.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// Send a one-time code for a pending login challenge.
+type SendLoginCodeInput struct {
+	// The challenge from login.
+	ChallengeID pulid.ID `json:"challengeID"`
+	// EMAIL_CODE or SMS_CODE.
+	Method domain.SecondFactorMethod `json:"method"`
+}
+
+// A login session of the current user.
+type SessionInfo struct {
+	// The session's ID.
+	ID pulid.ID `json:"id"`
+	// Whether this is the session making the request.
+	Current bool `json:"current"`
+	// Client address at login.
+	IP string `json:"ip"`
+	// User agent at login.
+	UserAgent string `json:"userAgent"`
+	// When the session started.
+	CreatedAt time.Time `json:"createdAt"`
+	// When it was last used (refreshed).
+	LastUsedAt time.Time `json:"lastUsedAt"`
+	// When it ends at the latest.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// A new personal user account.
+type SignUpInput struct {
+	// E-mail address; a verification link is sent to it. Each address can be used once, ever.
+	Email string `json:"email"`
+	// Login name: 3 to 64 letters, digits, dots, dashes or underscores. Each can be used once, ever.
+	Username string `json:"username"`
+	// Full name.
+	Name string `json:"name"`
+	// At least 12 characters; not a common password; not the e-mail or username.
+	Password string `json:"password"`
+	// Language for messages: de (default) or en.
+	Locale *string `json:"locale,omitempty"`
+}
+
+// The answer to signUp.
+type SignUpPayload struct {
+	// Always true when the input was valid: check the mailbox for the verification link.
+	Accepted bool `json:"accepted"`
+}
+
+// A TOTP secret to add to an authenticator app.
+type TotpEnrollment struct {
+	// The secret, base32.
+	Secret string `json:"secret"`
+	// An otpauth:// URI (for a QR code).
+	OtpauthURI string `json:"otpauthURI"`
+}
+
+// The second-factor settings after a change.
+type TwoFactorPayload struct {
+	// The enabled methods.
+	Methods []domain.SecondFactorMethod `json:"methods"`
+	// New recovery codes, shown only now: when the first method was enabled or the codes were regenerated.
+	RecoveryCodes []string `json:"recoveryCodes,omitempty"`
+}
+
+// Answer to a second-factor challenge.
+type VerifySecondFactorInput struct {
+	// The challenge from login.
+	ChallengeID pulid.ID `json:"challengeID"`
+	// The method used.
+	Method domain.SecondFactorMethod `json:"method"`
+	// The code.
+	Code string `json:"code"`
 }
 
 // The kind of principal making a request.

@@ -27,6 +27,8 @@ type Error struct {
 	Field string
 	// RetryAfter is set for RATE_LIMITED, in seconds.
 	RetryAfter int
+	// Reason is a machine-readable detail, e.g. PASSWORD_CHANGE_REQUIRED.
+	Reason string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -36,6 +38,9 @@ func (e *Error) Extensions() map[string]any {
 	ext := map[string]any{"code": e.Code}
 	if e.Field != "" {
 		ext["field"] = e.Field
+	}
+	if e.Reason != "" {
+		ext["reason"] = e.Reason
 	}
 	if e.Code == CodeRateLimited {
 		ext["retryAfterSeconds"] = e.RetryAfter
@@ -66,4 +71,9 @@ func Conflict(field, format string, a ...any) *Error {
 func RateLimited(retryAfterSeconds int) *Error {
 	return &Error{Code: CodeRateLimited, RetryAfter: retryAfterSeconds,
 		Message: "too many attempts; try again in " + strconv.Itoa(retryAfterSeconds) + " seconds"}
+}
+
+// ForbiddenReason is FORBIDDEN with a machine-readable reason.
+func ForbiddenReason(reason, msg string) *Error {
+	return &Error{Code: CodeForbidden, Reason: reason, Message: msg}
 }

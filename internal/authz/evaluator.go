@@ -51,7 +51,8 @@ func (e *Evaluator) load(ctx context.Context) error {
 func (e *Evaluator) loadGrants(ctx context.Context) error {
 	e.accounts = map[string]PermSet{}
 	e.contacts = map[string]*ent.Contact{}
-	if e.v.UserID == "" {
+	if e.v.UserID == "" || !e.v.EmailVerified {
+		// An unverified user acts for no customer account.
 		return nil
 	}
 	uid := pulid.ID(e.v.UserID)

@@ -21,6 +21,9 @@ type Config struct {
 	AdminPassword string   // PORTIER_ADMIN_PASSWORD; else generated and logged once
 	CORSOrigins   []string // PORTIER_CORS_ORIGINS, comma-separated; none by default
 	PublicURL     string   // PORTIER_PUBLIC_URL, for links in mail
+	SMTPURL       string   // SMTP_URL, e.g. smtp://127.0.0.1:2525; empty: mail is written to the log
+	MailFrom      string   // PORTIER_MAIL_FROM
+	SMSWebhookURL string   // SMS_WEBHOOK_URL; empty: SMS are written to the log
 	LogLevel      string   // PORTIER_LOG_LEVEL: debug, info (default), warn, error
 }
 
@@ -34,6 +37,9 @@ func FromEnv() (*Config, error) {
 		AdminPassword: os.Getenv("PORTIER_ADMIN_PASSWORD"),
 		PublicURL:     env("PORTIER_PUBLIC_URL", "http://localhost:8080"),
 		LogLevel:      env("PORTIER_LOG_LEVEL", "info"),
+		SMTPURL:       os.Getenv("SMTP_URL"),
+		MailFrom:      env("PORTIER_MAIL_FROM", "Portier <no-reply@portier.local>"),
+		SMSWebhookURL: os.Getenv("SMS_WEBHOOK_URL"),
 	}
 	for _, o := range strings.Split(os.Getenv("PORTIER_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

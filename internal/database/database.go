@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -18,6 +19,8 @@ import (
 	"portier/ent/migrate"
 	_ "portier/ent/runtime" // privacy policies, hooks, defaults and validators
 )
+
+var migrateMu sync.Mutex
 
 // DB is an open database.
 type DB struct {
@@ -75,7 +78,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		drv = o.wrap(drv)
 	}
 	client := ent.NewClient(ent.Driver(drv))
-	if err := client.Schema.Create(ctx, migrate.WithForeignKeys(true)); err != nil {
+	// ent's migration writes package-level table descriptions: one at a time.
+	migrateMu.Lock()
+	err = client.Schema.Create(ctx, migrate.WithForeignKeys(true))
+	migrateMu.Unlock()
+	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}

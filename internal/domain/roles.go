@@ -83,3 +83,29 @@ func (k *SupportAuthorizationKind) UnmarshalGQL(v any) (err error) {
 
 // MarshalGQL implements graphql.Marshaler.
 func (k SupportAuthorizationKind) MarshalGQL(w io.Writer) { enumMarshal(w, k) }
+
+// SecondFactorMethod is a way to prove a login beyond the password.
+type SecondFactorMethod string
+
+// The second-factor methods.
+const (
+	MethodEmailCode    SecondFactorMethod = "EMAIL_CODE"
+	MethodSMSCode      SecondFactorMethod = "SMS_CODE"
+	MethodTOTP         SecondFactorMethod = "TOTP"
+	MethodRecoveryCode SecondFactorMethod = "RECOVERY_CODE"
+)
+
+// SecondFactorMethods lists every method.
+var SecondFactorMethods = []SecondFactorMethod{MethodEmailCode, MethodSMSCode, MethodTOTP, MethodRecoveryCode}
+
+// IsCode reports whether the method sends a one-time code (e-mail or SMS).
+func (m SecondFactorMethod) IsCode() bool { return m == MethodEmailCode || m == MethodSMSCode }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (m *SecondFactorMethod) UnmarshalGQL(v any) (err error) {
+	*m, err = enumUnmarshal(v, SecondFactorMethods, "SecondFactorMethod")
+	return
+}
+
+// MarshalGQL implements graphql.Marshaler.
+func (m SecondFactorMethod) MarshalGQL(w io.Writer) { enumMarshal(w, m) }

@@ -1,4 +1,11 @@
-// Package identity holds login and the bootstrap of the first staff admin.
+// Package identity holds everything about personal logins: sign-up and
+// e-mail verification, passwords and resets, login with a second factor,
+// sessions with rotating refresh tokens, and the bootstrap admin.
+//
+// Every guessable input (password, code, token) is rate-limited in the
+// database before it is checked; every secret is stored only as a hash (the
+// TOTP secret excepted, which the server must read); nothing secret reaches a
+// log line, an error or an audit event.
 package identity
 
 import (
@@ -6,6 +13,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
+	"net/url"
+	"strings"
 	"time"
 
 	"portier/ent"
@@ -14,111 +23,197 @@ import (
 	"portier/internal/apperr"
 	"portier/internal/audit"
 	"portier/internal/domain"
+	"portier/internal/mail"
+	"portier/internal/outbox"
 	"portier/internal/password"
+	"portier/internal/ratelimit"
 	"portier/internal/token"
 	"portier/internal/viewer"
 )
 
-// SessionLifetime is how long a session lives at most.
-const SessionLifetime = 30 * 24 * time.Hour
+// Lifetimes.
+const (
+	SessionLifetime    = 30 * 24 * time.Hour
+	ChallengeLifetime  = 10 * time.Minute
+	CodeLifetime       = 10 * time.Minute
+	MaxCodeAttempts    = 5
+	VerifyLinkLifetime = 24 * time.Hour
+	ResetLinkLifetime  = 30 * time.Minute
+	FreshSecondFactor  = 15 * time.Minute
+	RecoveryCodeCount  = 10
+)
 
-// Service logs users in.
+// Rate limits. Windows end by themselves: there is no permanent lockout.
+var (
+	ruleLoginUser   = ratelimit.Rule{Name: "login:user", Limit: 10, Window: 15 * time.Minute}
+	ruleLoginUserIP = ratelimit.Rule{Name: "login:userip", Limit: 5, Window: 15 * time.Minute}
+	ruleLoginIP     = ratelimit.Rule{Name: "login:ip", Limit: 100, Window: 15 * time.Minute}
+	ruleCodeUser    = ratelimit.Rule{Name: "code:user", Limit: 10, Window: 15 * time.Minute}
+	ruleCodeSend    = ratelimit.Rule{Name: "codesend:user", Limit: 5, Window: 15 * time.Minute}
+	ruleResetIP     = ratelimit.Rule{Name: "reset:ip", Limit: 10, Window: time.Hour}
+	ruleResetUser   = ratelimit.Rule{Name: "reset:user", Limit: 3, Window: time.Hour}
+	ruleTokenIP     = ratelimit.Rule{Name: "token:ip", Limit: 30, Window: 15 * time.Minute}
+	ruleSignUpIP    = ratelimit.Rule{Name: "signup:ip", Limit: 10, Window: time.Hour}
+	rulePasswordUsr = ratelimit.Rule{Name: "password:user", Limit: 5, Window: 15 * time.Minute}
+)
+
+// Service runs the identity operations of one request.
 type Service struct {
-	Client *ent.Client
-	Tokens *token.Issuer
-	Now    func() time.Time
+	Client    *ent.Client // plain client: reads, and writes that must survive a failed mutation
+	Tx        func() (*ent.Client, error)
+	Tokens    *token.Issuer
+	Limiter   *ratelimit.Limiter
+	PublicURL string
+	Now       func() time.Time
 }
 
-// LoginResult is a successful login.
+// Tokens is the result of a completed login or refresh.
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    time.Time
+}
+
+// LoginResult is either tokens or a pending challenge.
 type LoginResult struct {
-	AccessToken string
-	ExpiresAt   time.Time
+	Tokens    *Tokens
+	Challenge *ent.LoginChallenge
 }
 
 var errBadLogin = apperr.Unauthenticated("invalid login or password")
 
-// Login checks a login (e-mail or username) and password. On success it
-// opens a session through tx (the mutation's transaction) and returns an
-// access token. Every failure gives the same answer, takes about the same
-// time, and is audited outside the transaction.
-func (s *Service) Login(ctx context.Context, tx func() (*ent.Client, error), login, pw string) (*LoginResult, error) {
-	sys := viewer.SystemContext(ctx)
+func sys(ctx context.Context) context.Context { return viewer.SystemContext(ctx) }
+
+func (s *Service) link(path, tok string) string {
+	return strings.TrimRight(s.PublicURL, "/") + path + "?token=" + url.QueryEscape(tok)
+}
+
+// send renders a message and puts it into the outbox through c (the
+// transaction of the change that causes it).
+func send(ctx context.Context, c *ent.Client, u *ent.UserAccount, to, kind string, data map[string]string) error {
+	if data == nil {
+		data = map[string]string{}
+	}
+	if _, ok := data["name"]; !ok {
+		data["name"] = u.Name
+	}
+	subject, body, err := mail.Render(kind, u.Locale, data)
+	if err != nil {
+		return err
+	}
+	ch := "EMAIL"
+	if kind == mail.SMSLoginCode {
+		ch = "SMS"
+	}
+	return outbox.Enqueue(ctx, c, outbox.Message{Channel: ch, To: to, Subject: subject, Body: body})
+}
+
+func (s *Service) findLogin(ctx context.Context, login string) (*ent.UserAccount, error) {
 	norm := schema.NormalizeEmail(login)
 	u, err := s.Client.UserAccount.Query().
 		Where(useraccount.Or(useraccount.Email(norm), useraccount.Username(norm))).
-		Only(sys)
-	if err != nil && !ent.IsNotFound(err) {
+		Only(sys(ctx))
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return u, err
+}
+
+// Login checks a login (e-mail or username) and password. Without second
+// factor it opens a session; with one it returns a challenge (and sends a
+// code when the preferred method is a code). Failures all look alike, take
+// about as long, are counted against the limits first and audited outside
+// the mutation's transaction.
+func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, error) {
+	v := viewer.FromContext(ctx)
+	if err := s.Limiter.Take(ctx, ruleLoginIP, v.IP); err != nil {
+		return nil, err
+	}
+	u, err := s.findLogin(ctx, login)
+	if err != nil {
 		return nil, err
 	}
 	if u == nil || u.PasswordHash == "" {
+		if err := s.Limiter.Take(ctx, ruleLoginUser, "unknown:"+schema.NormalizeEmail(login)); err != nil {
+			return nil, err
+		}
 		password.Burn(ctx, pw)
-		s.auditFailure(ctx, "", "unknown_login")
+		s.auditOutside(ctx, "login.failure", "", map[string]any{"reason": "unknown_login"})
 		return nil, errBadLogin
+	}
+	if err := s.Limiter.Take(ctx, ruleLoginUser, string(u.ID)); err != nil {
+		s.auditOutside(ctx, "login.rate_limited", string(u.ID), nil)
+		return nil, err
+	}
+	if err := s.Limiter.Take(ctx, ruleLoginUserIP, string(u.ID)+"|"+v.IP); err != nil {
+		s.auditOutside(ctx, "login.rate_limited", string(u.ID), nil)
+		return nil, err
 	}
 	ok, rehash, err := password.Verify(ctx, pw, u.PasswordHash)
 	if err != nil || !ok {
-		s.auditFailure(ctx, string(u.ID), "wrong_password")
+		s.auditOutside(ctx, "login.failure", string(u.ID), map[string]any{"reason": "wrong_password"})
 		return nil, errBadLogin
 	}
 	if u.Status != useraccount.StatusACTIVE {
-		s.auditFailure(ctx, string(u.ID), "inactive_user")
+		s.auditOutside(ctx, "login.failure", string(u.ID), map[string]any{"reason": "inactive_user"})
 		return nil, errBadLogin
 	}
+	_ = s.Limiter.Reset(ctx, ruleLoginUser, string(u.ID))
+	_ = s.Limiter.Reset(ctx, ruleLoginUserIP, string(u.ID)+"|"+v.IP)
 
-	c, err := tx()
+	c, err := s.Tx()
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
-	v := viewer.FromContext(ctx)
-	sess, err := c.Session.Create().
-		SetUserID(u.ID).
-		SetIP(v.IP).
-		SetUserAgent(v.UserAgent).
-		SetLastUsedAt(now).
-		SetExpiresAt(now.Add(SessionLifetime)).
-		Save(sys)
-	if err != nil {
-		return nil, err
-	}
-	upd := c.UserAccount.UpdateOneID(u.ID).SetLastLoginAt(now)
 	if rehash {
 		if h, err := password.Hash(ctx, pw); err == nil {
-			upd.SetPasswordHash(h)
+			if err := c.UserAccount.UpdateOneID(u.ID).SetPasswordHash(h).Exec(sys(ctx)); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if err := upd.Exec(sys); err != nil {
-		return nil, err
+	if methods := enabledMethods(u); len(methods) > 0 {
+		ch, err := s.newLoginChallenge(ctx, c, u, methods)
+		if err != nil {
+			return nil, err
+		}
+		if err := audit.Record(ctx, c, audit.Entry{Action: "login.second_factor_required", ActorID: string(u.ID),
+			TargetType: "UserAccount", TargetID: string(u.ID)}); err != nil {
+			return nil, err
+		}
+		return &LoginResult{Challenge: ch}, nil
 	}
-	if err := audit.Record(ctx, c, audit.Entry{
-		Action: "login.success", ActorID: string(u.ID), TargetType: "UserAccount", TargetID: string(u.ID),
-		Changes: map[string]any{"session": string(sess.ID)},
-	}); err != nil {
-		return nil, err
-	}
-	at, exp, err := s.Tokens.Issue(string(u.ID), string(sess.ID), string(viewer.User), now)
+	toks, err := s.openSession(ctx, c, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &LoginResult{AccessToken: at, ExpiresAt: exp}, nil
+	return &LoginResult{Tokens: toks}, nil
 }
 
-func (s *Service) auditFailure(ctx context.Context, userID, reason string) {
-	e := audit.Entry{Action: "login.failure", ActorID: userID, Changes: map[string]any{"reason": reason}}
+func (s *Service) auditOutside(ctx context.Context, action, userID string, changes map[string]any) {
+	e := audit.Entry{Action: action, ActorID: userID, Changes: changes}
 	if userID != "" {
 		e.TargetType, e.TargetID = "UserAccount", userID
 	}
 	if err := audit.Record(ctx, s.Client, e); err != nil {
-		slog.WarnContext(ctx, "could not audit failed login", "error", err.Error())
+		slog.WarnContext(ctx, "could not write audit event", "action", action, "error", err.Error())
 	}
+}
+
+// enabledMethods are the user's second-factor methods in preference order.
+func enabledMethods(u *ent.UserAccount) []domain.SecondFactorMethod {
+	var out []domain.SecondFactorMethod
+	for _, m := range u.SecondFactorMethods {
+		out = append(out, domain.SecondFactorMethod(m))
+	}
+	return out
 }
 
 // BootstrapAdmin creates the first staff ADMIN when there is no user at all.
 // Without a configured password it generates one and returns it, for the
 // caller to show once.
 func BootstrapAdmin(ctx context.Context, client *ent.Client, email, pw string) (created bool, generated string, err error) {
-	sys := viewer.SystemContext(ctx)
-	n, err := client.UserAccount.Query().Count(sys)
+	n, err := client.UserAccount.Query().Count(sys(ctx))
 	if err != nil || n > 0 {
 		return false, "", err
 	}
@@ -135,9 +230,8 @@ func BootstrapAdmin(ctx context.Context, client *ent.Client, email, pw string) (
 		return false, "", err
 	}
 	now := time.Now().UTC()
-	email = schema.NormalizeEmail(email)
 	err = client.UserAccount.Create().
-		SetEmail(email).
+		SetEmail(schema.NormalizeEmail(email)).
 		SetUsername("admin").
 		SetName("Portier administrator").
 		SetPasswordHash(h).
@@ -145,7 +239,7 @@ func BootstrapAdmin(ctx context.Context, client *ent.Client, email, pw string) (
 		SetEmailVerifiedAt(now).
 		SetStaffRole(domain.StaffAdmin).
 		SetLocale("en").
-		Exec(sys)
+		Exec(sys(ctx))
 	if err != nil {
 		return false, "", err
 	}

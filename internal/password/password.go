@@ -54,11 +54,13 @@ func HashWith(ctx context.Context, pw string, p Params) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	if err := acquire(ctx); err != nil {
+	if err := p.check(); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	release()
+	key, err := derive(ctx, pw, salt, p)
+	if err != nil {
+		return "", err
+	}
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -89,7 +91,28 @@ func parse(phc string) (Params, []byte, []byte, error) {
 		return Params{}, nil, nil, errFormat
 	}
 	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
+	if err := p.check(); err != nil {
+		return Params{}, nil, nil, err
+	}
 	return p, salt, key, nil
+}
+
+// check refuses parameters argon2 cannot run with (it panics on t=0, p=0
+// or an empty key) or that would exhaust memory.
+func (p Params) check() error {
+	if p.Time < 1 || p.Threads < 1 || p.KeyLen < 16 || p.SaltLen < 8 || p.Memory < 8*uint32(p.Threads) || p.Memory > 1<<20 {
+		return errFormat
+	}
+	return nil
+}
+
+// derive runs argon2id in one of the bounded slots.
+func derive(ctx context.Context, pw string, salt []byte, p Params) ([]byte, error) {
+	if err := acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer release()
+	return argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen), nil
 }
 
 // Verify reports whether pw matches the PHC string, and whether the hash
@@ -99,11 +122,10 @@ func Verify(ctx context.Context, pw, phc string) (ok, rehash bool, err error) {
 	if err != nil {
 		return false, false, err
 	}
-	if err := acquire(ctx); err != nil {
+	got, err := derive(ctx, pw, salt, p)
+	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	release()
 	ok = subtle.ConstantTimeCompare(got, key) == 1
 	rehash = p.Memory < Default.Memory || p.Time < Default.Time || p.KeyLen < Default.KeyLen
 	return ok, rehash, nil

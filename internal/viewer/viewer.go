@@ -61,6 +61,11 @@ type Viewer struct {
 	UserID    string
 	SessionID string
 	StaffRole domain.StaffRole // "" for customers
+	// EmailVerified is false for a user who has not verified the e-mail
+	// address yet: such a user acts for no customer account.
+	EmailVerified bool
+	// MustChangePassword restricts the viewer to changing the password.
+	MustChangePassword bool
 	// IP and UserAgent of the request, for audit events.
 	IP        string
 	UserAgent string
