@@ -20,6 +20,7 @@ import (
 	"portier/internal/database"
 	"portier/internal/identity"
 	"portier/internal/outbox"
+	"portier/internal/ratelimit"
 	"portier/internal/token"
 )
 
@@ -89,6 +90,25 @@ func run() error {
 	worker := outbox.NewWorker(db.Client, outboxCfg)
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); worker.Run(ctx) }()
+
+	// Rate-limit buckets of ended windows are only history: drop them.
+	limiter := ratelimit.New(db.Client, nil)
+	go func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := limiter.Cleanup(ctx, 24*time.Hour); err != nil {
+					log.Warn("rate-limit cleanup failed", "error", err.Error())
+				} else if n > 0 {
+					log.Debug("rate-limit cleanup", "deleted", n)
+				}
+			}
+		}
+	}()
 
 	srv := &http.Server{
 		Addr: ":" + cfg.Port,

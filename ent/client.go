@@ -25,6 +25,7 @@ import (
 	"portier/ent/outboxmessage"
 	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
+	"portier/ent/retiredidentifier"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
 	"portier/ent/scopedlogin"
@@ -72,6 +73,8 @@ type Client struct {
 	RateLimitBucket *RateLimitBucketClient
 	// Resource is the client for interacting with the Resource builders.
 	Resource *ResourceClient
+	// RetiredIdentifier is the client for interacting with the RetiredIdentifier builders.
+	RetiredIdentifier *RetiredIdentifierClient
 	// RightsGroup is the client for interacting with the RightsGroup builders.
 	RightsGroup *RightsGroupClient
 	// RoleAssignment is the client for interacting with the RoleAssignment builders.
@@ -110,6 +113,7 @@ func (c *Client) init() {
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.RateLimitBucket = NewRateLimitBucketClient(c.config)
 	c.Resource = NewResourceClient(c.config)
+	c.RetiredIdentifier = NewRetiredIdentifierClient(c.config)
 	c.RightsGroup = NewRightsGroupClient(c.config)
 	c.RoleAssignment = NewRoleAssignmentClient(c.config)
 	c.ScopedLogin = NewScopedLoginClient(c.config)
@@ -222,6 +226,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		OutboxMessage:        NewOutboxMessageClient(cfg),
 		RateLimitBucket:      NewRateLimitBucketClient(cfg),
 		Resource:             NewResourceClient(cfg),
+		RetiredIdentifier:    NewRetiredIdentifierClient(cfg),
 		RightsGroup:          NewRightsGroupClient(cfg),
 		RoleAssignment:       NewRoleAssignmentClient(cfg),
 		ScopedLogin:          NewScopedLoginClient(cfg),
@@ -261,6 +266,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		OutboxMessage:        NewOutboxMessageClient(cfg),
 		RateLimitBucket:      NewRateLimitBucketClient(cfg),
 		Resource:             NewResourceClient(cfg),
+		RetiredIdentifier:    NewRetiredIdentifierClient(cfg),
 		RightsGroup:          NewRightsGroupClient(cfg),
 		RoleAssignment:       NewRoleAssignmentClient(cfg),
 		ScopedLogin:          NewScopedLoginClient(cfg),
@@ -299,9 +305,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AccountManager, c.AgencyDelegation, c.AuditEvent, c.Contact,
 		c.CustomerAccount, c.GroupMembership, c.Invitation, c.LoginChallenge,
-		c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket, c.Resource, c.RightsGroup,
-		c.RoleAssignment, c.ScopedLogin, c.Session, c.SupportAuthorization,
-		c.SupportPin, c.UserAccount,
+		c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket, c.Resource,
+		c.RetiredIdentifier, c.RightsGroup, c.RoleAssignment, c.ScopedLogin, c.Session,
+		c.SupportAuthorization, c.SupportPin, c.UserAccount,
 	} {
 		n.Use(hooks...)
 	}
@@ -313,9 +319,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AccountManager, c.AgencyDelegation, c.AuditEvent, c.Contact,
 		c.CustomerAccount, c.GroupMembership, c.Invitation, c.LoginChallenge,
-		c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket, c.Resource, c.RightsGroup,
-		c.RoleAssignment, c.ScopedLogin, c.Session, c.SupportAuthorization,
-		c.SupportPin, c.UserAccount,
+		c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket, c.Resource,
+		c.RetiredIdentifier, c.RightsGroup, c.RoleAssignment, c.ScopedLogin, c.Session,
+		c.SupportAuthorization, c.SupportPin, c.UserAccount,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -350,6 +356,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.RateLimitBucket.mutate(ctx, m)
 	case *ResourceMutation:
 		return c.Resource.mutate(ctx, m)
+	case *RetiredIdentifierMutation:
+		return c.RetiredIdentifier.mutate(ctx, m)
 	case *RightsGroupMutation:
 		return c.RightsGroup.mutate(ctx, m)
 	case *RoleAssignmentMutation:
@@ -2655,6 +2663,140 @@ func (c *ResourceClient) mutate(ctx context.Context, m *ResourceMutation) (Value
 	}
 }
 
+// RetiredIdentifierClient is a client for the RetiredIdentifier schema.
+type RetiredIdentifierClient struct {
+	config
+}
+
+// NewRetiredIdentifierClient returns a client for the RetiredIdentifier from the given config.
+func NewRetiredIdentifierClient(c config) *RetiredIdentifierClient {
+	return &RetiredIdentifierClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `retiredidentifier.Hooks(f(g(h())))`.
+func (c *RetiredIdentifierClient) Use(hooks ...Hook) {
+	c.hooks.RetiredIdentifier = append(c.hooks.RetiredIdentifier, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `retiredidentifier.Intercept(f(g(h())))`.
+func (c *RetiredIdentifierClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RetiredIdentifier = append(c.inters.RetiredIdentifier, interceptors...)
+}
+
+// Create returns a builder for creating a RetiredIdentifier entity.
+func (c *RetiredIdentifierClient) Create() *RetiredIdentifierCreate {
+	mutation := newRetiredIdentifierMutation(c.config, OpCreate)
+	return &RetiredIdentifierCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RetiredIdentifier entities.
+func (c *RetiredIdentifierClient) CreateBulk(builders ...*RetiredIdentifierCreate) *RetiredIdentifierCreateBulk {
+	return &RetiredIdentifierCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RetiredIdentifierClient) MapCreateBulk(slice any, setFunc func(*RetiredIdentifierCreate, int)) *RetiredIdentifierCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RetiredIdentifierCreateBulk{err: fmt.Errorf("calling to RetiredIdentifierClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RetiredIdentifierCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RetiredIdentifierCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RetiredIdentifier.
+func (c *RetiredIdentifierClient) Update() *RetiredIdentifierUpdate {
+	mutation := newRetiredIdentifierMutation(c.config, OpUpdate)
+	return &RetiredIdentifierUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RetiredIdentifierClient) UpdateOne(_m *RetiredIdentifier) *RetiredIdentifierUpdateOne {
+	mutation := newRetiredIdentifierMutation(c.config, OpUpdateOne, withRetiredIdentifier(_m))
+	return &RetiredIdentifierUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RetiredIdentifierClient) UpdateOneID(id string) *RetiredIdentifierUpdateOne {
+	mutation := newRetiredIdentifierMutation(c.config, OpUpdateOne, withRetiredIdentifierID(id))
+	return &RetiredIdentifierUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RetiredIdentifier.
+func (c *RetiredIdentifierClient) Delete() *RetiredIdentifierDelete {
+	mutation := newRetiredIdentifierMutation(c.config, OpDelete)
+	return &RetiredIdentifierDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RetiredIdentifierClient) DeleteOne(_m *RetiredIdentifier) *RetiredIdentifierDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RetiredIdentifierClient) DeleteOneID(id string) *RetiredIdentifierDeleteOne {
+	builder := c.Delete().Where(retiredidentifier.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RetiredIdentifierDeleteOne{builder}
+}
+
+// Query returns a query builder for RetiredIdentifier.
+func (c *RetiredIdentifierClient) Query() *RetiredIdentifierQuery {
+	return &RetiredIdentifierQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRetiredIdentifier},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RetiredIdentifier entity by its id.
+func (c *RetiredIdentifierClient) Get(ctx context.Context, id string) (*RetiredIdentifier, error) {
+	return c.Query().Where(retiredidentifier.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RetiredIdentifierClient) GetX(ctx context.Context, id string) *RetiredIdentifier {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RetiredIdentifierClient) Hooks() []Hook {
+	hooks := c.hooks.RetiredIdentifier
+	return append(hooks[:len(hooks):len(hooks)], retiredidentifier.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RetiredIdentifierClient) Interceptors() []Interceptor {
+	return c.inters.RetiredIdentifier
+}
+
+func (c *RetiredIdentifierClient) mutate(ctx context.Context, m *RetiredIdentifierMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RetiredIdentifierCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RetiredIdentifierUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RetiredIdentifierUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RetiredIdentifierDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RetiredIdentifier mutation op: %q", m.Op())
+	}
+}
+
 // RightsGroupClient is a client for the RightsGroup schema.
 type RightsGroupClient struct {
 	config
@@ -3838,14 +3980,15 @@ type (
 	hooks struct {
 		APIKey, AccountManager, AgencyDelegation, AuditEvent, Contact, CustomerAccount,
 		GroupMembership, Invitation, LoginChallenge, OneTimeToken, OutboxMessage,
-		RateLimitBucket, Resource, RightsGroup, RoleAssignment, ScopedLogin, Session,
-		SupportAuthorization, SupportPin, UserAccount []ent.Hook
+		RateLimitBucket, Resource, RetiredIdentifier, RightsGroup, RoleAssignment,
+		ScopedLogin, Session, SupportAuthorization, SupportPin, UserAccount []ent.Hook
 	}
 	inters struct {
 		APIKey, AccountManager, AgencyDelegation, AuditEvent, Contact, CustomerAccount,
 		GroupMembership, Invitation, LoginChallenge, OneTimeToken, OutboxMessage,
-		RateLimitBucket, Resource, RightsGroup, RoleAssignment, ScopedLogin, Session,
-		SupportAuthorization, SupportPin, UserAccount []ent.Interceptor
+		RateLimitBucket, Resource, RetiredIdentifier, RightsGroup, RoleAssignment,
+		ScopedLogin, Session, SupportAuthorization, SupportPin,
+		UserAccount []ent.Interceptor
 	}
 )
 

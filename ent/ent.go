@@ -19,6 +19,7 @@ import (
 	"portier/ent/outboxmessage"
 	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
+	"portier/ent/retiredidentifier"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
 	"portier/ent/scopedlogin"
@@ -105,6 +106,7 @@ func checkColumn(t, c string) error {
 			outboxmessage.Table:        outboxmessage.ValidColumn,
 			ratelimitbucket.Table:      ratelimitbucket.ValidColumn,
 			resource.Table:             resource.ValidColumn,
+			retiredidentifier.Table:    retiredidentifier.ValidColumn,
 			rightsgroup.Table:          rightsgroup.ValidColumn,
 			roleassignment.Table:       roleassignment.ValidColumn,
 			scopedlogin.Table:          scopedlogin.ValidColumn,

@@ -20,6 +20,7 @@ import (
 	"portier/ent/predicate"
 	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
+	"portier/ent/retiredidentifier"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
 	"portier/ent/scopedlogin"
@@ -59,6 +60,7 @@ const (
 	TypeOutboxMessage        = "OutboxMessage"
 	TypeRateLimitBucket      = "RateLimitBucket"
 	TypeResource             = "Resource"
+	TypeRetiredIdentifier    = "RetiredIdentifier"
 	TypeRightsGroup          = "RightsGroup"
 	TypeRoleAssignment       = "RoleAssignment"
 	TypeScopedLogin          = "ScopedLogin"
@@ -13724,6 +13726,392 @@ func (m *ResourceMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Resource edge %s", name)
+}
+
+// RetiredIdentifierMutation represents an operation that mutates the RetiredIdentifier nodes in the graph.
+type RetiredIdentifierMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *string
+	user_id       *pulid.ID
+	retired_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*RetiredIdentifier, error)
+	predicates    []predicate.RetiredIdentifier
+}
+
+var _ ent.Mutation = (*RetiredIdentifierMutation)(nil)
+
+// retiredidentifierOption allows management of the mutation configuration using functional options.
+type retiredidentifierOption func(*RetiredIdentifierMutation)
+
+// newRetiredIdentifierMutation creates new mutation for the RetiredIdentifier entity.
+func newRetiredIdentifierMutation(c config, op Op, opts ...retiredidentifierOption) *RetiredIdentifierMutation {
+	m := &RetiredIdentifierMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRetiredIdentifier,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRetiredIdentifierID sets the ID field of the mutation.
+func withRetiredIdentifierID(id string) retiredidentifierOption {
+	return func(m *RetiredIdentifierMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RetiredIdentifier
+		)
+		m.oldValue = func(ctx context.Context) (*RetiredIdentifier, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RetiredIdentifier.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRetiredIdentifier sets the old RetiredIdentifier of the mutation.
+func withRetiredIdentifier(node *RetiredIdentifier) retiredidentifierOption {
+	return func(m *RetiredIdentifierMutation) {
+		m.oldValue = func(context.Context) (*RetiredIdentifier, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RetiredIdentifierMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RetiredIdentifierMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of RetiredIdentifier entities.
+func (m *RetiredIdentifierMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RetiredIdentifierMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RetiredIdentifierMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RetiredIdentifier.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *RetiredIdentifierMutation) SetUserID(pu pulid.ID) {
+	m.user_id = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *RetiredIdentifierMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the RetiredIdentifier entity.
+// If the RetiredIdentifier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetiredIdentifierMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *RetiredIdentifierMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetRetiredAt sets the "retired_at" field.
+func (m *RetiredIdentifierMutation) SetRetiredAt(t time.Time) {
+	m.retired_at = &t
+}
+
+// RetiredAt returns the value of the "retired_at" field in the mutation.
+func (m *RetiredIdentifierMutation) RetiredAt() (r time.Time, exists bool) {
+	v := m.retired_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetiredAt returns the old "retired_at" field's value of the RetiredIdentifier entity.
+// If the RetiredIdentifier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetiredIdentifierMutation) OldRetiredAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetiredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetiredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetiredAt: %w", err)
+	}
+	return oldValue.RetiredAt, nil
+}
+
+// ResetRetiredAt resets all changes to the "retired_at" field.
+func (m *RetiredIdentifierMutation) ResetRetiredAt() {
+	m.retired_at = nil
+}
+
+// Where appends a list predicates to the RetiredIdentifierMutation builder.
+func (m *RetiredIdentifierMutation) Where(ps ...predicate.RetiredIdentifier) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RetiredIdentifierMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RetiredIdentifierMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RetiredIdentifier, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RetiredIdentifierMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RetiredIdentifierMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RetiredIdentifier).
+func (m *RetiredIdentifierMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RetiredIdentifierMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.user_id != nil {
+		fields = append(fields, retiredidentifier.FieldUserID)
+	}
+	if m.retired_at != nil {
+		fields = append(fields, retiredidentifier.FieldRetiredAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RetiredIdentifierMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case retiredidentifier.FieldUserID:
+		return m.UserID()
+	case retiredidentifier.FieldRetiredAt:
+		return m.RetiredAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RetiredIdentifierMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case retiredidentifier.FieldUserID:
+		return m.OldUserID(ctx)
+	case retiredidentifier.FieldRetiredAt:
+		return m.OldRetiredAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown RetiredIdentifier field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RetiredIdentifierMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case retiredidentifier.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case retiredidentifier.FieldRetiredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetiredAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RetiredIdentifier field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RetiredIdentifierMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RetiredIdentifierMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RetiredIdentifierMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RetiredIdentifier numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RetiredIdentifierMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RetiredIdentifierMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RetiredIdentifierMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown RetiredIdentifier nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RetiredIdentifierMutation) ResetField(name string) error {
+	switch name {
+	case retiredidentifier.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case retiredidentifier.FieldRetiredAt:
+		m.ResetRetiredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown RetiredIdentifier field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RetiredIdentifierMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RetiredIdentifierMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RetiredIdentifierMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RetiredIdentifierMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RetiredIdentifierMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RetiredIdentifierMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RetiredIdentifierMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown RetiredIdentifier unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RetiredIdentifierMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown RetiredIdentifier edge %s", name)
 }
 
 // RightsGroupMutation represents an operation that mutates the RightsGroup nodes in the graph.

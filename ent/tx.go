@@ -40,6 +40,8 @@ type Tx struct {
 	RateLimitBucket *RateLimitBucketClient
 	// Resource is the client for interacting with the Resource builders.
 	Resource *ResourceClient
+	// RetiredIdentifier is the client for interacting with the RetiredIdentifier builders.
+	RetiredIdentifier *RetiredIdentifierClient
 	// RightsGroup is the client for interacting with the RightsGroup builders.
 	RightsGroup *RightsGroupClient
 	// RoleAssignment is the client for interacting with the RoleAssignment builders.
@@ -198,6 +200,7 @@ func (tx *Tx) init() {
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.RateLimitBucket = NewRateLimitBucketClient(tx.config)
 	tx.Resource = NewResourceClient(tx.config)
+	tx.RetiredIdentifier = NewRetiredIdentifierClient(tx.config)
 	tx.RightsGroup = NewRightsGroupClient(tx.config)
 	tx.RoleAssignment = NewRoleAssignmentClient(tx.config)
 	tx.ScopedLogin = NewScopedLoginClient(tx.config)

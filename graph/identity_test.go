@@ -11,6 +11,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"portier/ent/useraccount"
+	"portier/internal/password"
 	"portier/internal/outbox/smtpsink"
 	"portier/internal/viewer"
 )
@@ -183,6 +184,36 @@ func TestEmailChange(t *testing.T) {
 	e.ok("", verifyEmailDoc, map[string]any{"t": tok})
 	e.loginTokens("new@example.org", pw)
 	e.wantCode("", loginFullDoc, map[string]any{"l": "old@example.org", "p": pw}, "UNAUTHENTICATED")
+	// The old address stays used: a sign-up with it creates nothing.
+	e.ok("", signUpDoc, map[string]any{"e": "old@example.org", "u": "newcomer", "p": "Wasserfall-Klippe-64"})
+	ctx := viewer.SystemContext(context.Background())
+	if n, _ := e.client.UserAccount.Query().Where(useraccount.Email("old@example.org")).Count(ctx); n != 0 {
+		t.Fatal("a retired e-mail address was given to a new account")
+	}
+}
+
+// Old password hashes are upgraded at the next login.
+func TestPasswordHashUpgradedOnLogin(t *testing.T) {
+	e := newEnv(t)
+	ctx := viewer.SystemContext(context.Background())
+	pw := secrets.add("Eichhörnchen-Wald-777")
+	weak, err := password.HashWith(ctx, pw, password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.UserAccount.Create().SetEmail("old-hash@example.org").SetUsername("oldhash").
+		SetPasswordHash(weak).SetEmailVerifiedAt(time.Now()).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.loginTokens("oldhash", pw)
+	u, err := e.client.UserAccount.Query().Where(useraccount.Username("oldhash")).Only(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.PasswordHash == weak || !strings.Contains(u.PasswordHash, "m=19456,t=2,p=1") {
+		t.Fatalf("hash not upgraded: %s", u.PasswordHash[:30])
+	}
+	e.loginTokens("oldhash", pw)
 }
 
 func TestRefreshRotationAndReuse(t *testing.T) {

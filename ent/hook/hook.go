@@ -164,6 +164,18 @@ func (f ResourceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ResourceMutation", m)
 }
 
+// The RetiredIdentifierFunc type is an adapter to allow the use of ordinary
+// function as RetiredIdentifier mutator.
+type RetiredIdentifierFunc func(context.Context, *ent.RetiredIdentifierMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RetiredIdentifierFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RetiredIdentifierMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RetiredIdentifierMutation", m)
+}
+
 // The RightsGroupFunc type is an adapter to allow the use of ordinary
 // function as RightsGroup mutator.
 type RightsGroupFunc func(context.Context, *ent.RightsGroupMutation) (ent.Value, error)

@@ -489,6 +489,18 @@ var (
 			},
 		},
 	}
+	// RetiredIdentifiersColumns holds the columns for the "retired_identifiers" table.
+	RetiredIdentifiersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 300},
+		{Name: "user_id", Type: field.TypeString},
+		{Name: "retired_at", Type: field.TypeTime},
+	}
+	// RetiredIdentifiersTable holds the schema information for the "retired_identifiers" table.
+	RetiredIdentifiersTable = &schema.Table{
+		Name:       "retired_identifiers",
+		Columns:    RetiredIdentifiersColumns,
+		PrimaryKey: []*schema.Column{RetiredIdentifiersColumns[0]},
+	}
 	// RightsGroupsColumns holds the columns for the "rights_groups" table.
 	RightsGroupsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -771,6 +783,7 @@ var (
 		OutboxMessagesTable,
 		RateLimitBucketsTable,
 		ResourcesTable,
+		RetiredIdentifiersTable,
 		RightsGroupsTable,
 		RoleAssignmentsTable,
 		ScopedLoginsTable,

@@ -45,6 +45,9 @@ type RateLimitBucket func(*sql.Selector)
 // Resource is the predicate function for resource builders.
 type Resource func(*sql.Selector)
 
+// RetiredIdentifier is the predicate function for retiredidentifier builders.
+type RetiredIdentifier func(*sql.Selector)
+
 // RightsGroup is the predicate function for rightsgroup builders.
 type RightsGroup func(*sql.Selector)
 

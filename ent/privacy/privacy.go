@@ -422,6 +422,30 @@ func (f ResourceMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ResourceMutation", m)
 }
 
+// The RetiredIdentifierQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RetiredIdentifierQueryRuleFunc func(context.Context, *ent.RetiredIdentifierQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RetiredIdentifierQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RetiredIdentifierQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RetiredIdentifierQuery", q)
+}
+
+// The RetiredIdentifierMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RetiredIdentifierMutationRuleFunc func(context.Context, *ent.RetiredIdentifierMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RetiredIdentifierMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RetiredIdentifierMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RetiredIdentifierMutation", m)
+}
+
 // The RightsGroupQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type RightsGroupQueryRuleFunc func(context.Context, *ent.RightsGroupQuery) error

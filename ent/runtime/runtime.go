@@ -17,6 +17,7 @@ import (
 	"portier/ent/outboxmessage"
 	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
+	"portier/ent/retiredidentifier"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
 	"portier/ent/schema"
@@ -615,6 +616,39 @@ func init() {
 	resource.DefaultID = resourceDescID.Default.(func() pulid.ID)
 	// resource.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	resource.IDValidator = resourceDescID.Validators[0].(func(string) error)
+	retiredidentifier.Policy = privacy.NewPolicies(schema.RetiredIdentifier{})
+	retiredidentifier.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := retiredidentifier.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	retiredidentifierFields := schema.RetiredIdentifier{}.Fields()
+	_ = retiredidentifierFields
+	// retiredidentifierDescRetiredAt is the schema descriptor for retired_at field.
+	retiredidentifierDescRetiredAt := retiredidentifierFields[2].Descriptor()
+	// retiredidentifier.DefaultRetiredAt holds the default value on creation for the retired_at field.
+	retiredidentifier.DefaultRetiredAt = retiredidentifierDescRetiredAt.Default.(func() time.Time)
+	// retiredidentifierDescID is the schema descriptor for id field.
+	retiredidentifierDescID := retiredidentifierFields[0].Descriptor()
+	// retiredidentifier.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	retiredidentifier.IDValidator = func() func(string) error {
+		validators := retiredidentifierDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	rightsgroupMixin := schema.RightsGroup{}.Mixin()
 	rightsgroup.Policy = privacy.NewPolicies(rightsgroupMixin[2], schema.RightsGroup{})
 	rightsgroup.Hooks[0] = func(next ent.Mutator) ent.Mutator {

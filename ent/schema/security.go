@@ -101,3 +101,25 @@ func (RateLimitBucket) Annotations() []schema.Annotation {
 
 // Policy implements ent.Schema.
 func (RateLimitBucket) Policy() ent.Policy { return systemOnlyPolicy() }
+
+// RetiredIdentifier keeps an e-mail address that a user account gave up (by
+// changing it) reserved, so that no other account can ever take it: e-mail
+// addresses are usable once, ever (seed 004). The ID is "email:<address>".
+type RetiredIdentifier struct{ ent.Schema }
+
+// Fields implements ent.Schema.
+func (RetiredIdentifier) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").NotEmpty().MaxLen(300).Immutable(),
+		field.String("user_id").GoType(pulid.ID("")).Immutable().Comment("The user that held it."),
+		field.Time("retired_at").Default(nowUTC).Immutable(),
+	}
+}
+
+// Annotations implements ent.Schema.
+func (RetiredIdentifier) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// Policy implements ent.Schema.
+func (RetiredIdentifier) Policy() ent.Policy { return systemOnlyPolicy() }

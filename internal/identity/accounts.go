@@ -2,6 +2,8 @@ package identity
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"regexp"
 	"strings"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"portier/ent"
 	"portier/ent/contact"
 	"portier/ent/onetimetoken"
+	"portier/ent/retiredidentifier"
 	"portier/ent/schema"
 	"portier/ent/useraccount"
 	"portier/internal/apperr"
@@ -34,6 +37,16 @@ func policyError(field string, err error) error {
 		return nil
 	}
 	return apperr.BadInput(field, "%s", err.Error())
+}
+
+// emailUsed reports whether an address belongs, or ever belonged, to a
+// user account.
+func (s *Service) emailUsed(ctx context.Context, email string) (bool, error) {
+	taken, err := s.Client.UserAccount.Query().Where(useraccount.Email(email)).Exist(sys(ctx))
+	if err != nil || taken {
+		return taken, err
+	}
+	return s.Client.RetiredIdentifier.Query().Where(retiredidentifier.ID("email:" + email)).Exist(sys(ctx))
 }
 
 // SignUpInput is a new user.
@@ -78,7 +91,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) error {
 	if taken {
 		return apperr.Conflict("input.username", "this username is taken")
 	}
-	emailTaken, err := s.Client.UserAccount.Query().Where(useraccount.Email(email)).Exist(sys(ctx))
+	emailTaken, err := s.emailUsed(ctx, email)
 	if err != nil {
 		return err
 	}
@@ -218,6 +231,11 @@ func (s *Service) VerifyEmail(ctx context.Context, tok string) error {
 	changes := map[string]any{"email": u.Email}
 	if t.Purpose == onetimetoken.PurposeEMAIL_CHANGE {
 		changes["previousEmail"] = oldEmail
+		// The old address stays reserved: usable once, ever.
+		if err := c.RetiredIdentifier.Create().SetID("email:" + oldEmail).SetUserID(u.ID).
+			OnConflictColumns(retiredidentifier.FieldID).DoNothing().Exec(sys(ctx)); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		if err := send(ctx, c, u, oldEmail, mail.EmailChangedNotice, map[string]string{"new_email": u.Email}); err != nil {
 			return err
 		}
@@ -275,7 +293,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, newEmail, pw string) e
 	if err := s.checkPassword(ctx, u, pw, "input.password"); err != nil {
 		return err
 	}
-	taken, err := s.Client.UserAccount.Query().Where(useraccount.Email(email)).Exist(sys(ctx))
+	taken, err := s.emailUsed(ctx, email)
 	if err != nil {
 		return err
 	}
