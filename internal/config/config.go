@@ -35,7 +35,7 @@ func FromEnv() (*Config, error) {
 		DataDir:       env("PORTIER_DATA_DIR", "data"),
 		AdminEmail:    env("PORTIER_ADMIN_EMAIL", "admin@example.com"),
 		AdminPassword: os.Getenv("PORTIER_ADMIN_PASSWORD"),
-		PublicURL:     env("PORTIER_PUBLIC_URL", "http://localhost:8080"),
+		PublicURL:     env("PORTIER_PUBLIC_URL", "http://localhost:"+env("PORT", "8080")),
 		LogLevel:      env("PORTIER_LOG_LEVEL", "info"),
 		SMTPURL:       os.Getenv("SMTP_URL"),
 		MailFrom:      env("PORTIER_MAIL_FROM", "Portier <no-reply@portier.local>"),
