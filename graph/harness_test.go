@@ -40,7 +40,7 @@ func (c *clock) Set(t time.Time) {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	mail   *smtpsink.Sink
 	sms    *smsSink
 	srv    *httptest.Server
@@ -58,7 +58,7 @@ const publicURL = "https://portal.example"
 
 type envOption func(*graph.Deps)
 
-func newEnv(t *testing.T, opts ...any) *env {
+func newEnv(t testing.TB, opts ...any) *env {
 	t.Helper()
 	var dbOpts []database.Option
 	var depOpts []envOption

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,9 +57,11 @@ func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(io.MultiWriter(allLogs, os.Stderr), nil)))
 	secrets.add(adminPassword)
 	code := m.Run()
+	// The minimums hold for the whole suite; a -run filter may select few tests.
+	whole := flag.Lookup("test.run").Value.String() == ""
 	if code == 0 {
 		logs := allLogs.String()
-		if len(logs) < 1000 {
+		if whole && len(logs) < 1000 {
 			fmt.Println("secret scan: suspiciously few log lines captured")
 			code = 1
 		}
@@ -71,7 +74,7 @@ func TestMain(m *testing.M) {
 			}
 		}
 		secrets.mu.Unlock()
-		if n < 10 {
+		if whole && n < 10 {
 			fmt.Printf("secret scan: only %d secrets recorded; the scan is not doing its job\n", n)
 			code = 1
 		}
