@@ -11,8 +11,8 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"portier/ent/useraccount"
-	"portier/internal/password"
 	"portier/internal/outbox/smtpsink"
+	"portier/internal/password"
 	"portier/internal/viewer"
 )
 
