@@ -20082,6 +20082,8 @@ type UserAccountMutation struct {
 	recovery_code_hashes        *[]string
 	appendrecovery_code_hashes  []string
 	pending_totp_secret         *string
+	totp_last_step              *int64
+	addtotp_last_step           *int64
 	status                      *useraccount.Status
 	deleted_at                  *time.Time
 	last_login_at               *time.Time
@@ -20884,6 +20886,76 @@ func (m *UserAccountMutation) ResetPendingTotpSecret() {
 	delete(m.clearedFields, useraccount.FieldPendingTotpSecret)
 }
 
+// SetTotpLastStep sets the "totp_last_step" field.
+func (m *UserAccountMutation) SetTotpLastStep(i int64) {
+	m.totp_last_step = &i
+	m.addtotp_last_step = nil
+}
+
+// TotpLastStep returns the value of the "totp_last_step" field in the mutation.
+func (m *UserAccountMutation) TotpLastStep() (r int64, exists bool) {
+	v := m.totp_last_step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotpLastStep returns the old "totp_last_step" field's value of the UserAccount entity.
+// If the UserAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserAccountMutation) OldTotpLastStep(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotpLastStep is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotpLastStep requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotpLastStep: %w", err)
+	}
+	return oldValue.TotpLastStep, nil
+}
+
+// AddTotpLastStep adds i to the "totp_last_step" field.
+func (m *UserAccountMutation) AddTotpLastStep(i int64) {
+	if m.addtotp_last_step != nil {
+		*m.addtotp_last_step += i
+	} else {
+		m.addtotp_last_step = &i
+	}
+}
+
+// AddedTotpLastStep returns the value that was added to the "totp_last_step" field in this mutation.
+func (m *UserAccountMutation) AddedTotpLastStep() (r int64, exists bool) {
+	v := m.addtotp_last_step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTotpLastStep clears the value of the "totp_last_step" field.
+func (m *UserAccountMutation) ClearTotpLastStep() {
+	m.totp_last_step = nil
+	m.addtotp_last_step = nil
+	m.clearedFields[useraccount.FieldTotpLastStep] = struct{}{}
+}
+
+// TotpLastStepCleared returns if the "totp_last_step" field was cleared in this mutation.
+func (m *UserAccountMutation) TotpLastStepCleared() bool {
+	_, ok := m.clearedFields[useraccount.FieldTotpLastStep]
+	return ok
+}
+
+// ResetTotpLastStep resets all changes to the "totp_last_step" field.
+func (m *UserAccountMutation) ResetTotpLastStep() {
+	m.totp_last_step = nil
+	m.addtotp_last_step = nil
+	delete(m.clearedFields, useraccount.FieldTotpLastStep)
+}
+
 // SetStatus sets the "status" field.
 func (m *UserAccountMutation) SetStatus(u useraccount.Status) {
 	m.status = &u
@@ -21317,7 +21389,7 @@ func (m *UserAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserAccountMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, useraccount.FieldCreatedAt)
 	}
@@ -21362,6 +21434,9 @@ func (m *UserAccountMutation) Fields() []string {
 	}
 	if m.pending_totp_secret != nil {
 		fields = append(fields, useraccount.FieldPendingTotpSecret)
+	}
+	if m.totp_last_step != nil {
+		fields = append(fields, useraccount.FieldTotpLastStep)
 	}
 	if m.status != nil {
 		fields = append(fields, useraccount.FieldStatus)
@@ -21413,6 +21488,8 @@ func (m *UserAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.RecoveryCodeHashes()
 	case useraccount.FieldPendingTotpSecret:
 		return m.PendingTotpSecret()
+	case useraccount.FieldTotpLastStep:
+		return m.TotpLastStep()
 	case useraccount.FieldStatus:
 		return m.Status()
 	case useraccount.FieldDeletedAt:
@@ -21460,6 +21537,8 @@ func (m *UserAccountMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldRecoveryCodeHashes(ctx)
 	case useraccount.FieldPendingTotpSecret:
 		return m.OldPendingTotpSecret(ctx)
+	case useraccount.FieldTotpLastStep:
+		return m.OldTotpLastStep(ctx)
 	case useraccount.FieldStatus:
 		return m.OldStatus(ctx)
 	case useraccount.FieldDeletedAt:
@@ -21582,6 +21661,13 @@ func (m *UserAccountMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPendingTotpSecret(v)
 		return nil
+	case useraccount.FieldTotpLastStep:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotpLastStep(v)
+		return nil
 	case useraccount.FieldStatus:
 		v, ok := value.(useraccount.Status)
 		if !ok {
@@ -21617,13 +21703,21 @@ func (m *UserAccountMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *UserAccountMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addtotp_last_step != nil {
+		fields = append(fields, useraccount.FieldTotpLastStep)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *UserAccountMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case useraccount.FieldTotpLastStep:
+		return m.AddedTotpLastStep()
+	}
 	return nil, false
 }
 
@@ -21632,6 +21726,13 @@ func (m *UserAccountMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *UserAccountMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case useraccount.FieldTotpLastStep:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotpLastStep(v)
+		return nil
 	}
 	return fmt.Errorf("unknown UserAccount numeric field %s", name)
 }
@@ -21663,6 +21764,9 @@ func (m *UserAccountMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(useraccount.FieldPendingTotpSecret) {
 		fields = append(fields, useraccount.FieldPendingTotpSecret)
+	}
+	if m.FieldCleared(useraccount.FieldTotpLastStep) {
+		fields = append(fields, useraccount.FieldTotpLastStep)
 	}
 	if m.FieldCleared(useraccount.FieldDeletedAt) {
 		fields = append(fields, useraccount.FieldDeletedAt)
@@ -21710,6 +21814,9 @@ func (m *UserAccountMutation) ClearField(name string) error {
 		return nil
 	case useraccount.FieldPendingTotpSecret:
 		m.ClearPendingTotpSecret()
+		return nil
+	case useraccount.FieldTotpLastStep:
+		m.ClearTotpLastStep()
 		return nil
 	case useraccount.FieldDeletedAt:
 		m.ClearDeletedAt()
@@ -21772,6 +21879,9 @@ func (m *UserAccountMutation) ResetField(name string) error {
 		return nil
 	case useraccount.FieldPendingTotpSecret:
 		m.ResetPendingTotpSecret()
+		return nil
+	case useraccount.FieldTotpLastStep:
+		m.ResetTotpLastStep()
 		return nil
 	case useraccount.FieldStatus:
 		m.ResetStatus()

@@ -50,6 +50,8 @@ type UserAccount struct {
 	RecoveryCodeHashes []string `json:"-"`
 	// PendingTotpSecret holds the value of the "pending_totp_secret" field.
 	PendingTotpSecret string `json:"-"`
+	// The last accepted TOTP time step: a code is never accepted twice.
+	TotpLastStep *int64 `json:"totp_last_step,omitempty"`
 	// ACTIVE; DISABLED by staff; DELETED by the user (restorable by support).
 	Status useraccount.Status `json:"status,omitempty"`
 	// When the user deleted the account.
@@ -133,6 +135,8 @@ func (*UserAccount) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case useraccount.FieldMustChangePassword:
 			values[i] = new(sql.NullBool)
+		case useraccount.FieldTotpLastStep:
+			values[i] = new(sql.NullInt64)
 		case useraccount.FieldEmail, useraccount.FieldUsername, useraccount.FieldName, useraccount.FieldPhone, useraccount.FieldLocale, useraccount.FieldPasswordHash, useraccount.FieldTotpSecret, useraccount.FieldPendingTotpSecret, useraccount.FieldStatus, useraccount.FieldStaffRole:
 			values[i] = new(sql.NullString)
 		case useraccount.FieldCreatedAt, useraccount.FieldUpdatedAt, useraccount.FieldEmailVerifiedAt, useraccount.FieldPasswordChangedAt, useraccount.FieldDeletedAt, useraccount.FieldLastLoginAt:
@@ -253,6 +257,13 @@ func (_m *UserAccount) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field pending_totp_secret", values[i])
 			} else if value.Valid {
 				_m.PendingTotpSecret = value.String
+			}
+		case useraccount.FieldTotpLastStep:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_last_step", values[i])
+			} else if value.Valid {
+				_m.TotpLastStep = new(int64)
+				*_m.TotpLastStep = value.Int64
 			}
 		case useraccount.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -381,6 +392,11 @@ func (_m *UserAccount) String() string {
 	builder.WriteString("recovery_code_hashes=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("pending_totp_secret=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.TotpLastStep; v != nil {
+		builder.WriteString("totp_last_step=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))

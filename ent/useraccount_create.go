@@ -207,6 +207,20 @@ func (_c *UserAccountCreate) SetNillablePendingTotpSecret(v *string) *UserAccoun
 	return _c
 }
 
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_c *UserAccountCreate) SetTotpLastStep(v int64) *UserAccountCreate {
+	_c.mutation.SetTotpLastStep(v)
+	return _c
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_c *UserAccountCreate) SetNillableTotpLastStep(v *int64) *UserAccountCreate {
+	if v != nil {
+		_c.SetTotpLastStep(*v)
+	}
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *UserAccountCreate) SetStatus(v useraccount.Status) *UserAccountCreate {
 	_c.mutation.SetStatus(v)
@@ -571,6 +585,10 @@ func (_c *UserAccountCreate) createSpec() (*UserAccount, *sqlgraph.CreateSpec) {
 		_spec.SetField(useraccount.FieldPendingTotpSecret, field.TypeString, value)
 		_node.PendingTotpSecret = value
 	}
+	if value, ok := _c.mutation.TotpLastStep(); ok {
+		_spec.SetField(useraccount.FieldTotpLastStep, field.TypeInt64, value)
+		_node.TotpLastStep = &value
+	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(useraccount.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
@@ -916,6 +934,30 @@ func (u *UserAccountUpsert) UpdatePendingTotpSecret() *UserAccountUpsert {
 // ClearPendingTotpSecret clears the value of the "pending_totp_secret" field.
 func (u *UserAccountUpsert) ClearPendingTotpSecret() *UserAccountUpsert {
 	u.SetNull(useraccount.FieldPendingTotpSecret)
+	return u
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *UserAccountUpsert) SetTotpLastStep(v int64) *UserAccountUpsert {
+	u.Set(useraccount.FieldTotpLastStep, v)
+	return u
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *UserAccountUpsert) UpdateTotpLastStep() *UserAccountUpsert {
+	u.SetExcluded(useraccount.FieldTotpLastStep)
+	return u
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *UserAccountUpsert) AddTotpLastStep(v int64) *UserAccountUpsert {
+	u.Add(useraccount.FieldTotpLastStep, v)
+	return u
+}
+
+// ClearTotpLastStep clears the value of the "totp_last_step" field.
+func (u *UserAccountUpsert) ClearTotpLastStep() *UserAccountUpsert {
+	u.SetNull(useraccount.FieldTotpLastStep)
 	return u
 }
 
@@ -1285,6 +1327,34 @@ func (u *UserAccountUpsertOne) UpdatePendingTotpSecret() *UserAccountUpsertOne {
 func (u *UserAccountUpsertOne) ClearPendingTotpSecret() *UserAccountUpsertOne {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.ClearPendingTotpSecret()
+	})
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *UserAccountUpsertOne) SetTotpLastStep(v int64) *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetTotpLastStep(v)
+	})
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *UserAccountUpsertOne) AddTotpLastStep(v int64) *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.AddTotpLastStep(v)
+	})
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *UserAccountUpsertOne) UpdateTotpLastStep() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdateTotpLastStep()
+	})
+}
+
+// ClearTotpLastStep clears the value of the "totp_last_step" field.
+func (u *UserAccountUpsertOne) ClearTotpLastStep() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearTotpLastStep()
 	})
 }
 
@@ -1832,6 +1902,34 @@ func (u *UserAccountUpsertBulk) UpdatePendingTotpSecret() *UserAccountUpsertBulk
 func (u *UserAccountUpsertBulk) ClearPendingTotpSecret() *UserAccountUpsertBulk {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.ClearPendingTotpSecret()
+	})
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *UserAccountUpsertBulk) SetTotpLastStep(v int64) *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetTotpLastStep(v)
+	})
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *UserAccountUpsertBulk) AddTotpLastStep(v int64) *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.AddTotpLastStep(v)
+	})
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *UserAccountUpsertBulk) UpdateTotpLastStep() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdateTotpLastStep()
+	})
+}
+
+// ClearTotpLastStep clears the value of the "totp_last_step" field.
+func (u *UserAccountUpsertBulk) ClearTotpLastStep() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearTotpLastStep()
 	})
 }
 

@@ -267,6 +267,33 @@ func (_u *UserAccountUpdate) ClearPendingTotpSecret() *UserAccountUpdate {
 	return _u
 }
 
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_u *UserAccountUpdate) SetTotpLastStep(v int64) *UserAccountUpdate {
+	_u.mutation.ResetTotpLastStep()
+	_u.mutation.SetTotpLastStep(v)
+	return _u
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_u *UserAccountUpdate) SetNillableTotpLastStep(v *int64) *UserAccountUpdate {
+	if v != nil {
+		_u.SetTotpLastStep(*v)
+	}
+	return _u
+}
+
+// AddTotpLastStep adds value to the "totp_last_step" field.
+func (_u *UserAccountUpdate) AddTotpLastStep(v int64) *UserAccountUpdate {
+	_u.mutation.AddTotpLastStep(v)
+	return _u
+}
+
+// ClearTotpLastStep clears the value of the "totp_last_step" field.
+func (_u *UserAccountUpdate) ClearTotpLastStep() *UserAccountUpdate {
+	_u.mutation.ClearTotpLastStep()
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *UserAccountUpdate) SetStatus(v useraccount.Status) *UserAccountUpdate {
 	_u.mutation.SetStatus(v)
@@ -654,6 +681,15 @@ func (_u *UserAccountUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.PendingTotpSecretCleared() {
 		_spec.ClearField(useraccount.FieldPendingTotpSecret, field.TypeString)
+	}
+	if value, ok := _u.mutation.TotpLastStep(); ok {
+		_spec.SetField(useraccount.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotpLastStep(); ok {
+		_spec.AddField(useraccount.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if _u.mutation.TotpLastStepCleared() {
+		_spec.ClearField(useraccount.FieldTotpLastStep, field.TypeInt64)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(useraccount.FieldStatus, field.TypeEnum, value)
@@ -1108,6 +1144,33 @@ func (_u *UserAccountUpdateOne) ClearPendingTotpSecret() *UserAccountUpdateOne {
 	return _u
 }
 
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_u *UserAccountUpdateOne) SetTotpLastStep(v int64) *UserAccountUpdateOne {
+	_u.mutation.ResetTotpLastStep()
+	_u.mutation.SetTotpLastStep(v)
+	return _u
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_u *UserAccountUpdateOne) SetNillableTotpLastStep(v *int64) *UserAccountUpdateOne {
+	if v != nil {
+		_u.SetTotpLastStep(*v)
+	}
+	return _u
+}
+
+// AddTotpLastStep adds value to the "totp_last_step" field.
+func (_u *UserAccountUpdateOne) AddTotpLastStep(v int64) *UserAccountUpdateOne {
+	_u.mutation.AddTotpLastStep(v)
+	return _u
+}
+
+// ClearTotpLastStep clears the value of the "totp_last_step" field.
+func (_u *UserAccountUpdateOne) ClearTotpLastStep() *UserAccountUpdateOne {
+	_u.mutation.ClearTotpLastStep()
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *UserAccountUpdateOne) SetStatus(v useraccount.Status) *UserAccountUpdateOne {
 	_u.mutation.SetStatus(v)
@@ -1525,6 +1588,15 @@ func (_u *UserAccountUpdateOne) sqlSave(ctx context.Context) (_node *UserAccount
 	}
 	if _u.mutation.PendingTotpSecretCleared() {
 		_spec.ClearField(useraccount.FieldPendingTotpSecret, field.TypeString)
+	}
+	if value, ok := _u.mutation.TotpLastStep(); ok {
+		_spec.SetField(useraccount.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotpLastStep(); ok {
+		_spec.AddField(useraccount.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if _u.mutation.TotpLastStepCleared() {
+		_spec.ClearField(useraccount.FieldTotpLastStep, field.TypeInt64)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(useraccount.FieldStatus, field.TypeEnum, value)

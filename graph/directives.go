@@ -51,6 +51,16 @@ func authenticated(ctx context.Context) (*viewer.Viewer, error) {
 // next only when it passes.
 func Directives(client *ent.Client) generated.DirectiveRoot {
 	return generated.DirectiveRoot{
+		SelfOrStaff: func(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
+			v := viewer.FromContext(ctx)
+			if u, ok := obj.(*ent.UserAccount); ok && (v.IsStaff() || (v.UserID != "" && string(u.ID) == v.UserID)) {
+				return next(ctx)
+			}
+			if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Definition != nil && fc.Field.Definition.Type.NonNull {
+				return nil, apperr.Forbidden("only the user and provider staff may read " + fc.Field.Name)
+			}
+			return nil, nil
+		},
 		Public: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
 			return next(ctx)
 		},

@@ -51,11 +51,19 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 		case isArgumentError(ctx):
 			// An argument failed to parse (a scalar's or enum's
-			// UnmarshalGQL): the message describes the input.
+			// UnmarshalGQL): the message describes the input, except for
+			// cursors, whose decoder talks about its encoding.
 			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput}
+			if strings.Contains(out.Message, "cursor") {
+				out.Message = "invalid cursor"
+			}
 			if f := pathField(out.Path); f != "" {
 				out.Extensions["field"] = f
 			}
+		case isClientMessage(err):
+			// Written for clients by gqlgen or entgql (e.g. "Passing both
+			// first and last …"): no cause behind it.
+			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput}
 		case graphql.GetFieldContext(ctx) == nil:
 			// Refused before any field ran (no operation, bad variables).
 			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput}
@@ -72,6 +80,14 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 var designCodes = map[string]bool{
 	apperr.CodeUnauthenticated: true, apperr.CodeForbidden: true, apperr.CodeNotFound: true,
 	apperr.CodeBadUserInput: true, apperr.CodeConflict: true, apperr.CodeRateLimited: true, apperr.CodeInternal: true,
+}
+
+// isClientMessage reports a *gqlerror.Error that wraps no cause: gqlgen
+// and entgql write those for clients (argument validation in pagination).
+// A null in a non-null field is the server's fault and stays INTERNAL.
+func isClientMessage(err error) bool {
+	ge, ok := err.(*gqlerror.Error)
+	return ok && ge.Err == nil && !strings.Contains(ge.Message, "null which the schema does not allow")
 }
 
 func hasCode(e *gqlerror.Error) bool {

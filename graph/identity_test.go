@@ -400,8 +400,14 @@ func TestTOTPAndFreshSecondFactor(t *testing.T) {
 	}
 	d = e.ok("", loginFullDoc, map[string]any{"l": "totpuser", "p": pw})
 	ch := dig(d, "login", "challenge", "id").(string)
+	// The enrolment code cannot be replayed for the login.
+	e.wantCode("", verify2FADoc, map[string]any{"c": ch, "m": "TOTP", "code": code}, "UNAUTHENTICATED")
+	e.clock.Set(time.Now().Add(31 * time.Second))
 	code, _ = totp.GenerateCode(secret, now())
 	d = e.ok("", verify2FADoc, map[string]any{"c": ch, "m": "TOTP", "code": code})
+	// Nor can the login code be used a second time.
+	d2 := e.ok("", loginFullDoc, map[string]any{"l": "totpuser", "p": pw})
+	e.wantCode("", verify2FADoc, map[string]any{"c": dig(d2, "login", "challenge", "id"), "m": "TOTP", "code": code}, "UNAUTHENTICATED")
 	access = secrets.add(dig(d, "verifySecondFactor", "accessToken").(string))
 
 	// Disabling needs a fresh second factor: fresh right after the login,
@@ -501,4 +507,16 @@ func TestPasswordReset(t *testing.T) {
 	third := e.linkTokenIn(e.mailTo("reset@example.org"))
 	e.clock.Set(time.Now().Add(31 * time.Minute))
 	e.wantCode("", resetDoc, map[string]any{"t": third, "p": "Ganz-Neues-Passwort-1"}, "BAD_USER_INPUT")
+}
+
+func TestPaginationArgumentErrorsAreBadInput(t *testing.T) {
+	e := newEnv(t)
+	r := e.wantCode(e.admin, `{ customerAccounts(first: 1, last: 1) { totalCount } }`, nil, "BAD_USER_INPUT")
+	if strings.Contains(r.Raw, "internal") {
+		t.Fatalf("%s", r.Raw)
+	}
+	r = e.wantCode(e.admin, `{ customerAccounts(first: 1, after: "bm90LWEtY3Vyc29y") { totalCount } }`, nil, "BAD_USER_INPUT")
+	if strings.Contains(r.Raw, "msgpack") || strings.Contains(r.Raw, "base64") {
+		t.Fatalf("decoder details leaked: %s", r.Raw)
+	}
 }

@@ -54,9 +54,28 @@ func (txExtension) MutateOperationContext(_ context.Context, oc *graphql.Operati
 	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
 		mu.Lock()
 		defer mu.Unlock()
+		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" && plainWriters[fc.Field.Name] {
+			if lt, ok := ctx.Value(txKey{}).(*lazyTx); ok && lt.isOpen() {
+				return nil, &apperr.Error{Code: apperr.CodeBadUserInput, Reason: "SEPARATE_REQUEST_REQUIRED", Field: fc.Field.Alias,
+					Message: fc.Field.Name + " must not follow a change in the same request; send it in a request of its own"}
+			}
+		}
 		return prev(ctx, next)
 	}
 	return nil
+}
+
+// plainWriters are the mutations that record attempts (rate limits, failed
+// logins, code tries, refresh-token reuse) outside the transaction, because
+// those records must survive the mutation's failure. Such a write cannot
+// happen while an earlier field of the same request holds the transaction
+// (SQLite allows one writer; PostgreSQL would wait on the row lock), so
+// they are refused after a field that opened it.
+var plainWriters = map[string]bool{
+	"login": true, "verifySecondFactor": true, "sendLoginCode": true, "refreshSession": true,
+	"signUp": true, "verifyEmail": true, "resendVerificationEmail": true, "requestEmailChange": true,
+	"changePassword": true, "requestPasswordReset": true, "resetPassword": true,
+	"requestSecondFactorCode": true, "enableTwoFactor": true, "confirmSecondFactor": true,
 }
 
 func (t txExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -100,6 +119,12 @@ func (l *lazyTx) get() (*ent.Client, error) {
 		return nil, l.err
 	}
 	return l.tx.Client(), nil
+}
+
+func (l *lazyTx) isOpen() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.tx != nil
 }
 
 func (l *lazyTx) rollback() {

@@ -757,6 +757,7 @@ var (
 		{Name: "totp_secret", Type: field.TypeString, Nullable: true},
 		{Name: "recovery_code_hashes", Type: field.TypeJSON, Nullable: true},
 		{Name: "pending_totp_secret", Type: field.TypeString, Nullable: true},
+		{Name: "totp_last_step", Type: field.TypeInt64, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "DISABLED", "DELETED"}, Default: "ACTIVE"},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},

@@ -20,6 +20,11 @@ import (
 // NormalizeEmail trims and lower-cases an e-mail address.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// private marks user fields that only the user and the provider's staff may
+// read (customer admins see the people behind their contacts, but not how
+// they log in): the @selfOrStaff directive enforces it.
+var private = entgql.Directives(entgql.Directive{Name: "selfOrStaff"})
+
 // UserAccount is a personal login. One user may act for many customer
 // accounts, through contacts linked to it. E-mail and username are unique
 // forever: deleting a user only marks it DELETED, the row stays.
@@ -42,29 +47,38 @@ func (UserAccount) Fields() []ent.Field {
 			Comment("Login name, trimmed and lower-case; unique forever.").
 			Annotations(entgql.OrderField("USERNAME")),
 		field.String("name").Default("").MaxLen(200).Comment("Full name."),
-		field.String("phone").Optional().MaxLen(32).Comment("Mobile number (E.164), also used for SMS codes."),
+		field.String("phone").Optional().MaxLen(32).Comment("Mobile number (E.164), also used for SMS codes.").
+			Annotations(private),
 		field.String("locale").Default("de").Comment("Language for messages: de or en."),
 		field.String("password_hash").Sensitive().Optional().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("password_changed_at").Optional().Nillable().
-			Comment("When the password was last set."),
+			Comment("When the password was last set.").
+			Annotations(private),
 		field.Bool("must_change_password").Default(false).
-			Comment("When true the user can do nothing but change the password."),
+			Comment("When true the user can do nothing but change the password.").
+			Annotations(private),
 		field.Strings("second_factor_methods").Optional().
-			Comment("Enabled second-factor methods (EMAIL_CODE, SMS_CODE, TOTP)."),
+			Comment("Enabled second-factor methods (EMAIL_CODE, SMS_CODE, TOTP).").
+			Annotations(private),
 		field.String("totp_secret").Sensitive().Optional().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Strings("recovery_code_hashes").Sensitive().Optional().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("pending_totp_secret").Sensitive().Optional().
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int64("totp_last_step").Optional().Nillable().
+			Comment("The last accepted TOTP time step: a code is never accepted twice.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Enum("status").Values("ACTIVE", "DISABLED", "DELETED").Default("ACTIVE").
 			Comment("ACTIVE; DISABLED by staff; DELETED by the user (restorable by support)."),
-		field.Time("deleted_at").Optional().Nillable().Comment("When the user deleted the account."),
-		field.Time("last_login_at").Optional().Nillable().Comment("Last successful login."),
+		field.Time("deleted_at").Optional().Nillable().Comment("When the user deleted the account.").
+			Annotations(private),
+		field.Time("last_login_at").Optional().Nillable().Comment("Last successful login.").
+			Annotations(private),
 		field.Enum("staff_role").GoType(domain.StaffRole("")).Optional().Nillable().
 			Comment("The provider staff role; null for customers' users.").
-			Annotations(entgql.Type("StaffRole")),
+			Annotations(entgql.Type("StaffRole"), private),
 	}
 }
 
@@ -127,7 +141,7 @@ func (UserAccount) Policy() ent.Policy {
 	})
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
-			allowSystem(), denyAnonymous(), allowStaff(domain.StaffSupport), allowStaff(domain.StaffSales),
+			allowSystem(), denyAnonymous(), allowStaff(domain.StaffSupport),
 			visible, privacy.AlwaysDenyRule(),
 		},
 		Mutation: privacy.MutationPolicy{

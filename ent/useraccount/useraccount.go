@@ -51,6 +51,8 @@ const (
 	FieldRecoveryCodeHashes = "recovery_code_hashes"
 	// FieldPendingTotpSecret holds the string denoting the pending_totp_secret field in the database.
 	FieldPendingTotpSecret = "pending_totp_secret"
+	// FieldTotpLastStep holds the string denoting the totp_last_step field in the database.
+	FieldTotpLastStep = "totp_last_step"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
@@ -117,6 +119,7 @@ var Columns = []string{
 	FieldTotpSecret,
 	FieldRecoveryCodeHashes,
 	FieldPendingTotpSecret,
+	FieldTotpLastStep,
 	FieldStatus,
 	FieldDeletedAt,
 	FieldLastLoginAt,
@@ -275,6 +278,11 @@ func ByTotpSecret(opts ...sql.OrderTermOption) OrderOption {
 // ByPendingTotpSecret orders the results by the pending_totp_secret field.
 func ByPendingTotpSecret(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPendingTotpSecret, opts...).ToFunc()
+}
+
+// ByTotpLastStep orders the results by the totp_last_step field.
+func ByTotpLastStep(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTotpLastStep, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.

@@ -122,6 +122,11 @@ func PendingTotpSecret(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldPendingTotpSecret, v))
 }
 
+// TotpLastStep applies equality check predicate on the "totp_last_step" field. It's identical to TotpLastStepEQ.
+func TotpLastStep(v int64) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldTotpLastStep, v))
+}
+
 // DeletedAt applies equality check predicate on the "deleted_at" field. It's identical to DeletedAtEQ.
 func DeletedAt(v time.Time) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldDeletedAt, v))
@@ -900,6 +905,56 @@ func PendingTotpSecretEqualFold(v string) predicate.UserAccount {
 // PendingTotpSecretContainsFold applies the ContainsFold predicate on the "pending_totp_secret" field.
 func PendingTotpSecretContainsFold(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldContainsFold(FieldPendingTotpSecret, v))
+}
+
+// TotpLastStepEQ applies the EQ predicate on the "totp_last_step" field.
+func TotpLastStepEQ(v int64) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldTotpLastStep, v))
+}
+
+// TotpLastStepNEQ applies the NEQ predicate on the "totp_last_step" field.
+func TotpLastStepNEQ(v int64) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNEQ(FieldTotpLastStep, v))
+}
+
+// TotpLastStepIn applies the In predicate on the "totp_last_step" field.
+func TotpLastStepIn(vs ...int64) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIn(FieldTotpLastStep, vs...))
+}
+
+// TotpLastStepNotIn applies the NotIn predicate on the "totp_last_step" field.
+func TotpLastStepNotIn(vs ...int64) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotIn(FieldTotpLastStep, vs...))
+}
+
+// TotpLastStepGT applies the GT predicate on the "totp_last_step" field.
+func TotpLastStepGT(v int64) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGT(FieldTotpLastStep, v))
+}
+
+// TotpLastStepGTE applies the GTE predicate on the "totp_last_step" field.
+func TotpLastStepGTE(v int64) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGTE(FieldTotpLastStep, v))
+}
+
+// TotpLastStepLT applies the LT predicate on the "totp_last_step" field.
+func TotpLastStepLT(v int64) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLT(FieldTotpLastStep, v))
+}
+
+// TotpLastStepLTE applies the LTE predicate on the "totp_last_step" field.
+func TotpLastStepLTE(v int64) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLTE(FieldTotpLastStep, v))
+}
+
+// TotpLastStepIsNil applies the IsNil predicate on the "totp_last_step" field.
+func TotpLastStepIsNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIsNull(FieldTotpLastStep))
+}
+
+// TotpLastStepNotNil applies the NotNil predicate on the "totp_last_step" field.
+func TotpLastStepNotNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotNull(FieldTotpLastStep))
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.

@@ -47,6 +47,7 @@ type DirectiveRoot struct {
 	Auth          func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 	HasPermission func(ctx context.Context, obj any, next graphql.Resolver, permission domain.Permission, account string) (res any, err error)
 	Public        func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	SelfOrStaff   func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 	Staff         func(ctx context.Context, obj any, next graphql.Resolver, role *domain.StaffRole) (res any, err error)
 }
 
@@ -2430,6 +2431,12 @@ The field is for the provider's staff. With ` + "`" + `role` + "`" + `, only sta
 role (or ADMIN, which holds every role); without it, any staff role.
 """
 directive @staff(role: StaffRole) on FIELD_DEFINITION
+
+"""
+On UserAccount fields: readable only by the user itself and by provider
+staff. Others get null (or FORBIDDEN for a non-null field).
+"""
+directive @selfOrStaff on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
@@ -5230,7 +5237,7 @@ type UserAccount implements Node {
   """
   Mobile number (E.164), also used for SMS codes.
   """
-  phone: String
+  phone: String @selfOrStaff
   """
   Language for messages: de or en.
   """
@@ -5238,15 +5245,15 @@ type UserAccount implements Node {
   """
   When the password was last set.
   """
-  passwordChangedAt: Time
+  passwordChangedAt: Time @selfOrStaff
   """
   When true the user can do nothing but change the password.
   """
-  mustChangePassword: Boolean!
+  mustChangePassword: Boolean! @selfOrStaff
   """
   Enabled second-factor methods (EMAIL_CODE, SMS_CODE, TOTP).
   """
-  secondFactorMethods: [String!]
+  secondFactorMethods: [String!] @selfOrStaff
   """
   ACTIVE; DISABLED by staff; DELETED by the user (restorable by support).
   """
@@ -5254,15 +5261,15 @@ type UserAccount implements Node {
   """
   When the user deleted the account.
   """
-  deletedAt: Time
+  deletedAt: Time @selfOrStaff
   """
   Last successful login.
   """
-  lastLoginAt: Time
+  lastLoginAt: Time @selfOrStaff
   """
   The provider staff role; null for customers' users.
   """
-  staffRole: StaffRole
+  staffRole: StaffRole @selfOrStaff
   """
   The contacts (one per customer account) linked to this user.
   """
@@ -6255,7 +6262,7 @@ extend type Query {
     where: CustomerAccountWhereInput
   ): CustomerAccountConnection! @auth
 
-  "All user accounts. Staff only."
+  "All user accounts. Staff SUPPORT and ADMIN only."
   userAccounts(
     "Returns the elements in the list that come after the specified cursor."
     after: Cursor
@@ -6269,7 +6276,7 @@ extend type Query {
     orderBy: [UserAccountOrder!]
     "Filtering options."
     where: UserAccountWhereInput
-  ): UserAccountConnection! @staff
+  ): UserAccountConnection! @staff(role: SUPPORT)
 
   """
   Audit events the caller may read: of accounts where it holds AUDIT_READ,
@@ -12770,11 +12777,16 @@ func (ec *executionContext) _Query_userAccounts(ctx context.Context, field graph
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *ent.UserAccountConnection
+					return zeroVal, err
+				}
 				if ec.Directives.Staff == nil {
 					var zeroVal *ent.UserAccountConnection
 					return zeroVal, errors.New("directive staff is not implemented")
 				}
-				return ec.Directives.Staff(ctx, nil, directive0, nil)
+				return ec.Directives.Staff(ctx, nil, directive0, role)
 			}
 
 			next = directive1
@@ -15156,7 +15168,20 @@ func (ec *executionContext) _UserAccount_phone(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return obj.Phone, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalOString2string(ctx, selections, v)
 		},
@@ -15202,7 +15227,20 @@ func (ec *executionContext) _UserAccount_passwordChangedAt(ctx context.Context, 
 		func(ctx context.Context) (any, error) {
 			return obj.PasswordChangedAt, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
 			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
@@ -15225,7 +15263,20 @@ func (ec *executionContext) _UserAccount_mustChangePassword(ctx context.Context,
 		func(ctx context.Context) (any, error) {
 			return obj.MustChangePassword, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -15248,7 +15299,20 @@ func (ec *executionContext) _UserAccount_secondFactorMethods(ctx context.Context
 		func(ctx context.Context) (any, error) {
 			return obj.SecondFactorMethods, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal []string
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
 			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
 		},
@@ -15294,7 +15358,20 @@ func (ec *executionContext) _UserAccount_deletedAt(ctx context.Context, field gr
 		func(ctx context.Context) (any, error) {
 			return obj.DeletedAt, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
 			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
@@ -15317,7 +15394,20 @@ func (ec *executionContext) _UserAccount_lastLoginAt(ctx context.Context, field 
 		func(ctx context.Context) (any, error) {
 			return obj.LastLoginAt, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
 			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
@@ -15340,7 +15430,20 @@ func (ec *executionContext) _UserAccount_staffRole(ctx context.Context, field gr
 		func(ctx context.Context) (any, error) {
 			return obj.StaffRole, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal *domain.StaffRole
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *domain.StaffRole) graphql.Marshaler {
 			return ec.marshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, selections, v)
 		},

@@ -28,6 +28,7 @@ type Evaluator struct {
 	contacts map[string]*ent.Contact
 	// staff state
 	salesAccounts map[string]bool // assigned account -> has consent
+	blocked       bool            // no rights at all (unverified, must change password)
 }
 
 // New returns an Evaluator for v at now. It implements viewer.Access.
@@ -51,11 +52,19 @@ func (e *Evaluator) load(ctx context.Context) error {
 func (e *Evaluator) loadGrants(ctx context.Context) error {
 	e.accounts = map[string]PermSet{}
 	e.contacts = map[string]*ent.Contact{}
-	if e.v.UserID == "" || !e.v.EmailVerified {
-		// An unverified user acts for no customer account.
+	if e.v.UserID == "" || !e.v.EmailVerified || e.v.MustChangePassword {
+		// An unverified user, or one who must first change the password,
+		// acts for no customer account (and holds no staff rights).
+		e.blocked = true
 		return nil
 	}
 	uid := pulid.ID(e.v.UserID)
+	if e.v.StaffRole != "" {
+		// Staff act through their staff role only; contacts linked to a
+		// staff user give nothing, so that removing an account manager
+		// assignment really ends the access.
+		return e.loadSales(ctx, uid)
+	}
 	contacts, err := e.client.Contact.Query().
 		Where(contact.UserID(uid)).
 		WithCustomerAccount().
@@ -67,13 +76,10 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 	}
 	for _, c := range contacts {
 		acct := c.Edges.CustomerAccount
-		if acct == nil {
+		if acct == nil || acct.Status != customeraccount.StatusACTIVE || !acct.PortalEnabled {
 			continue
 		}
 		e.contacts[string(acct.ID)] = c
-		if acct.Status != customeraccount.StatusACTIVE || !acct.PortalEnabled {
-			continue
-		}
 		loc, err := time.LoadLocation(acct.TimeZone)
 		if err != nil {
 			loc = time.UTC
@@ -99,6 +105,11 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 		}
 		e.accounts[string(acct.ID)] = set
 	}
+	return nil
+}
+
+// loadSales reads the accounts a SALES user is assigned to.
+func (e *Evaluator) loadSales(ctx context.Context, uid pulid.ID) error {
 	if e.v.StaffRole == domain.StaffSales {
 		rows, err := e.client.AccountManager.Query().
 			Where(accountmanager.UserID(uid)).
@@ -157,6 +168,9 @@ func (e *Evaluator) Accounts(ctx context.Context, p domain.Permission) (viewer.S
 		return viewer.Scope{}, err
 	}
 	var scope viewer.Scope
+	if e.blocked {
+		return scope, nil
+	}
 	switch e.v.StaffRole {
 	case domain.StaffAdmin:
 		return viewer.Scope{All: true}, nil
@@ -189,6 +203,9 @@ func (e *Evaluator) Permissions(ctx context.Context, accountID string) ([]domain
 		return nil, err
 	}
 	set := PermSet{}
+	if e.blocked {
+		return nil, nil
+	}
 	if own, ok := e.accounts[accountID]; ok {
 		set.Add(own.List()...)
 	}

@@ -131,7 +131,10 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 	if email != "" {
 		q.SetEmail(email)
 		u, err := c.UserAccount.Query().
-			Where(useraccount.Email(email), useraccount.EmailVerifiedAtNotNil(), useraccount.StatusNEQ(useraccount.StatusDELETED)).
+			// Staff users act through their staff role only, never
+			// through contacts (an assignment removed must end access).
+			Where(useraccount.Email(email), useraccount.EmailVerifiedAtNotNil(), useraccount.StatusNEQ(useraccount.StatusDELETED),
+				useraccount.StaffRoleIsNil()).
 			Only(viewer.SystemContext(ctx))
 		if err != nil && !ent.IsNotFound(err) {
 			return nil, err

@@ -223,14 +223,20 @@ func (s *Service) VerifyEmail(ctx context.Context, tok string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.Contact.Update().
-		Where(contact.Email(u.Email), contact.UserIDIsNil()).
-		SetUserID(u.ID).Save(sys(ctx)); err != nil {
-		return err
+	if u.StaffRole == nil {
+		if _, err := c.Contact.Update().
+			Where(contact.Email(u.Email), contact.UserIDIsNil()).
+			SetUserID(u.ID).Save(sys(ctx)); err != nil {
+			return err
+		}
 	}
 	changes := map[string]any{"email": u.Email}
 	if t.Purpose == onetimetoken.PurposeEMAIL_CHANGE {
 		changes["previousEmail"] = oldEmail
+		// Reset links went to the old address: they end with it.
+		if err := invalidateTokens(ctx, c, u.ID, now, onetimetoken.PurposePASSWORD_RESET); err != nil {
+			return err
+		}
 		// The old address stays reserved: usable once, ever.
 		if err := c.RetiredIdentifier.Create().SetID("email:" + oldEmail).SetUserID(u.ID).
 			OnConflictColumns(retiredidentifier.FieldID).DoNothing().Exec(sys(ctx)); err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -298,7 +304,9 @@ func (s *Service) RequestEmailChange(ctx context.Context, newEmail, pw string) e
 		return err
 	}
 	if taken {
-		return apperr.Conflict("input.newEmail", "this address cannot be used")
+		// Same answer as for a free address: whether an address has an
+		// account is nobody's business. No link is sent.
+		return nil
 	}
 	c, err := s.Tx()
 	if err != nil {
@@ -316,17 +324,15 @@ func (s *Service) RequestEmailChange(ctx context.Context, newEmail, pw string) e
 
 // setPassword stores a new password, ends sessions (all but keep), tells
 // the user and audits.
-func (s *Service) setPassword(ctx context.Context, c *ent.Client, u *ent.UserAccount, pw string, keep pulid.ID, action string) error {
-	if err := policyError("input.newPassword", password.Validate(pw, u.Email, u.Username, strings.Split(u.Email, "@")[0])); err != nil {
-		return err
-	}
-	hash, err := password.Hash(ctx, pw)
-	if err != nil {
-		return err
-	}
+func (s *Service) setPassword(ctx context.Context, c *ent.Client, u *ent.UserAccount, hash string, keep pulid.ID, action string) error {
 	now := s.Now()
 	if err := c.UserAccount.UpdateOneID(u.ID).SetPasswordHash(hash).SetPasswordChangedAt(now).
 		SetMustChangePassword(false).Exec(sys(ctx)); err != nil {
+		return err
+	}
+	// Links sent before (a pending e-mail change, a reset link to an older
+	// address) must not outlive the new password.
+	if err := invalidateTokens(ctx, c, u.ID, now, onetimetoken.PurposeEMAIL_CHANGE, onetimetoken.PurposePASSWORD_RESET); err != nil {
 		return err
 	}
 	n, err := revokeUserSessions(ctx, c, u.ID, keep, now, "password "+strings.TrimPrefix(action, "password."))
@@ -340,6 +346,22 @@ func (s *Service) setPassword(ctx context.Context, c *ent.Client, u *ent.UserAcc
 		TargetID: string(u.ID), Changes: map[string]any{"sessionsRevoked": n}})
 }
 
+// invalidateTokens ends the user's live one-time tokens of the purposes.
+func invalidateTokens(ctx context.Context, c *ent.Client, uid pulid.ID, now time.Time, ps ...onetimetoken.Purpose) error {
+	return c.OneTimeToken.Update().
+		Where(onetimetoken.UserID(uid), onetimetoken.PurposeIn(ps...), onetimetoken.UsedAtIsNil(), onetimetoken.InvalidatedAtIsNil()).
+		SetInvalidatedAt(now).Exec(sys(ctx))
+}
+
+// newPasswordHash checks the password policy and hashes pw, before any
+// transaction opens (argon2 must not hold the write lock).
+func newPasswordHash(ctx context.Context, u *ent.UserAccount, pw string) (string, error) {
+	if err := policyError("input.newPassword", password.Validate(pw, u.Email, u.Username)); err != nil {
+		return "", err
+	}
+	return password.Hash(ctx, pw)
+}
+
 // ChangePassword changes the viewer's password and ends its other sessions.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
 	u, err := s.currentUser(ctx)
@@ -349,11 +371,18 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if err := s.checkPassword(ctx, u, current, "input.currentPassword"); err != nil {
 		return err
 	}
+	if same, _, _ := password.Verify(ctx, next, u.PasswordHash); same {
+		return apperr.BadInput("input.newPassword", "choose a password different from the current one")
+	}
+	hash, err := newPasswordHash(ctx, u, next)
+	if err != nil {
+		return err
+	}
 	c, err := s.Tx()
 	if err != nil {
 		return err
 	}
-	return s.setPassword(ctx, c, u, next, pulid.ID(viewer.FromContext(ctx).SessionID), "password.changed")
+	return s.setPassword(ctx, c, u, hash, pulid.ID(viewer.FromContext(ctx).SessionID), "password.changed")
 }
 
 // resetFloor is the least time requestPasswordReset takes, whatever
@@ -365,14 +394,18 @@ const resetFloor = 400 * time.Millisecond
 // exists; the link is built from the configured public URL only.
 func (s *Service) RequestPasswordReset(ctx context.Context, login string) error {
 	start := time.Now()
-	defer func() {
+	// Wait out the floor before writing anything, so that the write lock
+	// of the transaction is not held during the wait; the writes after it
+	// take a few milliseconds.
+	pad := func() {
 		if d := resetFloor - time.Since(start); d > 0 {
 			select {
 			case <-time.After(d):
 			case <-ctx.Done():
 			}
 		}
-	}()
+	}
+	defer pad()
 	v := viewer.FromContext(ctx)
 	if err := s.Limiter.Take(ctx, ruleResetIP, v.IP); err != nil {
 		return err
@@ -389,6 +422,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, login string) error 
 		s.auditOutside(ctx, "password.reset_rate_limited", string(u.ID), nil)
 		return nil
 	}
+	pad()
 	c, err := s.Tx()
 	if err != nil {
 		return err
@@ -414,6 +448,10 @@ func (s *Service) ResetPassword(ctx context.Context, tok, next string) error {
 	if err != nil {
 		return err
 	}
+	hash, err := newPasswordHash(ctx, u, next)
+	if err != nil {
+		return err
+	}
 	c, err := s.Tx()
 	if err != nil {
 		return err
@@ -421,5 +459,5 @@ func (s *Service) ResetPassword(ctx context.Context, tok, next string) error {
 	if err := s.use(ctx, c, t); err != nil {
 		return err
 	}
-	return s.setPassword(ctx, c, u, next, "", "password.reset")
+	return s.setPassword(ctx, c, u, hash, "", "password.reset")
 }

@@ -45,9 +45,9 @@ const (
 
 // Rate limits. Windows end by themselves: there is no permanent lockout.
 var (
-	ruleLoginUser   = ratelimit.Rule{Name: "login:user", Limit: 10, Window: 15 * time.Minute}
+	ruleLoginUser   = ratelimit.Rule{Name: "login:user", Limit: 30, Window: 15 * time.Minute}
 	ruleLoginUserIP = ratelimit.Rule{Name: "login:userip", Limit: 5, Window: 15 * time.Minute}
-	ruleLoginIP     = ratelimit.Rule{Name: "login:ip", Limit: 100, Window: 15 * time.Minute}
+	ruleLoginIP     = ratelimit.Rule{Name: "login:ip", Limit: 300, Window: 15 * time.Minute}
 	ruleCodeUser    = ratelimit.Rule{Name: "code:user", Limit: 10, Window: 15 * time.Minute}
 	ruleCodeSend    = ratelimit.Rule{Name: "codesend:user", Limit: 5, Window: 15 * time.Minute}
 	ruleResetIP     = ratelimit.Rule{Name: "reset:ip", Limit: 10, Window: time.Hour}
@@ -133,43 +133,56 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 	if err != nil {
 		return nil, err
 	}
+	// Known and unknown logins are counted alike (no existence oracle):
+	// per login and client address (5 tries before the password is even
+	// looked at: parallel attempts cannot get more), and failures per
+	// login across all addresses (a wider budget, so that one attacker
+	// address cannot lock the owner out by itself).
+	key := "unknown:" + schema.NormalizeEmail(login)
+	uid := ""
+	if u != nil {
+		key, uid = string(u.ID), string(u.ID)
+	}
+	if err := s.Limiter.Take(ctx, ruleLoginUserIP, key+"|"+v.IP); err != nil {
+		s.auditOutside(ctx, "login.rate_limited", uid, nil)
+		return nil, err
+	}
+	if err := s.Limiter.Check(ctx, ruleLoginUser, key); err != nil {
+		s.auditOutside(ctx, "login.rate_limited", uid, nil)
+		return nil, err
+	}
+	ok, rehash := false, false
 	if u == nil || u.PasswordHash == "" {
-		if err := s.Limiter.Take(ctx, ruleLoginUser, "unknown:"+schema.NormalizeEmail(login)); err != nil {
-			return nil, err
-		}
 		password.Burn(ctx, pw)
-		s.auditOutside(ctx, "login.failure", "", map[string]any{"reason": "unknown_login"})
+	} else if ok, rehash, err = password.Verify(ctx, pw, u.PasswordHash); err != nil {
+		ok = false
+	}
+	if !ok || u.Status != useraccount.StatusACTIVE {
+		_ = s.Limiter.Take(ctx, ruleLoginUser, key)
+		reason := "wrong_password"
+		switch {
+		case u == nil:
+			reason = "unknown_login"
+		case ok:
+			reason = "inactive_user"
+		}
+		s.auditOutside(ctx, "login.failure", uid, map[string]any{"reason": reason})
 		return nil, errBadLogin
 	}
-	if err := s.Limiter.Take(ctx, ruleLoginUser, string(u.ID)); err != nil {
-		s.auditOutside(ctx, "login.rate_limited", string(u.ID), nil)
-		return nil, err
+	_ = s.Limiter.Reset(ctx, ruleLoginUserIP, key+"|"+v.IP)
+	// Hash before the transaction: argon2 must not hold the write lock.
+	newHash := ""
+	if rehash {
+		newHash, _ = password.Hash(ctx, pw)
 	}
-	if err := s.Limiter.Take(ctx, ruleLoginUserIP, string(u.ID)+"|"+v.IP); err != nil {
-		s.auditOutside(ctx, "login.rate_limited", string(u.ID), nil)
-		return nil, err
-	}
-	ok, rehash, err := password.Verify(ctx, pw, u.PasswordHash)
-	if err != nil || !ok {
-		s.auditOutside(ctx, "login.failure", string(u.ID), map[string]any{"reason": "wrong_password"})
-		return nil, errBadLogin
-	}
-	if u.Status != useraccount.StatusACTIVE {
-		s.auditOutside(ctx, "login.failure", string(u.ID), map[string]any{"reason": "inactive_user"})
-		return nil, errBadLogin
-	}
-	_ = s.Limiter.Reset(ctx, ruleLoginUser, string(u.ID))
-	_ = s.Limiter.Reset(ctx, ruleLoginUserIP, string(u.ID)+"|"+v.IP)
 
 	c, err := s.Tx()
 	if err != nil {
 		return nil, err
 	}
-	if rehash {
-		if h, err := password.Hash(ctx, pw); err == nil {
-			if err := c.UserAccount.UpdateOneID(u.ID).SetPasswordHash(h).Exec(sys(ctx)); err != nil {
-				return nil, err
-			}
+	if newHash != "" {
+		if err := c.UserAccount.UpdateOneID(u.ID).SetPasswordHash(newHash).Exec(sys(ctx)); err != nil {
+			return nil, err
 		}
 	}
 	if methods := enabledMethods(u); len(methods) > 0 {

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"crypto/subtle"
 	"slices"
 	"time"
 
@@ -146,7 +147,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, id pulid.ID, m domain.
 	if !slices.Contains(ch.Methods, string(m)) {
 		return nil, apperr.BadInput("input.method", "%s is not enabled for this login", m)
 	}
-	left, err := s.checkFactor(u, ch, m, code)
+	res, err := s.checkFactor(u, ch, m, code)
 	if err != nil {
 		s.auditOutside(ctx, "login.second_factor_failure", string(u.ID), map[string]any{"method": string(m)})
 		return nil, err
@@ -158,7 +159,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, id pulid.ID, m domain.
 	if err != nil {
 		return nil, err
 	}
-	if err := s.useRecoveryCode(ctx, c, u, left); err != nil {
+	if err := s.recordFactor(ctx, c, u, res); err != nil {
 		return nil, err
 	}
 	// Single use: of two concurrent correct answers only one consumes.
@@ -175,62 +176,94 @@ func (s *Service) VerifySecondFactor(ctx context.Context, id pulid.ID, m domain.
 	return s.openSession(ctx, c, u, &now)
 }
 
+// factorResult is what a correct answer changes: the recovery codes left
+// (when one was used) and the TOTP time step (when a TOTP code was used).
+type factorResult struct {
+	recoveryLeft []string
+	totpStep     *int64
+}
+
 // checkFactor verifies one answer without writing anything (so that a
 // failure can be audited outside the transaction before one is opened). A
-// code challenge is needed for e-mail and SMS codes. For a recovery code it
-// returns the remaining code hashes, for the caller to store.
-func (s *Service) checkFactor(u *ent.UserAccount, ch *ent.LoginChallenge, m domain.SecondFactorMethod, code string) (recoveryLeft []string, err error) {
+// code challenge is needed for e-mail and SMS codes.
+func (s *Service) checkFactor(u *ent.UserAccount, ch *ent.LoginChallenge, m domain.SecondFactorMethod, code string) (factorResult, error) {
 	switch m {
 	case domain.MethodEmailCode, domain.MethodSMSCode:
 		if ch == nil || ch.CodeMethod != string(m) || ch.CodeExpiresAt == nil || !ch.CodeExpiresAt.After(s.Now()) {
-			return nil, errBadCode
+			return factorResult{}, errBadCode
 		}
 		if !equalHash(hashCode(string(ch.ID), normalizeCode(code)), ch.CodeHash) {
-			return nil, errBadCode
+			return factorResult{}, errBadCode
 		}
-		return nil, nil
+		return factorResult{}, nil
 	case domain.MethodTOTP:
-		if u.TotpSecret == "" || !validTOTP(normalizeCode(code), u.TotpSecret, s.Now()) {
-			return nil, errBadCode
+		step, ok := totpStep(normalizeCode(code), u.TotpSecret, s.Now())
+		if !ok || (u.TotpLastStep != nil && step <= *u.TotpLastStep) {
+			return factorResult{}, errBadCode
 		}
-		return nil, nil
+		return factorResult{totpStep: &step}, nil
 	case domain.MethodRecoveryCode:
 		h := hashToken(normalizeCode(code))
 		for i, stored := range u.RecoveryCodeHashes {
 			if equalHash(h, stored) {
-				return slices.Delete(slices.Clone(u.RecoveryCodeHashes), i, i+1), nil
+				left := slices.Delete(slices.Clone(u.RecoveryCodeHashes), i, i+1)
+				if len(left) == 0 {
+					left = []string{}
+				}
+				return factorResult{recoveryLeft: left}, nil
 			}
 		}
 	}
-	return nil, errBadCode
+	return factorResult{}, errBadCode
 }
 
-// useRecoveryCode stores the remaining recovery codes after one was used.
-// The update is guarded on the old list, so a code works once even when
-// two requests race.
-func (s *Service) useRecoveryCode(ctx context.Context, c *ent.Client, u *ent.UserAccount, left []string) error {
-	if left == nil {
-		return nil
+// recordFactor stores what a correct answer used up. The update is guarded
+// on the state that was checked, so a recovery code or a TOTP code works
+// once even when two requests race.
+func (s *Service) recordFactor(ctx context.Context, c *ent.Client, u *ent.UserAccount, r factorResult) error {
+	switch {
+	case r.recoveryLeft != nil:
+		n, err := c.UserAccount.Update().
+			Where(useraccount.ID(u.ID), useraccount.UpdatedAt(u.UpdatedAt)).
+			SetRecoveryCodeHashes(r.recoveryLeft).Save(sys(ctx))
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return errBadCode
+		}
+		return audit.Record(ctx, c, audit.Entry{Action: "second_factor.recovery_code_used", ActorID: string(u.ID),
+			TargetType: "UserAccount", TargetID: string(u.ID), Changes: map[string]any{"left": len(r.recoveryLeft)}})
+	case r.totpStep != nil:
+		n, err := c.UserAccount.Update().
+			Where(useraccount.ID(u.ID), useraccount.Or(useraccount.TotpLastStepIsNil(), useraccount.TotpLastStepLT(*r.totpStep))).
+			SetTotpLastStep(*r.totpStep).Save(sys(ctx))
+		if err != nil {
+			return err
+		}
+		if n != 1 {
+			return errBadCode
+		}
 	}
-	if len(left) == 0 {
-		left = []string{}
-	}
-	n, err := c.UserAccount.Update().
-		Where(useraccount.ID(u.ID), useraccount.UpdatedAt(u.UpdatedAt)).
-		SetRecoveryCodeHashes(left).Save(sys(ctx))
-	if err != nil {
-		return err
-	}
-	if n != 1 {
-		return errBadCode
-	}
-	return audit.Record(ctx, c, audit.Entry{Action: "second_factor.recovery_code_used", ActorID: string(u.ID),
-		TargetType: "UserAccount", TargetID: string(u.ID), Changes: map[string]any{"left": len(left)}})
+	return nil
 }
 
-func validTOTP(code, secret string, now time.Time) bool {
-	ok, err := totp.ValidateCustom(code, secret, now, totpOpts)
-	return err == nil && ok
+// totpStep checks a TOTP code against the current time step and one step
+// either way, and returns the step it belongs to.
+func totpStep(code, secret string, now time.Time) (int64, bool) {
+	if secret == "" || len(code) != 6 {
+		return 0, false
+	}
+	base := now.Unix() / 30
+	for _, d := range []int64{0, -1, 1} {
+		step := base + d
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*30, 0), totp.ValidateOpts{
+			Period: totpOpts.Period, Digits: totpOpts.Digits, Algorithm: totpOpts.Algorithm})
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step, true
+		}
+	}
+	return 0, false
 }
 
 // currentUser loads the viewer's user.
@@ -387,11 +420,14 @@ func (s *Service) EnableTwoFactor(ctx context.Context, m domain.SecondFactorMeth
 		return nil, nil, err
 	}
 	var ch *ent.LoginChallenge
+	var enrolStep *int64 // the enrolment code is used up like any other
 	switch m {
 	case domain.MethodTOTP:
-		if u.PendingTotpSecret == "" || !validTOTP(normalizeCode(code), u.PendingTotpSecret, s.Now()) {
+		step, ok := totpStep(normalizeCode(code), u.PendingTotpSecret, s.Now())
+		if !ok {
 			return nil, nil, errBadCode
 		}
+		enrolStep = &step
 	default:
 		if ch, err = s.stepUpChallenge(ctx, u, m); err != nil {
 			return nil, nil, err
@@ -409,7 +445,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, m domain.SecondFactorMeth
 	}
 	upd := c.UserAccount.UpdateOneID(u.ID).SetSecondFactorMethods(append(slices.Clone(u.SecondFactorMethods), string(m)))
 	if m == domain.MethodTOTP {
-		upd.SetTotpSecret(u.PendingTotpSecret).SetPendingTotpSecret("")
+		upd.SetTotpSecret(u.PendingTotpSecret).SetPendingTotpSecret("").SetNillableTotpLastStep(enrolStep)
 	}
 	var codes []string
 	if len(u.RecoveryCodeHashes) == 0 {
@@ -495,7 +531,7 @@ func (s *Service) ConfirmSecondFactor(ctx context.Context, m domain.SecondFactor
 			return err
 		}
 	}
-	left, err := s.checkFactor(u, ch, m, code)
+	res, err := s.checkFactor(u, ch, m, code)
 	if err != nil {
 		s.auditOutside(ctx, "second_factor.confirm_failure", string(u.ID), map[string]any{"method": string(m)})
 		return err
@@ -504,7 +540,7 @@ func (s *Service) ConfirmSecondFactor(ctx context.Context, m domain.SecondFactor
 	if err != nil {
 		return err
 	}
-	if err := s.useRecoveryCode(ctx, c, u, left); err != nil {
+	if err := s.recordFactor(ctx, c, u, res); err != nil {
 		return err
 	}
 	if err := s.consume(ctx, c, ch); err != nil {

@@ -192,6 +192,10 @@ func (w *Worker) Run(ctx context.Context) {
 
 // deliver claims m, sends it and records the outcome. It reports whether
 // this call sent the message.
+// redactedBody replaces the body of delivered and failed messages, which
+// may hold verification links, reset links or login codes.
+const redactedBody = "(removed after delivery)"
+
 func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error) {
 	now := dbTime(w.now())
 	if m.Status == outboxmessage.StatusSENDING && m.Attempts >= w.maxAttempts {
@@ -200,7 +204,7 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 		_, err := w.client.OutboxMessage.Update().
 			Where(w.unchanged(m, now)...).
 			SetStatus(outboxmessage.StatusFAILED).
-			SetLastError("delivery not confirmed: sender stopped during the last attempt").
+			SetLastError("delivery not confirmed: sender stopped during the last attempt").SetBody(redactedBody).
 			Save(ctx)
 		if err != nil {
 			return false, fmt.Errorf("outbox: mark %s failed: %w", m.ID, err)
@@ -237,7 +241,8 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 	)
 	done := dbTime(w.now())
 	if sendErr == nil {
-		n, err = upd.SetStatus(outboxmessage.StatusSENT).SetSentAt(done).Save(fctx)
+		// The body held a link or code: once delivered it is not kept.
+		n, err = upd.SetStatus(outboxmessage.StatusSENT).SetSentAt(done).SetBody(redactedBody).Save(fctx)
 		if err != nil {
 			return true, fmt.Errorf("outbox: mark %s sent: %w", m.ID, err)
 		}
@@ -253,7 +258,7 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 		msg = "interrupted: " + msg
 	}
 	if attempt >= w.maxAttempts {
-		upd.SetStatus(outboxmessage.StatusFAILED)
+		upd.SetStatus(outboxmessage.StatusFAILED).SetBody(redactedBody)
 		w.log.Error("outbox: message failed permanently", "id", m.ID, "channel", m.Channel,
 			"attempts", attempt, "error", msg)
 	} else {
