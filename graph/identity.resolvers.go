@@ -119,7 +119,7 @@ func (r *mutationResolver) RequestSecondFactorCode(ctx context.Context, method d
 
 // EnableTwoFactor is the resolver for the enableTwoFactor field.
 func (r *mutationResolver) EnableTwoFactor(ctx context.Context, input model.EnableTwoFactorInput) (*model.TwoFactorPayload, error) {
-	u, codes, err := r.identity(ctx).EnableTwoFactor(ctx, input.Method, input.Code)
+	u, codes, err := r.identity(ctx).EnableTwoFactor(ctx, input.Method, input.Code, input.Password)
 	if err != nil {
 		return nil, err
 	}

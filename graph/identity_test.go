@@ -317,9 +317,14 @@ func TestLoginWithEmailCodeAndRecoveryCodes(t *testing.T) {
 	// Enrol the e-mail code: request a code, confirm it.
 	e.ok(access, `mutation { requestSecondFactorCode(method: EMAIL_CODE) }`, nil)
 	code := e.codeIn(e.mailTo("tf@example.org").Body)
-	enable := `mutation($m: SecondFactorMethod!, $c: String!) { enableTwoFactor(input: {method: $m, code: $c}) { methods recoveryCodes } }`
-	e.wantCode(access, enable, map[string]any{"m": "EMAIL_CODE", "c": "00000"}, "UNAUTHENTICATED")
-	d := e.ok(access, enable, map[string]any{"m": "EMAIL_CODE", "c": code})
+	enable := `mutation($m: SecondFactorMethod!, $c: String!, $p: String) { enableTwoFactor(input: {method: $m, code: $c, password: $p}) { methods recoveryCodes } }`
+	// The first method needs the current password too.
+	r := e.wantCode(access, enable, map[string]any{"m": "EMAIL_CODE", "c": code}, "BAD_USER_INPUT")
+	if r.Errors[0].Extensions["field"] != "input.password" {
+		t.Fatalf("field: %s", r.Raw)
+	}
+	e.wantCode(access, enable, map[string]any{"m": "EMAIL_CODE", "c": "00000", "p": pw}, "UNAUTHENTICATED")
+	d := e.ok(access, enable, map[string]any{"m": "EMAIL_CODE", "c": code, "p": pw})
 	codes := dig(d, "enableTwoFactor", "recoveryCodes").([]any)
 	if len(codes) != 10 || dig(d, "enableTwoFactor", "methods", 0) != "EMAIL_CODE" {
 		t.Fatalf("enable: %v", d)
@@ -390,8 +395,8 @@ func TestTOTPAndFreshSecondFactor(t *testing.T) {
 	}
 	now := func() time.Time { return e.clock.Now() }
 	code, _ := totp.GenerateCode(secret, now())
-	enable := `mutation($m: SecondFactorMethod!, $c: String!) { enableTwoFactor(input: {method: $m, code: $c}) { methods recoveryCodes } }`
-	d = e.ok(access, enable, map[string]any{"m": "TOTP", "c": code})
+	enable := `mutation($m: SecondFactorMethod!, $c: String!, $p: String) { enableTwoFactor(input: {method: $m, code: $c, password: $p}) { methods recoveryCodes } }`
+	d = e.ok(access, enable, map[string]any{"m": "TOTP", "c": code, "p": pw})
 	if len(dig(d, "enableTwoFactor", "recoveryCodes").([]any)) != 10 {
 		t.Fatalf("no recovery codes: %v", d)
 	}
@@ -444,7 +449,7 @@ func TestLoginWithSMSCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ok(access, `mutation($c: String!) { enableTwoFactor(input: {method: SMS_CODE, code: $c}) { methods } }`, map[string]any{"c": e.codeIn(m.Body)})
+	e.ok(access, `mutation($c: String!, $p: String) { enableTwoFactor(input: {method: SMS_CODE, code: $c, password: $p}) { methods } }`, map[string]any{"c": e.codeIn(m.Body), "p": pw})
 	d := e.ok("", loginFullDoc, map[string]any{"l": "sms@example.org", "p": pw})
 	ch := dig(d, "login", "challenge", "id").(string)
 	m, err = e.sms.waitFor("+4915112345678", 2, 5*time.Second)
@@ -460,7 +465,7 @@ func TestPasswordReset(t *testing.T) {
 	access := e.signUpVerified("reset@example.org", "resetter", pw)
 	e.ok(access, `mutation { requestSecondFactorCode(method: EMAIL_CODE) }`, nil)
 	code := e.codeIn(e.mailTo("reset@example.org").Body)
-	e.ok(access, `mutation($c: String!) { enableTwoFactor(input: {method: EMAIL_CODE, code: $c}) { methods } }`, map[string]any{"c": code})
+	e.ok(access, `mutation($c: String!, $p: String) { enableTwoFactor(input: {method: EMAIL_CODE, code: $c, password: $p}) { methods } }`, map[string]any{"c": code, "p": pw})
 	e.mailTo("reset@example.org") // notice
 
 	doc := `mutation($l: String!) { requestPasswordReset(login: $l) }`

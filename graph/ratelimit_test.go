@@ -71,7 +71,7 @@ func TestSecondFactorCodesAreRateLimitedPerUser(t *testing.T) {
 	access := e.signUpVerified("codes@example.org", "codes", pw)
 	e.ok(access, `mutation { requestSecondFactorCode(method: EMAIL_CODE) }`, nil)
 	code := e.codeIn(e.mailTo("codes@example.org").Body)
-	e.ok(access, `mutation($c: String!) { enableTwoFactor(input: {method: EMAIL_CODE, code: $c}) { methods } }`, map[string]any{"c": code})
+	e.ok(access, `mutation($c: String!, $p: String) { enableTwoFactor(input: {method: EMAIL_CODE, code: $c, password: $p}) { methods } }`, map[string]any{"c": code, "p": pw})
 	// Each challenge allows 5 tries; new challenges do not reset the
 	// per-user budget of 10 tries in 15 minutes.
 	limited := false

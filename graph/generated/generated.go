@@ -6038,6 +6038,11 @@ input EnableTwoFactorInput {
   method: SecondFactorMethod!
   "A code of the new method: from the authenticator app (after startTotpEnrollment) or the one sent by requestSecondFactorCode."
   code: String!
+  """
+  The current password: required to enable the first method, so that a
+  stolen access token alone cannot put a second factor in the owner's way.
+  """
+  password: String
 }
 
 "Prove a second factor again in this session."
@@ -19957,7 +19962,7 @@ func (ec *executionContext) unmarshalInputEnableTwoFactorInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"method", "code"}
+	fieldsInOrder := [...]string{"method", "code", "password"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19978,6 +19983,13 @@ func (ec *executionContext) unmarshalInputEnableTwoFactorInput(ctx context.Conte
 				return it, err
 			}
 			it.Code = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
 		}
 	}
 	return it, nil

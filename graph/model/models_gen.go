@@ -77,6 +77,9 @@ type EnableTwoFactorInput struct {
 	Method domain.SecondFactorMethod `json:"method"`
 	// A code of the new method: from the authenticator app (after startTotpEnrollment) or the one sent by requestSecondFactorCode.
 	Code string `json:"code"`
+	// The current password: required to enable the first method, so that a
+	// stolen access token alone cannot put a second factor in the owner's way.
+	Password *string `json:"password,omitempty"`
 }
 
 // Credentials for login.

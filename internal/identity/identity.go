@@ -203,8 +203,12 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 	return &LoginResult{Tokens: toks}, nil
 }
 
+// auditOutside records an event about the user userID (the target) through
+// the plain client, outside the mutation's transaction: failures must be
+// recorded although the mutation fails. The actor is the request's viewer
+// (anonymous for a failed login), never the targeted user.
 func (s *Service) auditOutside(ctx context.Context, action, userID string, changes map[string]any) {
-	e := audit.Entry{Action: action, ActorID: userID, Changes: changes}
+	e := audit.Entry{Action: action, Changes: changes}
 	if userID != "" {
 		e.TargetType, e.TargetID = "UserAccount", userID
 	}

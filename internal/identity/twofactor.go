@@ -402,10 +402,18 @@ func (s *Service) requireFresh(ctx context.Context) error {
 
 // EnableTwoFactor enables a method after the code proved it. Enabling the
 // first method also creates the recovery codes, returned only now.
-func (s *Service) EnableTwoFactor(ctx context.Context, m domain.SecondFactorMethod, code string) (*ent.UserAccount, []string, error) {
+func (s *Service) EnableTwoFactor(ctx context.Context, m domain.SecondFactorMethod, code string, pw *string) (*ent.UserAccount, []string, error) {
 	u, err := s.currentUser(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(u.SecondFactorMethods) == 0 {
+		if pw == nil {
+			return nil, nil, apperr.BadInput("input.password", "enter your current password to enable two-factor login")
+		}
+		if err := s.checkPassword(ctx, u, *pw, "input.password"); err != nil {
+			return nil, nil, err
+		}
 	}
 	if m == domain.MethodRecoveryCode {
 		return nil, nil, apperr.BadInput("input.method", "recovery codes come with the first enabled method")
