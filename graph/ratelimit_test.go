@@ -102,3 +102,20 @@ func TestPasswordResetRequestsAreRateLimited(t *testing.T) {
 		t.Fatalf("11th reset request from one address: %s", last.Raw)
 	}
 }
+
+func TestLinkTokensAndSignUpsAreRateLimited(t *testing.T) {
+	e := newEnv(t)
+	var last response
+	for i := 0; i < 31; i++ {
+		last = e.do("", verifyEmailDoc, map[string]any{"t": fmt.Sprintf("guessed-token-%02d", i)})
+	}
+	if last.code() != "RATE_LIMITED" {
+		t.Fatalf("31st token guess from one address: %s", last.Raw)
+	}
+	for i := 0; i < 11; i++ {
+		last = e.do("", signUpDoc, map[string]any{"e": fmt.Sprintf("bulk%d@example.org", i), "u": fmt.Sprintf("bulk%d", i), "p": "Bulk-Anmeldung-Test-1"})
+	}
+	if last.code() != "RATE_LIMITED" {
+		t.Fatalf("11th sign-up from one address: %s", last.Raw)
+	}
+}
