@@ -20,6 +20,14 @@ import (
 // NormalizeEmail trims and lower-cases an e-mail address.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// ValidEmail is a deliberately simple check: one @, a dot in the domain, no
+// spaces or separators. Whether the address works is proven by the link.
+func ValidEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return len(s) <= 254 && at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") &&
+		strings.Count(s, "@") == 1 && !strings.ContainsAny(s, " \t\r\n<>,;\"()[]\\")
+}
+
 // private marks user fields that only the user and the provider's staff may
 // read (customer admins see the people behind their contacts, but not how
 // they log in): the @selfOrStaff directive enforces it.

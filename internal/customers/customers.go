@@ -97,11 +97,6 @@ type NewContact struct {
 	Roles        []domain.Role
 }
 
-func validEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") && !strings.ContainsAny(s, " \t\r\n<>,;\"")
-}
-
 // CreateContact creates a contact with roles. A contact whose e-mail is the
 // verified e-mail of an existing user is linked to that user at once.
 func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contact, error) {
@@ -112,7 +107,7 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 	var email string
 	if in.Email != nil {
 		email = schema.NormalizeEmail(*in.Email)
-		if email != "" && (!validEmail(email) || len(email) > 254) {
+		if email != "" && !schema.ValidEmail(email) {
 			return nil, apperr.BadInput("input.email", "%q is not an e-mail address", *in.Email)
 		}
 	}

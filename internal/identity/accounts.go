@@ -24,14 +24,6 @@ import (
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$`)
 
-// ValidEmail is a deliberately simple check: one @, a dot in the domain, no
-// spaces or separators. Whether the address works is proven by the link.
-func ValidEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	return len(s) <= 254 && at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") &&
-		strings.Count(s, "@") == 1 && !strings.ContainsAny(s, " \t\r\n<>,;\"()[]\\")
-}
-
 func policyError(field string, err error) error {
 	if err == nil {
 		return nil
@@ -65,7 +57,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) error {
 	name := strings.TrimSpace(in.Name)
 	locale := strings.ToLower(strings.TrimSpace(in.Locale))
 	switch {
-	case !ValidEmail(email):
+	case !schema.ValidEmail(email):
 		return apperr.BadInput("input.email", "%q is not an e-mail address", in.Email)
 	case !usernamePattern.MatchString(username):
 		return apperr.BadInput("input.username", "a username has 3 to 64 letters, digits, dots, dashes or underscores")
@@ -290,7 +282,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, newEmail, pw string) e
 		return err
 	}
 	email := schema.NormalizeEmail(newEmail)
-	if !ValidEmail(email) {
+	if !schema.ValidEmail(email) {
 		return apperr.BadInput("input.newEmail", "%q is not an e-mail address", newEmail)
 	}
 	if email == u.Email {
