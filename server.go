@@ -91,7 +91,8 @@ func run() error {
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); worker.Run(ctx) }()
 
-	// Rate-limit buckets of ended windows are only history: drop them.
+	// Rate-limit buckets of ended windows, expired challenges and links are
+	// only history: drop them every hour.
 	limiter := ratelimit.New(db.Client, nil)
 	go func() {
 		t := time.NewTicker(time.Hour)
@@ -105,6 +106,11 @@ func run() error {
 					log.Warn("rate-limit cleanup failed", "error", err.Error())
 				} else if n > 0 {
 					log.Debug("rate-limit cleanup", "deleted", n)
+				}
+				if n, err := identity.Cleanup(ctx, db.Client, time.Now().UTC()); err != nil {
+					log.Warn("identity cleanup failed", "error", err.Error())
+				} else if n > 0 {
+					log.Debug("identity cleanup", "deleted", n)
 				}
 			}
 		}
