@@ -26,7 +26,7 @@ func TestCleanupDropsOnlyLongExpiredRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := db.Client.OneTimeToken.Create().SetPurpose(onetimetoken.PurposePASSWORD_RESET).SetUserID(uid).
-			SetTokenHash(string(rune('a'+i))).SetExpiresAt(exp).Exec(ctx); err != nil {
+			SetTokenHash(string(rune('a' + i))).SetExpiresAt(exp).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
