@@ -38,9 +38,6 @@ func New(client *ent.Client, v *viewer.Viewer, now time.Time) *Evaluator {
 
 var _ viewer.Access = (*Evaluator)(nil)
 
-// Now is the instant the evaluator judges at.
-func (e *Evaluator) Now() time.Time { return e.now }
-
 func (e *Evaluator) load(ctx context.Context) error {
 	e.once.Do(func() { e.err = e.loadGrants(viewer.SystemContext(ctx)) })
 	return e.err

@@ -202,19 +202,30 @@ func (s *Service) contactWithAccount(ctx context.Context, c *ent.Client, id puli
 	return ct, loc, nil
 }
 
-// AssignRole grants a role from now, open-ended or until a last day.
-func (s *Service) AssignRole(ctx context.Context, contactID pulid.ID, role domain.Role, until *caldate.Date) (*ent.RoleAssignment, error) {
+// roleChange opens the transaction, loads the contact with its account's
+// time zone, and checks that a given last day is not in the past there.
+func (s *Service) roleChange(ctx context.Context, contactID pulid.ID, lastDay *caldate.Date, field string) (*ent.Client, *ent.Contact, *time.Location, time.Time, error) {
 	c, err := s.Tx()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, time.Time{}, err
 	}
 	ct, loc, err := s.contactWithAccount(ctx, c, contactID)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, time.Time{}, err
 	}
 	now := s.Now()
-	if until != nil && *until < caldate.Of(now, loc) {
-		return nil, apperr.BadInput("input.validUntil", "the last day must be today or later (in the account's time zone %s)", loc)
+	if lastDay != nil && *lastDay < caldate.Of(now, loc) {
+		return nil, nil, nil, time.Time{}, apperr.BadInput(field,
+			"the last day must be today or later (in the account's time zone %s); to end a role now, leave it empty", loc)
+	}
+	return c, ct, loc, now, nil
+}
+
+// AssignRole grants a role from now, open-ended or until a last day.
+func (s *Service) AssignRole(ctx context.Context, contactID pulid.ID, role domain.Role, until *caldate.Date) (*ent.RoleAssignment, error) {
+	c, ct, _, now, err := s.roleChange(ctx, contactID, until, "input.validUntil")
+	if err != nil {
+		return nil, err
 	}
 	open, err := c.RoleAssignment.Query().Where(
 		roleassignment.ContactID(ct.ID), roleassignment.RoleEQ(role),
@@ -243,17 +254,9 @@ func (s *Service) AssignRole(ctx context.Context, contactID pulid.ID, role domai
 // is nil, else at the end of lastDay in the account's time zone (seed 001:
 // the date is inclusive).
 func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domain.Role, lastDay *caldate.Date) (*ent.Contact, error) {
-	c, err := s.Tx()
+	c, ct, loc, now, err := s.roleChange(ctx, contactID, lastDay, "input.lastDay")
 	if err != nil {
 		return nil, err
-	}
-	ct, loc, err := s.contactWithAccount(ctx, c, contactID)
-	if err != nil {
-		return nil, err
-	}
-	now := s.Now()
-	if lastDay != nil && *lastDay < caldate.Of(now, loc) {
-		return nil, apperr.BadInput("input.lastDay", "the last day must be today or later (in the account's time zone %s); leave it empty to end the role now", loc)
 	}
 	assignments, err := c.RoleAssignment.Query().Where(
 		roleassignment.ContactID(ct.ID), roleassignment.RoleEQ(role), roleassignment.EndedAtIsNil(),
