@@ -58,12 +58,12 @@ func TestLoginAndMe(t *testing.T) {
 	// No token, a garbage token, an expired token, a token of a revoked session.
 	e.wantCode("", meDoc, nil, "UNAUTHENTICATED")
 	e.wantCode("not-a-jwt", meDoc, nil, "UNAUTHENTICATED")
-	e.clock.Set(time.Now().Add(16 * time.Minute))
+	e.clock.Set(testEpoch.Add(16 * time.Minute))
 	e.wantCode(e.admin, meDoc, nil, "UNAUTHENTICATED")
-	e.clock.Set(time.Now())
+	e.clock.Set(testEpoch)
 	e.ok(e.admin, meDoc, nil)
 	ctx := viewer.SystemContext(context.Background())
-	if err := e.client.Session.Update().SetRevokedAt(time.Now()).Exec(ctx); err != nil {
+	if err := e.client.Session.Update().SetRevokedAt(e.clock.Now()).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	e.wantCode(e.admin, meDoc, nil, "UNAUTHENTICATED")
@@ -118,7 +118,7 @@ func TestCustomerNumberIsNeverReused(t *testing.T) {
 	if err := e.client.CustomerAccount.DeleteOneID(pulid.ID(id)).Exec(ctx); err == nil {
 		t.Fatal("customer account was hard-deleted")
 	}
-	if err := e.client.CustomerAccount.UpdateOneID(pulid.ID(id)).SetStatus("DELETED").SetDeletedAt(time.Now()).Exec(ctx); err != nil {
+	if err := e.client.CustomerAccount.UpdateOneID(pulid.ID(id)).SetStatus("DELETED").SetDeletedAt(e.clock.Now()).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	e.wantCode(e.admin, createAccountDoc, map[string]any{"n": "30003", "name": "Successor"}, "CONFLICT")
@@ -192,21 +192,26 @@ func TestAssignAndRemoveRoles(t *testing.T) {
 
 	// Remove as of a date: the person keeps the role to the end of that
 	// day in the account's time zone (Europe/Berlin), then loses it.
-	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	e.clock.Set(now)
+	// Dates are computed from the pinned clock, never from today.
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	today := e.clock.Now().In(berlin)
+	day := func(n int) string { return today.AddDate(0, 0, n).Format("2006-01-02") }
+	lastDay := today.AddDate(0, 0, 6)
+	endOfLastDay := time.Date(lastDay.Year(), lastDay.Month(), lastDay.Day()+1, 0, 0, 0, 0, berlin)
+	e.clock.Advance(time.Hour)
 	adminA = e.login("admin@a.example", adminPassword)
 	tok = e.login("worker@a.example", adminPassword)
-	r := e.wantCode(adminA, remove, map[string]any{"c": contact, "r": "CUSTOMER_ADMIN", "d": "2026-11-23"}, "BAD_USER_INPUT")
+	r := e.wantCode(adminA, remove, map[string]any{"c": contact, "r": "CUSTOMER_ADMIN", "d": day(-1)}, "BAD_USER_INPUT")
 	if r.Errors[0].Extensions["field"] != "input.lastDay" {
 		t.Fatalf("field: %s", r.Raw)
 	}
-	e.ok(adminA, remove, map[string]any{"c": contact, "r": "CUSTOMER_ADMIN", "d": "2026-11-30"})
-	e.clock.Set(time.Date(2026, 11, 30, 22, 59, 0, 0, time.UTC)) // 23:59 in Berlin
+	e.ok(adminA, remove, map[string]any{"c": contact, "r": "CUSTOMER_ADMIN", "d": day(6)})
+	e.clock.Set(endOfLastDay.Add(-time.Minute)) // 23:59 in Berlin
 	tok = e.login("worker@a.example", adminPassword)
 	if !has(permsOn(e, tok, "50001"), "CONTACTS_MANAGE") {
 		t.Fatal("role ended before the end of the last day")
 	}
-	e.clock.Set(time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)) // midnight in Berlin
+	e.clock.Set(endOfLastDay) // midnight in Berlin
 	tok = e.login("worker@a.example", adminPassword)
 	if has(permsOn(e, tok, "50001"), "CONTACTS_MANAGE") {
 		t.Fatal("role still active after the last day")
@@ -219,7 +224,7 @@ func TestAssignAndRemoveRoles(t *testing.T) {
 	adminA = e.login("admin@a.example", adminPassword)
 	d := e.ok(adminA, remove, map[string]any{"c": contact, "r": "PORTAL_ACCESS"})
 	ras := dig(d, "removeRole", "roleAssignments").([]any)
-	if len(ras) != 2 || dig(ras, 0, "endedAt") == nil || dig(ras, 1, "validUntil") != "2026-11-30" {
+	if len(ras) != 2 || dig(ras, 0, "endedAt") == nil || dig(ras, 1, "validUntil") != day(6) {
 		t.Fatalf("history not kept: %v", ras)
 	}
 	if got := permsOn(e, tok, "50001"); len(got) != 0 {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,21 @@ import (
 	"portier/internal/viewer"
 )
 
+// testEpoch is the instant every test environment starts at, pinned before
+// any data exists, so that no test depends on the day it runs.
+// PORTIER_TEST_NOW (RFC 3339) moves it, e.g. a year ahead, to show that
+// (see README "Tests").
+var testEpoch = func() time.Time {
+	if s := os.Getenv("PORTIER_TEST_NOW"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			panic("PORTIER_TEST_NOW: " + err.Error())
+		}
+		return t.UTC()
+	}
+	return time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+}()
+
 // clock is a settable time source shared by the server and the test.
 type clock struct {
 	mu sync.Mutex
@@ -33,6 +49,10 @@ type clock struct {
 }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+// Advance moves the clock forward by d.
+func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+// Set moves the clock to t.
 func (c *clock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t.UTC().Truncate(time.Microsecond)
@@ -76,7 +96,7 @@ func newEnv(t testing.TB, opts ...any) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{}
-	clk.Set(time.Now())
+	clk.Set(testEpoch)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(io.MultiWriter(&lockedWriter{w: logs}, allLogs), nil))
 	deps := graph.Deps{Client: db.Client, DB: db.SQL, Tokens: tokens, Log: log, Now: clk.Now, PublicURL: publicURL}
@@ -222,7 +242,7 @@ func (e *env) createUser(email string, staff domain.StaffRole) string {
 	}
 	q := e.client.UserAccount.Create().
 		SetEmail(email).SetUsername(strings.NewReplacer("@", "_", ".", "_").Replace(email)).SetName(email).
-		SetPasswordHash(h).SetEmailVerifiedAt(time.Now())
+		SetPasswordHash(h).SetEmailVerifiedAt(e.clock.Now())
 	if staff != "" {
 		q.SetStaffRole(staff)
 	}

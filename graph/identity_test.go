@@ -160,7 +160,7 @@ func TestVerificationLinkExpires(t *testing.T) {
 		t.Fatalf("not the English verification mail: %q", m.Subject)
 	}
 	tok := e.linkTokenIn(m)
-	e.clock.Set(time.Now().Add(24*time.Hour + time.Minute))
+	e.clock.Set(testEpoch.Add(24*time.Hour + time.Minute))
 	e.wantCode("", verifyEmailDoc, map[string]any{"t": tok}, "BAD_USER_INPUT")
 }
 
@@ -202,7 +202,7 @@ func TestPasswordHashUpgradedOnLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := e.client.UserAccount.Create().SetEmail("old-hash@example.org").SetUsername("oldhash").
-		SetPasswordHash(weak).SetEmailVerifiedAt(time.Now()).Exec(ctx); err != nil {
+		SetPasswordHash(weak).SetEmailVerifiedAt(e.clock.Now()).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	e.loginTokens("oldhash", pw)
@@ -368,7 +368,7 @@ func TestLoginWithEmailCodeAndRecoveryCodes(t *testing.T) {
 
 	// A recovery code works once. (A quarter of an hour later: the wrong
 	// codes above used up the per-user attempts.)
-	e.clock.Set(time.Now().Add(16 * time.Minute))
+	e.clock.Set(testEpoch.Add(16 * time.Minute))
 	d = e.ok("", loginFullDoc, map[string]any{"l": "tf@example.org", "p": pw})
 	ch = dig(d, "login", "challenge", "id").(string)
 	e.mailTo("tf@example.org")
@@ -380,7 +380,7 @@ func TestLoginWithEmailCodeAndRecoveryCodes(t *testing.T) {
 	e.wantCode("", verify2FADoc, map[string]any{"c": ch, "m": "RECOVERY_CODE", "code": rc}, "UNAUTHENTICATED")
 
 	// The code expires after 10 minutes.
-	e.clock.Set(time.Now().Add(27 * time.Minute))
+	e.clock.Set(testEpoch.Add(27 * time.Minute))
 	e.wantCode("", verify2FADoc, map[string]any{"c": ch, "m": "EMAIL_CODE", "code": "12345"}, "UNAUTHENTICATED")
 }
 
@@ -407,7 +407,7 @@ func TestTOTPAndFreshSecondFactor(t *testing.T) {
 	ch := dig(d, "login", "challenge", "id").(string)
 	// The enrolment code cannot be replayed for the login.
 	e.wantCode("", verify2FADoc, map[string]any{"c": ch, "m": "TOTP", "code": code}, "UNAUTHENTICATED")
-	e.clock.Set(time.Now().Add(31 * time.Second))
+	e.clock.Set(testEpoch.Add(31 * time.Second))
 	code, _ = totp.GenerateCode(secret, now())
 	d = e.ok("", verify2FADoc, map[string]any{"c": ch, "m": "TOTP", "code": code})
 	// Nor can the login code be used a second time.
@@ -417,7 +417,7 @@ func TestTOTPAndFreshSecondFactor(t *testing.T) {
 
 	// Disabling needs a fresh second factor: fresh right after the login,
 	// stale 16 minutes later, fresh again after confirmSecondFactor.
-	e.clock.Set(time.Now().Add(16 * time.Minute))
+	e.clock.Set(testEpoch.Add(16 * time.Minute))
 	access = secrets.add(dig(e.ok("", refreshDoc, map[string]any{"r": dig(d, "verifySecondFactor", "refreshToken")}), "refreshSession", "accessToken").(string))
 	r := e.wantCode(access, `mutation { disableTwoFactor(method: TOTP) { methods } }`, nil, "FORBIDDEN")
 	if r.Errors[0].Extensions["reason"] != "FRESH_SECOND_FACTOR_REQUIRED" {
@@ -510,7 +510,7 @@ func TestPasswordReset(t *testing.T) {
 	e.ok("", doc, map[string]any{"l": "resetter"})
 	e.mailTo("reset@example.org") // login code of the login above
 	third := e.linkTokenIn(e.mailTo("reset@example.org"))
-	e.clock.Set(time.Now().Add(31 * time.Minute))
+	e.clock.Set(testEpoch.Add(31 * time.Minute))
 	e.wantCode("", resetDoc, map[string]any{"t": third, "p": "Ganz-Neues-Passwort-1"}, "BAD_USER_INPUT")
 }
 

@@ -1097,7 +1097,7 @@ func TestLimitsAnonymousAccess(t *testing.T) {
 
 	// An expired token is refused with the same message.
 	limOK(t, e.do(e.admin, `{ me { kind } }`, nil))
-	e.clock.Set(time.Now().Add(e.tokens.TTL() + time.Minute))
+	e.clock.Set(testEpoch.Add(e.tokens.TTL() + time.Minute))
 	r = e.do(e.admin, `{ me { kind } }`, nil)
 	limWantCode(t, r, "UNAUTHENTICATED")
 	if m := strings.ToLower(r.Errors[0].Message); !strings.Contains(m, "invalid") && !strings.Contains(m, "expired") {

@@ -40,7 +40,7 @@ func TestLoginIsRateLimited(t *testing.T) {
 		t.Fatalf("retryAfterSeconds: %s", r.Raw)
 	}
 	// Aliases in one request are counted one by one as well.
-	e.clock.Set(time.Now().Add(16 * time.Minute))
+	e.clock.Set(testEpoch.Add(16 * time.Minute))
 	var b strings.Builder
 	b.WriteString("mutation {")
 	for i := 0; i < 8; i++ {
@@ -56,7 +56,7 @@ func TestLoginIsRateLimited(t *testing.T) {
 		t.Fatalf("aliased logins: %v", counts)
 	}
 	// No permanent lockout: after the window the right password works.
-	e.clock.Set(time.Now().Add(32 * time.Minute))
+	e.clock.Set(testEpoch.Add(32 * time.Minute))
 	e.loginTokens("victim", pw)
 	// The failures are audited with the client's address.
 	d := e.ok(e.login("admin@example.com", adminPassword), `{ auditEvents(first: 100, where: {action: "login.failure"}) { totalCount edges { node { ip userAgent } } } }`, nil)
