@@ -16873,6 +16873,7 @@ type SessionMutation struct {
 	addrefresh_generation         *int
 	previous_refresh_hashes       *[]string
 	appendprevious_refresh_hashes []string
+	rotated_at                    *time.Time
 	ip                            *string
 	user_agent                    *string
 	last_used_at                  *time.Time
@@ -17332,6 +17333,55 @@ func (m *SessionMutation) ResetPreviousRefreshHashes() {
 	delete(m.clearedFields, session.FieldPreviousRefreshHashes)
 }
 
+// SetRotatedAt sets the "rotated_at" field.
+func (m *SessionMutation) SetRotatedAt(t time.Time) {
+	m.rotated_at = &t
+}
+
+// RotatedAt returns the value of the "rotated_at" field in the mutation.
+func (m *SessionMutation) RotatedAt() (r time.Time, exists bool) {
+	v := m.rotated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRotatedAt returns the old "rotated_at" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldRotatedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRotatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRotatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRotatedAt: %w", err)
+	}
+	return oldValue.RotatedAt, nil
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (m *SessionMutation) ClearRotatedAt() {
+	m.rotated_at = nil
+	m.clearedFields[session.FieldRotatedAt] = struct{}{}
+}
+
+// RotatedAtCleared returns if the "rotated_at" field was cleared in this mutation.
+func (m *SessionMutation) RotatedAtCleared() bool {
+	_, ok := m.clearedFields[session.FieldRotatedAt]
+	return ok
+}
+
+// ResetRotatedAt resets all changes to the "rotated_at" field.
+func (m *SessionMutation) ResetRotatedAt() {
+	m.rotated_at = nil
+	delete(m.clearedFields, session.FieldRotatedAt)
+}
+
 // SetIP sets the "ip" field.
 func (m *SessionMutation) SetIP(s string) {
 	m.ip = &s
@@ -17684,7 +17734,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, session.FieldCreatedAt)
 	}
@@ -17705,6 +17755,9 @@ func (m *SessionMutation) Fields() []string {
 	}
 	if m.previous_refresh_hashes != nil {
 		fields = append(fields, session.FieldPreviousRefreshHashes)
+	}
+	if m.rotated_at != nil {
+		fields = append(fields, session.FieldRotatedAt)
 	}
 	if m.ip != nil {
 		fields = append(fields, session.FieldIP)
@@ -17749,6 +17802,8 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.RefreshGeneration()
 	case session.FieldPreviousRefreshHashes:
 		return m.PreviousRefreshHashes()
+	case session.FieldRotatedAt:
+		return m.RotatedAt()
 	case session.FieldIP:
 		return m.IP()
 	case session.FieldUserAgent:
@@ -17786,6 +17841,8 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldRefreshGeneration(ctx)
 	case session.FieldPreviousRefreshHashes:
 		return m.OldPreviousRefreshHashes(ctx)
+	case session.FieldRotatedAt:
+		return m.OldRotatedAt(ctx)
 	case session.FieldIP:
 		return m.OldIP(ctx)
 	case session.FieldUserAgent:
@@ -17857,6 +17914,13 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPreviousRefreshHashes(v)
+		return nil
+	case session.FieldRotatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRotatedAt(v)
 		return nil
 	case session.FieldIP:
 		v, ok := value.(string)
@@ -17964,6 +18028,9 @@ func (m *SessionMutation) ClearedFields() []string {
 	if m.FieldCleared(session.FieldPreviousRefreshHashes) {
 		fields = append(fields, session.FieldPreviousRefreshHashes)
 	}
+	if m.FieldCleared(session.FieldRotatedAt) {
+		fields = append(fields, session.FieldRotatedAt)
+	}
 	if m.FieldCleared(session.FieldRevokedAt) {
 		fields = append(fields, session.FieldRevokedAt)
 	}
@@ -17998,6 +18065,9 @@ func (m *SessionMutation) ClearField(name string) error {
 		return nil
 	case session.FieldPreviousRefreshHashes:
 		m.ClearPreviousRefreshHashes()
+		return nil
+	case session.FieldRotatedAt:
+		m.ClearRotatedAt()
 		return nil
 	case session.FieldRevokedAt:
 		m.ClearRevokedAt()
@@ -18036,6 +18106,9 @@ func (m *SessionMutation) ResetField(name string) error {
 		return nil
 	case session.FieldPreviousRefreshHashes:
 		m.ResetPreviousRefreshHashes()
+		return nil
+	case session.FieldRotatedAt:
+		m.ResetRotatedAt()
 		return nil
 	case session.FieldIP:
 		m.ResetIP()

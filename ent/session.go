@@ -34,6 +34,8 @@ type Session struct {
 	RefreshGeneration int `json:"refresh_generation,omitempty"`
 	// Hashes of refresh tokens already rotated away: presenting one means theft.
 	PreviousRefreshHashes []string `json:"-"`
+	// When the current refresh token replaced the previous one (the start of the grace window).
+	RotatedAt *time.Time `json:"rotated_at,omitempty"`
 	// Client address at login.
 	IP string `json:"ip,omitempty"`
 	// User agent at login.
@@ -89,7 +91,7 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case session.FieldRefreshTokenHash, session.FieldIP, session.FieldUserAgent, session.FieldRevokeReason:
 			values[i] = new(sql.NullString)
-		case session.FieldCreatedAt, session.FieldUpdatedAt, session.FieldLastUsedAt, session.FieldExpiresAt, session.FieldRevokedAt, session.FieldSecondFactorAt:
+		case session.FieldCreatedAt, session.FieldUpdatedAt, session.FieldRotatedAt, session.FieldLastUsedAt, session.FieldExpiresAt, session.FieldRevokedAt, session.FieldSecondFactorAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -157,6 +159,13 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.PreviousRefreshHashes); err != nil {
 					return fmt.Errorf("unmarshal field previous_refresh_hashes: %w", err)
 				}
+			}
+		case session.FieldRotatedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field rotated_at", values[i])
+			} else if value.Valid {
+				_m.RotatedAt = new(time.Time)
+				*_m.RotatedAt = value.Time
 			}
 		case session.FieldIP:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -265,6 +274,11 @@ func (_m *Session) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.RefreshGeneration))
 	builder.WriteString(", ")
 	builder.WriteString("previous_refresh_hashes=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.RotatedAt; v != nil {
+		builder.WriteString("rotated_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("ip=")
 	builder.WriteString(_m.IP)

@@ -115,6 +115,20 @@ func (_c *SessionCreate) SetPreviousRefreshHashes(v []string) *SessionCreate {
 	return _c
 }
 
+// SetRotatedAt sets the "rotated_at" field.
+func (_c *SessionCreate) SetRotatedAt(v time.Time) *SessionCreate {
+	_c.mutation.SetRotatedAt(v)
+	return _c
+}
+
+// SetNillableRotatedAt sets the "rotated_at" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableRotatedAt(v *time.Time) *SessionCreate {
+	if v != nil {
+		_c.SetRotatedAt(*v)
+	}
+	return _c
+}
+
 // SetIP sets the "ip" field.
 func (_c *SessionCreate) SetIP(v string) *SessionCreate {
 	_c.mutation.SetIP(v)
@@ -402,6 +416,10 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 		_spec.SetField(session.FieldPreviousRefreshHashes, field.TypeJSON, value)
 		_node.PreviousRefreshHashes = value
 	}
+	if value, ok := _c.mutation.RotatedAt(); ok {
+		_spec.SetField(session.FieldRotatedAt, field.TypeTime, value)
+		_node.RotatedAt = &value
+	}
 	if value, ok := _c.mutation.IP(); ok {
 		_spec.SetField(session.FieldIP, field.TypeString, value)
 		_node.IP = value
@@ -562,6 +580,24 @@ func (u *SessionUpsert) UpdatePreviousRefreshHashes() *SessionUpsert {
 // ClearPreviousRefreshHashes clears the value of the "previous_refresh_hashes" field.
 func (u *SessionUpsert) ClearPreviousRefreshHashes() *SessionUpsert {
 	u.SetNull(session.FieldPreviousRefreshHashes)
+	return u
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (u *SessionUpsert) SetRotatedAt(v time.Time) *SessionUpsert {
+	u.Set(session.FieldRotatedAt, v)
+	return u
+}
+
+// UpdateRotatedAt sets the "rotated_at" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateRotatedAt() *SessionUpsert {
+	u.SetExcluded(session.FieldRotatedAt)
+	return u
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (u *SessionUpsert) ClearRotatedAt() *SessionUpsert {
+	u.SetNull(session.FieldRotatedAt)
 	return u
 }
 
@@ -798,6 +834,27 @@ func (u *SessionUpsertOne) UpdatePreviousRefreshHashes() *SessionUpsertOne {
 func (u *SessionUpsertOne) ClearPreviousRefreshHashes() *SessionUpsertOne {
 	return u.Update(func(s *SessionUpsert) {
 		s.ClearPreviousRefreshHashes()
+	})
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (u *SessionUpsertOne) SetRotatedAt(v time.Time) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetRotatedAt(v)
+	})
+}
+
+// UpdateRotatedAt sets the "rotated_at" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateRotatedAt() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateRotatedAt()
+	})
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (u *SessionUpsertOne) ClearRotatedAt() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearRotatedAt()
 	})
 }
 
@@ -1218,6 +1275,27 @@ func (u *SessionUpsertBulk) UpdatePreviousRefreshHashes() *SessionUpsertBulk {
 func (u *SessionUpsertBulk) ClearPreviousRefreshHashes() *SessionUpsertBulk {
 	return u.Update(func(s *SessionUpsert) {
 		s.ClearPreviousRefreshHashes()
+	})
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (u *SessionUpsertBulk) SetRotatedAt(v time.Time) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetRotatedAt(v)
+	})
+}
+
+// UpdateRotatedAt sets the "rotated_at" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateRotatedAt() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateRotatedAt()
+	})
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (u *SessionUpsertBulk) ClearRotatedAt() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearRotatedAt()
 	})
 }
 

@@ -94,6 +94,26 @@ func (_u *SessionUpdate) ClearPreviousRefreshHashes() *SessionUpdate {
 	return _u
 }
 
+// SetRotatedAt sets the "rotated_at" field.
+func (_u *SessionUpdate) SetRotatedAt(v time.Time) *SessionUpdate {
+	_u.mutation.SetRotatedAt(v)
+	return _u
+}
+
+// SetNillableRotatedAt sets the "rotated_at" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableRotatedAt(v *time.Time) *SessionUpdate {
+	if v != nil {
+		_u.SetRotatedAt(*v)
+	}
+	return _u
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (_u *SessionUpdate) ClearRotatedAt() *SessionUpdate {
+	_u.mutation.ClearRotatedAt()
+	return _u
+}
+
 // SetIP sets the "ip" field.
 func (_u *SessionUpdate) SetIP(v string) *SessionUpdate {
 	_u.mutation.SetIP(v)
@@ -313,6 +333,12 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.PreviousRefreshHashesCleared() {
 		_spec.ClearField(session.FieldPreviousRefreshHashes, field.TypeJSON)
 	}
+	if value, ok := _u.mutation.RotatedAt(); ok {
+		_spec.SetField(session.FieldRotatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RotatedAtCleared() {
+		_spec.ClearField(session.FieldRotatedAt, field.TypeTime)
+	}
 	if value, ok := _u.mutation.IP(); ok {
 		_spec.SetField(session.FieldIP, field.TypeString, value)
 	}
@@ -425,6 +451,26 @@ func (_u *SessionUpdateOne) AppendPreviousRefreshHashes(v []string) *SessionUpda
 // ClearPreviousRefreshHashes clears the value of the "previous_refresh_hashes" field.
 func (_u *SessionUpdateOne) ClearPreviousRefreshHashes() *SessionUpdateOne {
 	_u.mutation.ClearPreviousRefreshHashes()
+	return _u
+}
+
+// SetRotatedAt sets the "rotated_at" field.
+func (_u *SessionUpdateOne) SetRotatedAt(v time.Time) *SessionUpdateOne {
+	_u.mutation.SetRotatedAt(v)
+	return _u
+}
+
+// SetNillableRotatedAt sets the "rotated_at" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableRotatedAt(v *time.Time) *SessionUpdateOne {
+	if v != nil {
+		_u.SetRotatedAt(*v)
+	}
+	return _u
+}
+
+// ClearRotatedAt clears the value of the "rotated_at" field.
+func (_u *SessionUpdateOne) ClearRotatedAt() *SessionUpdateOne {
+	_u.mutation.ClearRotatedAt()
 	return _u
 }
 
@@ -676,6 +722,12 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	}
 	if _u.mutation.PreviousRefreshHashesCleared() {
 		_spec.ClearField(session.FieldPreviousRefreshHashes, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.RotatedAt(); ok {
+		_spec.SetField(session.FieldRotatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.RotatedAtCleared() {
+		_spec.ClearField(session.FieldRotatedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.IP(); ok {
 		_spec.SetField(session.FieldIP, field.TypeString, value)

@@ -69,6 +69,7 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(depthLimit{max: MaxDepth})
+	srv.Use(oneCredentialField{})
 	srv.Use(txExtension{client: d.Client, log: d.Log})
 	srv.AroundFields(pageSizeCap)
 	srv.SetErrorPresenter(presentError(d.Log))

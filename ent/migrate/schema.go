@@ -638,6 +638,7 @@ var (
 		{Name: "refresh_token_hash", Type: field.TypeString, Nullable: true},
 		{Name: "refresh_generation", Type: field.TypeInt, Default: 0},
 		{Name: "previous_refresh_hashes", Type: field.TypeJSON, Nullable: true},
+		{Name: "rotated_at", Type: field.TypeTime, Nullable: true},
 		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "user_agent", Type: field.TypeString, Size: 512, Default: ""},
 		{Name: "last_used_at", Type: field.TypeTime},
@@ -655,7 +656,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_user_accounts_sessions",
-				Columns:    []*schema.Column{SessionsColumns[14]},
+				Columns:    []*schema.Column{SessionsColumns[15]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -664,7 +665,7 @@ var (
 			{
 				Name:    "session_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[14]},
+				Columns: []*schema.Column{SessionsColumns[15]},
 			},
 		},
 	}

@@ -826,19 +826,19 @@ func init() {
 	// session.DefaultRefreshGeneration holds the default value on creation for the refresh_generation field.
 	session.DefaultRefreshGeneration = sessionDescRefreshGeneration.Default.(int)
 	// sessionDescIP is the schema descriptor for ip field.
-	sessionDescIP := sessionFields[5].Descriptor()
+	sessionDescIP := sessionFields[6].Descriptor()
 	// session.DefaultIP holds the default value on creation for the ip field.
 	session.DefaultIP = sessionDescIP.Default.(string)
 	// session.IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	session.IPValidator = sessionDescIP.Validators[0].(func(string) error)
 	// sessionDescUserAgent is the schema descriptor for user_agent field.
-	sessionDescUserAgent := sessionFields[6].Descriptor()
+	sessionDescUserAgent := sessionFields[7].Descriptor()
 	// session.DefaultUserAgent holds the default value on creation for the user_agent field.
 	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
 	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
 	// sessionDescLastUsedAt is the schema descriptor for last_used_at field.
-	sessionDescLastUsedAt := sessionFields[7].Descriptor()
+	sessionDescLastUsedAt := sessionFields[8].Descriptor()
 	// session.DefaultLastUsedAt holds the default value on creation for the last_used_at field.
 	session.DefaultLastUsedAt = sessionDescLastUsedAt.Default.(func() time.Time)
 	// sessionDescID is the schema descriptor for id field.

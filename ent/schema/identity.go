@@ -33,6 +33,9 @@ func (Session) Fields() []ent.Field {
 		field.Strings("previous_refresh_hashes").Sensitive().Optional().
 			Comment("Hashes of refresh tokens already rotated away: presenting one means theft.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Time("rotated_at").Optional().Nillable().
+			Comment("When the current refresh token replaced the previous one (the start of the grace window).").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("ip").Default("").MaxLen(64).Comment("Client address at login."),
 		field.String("user_agent").Default("").MaxLen(512).Comment("User agent at login."),
 		field.Time("last_used_at").Default(nowUTC).Comment("When the session was last used."),

@@ -30,6 +30,8 @@ const (
 	FieldRefreshGeneration = "refresh_generation"
 	// FieldPreviousRefreshHashes holds the string denoting the previous_refresh_hashes field in the database.
 	FieldPreviousRefreshHashes = "previous_refresh_hashes"
+	// FieldRotatedAt holds the string denoting the rotated_at field in the database.
+	FieldRotatedAt = "rotated_at"
 	// FieldIP holds the string denoting the ip field in the database.
 	FieldIP = "ip"
 	// FieldUserAgent holds the string denoting the user_agent field in the database.
@@ -67,6 +69,7 @@ var Columns = []string{
 	FieldRefreshTokenHash,
 	FieldRefreshGeneration,
 	FieldPreviousRefreshHashes,
+	FieldRotatedAt,
 	FieldIP,
 	FieldUserAgent,
 	FieldLastUsedAt,
@@ -154,6 +157,11 @@ func ByRefreshTokenHash(opts ...sql.OrderTermOption) OrderOption {
 // ByRefreshGeneration orders the results by the refresh_generation field.
 func ByRefreshGeneration(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRefreshGeneration, opts...).ToFunc()
+}
+
+// ByRotatedAt orders the results by the rotated_at field.
+func ByRotatedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRotatedAt, opts...).ToFunc()
 }
 
 // ByIP orders the results by the ip field.

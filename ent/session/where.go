@@ -86,6 +86,11 @@ func RefreshGeneration(v int) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldRefreshGeneration, v))
 }
 
+// RotatedAt applies equality check predicate on the "rotated_at" field. It's identical to RotatedAtEQ.
+func RotatedAt(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRotatedAt, v))
+}
+
 // IP applies equality check predicate on the "ip" field. It's identical to IPEQ.
 func IP(v string) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldIP, v))
@@ -484,6 +489,56 @@ func PreviousRefreshHashesIsNil() predicate.Session {
 // PreviousRefreshHashesNotNil applies the NotNil predicate on the "previous_refresh_hashes" field.
 func PreviousRefreshHashesNotNil() predicate.Session {
 	return predicate.Session(sql.FieldNotNull(FieldPreviousRefreshHashes))
+}
+
+// RotatedAtEQ applies the EQ predicate on the "rotated_at" field.
+func RotatedAtEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRotatedAt, v))
+}
+
+// RotatedAtNEQ applies the NEQ predicate on the "rotated_at" field.
+func RotatedAtNEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldRotatedAt, v))
+}
+
+// RotatedAtIn applies the In predicate on the "rotated_at" field.
+func RotatedAtIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldRotatedAt, vs...))
+}
+
+// RotatedAtNotIn applies the NotIn predicate on the "rotated_at" field.
+func RotatedAtNotIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldRotatedAt, vs...))
+}
+
+// RotatedAtGT applies the GT predicate on the "rotated_at" field.
+func RotatedAtGT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldRotatedAt, v))
+}
+
+// RotatedAtGTE applies the GTE predicate on the "rotated_at" field.
+func RotatedAtGTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldRotatedAt, v))
+}
+
+// RotatedAtLT applies the LT predicate on the "rotated_at" field.
+func RotatedAtLT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldRotatedAt, v))
+}
+
+// RotatedAtLTE applies the LTE predicate on the "rotated_at" field.
+func RotatedAtLTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldRotatedAt, v))
+}
+
+// RotatedAtIsNil applies the IsNil predicate on the "rotated_at" field.
+func RotatedAtIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldRotatedAt))
+}
+
+// RotatedAtNotNil applies the NotNil predicate on the "rotated_at" field.
+func RotatedAtNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldRotatedAt))
 }
 
 // IPEQ applies the EQ predicate on the "ip" field.

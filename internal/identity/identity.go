@@ -135,9 +135,10 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 	}
 	// Known and unknown logins are counted alike (no existence oracle):
 	// per login and client address (5 tries before the password is even
-	// looked at: parallel attempts cannot get more), and failures per
+	// looked at: parallel attempts cannot get more), and attempts per
 	// login across all addresses (a wider budget, so that one attacker
-	// address cannot lock the owner out by itself).
+	// address cannot lock the owner out by itself; a successful login
+	// empties both).
 	key := "unknown:" + schema.NormalizeEmail(login)
 	uid := ""
 	if u != nil {
@@ -147,7 +148,12 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 		s.auditOutside(ctx, "login.rate_limited", uid, nil)
 		return nil, err
 	}
-	if err := s.Limiter.Check(ctx, ruleLoginUser, key); err != nil {
+	// Every attempt is taken from the per-login budget atomically before
+	// the password is hashed, so that parallel attempts can never check
+	// more passwords than the limit allows (a check now and a count after
+	// the hash would let every request in flight through). A success gives
+	// the budget back below.
+	if err := s.Limiter.Take(ctx, ruleLoginUser, key); err != nil {
 		s.auditOutside(ctx, "login.rate_limited", uid, nil)
 		return nil, err
 	}
@@ -158,7 +164,6 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 		ok = false
 	}
 	if !ok || u.Status != useraccount.StatusACTIVE {
-		_ = s.Limiter.Take(ctx, ruleLoginUser, key)
 		reason := "wrong_password"
 		switch {
 		case u == nil:
@@ -170,6 +175,7 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 		return nil, errBadLogin
 	}
 	_ = s.Limiter.Reset(ctx, ruleLoginUserIP, key+"|"+v.IP)
+	_ = s.Limiter.Reset(ctx, ruleLoginUser, key)
 	// Hash before the transaction: argon2 must not hold the write lock.
 	newHash := ""
 	if rehash {

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"time"
 
@@ -18,10 +19,27 @@ import (
 // for reuse detection.
 const maxPreviousRefresh = 50
 
-// newRefreshToken returns a refresh token naming its session, and its hash.
+// RefreshGrace is how long after a rotation the token just rotated away
+// still answers, with the same successor: two tabs (or a retry after a lost
+// answer) refreshing at once must not look like a stolen token. After the
+// window, presenting it again revokes the session as before.
+const RefreshGrace = 10 * time.Second
+
+// newRefreshToken returns a fresh refresh token naming its session, and its
+// hash.
 func newRefreshToken(sid pulid.ID) (string, string) {
 	tok := "prt." + string(sid) + "." + randomToken(32)
 	return tok, hashToken(tok)
+}
+
+// successor is the refresh token that replaces tok. It is derived from tok
+// with an HMAC under a key only the servers hold, so that any server can
+// recompute it during the grace window although only hashes are stored, and
+// nobody without the key can compute it from a token.
+func (s *Service) successor(sid pulid.ID, tok string) (string, string) {
+	mac := s.Tokens.MAC("refresh-successor", []byte(tok))
+	next := "prt." + string(sid) + "." + base64.RawURLEncoding.EncodeToString(mac)
+	return next, hashToken(next)
 }
 
 func sessionOfRefreshToken(tok string) (pulid.ID, bool) {
@@ -70,7 +88,10 @@ func (s *Service) openSession(ctx context.Context, c *ent.Client, u *ent.UserAcc
 var errBadRefresh = apperr.Unauthenticated("the refresh token is invalid or expired; log in again")
 
 // Refresh rotates a refresh token. Presenting a token that was already
-// rotated away means it was copied: the whole session is revoked.
+// rotated away means it was copied, and the whole session is revoked —
+// except within RefreshGrace after its rotation, when it gets the same
+// successor again (with a new access token): concurrent refreshes of one
+// client all end up with the one current token.
 func (s *Service) Refresh(ctx context.Context, tok string) (*Tokens, error) {
 	sid, ok := sessionOfRefreshToken(tok)
 	if !ok {
@@ -84,17 +105,12 @@ func (s *Service) Refresh(ctx context.Context, tok string) (*Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sess.RevokedAt != nil || !sess.ExpiresAt.After(now) || sess.UserID == nil {
-		return nil, errBadRefresh
-	}
 	h := hashToken(tok)
+	next, nextHash := s.successor(sess.ID, tok)
 	if !equalHash(h, sess.RefreshTokenHash) {
-		for _, old := range sess.PreviousRefreshHashes {
-			if equalHash(h, old) {
-				s.revokeForReuse(ctx, sess)
-				return nil, errBadRefresh
-			}
-		}
+		return s.refreshRotated(ctx, sess, h, nextHash, next, now)
+	}
+	if !usable(sess, now) {
 		return nil, errBadRefresh
 	}
 	u, err := s.Client.UserAccount.Query().
@@ -106,17 +122,17 @@ func (s *Service) Refresh(ctx context.Context, tok string) (*Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
-	refresh, newHash := newRefreshToken(sess.ID)
 	prev := append(sess.PreviousRefreshHashes, h)
 	if len(prev) > maxPreviousRefresh {
 		prev = prev[len(prev)-maxPreviousRefresh:]
 	}
 	// Guarded on the current hash: of two concurrent refreshes with the
-	// same token only one wins.
+	// same token only one rotates; the other finds the rotation done.
 	n, err := c.Session.Update().
 		Where(session.ID(sess.ID), session.RefreshTokenHash(h), session.RevokedAtIsNil()).
-		SetRefreshTokenHash(newHash).
+		SetRefreshTokenHash(nextHash).
 		SetPreviousRefreshHashes(prev).
+		SetRotatedAt(now).
 		AddRefreshGeneration(1).
 		SetLastUsedAt(now).
 		Save(sys(ctx))
@@ -124,9 +140,52 @@ func (s *Service) Refresh(ctx context.Context, tok string) (*Tokens, error) {
 		return nil, err
 	}
 	if n != 1 {
+		// Lost the race: answer as the winner did, if it is still the
+		// winner's rotation (read through the plain client: the row is
+		// committed by the other request).
+		sess, err = s.Client.Session.Get(sys(ctx), sid)
+		if err != nil {
+			return nil, errBadRefresh
+		}
+		return s.refreshRotated(ctx, sess, h, nextHash, next, now)
+	}
+	return s.issue(u.ID, sess.ID, next, now)
+}
+
+// usable reports whether a session may be refreshed at all.
+func usable(sess *ent.Session, now time.Time) bool {
+	return sess.RevokedAt == nil && sess.ExpiresAt.After(now) && sess.UserID != nil
+}
+
+// refreshRotated answers a token that is not the session's current one:
+// the token rotated away last, within the grace window, gets its successor
+// (which is the current token) again; any other rotated-away token is
+// reuse and ends the session; anything else is just invalid.
+func (s *Service) refreshRotated(ctx context.Context, sess *ent.Session, h, nextHash, next string, now time.Time) (*Tokens, error) {
+	if !usable(sess, now) {
 		return nil, errBadRefresh
 	}
-	at, exp, err := s.Tokens.Issue(string(u.ID), string(sess.ID), string(viewer.User), now)
+	if equalHash(nextHash, sess.RefreshTokenHash) && sess.RotatedAt != nil &&
+		!now.Before(*sess.RotatedAt) && now.Sub(*sess.RotatedAt) <= RefreshGrace {
+		u, err := s.Client.UserAccount.Query().
+			Where(useraccount.ID(*sess.UserID), useraccount.StatusEQ(useraccount.StatusACTIVE)).Only(sys(ctx))
+		if err != nil {
+			return nil, errBadRefresh
+		}
+		return s.issue(u.ID, sess.ID, next, now)
+	}
+	for _, old := range sess.PreviousRefreshHashes {
+		if equalHash(h, old) {
+			s.revokeForReuse(ctx, sess)
+			return nil, errBadRefresh
+		}
+	}
+	return nil, errBadRefresh
+}
+
+// issue returns the refresh token with a new access token.
+func (s *Service) issue(uid, sid pulid.ID, refresh string, now time.Time) (*Tokens, error) {
+	at, exp, err := s.Tokens.Issue(string(uid), string(sid), string(viewer.User), now)
 	if err != nil {
 		return nil, err
 	}
