@@ -234,7 +234,9 @@ func enabledMethods(u *ent.UserAccount) []domain.SecondFactorMethod {
 
 // BootstrapAdmin creates the first staff ADMIN when there is no user at all.
 // Without a configured password it generates one and returns it, for the
-// caller to show once.
+// caller to show once; that password is one-time: the admin must change it
+// before doing anything else (mustChangePassword). A configured password
+// (PORTIER_ADMIN_PASSWORD) was chosen by the operator and is kept.
 func BootstrapAdmin(ctx context.Context, client *ent.Client, email, pw string) (created bool, generated string, err error) {
 	n, err := client.UserAccount.Query().Count(sys(ctx))
 	if err != nil || n > 0 {
@@ -262,6 +264,7 @@ func BootstrapAdmin(ctx context.Context, client *ent.Client, email, pw string) (
 		SetEmailVerifiedAt(now).
 		SetStaffRole(domain.StaffAdmin).
 		SetLocale("en").
+		SetMustChangePassword(generated != "").
 		Exec(sys(ctx))
 	if err != nil {
 		return false, "", err
