@@ -2438,6 +2438,11 @@ func (_q *UserAccountQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, useraccount.FieldEmail)
 				fieldSeen[useraccount.FieldEmail] = struct{}{}
 			}
+		case "pendingEmail":
+			if _, ok := fieldSeen[useraccount.FieldPendingEmail]; !ok {
+				selectedFields = append(selectedFields, useraccount.FieldPendingEmail)
+				fieldSeen[useraccount.FieldPendingEmail] = struct{}{}
+			}
 		case "emailVerifiedAt":
 			if _, ok := fieldSeen[useraccount.FieldEmailVerifiedAt]; !ok {
 				selectedFields = append(selectedFields, useraccount.FieldEmailVerifiedAt)

@@ -1836,6 +1836,8 @@ type UserAccountWhereInput struct {
 	EmailContains     *string  `json:"emailContains,omitempty"`
 	EmailHasPrefix    *string  `json:"emailHasPrefix,omitempty"`
 	EmailHasSuffix    *string  `json:"emailHasSuffix,omitempty"`
+	EmailIsNil        bool     `json:"emailIsNil,omitempty"`
+	EmailNotNil       bool     `json:"emailNotNil,omitempty"`
 	EmailEqualFold    *string  `json:"emailEqualFold,omitempty"`
 	EmailContainsFold *string  `json:"emailContainsFold,omitempty"`
 
@@ -2143,6 +2145,12 @@ func (i *UserAccountWhereInput) P() (predicate.UserAccount, error) {
 	}
 	if i.EmailHasSuffix != nil {
 		predicates = append(predicates, useraccount.EmailHasSuffix(*i.EmailHasSuffix))
+	}
+	if i.EmailIsNil {
+		predicates = append(predicates, useraccount.EmailIsNil())
+	}
+	if i.EmailNotNil {
+		predicates = append(predicates, useraccount.EmailNotNil())
 	}
 	if i.EmailEqualFold != nil {
 		predicates = append(predicates, useraccount.EmailEqualFold(*i.EmailEqualFold))

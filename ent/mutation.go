@@ -20141,6 +20141,7 @@ type UserAccountMutation struct {
 	created_at                  *time.Time
 	updated_at                  *time.Time
 	email                       *string
+	pending_email               *string
 	email_verified_at           *time.Time
 	username                    *string
 	name                        *string
@@ -20386,9 +20387,71 @@ func (m *UserAccountMutation) OldEmail(ctx context.Context) (v string, err error
 	return oldValue.Email, nil
 }
 
+// ClearEmail clears the value of the "email" field.
+func (m *UserAccountMutation) ClearEmail() {
+	m.email = nil
+	m.clearedFields[useraccount.FieldEmail] = struct{}{}
+}
+
+// EmailCleared returns if the "email" field was cleared in this mutation.
+func (m *UserAccountMutation) EmailCleared() bool {
+	_, ok := m.clearedFields[useraccount.FieldEmail]
+	return ok
+}
+
 // ResetEmail resets all changes to the "email" field.
 func (m *UserAccountMutation) ResetEmail() {
 	m.email = nil
+	delete(m.clearedFields, useraccount.FieldEmail)
+}
+
+// SetPendingEmail sets the "pending_email" field.
+func (m *UserAccountMutation) SetPendingEmail(s string) {
+	m.pending_email = &s
+}
+
+// PendingEmail returns the value of the "pending_email" field in the mutation.
+func (m *UserAccountMutation) PendingEmail() (r string, exists bool) {
+	v := m.pending_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPendingEmail returns the old "pending_email" field's value of the UserAccount entity.
+// If the UserAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserAccountMutation) OldPendingEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPendingEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPendingEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPendingEmail: %w", err)
+	}
+	return oldValue.PendingEmail, nil
+}
+
+// ClearPendingEmail clears the value of the "pending_email" field.
+func (m *UserAccountMutation) ClearPendingEmail() {
+	m.pending_email = nil
+	m.clearedFields[useraccount.FieldPendingEmail] = struct{}{}
+}
+
+// PendingEmailCleared returns if the "pending_email" field was cleared in this mutation.
+func (m *UserAccountMutation) PendingEmailCleared() bool {
+	_, ok := m.clearedFields[useraccount.FieldPendingEmail]
+	return ok
+}
+
+// ResetPendingEmail resets all changes to the "pending_email" field.
+func (m *UserAccountMutation) ResetPendingEmail() {
+	m.pending_email = nil
+	delete(m.clearedFields, useraccount.FieldPendingEmail)
 }
 
 // SetEmailVerifiedAt sets the "email_verified_at" field.
@@ -21462,7 +21525,7 @@ func (m *UserAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserAccountMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, useraccount.FieldCreatedAt)
 	}
@@ -21471,6 +21534,9 @@ func (m *UserAccountMutation) Fields() []string {
 	}
 	if m.email != nil {
 		fields = append(fields, useraccount.FieldEmail)
+	}
+	if m.pending_email != nil {
+		fields = append(fields, useraccount.FieldPendingEmail)
 	}
 	if m.email_verified_at != nil {
 		fields = append(fields, useraccount.FieldEmailVerifiedAt)
@@ -21537,6 +21603,8 @@ func (m *UserAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case useraccount.FieldEmail:
 		return m.Email()
+	case useraccount.FieldPendingEmail:
+		return m.PendingEmail()
 	case useraccount.FieldEmailVerifiedAt:
 		return m.EmailVerifiedAt()
 	case useraccount.FieldUsername:
@@ -21586,6 +21654,8 @@ func (m *UserAccountMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldUpdatedAt(ctx)
 	case useraccount.FieldEmail:
 		return m.OldEmail(ctx)
+	case useraccount.FieldPendingEmail:
+		return m.OldPendingEmail(ctx)
 	case useraccount.FieldEmailVerifiedAt:
 		return m.OldEmailVerifiedAt(ctx)
 	case useraccount.FieldUsername:
@@ -21649,6 +21719,13 @@ func (m *UserAccountMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetEmail(v)
+		return nil
+	case useraccount.FieldPendingEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPendingEmail(v)
 		return nil
 	case useraccount.FieldEmailVerifiedAt:
 		v, ok := value.(time.Time)
@@ -21814,6 +21891,12 @@ func (m *UserAccountMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *UserAccountMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(useraccount.FieldEmail) {
+		fields = append(fields, useraccount.FieldEmail)
+	}
+	if m.FieldCleared(useraccount.FieldPendingEmail) {
+		fields = append(fields, useraccount.FieldPendingEmail)
+	}
 	if m.FieldCleared(useraccount.FieldEmailVerifiedAt) {
 		fields = append(fields, useraccount.FieldEmailVerifiedAt)
 	}
@@ -21864,6 +21947,12 @@ func (m *UserAccountMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *UserAccountMutation) ClearField(name string) error {
 	switch name {
+	case useraccount.FieldEmail:
+		m.ClearEmail()
+		return nil
+	case useraccount.FieldPendingEmail:
+		m.ClearPendingEmail()
+		return nil
 	case useraccount.FieldEmailVerifiedAt:
 		m.ClearEmailVerifiedAt()
 		return nil
@@ -21916,6 +22005,9 @@ func (m *UserAccountMutation) ResetField(name string) error {
 		return nil
 	case useraccount.FieldEmail:
 		m.ResetEmail()
+		return nil
+	case useraccount.FieldPendingEmail:
+		m.ResetPendingEmail()
 		return nil
 	case useraccount.FieldEmailVerifiedAt:
 		m.ResetEmailVerifiedAt()

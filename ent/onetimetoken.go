@@ -28,7 +28,7 @@ type OneTimeToken struct {
 	UserID pulid.ID `json:"user_id,omitempty"`
 	// TokenHash holds the value of the "token_hash" field.
 	TokenHash string `json:"-"`
-	// EMAIL_CHANGE only: the address being verified.
+	// EMAIL_VERIFY and EMAIL_CHANGE: the address the link was sent to, and that it verifies.
 	NewEmail string `json:"new_email,omitempty"`
 	// ExpiresAt holds the value of the "expires_at" field.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`

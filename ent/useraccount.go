@@ -24,8 +24,10 @@ type UserAccount struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the record was last changed.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// E-mail address, trimmed and lower-case; unique forever.
+	// The verified e-mail address, trimmed and lower-case; unique forever. Empty until an address is verified.
 	Email string `json:"email,omitempty"`
+	// The address given at sign-up, waiting for verification; not unique, and void once another account verifies it.
+	PendingEmail string `json:"pending_email,omitempty"`
 	// When the e-mail address was verified; null while unverified.
 	EmailVerifiedAt *time.Time `json:"email_verified_at,omitempty"`
 	// Login name, trimmed and lower-case; unique forever.
@@ -137,7 +139,7 @@ func (*UserAccount) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case useraccount.FieldTotpLastStep:
 			values[i] = new(sql.NullInt64)
-		case useraccount.FieldEmail, useraccount.FieldUsername, useraccount.FieldName, useraccount.FieldPhone, useraccount.FieldLocale, useraccount.FieldPasswordHash, useraccount.FieldTotpSecret, useraccount.FieldPendingTotpSecret, useraccount.FieldStatus, useraccount.FieldStaffRole:
+		case useraccount.FieldEmail, useraccount.FieldPendingEmail, useraccount.FieldUsername, useraccount.FieldName, useraccount.FieldPhone, useraccount.FieldLocale, useraccount.FieldPasswordHash, useraccount.FieldTotpSecret, useraccount.FieldPendingTotpSecret, useraccount.FieldStatus, useraccount.FieldStaffRole:
 			values[i] = new(sql.NullString)
 		case useraccount.FieldCreatedAt, useraccount.FieldUpdatedAt, useraccount.FieldEmailVerifiedAt, useraccount.FieldPasswordChangedAt, useraccount.FieldDeletedAt, useraccount.FieldLastLoginAt:
 			values[i] = new(sql.NullTime)
@@ -179,6 +181,12 @@ func (_m *UserAccount) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field email", values[i])
 			} else if value.Valid {
 				_m.Email = value.String
+			}
+		case useraccount.FieldPendingEmail:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field pending_email", values[i])
+			} else if value.Valid {
+				_m.PendingEmail = value.String
 			}
 		case useraccount.FieldEmailVerifiedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -356,6 +364,9 @@ func (_m *UserAccount) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("email=")
 	builder.WriteString(_m.Email)
+	builder.WriteString(", ")
+	builder.WriteString("pending_email=")
+	builder.WriteString(_m.PendingEmail)
 	builder.WriteString(", ")
 	if v := _m.EmailVerifiedAt; v != nil {
 		builder.WriteString("email_verified_at=")

@@ -63,6 +63,28 @@ func (_c *UserAccountCreate) SetEmail(v string) *UserAccountCreate {
 	return _c
 }
 
+// SetNillableEmail sets the "email" field if the given value is not nil.
+func (_c *UserAccountCreate) SetNillableEmail(v *string) *UserAccountCreate {
+	if v != nil {
+		_c.SetEmail(*v)
+	}
+	return _c
+}
+
+// SetPendingEmail sets the "pending_email" field.
+func (_c *UserAccountCreate) SetPendingEmail(v string) *UserAccountCreate {
+	_c.mutation.SetPendingEmail(v)
+	return _c
+}
+
+// SetNillablePendingEmail sets the "pending_email" field if the given value is not nil.
+func (_c *UserAccountCreate) SetNillablePendingEmail(v *string) *UserAccountCreate {
+	if v != nil {
+		_c.SetPendingEmail(*v)
+	}
+	return _c
+}
+
 // SetEmailVerifiedAt sets the "email_verified_at" field.
 func (_c *UserAccountCreate) SetEmailVerifiedAt(v time.Time) *UserAccountCreate {
 	_c.mutation.SetEmailVerifiedAt(v)
@@ -436,12 +458,14 @@ func (_c *UserAccountCreate) check() error {
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "UserAccount.updated_at"`)}
 	}
-	if _, ok := _c.mutation.Email(); !ok {
-		return &ValidationError{Name: "email", err: errors.New(`ent: missing required field "UserAccount.email"`)}
-	}
 	if v, ok := _c.mutation.Email(); ok {
 		if err := useraccount.EmailValidator(v); err != nil {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "UserAccount.email": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.PendingEmail(); ok {
+		if err := useraccount.PendingEmailValidator(v); err != nil {
+			return &ValidationError{Name: "pending_email", err: fmt.Errorf(`ent: validator failed for field "UserAccount.pending_email": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Username(); !ok {
@@ -536,6 +560,10 @@ func (_c *UserAccountCreate) createSpec() (*UserAccount, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Email(); ok {
 		_spec.SetField(useraccount.FieldEmail, field.TypeString, value)
 		_node.Email = value
+	}
+	if value, ok := _c.mutation.PendingEmail(); ok {
+		_spec.SetField(useraccount.FieldPendingEmail, field.TypeString, value)
+		_node.PendingEmail = value
 	}
 	if value, ok := _c.mutation.EmailVerifiedAt(); ok {
 		_spec.SetField(useraccount.FieldEmailVerifiedAt, field.TypeTime, value)
@@ -742,6 +770,30 @@ func (u *UserAccountUpsert) SetEmail(v string) *UserAccountUpsert {
 // UpdateEmail sets the "email" field to the value that was provided on create.
 func (u *UserAccountUpsert) UpdateEmail() *UserAccountUpsert {
 	u.SetExcluded(useraccount.FieldEmail)
+	return u
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *UserAccountUpsert) ClearEmail() *UserAccountUpsert {
+	u.SetNull(useraccount.FieldEmail)
+	return u
+}
+
+// SetPendingEmail sets the "pending_email" field.
+func (u *UserAccountUpsert) SetPendingEmail(v string) *UserAccountUpsert {
+	u.Set(useraccount.FieldPendingEmail, v)
+	return u
+}
+
+// UpdatePendingEmail sets the "pending_email" field to the value that was provided on create.
+func (u *UserAccountUpsert) UpdatePendingEmail() *UserAccountUpsert {
+	u.SetExcluded(useraccount.FieldPendingEmail)
+	return u
+}
+
+// ClearPendingEmail clears the value of the "pending_email" field.
+func (u *UserAccountUpsert) ClearPendingEmail() *UserAccountUpsert {
+	u.SetNull(useraccount.FieldPendingEmail)
 	return u
 }
 
@@ -1103,6 +1155,34 @@ func (u *UserAccountUpsertOne) SetEmail(v string) *UserAccountUpsertOne {
 func (u *UserAccountUpsertOne) UpdateEmail() *UserAccountUpsertOne {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.UpdateEmail()
+	})
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *UserAccountUpsertOne) ClearEmail() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearEmail()
+	})
+}
+
+// SetPendingEmail sets the "pending_email" field.
+func (u *UserAccountUpsertOne) SetPendingEmail(v string) *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetPendingEmail(v)
+	})
+}
+
+// UpdatePendingEmail sets the "pending_email" field to the value that was provided on create.
+func (u *UserAccountUpsertOne) UpdatePendingEmail() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdatePendingEmail()
+	})
+}
+
+// ClearPendingEmail clears the value of the "pending_email" field.
+func (u *UserAccountUpsertOne) ClearPendingEmail() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearPendingEmail()
 	})
 }
 
@@ -1678,6 +1758,34 @@ func (u *UserAccountUpsertBulk) SetEmail(v string) *UserAccountUpsertBulk {
 func (u *UserAccountUpsertBulk) UpdateEmail() *UserAccountUpsertBulk {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.UpdateEmail()
+	})
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *UserAccountUpsertBulk) ClearEmail() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearEmail()
+	})
+}
+
+// SetPendingEmail sets the "pending_email" field.
+func (u *UserAccountUpsertBulk) SetPendingEmail(v string) *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetPendingEmail(v)
+	})
+}
+
+// UpdatePendingEmail sets the "pending_email" field to the value that was provided on create.
+func (u *UserAccountUpsertBulk) UpdatePendingEmail() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdatePendingEmail()
+	})
+}
+
+// ClearPendingEmail clears the value of the "pending_email" field.
+func (u *UserAccountUpsertBulk) ClearPendingEmail() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearPendingEmail()
 	})
 }
 

@@ -55,6 +55,32 @@ func (_u *UserAccountUpdate) SetNillableEmail(v *string) *UserAccountUpdate {
 	return _u
 }
 
+// ClearEmail clears the value of the "email" field.
+func (_u *UserAccountUpdate) ClearEmail() *UserAccountUpdate {
+	_u.mutation.ClearEmail()
+	return _u
+}
+
+// SetPendingEmail sets the "pending_email" field.
+func (_u *UserAccountUpdate) SetPendingEmail(v string) *UserAccountUpdate {
+	_u.mutation.SetPendingEmail(v)
+	return _u
+}
+
+// SetNillablePendingEmail sets the "pending_email" field if the given value is not nil.
+func (_u *UserAccountUpdate) SetNillablePendingEmail(v *string) *UserAccountUpdate {
+	if v != nil {
+		_u.SetPendingEmail(*v)
+	}
+	return _u
+}
+
+// ClearPendingEmail clears the value of the "pending_email" field.
+func (_u *UserAccountUpdate) ClearPendingEmail() *UserAccountUpdate {
+	_u.mutation.ClearPendingEmail()
+	return _u
+}
+
 // SetEmailVerifiedAt sets the "email_verified_at" field.
 func (_u *UserAccountUpdate) SetEmailVerifiedAt(v time.Time) *UserAccountUpdate {
 	_u.mutation.SetEmailVerifiedAt(v)
@@ -566,6 +592,11 @@ func (_u *UserAccountUpdate) check() error {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "UserAccount.email": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PendingEmail(); ok {
+		if err := useraccount.PendingEmailValidator(v); err != nil {
+			return &ValidationError{Name: "pending_email", err: fmt.Errorf(`ent: validator failed for field "UserAccount.pending_email": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Username(); ok {
 		if err := useraccount.UsernameValidator(v); err != nil {
 			return &ValidationError{Name: "username", err: fmt.Errorf(`ent: validator failed for field "UserAccount.username": %w`, err)}
@@ -611,6 +642,15 @@ func (_u *UserAccountUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.Email(); ok {
 		_spec.SetField(useraccount.FieldEmail, field.TypeString, value)
+	}
+	if _u.mutation.EmailCleared() {
+		_spec.ClearField(useraccount.FieldEmail, field.TypeString)
+	}
+	if value, ok := _u.mutation.PendingEmail(); ok {
+		_spec.SetField(useraccount.FieldPendingEmail, field.TypeString, value)
+	}
+	if _u.mutation.PendingEmailCleared() {
+		_spec.ClearField(useraccount.FieldPendingEmail, field.TypeString)
 	}
 	if value, ok := _u.mutation.EmailVerifiedAt(); ok {
 		_spec.SetField(useraccount.FieldEmailVerifiedAt, field.TypeTime, value)
@@ -929,6 +969,32 @@ func (_u *UserAccountUpdateOne) SetNillableEmail(v *string) *UserAccountUpdateOn
 	if v != nil {
 		_u.SetEmail(*v)
 	}
+	return _u
+}
+
+// ClearEmail clears the value of the "email" field.
+func (_u *UserAccountUpdateOne) ClearEmail() *UserAccountUpdateOne {
+	_u.mutation.ClearEmail()
+	return _u
+}
+
+// SetPendingEmail sets the "pending_email" field.
+func (_u *UserAccountUpdateOne) SetPendingEmail(v string) *UserAccountUpdateOne {
+	_u.mutation.SetPendingEmail(v)
+	return _u
+}
+
+// SetNillablePendingEmail sets the "pending_email" field if the given value is not nil.
+func (_u *UserAccountUpdateOne) SetNillablePendingEmail(v *string) *UserAccountUpdateOne {
+	if v != nil {
+		_u.SetPendingEmail(*v)
+	}
+	return _u
+}
+
+// ClearPendingEmail clears the value of the "pending_email" field.
+func (_u *UserAccountUpdateOne) ClearPendingEmail() *UserAccountUpdateOne {
+	_u.mutation.ClearPendingEmail()
 	return _u
 }
 
@@ -1456,6 +1522,11 @@ func (_u *UserAccountUpdateOne) check() error {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "UserAccount.email": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PendingEmail(); ok {
+		if err := useraccount.PendingEmailValidator(v); err != nil {
+			return &ValidationError{Name: "pending_email", err: fmt.Errorf(`ent: validator failed for field "UserAccount.pending_email": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Username(); ok {
 		if err := useraccount.UsernameValidator(v); err != nil {
 			return &ValidationError{Name: "username", err: fmt.Errorf(`ent: validator failed for field "UserAccount.username": %w`, err)}
@@ -1518,6 +1589,15 @@ func (_u *UserAccountUpdateOne) sqlSave(ctx context.Context) (_node *UserAccount
 	}
 	if value, ok := _u.mutation.Email(); ok {
 		_spec.SetField(useraccount.FieldEmail, field.TypeString, value)
+	}
+	if _u.mutation.EmailCleared() {
+		_spec.ClearField(useraccount.FieldEmail, field.TypeString)
+	}
+	if value, ok := _u.mutation.PendingEmail(); ok {
+		_spec.SetField(useraccount.FieldPendingEmail, field.TypeString, value)
+	}
+	if _u.mutation.PendingEmailCleared() {
+		_spec.ClearField(useraccount.FieldPendingEmail, field.TypeString)
 	}
 	if value, ok := _u.mutation.EmailVerifiedAt(); ok {
 		_spec.SetField(useraccount.FieldEmailVerifiedAt, field.TypeTime, value)

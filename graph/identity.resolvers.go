@@ -74,8 +74,13 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 }
 
 // VerifyEmail is the resolver for the verifyEmail field.
-func (r *mutationResolver) VerifyEmail(ctx context.Context, token string) (bool, error) {
-	return done(r.identity(ctx).VerifyEmail(ctx, token))
+func (r *mutationResolver) VerifyEmail(ctx context.Context, token string, password *string) (bool, error) {
+	return done(r.identity(ctx).VerifyEmail(ctx, token, password))
+}
+
+// LinkContacts is the resolver for the linkContacts field.
+func (r *mutationResolver) LinkContacts(ctx context.Context) (int, error) {
+	return r.identity(ctx).LinkContacts(ctx)
 }
 
 // ResendVerificationEmail is the resolver for the resendVerificationEmail field.

@@ -19,7 +19,7 @@ import (
 const (
 	signUpDoc = `mutation($e: String!, $u: String!, $p: String!, $l: String) {
 		signUp(input: {email: $e, username: $u, name: "Erika Mustermann", password: $p, locale: $l}) { accepted } }`
-	verifyEmailDoc = `mutation($t: String!) { verifyEmail(token: $t) }`
+	verifyEmailDoc = `mutation($t: String!, $p: String) { verifyEmail(token: $t, password: $p) }`
 	loginFullDoc   = `mutation($l: String!, $p: String!) { login(input: {login: $l, password: $p}) {
 		accessToken refreshToken expiresAt challenge { id methods expiresAt } } }`
 	verify2FADoc = `mutation($c: ID!, $m: SecondFactorMethod!, $code: String!) {
@@ -72,7 +72,7 @@ func (e *env) signUpVerified(email, username, pw string) string {
 	secrets.add(pw)
 	e.ok("", signUpDoc, map[string]any{"e": email, "u": username, "p": pw})
 	tok := e.linkTokenIn(e.mailTo(email))
-	e.ok("", verifyEmailDoc, map[string]any{"t": tok})
+	e.ok("", verifyEmailDoc, map[string]any{"t": tok, "p": pw})
 	return e.loginTokens(email, pw)["accessToken"].(string)
 }
 
@@ -118,16 +118,15 @@ func TestSignUpAndVerifyEmail(t *testing.T) {
 	}
 	tok := e.linkTokenIn(m)
 
-	// The same e-mail again: the same answer, no second account, no mail.
-	e.ok("", signUpDoc, map[string]any{"e": "erika@example.org", "u": "erika2", "p": pw})
-	// The same username again: CONFLICT, named.
-	r := e.wantCode("", signUpDoc, map[string]any{"e": "other@example.org", "u": "ERIKA", "p": pw}, "CONFLICT")
-	if r.Errors[0].Extensions["field"] != "input.username" {
-		t.Fatalf("field: %s", r.Raw)
+	// The same username again: the same answer; nothing is created, and the
+	// address given is told to choose another username.
+	e.ok("", signUpDoc, map[string]any{"e": "other@example.org", "u": "ERIKA", "p": pw})
+	if m := e.mailTo("other@example.org"); !strings.Contains(m.Body, "erika") || linkToken.MatchString(m.Body) {
+		t.Fatalf("username-taken note: %s", m.Body)
 	}
 	ctx := viewer.SystemContext(context.Background())
-	if n, _ := e.client.UserAccount.Query().Where(useraccount.Email("erika@example.org")).Count(ctx); n != 1 {
-		t.Fatalf("%d accounts for the address", n)
+	if n, _ := e.client.UserAccount.Query().Where(useraccount.PendingEmail("erika@example.org")).Count(ctx); n != 1 {
+		t.Fatalf("%d accounts claim the address", n)
 	}
 
 	// Unverified: may log in, but acts for no customer account.
@@ -137,9 +136,16 @@ func TestSignUpAndVerifyEmail(t *testing.T) {
 	}
 	e.wantCode(access, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": contact}, "NOT_FOUND")
 
-	// Verify: the link works once; the contact is linked; access follows.
-	e.ok("", verifyEmailDoc, map[string]any{"t": tok})
-	e.wantCode("", verifyEmailDoc, map[string]any{"t": tok}, "BAD_USER_INPUT")
+	// Verify: the link alone is not enough, it also needs the account
+	// (its session or password); it works once; the contact is linked;
+	// access follows.
+	r := e.wantCode("", verifyEmailDoc, map[string]any{"t": tok}, "BAD_USER_INPUT")
+	if r.Errors[0].Extensions["field"] != "password" {
+		t.Fatalf("field: %s", r.Raw)
+	}
+	e.wantCode("", verifyEmailDoc, map[string]any{"t": tok, "p": pw}, "BAD_USER_INPUT")
+	e.ok(access, verifyEmailDoc, map[string]any{"t": tok})
+	e.wantCode("", verifyEmailDoc, map[string]any{"t": tok, "p": long}, "BAD_USER_INPUT")
 	e.wantCode("", verifyEmailDoc, map[string]any{"t": "garbage-token"}, "BAD_USER_INPUT")
 	access = e.loginTokens("erika@example.org", long)["accessToken"].(string)
 	if got := permsOn(e, access, "90001"); !has(got, "TICKETS_CREATE") {
@@ -181,7 +187,7 @@ func TestEmailChange(t *testing.T) {
 	}
 	// Nothing changes before the new address is verified.
 	e.loginTokens("old@example.org", pw)
-	e.ok("", verifyEmailDoc, map[string]any{"t": tok})
+	e.ok(access, verifyEmailDoc, map[string]any{"t": tok})
 	e.loginTokens("new@example.org", pw)
 	e.wantCode("", loginFullDoc, map[string]any{"l": "old@example.org", "p": pw}, "UNAUTHENTICATED")
 	// The old address stays used: a sign-up with it creates nothing.

@@ -745,7 +745,8 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "email", Type: field.TypeString, Unique: true, Size: 254},
+		{Name: "email", Type: field.TypeString, Unique: true, Nullable: true, Size: 254},
+		{Name: "pending_email", Type: field.TypeString, Nullable: true, Size: 254},
 		{Name: "email_verified_at", Type: field.TypeTime, Nullable: true},
 		{Name: "username", Type: field.TypeString, Unique: true, Size: 64},
 		{Name: "name", Type: field.TypeString, Size: 200, Default: ""},
@@ -769,6 +770,13 @@ var (
 		Name:       "user_accounts",
 		Columns:    UserAccountsColumns,
 		PrimaryKey: []*schema.Column{UserAccountsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "useraccount_pending_email",
+				Unique:  false,
+				Columns: []*schema.Column{UserAccountsColumns[4]},
+			},
+		},
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{

@@ -975,8 +975,26 @@ func init() {
 			return nil
 		}
 	}()
+	// useraccountDescPendingEmail is the schema descriptor for pending_email field.
+	useraccountDescPendingEmail := useraccountFields[1].Descriptor()
+	// useraccount.PendingEmailValidator is a validator for the "pending_email" field. It is called by the builders before save.
+	useraccount.PendingEmailValidator = func() func(string) error {
+		validators := useraccountDescPendingEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(pending_email string) error {
+			for _, fn := range fns {
+				if err := fn(pending_email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// useraccountDescUsername is the schema descriptor for username field.
-	useraccountDescUsername := useraccountFields[2].Descriptor()
+	useraccountDescUsername := useraccountFields[3].Descriptor()
 	// useraccount.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
 	useraccount.UsernameValidator = func() func(string) error {
 		validators := useraccountDescUsername.Validators
@@ -994,21 +1012,21 @@ func init() {
 		}
 	}()
 	// useraccountDescName is the schema descriptor for name field.
-	useraccountDescName := useraccountFields[3].Descriptor()
+	useraccountDescName := useraccountFields[4].Descriptor()
 	// useraccount.DefaultName holds the default value on creation for the name field.
 	useraccount.DefaultName = useraccountDescName.Default.(string)
 	// useraccount.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	useraccount.NameValidator = useraccountDescName.Validators[0].(func(string) error)
 	// useraccountDescPhone is the schema descriptor for phone field.
-	useraccountDescPhone := useraccountFields[4].Descriptor()
+	useraccountDescPhone := useraccountFields[5].Descriptor()
 	// useraccount.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
 	useraccount.PhoneValidator = useraccountDescPhone.Validators[0].(func(string) error)
 	// useraccountDescLocale is the schema descriptor for locale field.
-	useraccountDescLocale := useraccountFields[5].Descriptor()
+	useraccountDescLocale := useraccountFields[6].Descriptor()
 	// useraccount.DefaultLocale holds the default value on creation for the locale field.
 	useraccount.DefaultLocale = useraccountDescLocale.Default.(string)
 	// useraccountDescMustChangePassword is the schema descriptor for must_change_password field.
-	useraccountDescMustChangePassword := useraccountFields[8].Descriptor()
+	useraccountDescMustChangePassword := useraccountFields[9].Descriptor()
 	// useraccount.DefaultMustChangePassword holds the default value on creation for the must_change_password field.
 	useraccount.DefaultMustChangePassword = useraccountDescMustChangePassword.Default.(bool)
 	// useraccountDescID is the schema descriptor for id field.

@@ -25,7 +25,7 @@ func (OneTimeToken) Fields() []ent.Field {
 		field.Enum("purpose").Values("EMAIL_VERIFY", "EMAIL_CHANGE", "PASSWORD_RESET").Immutable(),
 		field.String("user_id").GoType(pulid.ID("")).Immutable(),
 		field.String("token_hash").Sensitive().Unique().Immutable(),
-		field.String("new_email").Optional().Immutable().Comment("EMAIL_CHANGE only: the address being verified."),
+		field.String("new_email").Optional().Immutable().Comment("EMAIL_VERIFY and EMAIL_CHANGE: the address the link was sent to, and that it verifies."),
 		field.Time("expires_at").Immutable(),
 		field.Time("used_at").Optional().Nillable(),
 		field.Time("invalidated_at").Optional().Nillable().Comment("Set when a newer token of the same purpose replaced it."),

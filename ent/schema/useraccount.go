@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 
 	"portier/internal/domain"
 	"portier/internal/pulid"
@@ -46,9 +47,17 @@ func (UserAccount) Mixin() []ent.Mixin {
 // Fields implements ent.Schema.
 func (UserAccount) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").Unique().NotEmpty().MaxLen(254).
-			Comment("E-mail address, trimmed and lower-case; unique forever.").
+		// Only a verified address sits in the unique column: an unverified
+		// account never holds an address against its real owner (DESIGN
+		// flow 5, pre-account hijacking). Until verification the address
+		// waits in pending_email, which any number of accounts may claim;
+		// the first that proves it wins and the other claims are voided.
+		field.String("email").Optional().Unique().NotEmpty().MaxLen(254).
+			Comment("The verified e-mail address, trimmed and lower-case; unique forever. Empty until an address is verified.").
 			Annotations(entgql.OrderField("EMAIL")),
+		field.String("pending_email").Optional().NotEmpty().MaxLen(254).
+			Comment("The address given at sign-up, waiting for verification; not unique, and void once another account verifies it.").
+			Annotations(private, entgql.Skip(entgql.SkipWhereInput|entgql.SkipOrderField)),
 		field.Time("email_verified_at").Optional().Nillable().
 			Comment("When the e-mail address was verified; null while unverified."),
 		field.String("username").Unique().NotEmpty().MaxLen(64).
@@ -100,6 +109,11 @@ func (UserAccount) Edges() []ent.Edge {
 		edge.To("api_keys", APIKey.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("managed_accounts", AccountManager.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
+}
+
+// Indexes implements ent.Schema.
+func (UserAccount) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("pending_email")}
 }
 
 // Annotations implements ent.Schema.

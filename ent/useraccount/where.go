@@ -72,6 +72,11 @@ func Email(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldEmail, v))
 }
 
+// PendingEmail applies equality check predicate on the "pending_email" field. It's identical to PendingEmailEQ.
+func PendingEmail(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldPendingEmail, v))
+}
+
 // EmailVerifiedAt applies equality check predicate on the "email_verified_at" field. It's identical to EmailVerifiedAtEQ.
 func EmailVerifiedAt(v time.Time) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldEmailVerifiedAt, v))
@@ -272,6 +277,16 @@ func EmailHasSuffix(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldHasSuffix(FieldEmail, v))
 }
 
+// EmailIsNil applies the IsNil predicate on the "email" field.
+func EmailIsNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIsNull(FieldEmail))
+}
+
+// EmailNotNil applies the NotNil predicate on the "email" field.
+func EmailNotNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotNull(FieldEmail))
+}
+
 // EmailEqualFold applies the EqualFold predicate on the "email" field.
 func EmailEqualFold(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEqualFold(FieldEmail, v))
@@ -280,6 +295,81 @@ func EmailEqualFold(v string) predicate.UserAccount {
 // EmailContainsFold applies the ContainsFold predicate on the "email" field.
 func EmailContainsFold(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldContainsFold(FieldEmail, v))
+}
+
+// PendingEmailEQ applies the EQ predicate on the "pending_email" field.
+func PendingEmailEQ(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldPendingEmail, v))
+}
+
+// PendingEmailNEQ applies the NEQ predicate on the "pending_email" field.
+func PendingEmailNEQ(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNEQ(FieldPendingEmail, v))
+}
+
+// PendingEmailIn applies the In predicate on the "pending_email" field.
+func PendingEmailIn(vs ...string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIn(FieldPendingEmail, vs...))
+}
+
+// PendingEmailNotIn applies the NotIn predicate on the "pending_email" field.
+func PendingEmailNotIn(vs ...string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotIn(FieldPendingEmail, vs...))
+}
+
+// PendingEmailGT applies the GT predicate on the "pending_email" field.
+func PendingEmailGT(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGT(FieldPendingEmail, v))
+}
+
+// PendingEmailGTE applies the GTE predicate on the "pending_email" field.
+func PendingEmailGTE(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGTE(FieldPendingEmail, v))
+}
+
+// PendingEmailLT applies the LT predicate on the "pending_email" field.
+func PendingEmailLT(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLT(FieldPendingEmail, v))
+}
+
+// PendingEmailLTE applies the LTE predicate on the "pending_email" field.
+func PendingEmailLTE(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLTE(FieldPendingEmail, v))
+}
+
+// PendingEmailContains applies the Contains predicate on the "pending_email" field.
+func PendingEmailContains(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldContains(FieldPendingEmail, v))
+}
+
+// PendingEmailHasPrefix applies the HasPrefix predicate on the "pending_email" field.
+func PendingEmailHasPrefix(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldHasPrefix(FieldPendingEmail, v))
+}
+
+// PendingEmailHasSuffix applies the HasSuffix predicate on the "pending_email" field.
+func PendingEmailHasSuffix(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldHasSuffix(FieldPendingEmail, v))
+}
+
+// PendingEmailIsNil applies the IsNil predicate on the "pending_email" field.
+func PendingEmailIsNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIsNull(FieldPendingEmail))
+}
+
+// PendingEmailNotNil applies the NotNil predicate on the "pending_email" field.
+func PendingEmailNotNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotNull(FieldPendingEmail))
+}
+
+// PendingEmailEqualFold applies the EqualFold predicate on the "pending_email" field.
+func PendingEmailEqualFold(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEqualFold(FieldPendingEmail, v))
+}
+
+// PendingEmailContainsFold applies the ContainsFold predicate on the "pending_email" field.
+func PendingEmailContainsFold(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldContainsFold(FieldPendingEmail, v))
 }
 
 // EmailVerifiedAtEQ applies the EQ predicate on the "email_verified_at" field.

@@ -242,6 +242,7 @@ type ComplexityRoot struct {
 		CreateCustomerAccount   func(childComplexity int, input model.CreateCustomerAccountInput) int
 		DisableTwoFactor        func(childComplexity int, method domain.SecondFactorMethod) int
 		EnableTwoFactor         func(childComplexity int, input model.EnableTwoFactorInput) int
+		LinkContacts            func(childComplexity int) int
 		Login                   func(childComplexity int, input model.LoginInput) int
 		Logout                  func(childComplexity int) int
 		RefreshSession          func(childComplexity int, refreshToken string) int
@@ -257,7 +258,7 @@ type ComplexityRoot struct {
 		SendLoginCode           func(childComplexity int, input model.SendLoginCodeInput) int
 		SignUp                  func(childComplexity int, input model.SignUpInput) int
 		StartTotpEnrollment     func(childComplexity int) int
-		VerifyEmail             func(childComplexity int, token string) int
+		VerifyEmail             func(childComplexity int, token string, password *string) int
 		VerifySecondFactor      func(childComplexity int, input model.VerifySecondFactorInput) int
 	}
 
@@ -408,6 +409,7 @@ type ComplexityRoot struct {
 		MustChangePassword  func(childComplexity int) int
 		Name                func(childComplexity int) int
 		PasswordChangedAt   func(childComplexity int) int
+		PendingEmail        func(childComplexity int) int
 		Phone               func(childComplexity int) int
 		SecondFactorMethods func(childComplexity int) int
 		StaffRole           func(childComplexity int) int
@@ -445,7 +447,8 @@ type MutationResolver interface {
 	RevokeSession(ctx context.Context, id pulid.ID) (bool, error)
 	RevokeOtherSessions(ctx context.Context) (int, error)
 	SignUp(ctx context.Context, input model.SignUpInput) (*model.SignUpPayload, error)
-	VerifyEmail(ctx context.Context, token string) (bool, error)
+	VerifyEmail(ctx context.Context, token string, password *string) (bool, error)
+	LinkContacts(ctx context.Context) (int, error)
 	ResendVerificationEmail(ctx context.Context) (bool, error)
 	RequestEmailChange(ctx context.Context, input model.RequestEmailChangeInput) (bool, error)
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (bool, error)
@@ -1372,6 +1375,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnableTwoFactor(childComplexity, args["input"].(model.EnableTwoFactorInput)), true
+	case "Mutation.linkContacts":
+		if e.ComplexityRoot.Mutation.LinkContacts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.LinkContacts(childComplexity), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1522,7 +1531,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string)), true
+		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string), args["password"].(*string)), true
 	case "Mutation.verifySecondFactor":
 		if e.ComplexityRoot.Mutation.VerifySecondFactor == nil {
 			break
@@ -2221,6 +2230,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserAccount.PasswordChangedAt(childComplexity), true
+	case "UserAccount.pendingEmail":
+		if e.ComplexityRoot.UserAccount.PendingEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserAccount.PendingEmail(childComplexity), true
 	case "UserAccount.phone":
 		if e.ComplexityRoot.UserAccount.Phone == nil {
 			break
@@ -5219,9 +5234,13 @@ type UserAccount implements Node {
   """
   updatedAt: Time!
   """
-  E-mail address, trimmed and lower-case; unique forever.
+  The verified e-mail address, trimmed and lower-case; unique forever. Empty until an address is verified.
   """
-  email: String!
+  email: String
+  """
+  The address given at sign-up, waiting for verification; not unique, and void once another account verifies it.
+  """
+  pendingEmail: String @selfOrStaff
   """
   When the e-mail address was verified; null while unverified.
   """
@@ -5491,6 +5510,14 @@ input UserAccountWhereInput {
   Predicate: emailHasSuffix.
   """
   emailHasSuffix: String
+  """
+  Predicate: emailIsNil.
+  """
+  emailIsNil: Boolean
+  """
+  Predicate: emailNotNil.
+  """
+  emailNotNil: Boolean
   """
   Predicate: emailEqualFold.
   """
@@ -6004,7 +6031,7 @@ input SignUpInput {
 
 "The answer to signUp."
 type SignUpPayload {
-  "Always true when the input was valid: check the mailbox for the verification link."
+  "Always true when the input was valid: check the mailbox for the verification link (or a note that the username is taken)."
   accepted: Boolean!
 }
 
@@ -6114,11 +6141,37 @@ extend type Mutation {
   "End every session of the current user except this one. Returns how many were ended."
   revokeOtherSessions: Int! @auth
 
-  "Create a personal user account. Answers the same whether or not the e-mail is already used."
+  """
+  Create a personal user account. Answers the same whether or not the e-mail
+  or the username is already used: a verification link goes to a free address
+  (one that only unverified accounts claim is free); when the username is
+  taken, the address is told to choose another instead.
+  """
   signUp("The new account." input: SignUpInput!): SignUpPayload! @public
 
-  "Verify an e-mail address (after sign-up or an e-mail change) with the token from the link."
-  verifyEmail("The token from the link." token: String!): Boolean! @public
+  """
+  Verify an e-mail address (after sign-up or an e-mail change) with the token
+  from the link. The link proves the mailbox; the request must also prove the
+  account the link belongs to (the mail names its username): send it with an
+  access token of that account, or give that account's password. Until then
+  the address is only claimed, and another account that proves it first gets
+  it. Contacts with the address and no login are linked to the account now.
+  """
+  verifyEmail(
+    "The token from the link."
+    token: String!
+    "The password of the account the link belongs to; not needed when the request carries an access token of that account."
+    password: String
+  ): Boolean! @public
+
+  """
+  Link to the current user the contacts that customer accounts created with
+  the user's verified e-mail address (they are told by e-mail). A customer
+  admin typing an address links nobody: the person confirms here. Contacts on
+  an account where the user already has a contact stay unlinked. Returns how
+  many were linked.
+  """
+  linkContacts: Int! @auth
 
   "Send the verification link again to the current user's unverified address."
   resendVerificationEmail: Boolean! @auth
@@ -6875,6 +6928,8 @@ func (ec *executionContext) childFields_UserAccount(ctx context.Context, field g
 		return ec.fieldContext_UserAccount_updatedAt(ctx, field)
 	case "email":
 		return ec.fieldContext_UserAccount_email(ctx, field)
+	case "pendingEmail":
+		return ec.fieldContext_UserAccount_pendingEmail(ctx, field)
 	case "emailVerifiedAt":
 		return ec.fieldContext_UserAccount_emailVerifiedAt(ctx, field)
 	case "username":
@@ -7382,6 +7437,14 @@ func (ec *executionContext) field_Mutation_verifyEmail_args(ctx context.Context,
 		return nil, err
 	}
 	args["token"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg1
 	return args, nil
 }
 
@@ -11727,7 +11790,7 @@ func (ec *executionContext) _Mutation_verifyEmail(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().VerifyEmail(ctx, fc.Args["token"].(string))
+			return ec.Resolvers.Mutation().VerifyEmail(ctx, fc.Args["token"].(string), fc.Args["password"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11772,6 +11835,42 @@ func (ec *executionContext) fieldContext_Mutation_verifyEmail(ctx context.Contex
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_linkContacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkContacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().LinkContacts(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkContacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Mutation_resendVerificationEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -15083,13 +15182,49 @@ func (ec *executionContext) _UserAccount_email(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalOString2string(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_UserAccount_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserAccount_pendingEmail(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserAccount_pendingEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingEmail, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserAccount_pendingEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "String")
 }
 
@@ -20817,7 +20952,7 @@ func (ec *executionContext) unmarshalInputUserAccountWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "emailVerifiedAt", "emailVerifiedAtNEQ", "emailVerifiedAtIn", "emailVerifiedAtNotIn", "emailVerifiedAtGT", "emailVerifiedAtGTE", "emailVerifiedAtLT", "emailVerifiedAtLTE", "emailVerifiedAtIsNil", "emailVerifiedAtNotNil", "username", "usernameNEQ", "usernameIn", "usernameNotIn", "usernameGT", "usernameGTE", "usernameLT", "usernameLTE", "usernameContains", "usernameHasPrefix", "usernameHasSuffix", "usernameEqualFold", "usernameContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "locale", "localeNEQ", "localeIn", "localeNotIn", "localeGT", "localeGTE", "localeLT", "localeLTE", "localeContains", "localeHasPrefix", "localeHasSuffix", "localeEqualFold", "localeContainsFold", "passwordChangedAt", "passwordChangedAtNEQ", "passwordChangedAtIn", "passwordChangedAtNotIn", "passwordChangedAtGT", "passwordChangedAtGTE", "passwordChangedAtLT", "passwordChangedAtLTE", "passwordChangedAtIsNil", "passwordChangedAtNotNil", "mustChangePassword", "mustChangePasswordNEQ", "status", "statusNEQ", "statusIn", "statusNotIn", "deletedAt", "deletedAtNEQ", "deletedAtIn", "deletedAtNotIn", "deletedAtGT", "deletedAtGTE", "deletedAtLT", "deletedAtLTE", "deletedAtIsNil", "deletedAtNotNil", "lastLoginAt", "lastLoginAtNEQ", "lastLoginAtIn", "lastLoginAtNotIn", "lastLoginAtGT", "lastLoginAtGTE", "lastLoginAtLT", "lastLoginAtLTE", "lastLoginAtIsNil", "lastLoginAtNotNil", "staffRole", "staffRoleNEQ", "staffRoleIn", "staffRoleNotIn", "staffRoleIsNil", "staffRoleNotNil"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "emailVerifiedAt", "emailVerifiedAtNEQ", "emailVerifiedAtIn", "emailVerifiedAtNotIn", "emailVerifiedAtGT", "emailVerifiedAtGTE", "emailVerifiedAtLT", "emailVerifiedAtLTE", "emailVerifiedAtIsNil", "emailVerifiedAtNotNil", "username", "usernameNEQ", "usernameIn", "usernameNotIn", "usernameGT", "usernameGTE", "usernameLT", "usernameLTE", "usernameContains", "usernameHasPrefix", "usernameHasSuffix", "usernameEqualFold", "usernameContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "locale", "localeNEQ", "localeIn", "localeNotIn", "localeGT", "localeGTE", "localeLT", "localeLTE", "localeContains", "localeHasPrefix", "localeHasSuffix", "localeEqualFold", "localeContainsFold", "passwordChangedAt", "passwordChangedAtNEQ", "passwordChangedAtIn", "passwordChangedAtNotIn", "passwordChangedAtGT", "passwordChangedAtGTE", "passwordChangedAtLT", "passwordChangedAtLTE", "passwordChangedAtIsNil", "passwordChangedAtNotNil", "mustChangePassword", "mustChangePasswordNEQ", "status", "statusNEQ", "statusIn", "statusNotIn", "deletedAt", "deletedAtNEQ", "deletedAtIn", "deletedAtNotIn", "deletedAtGT", "deletedAtGTE", "deletedAtLT", "deletedAtLTE", "deletedAtIsNil", "deletedAtNotNil", "lastLoginAt", "lastLoginAtNEQ", "lastLoginAtIn", "lastLoginAtNotIn", "lastLoginAtGT", "lastLoginAtGTE", "lastLoginAtLT", "lastLoginAtLTE", "lastLoginAtIsNil", "lastLoginAtNotNil", "staffRole", "staffRoleNEQ", "staffRoleIn", "staffRoleNotIn", "staffRoleIsNil", "staffRoleNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21090,6 +21225,20 @@ func (ec *executionContext) unmarshalInputUserAccountWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.EmailHasSuffix = data
+		case "emailIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailIsNil = data
+		case "emailNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailNotNil = data
 		case "emailEqualFold":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailEqualFold"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -23278,6 +23427,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "linkContacts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkContacts(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "resendVerificationEmail":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_resendVerificationEmail(ctx, field)
@@ -24286,7 +24442,12 @@ func (ec *executionContext) _UserAccount(ctx context.Context, sel ast.SelectionS
 			}
 		case "email":
 			out.Values[i] = ec._UserAccount_email(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pendingEmail":
+			out.Values[i] = ec._UserAccount_pendingEmail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "emailVerifiedAt":

@@ -206,7 +206,7 @@ type SignUpInput struct {
 
 // The answer to signUp.
 type SignUpPayload struct {
-	// Always true when the input was valid: check the mailbox for the verification link.
+	// Always true when the input was valid: check the mailbox for the verification link (or a note that the username is taken).
 	Accepted bool `json:"accepted"`
 }
 

@@ -18,6 +18,7 @@ import (
 	"portier/internal/audit"
 	"portier/internal/caldate"
 	"portier/internal/domain"
+	"portier/internal/identity"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
 )
@@ -98,7 +99,13 @@ type NewContact struct {
 }
 
 // CreateContact creates a contact with roles. A contact whose e-mail is the
-// verified e-mail of an existing user is linked to that user at once.
+// verified e-mail of an existing user is linked to that user only when the
+// provider's staff create it (staff may read every user anyway). For anyone
+// else (a customer admin, an API key) nothing is linked and the answer does
+// not depend on whether a user holds the address, so typing an address
+// tells nobody who has an account: the user is told by e-mail and links it
+// while logged in (linkContacts); a person without a login yet gets linked
+// when verifying the address (flow 5).
 func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contact, error) {
 	name := strings.TrimSpace(in.Name)
 	if name == "" || len(name) > 200 {
@@ -123,8 +130,11 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 		return nil, apperr.BadInput("input.customerAccountID", "the customer account is deleted")
 	}
 	q := c.Contact.Create().SetCustomerAccountID(acct.ID).SetName(name)
+	byStaff := viewer.FromContext(ctx).IsStaff()
 	if email != "" {
 		q.SetEmail(email)
+	}
+	if email != "" && byStaff {
 		u, err := c.UserAccount.Query().
 			// Staff users act through their staff role only, never
 			// through contacts (an assignment removed must end access).
@@ -166,6 +176,11 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 		Action: "contact.create", AccountID: acct.ID, TargetType: "Contact", TargetID: string(ct.ID), Changes: changes,
 	}); err != nil {
 		return nil, err
+	}
+	if email != "" && !byStaff {
+		if err := identity.ContactAdded(ctx, c, email, acct.Name, acct.Number); err != nil {
+			return nil, err
+		}
 	}
 	return ct, nil
 }

@@ -6,6 +6,31 @@
 // database before it is checked; every secret is stored only as a hash (the
 // TOTP secret excepted, which the server must read); nothing secret reaches a
 // log line, an error or an audit event.
+//
+// Pre-account hijacking (DESIGN flow 5). An address counts as an account's
+// only once its holder proved both the mailbox (the link) and the account
+// (its session or password, in verifyEmail; the mail names the username).
+// Until then it waits in pending_email, which any number of accounts may
+// claim; only verified addresses sit in the unique email column, log in and
+// get reset links. The classes of the attack and how each is closed:
+//   - classic-federated merge and non-verifying identity provider: do not
+//     apply, there is no federated login;
+//   - classic / trojan identifier (sign up first with the victim's address,
+//     or make it an identifier of one's own account): the claim holds
+//     nothing; the owner's later sign-up creates her own account and link;
+//     her proven verification voids every other claim (sign-ups and
+//     e-mail changes); a username cannot contain "@", so it never passes
+//     for an address; contacts are linked only at proven verification;
+//   - unexpired session: the attacker's session belongs to an account that
+//     never gets the address, so it gains nothing when the owner verifies;
+//     an unverified address gets no reset link;
+//   - unverified e-mail change: the change happens only at a proven
+//     verification, the link names the requesting account, and the owner's
+//     own verification voids the pending change.
+//
+// signUp answers alike for a taken username and a taken address (issue 6
+// item 10): a taken username is told to the address given, at most 3 times
+// an hour per address, instead of in the answer.
 package identity
 
 import (
@@ -54,6 +79,7 @@ var (
 	ruleResetUser   = ratelimit.Rule{Name: "reset:user", Limit: 3, Window: time.Hour}
 	ruleTokenIP     = ratelimit.Rule{Name: "token:ip", Limit: 30, Window: 15 * time.Minute}
 	ruleSignUpIP    = ratelimit.Rule{Name: "signup:ip", Limit: 10, Window: time.Hour}
+	ruleSignUpNote  = ratelimit.Rule{Name: "signupnote:email", Limit: 3, Window: time.Hour}
 	rulePasswordUsr = ratelimit.Rule{Name: "password:user", Limit: 5, Window: 15 * time.Minute}
 )
 
@@ -90,12 +116,20 @@ func (s *Service) link(path, tok string) string {
 
 // send renders a message and puts it into the outbox through c (the
 // transaction of the change that causes it).
+// An account without a verified address has nowhere to be told: notices
+// to "" are dropped (an unverified address may be somebody else's).
 func send(ctx context.Context, c *ent.Client, u *ent.UserAccount, to, kind string, data map[string]string) error {
+	if to == "" {
+		return nil
+	}
 	if data == nil {
 		data = map[string]string{}
 	}
 	if _, ok := data["name"]; !ok {
 		data["name"] = u.Name
+	}
+	if _, ok := data["username"]; !ok {
+		data["username"] = u.Username
 	}
 	subject, body, err := mail.Render(kind, u.Locale, data)
 	if err != nil {
@@ -110,8 +144,12 @@ func send(ctx context.Context, c *ent.Client, u *ent.UserAccount, to, kind strin
 
 func (s *Service) findLogin(ctx context.Context, login string) (*ent.UserAccount, error) {
 	norm := schema.NormalizeEmail(login)
+	// Only a verified address is a login; a username never contains "@",
+	// so the two cannot match different accounts.
 	u, err := s.Client.UserAccount.Query().
-		Where(useraccount.Or(useraccount.Email(norm), useraccount.Username(norm))).
+		Where(useraccount.Or(
+			useraccount.And(useraccount.Email(norm), useraccount.EmailVerifiedAtNotNil()),
+			useraccount.Username(norm))).
 		Only(sys(ctx))
 	if ent.IsNotFound(err) {
 		return nil, nil

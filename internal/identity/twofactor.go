@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"slices"
@@ -281,7 +282,7 @@ func (s *Service) StartTotpEnrollment(ctx context.Context) (secret, uri string, 
 	if err := s.requireFreshIfEnabled(ctx, u); err != nil {
 		return "", "", err
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Portier", AccountName: u.Email, Period: 30, Digits: 6})
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Portier", AccountName: cmp.Or(u.Email, u.Username), Period: 30, Digits: 6})
 	if err != nil {
 		return "", "", err
 	}

@@ -1,5 +1,17 @@
 package mail
 
+// Message kinds added for issue 6 (pre-account hijacking, contact links).
+const (
+	// SignUpUsernameTaken tells the address given at a sign-up that the
+	// chosen username is taken, so that signUp itself can answer the same
+	// either way. Data: name, username.
+	SignUpUsernameTaken = "sign_up_username_taken"
+	// ContactAdded tells a user that a customer account added a contact
+	// with the user's verified address; the user links it while logged in
+	// (linkContacts). Data: name, username, account.
+	ContactAdded = "contact_added"
+)
+
 // The texts are text/template sources over map[string]string; a missing key
 // renders as "". Bodies start with the greeting and end with the closing.
 
@@ -26,10 +38,16 @@ This e-mail was sent automatically. Replies to this message are not read.
 var textsDE = map[string]text{
 	VerifyEmail: {
 		subject: "Bitte bestätigen Sie Ihre E-Mail-Adresse",
-		body: greetingDE + `vielen Dank für Ihre Registrierung bei Portier. Bitte bestätigen Sie Ihre
-E-Mail-Adresse, indem Sie den folgenden Link öffnen:
+		body: greetingDE + `vielen Dank für Ihre Registrierung bei Portier mit dem Benutzernamen
+„{{.username}}“. Bitte bestätigen Sie Ihre E-Mail-Adresse, indem Sie den
+folgenden Link öffnen:
 
 {{.link}}
+
+Zur Bestätigung melden Sie sich als „{{.username}}“ an oder geben das Passwort
+dieses Zugangs ein. Ist „{{.username}}“ nicht Ihr Benutzername, bestätigen Sie
+bitte nicht: Registrieren Sie sich einfach selbst, Ihre Adresse bleibt für Sie
+frei.
 
 Erst nach der Bestätigung können Sie Ihren Zugang vollständig nutzen.
 
@@ -39,9 +57,9 @@ ignorieren. Ohne Bestätigung wird Ihre Adresse nicht weiter verwendet.
 	},
 	EmailChangeVerify: {
 		subject: "Bitte bestätigen Sie Ihre neue E-Mail-Adresse",
-		body: greetingDE + `Sie möchten die E-Mail-Adresse Ihres Portier-Zugangs{{if .new_email}} in {{.new_email}}{{end}}
+		body: greetingDE + `Sie möchten die E-Mail-Adresse Ihres Portier-Zugangs „{{.username}}“{{if .new_email}} in {{.new_email}}{{end}}
 ändern. Bitte bestätigen Sie die neue Adresse, indem Sie den folgenden Link
-öffnen:
+öffnen, angemeldet als „{{.username}}“ oder mit dem Passwort dieses Zugangs:
 
 {{.link}}
 
@@ -119,15 +137,39 @@ unseren Support: Möglicherweise hat eine unbefugte Person Zugriff auf Ihren
 Zugang.
 ` + closingDE,
 	},
+	SignUpUsernameTaken: {
+		subject: "Ihre Registrierung bei Portier: Benutzername vergeben",
+		body: greetingDE + `für diese E-Mail-Adresse wurde soeben eine Registrierung bei Portier mit
+dem Benutzernamen „{{.username}}“ versucht. Dieser Benutzername ist leider
+bereits vergeben; es wurde kein Zugang angelegt.
+
+Bitte registrieren Sie sich erneut und wählen Sie einen anderen Benutzernamen.
+
+Falls Sie sich nicht registrieren wollten, können Sie diese E-Mail ignorieren.
+` + closingDE,
+	},
+	ContactAdded: {
+		subject: "Sie wurden als Kontakt eines Kundenkontos eingetragen",
+		body: greetingDE + `das Kundenkonto {{.account}} hat Sie mit dieser E-Mail-Adresse als Kontakt
+eingetragen. Ihr Portier-Zugang „{{.username}}“ wird damit erst verknüpft, wenn
+Sie es bestätigen: Melden Sie sich an und wählen Sie „Kontakte verknüpfen“.
+
+Kennen Sie dieses Kundenkonto nicht, verknüpfen Sie bitte nicht.
+` + closingDE,
+	},
 }
 
 var textsEN = map[string]text{
 	VerifyEmail: {
 		subject: "Please confirm your e-mail address",
-		body: greetingEN + `Thank you for registering with Portier. Please confirm your e-mail address
-by opening the following link:
+		body: greetingEN + `Thank you for registering with Portier with the username "{{.username}}".
+Please confirm your e-mail address by opening the following link:
 
 {{.link}}
+
+To confirm, log in as "{{.username}}" or enter the password of that account.
+If "{{.username}}" is not your username, please do not confirm: simply sign up
+yourself, your address stays free for you.
 
 You can use your account fully once the address is confirmed.
 
@@ -137,8 +179,9 @@ confirmation, your address will not be used any further.
 	},
 	EmailChangeVerify: {
 		subject: "Please confirm your new e-mail address",
-		body: greetingEN + `You would like to change the e-mail address of your Portier account{{if .new_email}} to
-{{.new_email}}{{end}}. Please confirm the new address by opening the following link:
+		body: greetingEN + `You would like to change the e-mail address of your Portier account "{{.username}}"{{if .new_email}} to
+{{.new_email}}{{end}}. Please confirm the new address by opening the following link,
+logged in as "{{.username}}" or with the password of that account:
 
 {{.link}}
 
@@ -211,6 +254,26 @@ If this was you, there is nothing else to do.
 
 If it was not, please change your password immediately and contact our
 support: someone else may have access to your account.
+` + closingEN,
+	},
+	SignUpUsernameTaken: {
+		subject: "Your Portier sign-up: username taken",
+		body: greetingEN + `Someone just tried to sign up for Portier with this e-mail address and the
+username "{{.username}}". That username is already taken; no account was
+created.
+
+Please sign up again and choose another username.
+
+If you did not mean to sign up, you can ignore this e-mail.
+` + closingEN,
+	},
+	ContactAdded: {
+		subject: "You were added as a contact of a customer account",
+		body: greetingEN + `The customer account {{.account}} added you as a contact with this e-mail
+address. Your Portier account "{{.username}}" is only linked to it once you
+confirm: log in and choose "link contacts".
+
+If you do not know this customer account, please do not link it.
 ` + closingEN,
 	},
 }
