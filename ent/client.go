@@ -19,6 +19,7 @@ import (
 	"portier/ent/contact"
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
+	"portier/ent/idempotencykey"
 	"portier/ent/invitation"
 	"portier/ent/loginchallenge"
 	"portier/ent/onetimetoken"
@@ -61,6 +62,8 @@ type Client struct {
 	CustomerAccount *CustomerAccountClient
 	// GroupMembership is the client for interacting with the GroupMembership builders.
 	GroupMembership *GroupMembershipClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
 	// LoginChallenge is the client for interacting with the LoginChallenge builders.
@@ -107,6 +110,7 @@ func (c *Client) init() {
 	c.Contact = NewContactClient(c.config)
 	c.CustomerAccount = NewCustomerAccountClient(c.config)
 	c.GroupMembership = NewGroupMembershipClient(c.config)
+	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
 	c.LoginChallenge = NewLoginChallengeClient(c.config)
 	c.OneTimeToken = NewOneTimeTokenClient(c.config)
@@ -220,6 +224,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Contact:              NewContactClient(cfg),
 		CustomerAccount:      NewCustomerAccountClient(cfg),
 		GroupMembership:      NewGroupMembershipClient(cfg),
+		IdempotencyKey:       NewIdempotencyKeyClient(cfg),
 		Invitation:           NewInvitationClient(cfg),
 		LoginChallenge:       NewLoginChallengeClient(cfg),
 		OneTimeToken:         NewOneTimeTokenClient(cfg),
@@ -260,6 +265,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Contact:              NewContactClient(cfg),
 		CustomerAccount:      NewCustomerAccountClient(cfg),
 		GroupMembership:      NewGroupMembershipClient(cfg),
+		IdempotencyKey:       NewIdempotencyKeyClient(cfg),
 		Invitation:           NewInvitationClient(cfg),
 		LoginChallenge:       NewLoginChallengeClient(cfg),
 		OneTimeToken:         NewOneTimeTokenClient(cfg),
@@ -304,10 +310,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AccountManager, c.AgencyDelegation, c.AuditEvent, c.Contact,
-		c.CustomerAccount, c.GroupMembership, c.Invitation, c.LoginChallenge,
-		c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket, c.Resource,
-		c.RetiredIdentifier, c.RightsGroup, c.RoleAssignment, c.ScopedLogin, c.Session,
-		c.SupportAuthorization, c.SupportPin, c.UserAccount,
+		c.CustomerAccount, c.GroupMembership, c.IdempotencyKey, c.Invitation,
+		c.LoginChallenge, c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket,
+		c.Resource, c.RetiredIdentifier, c.RightsGroup, c.RoleAssignment,
+		c.ScopedLogin, c.Session, c.SupportAuthorization, c.SupportPin, c.UserAccount,
 	} {
 		n.Use(hooks...)
 	}
@@ -318,10 +324,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AccountManager, c.AgencyDelegation, c.AuditEvent, c.Contact,
-		c.CustomerAccount, c.GroupMembership, c.Invitation, c.LoginChallenge,
-		c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket, c.Resource,
-		c.RetiredIdentifier, c.RightsGroup, c.RoleAssignment, c.ScopedLogin, c.Session,
-		c.SupportAuthorization, c.SupportPin, c.UserAccount,
+		c.CustomerAccount, c.GroupMembership, c.IdempotencyKey, c.Invitation,
+		c.LoginChallenge, c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket,
+		c.Resource, c.RetiredIdentifier, c.RightsGroup, c.RoleAssignment,
+		c.ScopedLogin, c.Session, c.SupportAuthorization, c.SupportPin, c.UserAccount,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -344,6 +350,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CustomerAccount.mutate(ctx, m)
 	case *GroupMembershipMutation:
 		return c.GroupMembership.mutate(ctx, m)
+	case *IdempotencyKeyMutation:
+		return c.IdempotencyKey.mutate(ctx, m)
 	case *InvitationMutation:
 		return c.Invitation.mutate(ctx, m)
 	case *LoginChallengeMutation:
@@ -1776,6 +1784,140 @@ func (c *GroupMembershipClient) mutate(ctx context.Context, m *GroupMembershipMu
 		return (&GroupMembershipDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown GroupMembership mutation op: %q", m.Op())
+	}
+}
+
+// IdempotencyKeyClient is a client for the IdempotencyKey schema.
+type IdempotencyKeyClient struct {
+	config
+}
+
+// NewIdempotencyKeyClient returns a client for the IdempotencyKey from the given config.
+func NewIdempotencyKeyClient(c config) *IdempotencyKeyClient {
+	return &IdempotencyKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `idempotencykey.Hooks(f(g(h())))`.
+func (c *IdempotencyKeyClient) Use(hooks ...Hook) {
+	c.hooks.IdempotencyKey = append(c.hooks.IdempotencyKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `idempotencykey.Intercept(f(g(h())))`.
+func (c *IdempotencyKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IdempotencyKey = append(c.inters.IdempotencyKey, interceptors...)
+}
+
+// Create returns a builder for creating a IdempotencyKey entity.
+func (c *IdempotencyKeyClient) Create() *IdempotencyKeyCreate {
+	mutation := newIdempotencyKeyMutation(c.config, OpCreate)
+	return &IdempotencyKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IdempotencyKey entities.
+func (c *IdempotencyKeyClient) CreateBulk(builders ...*IdempotencyKeyCreate) *IdempotencyKeyCreateBulk {
+	return &IdempotencyKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IdempotencyKeyClient) MapCreateBulk(slice any, setFunc func(*IdempotencyKeyCreate, int)) *IdempotencyKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IdempotencyKeyCreateBulk{err: fmt.Errorf("calling to IdempotencyKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IdempotencyKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IdempotencyKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Update() *IdempotencyKeyUpdate {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdate)
+	return &IdempotencyKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IdempotencyKeyClient) UpdateOne(_m *IdempotencyKey) *IdempotencyKeyUpdateOne {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdateOne, withIdempotencyKey(_m))
+	return &IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IdempotencyKeyClient) UpdateOneID(id string) *IdempotencyKeyUpdateOne {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdateOne, withIdempotencyKeyID(id))
+	return &IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Delete() *IdempotencyKeyDelete {
+	mutation := newIdempotencyKeyMutation(c.config, OpDelete)
+	return &IdempotencyKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IdempotencyKeyClient) DeleteOne(_m *IdempotencyKey) *IdempotencyKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IdempotencyKeyClient) DeleteOneID(id string) *IdempotencyKeyDeleteOne {
+	builder := c.Delete().Where(idempotencykey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IdempotencyKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Query() *IdempotencyKeyQuery {
+	return &IdempotencyKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIdempotencyKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IdempotencyKey entity by its id.
+func (c *IdempotencyKeyClient) Get(ctx context.Context, id string) (*IdempotencyKey, error) {
+	return c.Query().Where(idempotencykey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IdempotencyKeyClient) GetX(ctx context.Context, id string) *IdempotencyKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *IdempotencyKeyClient) Hooks() []Hook {
+	hooks := c.hooks.IdempotencyKey
+	return append(hooks[:len(hooks):len(hooks)], idempotencykey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *IdempotencyKeyClient) Interceptors() []Interceptor {
+	return c.inters.IdempotencyKey
+}
+
+func (c *IdempotencyKeyClient) mutate(ctx context.Context, m *IdempotencyKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IdempotencyKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IdempotencyKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IdempotencyKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IdempotencyKey mutation op: %q", m.Op())
 	}
 }
 
@@ -3979,15 +4121,16 @@ func (c *UserAccountClient) mutate(ctx context.Context, m *UserAccountMutation) 
 type (
 	hooks struct {
 		APIKey, AccountManager, AgencyDelegation, AuditEvent, Contact, CustomerAccount,
-		GroupMembership, Invitation, LoginChallenge, OneTimeToken, OutboxMessage,
-		RateLimitBucket, Resource, RetiredIdentifier, RightsGroup, RoleAssignment,
-		ScopedLogin, Session, SupportAuthorization, SupportPin, UserAccount []ent.Hook
+		GroupMembership, IdempotencyKey, Invitation, LoginChallenge, OneTimeToken,
+		OutboxMessage, RateLimitBucket, Resource, RetiredIdentifier, RightsGroup,
+		RoleAssignment, ScopedLogin, Session, SupportAuthorization, SupportPin,
+		UserAccount []ent.Hook
 	}
 	inters struct {
 		APIKey, AccountManager, AgencyDelegation, AuditEvent, Contact, CustomerAccount,
-		GroupMembership, Invitation, LoginChallenge, OneTimeToken, OutboxMessage,
-		RateLimitBucket, Resource, RetiredIdentifier, RightsGroup, RoleAssignment,
-		ScopedLogin, Session, SupportAuthorization, SupportPin,
+		GroupMembership, IdempotencyKey, Invitation, LoginChallenge, OneTimeToken,
+		OutboxMessage, RateLimitBucket, Resource, RetiredIdentifier, RightsGroup,
+		RoleAssignment, ScopedLogin, Session, SupportAuthorization, SupportPin,
 		UserAccount []ent.Interceptor
 	}
 )

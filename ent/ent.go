@@ -13,6 +13,7 @@ import (
 	"portier/ent/contact"
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
+	"portier/ent/idempotencykey"
 	"portier/ent/invitation"
 	"portier/ent/loginchallenge"
 	"portier/ent/onetimetoken"
@@ -100,6 +101,7 @@ func checkColumn(t, c string) error {
 			contact.Table:              contact.ValidColumn,
 			customeraccount.Table:      customeraccount.ValidColumn,
 			groupmembership.Table:      groupmembership.ValidColumn,
+			idempotencykey.Table:       idempotencykey.ValidColumn,
 			invitation.Table:           invitation.ValidColumn,
 			loginchallenge.Table:       loginchallenge.ValidColumn,
 			onetimetoken.Table:         onetimetoken.ValidColumn,

@@ -28,6 +28,8 @@ type Tx struct {
 	CustomerAccount *CustomerAccountClient
 	// GroupMembership is the client for interacting with the GroupMembership builders.
 	GroupMembership *GroupMembershipClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
 	// LoginChallenge is the client for interacting with the LoginChallenge builders.
@@ -194,6 +196,7 @@ func (tx *Tx) init() {
 	tx.Contact = NewContactClient(tx.config)
 	tx.CustomerAccount = NewCustomerAccountClient(tx.config)
 	tx.GroupMembership = NewGroupMembershipClient(tx.config)
+	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Invitation = NewInvitationClient(tx.config)
 	tx.LoginChallenge = NewLoginChallengeClient(tx.config)
 	tx.OneTimeToken = NewOneTimeTokenClient(tx.config)

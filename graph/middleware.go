@@ -6,13 +6,21 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"portier/ent"
 	"portier/ent/session"
@@ -39,6 +47,8 @@ func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 			id = hex.EncodeToString(b)
 		}
 		w.Header().Set("X-Request-ID", id)
+		// No response of Portier is to be sniffed into another type.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -55,131 +65,191 @@ type statusWriter struct {
 
 func (s *statusWriter) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
 
-func requestID(ctx context.Context) string { id, _ := ctx.Value(requestIDKey{}).(string); return id }
-
-// writeError writes a GraphQL-shaped error response with a code.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}},
-	})
+// requestID is the id of the request in ctx: set by withRequestID, or the
+// viewer's when the GraphQL server runs without that middleware.
+func requestID(ctx context.Context) string {
+	if id, _ := ctx.Value(requestIDKey{}).(string); id != "" {
+		return id
+	}
+	return viewer.FromContext(ctx).RequestID
 }
 
-// limitBody caps the request body and refuses batched (array) requests.
-func limitBody(next http.Handler) http.Handler {
+// frontDoor checks the HTTP shape of a /graphql request before gqlgen sees
+// it (GraphQL over HTTP): GET (queries only) or POST with a JSON object
+// body of at most MaxBodyBytes, no batches, no upgrades. Whatever it
+// refuses is answered through the one error mapper with a 4xx status and
+// never echoes the body. It also makes every response uncacheable and lets
+// an UNAVAILABLE error turn the response into a 503 with Retry-After.
+func frontDoor(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Method == http.MethodPost {
-			body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-			if err != nil {
-				writeError(w, http.StatusBadRequest, apperr.CodeBadUserInput, "could not read the request body")
-				return
-			}
-			if len(body) > MaxBodyBytes {
-				writeError(w, http.StatusRequestEntityTooLarge, apperr.CodeBadUserInput, "the request body is larger than 1 MiB")
-				return
-			}
-			if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
-				writeError(w, http.StatusBadRequest, apperr.CodeBadUserInput, "batched requests are not supported: send one operation per request")
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+		ctx, out := withOutcome(r.Context())
+		r = r.WithContext(ctx)
+		// Responses may carry tokens and personal data: no cache keeps them.
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Header.Get("Upgrade") != "" {
+			writeHTTPError(w, r, log, apperr.Transport(http.StatusBadRequest, "UPGRADE_NOT_SUPPORTED",
+				"protocol upgrades (WebSocket subscriptions) are not supported"))
+			return
 		}
-		next.ServeHTTP(w, r)
+		var err *apperr.Error
+		switch r.Method {
+		case http.MethodOptions:
+		case http.MethodGet:
+			err = checkGET(r)
+		case http.MethodPost:
+			err = checkPOST(r)
+		default:
+			err = apperr.Transport(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use GET for queries or POST")
+		}
+		if err != nil {
+			writeHTTPError(w, r, log, err)
+			return
+		}
+		next.ServeHTTP(&outcomeWriter{ResponseWriter: w, o: out}, r)
 	})
 }
 
-// codeTransportErrors adds extensions.code to the few error responses that
-// gqlgen's transports write themselves (unsupported transport or content
-// type, undecodable body, a mutation sent by GET), which have none.
-func codeTransportErrors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cw := &codeWriter{ResponseWriter: w}
-		next.ServeHTTP(cw, r)
-		cw.finish()
-	})
+// checkPOST reads the body (capped), restores it for gqlgen, and refuses
+// anything but one JSON object with the GraphQL request members.
+func checkPOST(r *http.Request) *apperr.Error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return apperr.Transport(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+			"send the request as Content-Type: application/json")
+	}
+	if r.Body == nil {
+		return apperr.Transport(http.StatusBadRequest, "MALFORMED_BODY", "the request body is empty")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return apperr.Transport(http.StatusBadRequest, "MALFORMED_BODY", "could not read the request body")
+	}
+	if len(body) > MaxBodyBytes {
+		return apperr.Transport(http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE", "the request body is larger than 1 MiB")
+	}
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		return apperr.Transport(http.StatusBadRequest, "BATCH_NOT_SUPPORTED", "batched requests are not supported: send one operation per request")
+	}
+	if e := checkRequestObject(body); e != nil {
+		return e
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
 }
 
-type codeWriter struct {
+// checkRequestObject accepts exactly one JSON object whose query and
+// operationName are strings (or null) and whose variables and extensions
+// are objects (or null).
+func checkRequestObject(body []byte) *apperr.Error {
+	malformed := apperr.Transport(http.StatusBadRequest, "MALFORMED_BODY",
+		"the request body is not a JSON object of the form {\"query\": \"…\", \"variables\": {…}}")
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var m map[string]json.RawMessage
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return malformed
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return malformed // trailing data after the object
+	}
+	for name, want := range map[string]byte{"query": '"', "operationName": '"', "variables": '{', "extensions": '{'} {
+		if v, ok := m[name]; ok && len(v) > 0 && v[0] != want && string(v) != "null" {
+			e := apperr.Transport(http.StatusBadRequest, "MALFORMED_BODY", name+" has the wrong JSON type")
+			e.Field = name
+			return e
+		}
+	}
+	return nil
+}
+
+// checkGET refuses undecodable parameters and anything but a query: a GET
+// must not change anything (mutations only by POST).
+func checkGET(r *http.Request) *apperr.Error {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return apperr.Transport(http.StatusBadRequest, "MALFORMED_QUERY_STRING", "the query string cannot be decoded")
+	}
+	for _, name := range []string{"variables", "extensions"} {
+		if v := q.Get(name); v != "" {
+			var m map[string]any
+			if json.Unmarshal([]byte(v), &m) != nil {
+				e := apperr.Transport(http.StatusBadRequest, "MALFORMED_QUERY_STRING", name+" must be a JSON object")
+				e.Field = name
+				return e
+			}
+		}
+	}
+	doc, perr := parser.ParseQueryWithTokenLimit(&ast.Source{Input: q.Get("query")}, MaxParserTokens)
+	if perr != nil {
+		return nil // gqlgen reports the syntax error
+	}
+	var op *ast.OperationDefinition
+	if name := q.Get("operationName"); name != "" {
+		op = doc.Operations.ForName(name)
+	} else if len(doc.Operations) == 1 {
+		op = doc.Operations[0]
+	}
+	if op != nil && op.Operation != ast.Query {
+		return apperr.Transport(http.StatusMethodNotAllowed, "MUTATION_BY_GET", "mutations are only accepted by POST")
+	}
+	return nil
+}
+
+// outcomeWriter applies the status an error decided (503 for UNAVAILABLE,
+// with Retry-After) when the response is written.
+type outcomeWriter struct {
 	http.ResponseWriter
-	status  int
-	buf     bytes.Buffer
-	passing bool
+	o     *outcome
+	wrote bool
 }
 
-func (c *codeWriter) WriteHeader(code int) {
-	c.status = code
-	if code < 400 {
-		c.passing = true
-		c.ResponseWriter.WriteHeader(code)
-	}
-}
-
-func (c *codeWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.WriteHeader(http.StatusOK)
-	}
-	if c.passing {
-		return c.ResponseWriter.Write(b)
-	}
-	return c.buf.Write(b)
-}
-
-func (c *codeWriter) Flush() {
-	if f, ok := c.ResponseWriter.(http.Flusher); ok && c.passing {
-		f.Flush()
-	}
-}
-
-func (c *codeWriter) finish() {
-	if c.passing || c.status == 0 {
+func (w *outcomeWriter) WriteHeader(code int) {
+	if w.wrote {
 		return
 	}
-	var resp struct {
-		Errors []map[string]any `json:"errors"`
-		Data   any              `json:"data"`
-	}
-	if err := json.Unmarshal(c.buf.Bytes(), &resp); err != nil || len(resp.Errors) == 0 {
-		c.ResponseWriter.WriteHeader(c.status)
-		_, _ = c.ResponseWriter.Write(c.buf.Bytes())
-		return
-	}
-	for _, e := range resp.Errors {
-		ext, _ := e["extensions"].(map[string]any)
-		if ext == nil {
-			ext = map[string]any{}
-			e["extensions"] = ext
-		}
-		if _, ok := ext["code"]; !ok {
-			ext["code"] = apperr.CodeBadUserInput
+	w.wrote = true
+	if status, ra := w.o.get(); status != 0 {
+		code = status
+		if ra > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(ra))
 		}
 	}
-	out, _ := json.Marshal(resp)
-	c.ResponseWriter.Header().Set("Content-Length", "")
-	c.ResponseWriter.Header().Del("Content-Length")
-	c.ResponseWriter.WriteHeader(c.status)
-	_, _ = c.ResponseWriter.Write(out)
+	w.ResponseWriter.WriteHeader(code)
 }
+
+func (w *outcomeWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *outcomeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // authenticator puts the request's viewer into the context: anonymous
 // without credentials; a user for a valid access token whose session is
 // live and whose user is ACTIVE. A presented but rejected token leaves the
 // request anonymous and marked, so @auth answers UNAUTHENTICATED with a
-// reason and @public fields (login) still work.
+// reason and @public fields (login) still work. When the store cannot be
+// asked, the request is answered UNAVAILABLE (503): a good token must never
+// look invalid because the database is down.
 type authenticator struct {
-	client *ent.Client
-	tokens *token.Issuer
-	now    func() time.Time
+	client  *ent.Client
+	tokens  *token.Issuer
+	now     func() time.Time
+	log     *slog.Logger
+	proxies trustedProxies
 }
 
 func (a *authenticator) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		now := a.now()
-		v := &viewer.Viewer{Kind: viewer.Anonymous, IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 512), RequestID: requestID(ctx)}
+		v := &viewer.Viewer{Kind: viewer.Anonymous, IP: a.proxies.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), RequestID: requestID(ctx)}
 		if h := r.Header.Get("Authorization"); h != "" {
-			user, sid, ok := a.authenticate(ctx, h, now)
-			if ok {
+			user, sid, err := a.authenticate(ctx, h, now)
+			switch {
+			case err == nil:
 				v.Kind = viewer.User
 				v.UserID = string(user.ID)
 				v.SessionID = sid
@@ -189,47 +259,102 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 				v.EmailVerified = user.EmailVerifiedAt != nil
 				v.MustChangePassword = user.MustChangePassword
 				v.Access = authz.New(a.client, v, now)
-			} else {
+			case errors.Is(err, errBadToken):
 				ctx = context.WithValue(ctx, invalidCredentialsKey{}, true)
+			default:
+				writeHTTPError(w, r, a.log, err)
+				return
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(viewer.NewContext(ctx, v)))
 	})
 }
 
+// errBadToken is a token that is not accepted (malformed, expired, its
+// session ended, its user no longer active).
+var errBadToken = errors.New("bad access token")
+
 // authenticate checks the bearer token and its session: two primary-key
-// reads per request, so a revoked session stops working at once.
-func (a *authenticator) authenticate(ctx context.Context, header string, now time.Time) (*ent.UserAccount, string, bool) {
+// reads per request, so a revoked session stops working at once. It
+// returns errBadToken for a token that is not accepted and the store's
+// error when the store could not answer.
+func (a *authenticator) authenticate(ctx context.Context, header string, now time.Time) (*ent.UserAccount, string, error) {
 	raw, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok {
-		return nil, "", false
+		return nil, "", errBadToken
 	}
 	claims, err := a.tokens.Parse(strings.TrimSpace(raw), now)
 	if err != nil || claims.Kind != string(viewer.User) {
-		return nil, "", false
+		return nil, "", errBadToken
 	}
 	sys := viewer.SystemContext(ctx)
 	s, err := a.client.Session.Query().
 		Where(session.ID(pulid.ID(claims.SessionID)), session.RevokedAtIsNil(), session.ExpiresAtGT(now)).
 		Only(sys)
-	if err != nil || s.UserID == nil || string(*s.UserID) != claims.Subject {
-		return nil, "", false
+	if ent.IsNotFound(err) {
+		return nil, "", errBadToken
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if s.UserID == nil || string(*s.UserID) != claims.Subject {
+		return nil, "", errBadToken
 	}
 	u, err := a.client.UserAccount.Query().
 		Where(useraccount.ID(*s.UserID), useraccount.StatusEQ(useraccount.StatusACTIVE)).
 		Only(sys)
-	if err != nil {
-		return nil, "", false
+	if ent.IsNotFound(err) {
+		return nil, "", errBadToken
 	}
-	return u, claims.SessionID, true
+	if err != nil {
+		return nil, "", err
+	}
+	return u, claims.SessionID, nil
 }
 
-func clientIP(r *http.Request) string {
+// trustedProxies are the reverse proxies whose X-Forwarded-For is believed
+// (PORTIER_TRUSTED_PROXIES). Without any, the client address is the TCP
+// peer and X-Forwarded-For is ignored: anyone can write that header.
+type trustedProxies []netip.Prefix
+
+func (t trustedProxies) trusts(a netip.Addr) bool {
+	for _, p := range t {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the address per-address rate limits and the audit log use:
+// the TCP peer, or — when the peer is a trusted proxy — the right-most
+// address of X-Forwarded-For that is not itself a trusted proxy (entries
+// to its left were written by the client and prove nothing).
+func (t trustedProxies) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || len(t) == 0 || !t.trusts(peer) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // garbage: stop at the last address a trusted hop vouched for
+		}
+		client = a.Unmap()
+		if !t.trusts(client) {
+			break
+		}
+	}
+	return client.String()
 }
 
 func truncate(s string, n int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -11,7 +12,7 @@ import (
 
 	"portier/ent"
 	"portier/internal/apperr"
-	"portier/internal/viewer"
+	"portier/internal/database"
 )
 
 // txExtension runs each mutation operation in one database transaction:
@@ -22,6 +23,7 @@ import (
 type txExtension struct {
 	client *ent.Client
 	log    *slog.Logger
+	now    func() time.Time
 }
 
 type txKey struct{}
@@ -79,9 +81,26 @@ var plainWriters = map[string]bool{
 }
 
 func (t txExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx) // an error response before any operation existed
+	}
 	op := graphql.GetOperationContext(ctx).Operation
 	if op == nil || op.Operation != ast.Mutation {
 		return next(ctx)
+	}
+	oc := graphql.GetOperationContext(ctx)
+	idem, err := idempotency(ctx, oc)
+	if err != nil {
+		return &graphql.Response{Errors: gqlerror.List{clientError(ctx, t.log, err)}}
+	}
+	if idem != nil {
+		// A retry of a request that was committed gets its first answer.
+		if resp, err := idem.replay(ctx, t.client, t.now()); err != nil || resp != nil {
+			if err != nil {
+				return &graphql.Response{Errors: gqlerror.List{clientError(ctx, t.log, err)}}
+			}
+			return resp
+		}
 	}
 	lt := &lazyTx{ctx: ctx, client: t.client}
 	ctx = context.WithValue(ctx, txKey{}, lt)
@@ -96,15 +115,30 @@ func (t txExtension) InterceptResponse(ctx context.Context, next graphql.Respons
 		lt.rollback()
 		return &graphql.Response{Errors: resp.Errors, Extensions: resp.Extensions}
 	}
-	if err := lt.commit(); err != nil {
-		v := viewer.FromContext(ctx)
-		t.log.ErrorContext(ctx, "commit failed", "request_id", v.RequestID, "error", err.Error())
-		code := apperr.CodeInternal
-		msg := "internal error (request " + v.RequestID + ")"
-		if ent.IsConstraintError(err) {
-			code, msg = apperr.CodeConflict, "this conflicts with an existing record"
+	if idem != nil {
+		err := func() error {
+			c, err := lt.get()
+			if err != nil {
+				return err
+			}
+			return idem.remember(ctx, c, resp, t.now())
+		}()
+		if err != nil {
+			lt.rollback()
+			if ent.IsConstraintError(err) {
+				// The same request ran concurrently and committed first:
+				// its answer is the answer (this one is rolled back).
+				if first, rerr := idem.replay(ctx, t.client, t.now()); rerr == nil && first != nil {
+					return first
+				} else if rerr != nil {
+					err = rerr
+				}
+			}
+			return &graphql.Response{Errors: gqlerror.List{clientError(ctx, t.log, err)}}
 		}
-		return &graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}}
+	}
+	if err := lt.commit(); err != nil {
+		return &graphql.Response{Errors: gqlerror.List{clientError(ctx, t.log, commitError(ctx, t.log, err))}}
 	}
 	return resp
 }
@@ -144,6 +178,20 @@ func (l *lazyTx) commit() error {
 	}
 	err := l.tx.Commit()
 	l.tx = nil
+	return err
+}
+
+// commitError is what a failed commit means to the client. A connection
+// lost during the commit leaves the outcome unknown — the change may have
+// been saved — and the client must be told so, not "internal error": it
+// may retry safely with the same Idempotency-Key.
+func commitError(ctx context.Context, log *slog.Logger, err error) error {
+	if database.IsUnavailable(err) {
+		log.ErrorContext(ctx, "commit failed, outcome unknown", "request_id", requestID(ctx), "error", err.Error())
+		return &apperr.Error{Code: apperr.CodeUnavailable, Reason: apperr.ReasonOutcomeUnknown, RetryAfter: retryAfterUnavailable,
+			Message: "the connection to the database failed while saving: the change may or may not have been saved; " +
+				"retry with the same Idempotency-Key header, or check before repeating it"}
+	}
 	return err
 }
 

@@ -17,7 +17,14 @@ const (
 	CodeConflict        = "CONFLICT"
 	CodeRateLimited     = "RATE_LIMITED"
 	CodeInternal        = "INTERNAL"
+	// CodeUnavailable: the store (or another dependency) cannot be
+	// reached; the request may be retried after RetryAfter seconds. HTTP 503.
+	CodeUnavailable = "UNAVAILABLE"
 )
+
+// ReasonOutcomeUnknown marks an UNAVAILABLE error after which a change may
+// or may not have been saved (the connection failed during the commit).
+const ReasonOutcomeUnknown = "OUTCOME_UNKNOWN"
 
 // Error is a client-facing error.
 type Error struct {
@@ -29,6 +36,10 @@ type Error struct {
 	RetryAfter int
 	// Reason is a machine-readable detail, e.g. PASSWORD_CHANGE_REQUIRED.
 	Reason string
+	// Status is the HTTP status of an error that ends the request before
+	// any GraphQL execution (a malformed body, a wrong method); 0 lets the
+	// error presenter decide from the code.
+	Status int
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -42,7 +53,7 @@ func (e *Error) Extensions() map[string]any {
 	if e.Reason != "" {
 		ext["reason"] = e.Reason
 	}
-	if e.Code == CodeRateLimited {
+	if e.Code == CodeRateLimited || (e.Code == CodeUnavailable && e.RetryAfter > 0) {
 		ext["retryAfterSeconds"] = e.RetryAfter
 	}
 	return ext
@@ -76,4 +87,16 @@ func RateLimited(retryAfterSeconds int) *Error {
 // ForbiddenReason is FORBIDDEN with a machine-readable reason.
 func ForbiddenReason(reason, msg string) *Error {
 	return &Error{Code: CodeForbidden, Reason: reason, Message: msg}
+}
+
+// Unavailable is for a store that cannot be reached: retry later.
+func Unavailable(retryAfterSeconds int) *Error {
+	return &Error{Code: CodeUnavailable, RetryAfter: retryAfterSeconds,
+		Message: "the service is temporarily unavailable; try again in " + strconv.Itoa(retryAfterSeconds) + " seconds"}
+}
+
+// Transport is an error that refuses the HTTP request itself, with its
+// status (400 malformed body, 405 method, 413 too large, 415 media type).
+func Transport(status int, reason, msg string) *Error {
+	return &Error{Code: CodeBadUserInput, Status: status, Reason: reason, Message: msg}
 }
