@@ -41,7 +41,7 @@ const (
 // Kinds lists every message kind.
 var Kinds = []string{
 	VerifyEmail, EmailChangeVerify, EmailChangedNotice, PasswordReset,
-	PasswordChanged, LoginCode, SMSLoginCode, SecondFactorChanged,
+	PasswordChanged, LoginCode, SMSLoginCode, SecondFactorChanged, SignUpUsernameTaken, ContactAdded,
 }
 
 // Locales Render knows; the first one is the fallback.

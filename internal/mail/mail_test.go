@@ -13,6 +13,8 @@ func fullData() map[string]string {
 		"new_email": "neu@example.de",
 		"code":      "48213",
 		"change":    "SMS-Code als zweiter Faktor aktiviert",
+		"username":  "joerg.mueller",
+		"account":   "10001 Muster GmbH",
 	}
 }
 
@@ -26,6 +28,8 @@ var wants = map[string][]string{
 	LoginCode:           {"name", "code"},
 	SMSLoginCode:        {"code"},
 	SecondFactorChanged: {"name", "change"},
+	SignUpUsernameTaken: {"name", "username"},
+	ContactAdded:        {"name", "account", "username"},
 }
 
 func TestEveryKindRendersInBothLocales(t *testing.T) {
