@@ -107,6 +107,11 @@ func run() error {
 				} else if n > 0 {
 					log.Debug("rate-limit cleanup", "deleted", n)
 				}
+				if n, err := graph.CleanupIdempotencyKeys(ctx, db.Client, time.Now().UTC()); err != nil {
+					log.Warn("idempotency-key cleanup failed", "error", err.Error())
+				} else if n > 0 {
+					log.Debug("idempotency-key cleanup", "deleted", n)
+				}
 				if n, err := identity.Cleanup(ctx, db.Client, time.Now().UTC()); err != nil {
 					log.Warn("identity cleanup failed", "error", err.Error())
 				} else if n > 0 {
@@ -120,7 +125,7 @@ func run() error {
 		Addr: ":" + cfg.Port,
 		Handler: graph.NewHandler(graph.Deps{
 			Client: db.Client, DB: db.SQL, Tokens: tokens, Log: log, CORSOrigins: cfg.CORSOrigins,
-			PublicURL: cfg.PublicURL,
+			PublicURL: cfg.PublicURL, DisableIntrospection: !cfg.Introspection, TrustedProxies: cfg.TrustedProxies,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -34,9 +33,10 @@ type Deps struct {
 	// PublicURL is the base of links in e-mails (never the request's Host).
 	PublicURL string
 	Now       func() time.Time
-	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
-	// the client address (PORTIER_TRUSTED_PROXIES); none by default.
-	TrustedProxies []netip.Prefix
+	// DisableIntrospection refuses __schema and __type and leaves "did you
+	// mean" suggestions out of errors (PORTIER_INTROSPECTION=off). The zero
+	// value keeps both, as the playground needs.
+	DisableIntrospection bool
 }
 
 // NewGraphQLServer assembles the gqlgen server: explicit transports (POST
@@ -68,14 +68,19 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](QueryCacheSize))
+	cache := lru.New[*ast.QueryDocument](QueryCacheSize)
+	srv.SetQueryCache(cache)
 	srv.SetParserTokenLimit(MaxParserTokens)
-	srv.Use(extension.Introspection{})
+	srv.Use(docBounds{cache: cache}) // before parsing and validation
+	srv.Use(fieldGuard{hideSuggestions: d.DisableIntrospection})
+	if !d.DisableIntrospection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.SetDisableSuggestion(d.DisableIntrospection)
+	srv.Use(depthLimit{max: MaxDepth, introspection: !d.DisableIntrospection})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
-	srv.Use(depthLimit{max: MaxDepth})
 	srv.Use(oneCredentialField{})
-	srv.Use(txExtension{client: d.Client, log: d.Log, now: d.Now})
-	srv.AroundFields(refuseControlCharacters)
+	srv.Use(txExtension{client: d.Client, log: d.Log})
 	srv.AroundFields(pageSizeCap)
 	srv.SetErrorPresenter(presentError(d.Log))
 	srv.SetRecoverFunc(recoverPanic(d.Log))
@@ -88,11 +93,11 @@ func NewHandler(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = defaultNow
 	}
-	auth := &authenticator{client: d.Client, tokens: d.Tokens, now: d.Now, log: d.Log, proxies: d.TrustedProxies}
+	auth := &authenticator{client: d.Client, tokens: d.Tokens, now: d.Now}
 	gql := NewGraphQLServer(d)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", frontDoor(d.Log, auth.middleware(gql)))
+	mux.Handle("/graphql", codeTransportErrors(limitBody(auth.middleware(gql))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

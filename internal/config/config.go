@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,13 @@ type Config struct {
 	MailFrom      string   // PORTIER_MAIL_FROM
 	SMSWebhookURL string   // SMS_WEBHOOK_URL; empty: SMS are written to the log
 	LogLevel      string   // PORTIER_LOG_LEVEL: debug, info (default), warn, error
+	// TrustedProxies is PORTIER_TRUSTED_PROXIES: comma-separated addresses
+	// or CIDR prefixes of the reverse proxies whose X-Forwarded-For names the
+	// client; none by default (the header is then ignored).
+	TrustedProxies []netip.Prefix
+	// Introspection is PORTIER_INTROSPECTION: on (default) answers
+	// __schema/__type and suggests names in errors; off refuses both.
+	Introspection bool
 }
 
 // FromEnv reads the configuration.
@@ -40,6 +48,28 @@ func FromEnv() (*Config, error) {
 		SMTPURL:       os.Getenv("SMTP_URL"),
 		MailFrom:      env("PORTIER_MAIL_FROM", "Portier <no-reply@portier.local>"),
 		SMSWebhookURL: os.Getenv("SMS_WEBHOOK_URL"),
+	}
+	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("PORTIER_INTROSPECTION"))); v {
+	case "", "on", "true", "1", "yes":
+		c.Introspection = true
+	case "off", "false", "0", "no":
+		c.Introspection = false
+	default:
+		return nil, fmt.Errorf("PORTIER_INTROSPECTION must be on or off, not %q", v)
+	}
+	for _, p := range strings.Split(os.Getenv("PORTIER_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, fmt.Errorf("PORTIER_TRUSTED_PROXIES: %q is neither an address nor a CIDR prefix", p)
+			}
+			prefix = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 	for _, o := range strings.Split(os.Getenv("PORTIER_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
