@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -33,6 +34,9 @@ type Deps struct {
 	// PublicURL is the base of links in e-mails (never the request's Host).
 	PublicURL string
 	Now       func() time.Time
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client address (PORTIER_TRUSTED_PROXIES); none by default.
+	TrustedProxies []netip.Prefix
 	// DisableIntrospection refuses __schema and __type and leaves "did you
 	// mean" suggestions out of errors (PORTIER_INTROSPECTION=off). The zero
 	// value keeps both, as the playground needs.
@@ -80,7 +84,8 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv.Use(depthLimit{max: MaxDepth, introspection: !d.DisableIntrospection})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(oneCredentialField{})
-	srv.Use(txExtension{client: d.Client, log: d.Log})
+	srv.Use(txExtension{client: d.Client, log: d.Log, now: d.Now})
+	srv.AroundFields(refuseControlCharacters)
 	srv.AroundFields(pageSizeCap)
 	srv.SetErrorPresenter(presentError(d.Log))
 	srv.SetRecoverFunc(recoverPanic(d.Log))
@@ -93,11 +98,11 @@ func NewHandler(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = defaultNow
 	}
-	auth := &authenticator{client: d.Client, tokens: d.Tokens, now: d.Now}
+	auth := &authenticator{client: d.Client, tokens: d.Tokens, now: d.Now, log: d.Log, proxies: d.TrustedProxies}
 	gql := NewGraphQLServer(d)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", codeTransportErrors(limitBody(auth.middleware(gql))))
+	mux.Handle("/graphql", frontDoor(d.Log, auth.middleware(gql)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
