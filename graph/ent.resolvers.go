@@ -25,4 +25,10 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// RightsGroup returns generated.RightsGroupResolver implementation.
+func (r *Resolver) RightsGroup() generated.RightsGroupResolver { return &rightsGroupResolver{r} }
+
+type (
+	queryResolver       struct{ *Resolver }
+	rightsGroupResolver struct{ *Resolver }
+)
