@@ -358,6 +358,14 @@ func TestGroupsBuiltIn(t *testing.T) {
 	}
 	// A group of the same name cannot be created beside it.
 	e.wantCode(admin, createGroupDoc, map[string]any{"a": a, "name": "XG3001-Customer G3001"}, "CONFLICT")
+	// The database holds at most one built-in group per account.
+	sys := viewer.SystemContext(context.Background())
+	if err := e.client.RightsGroup.Create().SetCustomerAccountID(pulid.ID(a)).SetName("Second").SetBuiltIn(true).Exec(sys); err == nil {
+		t.Fatal("a second built-in group was stored")
+	}
+	if err := e.client.RightsGroup.Create().SetCustomerAccountID(pulid.ID(a)).SetName("Plain").Exec(sys); err != nil {
+		t.Fatalf("a plain group beside the built-in one: %v", err)
+	}
 	// Removing PORTAL_ACCESS takes the built-in group's rights away.
 	e.ok(admin, `mutation($c: ID!) { removeRole(input: {contactID: $c, role: PORTAL_ACCESS}) { id } }`, map[string]any{"c": workerC})
 	if got := e.myPerms(worker, a); len(got) != 0 {

@@ -45,8 +45,8 @@ func (e *Evaluator) load(ctx context.Context) error {
 }
 
 // loadGrants reads, as Portier itself, the viewer's contacts with their
-// accounts, the accounts' built-in groups, roles and group memberships (5 queries), and for SALES staff the
-// assigned accounts (1 query).
+// accounts, the accounts' built-in groups, roles and group memberships
+// (5 queries), and for SALES staff the assigned accounts (1 query).
 func (e *Evaluator) loadGrants(ctx context.Context) error {
 	e.accounts = map[string]PermSet{}
 	e.contacts = map[string]*ent.Contact{}
