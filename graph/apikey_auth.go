@@ -15,8 +15,8 @@ import (
 	"portier/ent/supportauthorization"
 	"portier/internal/apikeys"
 	"portier/internal/apperr"
-	"portier/internal/pulid"
 	"portier/internal/authz"
+	"portier/internal/pulid"
 	"portier/internal/viewer"
 )
 
