@@ -22,6 +22,9 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 	return r.Client.Noders(ctx, ids, ent.WithNodeType(ent.IDToType))
 }
 
+// APIKey returns generated.APIKeyResolver implementation.
+func (r *Resolver) APIKey() generated.APIKeyResolver { return &aPIKeyResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
@@ -29,6 +32,7 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 func (r *Resolver) RightsGroup() generated.RightsGroupResolver { return &rightsGroupResolver{r} }
 
 type (
+	aPIKeyResolver      struct{ *Resolver }
 	queryResolver       struct{ *Resolver }
 	rightsGroupResolver struct{ *Resolver }
 )

@@ -769,3 +769,36 @@ func TestGroupsDataLayer(t *testing.T) {
 		t.Fatal("anonymous query of groups allowed")
 	}
 }
+
+// An API key with GROUPS_MANAGE manages others' memberships but never its
+// own user's rights: not its user's memberships, not the permissions of a
+// group its user belongs to (the built-in group always).
+func TestGroupsAPIKeyCannotChangeItsUsersRights(t *testing.T) {
+	e := newEnv(t)
+	a := e.createAccount("G9801")
+	admin, adminC := e.customerUser(a, "admin@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	_, workerC := e.customerUser(a, "worker@a.example", "PORTAL_ACCESS")
+	mine := e.createGroup(admin, a, "Mine", "INVOICES_READ")
+	e.ok(admin, addMemberDoc, map[string]any{"g": mine, "c": adminC})
+	other := e.createGroup(admin, a, "Other", "INVOICES_READ")
+	key, _ := e.createKey(admin, a, []string{"GROUPS_MANAGE", "CONTACTS_READ", "INVOICES_READ"}, e.clock.Now().Add(24*time.Hour))
+	refused := func(doc string, vars map[string]any) {
+		t.Helper()
+		r := e.wantCode(key, doc, vars, "FORBIDDEN")
+		if r.Errors[0].Extensions["reason"] != "API_KEY_NOT_ALLOWED" {
+			t.Fatalf("reason: %s", r.Raw)
+		}
+	}
+	refused(addMemberDoc, map[string]any{"g": other, "c": adminC})
+	refused(removeMemberDoc, map[string]any{"g": mine, "c": adminC})
+	refused(setPermsDoc, map[string]any{"g": mine, "p": []string{"INVOICES_READ"}})
+	refused(setPermsDoc, map[string]any{"g": e.builtInGroup(admin, "G9801"), "p": []string{"INVOICES_READ"}})
+	e.ok(key, addMemberDoc, map[string]any{"g": other, "c": workerC})
+	e.ok(key, setPermsDoc, map[string]any{"g": other, "p": []string{"CONTACTS_READ"}})
+	e.ok(key, removeMemberDoc, map[string]any{"g": other, "c": workerC})
+	// The key grants no more than it holds itself.
+	r := e.wantCode(key, setPermsDoc, map[string]any{"g": other, "p": []string{"AUDIT_READ"}}, "FORBIDDEN")
+	if r.Errors[0].Extensions["reason"] != "GRANT_EXCEEDS_OWN_PERMISSIONS" {
+		t.Fatalf("reason: %s", r.Raw)
+	}
+}

@@ -140,6 +140,21 @@ var matrixTable = []matrixRow{
 		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
 	{field: "Mutation.confirmSecondFactor", doc: `mutation { confirmSecondFactor(input: {method: EMAIL_CODE, code: "00000"}) }`,
 		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+
+	// ------------------------------------------------------------ API keys
+	// Listing needs some right on the account (own keys; all of the
+	// account's with APIKEYS_MANAGE); creating needs APIKEYS_MANAGE, and
+	// staff own no keys (FORBIDDEN even for ADMIN).
+	{field: "Query.apiKeys", doc: `query($a: ID) { apiKeys(customerAccountID: $a) { id } }`, vars: map[string]string{"a": "$account"},
+		own:     "anon=UNAUTHENTICATED noportal,expired,deact,salesX=NOT_FOUND *=OK",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=NOT_FOUND"},
+	{field: "Mutation.createApiKey", doc: `mutation($a: ID!, $x: Time!) { createApiKey(input: {customerAccountID: $a, name: "Matrix", permissions: [ACCOUNT_READ], expiresAt: $x}) { apiKey { id } } }`,
+		vars:    map[string]string{"a": "$account", "x": "$expiry"},
+		own:     "anon=UNAUTHENTICATED admin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.revokeApiKey", doc: `mutation { revokeApiKey(id: "key_01J00000000000000000000000") { id } }`,
+		own: "anon=UNAUTHENTICATED *=NOT_FOUND"},
+
 	{field: "Mutation.regenerateRecoveryCodes", doc: `mutation { regenerateRecoveryCodes { recoveryCodes } }`,
 		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
 }

@@ -236,6 +236,8 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 			out[k] = side.group
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
+		case "$expiry": // a day ahead of the clock
+			out[k] = f.e.clock.Now().Add(24 * time.Hour).Format(time.RFC3339)
 		case "$unique":
 			f.unique++
 			out[k] = fmt.Sprintf("8%05d", f.unique)

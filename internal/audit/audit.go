@@ -58,6 +58,9 @@ func Record(ctx context.Context, c *ent.Client, e Entry) error {
 	if v.StaffRole != "" {
 		via = "staff:" + string(v.StaffRole)
 	}
+	if v.Key != nil {
+		via = "apikey:" + v.Key.ID // the actor is the key's user
+	}
 	q := c.AuditEvent.Create().
 		SetActorKind(string(v.Kind)).
 		SetActorID(actor).

@@ -12,7 +12,9 @@
 // group's permissions may never exceed the actor's own effective
 // permissions on the account when they are set or when a member is added
 // (or a membership extended). Taking away — removing permissions, members
-// or groups, shortening a membership — is always allowed.
+// or groups, shortening a membership — is always allowed. An API key never
+// changes its own user's rights: not its user's memberships, nor the
+// permissions of a group its user belongs to.
 //
 // Every operation runs in the mutation's one transaction and is audited in
 // it.
@@ -208,6 +210,9 @@ func (s *Service) SetPermissions(ctx context.Context, groupID pulid.ID, perms []
 	if err := checkGrant(ctx, g.CustomerAccountID, perms, "input.permissions"); err != nil {
 		return nil, err
 	}
+	if err := s.keyNotMember(ctx, c, g); err != nil {
+		return nil, err
+	}
 	before := g.Permissions
 	g, err = c.RightsGroup.UpdateOne(g).SetPermissions(wire(perms)).Save(ctx)
 	if err != nil {
@@ -240,6 +245,9 @@ func (s *Service) AddMember(ctx context.Context, in NewMember) (*ent.GroupMember
 	if g.BuiltIn {
 		return nil, builtInError("input.groupID",
 			"every contact holding PORTAL_ACCESS is a member of the built-in group; it has no explicit members")
+	}
+	if err := keyNotOwn(ctx, ct.ID); err != nil {
+		return nil, err
 	}
 	now := s.Now()
 	today := caldate.Of(now, loc)
@@ -304,6 +312,9 @@ func (s *Service) RemoveMember(ctx context.Context, groupID, contactID pulid.ID,
 	}
 	ct, loc, err := s.contact(ctx, c, g, contactID)
 	if err != nil {
+		return nil, err
+	}
+	if err := keyNotOwn(ctx, ct.ID); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -422,6 +433,75 @@ func (s *Service) current(ctx context.Context, c *ent.Client, g *ent.RightsGroup
 		}
 	}
 	return out, nil
+}
+
+// ownContacts is what the evaluator knows of the viewer's own contacts.
+type ownContacts interface {
+	IsOwnContact(ctx context.Context, contactID string) (bool, error)
+	Memberships(ctx context.Context) (map[string]*ent.Contact, map[string]authz.PermSet, error)
+}
+
+func errKey() error {
+	return apperr.ForbiddenReason("API_KEY_NOT_ALLOWED",
+		"an API key cannot change its own user's rights; log in as the user")
+}
+
+// keyNotOwn refuses an API key a change of its own user's memberships: a
+// key never changes its user's rights.
+func keyNotOwn(ctx context.Context, contactID pulid.ID) error {
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.APIKey {
+		return nil
+	}
+	oc, ok := v.Access.(ownContacts)
+	if !ok {
+		return errKey()
+	}
+	own, err := oc.IsOwnContact(ctx, string(contactID))
+	if err != nil {
+		return err
+	}
+	if own {
+		return errKey()
+	}
+	return nil
+}
+
+// keyNotMember refuses an API key a change of the permissions of a group
+// its own user belongs to (the built-in group always).
+func (s *Service) keyNotMember(ctx context.Context, c *ent.Client, g *ent.RightsGroup) error {
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.APIKey {
+		return nil
+	}
+	if g.BuiltIn {
+		return errKey()
+	}
+	oc, ok := v.Access.(ownContacts)
+	if !ok {
+		return errKey()
+	}
+	contacts, _, err := oc.Memberships(ctx)
+	if err != nil {
+		return err
+	}
+	var ids []pulid.ID
+	for _, ct := range contacts {
+		ids = append(ids, ct.ID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	member, err := c.GroupMembership.Query().
+		Where(groupmembership.GroupID(g.ID), groupmembership.ContactIDIn(ids...), groupmembership.EndedAtIsNil()).
+		Exist(viewer.SystemContext(ctx))
+	if err != nil {
+		return err
+	}
+	if member {
+		return errKey()
+	}
+	return nil
 }
 
 // checkGrant refuses to grant permissions the actor does not hold itself on
