@@ -22,7 +22,21 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 	return r.Client.Noders(ctx, ids, ent.WithNodeType(ent.IDToType))
 }
 
+// AgencyDelegation returns generated.AgencyDelegationResolver implementation.
+func (r *Resolver) AgencyDelegation() generated.AgencyDelegationResolver {
+	return &agencyDelegationResolver{r}
+}
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// SupportAuthorization returns generated.SupportAuthorizationResolver implementation.
+func (r *Resolver) SupportAuthorization() generated.SupportAuthorizationResolver {
+	return &supportAuthorizationResolver{r}
+}
+
+type (
+	agencyDelegationResolver     struct{ *Resolver }
+	queryResolver                struct{ *Resolver }
+	supportAuthorizationResolver struct{ *Resolver }
+)
