@@ -7,54 +7,85 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"portier/ent"
 	"portier/graph/model"
+	"portier/internal/agencies"
+	"portier/internal/authorizations"
 	"portier/internal/domain"
 	"portier/internal/pulid"
 )
 
 // Permissions is the resolver for the permissions field.
 func (r *agencyDelegationResolver) Permissions(ctx context.Context, obj *ent.AgencyDelegation) ([]domain.Permission, error) {
-	panic(fmt.Errorf("not implemented: Permissions - permissions"))
+	return agencies.Permissions(obj), nil
 }
 
 // Active is the resolver for the active field.
 func (r *agencyDelegationResolver) Active(ctx context.Context, obj *ent.AgencyDelegation) (bool, error) {
-	panic(fmt.Errorf("not implemented: Active - active"))
+	acct, err := r.accountContext(ctx, obj.CustomerAccountID)
+	if err != nil {
+		return false, err
+	}
+	return agencies.Active(obj, r.Now(), authorizations.Location(acct)), nil
 }
 
 // AgencyNumber is the resolver for the agencyNumber field.
 func (r *agencyDelegationResolver) AgencyNumber(ctx context.Context, obj *ent.AgencyDelegation) (string, error) {
-	panic(fmt.Errorf("not implemented: AgencyNumber - agencyNumber"))
+	a, err := r.accountContext(ctx, obj.AgencyID)
+	if err != nil {
+		return "", err
+	}
+	return a.Number, nil
 }
 
 // AgencyName is the resolver for the agencyName field.
 func (r *agencyDelegationResolver) AgencyName(ctx context.Context, obj *ent.AgencyDelegation) (string, error) {
-	panic(fmt.Errorf("not implemented: AgencyName - agencyName"))
+	a, err := r.accountContext(ctx, obj.AgencyID)
+	if err != nil {
+		return "", err
+	}
+	return a.Name, nil
 }
 
 // DelegateToAgency is the resolver for the delegateToAgency field.
 func (r *mutationResolver) DelegateToAgency(ctx context.Context, input model.DelegateToAgencyInput) (*ent.AgencyDelegation, error) {
-	panic(fmt.Errorf("not implemented: DelegateToAgency - delegateToAgency"))
+	return r.agencies(ctx).Delegate(ctx, agencies.DelegateInput{
+		ClientID:    input.ClientAccountID,
+		Agency:      agencies.AgencyRef{Number: input.AgencyCustomerNumber, ID: input.AgencyAccountID},
+		Permissions: input.Permissions, ValidFrom: input.ValidFrom, ValidUntil: input.ValidUntil,
+	})
 }
 
 // RevokeAgencyDelegation is the resolver for the revokeAgencyDelegation field.
 func (r *mutationResolver) RevokeAgencyDelegation(ctx context.Context, input model.RevokeAgencyDelegationInput) (*ent.AgencyDelegation, error) {
-	panic(fmt.Errorf("not implemented: RevokeAgencyDelegation - revokeAgencyDelegation"))
+	return r.agencies(ctx).Revoke(ctx, input.DelegationID, input.LastDay)
 }
 
 // SetAccountIsAgency is the resolver for the setAccountIsAgency field.
 func (r *mutationResolver) SetAccountIsAgency(ctx context.Context, input model.SetAccountIsAgencyInput) (*ent.CustomerAccount, error) {
-	panic(fmt.Errorf("not implemented: SetAccountIsAgency - setAccountIsAgency"))
+	return r.agencies(ctx).SetIsAgency(ctx, input.CustomerAccountID, input.IsAgency)
 }
 
 // SetDefaultAgency is the resolver for the setDefaultAgency field.
 func (r *mutationResolver) SetDefaultAgency(ctx context.Context, input model.SetDefaultAgencyInput) (*ent.CustomerAccount, error) {
-	panic(fmt.Errorf("not implemented: SetDefaultAgency - setDefaultAgency"))
+	return r.agencies(ctx).SetDefaultAgency(ctx, input.CustomerAccountID,
+		agencies.AgencyRef{Number: input.AgencyCustomerNumber, ID: input.AgencyAccountID})
 }
 
 // AgencyClients is the resolver for the agencyClients field.
 func (r *queryResolver) AgencyClients(ctx context.Context, agencyAccountID pulid.ID) ([]*model.AgencyClient, error) {
-	panic(fmt.Errorf("not implemented: AgencyClients - agencyClients"))
+	clients, err := r.agencies(ctx).Clients(ctx, agencyAccountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.AgencyClient, len(clients))
+	for i, c := range clients {
+		d := c.Delegation
+		out[i] = &model.AgencyClient{
+			CustomerAccountID: c.Account.ID, Number: c.Account.Number, Name: c.Account.Name,
+			DelegationID: d.ID, Permissions: agencies.Permissions(d),
+			ValidFrom: d.ValidFrom, ValidUntil: d.ValidUntil, EndedAt: d.EndedAt, Active: c.Active,
+		}
+	}
+	return out, nil
 }

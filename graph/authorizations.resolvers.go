@@ -7,38 +7,46 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"portier/ent"
 	"portier/graph/model"
+	"portier/internal/authorizations"
 	"portier/internal/domain"
 )
 
 // GrantSupportAuthorization is the resolver for the grantSupportAuthorization field.
 func (r *mutationResolver) GrantSupportAuthorization(ctx context.Context, input model.GrantSupportAuthorizationInput) (*ent.SupportAuthorization, error) {
-	panic(fmt.Errorf("not implemented: GrantSupportAuthorization - grantSupportAuthorization"))
+	in := authorizations.GrantInput{ContactID: input.ContactID, Kind: input.Kind, ValidUntil: input.ValidUntil}
+	if sc := input.Scope; sc != nil {
+		in.Scope = &authorizations.Scope{BusinessArea: sc.BusinessArea, BudgetCents: sc.BudgetCents, Currency: sc.Currency}
+	}
+	return r.authorizations(ctx).Grant(ctx, in)
 }
 
 // ChangeSupportAuthorizationValidity is the resolver for the changeSupportAuthorizationValidity field.
 func (r *mutationResolver) ChangeSupportAuthorizationValidity(ctx context.Context, input model.ChangeSupportAuthorizationValidityInput) (*ent.SupportAuthorization, error) {
-	panic(fmt.Errorf("not implemented: ChangeSupportAuthorizationValidity - changeSupportAuthorizationValidity"))
+	return r.authorizations(ctx).ChangeValidity(ctx, input.AuthorizationID, input.ValidUntil)
 }
 
 // RevokeSupportAuthorization is the resolver for the revokeSupportAuthorization field.
 func (r *mutationResolver) RevokeSupportAuthorization(ctx context.Context, input model.RevokeSupportAuthorizationInput) (*ent.SupportAuthorization, error) {
-	panic(fmt.Errorf("not implemented: RevokeSupportAuthorization - revokeSupportAuthorization"))
+	return r.authorizations(ctx).Revoke(ctx, input.AuthorizationID, input.LastDay)
 }
 
 // SetAccountSLA is the resolver for the setAccountSla field.
 func (r *mutationResolver) SetAccountSLA(ctx context.Context, input model.SetAccountSLAInput) (*ent.CustomerAccount, error) {
-	panic(fmt.Errorf("not implemented: SetAccountSLA - setAccountSla"))
+	return r.authorizations(ctx).SetSLA(ctx, input.CustomerAccountID, input.HasSLA, input.SLAUntil)
 }
 
 // Active is the resolver for the active field.
 func (r *supportAuthorizationResolver) Active(ctx context.Context, obj *ent.SupportAuthorization) (bool, error) {
-	panic(fmt.Errorf("not implemented: Active - active"))
+	acct, err := r.accountContext(ctx, obj.CustomerAccountID)
+	if err != nil {
+		return false, err
+	}
+	return authorizations.Active(obj, r.Now(), authorizations.Location(acct)), nil
 }
 
 // Covers is the resolver for the covers field.
 func (r *supportAuthorizationResolver) Covers(ctx context.Context, obj *ent.SupportAuthorization) ([]domain.SupportAuthorizationKind, error) {
-	panic(fmt.Errorf("not implemented: Covers - covers"))
+	return authorizations.Covers(obj.Kind), nil
 }

@@ -58,6 +58,14 @@ func Record(ctx context.Context, c *ent.Client, e Entry) error {
 	if v.StaffRole != "" {
 		via = "staff:" + string(v.StaffRole)
 	}
+	// An agency's person acting on a client: "agency <id> for client <account>".
+	if a, ok := v.Access.(interface {
+		AgencyFor(context.Context, string) string
+	}); ok && via == "" && e.AccountID != "" {
+		if agency := a.AgencyFor(ctx, string(e.AccountID)); agency != "" {
+			via = "agency:" + agency
+		}
+	}
 	q := c.AuditEvent.Create().
 		SetActorKind(string(v.Kind)).
 		SetActorID(actor).

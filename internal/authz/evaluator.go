@@ -26,6 +26,8 @@ type Evaluator struct {
 	err      error
 	accounts map[string]PermSet // from the viewer's own contacts
 	contacts map[string]*ent.Contact
+	// client account -> agency it is reached through (agency.go)
+	viaAgency map[string]string
 	// staff state
 	salesAccounts map[string]bool // assigned account -> has consent
 	blocked       bool            // no rights at all (unverified, must change password)
@@ -102,7 +104,7 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 		}
 		e.accounts[string(acct.ID)] = set
 	}
-	return nil
+	return e.loadAgencies(ctx)
 }
 
 // loadSales reads the accounts a SALES user is assigned to.
