@@ -2783,9 +2783,9 @@ extend type Mutation {
   "Mark an account as an agency (or not; its delegations then stop acting). Staff ADMIN only."
   setAccountIsAgency("Account and flag." input: SetAccountIsAgencyInput!): CustomerAccount! @staff(role: ADMIN)
 
-  "Set or clear a client's default agency."
+  "Set or clear a client's default agency (preselected, seed 003). Many clients may name the same agency."
   setDefaultAgency("Client and agency." input: SetDefaultAgencyInput!): CustomerAccount!
-    @hasPermission(permission: DELEGATIONS_MANAGE, account: "input.customerAccountID")
+    @hasPermission(permission: ACCOUNT_UPDATE, account: "input.customerAccountID")
 }
 `, BuiltIn: false},
 	{Name: "../../schema/authorizations.graphqls", Input: `"""
@@ -12587,7 +12587,7 @@ func (ec *executionContext) _Mutation_setDefaultAgency(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "DELEGATIONS_MANAGE")
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "ACCOUNT_UPDATE")
 				if err != nil {
 					var zeroVal *ent.CustomerAccount
 					return zeroVal, err
