@@ -22,6 +22,9 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 	return r.Client.Noders(ctx, ids, ent.WithNodeType(ent.IDToType))
 }
 
+// APIKey returns generated.APIKeyResolver implementation.
+func (r *Resolver) APIKey() generated.APIKeyResolver { return &aPIKeyResolver{r} }
+
 // AgencyDelegation returns generated.AgencyDelegationResolver implementation.
 func (r *Resolver) AgencyDelegation() generated.AgencyDelegationResolver {
 	return &agencyDelegationResolver{r}
@@ -36,6 +39,7 @@ func (r *Resolver) SupportAuthorization() generated.SupportAuthorizationResolver
 }
 
 type (
+	aPIKeyResolver               struct{ *Resolver }
 	agencyDelegationResolver     struct{ *Resolver }
 	queryResolver                struct{ *Resolver }
 	supportAuthorizationResolver struct{ *Resolver }

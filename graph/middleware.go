@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -28,6 +29,7 @@ import (
 	"portier/internal/apperr"
 	"portier/internal/authz"
 	"portier/internal/pulid"
+	"portier/internal/ratelimit"
 	"portier/internal/token"
 	"portier/internal/viewer"
 )
@@ -159,7 +161,61 @@ func checkRequestObject(body []byte) *apperr.Error {
 			return e
 		}
 	}
+	// Bound the variables before gqlgen decodes them into Go values (half
+	// a million numbers in 1 MiB would cost far more than answering).
+	for _, name := range []string{"variables", "extensions"} {
+		values, depth := jsonShape(m[name])
+		switch {
+		case values > MaxVariableValues:
+			e := apperr.Transport(http.StatusBadRequest, ReasonVariablesTooLarge, fmt.Sprintf("%s hold more than %d values", name, MaxVariableValues))
+			e.Field = name
+			return e
+		case depth > MaxValueNesting:
+			e := apperr.Transport(http.StatusBadRequest, ReasonValueTooDeep, fmt.Sprintf("%s nest lists or objects deeper than %d levels", name, MaxValueNesting))
+			e.Field = name
+			return e
+		}
+	}
 	return nil
+}
+
+// jsonShape measures valid JSON in one pass without decoding it: about how
+// many values it holds (lists, objects and scalars; members are counted by
+// their separators) and how deep lists and objects nest.
+func jsonShape(b []byte) (values, depth int) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	values = 1
+	cur, inString, escaped := 0, false, false
+	for _, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			values++
+			cur++
+			if cur > depth {
+				depth = cur
+			}
+		case ']', '}':
+			cur--
+		case ',':
+			values++
+		}
+	}
+	return values, depth
 }
 
 // checkGET refuses undecodable parameters and anything but a query: a GET
@@ -239,6 +295,7 @@ type authenticator struct {
 	now     func() time.Time
 	log     *slog.Logger
 	proxies trustedProxies
+	limiter *ratelimit.Limiter // per-API-key request limit
 }
 
 func (a *authenticator) middleware(next http.Handler) http.Handler {
@@ -246,7 +303,16 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 		ctx := r.Context()
 		now := a.now()
 		v := &viewer.Viewer{Kind: viewer.Anonymous, IP: a.proxies.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), RequestID: requestID(ctx)}
-		if h := r.Header.Get("Authorization"); h != "" {
+		if raw, ok := bearerAPIKey(r.Header.Get("Authorization")); ok {
+			switch err := a.authenticateKey(ctx, raw, now, v); {
+			case err == nil:
+			case errors.Is(err, errBadToken):
+				ctx = context.WithValue(ctx, invalidCredentialsKey{}, true)
+			default:
+				writeHTTPError(w, r, a.log, err)
+				return
+			}
+		} else if h := r.Header.Get("Authorization"); h != "" {
 			user, sid, err := a.authenticate(ctx, h, now)
 			switch {
 			case err == nil:

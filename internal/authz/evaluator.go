@@ -58,6 +58,10 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 		return nil
 	}
 	uid := pulid.ID(e.v.UserID)
+	if e.v.Kind == viewer.APIKey && e.v.Key == nil {
+		e.blocked = true // an API key principal without its narrowing: nothing
+		return nil
+	}
 	if e.v.StaffRole != "" {
 		// Staff act through their staff role only; contacts linked to a
 		// staff user give nothing, so that removing an account manager
@@ -104,7 +108,13 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 		}
 		e.accounts[string(acct.ID)] = set
 	}
-	return e.loadAgencies(ctx)
+	if err := e.loadAgencies(ctx); err != nil {
+		return err
+	}
+	if e.v.Key != nil {
+		e.narrowToKey(e.v.Key)
+	}
+	return nil
 }
 
 // loadSales reads the accounts a SALES user is assigned to.
