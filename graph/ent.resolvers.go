@@ -25,14 +25,26 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 // APIKey returns generated.APIKeyResolver implementation.
 func (r *Resolver) APIKey() generated.APIKeyResolver { return &aPIKeyResolver{r} }
 
+// AgencyDelegation returns generated.AgencyDelegationResolver implementation.
+func (r *Resolver) AgencyDelegation() generated.AgencyDelegationResolver {
+	return &agencyDelegationResolver{r}
+}
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 // RightsGroup returns generated.RightsGroupResolver implementation.
 func (r *Resolver) RightsGroup() generated.RightsGroupResolver { return &rightsGroupResolver{r} }
 
+// SupportAuthorization returns generated.SupportAuthorizationResolver implementation.
+func (r *Resolver) SupportAuthorization() generated.SupportAuthorizationResolver {
+	return &supportAuthorizationResolver{r}
+}
+
 type (
-	aPIKeyResolver      struct{ *Resolver }
-	queryResolver       struct{ *Resolver }
-	rightsGroupResolver struct{ *Resolver }
+	aPIKeyResolver               struct{ *Resolver }
+	agencyDelegationResolver     struct{ *Resolver }
+	queryResolver                struct{ *Resolver }
+	rightsGroupResolver          struct{ *Resolver }
+	supportAuthorizationResolver struct{ *Resolver }
 )

@@ -85,6 +85,7 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(oneCredentialField{})
 	srv.Use(txExtension{client: d.Client, log: d.Log, now: d.Now})
+	srv.Use(accountCache{})
 	srv.AroundFields(refuseControlCharacters)
 	srv.AroundFields(pageSizeCap)
 	srv.SetErrorPresenter(presentError(d.Log))

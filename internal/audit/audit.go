@@ -61,6 +61,17 @@ func Record(ctx context.Context, c *ent.Client, e Entry) error {
 	if v.Key != nil {
 		via = "apikey:" + v.Key.ID // the actor is the key's user
 	}
+	// An agency's person acting on a client: "agency <id> for client <account>".
+	if a, ok := v.Access.(interface {
+		AgencyFor(context.Context, string) string
+	}); ok && e.AccountID != "" {
+		if agency := a.AgencyFor(ctx, string(e.AccountID)); agency != "" {
+			if via != "" {
+				via += ";"
+			}
+			via += "agency:" + agency
+		}
+	}
 	q := c.AuditEvent.Create().
 		SetActorKind(string(v.Kind)).
 		SetActorID(actor).
