@@ -140,11 +140,11 @@ var matrixTable = []matrixRow{
 	// the gate gets BAD_USER_INPUT.
 	{field: "Query.agencyClients", doc: `query($a: ID!) { agencyClients(agencyAccountID: $a) { number } }`,
 		vars:    map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED admin,staffAdmin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "anon=UNAUTHENTICATED admin,staffAdmin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.delegateToAgency", doc: `mutation($a: ID!) { delegateToAgency(input: {clientAccountID: $a, agencyCustomerNumber: "00000", permissions: [ACCOUNT_READ]}) { id } }`,
 		vars:    map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED admin,staffAdmin=BAD_USER_INPUT noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "anon=UNAUTHENTICATED admin,staffAdmin,keyFull=BAD_USER_INPUT noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=BAD_USER_INPUT support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.revokeAgencyDelegation", doc: `mutation { revokeAgencyDelegation(input: {delegationID: "dlg_01J00000000000000000000000"}) { id } }`,
 		own: "anon=UNAUTHENTICATED *=NOT_FOUND"},
@@ -153,7 +153,7 @@ var matrixTable = []matrixRow{
 		own:  "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
 	{field: "Mutation.setDefaultAgency", doc: `mutation($a: ID!) { setDefaultAgency(input: {customerAccountID: $a}) { id } }`,
 		vars:    map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 
 	{field: "Mutation.regenerateRecoveryCodes", doc: `mutation { regenerateRecoveryCodes { recoveryCodes } }`,
