@@ -1696,6 +1696,11 @@ func (_q *RightsGroupQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, rightsgroup.FieldDescription)
 				fieldSeen[rightsgroup.FieldDescription] = struct{}{}
 			}
+		case "builtIn":
+			if _, ok := fieldSeen[rightsgroup.FieldBuiltIn]; !ok {
+				selectedFields = append(selectedFields, rightsgroup.FieldBuiltIn)
+				fieldSeen[rightsgroup.FieldBuiltIn] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

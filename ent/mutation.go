@@ -14778,6 +14778,7 @@ type RightsGroupMutation struct {
 	description             *string
 	permissions             *[]string
 	appendpermissions       []string
+	built_in                *bool
 	clearedFields           map[string]struct{}
 	customer_account        *pulid.ID
 	clearedcustomer_account bool
@@ -15138,6 +15139,42 @@ func (m *RightsGroupMutation) ResetPermissions() {
 	delete(m.clearedFields, rightsgroup.FieldPermissions)
 }
 
+// SetBuiltIn sets the "built_in" field.
+func (m *RightsGroupMutation) SetBuiltIn(b bool) {
+	m.built_in = &b
+}
+
+// BuiltIn returns the value of the "built_in" field in the mutation.
+func (m *RightsGroupMutation) BuiltIn() (r bool, exists bool) {
+	v := m.built_in
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBuiltIn returns the old "built_in" field's value of the RightsGroup entity.
+// If the RightsGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RightsGroupMutation) OldBuiltIn(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBuiltIn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBuiltIn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBuiltIn: %w", err)
+	}
+	return oldValue.BuiltIn, nil
+}
+
+// ResetBuiltIn resets all changes to the "built_in" field.
+func (m *RightsGroupMutation) ResetBuiltIn() {
+	m.built_in = nil
+}
+
 // ClearCustomerAccount clears the "customer_account" edge to the CustomerAccount entity.
 func (m *RightsGroupMutation) ClearCustomerAccount() {
 	m.clearedcustomer_account = true
@@ -15253,7 +15290,7 @@ func (m *RightsGroupMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RightsGroupMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, rightsgroup.FieldCreatedAt)
 	}
@@ -15271,6 +15308,9 @@ func (m *RightsGroupMutation) Fields() []string {
 	}
 	if m.permissions != nil {
 		fields = append(fields, rightsgroup.FieldPermissions)
+	}
+	if m.built_in != nil {
+		fields = append(fields, rightsgroup.FieldBuiltIn)
 	}
 	return fields
 }
@@ -15292,6 +15332,8 @@ func (m *RightsGroupMutation) Field(name string) (ent.Value, bool) {
 		return m.Description()
 	case rightsgroup.FieldPermissions:
 		return m.Permissions()
+	case rightsgroup.FieldBuiltIn:
+		return m.BuiltIn()
 	}
 	return nil, false
 }
@@ -15313,6 +15355,8 @@ func (m *RightsGroupMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldDescription(ctx)
 	case rightsgroup.FieldPermissions:
 		return m.OldPermissions(ctx)
+	case rightsgroup.FieldBuiltIn:
+		return m.OldBuiltIn(ctx)
 	}
 	return nil, fmt.Errorf("unknown RightsGroup field %s", name)
 }
@@ -15363,6 +15407,13 @@ func (m *RightsGroupMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPermissions(v)
+		return nil
+	case rightsgroup.FieldBuiltIn:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBuiltIn(v)
 		return nil
 	}
 	return fmt.Errorf("unknown RightsGroup field %s", name)
@@ -15439,6 +15490,9 @@ func (m *RightsGroupMutation) ResetField(name string) error {
 		return nil
 	case rightsgroup.FieldPermissions:
 		m.ResetPermissions()
+		return nil
+	case rightsgroup.FieldBuiltIn:
+		m.ResetBuiltIn()
 		return nil
 	}
 	return fmt.Errorf("unknown RightsGroup field %s", name)

@@ -32,6 +32,8 @@ type RightsGroup struct {
 	Description string `json:"description,omitempty"`
 	// Permissions (wire strings) the group grants.
 	Permissions []string `json:"permissions,omitempty"`
+	// Whether this is the account's built-in group: every contact holding PORTAL_ACCESS is implicitly a member; it cannot be renamed or deleted.
+	BuiltIn bool `json:"built_in,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the RightsGroupQuery when eager-loading is set.
 	Edges        RightsGroupEdges `json:"edges"`
@@ -82,6 +84,8 @@ func (*RightsGroup) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case rightsgroup.FieldID, rightsgroup.FieldCustomerAccountID:
 			values[i] = new(pulid.ID)
+		case rightsgroup.FieldBuiltIn:
+			values[i] = new(sql.NullBool)
 		case rightsgroup.FieldName, rightsgroup.FieldDescription:
 			values[i] = new(sql.NullString)
 		case rightsgroup.FieldCreatedAt, rightsgroup.FieldUpdatedAt:
@@ -144,6 +148,12 @@ func (_m *RightsGroup) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Permissions); err != nil {
 					return fmt.Errorf("unmarshal field permissions: %w", err)
 				}
+			}
+		case rightsgroup.FieldBuiltIn:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field built_in", values[i])
+			} else if value.Valid {
+				_m.BuiltIn = value.Bool
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -208,6 +218,9 @@ func (_m *RightsGroup) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("permissions=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Permissions))
+	builder.WriteString(", ")
+	builder.WriteString("built_in=")
+	builder.WriteString(fmt.Sprintf("%v", _m.BuiltIn))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -86,6 +86,20 @@ func (_c *RightsGroupCreate) SetPermissions(v []string) *RightsGroupCreate {
 	return _c
 }
 
+// SetBuiltIn sets the "built_in" field.
+func (_c *RightsGroupCreate) SetBuiltIn(v bool) *RightsGroupCreate {
+	_c.mutation.SetBuiltIn(v)
+	return _c
+}
+
+// SetNillableBuiltIn sets the "built_in" field if the given value is not nil.
+func (_c *RightsGroupCreate) SetNillableBuiltIn(v *bool) *RightsGroupCreate {
+	if v != nil {
+		_c.SetBuiltIn(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *RightsGroupCreate) SetID(v pulid.ID) *RightsGroupCreate {
 	_c.mutation.SetID(v)
@@ -175,6 +189,10 @@ func (_c *RightsGroupCreate) defaults() error {
 		v := rightsgroup.DefaultDescription
 		_c.mutation.SetDescription(v)
 	}
+	if _, ok := _c.mutation.BuiltIn(); !ok {
+		v := rightsgroup.DefaultBuiltIn
+		_c.mutation.SetBuiltIn(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if rightsgroup.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized rightsgroup.DefaultID (forgotten import ent/runtime?)")
@@ -211,6 +229,9 @@ func (_c *RightsGroupCreate) check() error {
 		if err := rightsgroup.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "RightsGroup.description": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.BuiltIn(); !ok {
+		return &ValidationError{Name: "built_in", err: errors.New(`ent: missing required field "RightsGroup.built_in"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := rightsgroup.IDValidator(string(v)); err != nil {
@@ -275,6 +296,10 @@ func (_c *RightsGroupCreate) createSpec() (*RightsGroup, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Permissions(); ok {
 		_spec.SetField(rightsgroup.FieldPermissions, field.TypeJSON, value)
 		_node.Permissions = value
+	}
+	if value, ok := _c.mutation.BuiltIn(); ok {
+		_spec.SetField(rightsgroup.FieldBuiltIn, field.TypeBool, value)
+		_node.BuiltIn = value
 	}
 	if nodes := _c.mutation.CustomerAccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -437,6 +462,9 @@ func (u *RightsGroupUpsertOne) UpdateNewValues() *RightsGroupUpsertOne {
 		}
 		if _, exists := u.create.mutation.CustomerAccountID(); exists {
 			s.SetIgnore(rightsgroup.FieldCustomerAccountID)
+		}
+		if _, exists := u.create.mutation.BuiltIn(); exists {
+			s.SetIgnore(rightsgroup.FieldBuiltIn)
 		}
 	}))
 	return u
@@ -720,6 +748,9 @@ func (u *RightsGroupUpsertBulk) UpdateNewValues() *RightsGroupUpsertBulk {
 			}
 			if _, exists := b.mutation.CustomerAccountID(); exists {
 				s.SetIgnore(rightsgroup.FieldCustomerAccountID)
+			}
+			if _, exists := b.mutation.BuiltIn(); exists {
+				s.SetIgnore(rightsgroup.FieldBuiltIn)
 			}
 		}
 	}))

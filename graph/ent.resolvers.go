@@ -33,6 +33,9 @@ func (r *Resolver) AgencyDelegation() generated.AgencyDelegationResolver {
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// RightsGroup returns generated.RightsGroupResolver implementation.
+func (r *Resolver) RightsGroup() generated.RightsGroupResolver { return &rightsGroupResolver{r} }
+
 // SupportAuthorization returns generated.SupportAuthorizationResolver implementation.
 func (r *Resolver) SupportAuthorization() generated.SupportAuthorizationResolver {
 	return &supportAuthorizationResolver{r}
@@ -42,5 +45,6 @@ type (
 	aPIKeyResolver               struct{ *Resolver }
 	agencyDelegationResolver     struct{ *Resolver }
 	queryResolver                struct{ *Resolver }
+	rightsGroupResolver          struct{ *Resolver }
 	supportAuthorizationResolver struct{ *Resolver }
 )

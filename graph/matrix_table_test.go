@@ -66,6 +66,43 @@ var matrixTable = []matrixRow{
 		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 
+	// ------------------------------------------------------------ permissions and rights groups
+	// myPermissions and can answer every logged-in caller, for an account it
+	// cannot see as for one that does not exist (empty list, false).
+	{field: "Query.myPermissions", doc: `query($a: ID!) { myPermissions(customerAccountID: $a) }`,
+		vars: map[string]string{"a": "$account"}, own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Query.can", doc: `query($a: ID!) { can(customerAccountID: $a, permission: GROUPS_MANAGE) }`,
+		vars: map[string]string{"a": "$account"}, own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Query.permissionCatalogue", doc: `{ permissionCatalogue { name description } }`,
+		own: "anon=UNAUTHENTICATED *=OK"},
+	// GROUPS_MANAGE: customer admins and staff ADMIN; the group member holds
+	// contacts:read/manage only. Rows run in order: add before remove
+	// before delete, on each principal's own target group.
+	{field: "Mutation.createRightsGroup", doc: `mutation($a: ID!, $n: String!) { createRightsGroup(input: {customerAccountID: $a, name: $n}) { id } }`,
+		vars:    map[string]string{"a": "$account", "n": "$unique"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK portal,tech,group,keyRead,agency,support,supportC,sales,salesC=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.updateRightsGroup", doc: `mutation($g: ID!) { updateRightsGroup(input: {groupID: $g, description: "Matrix"}) { id } }`,
+		vars:    map[string]string{"g": "$group"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK portal,tech,group,keyRead,agency,support,supportC,sales,salesC=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.setRightsGroupPermissions", doc: `mutation($g: ID!) { setRightsGroupPermissions(input: {groupID: $g, permissions: [CONTACTS_READ]}) { id } }`,
+		vars:    map[string]string{"g": "$group"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK portal,tech,group,keyRead,agency,support,supportC,sales,salesC=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.addRightsGroupMember", doc: `mutation($g: ID!, $c: ID!) { addRightsGroupMember(input: {groupID: $g, contactID: $c}) { id } }`,
+		vars:    map[string]string{"g": "$group", "c": "$contact"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK portal,tech,group,keyRead,agency,support,supportC,sales,salesC=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.removeRightsGroupMember", doc: `mutation($g: ID!, $c: ID!) { removeRightsGroupMember(input: {groupID: $g, contactID: $c}) { id } }`,
+		vars:    map[string]string{"g": "$group", "c": "$contact"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK portal,tech,group,keyRead,agency,support,supportC,sales,salesC=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.deleteRightsGroup", doc: `mutation($g: ID!) { deleteRightsGroup(input: {groupID: $g}) }`,
+		vars:    map[string]string{"g": "$group"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK portal,tech,group,keyRead,agency,support,supportC,sales,salesC=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+
 	// ------------------------------------------------------------ identity: public
 	// Public fields answer every caller alike; these documents carry
 	// credentials that are wrong, so every caller gets the same refusal.

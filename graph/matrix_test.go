@@ -98,7 +98,11 @@ var matrixGroupPermissions = []domain.Permission{domain.PermContactsRead, domain
 // matrixSide is the objects a cell's document refers to.
 type matrixSide struct {
 	account, number, contact string
+	group                    string // a rights group granting matrixTargetGroupPermissions
 }
+
+// matrixTargetGroupPermissions are what each target rights group grants.
+var matrixTargetGroupPermissions = []domain.Permission{domain.PermContactsRead}
 
 type matrixFixture struct {
 	e        *env
@@ -231,7 +235,12 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 					t.Fatal(err)
 				}
 			}
-			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID)}
+			g, err := e.client.RightsGroup.Create().SetCustomerAccountID(a.ID).SetName("Target group of " + p.name).
+				SetPermissions(permStrings(matrixTargetGroupPermissions)).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID)}
 		}
 	}
 	if err := e.client.CustomerAccount.UpdateOneID(f.accounts["D"].ID).SetStatus("DEACTIVATED").Exec(ctx); err != nil {
@@ -282,6 +291,8 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 			out[k] = side.number
 		case "$contact":
 			out[k] = side.contact
+		case "$group":
+			out[k] = side.group
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
 		case "$expiry": // a day ahead of the clock
@@ -379,8 +390,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 }
 
 // matrixRow is one field of the table: a document calling it, its
-// variables (placeholders $account, $number, $contact resolve to the
-// cell's side; $login to a login of nobody), and the expectations.
+// variables (placeholders $account, $number, $contact, $group resolve to
+// the cell's side; $login to a login of nobody), and the expectations.
 type matrixRow struct {
 	field string
 	doc   string
@@ -398,7 +409,7 @@ type matrixRow struct {
 // object, else once.
 func (r matrixRow) sides() []string {
 	for _, v := range r.vars {
-		if v == "$account" || v == "$number" || v == "$contact" {
+		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" {
 			return []string{"own", "foreign"}
 		}
 	}

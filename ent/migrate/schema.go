@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -531,6 +532,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 100},
 		{Name: "description", Type: field.TypeString, Size: 1000, Default: ""},
 		{Name: "permissions", Type: field.TypeJSON, Nullable: true},
+		{Name: "built_in", Type: field.TypeBool, Default: false},
 		{Name: "customer_account_id", Type: field.TypeString, Size: 40},
 	}
 	// RightsGroupsTable holds the schema information for the "rights_groups" table.
@@ -541,7 +543,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "rights_groups_customer_accounts_rights_groups",
-				Columns:    []*schema.Column{RightsGroupsColumns[6]},
+				Columns:    []*schema.Column{RightsGroupsColumns[7]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -550,12 +552,20 @@ var (
 			{
 				Name:    "rightsgroup_customer_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{RightsGroupsColumns[6]},
+				Columns: []*schema.Column{RightsGroupsColumns[7]},
 			},
 			{
 				Name:    "rightsgroup_customer_account_id_name",
 				Unique:  true,
-				Columns: []*schema.Column{RightsGroupsColumns[6], RightsGroupsColumns[3]},
+				Columns: []*schema.Column{RightsGroupsColumns[7], RightsGroupsColumns[3]},
+			},
+			{
+				Name:    "rightsgroup_builtin_account",
+				Unique:  true,
+				Columns: []*schema.Column{RightsGroupsColumns[7]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "built_in",
+				},
 			},
 		},
 	}

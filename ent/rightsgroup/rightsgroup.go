@@ -28,6 +28,8 @@ const (
 	FieldDescription = "description"
 	// FieldPermissions holds the string denoting the permissions field in the database.
 	FieldPermissions = "permissions"
+	// FieldBuiltIn holds the string denoting the built_in field in the database.
+	FieldBuiltIn = "built_in"
 	// EdgeCustomerAccount holds the string denoting the customer_account edge name in mutations.
 	EdgeCustomerAccount = "customer_account"
 	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
@@ -59,6 +61,7 @@ var Columns = []string{
 	FieldName,
 	FieldDescription,
 	FieldPermissions,
+	FieldBuiltIn,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -91,6 +94,8 @@ var (
 	DefaultDescription string
 	// DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	DescriptionValidator func(string) error
+	// DefaultBuiltIn holds the default value on creation for the "built_in" field.
+	DefaultBuiltIn bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -128,6 +133,11 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByDescription orders the results by the description field.
 func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDescription, opts...).ToFunc()
+}
+
+// ByBuiltIn orders the results by the built_in field.
+func ByBuiltIn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBuiltIn, opts...).ToFunc()
 }
 
 // ByCustomerAccountField orders the results by customer_account field.

@@ -81,6 +81,11 @@ func Description(v string) predicate.RightsGroup {
 	return predicate.RightsGroup(sql.FieldEQ(FieldDescription, v))
 }
 
+// BuiltIn applies equality check predicate on the "built_in" field. It's identical to BuiltInEQ.
+func BuiltIn(v bool) predicate.RightsGroup {
+	return predicate.RightsGroup(sql.FieldEQ(FieldBuiltIn, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.RightsGroup {
 	return predicate.RightsGroup(sql.FieldEQ(FieldCreatedAt, v))
@@ -369,6 +374,16 @@ func PermissionsIsNil() predicate.RightsGroup {
 // PermissionsNotNil applies the NotNil predicate on the "permissions" field.
 func PermissionsNotNil() predicate.RightsGroup {
 	return predicate.RightsGroup(sql.FieldNotNull(FieldPermissions))
+}
+
+// BuiltInEQ applies the EQ predicate on the "built_in" field.
+func BuiltInEQ(v bool) predicate.RightsGroup {
+	return predicate.RightsGroup(sql.FieldEQ(FieldBuiltIn, v))
+}
+
+// BuiltInNEQ applies the NEQ predicate on the "built_in" field.
+func BuiltInNEQ(v bool) predicate.RightsGroup {
+	return predicate.RightsGroup(sql.FieldNEQ(FieldBuiltIn, v))
 }
 
 // HasCustomerAccount applies the HasEdge predicate on the "customer_account" edge.

@@ -751,6 +751,10 @@ func init() {
 	rightsgroup.DefaultDescription = rightsgroupDescDescription.Default.(string)
 	// rightsgroup.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	rightsgroup.DescriptionValidator = rightsgroupDescDescription.Validators[0].(func(string) error)
+	// rightsgroupDescBuiltIn is the schema descriptor for built_in field.
+	rightsgroupDescBuiltIn := rightsgroupFields[3].Descriptor()
+	// rightsgroup.DefaultBuiltIn holds the default value on creation for the built_in field.
+	rightsgroup.DefaultBuiltIn = rightsgroupDescBuiltIn.Default.(bool)
 	// rightsgroupDescID is the schema descriptor for id field.
 	rightsgroupDescID := rightsgroupMixinFields0[0].Descriptor()
 	// rightsgroup.DefaultID holds the default value on creation for the id field.

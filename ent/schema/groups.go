@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -14,6 +15,15 @@ import (
 
 // RightsGroup is a named set of permissions inside one customer account
 // (seed 003); its members get the union of their groups' and roles' rights.
+//
+// Rows are filtered by the AccountOwned tenant policy: a viewer reads the
+// groups (and, below, the memberships) only of accounts where it holds
+// contacts:read, and changes them only where it holds groups:manage.
+//
+// Every account has exactly one built-in group (seed 003, "X12345-Heidelberg"),
+// created with the account: every contact holding PORTAL_ACCESS is
+// implicitly its member (it has no membership rows), and it can be neither
+// renamed nor deleted; a customer admin sets its permissions.
 type RightsGroup struct{ ent.Schema }
 
 // Mixin implements ent.Schema.
@@ -31,6 +41,9 @@ func (RightsGroup) Fields() []ent.Field {
 		field.String("description").Default("").MaxLen(1000).Comment("What the group is for."),
 		field.Strings("permissions").Optional().Comment("Permissions (wire strings) the group grants.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Bool("built_in").Default(false).Immutable().
+			Comment("Whether this is the account's built-in group: every contact holding PORTAL_ACCESS is implicitly a member; it cannot be renamed or deleted.").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 
@@ -43,7 +56,12 @@ func (RightsGroup) Edges() []ent.Edge {
 
 // Indexes implements ent.Schema.
 func (RightsGroup) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("customer_account_id", "name").Unique()}
+	return []ent.Index{
+		index.Fields("customer_account_id", "name").Unique(),
+		// At most one built-in group per account.
+		index.Fields("customer_account_id").Unique().StorageKey("rightsgroup_builtin_account").
+			Annotations(entsql.IndexWhere("built_in")),
+	}
 }
 
 // Annotations implements ent.Schema.

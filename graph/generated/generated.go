@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	AgencyDelegation() AgencyDelegationResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	RightsGroup() RightsGroupResolver
 	SupportAuthorization() SupportAuthorizationResolver
 }
 
@@ -262,6 +263,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddRightsGroupMember               func(childComplexity int, input model.AddRightsGroupMemberInput) int
 		AssignRole                         func(childComplexity int, input model.AssignRoleInput) int
 		ChangePassword                     func(childComplexity int, input model.ChangePasswordInput) int
 		ChangeSupportAuthorizationValidity func(childComplexity int, input model.ChangeSupportAuthorizationValidityInput) int
@@ -269,7 +271,9 @@ type ComplexityRoot struct {
 		CreateAPIKey                       func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateContact                      func(childComplexity int, input model.CreateContactInput) int
 		CreateCustomerAccount              func(childComplexity int, input model.CreateCustomerAccountInput) int
+		CreateRightsGroup                  func(childComplexity int, input model.CreateRightsGroupInput) int
 		DelegateToAgency                   func(childComplexity int, input model.DelegateToAgencyInput) int
+		DeleteRightsGroup                  func(childComplexity int, input model.DeleteRightsGroupInput) int
 		DisableTwoFactor                   func(childComplexity int, method domain.SecondFactorMethod) int
 		EnableTwoFactor                    func(childComplexity int, input model.EnableTwoFactorInput) int
 		GrantSupportAuthorization          func(childComplexity int, input model.GrantSupportAuthorizationInput) int
@@ -278,6 +282,7 @@ type ComplexityRoot struct {
 		Logout                             func(childComplexity int) int
 		RefreshSession                     func(childComplexity int, refreshToken string) int
 		RegenerateRecoveryCodes            func(childComplexity int) int
+		RemoveRightsGroupMember            func(childComplexity int, input model.RemoveRightsGroupMemberInput) int
 		RemoveRole                         func(childComplexity int, input model.RemoveRoleInput) int
 		RequestEmailChange                 func(childComplexity int, input model.RequestEmailChangeInput) int
 		RequestPasswordReset               func(childComplexity int, login string) int
@@ -293,8 +298,10 @@ type ComplexityRoot struct {
 		SetAccountIsAgency                 func(childComplexity int, input model.SetAccountIsAgencyInput) int
 		SetAccountSLA                      func(childComplexity int, input model.SetAccountSLAInput) int
 		SetDefaultAgency                   func(childComplexity int, input model.SetDefaultAgencyInput) int
+		SetRightsGroupPermissions          func(childComplexity int, input model.SetRightsGroupPermissionsInput) int
 		SignUp                             func(childComplexity int, input model.SignUpInput) int
 		StartTotpEnrollment                func(childComplexity int) int
+		UpdateRightsGroup                  func(childComplexity int, input model.UpdateRightsGroupInput) int
 		VerifyEmail                        func(childComplexity int, token string, password *string) int
 		VerifySecondFactor                 func(childComplexity int, input model.VerifySecondFactorInput) int
 	}
@@ -306,17 +313,25 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PermissionInfo struct {
+		Description func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
 	Query struct {
-		APIKeys          func(childComplexity int, customerAccountID *pulid.ID) int
-		AgencyClients    func(childComplexity int, agencyAccountID pulid.ID) int
-		AuditEvents      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		CustomerAccount  func(childComplexity int, number string) int
-		CustomerAccounts func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.CustomerAccountOrder, where *ent.CustomerAccountWhereInput) int
-		Me               func(childComplexity int) int
-		MySessions       func(childComplexity int) int
-		Node             func(childComplexity int, id pulid.ID) int
-		Nodes            func(childComplexity int, ids []pulid.ID) int
-		UserAccounts     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.UserAccountOrder, where *ent.UserAccountWhereInput) int
+		APIKeys             func(childComplexity int, customerAccountID *pulid.ID) int
+		AgencyClients       func(childComplexity int, agencyAccountID pulid.ID) int
+		AuditEvents         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		Can                 func(childComplexity int, customerAccountID pulid.ID, permission domain.Permission) int
+		CustomerAccount     func(childComplexity int, number string) int
+		CustomerAccounts    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.CustomerAccountOrder, where *ent.CustomerAccountWhereInput) int
+		Me                  func(childComplexity int) int
+		MyPermissions       func(childComplexity int, customerAccountID pulid.ID) int
+		MySessions          func(childComplexity int) int
+		Node                func(childComplexity int, id pulid.ID) int
+		Nodes               func(childComplexity int, ids []pulid.ID) int
+		PermissionCatalogue func(childComplexity int) int
+		UserAccounts        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.UserAccountOrder, where *ent.UserAccountWhereInput) int
 	}
 
 	Resource struct {
@@ -331,6 +346,7 @@ type ComplexityRoot struct {
 	}
 
 	RightsGroup struct {
+		BuiltIn           func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		CustomerAccount   func(childComplexity int) int
 		CustomerAccountID func(childComplexity int) int
@@ -338,6 +354,7 @@ type ComplexityRoot struct {
 		ID                func(childComplexity int) int
 		Memberships       func(childComplexity int) int
 		Name              func(childComplexity int) int
+		Permissions       func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 	}
 
@@ -499,6 +516,12 @@ type MutationResolver interface {
 	ChangeSupportAuthorizationValidity(ctx context.Context, input model.ChangeSupportAuthorizationValidityInput) (*ent.SupportAuthorization, error)
 	RevokeSupportAuthorization(ctx context.Context, input model.RevokeSupportAuthorizationInput) (*ent.SupportAuthorization, error)
 	SetAccountSLA(ctx context.Context, input model.SetAccountSLAInput) (*ent.CustomerAccount, error)
+	CreateRightsGroup(ctx context.Context, input model.CreateRightsGroupInput) (*ent.RightsGroup, error)
+	UpdateRightsGroup(ctx context.Context, input model.UpdateRightsGroupInput) (*ent.RightsGroup, error)
+	DeleteRightsGroup(ctx context.Context, input model.DeleteRightsGroupInput) (pulid.ID, error)
+	SetRightsGroupPermissions(ctx context.Context, input model.SetRightsGroupPermissionsInput) (*ent.RightsGroup, error)
+	AddRightsGroupMember(ctx context.Context, input model.AddRightsGroupMemberInput) (*ent.GroupMembership, error)
+	RemoveRightsGroupMember(ctx context.Context, input model.RemoveRightsGroupMemberInput) (*ent.RightsGroup, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error)
 	VerifySecondFactor(ctx context.Context, input model.VerifySecondFactorInput) (*model.LoginPayload, error)
 	SendLoginCode(ctx context.Context, input model.SendLoginCodeInput) (bool, error)
@@ -526,12 +549,18 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder, error)
 	AgencyClients(ctx context.Context, agencyAccountID pulid.ID) ([]*model.AgencyClient, error)
 	APIKeys(ctx context.Context, customerAccountID *pulid.ID) ([]*ent.APIKey, error)
+	MyPermissions(ctx context.Context, customerAccountID pulid.ID) ([]domain.Permission, error)
+	Can(ctx context.Context, customerAccountID pulid.ID, permission domain.Permission) (bool, error)
+	PermissionCatalogue(ctx context.Context) ([]*model.PermissionInfo, error)
 	MySessions(ctx context.Context) ([]*model.SessionInfo, error)
 	Me(ctx context.Context) (*model.Me, error)
 	CustomerAccount(ctx context.Context, number string) (*ent.CustomerAccount, error)
 	CustomerAccounts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.CustomerAccountOrder, where *ent.CustomerAccountWhereInput) (*ent.CustomerAccountConnection, error)
 	UserAccounts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.UserAccountOrder, where *ent.UserAccountWhereInput) (*ent.UserAccountConnection, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error)
+}
+type RightsGroupResolver interface {
+	Permissions(ctx context.Context, obj *ent.RightsGroup) ([]domain.Permission, error)
 }
 type SupportAuthorizationResolver interface {
 	Active(ctx context.Context, obj *ent.SupportAuthorization) (bool, error)
@@ -1474,6 +1503,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.Permissions(childComplexity), true
 
+	case "Mutation.addRightsGroupMember":
+		if e.ComplexityRoot.Mutation.AddRightsGroupMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addRightsGroupMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddRightsGroupMember(childComplexity, args["input"].(model.AddRightsGroupMemberInput)), true
 	case "Mutation.assignRole":
 		if e.ComplexityRoot.Mutation.AssignRole == nil {
 			break
@@ -1551,6 +1591,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomerAccount(childComplexity, args["input"].(model.CreateCustomerAccountInput)), true
+	case "Mutation.createRightsGroup":
+		if e.ComplexityRoot.Mutation.CreateRightsGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRightsGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRightsGroup(childComplexity, args["input"].(model.CreateRightsGroupInput)), true
 	case "Mutation.delegateToAgency":
 		if e.ComplexityRoot.Mutation.DelegateToAgency == nil {
 			break
@@ -1562,6 +1613,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DelegateToAgency(childComplexity, args["input"].(model.DelegateToAgencyInput)), true
+	case "Mutation.deleteRightsGroup":
+		if e.ComplexityRoot.Mutation.DeleteRightsGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRightsGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRightsGroup(childComplexity, args["input"].(model.DeleteRightsGroupInput)), true
 	case "Mutation.disableTwoFactor":
 		if e.ComplexityRoot.Mutation.DisableTwoFactor == nil {
 			break
@@ -1635,6 +1697,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegenerateRecoveryCodes(childComplexity), true
+	case "Mutation.removeRightsGroupMember":
+		if e.ComplexityRoot.Mutation.RemoveRightsGroupMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeRightsGroupMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveRightsGroupMember(childComplexity, args["input"].(model.RemoveRightsGroupMemberInput)), true
 	case "Mutation.removeRole":
 		if e.ComplexityRoot.Mutation.RemoveRole == nil {
 			break
@@ -1790,6 +1863,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetDefaultAgency(childComplexity, args["input"].(model.SetDefaultAgencyInput)), true
+	case "Mutation.setRightsGroupPermissions":
+		if e.ComplexityRoot.Mutation.SetRightsGroupPermissions == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setRightsGroupPermissions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetRightsGroupPermissions(childComplexity, args["input"].(model.SetRightsGroupPermissionsInput)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -1807,6 +1891,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartTotpEnrollment(childComplexity), true
+	case "Mutation.updateRightsGroup":
+		if e.ComplexityRoot.Mutation.UpdateRightsGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRightsGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRightsGroup(childComplexity, args["input"].(model.UpdateRightsGroupInput)), true
 	case "Mutation.verifyEmail":
 		if e.ComplexityRoot.Mutation.VerifyEmail == nil {
 			break
@@ -1855,6 +1950,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PermissionInfo.description":
+		if e.ComplexityRoot.PermissionInfo.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionInfo.Description(childComplexity), true
+	case "PermissionInfo.name":
+		if e.ComplexityRoot.PermissionInfo.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionInfo.Name(childComplexity), true
+
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
 			break
@@ -1888,6 +1996,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.AuditEventOrder), args["where"].(*ent.AuditEventWhereInput)), true
+	case "Query.can":
+		if e.ComplexityRoot.Query.Can == nil {
+			break
+		}
+
+		args, err := ec.field_Query_can_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Can(childComplexity, args["customerAccountID"].(pulid.ID), args["permission"].(domain.Permission)), true
 	case "Query.customerAccount":
 		if e.ComplexityRoot.Query.CustomerAccount == nil {
 			break
@@ -1917,6 +2036,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.myPermissions":
+		if e.ComplexityRoot.Query.MyPermissions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myPermissions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyPermissions(childComplexity, args["customerAccountID"].(pulid.ID)), true
 	case "Query.mySessions":
 		if e.ComplexityRoot.Query.MySessions == nil {
 			break
@@ -1945,6 +2075,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]pulid.ID)), true
+	case "Query.permissionCatalogue":
+		if e.ComplexityRoot.Query.PermissionCatalogue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PermissionCatalogue(childComplexity), true
 	case "Query.userAccounts":
 		if e.ComplexityRoot.Query.UserAccounts == nil {
 			break
@@ -2006,6 +2142,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Resource.UpdatedAt(childComplexity), true
 
+	case "RightsGroup.builtIn":
+		if e.ComplexityRoot.RightsGroup.BuiltIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RightsGroup.BuiltIn(childComplexity), true
 	case "RightsGroup.createdAt":
 		if e.ComplexityRoot.RightsGroup.CreatedAt == nil {
 			break
@@ -2048,6 +2190,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RightsGroup.Name(childComplexity), true
+	case "RightsGroup.permissions":
+		if e.ComplexityRoot.RightsGroup.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RightsGroup.Permissions(childComplexity), true
 	case "RightsGroup.updatedAt":
 		if e.ComplexityRoot.RightsGroup.UpdatedAt == nil {
 			break
@@ -2636,6 +2784,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("APIKeyOrder", ec.unmarshalInputAPIKeyOrder),
 			graphql.NewInputUnmarshaler("AccountManagerOrder", ec.unmarshalInputAccountManagerOrder),
+			graphql.NewInputUnmarshaler("AddRightsGroupMemberInput", ec.unmarshalInputAddRightsGroupMemberInput),
 			graphql.NewInputUnmarshaler("AgencyDelegationOrder", ec.unmarshalInputAgencyDelegationOrder),
 			graphql.NewInputUnmarshaler("AssignRoleInput", ec.unmarshalInputAssignRoleInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
@@ -2648,15 +2797,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
 			graphql.NewInputUnmarshaler("CreateContactInput", ec.unmarshalInputCreateContactInput),
 			graphql.NewInputUnmarshaler("CreateCustomerAccountInput", ec.unmarshalInputCreateCustomerAccountInput),
+			graphql.NewInputUnmarshaler("CreateRightsGroupInput", ec.unmarshalInputCreateRightsGroupInput),
 			graphql.NewInputUnmarshaler("CustomerAccountOrder", ec.unmarshalInputCustomerAccountOrder),
 			graphql.NewInputUnmarshaler("CustomerAccountWhereInput", ec.unmarshalInputCustomerAccountWhereInput),
 			graphql.NewInputUnmarshaler("DelegateToAgencyInput", ec.unmarshalInputDelegateToAgencyInput),
+			graphql.NewInputUnmarshaler("DeleteRightsGroupInput", ec.unmarshalInputDeleteRightsGroupInput),
 			graphql.NewInputUnmarshaler("EnableTwoFactorInput", ec.unmarshalInputEnableTwoFactorInput),
 			graphql.NewInputUnmarshaler("GrantSupportAuthorizationInput", ec.unmarshalInputGrantSupportAuthorizationInput),
 			graphql.NewInputUnmarshaler("GroupMembershipOrder", ec.unmarshalInputGroupMembershipOrder),
 			graphql.NewInputUnmarshaler("InvitationOrder", ec.unmarshalInputInvitationOrder),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrderingScopeInput", ec.unmarshalInputOrderingScopeInput),
+			graphql.NewInputUnmarshaler("RemoveRightsGroupMemberInput", ec.unmarshalInputRemoveRightsGroupMemberInput),
 			graphql.NewInputUnmarshaler("RemoveRoleInput", ec.unmarshalInputRemoveRoleInput),
 			graphql.NewInputUnmarshaler("RequestEmailChangeInput", ec.unmarshalInputRequestEmailChangeInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
@@ -2671,8 +2823,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SetAccountIsAgencyInput", ec.unmarshalInputSetAccountIsAgencyInput),
 			graphql.NewInputUnmarshaler("SetAccountSlaInput", ec.unmarshalInputSetAccountSlaInput),
 			graphql.NewInputUnmarshaler("SetDefaultAgencyInput", ec.unmarshalInputSetDefaultAgencyInput),
+			graphql.NewInputUnmarshaler("SetRightsGroupPermissionsInput", ec.unmarshalInputSetRightsGroupPermissionsInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SupportAuthorizationOrder", ec.unmarshalInputSupportAuthorizationOrder),
+			graphql.NewInputUnmarshaler("UpdateRightsGroupInput", ec.unmarshalInputUpdateRightsGroupInput),
 			graphql.NewInputUnmarshaler("UserAccountOrder", ec.unmarshalInputUserAccountOrder),
 			graphql.NewInputUnmarshaler("UserAccountWhereInput", ec.unmarshalInputUserAccountWhereInput),
 			graphql.NewInputUnmarshaler("VerifySecondFactorInput", ec.unmarshalInputVerifySecondFactorInput),
@@ -5451,6 +5605,10 @@ type RightsGroup implements Node {
   """
   description: String!
   """
+  Whether this is the account's built-in group: every contact holding PORTAL_ACCESS is implicitly a member; it cannot be renamed or deleted.
+  """
+  builtIn: Boolean!
+  """
   The customer account this belongs to.
   """
   customerAccount: CustomerAccount!
@@ -6545,6 +6703,156 @@ input UserAccountWhereInput {
   staffRoleNotNil: Boolean
 }
 `, BuiltIn: false},
+	{Name: "../../schema/groups.graphqls", Input: `# What a front end needs to know about the viewer's rights, and rights groups
+# (seeds 003, 004).
+
+"One permission of the catalogue, with what it allows."
+type PermissionInfo {
+  "The permission."
+  name: Permission!
+  "What the permission allows (the same text as the enum value's description)."
+  description: String!
+}
+
+extend type RightsGroup {
+  """
+  The permissions the group grants, in catalogue order. Groups store an
+  explicit list: a permission added to the catalogue later reaches no member
+  until someone grants it here.
+  """
+  permissions: [Permission!]!
+}
+
+extend type Query {
+  """
+  The caller's effective permissions on a customer account at this instant
+  (roles, rights groups including the account's built-in group, staff role),
+  in catalogue order. An account the caller may not see, an account that does
+  not exist and an ID that is not an account's all give the empty list, so
+  the answer reveals nothing about other customers.
+  """
+  myPermissions("The customer account." customerAccountID: ID!): [Permission!]! @auth
+
+  """
+  Whether the caller holds a permission on a customer account at this
+  instant. False for an account the caller may not see or that does not
+  exist, exactly as myPermissions is empty for it.
+  """
+  can(
+    "The customer account."
+    customerAccountID: ID!
+    "The permission asked about."
+    permission: Permission!
+  ): Boolean! @auth
+
+  "The permission catalogue, in its stable order, with a description of each permission."
+  permissionCatalogue: [PermissionInfo!]! @auth
+}
+
+"A new rights group."
+input CreateRightsGroupInput {
+  "The customer account."
+  customerAccountID: ID!
+  "The group's name (1 to 100 characters), unique in the account."
+  name: String!
+  "What the group is for (at most 1000 characters)."
+  description: String
+  "Permissions the group grants; none of them may exceed the caller's own permissions on the account."
+  permissions: [Permission!]
+}
+
+"Rename a rights group or change its description."
+input UpdateRightsGroupInput {
+  "The group."
+  groupID: ID!
+  "The new name; the built-in group cannot be renamed."
+  name: String
+  "The new description."
+  description: String
+}
+
+"Delete a rights group."
+input DeleteRightsGroupInput {
+  "The group; the built-in group cannot be deleted."
+  groupID: ID!
+}
+
+"Replace the permissions of a rights group."
+input SetRightsGroupPermissionsInput {
+  "The group (the built-in group too)."
+  groupID: ID!
+  "The complete new set; it may not exceed the caller's own permissions on the account."
+  permissions: [Permission!]!
+}
+
+"Make a contact a member of a rights group."
+input AddRightsGroupMemberInput {
+  "The group (not the built-in group, whose members are implicit)."
+  groupID: ID!
+  "A contact of the group's customer account."
+  contactID: ID!
+  "The first day of the membership (from its start in the account's time zone); null or today means from now."
+  validFrom: Date
+  "The last day (inclusive, in the account's time zone); null for open-ended."
+  validUntil: Date
+}
+
+"End, shorten or extend a contact's membership of a rights group."
+input RemoveRightsGroupMemberInput {
+  "The group."
+  groupID: ID!
+  "The member."
+  contactID: ID!
+  """
+  The last day (inclusive, in the account's time zone) of the membership:
+  today or later, earlier or later than the current end (a later day extends
+  it). Null ends it immediately.
+  """
+  lastDay: Date
+}
+
+extend type Mutation {
+  """
+  Create a rights group in a customer account. FORBIDDEN when its permissions
+  exceed the caller's own on the account.
+  """
+  createRightsGroup("Account, name, description and permissions." input: CreateRightsGroupInput!): RightsGroup!
+    @hasPermission(permission: GROUPS_MANAGE, account: "input.customerAccountID")
+
+  "Rename a rights group or change its description."
+  updateRightsGroup("Group, name and description." input: UpdateRightsGroupInput!): RightsGroup!
+    @hasPermission(permission: GROUPS_MANAGE, account: "input.groupID")
+
+  "Delete a rights group with its memberships. Returns the deleted group's ID."
+  deleteRightsGroup("The group." input: DeleteRightsGroupInput!): ID!
+    @hasPermission(permission: GROUPS_MANAGE, account: "input.groupID")
+
+  """
+  Replace a rights group's permissions. FORBIDDEN when the new set exceeds
+  the caller's own permissions on the account (nobody grants what he does not
+  hold); staff ADMIN holds every permission.
+  """
+  setRightsGroupPermissions("Group and permissions." input: SetRightsGroupPermissionsInput!): RightsGroup!
+    @hasPermission(permission: GROUPS_MANAGE, account: "input.groupID")
+
+  """
+  Make a contact a member of a rights group, from now or a later day, open-ended
+  or until a last day. FORBIDDEN when the group grants more than the caller
+  holds; CONFLICT when the contact is already a member (change the end with
+  removeRightsGroupMember).
+  """
+  addRightsGroupMember("Group, contact and validity." input: AddRightsGroupMemberInput!): GroupMembership!
+    @hasPermission(permission: GROUPS_MANAGE, account: "input.groupID")
+
+  """
+  End a membership now, or set its last day (shorten or extend; never in the
+  past). Extending is a grant: FORBIDDEN when the group grants more than the
+  caller holds. Ended memberships stay visible in the group's memberships.
+  """
+  removeRightsGroupMember("Group, contact and last day." input: RemoveRightsGroupMemberInput!): RightsGroup!
+    @hasPermission(permission: GROUPS_MANAGE, account: "input.groupID")
+}
+`, BuiltIn: false},
 	{Name: "../../schema/identity.graphqls", Input: `"A way to prove a login beyond the password."
 enum SecondFactorMethod {
   "A 5-digit one-time code sent by e-mail (valid 10 minutes)."
@@ -7413,6 +7721,16 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PermissionInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_PermissionInfo_name(ctx, field)
+	case "description":
+		return ec.fieldContext_PermissionInfo_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PermissionInfo", field.Name)
+}
+
 func (ec *executionContext) childFields_Resource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7449,10 +7767,14 @@ func (ec *executionContext) childFields_RightsGroup(ctx context.Context, field g
 		return ec.fieldContext_RightsGroup_name(ctx, field)
 	case "description":
 		return ec.fieldContext_RightsGroup_description(ctx, field)
+	case "builtIn":
+		return ec.fieldContext_RightsGroup_builtIn(ctx, field)
 	case "customerAccount":
 		return ec.fieldContext_RightsGroup_customerAccount(ctx, field)
 	case "memberships":
 		return ec.fieldContext_RightsGroup_memberships(ctx, field)
+	case "permissions":
+		return ec.fieldContext_RightsGroup_permissions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RightsGroup", field.Name)
 }
@@ -7891,6 +8213,20 @@ func (ec *executionContext) field_CustomerAccount_contacts_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addRightsGroupMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddRightsGroupMemberInput, error) {
+			return ec.unmarshalNAddRightsGroupMemberInput2portierᚋgraphᚋmodelᚐAddRightsGroupMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_assignRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7989,12 +8325,40 @@ func (ec *executionContext) field_Mutation_createCustomerAccount_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createRightsGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateRightsGroupInput, error) {
+			return ec.unmarshalNCreateRightsGroupInput2portierᚋgraphᚋmodelᚐCreateRightsGroupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_delegateToAgency_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DelegateToAgencyInput, error) {
 			return ec.unmarshalNDelegateToAgencyInput2portierᚋgraphᚋmodelᚐDelegateToAgencyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteRightsGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteRightsGroupInput, error) {
+			return ec.unmarshalNDeleteRightsGroupInput2portierᚋgraphᚋmodelᚐDeleteRightsGroupInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8070,6 +8434,20 @@ func (ec *executionContext) field_Mutation_refreshSession_args(ctx context.Conte
 		return nil, err
 	}
 	args["refreshToken"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeRightsGroupMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveRightsGroupMemberInput, error) {
+			return ec.unmarshalNRemoveRightsGroupMemberInput2portierᚋgraphᚋmodelᚐRemoveRightsGroupMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -8255,12 +8633,40 @@ func (ec *executionContext) field_Mutation_setDefaultAgency_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setRightsGroupPermissions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetRightsGroupPermissionsInput, error) {
+			return ec.unmarshalNSetRightsGroupPermissionsInput2portierᚋgraphᚋmodelᚐSetRightsGroupPermissionsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignUpInput, error) {
 			return ec.unmarshalNSignUpInput2portierᚋgraphᚋmodelᚐSignUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateRightsGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateRightsGroupInput, error) {
+			return ec.unmarshalNUpdateRightsGroupInput2portierᚋgraphᚋmodelᚐUpdateRightsGroupInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8401,6 +8807,28 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_can_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerAccountID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerAccountID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "permission",
+		func(ctx context.Context, v any) (domain.Permission, error) {
+			return ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["permission"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_customerAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8466,6 +8894,20 @@ func (ec *executionContext) field_Query_customerAccounts_args(ctx context.Contex
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myPermissions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerAccountID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerAccountID"] = arg0
 	return args, nil
 }
 
@@ -13319,6 +13761,408 @@ func (ec *executionContext) fieldContext_Mutation_setAccountSla(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createRightsGroup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRightsGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRightsGroup(ctx, fc.Args["input"].(model.CreateRightsGroupInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "GROUPS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.customerAccountID")
+				if err != nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RightsGroup) graphql.Marshaler {
+			return ec.marshalNRightsGroup2ᚖportierᚋentᚐRightsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRightsGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RightsGroup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRightsGroup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRightsGroup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRightsGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRightsGroup(ctx, fc.Args["input"].(model.UpdateRightsGroupInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "GROUPS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.groupID")
+				if err != nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RightsGroup) graphql.Marshaler {
+			return ec.marshalNRightsGroup2ᚖportierᚋentᚐRightsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRightsGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RightsGroup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRightsGroup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteRightsGroup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteRightsGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteRightsGroup(ctx, fc.Args["input"].(model.DeleteRightsGroupInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "GROUPS_MANAGE")
+				if err != nil {
+					var zeroVal pulid.ID
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.groupID")
+				if err != nil {
+					var zeroVal pulid.ID
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal pulid.ID
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteRightsGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteRightsGroup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setRightsGroupPermissions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setRightsGroupPermissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetRightsGroupPermissions(ctx, fc.Args["input"].(model.SetRightsGroupPermissionsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "GROUPS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.groupID")
+				if err != nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RightsGroup) graphql.Marshaler {
+			return ec.marshalNRightsGroup2ᚖportierᚋentᚐRightsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setRightsGroupPermissions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RightsGroup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setRightsGroupPermissions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addRightsGroupMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addRightsGroupMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddRightsGroupMember(ctx, fc.Args["input"].(model.AddRightsGroupMemberInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "GROUPS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.GroupMembership
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.groupID")
+				if err != nil {
+					var zeroVal *ent.GroupMembership
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.GroupMembership
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.GroupMembership) graphql.Marshaler {
+			return ec.marshalNGroupMembership2ᚖportierᚋentᚐGroupMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addRightsGroupMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GroupMembership(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addRightsGroupMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeRightsGroupMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeRightsGroupMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveRightsGroupMember(ctx, fc.Args["input"].(model.RemoveRightsGroupMemberInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "GROUPS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.groupID")
+				if err != nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.RightsGroup
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RightsGroup) graphql.Marshaler {
+			return ec.marshalNRightsGroup2ᚖportierᚋentᚐRightsGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeRightsGroupMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RightsGroup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeRightsGroupMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14500,6 +15344,52 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _PermissionInfo_name(ctx context.Context, field graphql.CollectedField, obj *model.PermissionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionInfo_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionInfo_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionInfo", field, false, false, "Permission")
+}
+
+func (ec *executionContext) _PermissionInfo_description(ctx context.Context, field graphql.CollectedField, obj *model.PermissionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionInfo_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionInfo_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14734,6 +15624,165 @@ func (ec *executionContext) fieldContext_Query_apiKeys(ctx context.Context, fiel
 	if fc.Args, err = ec.field_Query_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myPermissions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myPermissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyPermissions(ctx, fc.Args["customerAccountID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []domain.Permission
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚕportierᚋinternalᚋdomainᚐPermissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myPermissions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Permission does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myPermissions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_can(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_can(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Can(ctx, fc.Args["customerAccountID"].(pulid.ID), fc.Args["permission"].(domain.Permission))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_can(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_can_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_permissionCatalogue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_permissionCatalogue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PermissionCatalogue(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []*model.PermissionInfo
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PermissionInfo) graphql.Marshaler {
+			return ec.marshalNPermissionInfo2ᚕᚖportierᚋgraphᚋmodelᚐPermissionInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_permissionCatalogue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionInfo(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -15477,6 +16526,29 @@ func (ec *executionContext) fieldContext_RightsGroup_description(_ context.Conte
 	return graphql.NewScalarFieldContext("RightsGroup", field, false, false, "String")
 }
 
+func (ec *executionContext) _RightsGroup_builtIn(ctx context.Context, field graphql.CollectedField, obj *ent.RightsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RightsGroup_builtIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BuiltIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RightsGroup_builtIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RightsGroup", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _RightsGroup_customerAccount(ctx context.Context, field graphql.CollectedField, obj *ent.RightsGroup) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15539,6 +16611,29 @@ func (ec *executionContext) fieldContext_RightsGroup_memberships(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RightsGroup_permissions(ctx context.Context, field graphql.CollectedField, obj *ent.RightsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RightsGroup_permissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RightsGroup().Permissions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚕportierᚋinternalᚋdomainᚐPermissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RightsGroup_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RightsGroup", field, true, true, "Permission")
 }
 
 func (ec *executionContext) _RoleAssignment_id(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
@@ -19071,6 +20166,69 @@ func UnmarshalAccountManagerOrder(ctx context.Context, raw any) (ent.AccountMana
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAddRightsGroupMemberInput(ctx context.Context, obj any) (model.AddRightsGroupMemberInput, error) {
+	var it model.AddRightsGroupMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"groupID", "contactID", "validFrom", "validUntil"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "groupID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupID = data
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
+		case "validFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validFrom"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidFrom = data
+		case "validUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntil = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddRightsGroupMemberInput unmarshals raw into the AddRightsGroupMemberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddRightsGroupMemberInput(ctx context.Context, raw any) (model.AddRightsGroupMemberInput, error) {
+	var out model.AddRightsGroupMemberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddRightsGroupMemberInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAgencyDelegationOrder(ctx context.Context, obj any) (ent.AgencyDelegationOrder, error) {
 	var it ent.AgencyDelegationOrder
 	if obj == nil {
@@ -21358,6 +22516,69 @@ func UnmarshalCreateCustomerAccountInput(ctx context.Context, raw any) (model.Cr
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateRightsGroupInput(ctx context.Context, obj any) (model.CreateRightsGroupInput, error) {
+	var it model.CreateRightsGroupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerAccountID", "name", "description", "permissions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "permissions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("permissions"))
+			data, err := ec.unmarshalOPermission2ᚕportierᚋinternalᚋdomainᚐPermissionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Permissions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateRightsGroupInput unmarshals raw into the CreateRightsGroupInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateRightsGroupInput(ctx context.Context, raw any) (model.CreateRightsGroupInput, error) {
+	var out model.CreateRightsGroupInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateRightsGroupInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCustomerAccountOrder(ctx context.Context, obj any) (ent.CustomerAccountOrder, error) {
 	var it ent.CustomerAccountOrder
 	if obj == nil {
@@ -22398,6 +23619,48 @@ func UnmarshalDelegateToAgencyInput(ctx context.Context, raw any) (model.Delegat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeleteRightsGroupInput(ctx context.Context, obj any) (model.DeleteRightsGroupInput, error) {
+	var it model.DeleteRightsGroupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"groupID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "groupID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteRightsGroupInput unmarshals raw into the DeleteRightsGroupInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteRightsGroupInput(ctx context.Context, raw any) (model.DeleteRightsGroupInput, error) {
+	var out model.DeleteRightsGroupInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteRightsGroupInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEnableTwoFactorInput(ctx context.Context, obj any) (model.EnableTwoFactorInput, error) {
 	var it model.EnableTwoFactorInput
 	if obj == nil {
@@ -22725,6 +23988,62 @@ func (ec *executionContext) unmarshalInputOrderingScopeInput(ctx context.Context
 func UnmarshalOrderingScopeInput(ctx context.Context, raw any) (model.OrderingScopeInput, error) {
 	var out model.OrderingScopeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderingScopeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRemoveRightsGroupMemberInput(ctx context.Context, obj any) (model.RemoveRightsGroupMemberInput, error) {
+	var it model.RemoveRightsGroupMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"groupID", "contactID", "lastDay"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "groupID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupID = data
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
+		case "lastDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastDay"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastDay = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemoveRightsGroupMemberInput unmarshals raw into the RemoveRightsGroupMemberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveRightsGroupMemberInput(ctx context.Context, raw any) (model.RemoveRightsGroupMemberInput, error) {
+	var out model.RemoveRightsGroupMemberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveRightsGroupMemberInput", raw, &out)
 	return out, err
 }
 
@@ -23455,6 +24774,55 @@ func UnmarshalSetDefaultAgencyInput(ctx context.Context, raw any) (model.SetDefa
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetRightsGroupPermissionsInput(ctx context.Context, obj any) (model.SetRightsGroupPermissionsInput, error) {
+	var it model.SetRightsGroupPermissionsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"groupID", "permissions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "groupID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupID = data
+		case "permissions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("permissions"))
+			data, err := ec.unmarshalNPermission2ᚕportierᚋinternalᚋdomainᚐPermissionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Permissions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetRightsGroupPermissionsInput unmarshals raw into the SetRightsGroupPermissionsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetRightsGroupPermissionsInput(ctx context.Context, raw any) (model.SetRightsGroupPermissionsInput, error) {
+	var out model.SetRightsGroupPermissionsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetRightsGroupPermissionsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj any) (model.SignUpInput, error) {
 	var it model.SignUpInput
 	if obj == nil {
@@ -23575,6 +24943,62 @@ func (ec *executionContext) unmarshalInputSupportAuthorizationOrder(ctx context.
 func UnmarshalSupportAuthorizationOrder(ctx context.Context, raw any) (ent.SupportAuthorizationOrder, error) {
 	var out ent.SupportAuthorizationOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SupportAuthorizationOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateRightsGroupInput(ctx context.Context, obj any) (model.UpdateRightsGroupInput, error) {
+	var it model.UpdateRightsGroupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"groupID", "name", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "groupID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateRightsGroupInput unmarshals raw into the UpdateRightsGroupInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateRightsGroupInput(ctx context.Context, raw any) (model.UpdateRightsGroupInput, error) {
+	var out model.UpdateRightsGroupInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateRightsGroupInput", raw, &out)
 	return out, err
 }
 
@@ -26276,6 +27700,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createRightsGroup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRightsGroup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRightsGroup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRightsGroup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteRightsGroup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteRightsGroup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setRightsGroupPermissions":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setRightsGroupPermissions(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addRightsGroupMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addRightsGroupMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeRightsGroupMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeRightsGroupMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "login":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_login(ctx, field)
@@ -26488,6 +27954,44 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var permissionInfoImplementors = []string{"PermissionInfo"}
+
+func (ec *executionContext) _PermissionInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PermissionInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, permissionInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PermissionInfo")
+		case "name":
+			out.Values[i] = ec._PermissionInfo_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._PermissionInfo_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -26530,6 +28034,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_apiKeys(ctx, field)
+				})
+		case "myPermissions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myPermissions(ctx, field)
+				})
+		case "can":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_can(ctx, field)
+				})
+		case "permissionCatalogue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_permissionCatalogue(ctx, field)
 				})
 		case "mySessions":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -26709,6 +28231,11 @@ func (ec *executionContext) _RightsGroup(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "builtIn":
+			out.Values[i] = ec._RightsGroup_builtIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "customerAccount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -26720,6 +28247,12 @@ func (ec *executionContext) _RightsGroup(ctx context.Context, sel ast.SelectionS
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RightsGroup_memberships(ctx, field, obj)
+				})
+		case "permissions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RightsGroup_permissions(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27964,6 +29497,11 @@ func (ec *executionContext) marshalNAccountManagerOrderField2ᚖportierᚋentᚐ
 	return v
 }
 
+func (ec *executionContext) unmarshalNAddRightsGroupMemberInput2portierᚋgraphᚋmodelᚐAddRightsGroupMemberInput(ctx context.Context, v any) (model.AddRightsGroupMemberInput, error) {
+	res, err := ec.unmarshalInputAddRightsGroupMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAgencyClient2ᚕᚖportierᚋgraphᚋmodelᚐAgencyClientᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgencyClient) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -28139,6 +29677,11 @@ func (ec *executionContext) unmarshalNCreateCustomerAccountInput2portierᚋgraph
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateRightsGroupInput2portierᚋgraphᚋmodelᚐCreateRightsGroupInput(ctx context.Context, v any) (model.CreateRightsGroupInput, error) {
+	res, err := ec.unmarshalInputCreateRightsGroupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[pulid.ID], error) {
 	var res entgql.Cursor[pulid.ID]
 	err := res.UnmarshalGQL(v)
@@ -28211,6 +29754,11 @@ func (ec *executionContext) unmarshalNCustomerAccountWhereInput2ᚖportierᚋent
 
 func (ec *executionContext) unmarshalNDelegateToAgencyInput2portierᚋgraphᚋmodelᚐDelegateToAgencyInput(ctx context.Context, v any) (model.DelegateToAgencyInput, error) {
 	res, err := ec.unmarshalInputDelegateToAgencyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDeleteRightsGroupInput2portierᚋgraphᚋmodelᚐDeleteRightsGroupInput(ctx context.Context, v any) (model.DeleteRightsGroupInput, error) {
+	res, err := ec.unmarshalInputDeleteRightsGroupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -28460,6 +30008,30 @@ func (ec *executionContext) marshalNPermission2ᚕportierᚋinternalᚋdomainᚐ
 	return ret
 }
 
+func (ec *executionContext) marshalNPermissionInfo2ᚕᚖportierᚋgraphᚋmodelᚐPermissionInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PermissionInfo) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermissionInfo2ᚖportierᚋgraphᚋmodelᚐPermissionInfo(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPermissionInfo2ᚖportierᚋgraphᚋmodelᚐPermissionInfo(ctx context.Context, sel ast.SelectionSet, v *model.PermissionInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PermissionInfo!")
+		return graphql.Null
+	}
+	return ec._PermissionInfo(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPrincipalKind2portierᚋgraphᚋmodelᚐPrincipalKind(ctx context.Context, v any) (model.PrincipalKind, error) {
 	var res model.PrincipalKind
 	err := res.UnmarshalGQL(v)
@@ -28468,6 +30040,11 @@ func (ec *executionContext) unmarshalNPrincipalKind2portierᚋgraphᚋmodelᚐPr
 
 func (ec *executionContext) marshalNPrincipalKind2portierᚋgraphᚋmodelᚐPrincipalKind(ctx context.Context, sel ast.SelectionSet, v model.PrincipalKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNRemoveRightsGroupMemberInput2portierᚋgraphᚋmodelᚐRemoveRightsGroupMemberInput(ctx context.Context, v any) (model.RemoveRightsGroupMemberInput, error) {
+	res, err := ec.unmarshalInputRemoveRightsGroupMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRemoveRoleInput2portierᚋgraphᚋmodelᚐRemoveRoleInput(ctx context.Context, v any) (model.RemoveRoleInput, error) {
@@ -28711,6 +30288,11 @@ func (ec *executionContext) unmarshalNSetDefaultAgencyInput2portierᚋgraphᚋmo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSetRightsGroupPermissionsInput2portierᚋgraphᚋmodelᚐSetRightsGroupPermissionsInput(ctx context.Context, v any) (model.SetRightsGroupPermissionsInput, error) {
+	res, err := ec.unmarshalInputSetRightsGroupPermissionsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSignUpInput2portierᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28838,6 +30420,11 @@ func (ec *executionContext) marshalNTwoFactorPayload2ᚖportierᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._TwoFactorPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateRightsGroupInput2portierᚋgraphᚋmodelᚐUpdateRightsGroupInput(ctx context.Context, v any) (model.UpdateRightsGroupInput, error) {
+	res, err := ec.unmarshalInputUpdateRightsGroupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUserAccount2ᚖportierᚋentᚐUserAccount(ctx context.Context, sel ast.SelectionSet, v *ent.UserAccount) graphql.Marshaler {
@@ -29602,6 +31189,42 @@ func (ec *executionContext) unmarshalOOrderingScopeInput2ᚖportierᚋgraphᚋmo
 	}
 	res, err := ec.unmarshalInputOrderingScopeInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPermission2ᚕportierᚋinternalᚋdomainᚐPermissionᚄ(ctx context.Context, v any) ([]domain.Permission, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]domain.Permission, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPermission2ᚕportierᚋinternalᚋdomainᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Permission) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOResource2ᚕᚖportierᚋentᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Resource) graphql.Marshaler {

@@ -15,6 +15,18 @@ import (
 	"time"
 )
 
+// Make a contact a member of a rights group.
+type AddRightsGroupMemberInput struct {
+	// The group (not the built-in group, whose members are implicit).
+	GroupID pulid.ID `json:"groupID"`
+	// A contact of the group's customer account.
+	ContactID pulid.ID `json:"contactID"`
+	// The first day of the membership (from its start in the account's time zone); null or today means from now.
+	ValidFrom *caldate.Date `json:"validFrom,omitempty"`
+	// The last day (inclusive, in the account's time zone); null for open-ended.
+	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
+}
+
 // A client an agency serves, as the agency's admins see it.
 type AgencyClient struct {
 	// The client's customer account ID.
@@ -126,6 +138,18 @@ type CreateCustomerAccountInput struct {
 	HasSLA *bool `json:"hasSLA,omitempty"`
 }
 
+// A new rights group.
+type CreateRightsGroupInput struct {
+	// The customer account.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// The group's name (1 to 100 characters), unique in the account.
+	Name string `json:"name"`
+	// What the group is for (at most 1000 characters).
+	Description *string `json:"description,omitempty"`
+	// Permissions the group grants; none of them may exceed the caller's own permissions on the account.
+	Permissions []domain.Permission `json:"permissions,omitempty"`
+}
+
 // Delegate permissions of a client account to an agency.
 type DelegateToAgencyInput struct {
 	// The client account (the one delegating).
@@ -140,6 +164,12 @@ type DelegateToAgencyInput struct {
 	ValidFrom *caldate.Date `json:"validFrom,omitempty"`
 	// The last day (inclusive, in the client's time zone); null for open-ended.
 	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
+}
+
+// Delete a rights group.
+type DeleteRightsGroupInput struct {
+	// The group; the built-in group cannot be deleted.
+	GroupID pulid.ID `json:"groupID"`
 }
 
 // Enable a second-factor method.
@@ -218,6 +248,26 @@ type OrderingScopeInput struct {
 	BudgetCents int64 `json:"budgetCents"`
 	// ISO 4217 currency code of the budget, e.g. EUR.
 	Currency string `json:"currency"`
+}
+
+// One permission of the catalogue, with what it allows.
+type PermissionInfo struct {
+	// The permission.
+	Name domain.Permission `json:"name"`
+	// What the permission allows (the same text as the enum value's description).
+	Description string `json:"description"`
+}
+
+// End, shorten or extend a contact's membership of a rights group.
+type RemoveRightsGroupMemberInput struct {
+	// The group.
+	GroupID pulid.ID `json:"groupID"`
+	// The member.
+	ContactID pulid.ID `json:"contactID"`
+	// The last day (inclusive, in the account's time zone) of the membership:
+	// today or later, earlier or later than the current end (a later day extends
+	// it). Null ends it immediately.
+	LastDay *caldate.Date `json:"lastDay,omitempty"`
 }
 
 // End a role of a contact.
@@ -327,6 +377,14 @@ type SetDefaultAgencyInput struct {
 	AgencyAccountID *pulid.ID `json:"agencyAccountID,omitempty"`
 }
 
+// Replace the permissions of a rights group.
+type SetRightsGroupPermissionsInput struct {
+	// The group (the built-in group too).
+	GroupID pulid.ID `json:"groupID"`
+	// The complete new set; it may not exceed the caller's own permissions on the account.
+	Permissions []domain.Permission `json:"permissions"`
+}
+
 // A new personal user account.
 type SignUpInput struct {
 	// E-mail address; a verification link is sent to it. Each address can be used once, ever.
@@ -361,6 +419,16 @@ type TwoFactorPayload struct {
 	Methods []domain.SecondFactorMethod `json:"methods"`
 	// New recovery codes, shown only now: when the first method was enabled or the codes were regenerated.
 	RecoveryCodes []string `json:"recoveryCodes,omitempty"`
+}
+
+// Rename a rights group or change its description.
+type UpdateRightsGroupInput struct {
+	// The group.
+	GroupID pulid.ID `json:"groupID"`
+	// The new name; the built-in group cannot be renamed.
+	Name *string `json:"name,omitempty"`
+	// The new description.
+	Description *string `json:"description,omitempty"`
 }
 
 // Answer to a second-factor challenge.

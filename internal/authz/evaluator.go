@@ -9,6 +9,7 @@ import (
 	"portier/ent/accountmanager"
 	"portier/ent/contact"
 	"portier/ent/customeraccount"
+	"portier/ent/rightsgroup"
 	"portier/internal/domain"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
@@ -46,8 +47,8 @@ func (e *Evaluator) load(ctx context.Context) error {
 }
 
 // loadGrants reads, as Portier itself, the viewer's contacts with their
-// accounts, roles and group memberships (4 queries), and for SALES staff the
-// assigned accounts (1 query).
+// accounts, the accounts' built-in groups, roles and group memberships
+// (5 queries), and for SALES staff the assigned accounts (1 query).
 func (e *Evaluator) loadGrants(ctx context.Context) error {
 	e.accounts = map[string]PermSet{}
 	e.contacts = map[string]*ent.Contact{}
@@ -70,7 +71,10 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 	}
 	contacts, err := e.client.Contact.Query().
 		Where(contact.UserID(uid)).
-		WithCustomerAccount().
+		WithCustomerAccount(func(q *ent.CustomerAccountQuery) {
+			// The built-in group, of which every contact is a member.
+			q.WithRightsGroups(func(q *ent.RightsGroupQuery) { q.Where(rightsgroup.BuiltIn(true)) })
+		}).
 		WithRoleAssignments().
 		WithGroupMemberships(func(q *ent.GroupMembershipQuery) { q.WithGroup() }).
 		All(ctx)
@@ -94,8 +98,13 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 			}
 		}
 		var groups [][]string
+		for _, g := range acct.Edges.RightsGroups {
+			if g.BuiltIn {
+				groups = append(groups, g.Permissions) // implicit member (still gated by PORTAL_ACCESS)
+			}
+		}
 		for _, m := range c.Edges.GroupMemberships {
-			if m.Edges.Group == nil {
+			if m.Edges.Group == nil || m.Edges.Group.CustomerAccountID != acct.ID {
 				continue
 			}
 			if (Validity{From: m.ValidFrom, UntilDate: m.ValidUntil, EndedAt: m.EndedAt}).ActiveAt(e.now, loc) {

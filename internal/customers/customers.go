@@ -18,6 +18,7 @@ import (
 	"portier/internal/audit"
 	"portier/internal/caldate"
 	"portier/internal/domain"
+	"portier/internal/groups"
 	"portier/internal/identity"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
@@ -82,6 +83,9 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*ent.Custom
 		return nil, apperr.Conflict("input.number", "customer number %s is already taken (numbers are never reused)", number)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if _, err := groups.CreateBuiltIn(ctx, c, a); err != nil {
 		return nil, err
 	}
 	return a, audit.Record(ctx, c, audit.Entry{
@@ -267,7 +271,8 @@ func (s *Service) AssignRole(ctx context.Context, contactID pulid.ID, role domai
 
 // RemoveRole ends every active assignment of role: immediately when lastDay
 // is nil, else at the end of lastDay in the account's time zone (seed 001:
-// the date is inclusive).
+// the date is inclusive). A lastDay moves the end of an already dated
+// assignment either way: earlier (down to today) or later (extending it).
 func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domain.Role, lastDay *caldate.Date) (*ent.Contact, error) {
 	c, ct, loc, now, err := s.roleChange(ctx, contactID, lastDay, "input.lastDay")
 	if err != nil {
@@ -279,20 +284,18 @@ func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domai
 	if err != nil {
 		return nil, err
 	}
-	ended := 0
+	ended, extended := 0, false
 	for _, ra := range assignments {
 		v := validityOf(ra)
 		if !v.ActiveAt(now, loc) && !ra.ValidFrom.After(now) {
 			continue // already over
 		}
 		upd := c.RoleAssignment.UpdateOne(ra)
-		switch {
-		case lastDay == nil:
+		if lastDay == nil {
 			upd.SetEndedAt(now)
-		case ra.ValidUntil == nil || *lastDay < *ra.ValidUntil:
+		} else {
+			extended = extended || groups.Extends(ra.ValidUntil, *lastDay)
 			upd.SetValidUntil(*lastDay)
-		default:
-			continue // already ends earlier
 		}
 		if err := upd.Exec(ctx); err != nil {
 			return nil, err
@@ -303,6 +306,9 @@ func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domai
 		return nil, apperr.BadInput("input.role", "the contact does not hold %s", role)
 	}
 	changes := map[string]any{"role": string(role)}
+	if extended {
+		changes["extended"] = true
+	}
 	if lastDay != nil {
 		changes["lastDay"] = string(*lastDay)
 	} else {
