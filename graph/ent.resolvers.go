@@ -22,7 +22,15 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 	return r.Client.Noders(ctx, ids, ent.WithNodeType(ent.IDToType))
 }
 
+// CustomerAccount returns generated.CustomerAccountResolver implementation.
+func (r *Resolver) CustomerAccount() generated.CustomerAccountResolver {
+	return &customerAccountResolver{r}
+}
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	customerAccountResolver struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+)

@@ -15,6 +15,33 @@ import (
 	"time"
 )
 
+// Accept a staff invitation by choosing a password.
+type AcceptStaffInvitationInput struct {
+	// The token from the invitation link.
+	Token string `json:"token"`
+	// The password: at least 12 characters; not a common password; not the e-mail or username.
+	Password string `json:"password"`
+}
+
+// How to reach an account manager: the public contact details of a sales staff
+// user assigned to the account, nothing about the staff user's login.
+type AccountManagerContact struct {
+	// Full name.
+	Name string `json:"name"`
+	// E-mail address.
+	Email string `json:"email"`
+	// Phone number, if known.
+	Phone *string `json:"phone,omitempty"`
+}
+
+// A sales staff user and a customer account.
+type AccountManagerInput struct {
+	// The customer account.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// The staff user (role SALES).
+	UserID pulid.ID `json:"userID"`
+}
+
 // Grant a role to a contact.
 type AssignRoleInput struct {
 	// The contact.
@@ -31,6 +58,14 @@ type ChangePasswordInput struct {
 	CurrentPassword string `json:"currentPassword"`
 	// The new password.
 	NewPassword string `json:"newPassword"`
+}
+
+// Give a staff user another staff role.
+type ChangeStaffRoleInput struct {
+	// The staff user.
+	UserID pulid.ID `json:"userID"`
+	// The new role.
+	Role domain.StaffRole `json:"role"`
 }
 
 // Prove a second factor again in this session.
@@ -80,6 +115,20 @@ type EnableTwoFactorInput struct {
 	// The current password: required to enable the first method, so that a
 	// stolen access token alone cannot put a second factor in the owner's way.
 	Password *string `json:"password,omitempty"`
+}
+
+// An invitation for a person to become a staff user of the provider.
+type InviteStaffUserInput struct {
+	// The address the invitation link is sent to; it becomes the staff user's
+	// login once the link is used. It must not be (or have been) the verified
+	// address of any user account: a customer's login never becomes a staff login.
+	Email string `json:"email"`
+	// Full name.
+	Name string `json:"name"`
+	// The staff role.
+	Role domain.StaffRole `json:"role"`
+	// Language of messages: de (default) or en.
+	Locale *string `json:"locale,omitempty"`
 }
 
 // Credentials for login.
@@ -188,6 +237,15 @@ type SessionInfo struct {
 	LastUsedAt time.Time `json:"lastUsedAt"`
 	// When it ends at the latest.
 	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// Switch a customer account's consent to support access.
+type SetSupportAccessConsentInput struct {
+	// The customer account.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// True lets the provider's support and sales staff see the account's contents
+	// beyond support operations (resources, invoices); false withdraws it at once.
+	Consent bool `json:"consent"`
 }
 
 // A new personal user account.
