@@ -161,8 +161,8 @@ func worstDocs() []worstDoc {
 		list[i] = "A"
 	}
 	add("long list variable", refuse, wdBody(`query($n: [String!]) { customerAccounts(where: {numberIn: $n}) { totalCount } }`, map[string]any{"n": list}, ""))
-	// The body's JSON is decoded by gqlgen's transport before any extension
-	// sees the variables: see jsonDecodeAllowance.
+	// The HTTP front door counts the values of the raw body before gqlgen
+	// decodes them.
 	add(jsonDecodeRow, refuse, []byte(`{"query":"query($n: [Int!]) { customerAccounts(first: 1) { totalCount } }","variables":{"n":[`+
 		strings.Repeat("0,", bodyRoom/2-10)+`0]}}`))
 	deepJSON := strings.Repeat(`{"not":`, 9000) + `{}` + strings.Repeat(`}`, 9000)
@@ -170,15 +170,8 @@ func worstDocs() []worstDoc {
 	return docs
 }
 
-// jsonDecodeRow is the body of 1 MiB of JSON values. gqlgen's POST
-// transport decodes the whole body (here half a million numbers) before any
-// extension runs, which costs more than the budget; the HTTP front door,
-// not the document bounds, is where to count the values of the raw body
-// first. Until then it is allowed jsonDecodeAllowance times the budget.
-const (
-	jsonDecodeRow       = "1 MiB of JSON values in the variables"
-	jsonDecodeAllowance = 8
-)
+// jsonDecodeRow is the body of 1 MiB of JSON values in the variables.
+const jsonDecodeRow = "1 MiB of JSON values in the variables"
 
 // cpuTime is the CPU time this process has used so far (user and system):
 // gqlgen resolves fields in goroutines of its own, so a thread's time would
@@ -253,9 +246,6 @@ func TestWorstCaseDocumentsCPU(t *testing.T) {
 			r := response{Status: rec.Code, Data: out.Data, Errors: out.Errors, Raw: rec.Body.String()}
 			t.Logf("%-55s %-9s %7.2f ms CPU  HTTP %d  %d bytes  %.160s", d.name, who.name, float64(least.Microseconds())/1000, r.Status, len(d.body), firstError(r))
 			allowed := budget
-			if d.name == jsonDecodeRow {
-				allowed *= jsonDecodeAllowance
-			}
 			if least > allowed {
 				t.Errorf("%s (%s): %v of CPU, over the budget of %v", d.name, who.name, least, allowed)
 			}

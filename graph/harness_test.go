@@ -49,6 +49,7 @@ type clock struct {
 }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
 // Advance moves the clock forward by d.
 func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 

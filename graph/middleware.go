@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -159,7 +160,61 @@ func checkRequestObject(body []byte) *apperr.Error {
 			return e
 		}
 	}
+	// Bound the variables before gqlgen decodes them into Go values (half
+	// a million numbers in 1 MiB would cost far more than answering).
+	for _, name := range []string{"variables", "extensions"} {
+		values, depth := jsonShape(m[name])
+		switch {
+		case values > MaxVariableValues:
+			e := apperr.Transport(http.StatusBadRequest, ReasonVariablesTooLarge, fmt.Sprintf("%s hold more than %d values", name, MaxVariableValues))
+			e.Field = name
+			return e
+		case depth > MaxValueNesting:
+			e := apperr.Transport(http.StatusBadRequest, ReasonValueTooDeep, fmt.Sprintf("%s nest lists or objects deeper than %d levels", name, MaxValueNesting))
+			e.Field = name
+			return e
+		}
+	}
 	return nil
+}
+
+// jsonShape measures valid JSON in one pass without decoding it: about how
+// many values it holds (lists, objects and scalars; members are counted by
+// their separators) and how deep lists and objects nest.
+func jsonShape(b []byte) (values, depth int) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	values = 1
+	cur, inString, escaped := 0, false, false
+	for _, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			values++
+			cur++
+			if cur > depth {
+				depth = cur
+			}
+		case ']', '}':
+			cur--
+		case ',':
+			values++
+		}
+	}
+	return values, depth
 }
 
 // checkGET refuses undecodable parameters and anything but a query: a GET

@@ -1,0 +1,108 @@
+package graph_test
+
+import "time"
+
+// matrixTable is the reviewed table of who may call what (issue 7 §8,
+// DESIGN §2 and §4). Columns are the principals of matrixPrincipals:
+//
+//	anon        no credentials
+//	portal      PORTAL_ACCESS only, on account A
+//	tech        PORTAL_ACCESS + TECHNICAL_CONTACT on A
+//	admin       PORTAL_ACCESS + CUSTOMER_ADMIN on A
+//	noportal    CUSTOMER_ADMIN without PORTAL_ACCESS on A (the gate)
+//	expired     PORTAL_ACCESS + CUSTOMER_ADMIN on A, ended yesterday
+//	group       PORTAL_ACCESS + a rights group granting contacts:read/manage on A
+//	deact       PORTAL_ACCESS + CUSTOMER_ADMIN on D, a DEACTIVATED account
+//	support     staff SUPPORT; own objects on A (no consent)
+//	supportC    staff SUPPORT; own objects on AC (consent given)
+//	sales       staff SALES assigned to A and AC; own objects on A
+//	salesC      the same SALES user kind; own objects on AC (consent)
+//	salesX      staff SALES assigned to nothing
+//	staffAdmin  staff ADMIN
+//
+// "own" objects live in the principal's account (A, AC or D), "foreign" ones
+// in account B, to which no customer principal belongs. Outcomes: an error
+// code, or OK (no error), SEES / HIDDEN (no error; the object is / is not in
+// the answer), NULL (no error, null). NOT_FOUND where the caller may not know
+// the object exists, FORBIDDEN where it may see it but not do this.
+var matrixTable = []matrixRow{
+	// ------------------------------------------------------------ reads
+	{field: "Query.node", doc: `query($c: ID!) { node(id: $c) { id } }`, vars: map[string]string{"c": "$contact"},
+		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin=SEES *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=NOT_FOUND"},
+	{field: "Query.nodes", doc: `query($c: ID!) { nodes(ids: [$c]) { id } }`, vars: map[string]string{"c": "$contact"},
+		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin=SEES *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=NOT_FOUND"},
+	{field: "Query.customerAccount", doc: `query($n: String!) { customerAccount(number: $n) { id } }`, vars: map[string]string{"n": "$number"},
+		own:     "anon=UNAUTHENTICATED noportal,expired,deact,salesX=NULL *=SEES",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=NULL"},
+	{field: "Query.customerAccounts", doc: `{ customerAccounts(first: 100) { edges { node { id } } } }`,
+		own:     "anon=UNAUTHENTICATED noportal,expired,deact,salesX=HIDDEN *=SEES",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=HIDDEN"},
+	{field: "Query.userAccounts", doc: `{ userAccounts(first: 5) { totalCount } }`,
+		own: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=FORBIDDEN"},
+	{field: "Query.auditEvents", doc: `{ auditEvents(first: 5) { totalCount } }`,
+		own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Query.me", doc: `{ me { kind } }`, own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Query.mySessions", doc: `{ mySessions { id } }`, own: "anon=UNAUTHENTICATED *=OK"},
+
+	// ------------------------------------------------------------ customer accounts, contacts, roles
+	{field: "Mutation.createCustomerAccount", doc: `mutation($n: String!) { createCustomerAccount(input: {number: $n, name: "Matrix new"}) { id } }`,
+		vars: map[string]string{"n": "$unique"},
+		own:  "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
+	{field: "Mutation.createContact", doc: `mutation($a: ID!) { createContact(input: {customerAccountID: $a, name: "Matrix new"}) { id } }`,
+		vars:    map[string]string{"a": "$account"},
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin=OK portal,tech,support,supportC,sales=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.assignRole", doc: `mutation($c: ID!) { assignRole(input: {contactID: $c, role: CUSTOMER_ADMIN}) { id } }`,
+		vars:    map[string]string{"c": "$contact"},
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin=OK portal,tech,support,supportC,sales=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.removeRole", doc: `mutation($c: ID!) { removeRole(input: {contactID: $c, role: TECHNICAL_CONTACT}) { id } }`,
+		vars:    map[string]string{"c": "$contact"},
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin=OK portal,tech,support,supportC,sales=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+
+	// ------------------------------------------------------------ identity: public
+	// Public fields answer every caller alike; these documents carry
+	// credentials that are wrong, so every caller gets the same refusal.
+	{field: "Mutation.login", doc: `mutation($l: String!) { login(input: {login: $l, password: "wrong-password-1"}) { accessToken } }`,
+		vars: map[string]string{"l": "$login"}, own: "*=UNAUTHENTICATED"},
+	{field: "Mutation.verifySecondFactor", doc: `mutation { verifySecondFactor(input: {challengeID: "chl_01J00000000000000000000000", method: EMAIL_CODE, code: "00000"}) { accessToken } }`,
+		own: "*=UNAUTHENTICATED"},
+	{field: "Mutation.sendLoginCode", doc: `mutation { sendLoginCode(input: {challengeID: "chl_01J00000000000000000000000", method: EMAIL_CODE}) }`,
+		own: "*=UNAUTHENTICATED"},
+	{field: "Mutation.refreshSession", doc: `mutation { refreshSession(refreshToken: "prt.ses_01J00000000000000000000000.x") { accessToken } }`,
+		own: "*=UNAUTHENTICATED"},
+	{field: "Mutation.signUp", doc: `mutation { signUp(input: {email: "not-an-address", username: "matrix-new", name: "M", password: "Wanderlust-Fjord-Kayak"}) { accepted } }`,
+		own: "*=BAD_USER_INPUT"},
+	{field: "Mutation.verifyEmail", doc: `mutation { verifyEmail(token: "not-a-token") }`, own: "*=BAD_USER_INPUT"},
+	{field: "Mutation.requestPasswordReset", doc: `mutation($l: String!) { requestPasswordReset(login: $l) }`,
+		vars: map[string]string{"l": "$login"}, own: "*=OK", advance: time.Hour},
+	{field: "Mutation.resetPassword", doc: `mutation { resetPassword(input: {token: "not-a-token", newPassword: "Wanderlust-Fjord-Kayak"}) }`,
+		own: "*=BAD_USER_INPUT"},
+
+	// ------------------------------------------------------------ identity: the caller's own login
+	{field: "Mutation.logout", doc: `mutation { logout }`, own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Mutation.revokeSession", doc: `mutation { revokeSession(id: "ses_01J00000000000000000000000") }`,
+		own: "anon=UNAUTHENTICATED *=NOT_FOUND"},
+	{field: "Mutation.revokeOtherSessions", doc: `mutation { revokeOtherSessions }`, own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Mutation.linkContacts", doc: `mutation { linkContacts }`, own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Mutation.resendVerificationEmail", doc: `mutation { resendVerificationEmail }`,
+		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+	{field: "Mutation.requestEmailChange", doc: `mutation($l: String!) { requestEmailChange(input: {newEmail: $l, password: "wrong-password-1"}) }`,
+		vars: map[string]string{"l": "$login"}, own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+	{field: "Mutation.changePassword", doc: `mutation { changePassword(input: {currentPassword: "wrong-password-1", newPassword: "Wanderlust-Fjord-Kayak"}) }`,
+		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+	{field: "Mutation.startTotpEnrollment", doc: `mutation { startTotpEnrollment { otpauthURI } }`, own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Mutation.requestSecondFactorCode", doc: `mutation { requestSecondFactorCode(method: EMAIL_CODE) }`,
+		own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Mutation.enableTwoFactor", doc: `mutation { enableTwoFactor(input: {method: EMAIL_CODE, code: "00000", password: "wrong-password-1"}) { methods } }`,
+		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+	{field: "Mutation.disableTwoFactor", doc: `mutation { disableTwoFactor(method: TOTP) { methods } }`,
+		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+	{field: "Mutation.confirmSecondFactor", doc: `mutation { confirmSecondFactor(input: {method: EMAIL_CODE, code: "00000"}) }`,
+		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+	{field: "Mutation.regenerateRecoveryCodes", doc: `mutation { regenerateRecoveryCodes { recoveryCodes } }`,
+		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+}
