@@ -33,7 +33,7 @@ type APIKey struct {
 	Name string `json:"name,omitempty"`
 	// The public first characters of the key, to recognise it.
 	Prefix string `json:"prefix,omitempty"`
-	// SecretHash holds the value of the "secret_hash" field.
+	// SHA-256 of the whole key; keys are looked up by it.
 	SecretHash string `json:"-"`
 	// The permissions the key is narrowed to; empty means all of the owner's.
 	Permissions []string `json:"permissions,omitempty"`

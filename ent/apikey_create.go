@@ -440,18 +440,6 @@ func (u *APIKeyUpsert) UpdateName() *APIKeyUpsert {
 	return u
 }
 
-// SetSecretHash sets the "secret_hash" field.
-func (u *APIKeyUpsert) SetSecretHash(v string) *APIKeyUpsert {
-	u.Set(apikey.FieldSecretHash, v)
-	return u
-}
-
-// UpdateSecretHash sets the "secret_hash" field to the value that was provided on create.
-func (u *APIKeyUpsert) UpdateSecretHash() *APIKeyUpsert {
-	u.SetExcluded(apikey.FieldSecretHash)
-	return u
-}
-
 // SetPermissions sets the "permissions" field.
 func (u *APIKeyUpsert) SetPermissions(v []string) *APIKeyUpsert {
 	u.Set(apikey.FieldPermissions, v)
@@ -553,6 +541,9 @@ func (u *APIKeyUpsertOne) UpdateNewValues() *APIKeyUpsertOne {
 		if _, exists := u.create.mutation.Prefix(); exists {
 			s.SetIgnore(apikey.FieldPrefix)
 		}
+		if _, exists := u.create.mutation.SecretHash(); exists {
+			s.SetIgnore(apikey.FieldSecretHash)
+		}
 	}))
 	return u
 }
@@ -609,20 +600,6 @@ func (u *APIKeyUpsertOne) SetName(v string) *APIKeyUpsertOne {
 func (u *APIKeyUpsertOne) UpdateName() *APIKeyUpsertOne {
 	return u.Update(func(s *APIKeyUpsert) {
 		s.UpdateName()
-	})
-}
-
-// SetSecretHash sets the "secret_hash" field.
-func (u *APIKeyUpsertOne) SetSecretHash(v string) *APIKeyUpsertOne {
-	return u.Update(func(s *APIKeyUpsert) {
-		s.SetSecretHash(v)
-	})
-}
-
-// UpdateSecretHash sets the "secret_hash" field to the value that was provided on create.
-func (u *APIKeyUpsertOne) UpdateSecretHash() *APIKeyUpsertOne {
-	return u.Update(func(s *APIKeyUpsert) {
-		s.UpdateSecretHash()
 	})
 }
 
@@ -905,6 +882,9 @@ func (u *APIKeyUpsertBulk) UpdateNewValues() *APIKeyUpsertBulk {
 			if _, exists := b.mutation.Prefix(); exists {
 				s.SetIgnore(apikey.FieldPrefix)
 			}
+			if _, exists := b.mutation.SecretHash(); exists {
+				s.SetIgnore(apikey.FieldSecretHash)
+			}
 		}
 	}))
 	return u
@@ -962,20 +942,6 @@ func (u *APIKeyUpsertBulk) SetName(v string) *APIKeyUpsertBulk {
 func (u *APIKeyUpsertBulk) UpdateName() *APIKeyUpsertBulk {
 	return u.Update(func(s *APIKeyUpsert) {
 		s.UpdateName()
-	})
-}
-
-// SetSecretHash sets the "secret_hash" field.
-func (u *APIKeyUpsertBulk) SetSecretHash(v string) *APIKeyUpsertBulk {
-	return u.Update(func(s *APIKeyUpsert) {
-		s.SetSecretHash(v)
-	})
-}
-
-// UpdateSecretHash sets the "secret_hash" field to the value that was provided on create.
-func (u *APIKeyUpsertBulk) UpdateSecretHash() *APIKeyUpsertBulk {
-	return u.Update(func(s *APIKeyUpsert) {
-		s.UpdateSecretHash()
 	})
 }
 

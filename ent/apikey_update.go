@@ -49,20 +49,6 @@ func (_u *APIKeyUpdate) SetNillableName(v *string) *APIKeyUpdate {
 	return _u
 }
 
-// SetSecretHash sets the "secret_hash" field.
-func (_u *APIKeyUpdate) SetSecretHash(v string) *APIKeyUpdate {
-	_u.mutation.SetSecretHash(v)
-	return _u
-}
-
-// SetNillableSecretHash sets the "secret_hash" field if the given value is not nil.
-func (_u *APIKeyUpdate) SetNillableSecretHash(v *string) *APIKeyUpdate {
-	if v != nil {
-		_u.SetSecretHash(*v)
-	}
-	return _u
-}
-
 // SetPermissions sets the "permissions" field.
 func (_u *APIKeyUpdate) SetPermissions(v []string) *APIKeyUpdate {
 	_u.mutation.SetPermissions(v)
@@ -219,9 +205,6 @@ func (_u *APIKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(apikey.FieldName, field.TypeString, value)
 	}
-	if value, ok := _u.mutation.SecretHash(); ok {
-		_spec.SetField(apikey.FieldSecretHash, field.TypeString, value)
-	}
 	if value, ok := _u.mutation.Permissions(); ok {
 		_spec.SetField(apikey.FieldPermissions, field.TypeJSON, value)
 	}
@@ -287,20 +270,6 @@ func (_u *APIKeyUpdateOne) SetName(v string) *APIKeyUpdateOne {
 func (_u *APIKeyUpdateOne) SetNillableName(v *string) *APIKeyUpdateOne {
 	if v != nil {
 		_u.SetName(*v)
-	}
-	return _u
-}
-
-// SetSecretHash sets the "secret_hash" field.
-func (_u *APIKeyUpdateOne) SetSecretHash(v string) *APIKeyUpdateOne {
-	_u.mutation.SetSecretHash(v)
-	return _u
-}
-
-// SetNillableSecretHash sets the "secret_hash" field if the given value is not nil.
-func (_u *APIKeyUpdateOne) SetNillableSecretHash(v *string) *APIKeyUpdateOne {
-	if v != nil {
-		_u.SetSecretHash(*v)
 	}
 	return _u
 }
@@ -490,9 +459,6 @@ func (_u *APIKeyUpdateOne) sqlSave(ctx context.Context) (_node *APIKey, err erro
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(apikey.FieldName, field.TypeString, value)
-	}
-	if value, ok := _u.mutation.SecretHash(); ok {
-		_spec.SetField(apikey.FieldSecretHash, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Permissions(); ok {
 		_spec.SetField(apikey.FieldPermissions, field.TypeJSON, value)

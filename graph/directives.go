@@ -67,7 +67,11 @@ func Directives(client *ent.Client) generated.DirectiveRoot {
 			return next(ctx)
 		},
 		Auth: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
-			if _, err := authenticated(ctx); err != nil {
+			v, err := authenticated(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if err := keyMayUse(ctx, v, false); err != nil {
 				return nil, err
 			}
 			return next(ctx)
@@ -87,6 +91,9 @@ func Directives(client *ent.Client) generated.DirectiveRoot {
 			if err != nil {
 				return nil, err
 			}
+			if err := keyMayUse(ctx, v, true); err != nil {
+				return nil, err
+			}
 			id, field, err := argumentID(ctx, account)
 			if err != nil {
 				return nil, err
@@ -102,6 +109,9 @@ func Directives(client *ent.Client) generated.DirectiveRoot {
 				return nil, notFoundAt(field)
 			}
 			if slices.Contains(perms, p) {
+				if err := keyOwnContact(ctx, client, v, id); err != nil {
+					return nil, err
+				}
 				return next(ctx)
 			}
 			if len(perms) == 0 {

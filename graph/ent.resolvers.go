@@ -22,6 +22,9 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 	return r.Client.Noders(ctx, ids, ent.WithNodeType(ent.IDToType))
 }
 
+// APIKey returns generated.APIKeyResolver implementation.
+func (r *Resolver) APIKey() generated.APIKeyResolver { return &aPIKeyResolver{r} }
+
 // CustomerAccount returns generated.CustomerAccountResolver implementation.
 func (r *Resolver) CustomerAccount() generated.CustomerAccountResolver {
 	return &customerAccountResolver{r}
@@ -31,6 +34,7 @@ func (r *Resolver) CustomerAccount() generated.CustomerAccountResolver {
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
+	aPIKeyResolver          struct{ *Resolver }
 	customerAccountResolver struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 )

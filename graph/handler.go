@@ -99,7 +99,8 @@ func NewHandler(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = defaultNow
 	}
-	auth := &authenticator{client: d.Client, tokens: d.Tokens, now: d.Now, log: d.Log, proxies: d.TrustedProxies}
+	auth := &authenticator{client: d.Client, tokens: d.Tokens, now: d.Now, log: d.Log, proxies: d.TrustedProxies,
+		limiter: ratelimit.New(d.Client, d.Now)}
 	gql := NewGraphQLServer(d)
 
 	mux := http.NewServeMux()

@@ -19,6 +19,8 @@ import "time"
 //	salesC      the same SALES user kind; own objects on AC (consent)
 //	salesX      staff SALES assigned to nothing
 //	staffAdmin  staff ADMIN
+//	keyRead     an API key of "admin" on A, narrowed to account:read + contacts:read
+//	keyFull     an API key of "admin" on A with every customer-admin permission a key may hold
 //
 // "own" objects live in the principal's account (A, AC or D), "foreign" ones
 // in account B, to which no customer principal belongs. Outcomes: an error
@@ -28,10 +30,10 @@ import "time"
 var matrixTable = []matrixRow{
 	// ------------------------------------------------------------ reads
 	{field: "Query.node", doc: `query($c: ID!) { node(id: $c) { id } }`, vars: map[string]string{"c": "$contact"},
-		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin=SEES *=NOT_FOUND",
+		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin,keyRead,keyFull=SEES *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=NOT_FOUND"},
 	{field: "Query.nodes", doc: `query($c: ID!) { nodes(ids: [$c]) { id } }`, vars: map[string]string{"c": "$contact"},
-		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin=SEES *=NOT_FOUND",
+		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin,keyRead,keyFull=SEES *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=NOT_FOUND"},
 	{field: "Query.customerAccount", doc: `query($n: String!) { customerAccount(number: $n) { id } }`, vars: map[string]string{"n": "$number"},
 		own:     "anon=UNAUTHENTICATED noportal,expired,deact,salesX=NULL *=SEES",
@@ -44,7 +46,7 @@ var matrixTable = []matrixRow{
 	{field: "Query.auditEvents", doc: `{ auditEvents(first: 5) { totalCount } }`,
 		own: "anon=UNAUTHENTICATED *=OK"},
 	{field: "Query.me", doc: `{ me { kind } }`, own: "anon=UNAUTHENTICATED *=OK"},
-	{field: "Query.mySessions", doc: `{ mySessions { id } }`, own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Query.mySessions", doc: `{ mySessions { id } }`, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
 
 	// ------------------------------------------------------------ customer accounts, contacts, roles
 	{field: "Mutation.createCustomerAccount", doc: `mutation($n: String!) { createCustomerAccount(input: {number: $n, name: "Matrix new"}) { id } }`,
@@ -52,15 +54,15 @@ var matrixTable = []matrixRow{
 		own:  "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
 	{field: "Mutation.createContact", doc: `mutation($a: ID!) { createContact(input: {customerAccountID: $a, name: "Matrix new"}) { id } }`,
 		vars:    map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin=OK portal,tech,support,supportC,sales=FORBIDDEN *=NOT_FOUND",
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.assignRole", doc: `mutation($c: ID!) { assignRole(input: {contactID: $c, role: CUSTOMER_ADMIN}) { id } }`,
 		vars:    map[string]string{"c": "$contact"},
-		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin=OK portal,tech,support,supportC,sales=FORBIDDEN *=NOT_FOUND",
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.removeRole", doc: `mutation($c: ID!) { removeRole(input: {contactID: $c, role: TECHNICAL_CONTACT}) { id } }`,
 		vars:    map[string]string{"c": "$contact"},
-		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin=OK portal,tech,support,supportC,sales=FORBIDDEN *=NOT_FOUND",
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 
 	// ------------------------------------------------------------ identity: public
@@ -83,28 +85,43 @@ var matrixTable = []matrixRow{
 		own: "*=BAD_USER_INPUT"},
 
 	// ------------------------------------------------------------ identity: the caller's own login
-	{field: "Mutation.logout", doc: `mutation { logout }`, own: "anon=UNAUTHENTICATED *=OK"},
+	{field: "Mutation.logout", doc: `mutation { logout }`, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
 	{field: "Mutation.revokeSession", doc: `mutation { revokeSession(id: "ses_01J00000000000000000000000") }`,
-		own: "anon=UNAUTHENTICATED *=NOT_FOUND"},
-	{field: "Mutation.revokeOtherSessions", doc: `mutation { revokeOtherSessions }`, own: "anon=UNAUTHENTICATED *=OK"},
-	{field: "Mutation.linkContacts", doc: `mutation { linkContacts }`, own: "anon=UNAUTHENTICATED *=OK"},
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.revokeOtherSessions", doc: `mutation { revokeOtherSessions }`, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
+	{field: "Mutation.linkContacts", doc: `mutation { linkContacts }`, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
 	{field: "Mutation.resendVerificationEmail", doc: `mutation { resendVerificationEmail }`,
-		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.requestEmailChange", doc: `mutation($l: String!) { requestEmailChange(input: {newEmail: $l, password: "wrong-password-1"}) }`,
-		vars: map[string]string{"l": "$login"}, own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+		vars: map[string]string{"l": "$login"}, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.changePassword", doc: `mutation { changePassword(input: {currentPassword: "wrong-password-1", newPassword: "Wanderlust-Fjord-Kayak"}) }`,
-		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
-	{field: "Mutation.startTotpEnrollment", doc: `mutation { startTotpEnrollment { otpauthURI } }`, own: "anon=UNAUTHENTICATED *=OK"},
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+	{field: "Mutation.startTotpEnrollment", doc: `mutation { startTotpEnrollment { otpauthURI } }`, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
 	{field: "Mutation.requestSecondFactorCode", doc: `mutation { requestSecondFactorCode(method: EMAIL_CODE) }`,
-		own: "anon=UNAUTHENTICATED *=OK"},
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
 	{field: "Mutation.enableTwoFactor", doc: `mutation { enableTwoFactor(input: {method: EMAIL_CODE, code: "00000", password: "wrong-password-1"}) { methods } }`,
-		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.disableTwoFactor", doc: `mutation { disableTwoFactor(method: TOTP) { methods } }`,
-		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.confirmSecondFactor", doc: `mutation { confirmSecondFactor(input: {method: EMAIL_CODE, code: "00000"}) }`,
-		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+
+	// ------------------------------------------------------------ API keys
+	// Listing needs some right on the account (own keys; all of the
+	// account's with APIKEYS_MANAGE); creating needs APIKEYS_MANAGE, and
+	// staff own no keys (FORBIDDEN even for ADMIN).
+	{field: "Query.apiKeys", doc: `query($a: ID) { apiKeys(customerAccountID: $a) { id } }`, vars: map[string]string{"a": "$account"},
+		own:     "anon=UNAUTHENTICATED noportal,expired,deact,salesX=NOT_FOUND keyRead,keyFull=FORBIDDEN *=OK",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.createApiKey", doc: `mutation($a: ID!, $x: Time!) { createApiKey(input: {customerAccountID: $a, name: "Matrix", permissions: [ACCOUNT_READ], expiresAt: $x}) { apiKey { id } } }`,
+		vars:    map[string]string{"a": "$account", "x": "$expiry"},
+		own:     "anon=UNAUTHENTICATED admin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin,keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.revokeApiKey", doc: `mutation { revokeApiKey(id: "key_01J00000000000000000000000") { id } }`,
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
+
 	{field: "Mutation.regenerateRecoveryCodes", doc: `mutation { regenerateRecoveryCodes { recoveryCodes } }`,
-		own: "anon=UNAUTHENTICATED *=BAD_USER_INPUT"},
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	// ------------------------------------------------------------ staff (issue 7 §5)
 	// Documents that would change staff users name a made-up user or an
 	// invalid address, so ADMIN's row shows the check after the directive.
@@ -113,7 +130,7 @@ var matrixTable = []matrixRow{
 	{field: "Mutation.inviteStaffUser", doc: `mutation { inviteStaffUser(input: {email: "not-an-address", name: "M", role: SUPPORT}) { id } }`,
 		own: "anon=UNAUTHENTICATED staffAdmin=BAD_USER_INPUT *=FORBIDDEN"},
 	{field: "Mutation.acceptStaffInvitation", doc: `mutation { acceptStaffInvitation(input: {token: "not-a-token", password: "Wanderlust-Fjord-Kayak"}) }`,
-		own: "*=BAD_USER_INPUT"},
+		own: "*=BAD_USER_INPUT", advance: time.Hour},
 	{field: "Mutation.changeStaffRole", doc: `mutation { changeStaffRole(input: {userID: "usr_01J00000000000000000000000", role: SUPPORT}) { id } }`,
 		own: "anon=UNAUTHENTICATED staffAdmin=NOT_FOUND *=FORBIDDEN"},
 	{field: "Mutation.removeStaffUser", doc: `mutation { removeStaffUser(userID: "usr_01J00000000000000000000000") }`,
@@ -128,6 +145,6 @@ var matrixTable = []matrixRow{
 	// Staff never decide it: FORBIDDEN also where the role holds ACCOUNT_UPDATE.
 	{field: "Mutation.setSupportAccessConsent", doc: `mutation($a: ID!) { setSupportAccessConsent(input: {customerAccountID: $a, consent: false}) { id } }`,
 		vars:    map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED admin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "anon=UNAUTHENTICATED admin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=FORBIDDEN *=NOT_FOUND"},
 }

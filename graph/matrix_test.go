@@ -2,6 +2,10 @@ package graph_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -43,6 +47,10 @@ type matrixPrincipal struct {
 	expired bool // the roles ended yesterday
 	group   bool
 	sales   []string // accounts a SALES user is assigned to
+	// keyOf makes the principal an API key of that principal's user on
+	// home, narrowed to key.
+	keyOf string
+	key   []domain.Permission
 }
 
 // matrixPrincipals are the callers of the matrix, in table column order.
@@ -61,6 +69,19 @@ var matrixPrincipals = []matrixPrincipal{
 	{name: "salesC", home: "AC", staff: domain.StaffSales, sales: []string{"A", "AC"}},
 	{name: "salesX", home: "A", staff: domain.StaffSales},
 	{name: "staffAdmin", home: "A", staff: domain.StaffAdmin},
+	{name: "keyRead", home: "A", keyOf: "admin", key: []domain.Permission{domain.PermAccountRead, domain.PermContactsRead}},
+	{name: "keyFull", home: "A", keyOf: "admin", key: matrixFullKey()},
+}
+
+// matrixFullKey is every permission of a customer admin a key may hold.
+func matrixFullKey() []domain.Permission {
+	var out []domain.Permission
+	for _, p := range domain.RolePermissions[domain.RoleCustomerAdmin] {
+		if p != domain.PermAPIKeysManage {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // matrixGroupPermissions are what the rights group of the "group"
@@ -81,6 +102,7 @@ type matrixFixture struct {
 	targets map[string]map[string]matrixSide
 	hash    string
 	unique  int
+	keys    map[string]string // API key principals: their keys
 }
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
@@ -113,9 +135,13 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		}
 		groups[key] = g.ID
 	}
+	f.keys = map[string]string{}
 	for _, p := range matrixPrincipals {
 		if p.name == "anon" {
 			continue
+		}
+		if p.keyOf != "" {
+			continue // after the users
 		}
 		email := "matrix-" + strings.ToLower(p.name) + "@matrix.test"
 		q := e.client.UserAccount.Create().SetEmail(email).SetUsername("matrix-" + strings.ToLower(p.name)).
@@ -157,6 +183,21 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			}
 		}
 	}
+	for _, p := range matrixPrincipals {
+		if p.keyOf == "" {
+			continue
+		}
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		raw := "ptk_" + base64.RawURLEncoding.EncodeToString(b)
+		sum := sha256.Sum256([]byte(raw))
+		if err := e.client.APIKey.Create().SetUserID(f.users[p.keyOf]).SetCustomerAccountID(f.accounts[p.home].ID).
+			SetName("Matrix " + p.name).SetPrefix(raw[:10]).SetSecretHash(hex.EncodeToString(sum[:])).
+			SetPermissions(permStrings(p.key)).SetExpiresAt(e.clock.Now().AddDate(0, 1, 0)).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.keys[p.name] = secrets.add(raw)
+	}
 	// Targets: one contact per principal and side, holding PORTAL_ACCESS
 	// and TECHNICAL_CONTACT.
 	for _, p := range matrixPrincipals {
@@ -195,6 +236,9 @@ func permStrings(ps []domain.Permission) []string {
 // token opens a fresh session for the principal (so that a field that ends
 // sessions cannot spoil the next one) and returns its access token.
 func (f *matrixFixture) token(t *testing.T, principal string) string {
+	if k, ok := f.keys[principal]; ok {
+		return k
+	}
 	uid, ok := f.users[principal]
 	if !ok {
 		return ""
@@ -225,6 +269,8 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 			out[k] = side.contact
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
+		case "$expiry": // a day ahead of the clock
+			out[k] = f.e.clock.Now().Add(24 * time.Hour).Format(time.RFC3339)
 		case "$unique":
 			f.unique++
 			out[k] = fmt.Sprintf("8%05d", f.unique)

@@ -29,6 +29,7 @@ import (
 	"portier/internal/apperr"
 	"portier/internal/authz"
 	"portier/internal/pulid"
+	"portier/internal/ratelimit"
 	"portier/internal/token"
 	"portier/internal/viewer"
 )
@@ -294,6 +295,7 @@ type authenticator struct {
 	now     func() time.Time
 	log     *slog.Logger
 	proxies trustedProxies
+	limiter *ratelimit.Limiter // per-API-key request limit
 }
 
 func (a *authenticator) middleware(next http.Handler) http.Handler {
@@ -301,7 +303,16 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 		ctx := r.Context()
 		now := a.now()
 		v := &viewer.Viewer{Kind: viewer.Anonymous, IP: a.proxies.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), RequestID: requestID(ctx)}
-		if h := r.Header.Get("Authorization"); h != "" {
+		if raw, ok := bearerAPIKey(r.Header.Get("Authorization")); ok {
+			switch err := a.authenticateKey(ctx, raw, now, v); {
+			case err == nil:
+			case errors.Is(err, errBadToken):
+				ctx = context.WithValue(ctx, invalidCredentialsKey{}, true)
+			default:
+				writeHTTPError(w, r, a.log, err)
+				return
+			}
+		} else if h := r.Header.Get("Authorization"); h != "" {
 			user, sid, err := a.authenticate(ctx, h, now)
 			switch {
 			case err == nil:

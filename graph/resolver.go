@@ -10,6 +10,7 @@ import (
 
 	"portier/ent"
 	"portier/graph/model"
+	"portier/internal/apikeys"
 	"portier/internal/customers"
 	"portier/internal/domain"
 	"portier/internal/identity"
@@ -73,3 +74,8 @@ func twoFactorPayload(methods []string, codes []string) *model.TwoFactorPayload 
 
 // done turns an error-only operation into a Boolean mutation result.
 func done(err error) (bool, error) { return err == nil, err }
+
+// apiKeys returns the API key operations bound to the request's transaction.
+func (r *Resolver) apiKeys(ctx context.Context) *apikeys.Service {
+	return &apikeys.Service{Client: r.Client, Tx: func() (*ent.Client, error) { return Tx(ctx) }, Now: r.Now}
+}

@@ -84,8 +84,9 @@ func (APIKey) Fields() []ent.Field {
 		field.String("customer_account_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
 			Comment("The one customer account the key is narrowed to, if any.").Annotations(entgql.Type("ID")),
 		field.String("name").NotEmpty().MaxLen(100).Comment("A name to recognise the key by."),
-		field.String("prefix").Unique().Immutable().Comment("The public first characters of the key, to recognise it."),
-		field.String("secret_hash").Sensitive().Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("prefix").Immutable().Comment("The public first characters of the key, to recognise it."),
+		field.String("secret_hash").Sensitive().Unique().Immutable().Annotations(entgql.Skip(entgql.SkipAll)).
+			Comment("SHA-256 of the whole key; keys are looked up by it."),
 		field.Strings("permissions").Optional().Comment("The permissions the key is narrowed to; empty means all of the owner's.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("expires_at").Optional().Nillable().Comment("When the key stops working."),
@@ -110,7 +111,7 @@ func (APIKey) Annotations() []schema.Annotation {
 }
 
 // Policy implements ent.Schema.
-func (APIKey) Policy() ent.Policy { return ownRowsPolicy("user_id", domain.StaffAdmin) }
+func (APIKey) Policy() ent.Policy { return apiKeyPolicy() }
 
 // SupportPin holds the secret from which the current support PIN of one
 // login (a user or a scoped login) is derived, and its rotation state.

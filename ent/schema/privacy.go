@@ -110,7 +110,9 @@ func scopePredicate(ctx context.Context, column string, p domain.Permission, own
 	if scope.All {
 		return nil, true, nil
 	}
-	own := ownColumn != "" && v.UserID != ""
+	// An API key is narrowed to one account: its user's own rows elsewhere
+	// are not its to see.
+	own := ownColumn != "" && v.UserID != "" && v.Kind != viewer.APIKey
 	if scope.Empty() && !own {
 		return nil, false, nil
 	}
@@ -205,6 +207,7 @@ func accountPolicy(column string, read, manage domain.Permission, ownColumn stri
 		Mutation: privacy.MutationPolicy{
 			allowSystem(),
 			denyAnonymous(),
+			denyKeyOnOwnContact(),
 			filterMutation(column, manage),
 			privacy.AlwaysDenyRule(),
 		},

@@ -76,6 +76,31 @@ type ConfirmSecondFactorInput struct {
 	Code string `json:"code"`
 }
 
+// A new API key. The key acts as the user creating it, on one customer account
+// only, with at most the listed permissions — and, on every request, only with
+// those of them the user still holds there.
+type CreateAPIKeyInput struct {
+	// A name to recognise the key by (1 to 100 characters).
+	Name string `json:"name"`
+	// The one customer account the key acts on. The creator needs APIKEYS_MANAGE there.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// The permissions the key may use: at least one, each held by the creator on
+	// the account now (else FORBIDDEN). APIKEYS_MANAGE is never allowed: a key
+	// cannot manage keys.
+	Permissions []domain.Permission `json:"permissions"`
+	// When the key stops working: in the future, and at most 366 days from now.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// A newly created API key with its secret.
+type CreateAPIKeyPayload struct {
+	// The key (without its secret).
+	APIKey *ent.APIKey `json:"apiKey"`
+	// The secret key, to send as `Authorization: Bearer <secret>`. It is shown only
+	// this once; Portier keeps only a hash of it.
+	Secret string `json:"secret"`
+}
+
 // A new contact on a customer account.
 type CreateContactInput struct {
 	// The customer account.

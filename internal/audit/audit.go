@@ -57,6 +57,9 @@ func RecordAll(ctx context.Context, c *ent.Client, entries []Entry) error {
 	if v.StaffRole != "" {
 		via = "staff:" + string(v.StaffRole)
 	}
+	if v.Key != nil {
+		via = "apikey:" + v.Key.ID // the actor is the key's user
+	}
 	creates := make([]*ent.AuditEventCreate, len(entries))
 	for i, e := range entries {
 		changes := make(map[string]any, len(e.Changes))

@@ -57,6 +57,10 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 		return nil
 	}
 	uid := pulid.ID(e.v.UserID)
+	if e.v.Kind == viewer.APIKey && e.v.Key == nil {
+		e.blocked = true // an API key principal without its narrowing: nothing
+		return nil
+	}
 	if e.v.StaffRole != "" {
 		// Staff act through their staff role only; contacts linked to a
 		// staff user give nothing, so that removing an account manager
@@ -102,6 +106,9 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 			set.Add(prev.List()...)
 		}
 		e.accounts[string(acct.ID)] = set
+	}
+	if e.v.Key != nil {
+		e.narrowToKey(e.v.Key)
 	}
 	return nil
 }

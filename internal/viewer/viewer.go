@@ -71,6 +71,17 @@ type Viewer struct {
 	UserAgent string
 	RequestID string
 	Access    Access
+	// Key is set for an API_KEY principal (its user is UserID): the key and
+	// what it is narrowed to.
+	Key *KeyGrant
+}
+
+// KeyGrant is the narrowing of an API key: its user's rights on exactly one
+// customer account, intersected with the key's permissions.
+type KeyGrant struct {
+	ID          string
+	AccountID   string
+	Permissions []domain.Permission
 }
 
 // StaffAccess is implemented by the authorization evaluator: it decides
