@@ -55,7 +55,7 @@ type AgencyDelegationEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [1]map[string]int
 }
 
 // CustomerAccountOrErr returns the CustomerAccount value or an error if the edge

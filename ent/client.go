@@ -1555,7 +1555,23 @@ func (c *CustomerAccountClient) QueryDefaultAgency(_m *CustomerAccount) *Custome
 		step := sqlgraph.NewStep(
 			sqlgraph.From(customeraccount.Table, customeraccount.FieldID, id),
 			sqlgraph.To(customeraccount.Table, customeraccount.FieldID),
-			sqlgraph.Edge(sqlgraph.O2O, false, customeraccount.DefaultAgencyTable, customeraccount.DefaultAgencyColumn),
+			sqlgraph.Edge(sqlgraph.M2O, true, customeraccount.DefaultAgencyTable, customeraccount.DefaultAgencyColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDefaultAgencyClients queries the default_agency_clients edge of a CustomerAccount.
+func (c *CustomerAccountClient) QueryDefaultAgencyClients(_m *CustomerAccount) *CustomerAccountQuery {
+	query := (&CustomerAccountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customeraccount.Table, customeraccount.FieldID, id),
+			sqlgraph.To(customeraccount.Table, customeraccount.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customeraccount.DefaultAgencyClientsTable, customeraccount.DefaultAgencyClientsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

@@ -48,7 +48,7 @@ type ContactEdges struct {
 	User *UserAccount `json:"user,omitempty"`
 	// Roles of this contact, active and past.
 	RoleAssignments []*RoleAssignment `json:"role_assignments,omitempty"`
-	// Support authorizations (Freigaben) of this contact, active and past.
+	// Support authorizations (Freigaben) of this contact, active and past; empty without AUTHORIZATIONS_READ.
 	SupportAuthorizations []*SupportAuthorization `json:"support_authorizations,omitempty"`
 	// Rights group memberships of this contact.
 	GroupMemberships []*GroupMembership `json:"group_memberships,omitempty"`

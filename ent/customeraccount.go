@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"portier/ent/customeraccount"
+	"portier/internal/caldate"
 	"portier/internal/pulid"
 	"strings"
 	"time"
@@ -43,6 +44,8 @@ type CustomerAccount struct {
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// Whether the customer has an SLA (needed for EMERGENCY_SLA).
 	HasSLA bool `json:"has_sla,omitempty"`
+	// The last day (inclusive, in the account's time zone) of the SLA; null with hasSLA means open-ended.
+	SLAUntil *caldate.Date `json:"sla_until,omitempty"`
 	// Whether the customer may use the portal (remote access).
 	PortalEnabled bool `json:"portal_enabled,omitempty"`
 	// Size of the data exchange area, in bytes; null means none.
@@ -65,7 +68,7 @@ type CustomerAccountEdges struct {
 	Contacts []*Contact `json:"contacts,omitempty"`
 	// RoleAssignments holds the value of the role_assignments edge.
 	RoleAssignments []*RoleAssignment `json:"role_assignments,omitempty"`
-	// SupportAuthorizations holds the value of the support_authorizations edge.
+	// Support authorizations (Freigaben) of the account's contacts, active and past; empty without AUTHORIZATIONS_READ.
 	SupportAuthorizations []*SupportAuthorization `json:"support_authorizations,omitempty"`
 	// Rights groups of this account.
 	RightsGroups []*RightsGroup `json:"rights_groups,omitempty"`
@@ -77,7 +80,7 @@ type CustomerAccountEdges struct {
 	ScopedLogins []*ScopedLogin `json:"scoped_logins,omitempty"`
 	// Invitations holds the value of the invitations edge.
 	Invitations []*Invitation `json:"invitations,omitempty"`
-	// DelegationsGranted holds the value of the delegations_granted edge.
+	// Delegations this account (as client) granted to agencies, active and past.
 	DelegationsGranted []*AgencyDelegation `json:"delegations_granted,omitempty"`
 	// AccountManagers holds the value of the account_managers edge.
 	AccountManagers []*AccountManager `json:"account_managers,omitempty"`
@@ -87,13 +90,15 @@ type CustomerAccountEdges struct {
 	APIKeys []*APIKey `json:"api_keys,omitempty"`
 	// The agency preselected for this customer.
 	DefaultAgency *CustomerAccount `json:"default_agency,omitempty"`
+	// DefaultAgencyClients holds the value of the default_agency_clients edge.
+	DefaultAgencyClients []*CustomerAccount `json:"default_agency_clients,omitempty"`
 	// DelegationsReceived holds the value of the delegations_received edge.
 	DelegationsReceived []*AgencyDelegation `json:"delegations_received,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [14]bool
+	loadedTypes [15]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [6]map[string]int
 
 	namedContacts              map[string][]*Contact
 	namedRoleAssignments       map[string][]*RoleAssignment
@@ -107,6 +112,7 @@ type CustomerAccountEdges struct {
 	namedAccountManagers       map[string][]*AccountManager
 	namedAuditEvents           map[string][]*AuditEvent
 	namedAPIKeys               map[string][]*APIKey
+	namedDefaultAgencyClients  map[string][]*CustomerAccount
 	namedDelegationsReceived   map[string][]*AgencyDelegation
 }
 
@@ -229,10 +235,19 @@ func (e CustomerAccountEdges) DefaultAgencyOrErr() (*CustomerAccount, error) {
 	return nil, &NotLoadedError{edge: "default_agency"}
 }
 
+// DefaultAgencyClientsOrErr returns the DefaultAgencyClients value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerAccountEdges) DefaultAgencyClientsOrErr() ([]*CustomerAccount, error) {
+	if e.loadedTypes[13] {
+		return e.DefaultAgencyClients, nil
+	}
+	return nil, &NotLoadedError{edge: "default_agency_clients"}
+}
+
 // DelegationsReceivedOrErr returns the DelegationsReceived value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) DelegationsReceivedOrErr() ([]*AgencyDelegation, error) {
-	if e.loadedTypes[13] {
+	if e.loadedTypes[14] {
 		return e.DelegationsReceived, nil
 	}
 	return nil, &NotLoadedError{edge: "delegations_received"}
@@ -243,6 +258,8 @@ func (*CustomerAccount) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case customeraccount.FieldSLAUntil:
+			values[i] = &sql.NullScanner{S: new(caldate.Date)}
 		case customeraccount.FieldDefaultAgencyID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case customeraccount.FieldOrganisationDomains:
@@ -354,6 +371,13 @@ func (_m *CustomerAccount) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.HasSLA = value.Bool
 			}
+		case customeraccount.FieldSLAUntil:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field sla_until", values[i])
+			} else if value.Valid {
+				_m.SLAUntil = new(caldate.Date)
+				*_m.SLAUntil = *value.S.(*caldate.Date)
+			}
 		case customeraccount.FieldPortalEnabled:
 			if value, ok := values[i].(*sql.NullBool); !ok {
 				return fmt.Errorf("unexpected type %T for field portal_enabled", values[i])
@@ -464,6 +488,11 @@ func (_m *CustomerAccount) QueryDefaultAgency() *CustomerAccountQuery {
 	return NewCustomerAccountClient(_m.config).QueryDefaultAgency(_m)
 }
 
+// QueryDefaultAgencyClients queries the "default_agency_clients" edge of the CustomerAccount entity.
+func (_m *CustomerAccount) QueryDefaultAgencyClients() *CustomerAccountQuery {
+	return NewCustomerAccountClient(_m.config).QueryDefaultAgencyClients(_m)
+}
+
 // QueryDelegationsReceived queries the "delegations_received" edge of the CustomerAccount entity.
 func (_m *CustomerAccount) QueryDelegationsReceived() *AgencyDelegationQuery {
 	return NewCustomerAccountClient(_m.config).QueryDelegationsReceived(_m)
@@ -531,6 +560,11 @@ func (_m *CustomerAccount) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("has_sla=")
 	builder.WriteString(fmt.Sprintf("%v", _m.HasSLA))
+	builder.WriteString(", ")
+	if v := _m.SLAUntil; v != nil {
+		builder.WriteString("sla_until=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("portal_enabled=")
 	builder.WriteString(fmt.Sprintf("%v", _m.PortalEnabled))
@@ -839,6 +873,30 @@ func (_m *CustomerAccount) appendNamedAPIKeys(name string, edges ...*APIKey) {
 		_m.Edges.namedAPIKeys[name] = []*APIKey{}
 	} else {
 		_m.Edges.namedAPIKeys[name] = append(_m.Edges.namedAPIKeys[name], edges...)
+	}
+}
+
+// NamedDefaultAgencyClients returns the DefaultAgencyClients named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *CustomerAccount) NamedDefaultAgencyClients(name string) ([]*CustomerAccount, error) {
+	if _m.Edges.namedDefaultAgencyClients == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDefaultAgencyClients[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *CustomerAccount) appendNamedDefaultAgencyClients(name string, edges ...*CustomerAccount) {
+	if _m.Edges.namedDefaultAgencyClients == nil {
+		_m.Edges.namedDefaultAgencyClients = make(map[string][]*CustomerAccount)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDefaultAgencyClients[name] = []*CustomerAccount{}
+	} else {
+		_m.Edges.namedDefaultAgencyClients[name] = append(_m.Edges.namedDefaultAgencyClients[name], edges...)
 	}
 }
 

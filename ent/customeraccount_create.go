@@ -19,6 +19,7 @@ import (
 	"portier/ent/roleassignment"
 	"portier/ent/scopedlogin"
 	"portier/ent/supportauthorization"
+	"portier/internal/caldate"
 	"portier/internal/pulid"
 	"time"
 
@@ -176,6 +177,20 @@ func (_c *CustomerAccountCreate) SetHasSLA(v bool) *CustomerAccountCreate {
 func (_c *CustomerAccountCreate) SetNillableHasSLA(v *bool) *CustomerAccountCreate {
 	if v != nil {
 		_c.SetHasSLA(*v)
+	}
+	return _c
+}
+
+// SetSLAUntil sets the "sla_until" field.
+func (_c *CustomerAccountCreate) SetSLAUntil(v caldate.Date) *CustomerAccountCreate {
+	_c.mutation.SetSLAUntil(v)
+	return _c
+}
+
+// SetNillableSLAUntil sets the "sla_until" field if the given value is not nil.
+func (_c *CustomerAccountCreate) SetNillableSLAUntil(v *caldate.Date) *CustomerAccountCreate {
+	if v != nil {
+		_c.SetSLAUntil(*v)
 	}
 	return _c
 }
@@ -449,6 +464,21 @@ func (_c *CustomerAccountCreate) SetDefaultAgency(v *CustomerAccount) *CustomerA
 	return _c.SetDefaultAgencyID(v.ID)
 }
 
+// AddDefaultAgencyClientIDs adds the "default_agency_clients" edge to the CustomerAccount entity by IDs.
+func (_c *CustomerAccountCreate) AddDefaultAgencyClientIDs(ids ...pulid.ID) *CustomerAccountCreate {
+	_c.mutation.AddDefaultAgencyClientIDs(ids...)
+	return _c
+}
+
+// AddDefaultAgencyClients adds the "default_agency_clients" edges to the CustomerAccount entity.
+func (_c *CustomerAccountCreate) AddDefaultAgencyClients(v ...*CustomerAccount) *CustomerAccountCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDefaultAgencyClientIDs(ids...)
+}
+
 // AddDelegationsReceivedIDs adds the "delegations_received" edge to the AgencyDelegation entity by IDs.
 func (_c *CustomerAccountCreate) AddDelegationsReceivedIDs(ids ...pulid.ID) *CustomerAccountCreate {
 	_c.mutation.AddDelegationsReceivedIDs(ids...)
@@ -712,6 +742,10 @@ func (_c *CustomerAccountCreate) createSpec() (*CustomerAccount, *sqlgraph.Creat
 		_spec.SetField(customeraccount.FieldHasSLA, field.TypeBool, value)
 		_node.HasSLA = value
 	}
+	if value, ok := _c.mutation.SLAUntil(); ok {
+		_spec.SetField(customeraccount.FieldSLAUntil, field.TypeString, value)
+		_node.SLAUntil = &value
+	}
 	if value, ok := _c.mutation.PortalEnabled(); ok {
 		_spec.SetField(customeraccount.FieldPortalEnabled, field.TypeBool, value)
 		_node.PortalEnabled = value
@@ -922,11 +956,11 @@ func (_c *CustomerAccountCreate) createSpec() (*CustomerAccount, *sqlgraph.Creat
 	}
 	if nodes := _c.mutation.DefaultAgencyIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customeraccount.DefaultAgencyTable,
 			Columns: []string{customeraccount.DefaultAgencyColumn},
-			Bidi:    true,
+			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
 			},
@@ -935,6 +969,22 @@ func (_c *CustomerAccountCreate) createSpec() (*CustomerAccount, *sqlgraph.Creat
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.DefaultAgencyID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DefaultAgencyClientsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.DefaultAgencyClientsTable,
+			Columns: []string{customeraccount.DefaultAgencyClientsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.DelegationsReceivedIDs(); len(nodes) > 0 {
@@ -1146,6 +1196,24 @@ func (u *CustomerAccountUpsert) SetHasSLA(v bool) *CustomerAccountUpsert {
 // UpdateHasSLA sets the "has_sla" field to the value that was provided on create.
 func (u *CustomerAccountUpsert) UpdateHasSLA() *CustomerAccountUpsert {
 	u.SetExcluded(customeraccount.FieldHasSLA)
+	return u
+}
+
+// SetSLAUntil sets the "sla_until" field.
+func (u *CustomerAccountUpsert) SetSLAUntil(v caldate.Date) *CustomerAccountUpsert {
+	u.Set(customeraccount.FieldSLAUntil, v)
+	return u
+}
+
+// UpdateSLAUntil sets the "sla_until" field to the value that was provided on create.
+func (u *CustomerAccountUpsert) UpdateSLAUntil() *CustomerAccountUpsert {
+	u.SetExcluded(customeraccount.FieldSLAUntil)
+	return u
+}
+
+// ClearSLAUntil clears the value of the "sla_until" field.
+func (u *CustomerAccountUpsert) ClearSLAUntil() *CustomerAccountUpsert {
+	u.SetNull(customeraccount.FieldSLAUntil)
 	return u
 }
 
@@ -1446,6 +1514,27 @@ func (u *CustomerAccountUpsertOne) SetHasSLA(v bool) *CustomerAccountUpsertOne {
 func (u *CustomerAccountUpsertOne) UpdateHasSLA() *CustomerAccountUpsertOne {
 	return u.Update(func(s *CustomerAccountUpsert) {
 		s.UpdateHasSLA()
+	})
+}
+
+// SetSLAUntil sets the "sla_until" field.
+func (u *CustomerAccountUpsertOne) SetSLAUntil(v caldate.Date) *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetSLAUntil(v)
+	})
+}
+
+// UpdateSLAUntil sets the "sla_until" field to the value that was provided on create.
+func (u *CustomerAccountUpsertOne) UpdateSLAUntil() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateSLAUntil()
+	})
+}
+
+// ClearSLAUntil clears the value of the "sla_until" field.
+func (u *CustomerAccountUpsertOne) ClearSLAUntil() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.ClearSLAUntil()
 	})
 }
 
@@ -1926,6 +2015,27 @@ func (u *CustomerAccountUpsertBulk) SetHasSLA(v bool) *CustomerAccountUpsertBulk
 func (u *CustomerAccountUpsertBulk) UpdateHasSLA() *CustomerAccountUpsertBulk {
 	return u.Update(func(s *CustomerAccountUpsert) {
 		s.UpdateHasSLA()
+	})
+}
+
+// SetSLAUntil sets the "sla_until" field.
+func (u *CustomerAccountUpsertBulk) SetSLAUntil(v caldate.Date) *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetSLAUntil(v)
+	})
+}
+
+// UpdateSLAUntil sets the "sla_until" field to the value that was provided on create.
+func (u *CustomerAccountUpsertBulk) UpdateSLAUntil() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateSLAUntil()
+	})
+}
+
+// ClearSLAUntil clears the value of the "sla_until" field.
+func (u *CustomerAccountUpsertBulk) ClearSLAUntil() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.ClearSLAUntil()
 	})
 }
 

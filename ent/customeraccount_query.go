@@ -51,6 +51,7 @@ type CustomerAccountQuery struct {
 	withAuditEvents                *AuditEventQuery
 	withAPIKeys                    *APIKeyQuery
 	withDefaultAgency              *CustomerAccountQuery
+	withDefaultAgencyClients       *CustomerAccountQuery
 	withDelegationsReceived        *AgencyDelegationQuery
 	loadTotal                      []func(context.Context, []*CustomerAccount) error
 	modifiers                      []func(*sql.Selector)
@@ -66,6 +67,7 @@ type CustomerAccountQuery struct {
 	withNamedAccountManagers       map[string]*AccountManagerQuery
 	withNamedAuditEvents           map[string]*AuditEventQuery
 	withNamedAPIKeys               map[string]*APIKeyQuery
+	withNamedDefaultAgencyClients  map[string]*CustomerAccountQuery
 	withNamedDelegationsReceived   map[string]*AgencyDelegationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -381,7 +383,29 @@ func (_q *CustomerAccountQuery) QueryDefaultAgency() *CustomerAccountQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(customeraccount.Table, customeraccount.FieldID, selector),
 			sqlgraph.To(customeraccount.Table, customeraccount.FieldID),
-			sqlgraph.Edge(sqlgraph.O2O, false, customeraccount.DefaultAgencyTable, customeraccount.DefaultAgencyColumn),
+			sqlgraph.Edge(sqlgraph.M2O, true, customeraccount.DefaultAgencyTable, customeraccount.DefaultAgencyColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDefaultAgencyClients chains the current query on the "default_agency_clients" edge.
+func (_q *CustomerAccountQuery) QueryDefaultAgencyClients() *CustomerAccountQuery {
+	query := (&CustomerAccountClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customeraccount.Table, customeraccount.FieldID, selector),
+			sqlgraph.To(customeraccount.Table, customeraccount.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customeraccount.DefaultAgencyClientsTable, customeraccount.DefaultAgencyClientsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -616,6 +640,7 @@ func (_q *CustomerAccountQuery) Clone() *CustomerAccountQuery {
 		withAuditEvents:           _q.withAuditEvents.Clone(),
 		withAPIKeys:               _q.withAPIKeys.Clone(),
 		withDefaultAgency:         _q.withDefaultAgency.Clone(),
+		withDefaultAgencyClients:  _q.withDefaultAgencyClients.Clone(),
 		withDelegationsReceived:   _q.withDelegationsReceived.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
@@ -766,6 +791,17 @@ func (_q *CustomerAccountQuery) WithDefaultAgency(opts ...func(*CustomerAccountQ
 	return _q
 }
 
+// WithDefaultAgencyClients tells the query-builder to eager-load the nodes that are connected to
+// the "default_agency_clients" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerAccountQuery) WithDefaultAgencyClients(opts ...func(*CustomerAccountQuery)) *CustomerAccountQuery {
+	query := (&CustomerAccountClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDefaultAgencyClients = query
+	return _q
+}
+
 // WithDelegationsReceived tells the query-builder to eager-load the nodes that are connected to
 // the "delegations_received" edge. The optional arguments are used to configure the query builder of the edge.
 func (_q *CustomerAccountQuery) WithDelegationsReceived(opts ...func(*AgencyDelegationQuery)) *CustomerAccountQuery {
@@ -861,7 +897,7 @@ func (_q *CustomerAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	var (
 		nodes       = []*CustomerAccount{}
 		_spec       = _q.querySpec()
-		loadedTypes = [14]bool{
+		loadedTypes = [15]bool{
 			_q.withContacts != nil,
 			_q.withRoleAssignments != nil,
 			_q.withSupportAuthorizations != nil,
@@ -875,6 +911,7 @@ func (_q *CustomerAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 			_q.withAuditEvents != nil,
 			_q.withAPIKeys != nil,
 			_q.withDefaultAgency != nil,
+			_q.withDefaultAgencyClients != nil,
 			_q.withDelegationsReceived != nil,
 		}
 	)
@@ -999,6 +1036,15 @@ func (_q *CustomerAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 			return nil, err
 		}
 	}
+	if query := _q.withDefaultAgencyClients; query != nil {
+		if err := _q.loadDefaultAgencyClients(ctx, query, nodes,
+			func(n *CustomerAccount) { n.Edges.DefaultAgencyClients = []*CustomerAccount{} },
+			func(n *CustomerAccount, e *CustomerAccount) {
+				n.Edges.DefaultAgencyClients = append(n.Edges.DefaultAgencyClients, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withDelegationsReceived; query != nil {
 		if err := _q.loadDelegationsReceived(ctx, query, nodes,
 			func(n *CustomerAccount) { n.Edges.DelegationsReceived = []*AgencyDelegation{} },
@@ -1089,6 +1135,13 @@ func (_q *CustomerAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 		if err := _q.loadAPIKeys(ctx, query, nodes,
 			func(n *CustomerAccount) { n.appendNamedAPIKeys(name) },
 			func(n *CustomerAccount, e *APIKey) { n.appendNamedAPIKeys(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDefaultAgencyClients {
+		if err := _q.loadDefaultAgencyClients(ctx, query, nodes,
+			func(n *CustomerAccount) { n.appendNamedDefaultAgencyClients(name) },
+			func(n *CustomerAccount, e *CustomerAccount) { n.appendNamedDefaultAgencyClients(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1505,6 +1558,39 @@ func (_q *CustomerAccountQuery) loadDefaultAgency(ctx context.Context, query *Cu
 	}
 	return nil
 }
+func (_q *CustomerAccountQuery) loadDefaultAgencyClients(ctx context.Context, query *CustomerAccountQuery, nodes []*CustomerAccount, init func(*CustomerAccount), assign func(*CustomerAccount, *CustomerAccount)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*CustomerAccount)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(customeraccount.FieldDefaultAgencyID)
+	}
+	query.Where(predicate.CustomerAccount(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customeraccount.DefaultAgencyClientsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DefaultAgencyID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "default_agency_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "default_agency_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *CustomerAccountQuery) loadDelegationsReceived(ctx context.Context, query *AgencyDelegationQuery, nodes []*CustomerAccount, init func(*CustomerAccount), assign func(*CustomerAccount, *AgencyDelegation)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[pulid.ID]*CustomerAccount)
@@ -1817,6 +1903,20 @@ func (_q *CustomerAccountQuery) WithNamedAPIKeys(name string, opts ...func(*APIK
 		_q.withNamedAPIKeys = make(map[string]*APIKeyQuery)
 	}
 	_q.withNamedAPIKeys[name] = query
+	return _q
+}
+
+// WithNamedDefaultAgencyClients tells the query-builder to eager-load the nodes that are connected to the "default_agency_clients"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerAccountQuery) WithNamedDefaultAgencyClients(name string, opts ...func(*CustomerAccountQuery)) *CustomerAccountQuery {
+	query := (&CustomerAccountClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDefaultAgencyClients == nil {
+		_q.withNamedDefaultAgencyClients = make(map[string]*CustomerAccountQuery)
+	}
+	_q.withNamedDefaultAgencyClients[name] = query
 	return _q
 }
 

@@ -20,6 +20,7 @@ import (
 	"portier/ent/roleassignment"
 	"portier/ent/scopedlogin"
 	"portier/ent/supportauthorization"
+	"portier/internal/caldate"
 	"portier/internal/pulid"
 	"time"
 
@@ -193,6 +194,26 @@ func (_u *CustomerAccountUpdate) SetNillableHasSLA(v *bool) *CustomerAccountUpda
 	if v != nil {
 		_u.SetHasSLA(*v)
 	}
+	return _u
+}
+
+// SetSLAUntil sets the "sla_until" field.
+func (_u *CustomerAccountUpdate) SetSLAUntil(v caldate.Date) *CustomerAccountUpdate {
+	_u.mutation.SetSLAUntil(v)
+	return _u
+}
+
+// SetNillableSLAUntil sets the "sla_until" field if the given value is not nil.
+func (_u *CustomerAccountUpdate) SetNillableSLAUntil(v *caldate.Date) *CustomerAccountUpdate {
+	if v != nil {
+		_u.SetSLAUntil(*v)
+	}
+	return _u
+}
+
+// ClearSLAUntil clears the value of the "sla_until" field.
+func (_u *CustomerAccountUpdate) ClearSLAUntil() *CustomerAccountUpdate {
+	_u.mutation.ClearSLAUntil()
 	return _u
 }
 
@@ -468,6 +489,21 @@ func (_u *CustomerAccountUpdate) AddAPIKeys(v ...*APIKey) *CustomerAccountUpdate
 // SetDefaultAgency sets the "default_agency" edge to the CustomerAccount entity.
 func (_u *CustomerAccountUpdate) SetDefaultAgency(v *CustomerAccount) *CustomerAccountUpdate {
 	return _u.SetDefaultAgencyID(v.ID)
+}
+
+// AddDefaultAgencyClientIDs adds the "default_agency_clients" edge to the CustomerAccount entity by IDs.
+func (_u *CustomerAccountUpdate) AddDefaultAgencyClientIDs(ids ...pulid.ID) *CustomerAccountUpdate {
+	_u.mutation.AddDefaultAgencyClientIDs(ids...)
+	return _u
+}
+
+// AddDefaultAgencyClients adds the "default_agency_clients" edges to the CustomerAccount entity.
+func (_u *CustomerAccountUpdate) AddDefaultAgencyClients(v ...*CustomerAccount) *CustomerAccountUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDefaultAgencyClientIDs(ids...)
 }
 
 // AddDelegationsReceivedIDs adds the "delegations_received" edge to the AgencyDelegation entity by IDs.
@@ -748,6 +784,27 @@ func (_u *CustomerAccountUpdate) ClearDefaultAgency() *CustomerAccountUpdate {
 	return _u
 }
 
+// ClearDefaultAgencyClients clears all "default_agency_clients" edges to the CustomerAccount entity.
+func (_u *CustomerAccountUpdate) ClearDefaultAgencyClients() *CustomerAccountUpdate {
+	_u.mutation.ClearDefaultAgencyClients()
+	return _u
+}
+
+// RemoveDefaultAgencyClientIDs removes the "default_agency_clients" edge to CustomerAccount entities by IDs.
+func (_u *CustomerAccountUpdate) RemoveDefaultAgencyClientIDs(ids ...pulid.ID) *CustomerAccountUpdate {
+	_u.mutation.RemoveDefaultAgencyClientIDs(ids...)
+	return _u
+}
+
+// RemoveDefaultAgencyClients removes "default_agency_clients" edges to CustomerAccount entities.
+func (_u *CustomerAccountUpdate) RemoveDefaultAgencyClients(v ...*CustomerAccount) *CustomerAccountUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDefaultAgencyClientIDs(ids...)
+}
+
 // ClearDelegationsReceived clears all "delegations_received" edges to the AgencyDelegation entity.
 func (_u *CustomerAccountUpdate) ClearDelegationsReceived() *CustomerAccountUpdate {
 	_u.mutation.ClearDelegationsReceived()
@@ -904,6 +961,12 @@ func (_u *CustomerAccountUpdate) sqlSave(ctx context.Context) (_node int, err er
 	}
 	if value, ok := _u.mutation.HasSLA(); ok {
 		_spec.SetField(customeraccount.FieldHasSLA, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SLAUntil(); ok {
+		_spec.SetField(customeraccount.FieldSLAUntil, field.TypeString, value)
+	}
+	if _u.mutation.SLAUntilCleared() {
+		_spec.ClearField(customeraccount.FieldSLAUntil, field.TypeString)
 	}
 	if value, ok := _u.mutation.PortalEnabled(); ok {
 		_spec.SetField(customeraccount.FieldPortalEnabled, field.TypeBool, value)
@@ -1465,11 +1528,11 @@ func (_u *CustomerAccountUpdate) sqlSave(ctx context.Context) (_node int, err er
 	}
 	if _u.mutation.DefaultAgencyCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customeraccount.DefaultAgencyTable,
 			Columns: []string{customeraccount.DefaultAgencyColumn},
-			Bidi:    true,
+			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
 			},
@@ -1478,11 +1541,56 @@ func (_u *CustomerAccountUpdate) sqlSave(ctx context.Context) (_node int, err er
 	}
 	if nodes := _u.mutation.DefaultAgencyIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customeraccount.DefaultAgencyTable,
 			Columns: []string{customeraccount.DefaultAgencyColumn},
-			Bidi:    true,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DefaultAgencyClientsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.DefaultAgencyClientsTable,
+			Columns: []string{customeraccount.DefaultAgencyClientsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDefaultAgencyClientsIDs(); len(nodes) > 0 && !_u.mutation.DefaultAgencyClientsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.DefaultAgencyClientsTable,
+			Columns: []string{customeraccount.DefaultAgencyClientsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DefaultAgencyClientsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.DefaultAgencyClientsTable,
+			Columns: []string{customeraccount.DefaultAgencyClientsColumn},
+			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
 			},
@@ -1708,6 +1816,26 @@ func (_u *CustomerAccountUpdateOne) SetNillableHasSLA(v *bool) *CustomerAccountU
 	if v != nil {
 		_u.SetHasSLA(*v)
 	}
+	return _u
+}
+
+// SetSLAUntil sets the "sla_until" field.
+func (_u *CustomerAccountUpdateOne) SetSLAUntil(v caldate.Date) *CustomerAccountUpdateOne {
+	_u.mutation.SetSLAUntil(v)
+	return _u
+}
+
+// SetNillableSLAUntil sets the "sla_until" field if the given value is not nil.
+func (_u *CustomerAccountUpdateOne) SetNillableSLAUntil(v *caldate.Date) *CustomerAccountUpdateOne {
+	if v != nil {
+		_u.SetSLAUntil(*v)
+	}
+	return _u
+}
+
+// ClearSLAUntil clears the value of the "sla_until" field.
+func (_u *CustomerAccountUpdateOne) ClearSLAUntil() *CustomerAccountUpdateOne {
+	_u.mutation.ClearSLAUntil()
 	return _u
 }
 
@@ -1983,6 +2111,21 @@ func (_u *CustomerAccountUpdateOne) AddAPIKeys(v ...*APIKey) *CustomerAccountUpd
 // SetDefaultAgency sets the "default_agency" edge to the CustomerAccount entity.
 func (_u *CustomerAccountUpdateOne) SetDefaultAgency(v *CustomerAccount) *CustomerAccountUpdateOne {
 	return _u.SetDefaultAgencyID(v.ID)
+}
+
+// AddDefaultAgencyClientIDs adds the "default_agency_clients" edge to the CustomerAccount entity by IDs.
+func (_u *CustomerAccountUpdateOne) AddDefaultAgencyClientIDs(ids ...pulid.ID) *CustomerAccountUpdateOne {
+	_u.mutation.AddDefaultAgencyClientIDs(ids...)
+	return _u
+}
+
+// AddDefaultAgencyClients adds the "default_agency_clients" edges to the CustomerAccount entity.
+func (_u *CustomerAccountUpdateOne) AddDefaultAgencyClients(v ...*CustomerAccount) *CustomerAccountUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDefaultAgencyClientIDs(ids...)
 }
 
 // AddDelegationsReceivedIDs adds the "delegations_received" edge to the AgencyDelegation entity by IDs.
@@ -2263,6 +2406,27 @@ func (_u *CustomerAccountUpdateOne) ClearDefaultAgency() *CustomerAccountUpdateO
 	return _u
 }
 
+// ClearDefaultAgencyClients clears all "default_agency_clients" edges to the CustomerAccount entity.
+func (_u *CustomerAccountUpdateOne) ClearDefaultAgencyClients() *CustomerAccountUpdateOne {
+	_u.mutation.ClearDefaultAgencyClients()
+	return _u
+}
+
+// RemoveDefaultAgencyClientIDs removes the "default_agency_clients" edge to CustomerAccount entities by IDs.
+func (_u *CustomerAccountUpdateOne) RemoveDefaultAgencyClientIDs(ids ...pulid.ID) *CustomerAccountUpdateOne {
+	_u.mutation.RemoveDefaultAgencyClientIDs(ids...)
+	return _u
+}
+
+// RemoveDefaultAgencyClients removes "default_agency_clients" edges to CustomerAccount entities.
+func (_u *CustomerAccountUpdateOne) RemoveDefaultAgencyClients(v ...*CustomerAccount) *CustomerAccountUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDefaultAgencyClientIDs(ids...)
+}
+
 // ClearDelegationsReceived clears all "delegations_received" edges to the AgencyDelegation entity.
 func (_u *CustomerAccountUpdateOne) ClearDelegationsReceived() *CustomerAccountUpdateOne {
 	_u.mutation.ClearDelegationsReceived()
@@ -2449,6 +2613,12 @@ func (_u *CustomerAccountUpdateOne) sqlSave(ctx context.Context) (_node *Custome
 	}
 	if value, ok := _u.mutation.HasSLA(); ok {
 		_spec.SetField(customeraccount.FieldHasSLA, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SLAUntil(); ok {
+		_spec.SetField(customeraccount.FieldSLAUntil, field.TypeString, value)
+	}
+	if _u.mutation.SLAUntilCleared() {
+		_spec.ClearField(customeraccount.FieldSLAUntil, field.TypeString)
 	}
 	if value, ok := _u.mutation.PortalEnabled(); ok {
 		_spec.SetField(customeraccount.FieldPortalEnabled, field.TypeBool, value)
@@ -3010,11 +3180,11 @@ func (_u *CustomerAccountUpdateOne) sqlSave(ctx context.Context) (_node *Custome
 	}
 	if _u.mutation.DefaultAgencyCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customeraccount.DefaultAgencyTable,
 			Columns: []string{customeraccount.DefaultAgencyColumn},
-			Bidi:    true,
+			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
 			},
@@ -3023,11 +3193,56 @@ func (_u *CustomerAccountUpdateOne) sqlSave(ctx context.Context) (_node *Custome
 	}
 	if nodes := _u.mutation.DefaultAgencyIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2O,
-			Inverse: false,
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   customeraccount.DefaultAgencyTable,
 			Columns: []string{customeraccount.DefaultAgencyColumn},
-			Bidi:    true,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DefaultAgencyClientsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.DefaultAgencyClientsTable,
+			Columns: []string{customeraccount.DefaultAgencyClientsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDefaultAgencyClientsIDs(); len(nodes) > 0 && !_u.mutation.DefaultAgencyClientsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.DefaultAgencyClientsTable,
+			Columns: []string{customeraccount.DefaultAgencyClientsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DefaultAgencyClientsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.DefaultAgencyClientsTable,
+			Columns: []string{customeraccount.DefaultAgencyClientsColumn},
+			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customeraccount.FieldID, field.TypeString),
 			},

@@ -351,21 +351,6 @@ func (_q *AgencyDelegationQuery) collectField(ctx context.Context, oneNode bool,
 				selectedFields = append(selectedFields, agencydelegation.FieldCustomerAccountID)
 				fieldSeen[agencydelegation.FieldCustomerAccountID] = struct{}{}
 			}
-
-		case "agency":
-			var (
-				alias = field.Alias
-				path  = append(path, alias)
-				query = (&CustomerAccountClient{config: _q.config}).Query()
-			)
-			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customeraccountImplementors)...); err != nil {
-				return err
-			}
-			_q.withAgency = query
-			if _, ok := fieldSeen[agencydelegation.FieldAgencyID]; !ok {
-				selectedFields = append(selectedFields, agencydelegation.FieldAgencyID)
-				fieldSeen[agencydelegation.FieldAgencyID] = struct{}{}
-			}
 		case "createdAt":
 			if _, ok := fieldSeen[agencydelegation.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, agencydelegation.FieldCreatedAt)
@@ -691,7 +676,7 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				*wq = *query
 			})
 
-		case "supportAuthorizations":
+		case "authorizations":
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -931,6 +916,19 @@ func (_q *CustomerAccountQuery) collectField(ctx context.Context, oneNode bool, 
 				*wq = *query
 			})
 
+		case "authorizations":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&SupportAuthorizationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, supportauthorizationImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedSupportAuthorizations(alias, func(wq *SupportAuthorizationQuery) {
+				*wq = *query
+			})
+
 		case "rightsGroups":
 			var (
 				alias = field.Alias
@@ -954,6 +952,19 @@ func (_q *CustomerAccountQuery) collectField(ctx context.Context, oneNode bool, 
 				return err
 			}
 			_q.WithNamedResources(alias, func(wq *ResourceQuery) {
+				*wq = *query
+			})
+
+		case "agencyDelegations":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AgencyDelegationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, agencydelegationImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedDelegationsGranted(alias, func(wq *AgencyDelegationQuery) {
 				*wq = *query
 			})
 
@@ -1030,6 +1041,11 @@ func (_q *CustomerAccountQuery) collectField(ctx context.Context, oneNode bool, 
 			if _, ok := fieldSeen[customeraccount.FieldHasSLA]; !ok {
 				selectedFields = append(selectedFields, customeraccount.FieldHasSLA)
 				fieldSeen[customeraccount.FieldHasSLA] = struct{}{}
+			}
+		case "slaUntil":
+			if _, ok := fieldSeen[customeraccount.FieldSLAUntil]; !ok {
+				selectedFields = append(selectedFields, customeraccount.FieldSLAUntil)
+				fieldSeen[customeraccount.FieldSLAUntil] = struct{}{}
 			}
 		case "portalEnabled":
 			if _, ok := fieldSeen[customeraccount.FieldPortalEnabled]; !ok {

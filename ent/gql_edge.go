@@ -48,14 +48,6 @@ func (_m *AgencyDelegation) CustomerAccount(ctx context.Context) (*CustomerAccou
 	return result, err
 }
 
-func (_m *AgencyDelegation) Agency(ctx context.Context) (*CustomerAccount, error) {
-	result, err := _m.Edges.AgencyOrErr()
-	if IsNotLoaded(err) {
-		result, err = _m.QueryAgency().Only(ctx)
-	}
-	return result, err
-}
-
 func (_m *AuditEvent) CustomerAccount(ctx context.Context) (*CustomerAccount, error) {
 	result, err := _m.Edges.CustomerAccountOrErr()
 	if IsNotLoaded(err) {
@@ -137,6 +129,18 @@ func (_m *CustomerAccount) Contacts(
 	return _m.QueryContacts().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *CustomerAccount) SupportAuthorizations(ctx context.Context) (result []*SupportAuthorization, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedSupportAuthorizations(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.SupportAuthorizationsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySupportAuthorizations().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *CustomerAccount) RightsGroups(ctx context.Context) (result []*RightsGroup, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedRightsGroups(graphql.GetFieldContext(ctx).Field.Alias)
@@ -157,6 +161,18 @@ func (_m *CustomerAccount) Resources(ctx context.Context) (result []*Resource, e
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryResources().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *CustomerAccount) DelegationsGranted(ctx context.Context) (result []*AgencyDelegation, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedDelegationsGranted(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.DelegationsGrantedOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDelegationsGranted().All(ctx)
 	}
 	return result, err
 }

@@ -4953,6 +4953,7 @@ type CustomerAccountMutation struct {
 	deactivated_at                *time.Time
 	deleted_at                    *time.Time
 	has_sla                       *bool
+	sla_until                     *caldate.Date
 	portal_enabled                *bool
 	storage_quota_bytes           *int64
 	addstorage_quota_bytes        *int64
@@ -4997,6 +4998,9 @@ type CustomerAccountMutation struct {
 	clearedapi_keys               bool
 	default_agency                *pulid.ID
 	cleareddefault_agency         bool
+	default_agency_clients        map[pulid.ID]struct{}
+	removeddefault_agency_clients map[pulid.ID]struct{}
+	cleareddefault_agency_clients bool
 	delegations_received          map[pulid.ID]struct{}
 	removeddelegations_received   map[pulid.ID]struct{}
 	cleareddelegations_received   bool
@@ -5607,6 +5611,55 @@ func (m *CustomerAccountMutation) OldHasSLA(ctx context.Context) (v bool, err er
 // ResetHasSLA resets all changes to the "has_sla" field.
 func (m *CustomerAccountMutation) ResetHasSLA() {
 	m.has_sla = nil
+}
+
+// SetSLAUntil sets the "sla_until" field.
+func (m *CustomerAccountMutation) SetSLAUntil(c caldate.Date) {
+	m.sla_until = &c
+}
+
+// SLAUntil returns the value of the "sla_until" field in the mutation.
+func (m *CustomerAccountMutation) SLAUntil() (r caldate.Date, exists bool) {
+	v := m.sla_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSLAUntil returns the old "sla_until" field's value of the CustomerAccount entity.
+// If the CustomerAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAccountMutation) OldSLAUntil(ctx context.Context) (v *caldate.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSLAUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSLAUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSLAUntil: %w", err)
+	}
+	return oldValue.SLAUntil, nil
+}
+
+// ClearSLAUntil clears the value of the "sla_until" field.
+func (m *CustomerAccountMutation) ClearSLAUntil() {
+	m.sla_until = nil
+	m.clearedFields[customeraccount.FieldSLAUntil] = struct{}{}
+}
+
+// SLAUntilCleared returns if the "sla_until" field was cleared in this mutation.
+func (m *CustomerAccountMutation) SLAUntilCleared() bool {
+	_, ok := m.clearedFields[customeraccount.FieldSLAUntil]
+	return ok
+}
+
+// ResetSLAUntil resets all changes to the "sla_until" field.
+func (m *CustomerAccountMutation) ResetSLAUntil() {
+	m.sla_until = nil
+	delete(m.clearedFields, customeraccount.FieldSLAUntil)
 }
 
 // SetPortalEnabled sets the "portal_enabled" field.
@@ -6511,6 +6564,60 @@ func (m *CustomerAccountMutation) ResetDefaultAgency() {
 	m.cleareddefault_agency = false
 }
 
+// AddDefaultAgencyClientIDs adds the "default_agency_clients" edge to the CustomerAccount entity by ids.
+func (m *CustomerAccountMutation) AddDefaultAgencyClientIDs(ids ...pulid.ID) {
+	if m.default_agency_clients == nil {
+		m.default_agency_clients = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.default_agency_clients[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDefaultAgencyClients clears the "default_agency_clients" edge to the CustomerAccount entity.
+func (m *CustomerAccountMutation) ClearDefaultAgencyClients() {
+	m.cleareddefault_agency_clients = true
+}
+
+// DefaultAgencyClientsCleared reports if the "default_agency_clients" edge to the CustomerAccount entity was cleared.
+func (m *CustomerAccountMutation) DefaultAgencyClientsCleared() bool {
+	return m.cleareddefault_agency_clients
+}
+
+// RemoveDefaultAgencyClientIDs removes the "default_agency_clients" edge to the CustomerAccount entity by IDs.
+func (m *CustomerAccountMutation) RemoveDefaultAgencyClientIDs(ids ...pulid.ID) {
+	if m.removeddefault_agency_clients == nil {
+		m.removeddefault_agency_clients = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.default_agency_clients, ids[i])
+		m.removeddefault_agency_clients[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDefaultAgencyClients returns the removed IDs of the "default_agency_clients" edge to the CustomerAccount entity.
+func (m *CustomerAccountMutation) RemovedDefaultAgencyClientsIDs() (ids []pulid.ID) {
+	for id := range m.removeddefault_agency_clients {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DefaultAgencyClientsIDs returns the "default_agency_clients" edge IDs in the mutation.
+func (m *CustomerAccountMutation) DefaultAgencyClientsIDs() (ids []pulid.ID) {
+	for id := range m.default_agency_clients {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDefaultAgencyClients resets all changes to the "default_agency_clients" edge.
+func (m *CustomerAccountMutation) ResetDefaultAgencyClients() {
+	m.default_agency_clients = nil
+	m.cleareddefault_agency_clients = false
+	m.removeddefault_agency_clients = nil
+}
+
 // AddDelegationsReceivedIDs adds the "delegations_received" edge to the AgencyDelegation entity by ids.
 func (m *CustomerAccountMutation) AddDelegationsReceivedIDs(ids ...pulid.ID) {
 	if m.delegations_received == nil {
@@ -6599,7 +6706,7 @@ func (m *CustomerAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerAccountMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, customeraccount.FieldCreatedAt)
 	}
@@ -6635,6 +6742,9 @@ func (m *CustomerAccountMutation) Fields() []string {
 	}
 	if m.has_sla != nil {
 		fields = append(fields, customeraccount.FieldHasSLA)
+	}
+	if m.sla_until != nil {
+		fields = append(fields, customeraccount.FieldSLAUntil)
 	}
 	if m.portal_enabled != nil {
 		fields = append(fields, customeraccount.FieldPortalEnabled)
@@ -6683,6 +6793,8 @@ func (m *CustomerAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.DeletedAt()
 	case customeraccount.FieldHasSLA:
 		return m.HasSLA()
+	case customeraccount.FieldSLAUntil:
+		return m.SLAUntil()
 	case customeraccount.FieldPortalEnabled:
 		return m.PortalEnabled()
 	case customeraccount.FieldStorageQuotaBytes:
@@ -6726,6 +6838,8 @@ func (m *CustomerAccountMutation) OldField(ctx context.Context, name string) (en
 		return m.OldDeletedAt(ctx)
 	case customeraccount.FieldHasSLA:
 		return m.OldHasSLA(ctx)
+	case customeraccount.FieldSLAUntil:
+		return m.OldSLAUntil(ctx)
 	case customeraccount.FieldPortalEnabled:
 		return m.OldPortalEnabled(ctx)
 	case customeraccount.FieldStorageQuotaBytes:
@@ -6829,6 +6943,13 @@ func (m *CustomerAccountMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetHasSLA(v)
 		return nil
+	case customeraccount.FieldSLAUntil:
+		v, ok := value.(caldate.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSLAUntil(v)
+		return nil
 	case customeraccount.FieldPortalEnabled:
 		v, ok := value.(bool)
 		if !ok {
@@ -6921,6 +7042,9 @@ func (m *CustomerAccountMutation) ClearedFields() []string {
 	if m.FieldCleared(customeraccount.FieldDeletedAt) {
 		fields = append(fields, customeraccount.FieldDeletedAt)
 	}
+	if m.FieldCleared(customeraccount.FieldSLAUntil) {
+		fields = append(fields, customeraccount.FieldSLAUntil)
+	}
 	if m.FieldCleared(customeraccount.FieldStorageQuotaBytes) {
 		fields = append(fields, customeraccount.FieldStorageQuotaBytes)
 	}
@@ -6952,6 +7076,9 @@ func (m *CustomerAccountMutation) ClearField(name string) error {
 		return nil
 	case customeraccount.FieldDeletedAt:
 		m.ClearDeletedAt()
+		return nil
+	case customeraccount.FieldSLAUntil:
+		m.ClearSLAUntil()
 		return nil
 	case customeraccount.FieldStorageQuotaBytes:
 		m.ClearStorageQuotaBytes()
@@ -7003,6 +7130,9 @@ func (m *CustomerAccountMutation) ResetField(name string) error {
 	case customeraccount.FieldHasSLA:
 		m.ResetHasSLA()
 		return nil
+	case customeraccount.FieldSLAUntil:
+		m.ResetSLAUntil()
+		return nil
 	case customeraccount.FieldPortalEnabled:
 		m.ResetPortalEnabled()
 		return nil
@@ -7024,7 +7154,7 @@ func (m *CustomerAccountMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerAccountMutation) AddedEdges() []string {
-	edges := make([]string, 0, 14)
+	edges := make([]string, 0, 15)
 	if m.contacts != nil {
 		edges = append(edges, customeraccount.EdgeContacts)
 	}
@@ -7063,6 +7193,9 @@ func (m *CustomerAccountMutation) AddedEdges() []string {
 	}
 	if m.default_agency != nil {
 		edges = append(edges, customeraccount.EdgeDefaultAgency)
+	}
+	if m.default_agency_clients != nil {
+		edges = append(edges, customeraccount.EdgeDefaultAgencyClients)
 	}
 	if m.delegations_received != nil {
 		edges = append(edges, customeraccount.EdgeDelegationsReceived)
@@ -7150,6 +7283,12 @@ func (m *CustomerAccountMutation) AddedIDs(name string) []ent.Value {
 		if id := m.default_agency; id != nil {
 			return []ent.Value{*id}
 		}
+	case customeraccount.EdgeDefaultAgencyClients:
+		ids := make([]ent.Value, 0, len(m.default_agency_clients))
+		for id := range m.default_agency_clients {
+			ids = append(ids, id)
+		}
+		return ids
 	case customeraccount.EdgeDelegationsReceived:
 		ids := make([]ent.Value, 0, len(m.delegations_received))
 		for id := range m.delegations_received {
@@ -7162,7 +7301,7 @@ func (m *CustomerAccountMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerAccountMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 14)
+	edges := make([]string, 0, 15)
 	if m.removedcontacts != nil {
 		edges = append(edges, customeraccount.EdgeContacts)
 	}
@@ -7198,6 +7337,9 @@ func (m *CustomerAccountMutation) RemovedEdges() []string {
 	}
 	if m.removedapi_keys != nil {
 		edges = append(edges, customeraccount.EdgeAPIKeys)
+	}
+	if m.removeddefault_agency_clients != nil {
+		edges = append(edges, customeraccount.EdgeDefaultAgencyClients)
 	}
 	if m.removeddelegations_received != nil {
 		edges = append(edges, customeraccount.EdgeDelegationsReceived)
@@ -7281,6 +7423,12 @@ func (m *CustomerAccountMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customeraccount.EdgeDefaultAgencyClients:
+		ids := make([]ent.Value, 0, len(m.removeddefault_agency_clients))
+		for id := range m.removeddefault_agency_clients {
+			ids = append(ids, id)
+		}
+		return ids
 	case customeraccount.EdgeDelegationsReceived:
 		ids := make([]ent.Value, 0, len(m.removeddelegations_received))
 		for id := range m.removeddelegations_received {
@@ -7293,7 +7441,7 @@ func (m *CustomerAccountMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerAccountMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 14)
+	edges := make([]string, 0, 15)
 	if m.clearedcontacts {
 		edges = append(edges, customeraccount.EdgeContacts)
 	}
@@ -7333,6 +7481,9 @@ func (m *CustomerAccountMutation) ClearedEdges() []string {
 	if m.cleareddefault_agency {
 		edges = append(edges, customeraccount.EdgeDefaultAgency)
 	}
+	if m.cleareddefault_agency_clients {
+		edges = append(edges, customeraccount.EdgeDefaultAgencyClients)
+	}
 	if m.cleareddelegations_received {
 		edges = append(edges, customeraccount.EdgeDelegationsReceived)
 	}
@@ -7369,6 +7520,8 @@ func (m *CustomerAccountMutation) EdgeCleared(name string) bool {
 		return m.clearedapi_keys
 	case customeraccount.EdgeDefaultAgency:
 		return m.cleareddefault_agency
+	case customeraccount.EdgeDefaultAgencyClients:
+		return m.cleareddefault_agency_clients
 	case customeraccount.EdgeDelegationsReceived:
 		return m.cleareddelegations_received
 	}
@@ -7428,6 +7581,9 @@ func (m *CustomerAccountMutation) ResetEdge(name string) error {
 		return nil
 	case customeraccount.EdgeDefaultAgency:
 		m.ResetDefaultAgency()
+		return nil
+	case customeraccount.EdgeDefaultAgencyClients:
+		m.ResetDefaultAgencyClients()
 		return nil
 	case customeraccount.EdgeDelegationsReceived:
 		m.ResetDelegationsReceived()

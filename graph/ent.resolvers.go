@@ -25,6 +25,11 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 // APIKey returns generated.APIKeyResolver implementation.
 func (r *Resolver) APIKey() generated.APIKeyResolver { return &aPIKeyResolver{r} }
 
+// AgencyDelegation returns generated.AgencyDelegationResolver implementation.
+func (r *Resolver) AgencyDelegation() generated.AgencyDelegationResolver {
+	return &agencyDelegationResolver{r}
+}
+
 // CustomerAccount returns generated.CustomerAccountResolver implementation.
 func (r *Resolver) CustomerAccount() generated.CustomerAccountResolver {
 	return &customerAccountResolver{r}
@@ -33,8 +38,15 @@ func (r *Resolver) CustomerAccount() generated.CustomerAccountResolver {
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// SupportAuthorization returns generated.SupportAuthorizationResolver implementation.
+func (r *Resolver) SupportAuthorization() generated.SupportAuthorizationResolver {
+	return &supportAuthorizationResolver{r}
+}
+
 type (
-	aPIKeyResolver          struct{ *Resolver }
-	customerAccountResolver struct{ *Resolver }
-	queryResolver           struct{ *Resolver }
+	aPIKeyResolver               struct{ *Resolver }
+	agencyDelegationResolver     struct{ *Resolver }
+	customerAccountResolver      struct{ *Resolver }
+	queryResolver                struct{ *Resolver }
+	supportAuthorizationResolver struct{ *Resolver }
 )

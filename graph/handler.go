@@ -86,6 +86,7 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv.Use(oneCredentialField{})
 	srv.Use(staffReadAudit{client: d.Client, log: d.Log}) // outside the transaction
 	srv.Use(txExtension{client: d.Client, log: d.Log, now: d.Now})
+	srv.Use(accountCache{})
 	srv.AroundFields(refuseControlCharacters)
 	srv.AroundFields(pageSizeCap)
 	srv.SetErrorPresenter(presentError(d.Log))

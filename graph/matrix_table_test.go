@@ -120,6 +120,42 @@ var matrixTable = []matrixRow{
 	{field: "Mutation.revokeApiKey", doc: `mutation { revokeApiKey(id: "key_01J00000000000000000000000") { id } }`,
 		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
 
+	// ------------------------------------------------------------ support authorizations (Freigaben)
+	// ORDERING_LIMITED is granted by staff only: a customer admin who holds
+	// AUTHORIZATIONS_MANAGE is refused too. Support staff read, never manage.
+	{field: "Mutation.grantSupportAuthorization", doc: `mutation($c: ID!) { grantSupportAuthorization(input: {contactID: $c, kind: ORDERING_LIMITED, scope: {businessArea: "Matrix", budgetCents: 100, currency: "EUR"}}) { id } }`,
+		vars:    map[string]string{"c": "$contact"},
+		own:     "anon=UNAUTHENTICATED staffAdmin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.changeSupportAuthorizationValidity", doc: `mutation { changeSupportAuthorizationValidity(input: {authorizationID: "sau_01J00000000000000000000000"}) { id } }`,
+		own: "anon=UNAUTHENTICATED *=NOT_FOUND"},
+	{field: "Mutation.revokeSupportAuthorization", doc: `mutation { revokeSupportAuthorization(input: {authorizationID: "sau_01J00000000000000000000000"}) { id } }`,
+		own: "anon=UNAUTHENTICATED *=NOT_FOUND"},
+	{field: "Mutation.setAccountSla", doc: `mutation($a: ID!) { setAccountSla(input: {customerAccountID: $a}) { id } }`,
+		vars: map[string]string{"a": "$account"},
+		own:  "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
+
+	// ------------------------------------------------------------ agencies
+	// delegateToAgency names an agency that does not exist: whoever passes
+	// the gate gets BAD_USER_INPUT.
+	{field: "Query.agencyClients", doc: `query($a: ID!) { agencyClients(agencyAccountID: $a) { number } }`,
+		vars:    map[string]string{"a": "$account"},
+		own:     "anon=UNAUTHENTICATED admin,staffAdmin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.delegateToAgency", doc: `mutation($a: ID!) { delegateToAgency(input: {clientAccountID: $a, agencyCustomerNumber: "00000", permissions: [ACCOUNT_READ]}) { id } }`,
+		vars:    map[string]string{"a": "$account"},
+		own:     "anon=UNAUTHENTICATED admin,staffAdmin,keyFull=BAD_USER_INPUT noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=BAD_USER_INPUT support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.revokeAgencyDelegation", doc: `mutation { revokeAgencyDelegation(input: {delegationID: "dlg_01J00000000000000000000000"}) { id } }`,
+		own: "anon=UNAUTHENTICATED *=NOT_FOUND"},
+	{field: "Mutation.setAccountIsAgency", doc: `mutation($a: ID!) { setAccountIsAgency(input: {customerAccountID: $a, isAgency: false}) { id } }`,
+		vars: map[string]string{"a": "$account"},
+		own:  "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
+	{field: "Mutation.setDefaultAgency", doc: `mutation($a: ID!) { setDefaultAgency(input: {customerAccountID: $a}) { id } }`,
+		vars:    map[string]string{"a": "$account"},
+		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+
 	{field: "Mutation.regenerateRecoveryCodes", doc: `mutation { regenerateRecoveryCodes { recoveryCodes } }`,
 		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	// ------------------------------------------------------------ staff (issue 7 §5)

@@ -81,9 +81,13 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
 
 // CustomerAccount is the resolver for the customerAccount field.
 func (r *queryResolver) CustomerAccount(ctx context.Context, number string) (*ent.CustomerAccount, error) {
-	a, err := r.Client.CustomerAccount.Query().
+	q, err := r.Client.CustomerAccount.Query().
 		Where(customeraccount.Number(schema.NormalizeCustomerNumber(number))).
-		Only(ctx)
+		CollectFields(ctx) // eager-load the selected edges: no N+1 below
+	if err != nil {
+		return nil, err
+	}
+	a, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}

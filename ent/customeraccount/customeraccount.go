@@ -43,6 +43,8 @@ const (
 	FieldDeletedAt = "deleted_at"
 	// FieldHasSLA holds the string denoting the has_sla field in the database.
 	FieldHasSLA = "has_sla"
+	// FieldSLAUntil holds the string denoting the sla_until field in the database.
+	FieldSLAUntil = "sla_until"
 	// FieldPortalEnabled holds the string denoting the portal_enabled field in the database.
 	FieldPortalEnabled = "portal_enabled"
 	// FieldStorageQuotaBytes holds the string denoting the storage_quota_bytes field in the database.
@@ -79,6 +81,8 @@ const (
 	EdgeAPIKeys = "api_keys"
 	// EdgeDefaultAgency holds the string denoting the default_agency edge name in mutations.
 	EdgeDefaultAgency = "default_agency"
+	// EdgeDefaultAgencyClients holds the string denoting the default_agency_clients edge name in mutations.
+	EdgeDefaultAgencyClients = "default_agency_clients"
 	// EdgeDelegationsReceived holds the string denoting the delegations_received edge name in mutations.
 	EdgeDelegationsReceived = "delegations_received"
 	// Table holds the table name of the customeraccount in the database.
@@ -171,6 +175,10 @@ const (
 	DefaultAgencyTable = "customer_accounts"
 	// DefaultAgencyColumn is the table column denoting the default_agency relation/edge.
 	DefaultAgencyColumn = "default_agency_id"
+	// DefaultAgencyClientsTable is the table that holds the default_agency_clients relation/edge.
+	DefaultAgencyClientsTable = "customer_accounts"
+	// DefaultAgencyClientsColumn is the table column denoting the default_agency_clients relation/edge.
+	DefaultAgencyClientsColumn = "default_agency_id"
 	// DelegationsReceivedTable is the table that holds the delegations_received relation/edge.
 	DelegationsReceivedTable = "agency_delegations"
 	// DelegationsReceivedInverseTable is the table name for the AgencyDelegation entity.
@@ -195,6 +203,7 @@ var Columns = []string{
 	FieldDeactivatedAt,
 	FieldDeletedAt,
 	FieldHasSLA,
+	FieldSLAUntil,
 	FieldPortalEnabled,
 	FieldStorageQuotaBytes,
 	FieldIsAgency,
@@ -366,6 +375,11 @@ func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByHasSLA orders the results by the has_sla field.
 func ByHasSLA(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHasSLA, opts...).ToFunc()
+}
+
+// BySLAUntil orders the results by the sla_until field.
+func BySLAUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSLAUntil, opts...).ToFunc()
 }
 
 // ByPortalEnabled orders the results by the portal_enabled field.
@@ -568,6 +582,20 @@ func ByDefaultAgencyField(field string, opts ...sql.OrderTermOption) OrderOption
 	}
 }
 
+// ByDefaultAgencyClientsCount orders the results by default_agency_clients count.
+func ByDefaultAgencyClientsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDefaultAgencyClientsStep(), opts...)
+	}
+}
+
+// ByDefaultAgencyClients orders the results by default_agency_clients terms.
+func ByDefaultAgencyClients(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDefaultAgencyClientsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByDelegationsReceivedCount orders the results by delegations_received count.
 func ByDelegationsReceivedCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -669,7 +697,14 @@ func newDefaultAgencyStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(Table, FieldID),
-		sqlgraph.Edge(sqlgraph.O2O, false, DefaultAgencyTable, DefaultAgencyColumn),
+		sqlgraph.Edge(sqlgraph.M2O, true, DefaultAgencyTable, DefaultAgencyColumn),
+	)
+}
+func newDefaultAgencyClientsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DefaultAgencyClientsTable, DefaultAgencyClientsColumn),
 	)
 }
 func newDelegationsReceivedStep() *sqlgraph.Step {

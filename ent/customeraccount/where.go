@@ -4,6 +4,7 @@ package customeraccount
 
 import (
 	"portier/ent/predicate"
+	"portier/internal/caldate"
 	"portier/internal/pulid"
 	"time"
 
@@ -99,6 +100,11 @@ func DeletedAt(v time.Time) predicate.CustomerAccount {
 // HasSLA applies equality check predicate on the "has_sla" field. It's identical to HasSLAEQ.
 func HasSLA(v bool) predicate.CustomerAccount {
 	return predicate.CustomerAccount(sql.FieldEQ(FieldHasSLA, v))
+}
+
+// SLAUntil applies equality check predicate on the "sla_until" field. It's identical to SLAUntilEQ.
+func SLAUntil(v caldate.Date) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldSLAUntil, v))
 }
 
 // PortalEnabled applies equality check predicate on the "portal_enabled" field. It's identical to PortalEnabledEQ.
@@ -636,6 +642,86 @@ func HasSLANEQ(v bool) predicate.CustomerAccount {
 	return predicate.CustomerAccount(sql.FieldNEQ(FieldHasSLA, v))
 }
 
+// SLAUntilEQ applies the EQ predicate on the "sla_until" field.
+func SLAUntilEQ(v caldate.Date) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldSLAUntil, v))
+}
+
+// SLAUntilNEQ applies the NEQ predicate on the "sla_until" field.
+func SLAUntilNEQ(v caldate.Date) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNEQ(FieldSLAUntil, v))
+}
+
+// SLAUntilIn applies the In predicate on the "sla_until" field.
+func SLAUntilIn(vs ...caldate.Date) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIn(FieldSLAUntil, vs...))
+}
+
+// SLAUntilNotIn applies the NotIn predicate on the "sla_until" field.
+func SLAUntilNotIn(vs ...caldate.Date) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotIn(FieldSLAUntil, vs...))
+}
+
+// SLAUntilGT applies the GT predicate on the "sla_until" field.
+func SLAUntilGT(v caldate.Date) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGT(FieldSLAUntil, v))
+}
+
+// SLAUntilGTE applies the GTE predicate on the "sla_until" field.
+func SLAUntilGTE(v caldate.Date) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGTE(FieldSLAUntil, v))
+}
+
+// SLAUntilLT applies the LT predicate on the "sla_until" field.
+func SLAUntilLT(v caldate.Date) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLT(FieldSLAUntil, v))
+}
+
+// SLAUntilLTE applies the LTE predicate on the "sla_until" field.
+func SLAUntilLTE(v caldate.Date) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLTE(FieldSLAUntil, v))
+}
+
+// SLAUntilContains applies the Contains predicate on the "sla_until" field.
+func SLAUntilContains(v caldate.Date) predicate.CustomerAccount {
+	vc := string(v)
+	return predicate.CustomerAccount(sql.FieldContains(FieldSLAUntil, vc))
+}
+
+// SLAUntilHasPrefix applies the HasPrefix predicate on the "sla_until" field.
+func SLAUntilHasPrefix(v caldate.Date) predicate.CustomerAccount {
+	vc := string(v)
+	return predicate.CustomerAccount(sql.FieldHasPrefix(FieldSLAUntil, vc))
+}
+
+// SLAUntilHasSuffix applies the HasSuffix predicate on the "sla_until" field.
+func SLAUntilHasSuffix(v caldate.Date) predicate.CustomerAccount {
+	vc := string(v)
+	return predicate.CustomerAccount(sql.FieldHasSuffix(FieldSLAUntil, vc))
+}
+
+// SLAUntilIsNil applies the IsNil predicate on the "sla_until" field.
+func SLAUntilIsNil() predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIsNull(FieldSLAUntil))
+}
+
+// SLAUntilNotNil applies the NotNil predicate on the "sla_until" field.
+func SLAUntilNotNil() predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotNull(FieldSLAUntil))
+}
+
+// SLAUntilEqualFold applies the EqualFold predicate on the "sla_until" field.
+func SLAUntilEqualFold(v caldate.Date) predicate.CustomerAccount {
+	vc := string(v)
+	return predicate.CustomerAccount(sql.FieldEqualFold(FieldSLAUntil, vc))
+}
+
+// SLAUntilContainsFold applies the ContainsFold predicate on the "sla_until" field.
+func SLAUntilContainsFold(v caldate.Date) predicate.CustomerAccount {
+	vc := string(v)
+	return predicate.CustomerAccount(sql.FieldContainsFold(FieldSLAUntil, vc))
+}
+
 // PortalEnabledEQ applies the EQ predicate on the "portal_enabled" field.
 func PortalEnabledEQ(v bool) predicate.CustomerAccount {
 	return predicate.CustomerAccount(sql.FieldEQ(FieldPortalEnabled, v))
@@ -1077,7 +1163,7 @@ func HasDefaultAgency() predicate.CustomerAccount {
 	return predicate.CustomerAccount(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2O, false, DefaultAgencyTable, DefaultAgencyColumn),
+			sqlgraph.Edge(sqlgraph.M2O, true, DefaultAgencyTable, DefaultAgencyColumn),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})
@@ -1087,6 +1173,29 @@ func HasDefaultAgency() predicate.CustomerAccount {
 func HasDefaultAgencyWith(preds ...predicate.CustomerAccount) predicate.CustomerAccount {
 	return predicate.CustomerAccount(func(s *sql.Selector) {
 		step := newDefaultAgencyStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDefaultAgencyClients applies the HasEdge predicate on the "default_agency_clients" edge.
+func HasDefaultAgencyClients() predicate.CustomerAccount {
+	return predicate.CustomerAccount(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DefaultAgencyClientsTable, DefaultAgencyClientsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDefaultAgencyClientsWith applies the HasEdge predicate on the "default_agency_clients" edge with a given conditions (other predicates).
+func HasDefaultAgencyClientsWith(preds ...predicate.CustomerAccount) predicate.CustomerAccount {
+	return predicate.CustomerAccount(func(s *sql.Selector) {
+		step := newDefaultAgencyClientsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -238,11 +238,12 @@ var (
 		{Name: "deactivated_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "has_sla", Type: field.TypeBool, Default: false},
+		{Name: "sla_until", Type: field.TypeString, Nullable: true},
 		{Name: "portal_enabled", Type: field.TypeBool, Default: true},
 		{Name: "storage_quota_bytes", Type: field.TypeInt64, Nullable: true},
 		{Name: "is_agency", Type: field.TypeBool, Default: false},
 		{Name: "support_access_consent", Type: field.TypeBool, Default: false},
-		{Name: "default_agency_id", Type: field.TypeString, Unique: true, Nullable: true, Size: 40},
+		{Name: "default_agency_id", Type: field.TypeString, Nullable: true, Size: 40},
 	}
 	// CustomerAccountsTable holds the schema information for the "customer_accounts" table.
 	CustomerAccountsTable = &schema.Table{
@@ -251,8 +252,8 @@ var (
 		PrimaryKey: []*schema.Column{CustomerAccountsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "customer_accounts_customer_accounts_default_agency",
-				Columns:    []*schema.Column{CustomerAccountsColumns[17]},
+				Symbol:     "customer_accounts_customer_accounts_default_agency_clients",
+				Columns:    []*schema.Column{CustomerAccountsColumns[18]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

@@ -301,19 +301,19 @@ func init() {
 	// customeraccount.DefaultHasSLA holds the default value on creation for the has_sla field.
 	customeraccount.DefaultHasSLA = customeraccountDescHasSLA.Default.(bool)
 	// customeraccountDescPortalEnabled is the schema descriptor for portal_enabled field.
-	customeraccountDescPortalEnabled := customeraccountFields[10].Descriptor()
+	customeraccountDescPortalEnabled := customeraccountFields[11].Descriptor()
 	// customeraccount.DefaultPortalEnabled holds the default value on creation for the portal_enabled field.
 	customeraccount.DefaultPortalEnabled = customeraccountDescPortalEnabled.Default.(bool)
 	// customeraccountDescStorageQuotaBytes is the schema descriptor for storage_quota_bytes field.
-	customeraccountDescStorageQuotaBytes := customeraccountFields[11].Descriptor()
+	customeraccountDescStorageQuotaBytes := customeraccountFields[12].Descriptor()
 	// customeraccount.StorageQuotaBytesValidator is a validator for the "storage_quota_bytes" field. It is called by the builders before save.
 	customeraccount.StorageQuotaBytesValidator = customeraccountDescStorageQuotaBytes.Validators[0].(func(int64) error)
 	// customeraccountDescIsAgency is the schema descriptor for is_agency field.
-	customeraccountDescIsAgency := customeraccountFields[12].Descriptor()
+	customeraccountDescIsAgency := customeraccountFields[13].Descriptor()
 	// customeraccount.DefaultIsAgency holds the default value on creation for the is_agency field.
 	customeraccount.DefaultIsAgency = customeraccountDescIsAgency.Default.(bool)
 	// customeraccountDescSupportAccessConsent is the schema descriptor for support_access_consent field.
-	customeraccountDescSupportAccessConsent := customeraccountFields[14].Descriptor()
+	customeraccountDescSupportAccessConsent := customeraccountFields[15].Descriptor()
 	// customeraccount.DefaultSupportAccessConsent holds the default value on creation for the support_access_consent field.
 	customeraccount.DefaultSupportAccessConsent = customeraccountDescSupportAccessConsent.Default.(bool)
 	// customeraccountDescID is the schema descriptor for id field.

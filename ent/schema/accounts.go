@@ -40,8 +40,10 @@ func (AgencyDelegation) Fields() []ent.Field {
 // Edges implements ent.Schema.
 func (AgencyDelegation) Edges() []ent.Edge {
 	return []ent.Edge{
+		// Not exposed as an edge: the client cannot read the agency's account;
+		// agencyNumber and agencyName tell who the agency is.
 		edge.From("agency", CustomerAccount.Type).Ref("delegations_received").Field("agency_id").
-			Unique().Required().Immutable().Comment("The agency account."),
+			Unique().Required().Immutable().Comment("The agency account.").Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

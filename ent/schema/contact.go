@@ -50,8 +50,8 @@ func (Contact) Edges() []ent.Edge {
 			Comment("Roles of this contact, active and past.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("support_authorizations", SupportAuthorization.Type).
-			Comment("Support authorizations (Freigaben) of this contact, active and past.").
-			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+			Comment("Support authorizations (Freigaben) of this contact, active and past; empty without AUTHORIZATIONS_READ.").
+			Annotations(entgql.MapsTo("authorizations"), entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("group_memberships", GroupMembership.Type).
 			Comment("Rights group memberships of this contact.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
@@ -134,7 +134,8 @@ func (SupportAuthorization) Fields() []ent.Field {
 		field.String("contact_id").GoType(pulid.ID("")).Immutable().
 			Comment("The contact holding the authorization.").Annotations(entgql.Type("ID")),
 		field.Enum("kind").GoType(domain.SupportAuthorizationKind("")).Immutable().
-			Comment("The kind of authorization.").Annotations(entgql.Type("SupportAuthorizationKind")),
+			Comment("The kind of authorization.").
+			Annotations(entgql.Type("SupportAuthorizationKind"), entgql.Skip(entgql.SkipEnumField)),
 		field.String("scope_business_area").Optional().Nillable().MaxLen(200).
 			Comment("ORDERING_LIMITED only: the business area orders are limited to."),
 		field.Int64("scope_budget_cents").Optional().Nillable().NonNegative().

@@ -58,6 +58,9 @@ func (CustomerAccount) Fields() []ent.Field {
 		field.Time("deactivated_at").Optional().Nillable().Comment("When the account was deactivated."),
 		field.Time("deleted_at").Optional().Nillable().Comment("When the account was deleted."),
 		field.Bool("has_sla").Default(false).Comment("Whether the customer has an SLA (needed for EMERGENCY_SLA)."),
+		field.String("sla_until").GoType(caldateType).Optional().Nillable().
+			Comment("The last day (inclusive, in the account's time zone) of the SLA; null with hasSLA means open-ended.").
+			Annotations(entgql.Type("Date"), entgql.Skip(entgql.SkipWhereInput)),
 		field.Bool("portal_enabled").Default(true).Comment("Whether the customer may use the portal (remote access)."),
 		field.Int64("storage_quota_bytes").Optional().Nillable().NonNegative().
 			Comment("Size of the data exchange area, in bytes; null means none."),
@@ -78,17 +81,24 @@ func (CustomerAccount) Edges() []ent.Edge {
 			Comment("People known to this account.").
 			Annotations(entgql.RelayConnection()),
 		edge.To("role_assignments", RoleAssignment.Type).Annotations(entgql.Skip(entgql.SkipAll)),
-		edge.To("support_authorizations", SupportAuthorization.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("support_authorizations", SupportAuthorization.Type).
+			Comment("Support authorizations (Freigaben) of the account's contacts, active and past; empty without AUTHORIZATIONS_READ.").
+			Annotations(entgql.MapsTo("authorizations")),
 		edge.To("rights_groups", RightsGroup.Type).Comment("Rights groups of this account.").Annotations(noWhere),
 		edge.To("group_memberships", GroupMembership.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("resources", Resource.Type).Comment("Resources the customer owns.").Annotations(noWhere),
 		edge.To("scoped_logins", ScopedLogin.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("invitations", Invitation.Type).Annotations(entgql.Skip(entgql.SkipAll)),
-		edge.To("delegations_granted", AgencyDelegation.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("delegations_granted", AgencyDelegation.Type).
+			Comment("Delegations this account (as client) granted to agencies, active and past.").
+			Annotations(entgql.MapsTo("agencyDelegations")),
 		edge.To("account_managers", AccountManager.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("audit_events", AuditEvent.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("api_keys", APIKey.Type).Annotations(entgql.Skip(entgql.SkipAll)),
-		edge.To("default_agency", CustomerAccount.Type).Field("default_agency_id").Unique().
+		// An agency may be the default agency of many clients: the clients
+		// edge is one-to-many, so default_agency_id is not unique.
+		edge.To("default_agency_clients", CustomerAccount.Type).Annotations(entgql.Skip(entgql.SkipAll)).
+			From("default_agency").Field("default_agency_id").Unique().
 			Comment("The agency preselected for this customer.").Annotations(noWhere),
 		edge.To("delegations_received", AgencyDelegation.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}

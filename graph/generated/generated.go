@@ -40,9 +40,11 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	APIKey() APIKeyResolver
+	AgencyDelegation() AgencyDelegationResolver
 	CustomerAccount() CustomerAccountResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	SupportAuthorization() SupportAuthorizationResolver
 }
 
 type DirectiveRoot struct {
@@ -86,15 +88,30 @@ type ComplexityRoot struct {
 		Phone func(childComplexity int) int
 	}
 
+	AgencyClient struct {
+		Active            func(childComplexity int) int
+		CustomerAccountID func(childComplexity int) int
+		DelegationID      func(childComplexity int) int
+		EndedAt           func(childComplexity int) int
+		Name              func(childComplexity int) int
+		Number            func(childComplexity int) int
+		Permissions       func(childComplexity int) int
+		ValidFrom         func(childComplexity int) int
+		ValidUntil        func(childComplexity int) int
+	}
+
 	AgencyDelegation struct {
-		Agency            func(childComplexity int) int
+		Active            func(childComplexity int) int
 		AgencyID          func(childComplexity int) int
+		AgencyName        func(childComplexity int) int
+		AgencyNumber      func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		CustomerAccount   func(childComplexity int) int
 		CustomerAccountID func(childComplexity int) int
 		EndedAt           func(childComplexity int) int
 		GrantedByID       func(childComplexity int) int
 		ID                func(childComplexity int) int
+		Permissions       func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 		ValidFrom         func(childComplexity int) int
 		ValidUntil        func(childComplexity int) int
@@ -160,29 +177,32 @@ type ComplexityRoot struct {
 	}
 
 	CustomerAccount struct {
-		AccountManagers      func(childComplexity int) int
-		Contacts             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) int
-		CreatedAt            func(childComplexity int) int
-		DeactivatedAt        func(childComplexity int) int
-		DefaultAgency        func(childComplexity int) int
-		DefaultAgencyID      func(childComplexity int) int
-		DeletedAt            func(childComplexity int) int
-		HasSLA               func(childComplexity int) int
-		ID                   func(childComplexity int) int
-		IsAgency             func(childComplexity int) int
-		Kind                 func(childComplexity int) int
-		Name                 func(childComplexity int) int
-		Number               func(childComplexity int) int
-		OrganisationDomains  func(childComplexity int) int
-		PortalEnabled        func(childComplexity int) int
-		Resources            func(childComplexity int) int
-		RightsGroups         func(childComplexity int) int
-		ShortName            func(childComplexity int) int
-		Status               func(childComplexity int) int
-		StorageQuotaBytes    func(childComplexity int) int
-		SupportAccessConsent func(childComplexity int) int
-		TimeZone             func(childComplexity int) int
-		UpdatedAt            func(childComplexity int) int
+		AccountManagers       func(childComplexity int) int
+		Contacts              func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) int
+		CreatedAt             func(childComplexity int) int
+		DeactivatedAt         func(childComplexity int) int
+		DefaultAgency         func(childComplexity int) int
+		DefaultAgencyID       func(childComplexity int) int
+		DelegationsGranted    func(childComplexity int) int
+		DeletedAt             func(childComplexity int) int
+		HasSLA                func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		IsAgency              func(childComplexity int) int
+		Kind                  func(childComplexity int) int
+		Name                  func(childComplexity int) int
+		Number                func(childComplexity int) int
+		OrganisationDomains   func(childComplexity int) int
+		PortalEnabled         func(childComplexity int) int
+		Resources             func(childComplexity int) int
+		RightsGroups          func(childComplexity int) int
+		SLAUntil              func(childComplexity int) int
+		ShortName             func(childComplexity int) int
+		Status                func(childComplexity int) int
+		StorageQuotaBytes     func(childComplexity int) int
+		SupportAccessConsent  func(childComplexity int) int
+		SupportAuthorizations func(childComplexity int) int
+		TimeZone              func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
 	}
 
 	CustomerAccountConnection struct {
@@ -250,40 +270,48 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptStaffInvitation   func(childComplexity int, input model.AcceptStaffInvitationInput) int
-		AssignAccountManager    func(childComplexity int, input model.AccountManagerInput) int
-		AssignRole              func(childComplexity int, input model.AssignRoleInput) int
-		ChangePassword          func(childComplexity int, input model.ChangePasswordInput) int
-		ChangeStaffRole         func(childComplexity int, input model.ChangeStaffRoleInput) int
-		ConfirmSecondFactor     func(childComplexity int, input model.ConfirmSecondFactorInput) int
-		CreateAPIKey            func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateContact           func(childComplexity int, input model.CreateContactInput) int
-		CreateCustomerAccount   func(childComplexity int, input model.CreateCustomerAccountInput) int
-		DisableTwoFactor        func(childComplexity int, method domain.SecondFactorMethod) int
-		EnableTwoFactor         func(childComplexity int, input model.EnableTwoFactorInput) int
-		InviteStaffUser         func(childComplexity int, input model.InviteStaffUserInput) int
-		LinkContacts            func(childComplexity int) int
-		Login                   func(childComplexity int, input model.LoginInput) int
-		Logout                  func(childComplexity int) int
-		RefreshSession          func(childComplexity int, refreshToken string) int
-		RegenerateRecoveryCodes func(childComplexity int) int
-		RemoveRole              func(childComplexity int, input model.RemoveRoleInput) int
-		RemoveStaffUser         func(childComplexity int, userID pulid.ID) int
-		RequestEmailChange      func(childComplexity int, input model.RequestEmailChangeInput) int
-		RequestPasswordReset    func(childComplexity int, login string) int
-		RequestSecondFactorCode func(childComplexity int, method domain.SecondFactorMethod) int
-		ResendVerificationEmail func(childComplexity int) int
-		ResetPassword           func(childComplexity int, input model.ResetPasswordInput) int
-		RevokeAPIKey            func(childComplexity int, id pulid.ID) int
-		RevokeOtherSessions     func(childComplexity int) int
-		RevokeSession           func(childComplexity int, id pulid.ID) int
-		SendLoginCode           func(childComplexity int, input model.SendLoginCodeInput) int
-		SetSupportAccessConsent func(childComplexity int, input model.SetSupportAccessConsentInput) int
-		SignUp                  func(childComplexity int, input model.SignUpInput) int
-		StartTotpEnrollment     func(childComplexity int) int
-		UnassignAccountManager  func(childComplexity int, input model.AccountManagerInput) int
-		VerifyEmail             func(childComplexity int, token string, password *string) int
-		VerifySecondFactor      func(childComplexity int, input model.VerifySecondFactorInput) int
+		AcceptStaffInvitation              func(childComplexity int, input model.AcceptStaffInvitationInput) int
+		AssignAccountManager               func(childComplexity int, input model.AccountManagerInput) int
+		AssignRole                         func(childComplexity int, input model.AssignRoleInput) int
+		ChangePassword                     func(childComplexity int, input model.ChangePasswordInput) int
+		ChangeStaffRole                    func(childComplexity int, input model.ChangeStaffRoleInput) int
+		ChangeSupportAuthorizationValidity func(childComplexity int, input model.ChangeSupportAuthorizationValidityInput) int
+		ConfirmSecondFactor                func(childComplexity int, input model.ConfirmSecondFactorInput) int
+		CreateAPIKey                       func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateContact                      func(childComplexity int, input model.CreateContactInput) int
+		CreateCustomerAccount              func(childComplexity int, input model.CreateCustomerAccountInput) int
+		DelegateToAgency                   func(childComplexity int, input model.DelegateToAgencyInput) int
+		DisableTwoFactor                   func(childComplexity int, method domain.SecondFactorMethod) int
+		EnableTwoFactor                    func(childComplexity int, input model.EnableTwoFactorInput) int
+		GrantSupportAuthorization          func(childComplexity int, input model.GrantSupportAuthorizationInput) int
+		InviteStaffUser                    func(childComplexity int, input model.InviteStaffUserInput) int
+		LinkContacts                       func(childComplexity int) int
+		Login                              func(childComplexity int, input model.LoginInput) int
+		Logout                             func(childComplexity int) int
+		RefreshSession                     func(childComplexity int, refreshToken string) int
+		RegenerateRecoveryCodes            func(childComplexity int) int
+		RemoveRole                         func(childComplexity int, input model.RemoveRoleInput) int
+		RemoveStaffUser                    func(childComplexity int, userID pulid.ID) int
+		RequestEmailChange                 func(childComplexity int, input model.RequestEmailChangeInput) int
+		RequestPasswordReset               func(childComplexity int, login string) int
+		RequestSecondFactorCode            func(childComplexity int, method domain.SecondFactorMethod) int
+		ResendVerificationEmail            func(childComplexity int) int
+		ResetPassword                      func(childComplexity int, input model.ResetPasswordInput) int
+		RevokeAPIKey                       func(childComplexity int, id pulid.ID) int
+		RevokeAgencyDelegation             func(childComplexity int, input model.RevokeAgencyDelegationInput) int
+		RevokeOtherSessions                func(childComplexity int) int
+		RevokeSession                      func(childComplexity int, id pulid.ID) int
+		RevokeSupportAuthorization         func(childComplexity int, input model.RevokeSupportAuthorizationInput) int
+		SendLoginCode                      func(childComplexity int, input model.SendLoginCodeInput) int
+		SetAccountIsAgency                 func(childComplexity int, input model.SetAccountIsAgencyInput) int
+		SetAccountSLA                      func(childComplexity int, input model.SetAccountSLAInput) int
+		SetDefaultAgency                   func(childComplexity int, input model.SetDefaultAgencyInput) int
+		SetSupportAccessConsent            func(childComplexity int, input model.SetSupportAccessConsentInput) int
+		SignUp                             func(childComplexity int, input model.SignUpInput) int
+		StartTotpEnrollment                func(childComplexity int) int
+		UnassignAccountManager             func(childComplexity int, input model.AccountManagerInput) int
+		VerifyEmail                        func(childComplexity int, token string, password *string) int
+		VerifySecondFactor                 func(childComplexity int, input model.VerifySecondFactorInput) int
 	}
 
 	PageInfo struct {
@@ -295,6 +323,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		APIKeys          func(childComplexity int, customerAccountID *pulid.ID) int
+		AgencyClients    func(childComplexity int, agencyAccountID pulid.ID) int
 		AuditEvents      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		CustomerAccount  func(childComplexity int, number string) int
 		CustomerAccounts func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.CustomerAccountOrder, where *ent.CustomerAccountWhereInput) int
@@ -395,8 +424,10 @@ type ComplexityRoot struct {
 	}
 
 	SupportAuthorization struct {
+		Active            func(childComplexity int) int
 		Contact           func(childComplexity int) int
 		ContactID         func(childComplexity int) int
+		Covers            func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		CustomerAccount   func(childComplexity int) int
 		CustomerAccountID func(childComplexity int) int
@@ -463,6 +494,12 @@ type ComplexityRoot struct {
 type APIKeyResolver interface {
 	Permissions(ctx context.Context, obj *ent.APIKey) ([]domain.Permission, error)
 }
+type AgencyDelegationResolver interface {
+	Permissions(ctx context.Context, obj *ent.AgencyDelegation) ([]domain.Permission, error)
+	Active(ctx context.Context, obj *ent.AgencyDelegation) (bool, error)
+	AgencyNumber(ctx context.Context, obj *ent.AgencyDelegation) (string, error)
+	AgencyName(ctx context.Context, obj *ent.AgencyDelegation) (string, error)
+}
 type CustomerAccountResolver interface {
 	AccountManagers(ctx context.Context, obj *ent.CustomerAccount) ([]*model.AccountManagerContact, error)
 }
@@ -471,8 +508,16 @@ type MutationResolver interface {
 	CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error)
 	AssignRole(ctx context.Context, input model.AssignRoleInput) (*ent.RoleAssignment, error)
 	RemoveRole(ctx context.Context, input model.RemoveRoleInput) (*ent.Contact, error)
+	DelegateToAgency(ctx context.Context, input model.DelegateToAgencyInput) (*ent.AgencyDelegation, error)
+	RevokeAgencyDelegation(ctx context.Context, input model.RevokeAgencyDelegationInput) (*ent.AgencyDelegation, error)
+	SetAccountIsAgency(ctx context.Context, input model.SetAccountIsAgencyInput) (*ent.CustomerAccount, error)
+	SetDefaultAgency(ctx context.Context, input model.SetDefaultAgencyInput) (*ent.CustomerAccount, error)
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, id pulid.ID) (*ent.APIKey, error)
+	GrantSupportAuthorization(ctx context.Context, input model.GrantSupportAuthorizationInput) (*ent.SupportAuthorization, error)
+	ChangeSupportAuthorizationValidity(ctx context.Context, input model.ChangeSupportAuthorizationValidityInput) (*ent.SupportAuthorization, error)
+	RevokeSupportAuthorization(ctx context.Context, input model.RevokeSupportAuthorizationInput) (*ent.SupportAuthorization, error)
+	SetAccountSLA(ctx context.Context, input model.SetAccountSLAInput) (*ent.CustomerAccount, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error)
 	VerifySecondFactor(ctx context.Context, input model.VerifySecondFactorInput) (*model.LoginPayload, error)
 	SendLoginCode(ctx context.Context, input model.SendLoginCodeInput) (bool, error)
@@ -505,6 +550,7 @@ type MutationResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder, error)
+	AgencyClients(ctx context.Context, agencyAccountID pulid.ID) ([]*model.AgencyClient, error)
 	APIKeys(ctx context.Context, customerAccountID *pulid.ID) ([]*ent.APIKey, error)
 	MySessions(ctx context.Context) ([]*model.SessionInfo, error)
 	Me(ctx context.Context) (*model.Me, error)
@@ -513,6 +559,10 @@ type QueryResolver interface {
 	UserAccounts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.UserAccountOrder, where *ent.UserAccountWhereInput) (*ent.UserAccountConnection, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error)
 	StaffUsers(ctx context.Context) ([]*ent.UserAccount, error)
+}
+type SupportAuthorizationResolver interface {
+	Active(ctx context.Context, obj *ent.SupportAuthorization) (bool, error)
+	Covers(ctx context.Context, obj *ent.SupportAuthorization) ([]domain.SupportAuthorizationKind, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -674,18 +724,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AccountManagerContact.Phone(childComplexity), true
 
-	case "AgencyDelegation.agency":
-		if e.ComplexityRoot.AgencyDelegation.Agency == nil {
+	case "AgencyClient.active":
+		if e.ComplexityRoot.AgencyClient.Active == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AgencyDelegation.Agency(childComplexity), true
+		return e.ComplexityRoot.AgencyClient.Active(childComplexity), true
+	case "AgencyClient.customerAccountID":
+		if e.ComplexityRoot.AgencyClient.CustomerAccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyClient.CustomerAccountID(childComplexity), true
+	case "AgencyClient.delegationID":
+		if e.ComplexityRoot.AgencyClient.DelegationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyClient.DelegationID(childComplexity), true
+	case "AgencyClient.endedAt":
+		if e.ComplexityRoot.AgencyClient.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyClient.EndedAt(childComplexity), true
+	case "AgencyClient.name":
+		if e.ComplexityRoot.AgencyClient.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyClient.Name(childComplexity), true
+	case "AgencyClient.number":
+		if e.ComplexityRoot.AgencyClient.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyClient.Number(childComplexity), true
+	case "AgencyClient.permissions":
+		if e.ComplexityRoot.AgencyClient.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyClient.Permissions(childComplexity), true
+	case "AgencyClient.validFrom":
+		if e.ComplexityRoot.AgencyClient.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyClient.ValidFrom(childComplexity), true
+	case "AgencyClient.validUntil":
+		if e.ComplexityRoot.AgencyClient.ValidUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyClient.ValidUntil(childComplexity), true
+
+	case "AgencyDelegation.active":
+		if e.ComplexityRoot.AgencyDelegation.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyDelegation.Active(childComplexity), true
 	case "AgencyDelegation.agencyID":
 		if e.ComplexityRoot.AgencyDelegation.AgencyID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.AgencyDelegation.AgencyID(childComplexity), true
+	case "AgencyDelegation.agencyName":
+		if e.ComplexityRoot.AgencyDelegation.AgencyName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyDelegation.AgencyName(childComplexity), true
+	case "AgencyDelegation.agencyNumber":
+		if e.ComplexityRoot.AgencyDelegation.AgencyNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyDelegation.AgencyNumber(childComplexity), true
 	case "AgencyDelegation.createdAt":
 		if e.ComplexityRoot.AgencyDelegation.CreatedAt == nil {
 			break
@@ -722,6 +839,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AgencyDelegation.ID(childComplexity), true
+	case "AgencyDelegation.permissions":
+		if e.ComplexityRoot.AgencyDelegation.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AgencyDelegation.Permissions(childComplexity), true
 	case "AgencyDelegation.updatedAt":
 		if e.ComplexityRoot.AgencyDelegation.UpdatedAt == nil {
 			break
@@ -906,7 +1029,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.RoleAssignments(childComplexity), true
-	case "Contact.supportAuthorizations":
+	case "Contact.authorizations":
 		if e.ComplexityRoot.Contact.SupportAuthorizations == nil {
 			break
 		}
@@ -1017,6 +1140,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerAccount.DefaultAgencyID(childComplexity), true
+	case "CustomerAccount.agencyDelegations":
+		if e.ComplexityRoot.CustomerAccount.DelegationsGranted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccount.DelegationsGranted(childComplexity), true
 	case "CustomerAccount.deletedAt":
 		if e.ComplexityRoot.CustomerAccount.DeletedAt == nil {
 			break
@@ -1083,6 +1212,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerAccount.RightsGroups(childComplexity), true
+	case "CustomerAccount.slaUntil":
+		if e.ComplexityRoot.CustomerAccount.SLAUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccount.SLAUntil(childComplexity), true
 	case "CustomerAccount.shortName":
 		if e.ComplexityRoot.CustomerAccount.ShortName == nil {
 			break
@@ -1107,6 +1242,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerAccount.SupportAccessConsent(childComplexity), true
+	case "CustomerAccount.authorizations":
+		if e.ComplexityRoot.CustomerAccount.SupportAuthorizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccount.SupportAuthorizations(childComplexity), true
 	case "CustomerAccount.timeZone":
 		if e.ComplexityRoot.CustomerAccount.TimeZone == nil {
 			break
@@ -1440,6 +1581,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangeStaffRole(childComplexity, args["input"].(model.ChangeStaffRoleInput)), true
+	case "Mutation.changeSupportAuthorizationValidity":
+		if e.ComplexityRoot.Mutation.ChangeSupportAuthorizationValidity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeSupportAuthorizationValidity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeSupportAuthorizationValidity(childComplexity, args["input"].(model.ChangeSupportAuthorizationValidityInput)), true
 	case "Mutation.confirmSecondFactor":
 		if e.ComplexityRoot.Mutation.ConfirmSecondFactor == nil {
 			break
@@ -1484,6 +1636,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomerAccount(childComplexity, args["input"].(model.CreateCustomerAccountInput)), true
+	case "Mutation.delegateToAgency":
+		if e.ComplexityRoot.Mutation.DelegateToAgency == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_delegateToAgency_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DelegateToAgency(childComplexity, args["input"].(model.DelegateToAgencyInput)), true
 	case "Mutation.disableTwoFactor":
 		if e.ComplexityRoot.Mutation.DisableTwoFactor == nil {
 			break
@@ -1506,6 +1669,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnableTwoFactor(childComplexity, args["input"].(model.EnableTwoFactorInput)), true
+	case "Mutation.grantSupportAuthorization":
+		if e.ComplexityRoot.Mutation.GrantSupportAuthorization == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantSupportAuthorization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantSupportAuthorization(childComplexity, args["input"].(model.GrantSupportAuthorizationInput)), true
 	case "Mutation.inviteStaffUser":
 		if e.ComplexityRoot.Mutation.InviteStaffUser == nil {
 			break
@@ -1640,6 +1814,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.revokeAgencyDelegation":
+		if e.ComplexityRoot.Mutation.RevokeAgencyDelegation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeAgencyDelegation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAgencyDelegation(childComplexity, args["input"].(model.RevokeAgencyDelegationInput)), true
 	case "Mutation.revokeOtherSessions":
 		if e.ComplexityRoot.Mutation.RevokeOtherSessions == nil {
 			break
@@ -1657,6 +1842,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.revokeSupportAuthorization":
+		if e.ComplexityRoot.Mutation.RevokeSupportAuthorization == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeSupportAuthorization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeSupportAuthorization(childComplexity, args["input"].(model.RevokeSupportAuthorizationInput)), true
 	case "Mutation.sendLoginCode":
 		if e.ComplexityRoot.Mutation.SendLoginCode == nil {
 			break
@@ -1668,6 +1864,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendLoginCode(childComplexity, args["input"].(model.SendLoginCodeInput)), true
+	case "Mutation.setAccountIsAgency":
+		if e.ComplexityRoot.Mutation.SetAccountIsAgency == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAccountIsAgency_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAccountIsAgency(childComplexity, args["input"].(model.SetAccountIsAgencyInput)), true
+	case "Mutation.setAccountSla":
+		if e.ComplexityRoot.Mutation.SetAccountSLA == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAccountSla_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAccountSLA(childComplexity, args["input"].(model.SetAccountSLAInput)), true
+	case "Mutation.setDefaultAgency":
+		if e.ComplexityRoot.Mutation.SetDefaultAgency == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDefaultAgency_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDefaultAgency(childComplexity, args["input"].(model.SetDefaultAgencyInput)), true
 	case "Mutation.setSupportAccessConsent":
 		if e.ComplexityRoot.Mutation.SetSupportAccessConsent == nil {
 			break
@@ -1766,6 +1995,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["customerAccountID"].(*pulid.ID)), true
+	case "Query.agencyClients":
+		if e.ComplexityRoot.Query.AgencyClients == nil {
+			break
+		}
+
+		args, err := ec.field_Query_agencyClients_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AgencyClients(childComplexity, args["agencyAccountID"].(pulid.ID)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2244,6 +2484,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SignUpPayload.Accepted(childComplexity), true
 
+	case "SupportAuthorization.active":
+		if e.ComplexityRoot.SupportAuthorization.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportAuthorization.Active(childComplexity), true
 	case "SupportAuthorization.contact":
 		if e.ComplexityRoot.SupportAuthorization.Contact == nil {
 			break
@@ -2256,6 +2502,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SupportAuthorization.ContactID(childComplexity), true
+	case "SupportAuthorization.covers":
+		if e.ComplexityRoot.SupportAuthorization.Covers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportAuthorization.Covers(childComplexity), true
 	case "SupportAuthorization.createdAt":
 		if e.ComplexityRoot.SupportAuthorization.CreatedAt == nil {
 			break
@@ -2527,6 +2779,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ChangeStaffRoleInput", ec.unmarshalInputChangeStaffRoleInput),
+			graphql.NewInputUnmarshaler("ChangeSupportAuthorizationValidityInput", ec.unmarshalInputChangeSupportAuthorizationValidityInput),
 			graphql.NewInputUnmarshaler("ConfirmSecondFactorInput", ec.unmarshalInputConfirmSecondFactorInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ContactWhereInput", ec.unmarshalInputContactWhereInput),
@@ -2535,20 +2788,28 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateCustomerAccountInput", ec.unmarshalInputCreateCustomerAccountInput),
 			graphql.NewInputUnmarshaler("CustomerAccountOrder", ec.unmarshalInputCustomerAccountOrder),
 			graphql.NewInputUnmarshaler("CustomerAccountWhereInput", ec.unmarshalInputCustomerAccountWhereInput),
+			graphql.NewInputUnmarshaler("DelegateToAgencyInput", ec.unmarshalInputDelegateToAgencyInput),
 			graphql.NewInputUnmarshaler("EnableTwoFactorInput", ec.unmarshalInputEnableTwoFactorInput),
+			graphql.NewInputUnmarshaler("GrantSupportAuthorizationInput", ec.unmarshalInputGrantSupportAuthorizationInput),
 			graphql.NewInputUnmarshaler("GroupMembershipOrder", ec.unmarshalInputGroupMembershipOrder),
 			graphql.NewInputUnmarshaler("InvitationOrder", ec.unmarshalInputInvitationOrder),
 			graphql.NewInputUnmarshaler("InviteStaffUserInput", ec.unmarshalInputInviteStaffUserInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("OrderingScopeInput", ec.unmarshalInputOrderingScopeInput),
 			graphql.NewInputUnmarshaler("RemoveRoleInput", ec.unmarshalInputRemoveRoleInput),
 			graphql.NewInputUnmarshaler("RequestEmailChangeInput", ec.unmarshalInputRequestEmailChangeInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("ResourceOrder", ec.unmarshalInputResourceOrder),
+			graphql.NewInputUnmarshaler("RevokeAgencyDelegationInput", ec.unmarshalInputRevokeAgencyDelegationInput),
+			graphql.NewInputUnmarshaler("RevokeSupportAuthorizationInput", ec.unmarshalInputRevokeSupportAuthorizationInput),
 			graphql.NewInputUnmarshaler("RightsGroupOrder", ec.unmarshalInputRightsGroupOrder),
 			graphql.NewInputUnmarshaler("RoleAssignmentOrder", ec.unmarshalInputRoleAssignmentOrder),
 			graphql.NewInputUnmarshaler("ScopedLoginOrder", ec.unmarshalInputScopedLoginOrder),
 			graphql.NewInputUnmarshaler("SendLoginCodeInput", ec.unmarshalInputSendLoginCodeInput),
 			graphql.NewInputUnmarshaler("SessionOrder", ec.unmarshalInputSessionOrder),
+			graphql.NewInputUnmarshaler("SetAccountIsAgencyInput", ec.unmarshalInputSetAccountIsAgencyInput),
+			graphql.NewInputUnmarshaler("SetAccountSlaInput", ec.unmarshalInputSetAccountSlaInput),
+			graphql.NewInputUnmarshaler("SetDefaultAgencyInput", ec.unmarshalInputSetDefaultAgencyInput),
 			graphql.NewInputUnmarshaler("SetSupportAccessConsentInput", ec.unmarshalInputSetSupportAccessConsentInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SupportAuthorizationOrder", ec.unmarshalInputSupportAuthorizationOrder),
@@ -2631,6 +2892,111 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../../schema/agencies.graphqls", Input: `extend type AgencyDelegation {
+  "The delegated permissions. The agency's people get their own permissions on the agency intersected with these."
+  permissions: [Permission!]!
+  "Whether the delegation is in force at this instant."
+  active: Boolean!
+  "The agency's customer number."
+  agencyNumber: String!
+  "The agency's name."
+  agencyName: String!
+}
+
+"A client an agency serves, as the agency's admins see it."
+type AgencyClient {
+  "The client's customer account ID."
+  customerAccountID: ID!
+  "The client's customer number."
+  number: String!
+  "The client's name."
+  name: String!
+  "The delegation ID."
+  delegationID: ID!
+  "The delegated permissions."
+  permissions: [Permission!]!
+  "The instant the delegation starts."
+  validFrom: Time!
+  "The last day (inclusive, in the client's time zone); null for open-ended."
+  validUntil: Date
+  "Set when the delegation was ended immediately."
+  endedAt: Time
+  "Whether the delegation is in force at this instant."
+  active: Boolean!
+}
+
+"Delegate permissions of a client account to an agency."
+input DelegateToAgencyInput {
+  "The client account (the one delegating)."
+  clientAccountID: ID!
+  "The agency's customer number (or give agencyAccountID)."
+  agencyCustomerNumber: String
+  "The agency's account ID (or give agencyCustomerNumber)."
+  agencyAccountID: ID
+  "The permissions to delegate; the caller must hold each of them on the client."
+  permissions: [Permission!]!
+  "The first day (in the client's time zone), today or later; null starts now."
+  validFrom: Date
+  "The last day (inclusive, in the client's time zone); null for open-ended."
+  validUntil: Date
+}
+
+"End a delegation, now or as of a day."
+input RevokeAgencyDelegationInput {
+  "The delegation."
+  delegationID: ID!
+  "The last day (inclusive, in the client's time zone) it still holds, today or later; null ends it now."
+  lastDay: Date
+}
+
+"Mark a customer account as an agency, or not."
+input SetAccountIsAgencyInput {
+  "The customer account."
+  customerAccountID: ID!
+  "Whether it can act as an agency for other customers."
+  isAgency: Boolean!
+}
+
+"Set or clear a client's default agency."
+input SetDefaultAgencyInput {
+  "The client account."
+  customerAccountID: ID!
+  "The agency's customer number; null (with no agencyAccountID) clears the default."
+  agencyCustomerNumber: String
+  "The agency's account ID."
+  agencyAccountID: ID
+}
+
+extend type Query {
+  """
+  The clients an agency serves (active and past delegations), for holders of
+  DELEGATIONS_MANAGE on the agency account.
+  """
+  agencyClients("The agency account." agencyAccountID: ID!): [AgencyClient!]!
+    @hasPermission(permission: DELEGATIONS_MANAGE, account: "agencyAccountID")
+}
+
+extend type Mutation {
+  """
+  Delegate permissions of a client account to an agency. The agency must be
+  marked as an agency; nobody delegates a permission he does not hold himself.
+  CONFLICT when an unended delegation to that agency exists.
+  """
+  delegateToAgency("Client, agency, permissions and validity." input: DelegateToAgencyInput!): AgencyDelegation!
+    @hasPermission(permission: DELEGATIONS_MANAGE, account: "input.clientAccountID")
+
+  "End a delegation now or as of a day (by the client). It stays visible in agencyDelegations."
+  revokeAgencyDelegation("Delegation and last day." input: RevokeAgencyDelegationInput!): AgencyDelegation!
+    @hasPermission(permission: DELEGATIONS_MANAGE, account: "input.delegationID")
+
+  "Mark an account as an agency (or not; its delegations then stop acting). Staff ADMIN only."
+  setAccountIsAgency("Account and flag." input: SetAccountIsAgencyInput!): CustomerAccount! @staff(role: ADMIN)
+
+  "Set or clear a client's default agency (preselected, seed 003). Many clients may name the same agency."
+  setDefaultAgency("Client and agency." input: SetDefaultAgencyInput!): CustomerAccount!
+    @hasPermission(permission: ACCOUNT_UPDATE, account: "input.customerAccountID")
+}
+`, BuiltIn: false},
 	{Name: "../../schema/apikeys.graphqls", Input: `"""
 A new API key. The key acts as the user creating it, on one customer account
 only, with at most the listed permissions — and, on every request, only with
@@ -2692,6 +3058,107 @@ extend type Mutation {
   changes nothing.
   """
   revokeApiKey("The key." id: ID!): APIKey! @auth
+}
+`, BuiltIn: false},
+	{Name: "../../schema/authorizations.graphqls", Input: `"""
+A support authorization (Freigabe, seed 000): what a contact may instruct the
+provider's support desk to do, by phone or e-mail.
+"""
+enum SupportAuthorizationKind @goModel(model: "portier/internal/domain.SupportAuthorizationKind") {
+  "Allgemeine Weisungsbefugnis: may instruct everything, like a managing director. Implies every other kind."
+  GENERAL_AUTHORITY
+  "Auftragserteilung beschränkt: may place orders within a business area and budget. Granted by provider staff only."
+  ORDERING_LIMITED
+  "Auftragserteilung unbeschränkt: may place orders and enter contracts."
+  ORDERING_UNLIMITED
+  "Finanzen + Rechnungen: may manage contracts, receive invoices and reconcile accounts."
+  FINANCE_INVOICES
+  "Notruf + SLA-Weisungen: the SLA emergency contact. Only on accounts with a valid SLA."
+  EMERGENCY_SLA
+  "VPN + Host-Fernwartung: may decide on VPN tunnels, VPN users and permanent remote maintenance access."
+  VPN_REMOTE_MAINTENANCE
+  "Zugangsdaten IT allgemein: may manage logins and credentials of every kind."
+  CREDENTIALS_IT_GENERAL
+  "Zugangsdaten Mailserver: may manage mailboxes and the mail server admin login (not domains)."
+  CREDENTIALS_MAILSERVER
+  "Zugangsdaten Webserver: may manage web server, CMS, SQL and FTP logins (not domains)."
+  CREDENTIALS_WEBSERVER
+}
+
+extend type SupportAuthorization {
+  "Whether the authorization is in force at this instant (started, not ended, its last day not over in the account's time zone)."
+  active: Boolean!
+  "The kinds this authorization covers: itself, and every kind for GENERAL_AUTHORITY."
+  covers: [SupportAuthorizationKind!]!
+}
+
+"The scope of an ORDERING_LIMITED authorization."
+input OrderingScopeInput {
+  "The business area orders are limited to (1 to 200 characters)."
+  businessArea: String!
+  "The budget, in the currency's minor unit (cents); greater than zero."
+  budgetCents: Int64!
+  "ISO 4217 currency code of the budget, e.g. EUR."
+  currency: String!
+}
+
+"Grant a support authorization to a contact."
+input GrantSupportAuthorizationInput {
+  "The contact."
+  contactID: ID!
+  "The kind of authorization."
+  kind: SupportAuthorizationKind!
+  "The last day (inclusive, in the account's time zone); null for open-ended. Today or later."
+  validUntil: Date
+  "Required for ORDERING_LIMITED, refused for every other kind."
+  scope: OrderingScopeInput
+}
+
+"Extend or shorten a support authorization that has not ended."
+input ChangeSupportAuthorizationValidityInput {
+  "The authorization."
+  authorizationID: ID!
+  "The new last day (inclusive, in the account's time zone), today or later; null makes it open-ended."
+  validUntil: Date
+}
+
+"End a support authorization, now or as of a day."
+input RevokeSupportAuthorizationInput {
+  "The authorization."
+  authorizationID: ID!
+  "The last day (inclusive, in the account's time zone) on which it still holds, today or later; null ends it now."
+  lastDay: Date
+}
+
+"Set or end the SLA of a customer account."
+input SetAccountSlaInput {
+  "The customer account."
+  customerAccountID: ID!
+  "Whether the account has an SLA (default true)."
+  hasSLA: Boolean
+  "The last day of the SLA (inclusive, in the account's time zone), today or later; null for open-ended."
+  slaUntil: Date
+}
+
+extend type Mutation {
+  """
+  Grant a support authorization to a contact. ORDERING_LIMITED only by provider
+  staff; EMERGENCY_SLA only on an account with a valid SLA. CONFLICT when the
+  contact already holds the kind open-ended.
+  """
+  grantSupportAuthorization("Contact, kind, end and scope." input: GrantSupportAuthorizationInput!): SupportAuthorization!
+    @hasPermission(permission: AUTHORIZATIONS_MANAGE, account: "input.contactID")
+
+  "Extend or shorten a support authorization that is active or not yet started; never into the past."
+  changeSupportAuthorizationValidity("Authorization and new last day." input: ChangeSupportAuthorizationValidityInput!): SupportAuthorization!
+    @hasPermission(permission: AUTHORIZATIONS_MANAGE, account: "input.authorizationID")
+
+  "End a support authorization now or as of a day. It stays visible in the contact's history."
+  revokeSupportAuthorization("Authorization and last day." input: RevokeSupportAuthorizationInput!): SupportAuthorization!
+    @hasPermission(permission: AUTHORIZATIONS_MANAGE, account: "input.authorizationID")
+
+  "Set or end a customer account's SLA (needed for EMERGENCY_SLA). Staff ADMIN only."
+  setAccountSla("Account and SLA end." input: SetAccountSlaInput!): CustomerAccount! @staff(role: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "../../schema/directives.graphqls", Input: `"""
@@ -2895,10 +3362,6 @@ type AgencyDelegation implements Node {
   The customer account this belongs to.
   """
   customerAccount: CustomerAccount!
-  """
-  The agency account.
-  """
-  agency: CustomerAccount!
 }
 """
 Ordering options for AgencyDelegation connections
@@ -3740,9 +4203,9 @@ type Contact implements Node {
   """
   roleAssignments: [RoleAssignment!]
   """
-  Support authorizations (Freigaben) of this contact, active and past.
+  Support authorizations (Freigaben) of this contact, active and past; empty without AUTHORIZATIONS_READ.
   """
-  supportAuthorizations: [SupportAuthorization!]
+  authorizations: [SupportAuthorization!] @goField(name: "SupportAuthorizations", forceResolver: false)
   """
   Rights group memberships of this contact.
   """
@@ -4147,6 +4610,10 @@ type CustomerAccount implements Node {
   """
   hasSLA: Boolean!
   """
+  The last day (inclusive, in the account's time zone) of the SLA; null with hasSLA means open-ended.
+  """
+  slaUntil: Date
+  """
   Whether the customer may use the portal (remote access).
   """
   portalEnabled: Boolean!
@@ -4201,6 +4668,10 @@ type CustomerAccount implements Node {
     where: ContactWhereInput
   ): ContactConnection!
   """
+  Support authorizations (Freigaben) of the account's contacts, active and past; empty without AUTHORIZATIONS_READ.
+  """
+  authorizations: [SupportAuthorization!] @goField(name: "SupportAuthorizations", forceResolver: false)
+  """
   Rights groups of this account.
   """
   rightsGroups: [RightsGroup!]
@@ -4208,6 +4679,10 @@ type CustomerAccount implements Node {
   Resources the customer owns.
   """
   resources: [Resource!]
+  """
+  Delegations this account (as client) granted to agencies, active and past.
+  """
+  agencyDelegations: [AgencyDelegation!] @goField(name: "DelegationsGranted", forceResolver: false)
   """
   The agency preselected for this customer.
   """
@@ -5455,20 +5930,6 @@ type SupportAuthorization implements Node {
   The user who granted the authorization.
   """
   grantedBy: UserAccount
-}
-"""
-SupportAuthorizationKind is enum for the field kind
-"""
-enum SupportAuthorizationKind @goModel(model: "portier/internal/domain.SupportAuthorizationKind") {
-  GENERAL_AUTHORITY
-  ORDERING_LIMITED
-  ORDERING_UNLIMITED
-  FINANCE
-  EMERGENCY_SLA
-  VPN_REMOTE_MAINTENANCE
-  CREDENTIALS_IT_GENERAL
-  CREDENTIALS_MAILSERVER
-  CREDENTIALS_WEBSERVER
 }
 """
 Ordering options for SupportAuthorization connections
@@ -6920,6 +7381,64 @@ func (ec *executionContext) childFields_AccountManagerContact(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type AccountManagerContact", field.Name)
 }
 
+func (ec *executionContext) childFields_AgencyClient(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customerAccountID":
+		return ec.fieldContext_AgencyClient_customerAccountID(ctx, field)
+	case "number":
+		return ec.fieldContext_AgencyClient_number(ctx, field)
+	case "name":
+		return ec.fieldContext_AgencyClient_name(ctx, field)
+	case "delegationID":
+		return ec.fieldContext_AgencyClient_delegationID(ctx, field)
+	case "permissions":
+		return ec.fieldContext_AgencyClient_permissions(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_AgencyClient_validFrom(ctx, field)
+	case "validUntil":
+		return ec.fieldContext_AgencyClient_validUntil(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_AgencyClient_endedAt(ctx, field)
+	case "active":
+		return ec.fieldContext_AgencyClient_active(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgencyClient", field.Name)
+}
+
+func (ec *executionContext) childFields_AgencyDelegation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AgencyDelegation_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AgencyDelegation_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AgencyDelegation_updatedAt(ctx, field)
+	case "customerAccountID":
+		return ec.fieldContext_AgencyDelegation_customerAccountID(ctx, field)
+	case "agencyID":
+		return ec.fieldContext_AgencyDelegation_agencyID(ctx, field)
+	case "grantedByID":
+		return ec.fieldContext_AgencyDelegation_grantedByID(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_AgencyDelegation_validFrom(ctx, field)
+	case "validUntil":
+		return ec.fieldContext_AgencyDelegation_validUntil(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_AgencyDelegation_endedAt(ctx, field)
+	case "customerAccount":
+		return ec.fieldContext_AgencyDelegation_customerAccount(ctx, field)
+	case "permissions":
+		return ec.fieldContext_AgencyDelegation_permissions(ctx, field)
+	case "active":
+		return ec.fieldContext_AgencyDelegation_active(ctx, field)
+	case "agencyNumber":
+		return ec.fieldContext_AgencyDelegation_agencyNumber(ctx, field)
+	case "agencyName":
+		return ec.fieldContext_AgencyDelegation_agencyName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AgencyDelegation", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6998,8 +7517,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_user(ctx, field)
 	case "roleAssignments":
 		return ec.fieldContext_Contact_roleAssignments(ctx, field)
-	case "supportAuthorizations":
-		return ec.fieldContext_Contact_supportAuthorizations(ctx, field)
+	case "authorizations":
+		return ec.fieldContext_Contact_authorizations(ctx, field)
 	case "groupMemberships":
 		return ec.fieldContext_Contact_groupMemberships(ctx, field)
 	}
@@ -7066,6 +7585,8 @@ func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, fie
 		return ec.fieldContext_CustomerAccount_deletedAt(ctx, field)
 	case "hasSLA":
 		return ec.fieldContext_CustomerAccount_hasSLA(ctx, field)
+	case "slaUntil":
+		return ec.fieldContext_CustomerAccount_slaUntil(ctx, field)
 	case "portalEnabled":
 		return ec.fieldContext_CustomerAccount_portalEnabled(ctx, field)
 	case "storageQuotaBytes":
@@ -7078,10 +7599,14 @@ func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, fie
 		return ec.fieldContext_CustomerAccount_supportAccessConsent(ctx, field)
 	case "contacts":
 		return ec.fieldContext_CustomerAccount_contacts(ctx, field)
+	case "authorizations":
+		return ec.fieldContext_CustomerAccount_authorizations(ctx, field)
 	case "rightsGroups":
 		return ec.fieldContext_CustomerAccount_rightsGroups(ctx, field)
 	case "resources":
 		return ec.fieldContext_CustomerAccount_resources(ctx, field)
+	case "agencyDelegations":
+		return ec.fieldContext_CustomerAccount_agencyDelegations(ctx, field)
 	case "defaultAgency":
 		return ec.fieldContext_CustomerAccount_defaultAgency(ctx, field)
 	case "accountManagers":
@@ -7376,6 +7901,10 @@ func (ec *executionContext) childFields_SupportAuthorization(ctx context.Context
 		return ec.fieldContext_SupportAuthorization_contact(ctx, field)
 	case "grantedBy":
 		return ec.fieldContext_SupportAuthorization_grantedBy(ctx, field)
+	case "active":
+		return ec.fieldContext_SupportAuthorization_active(ctx, field)
+	case "covers":
+		return ec.fieldContext_SupportAuthorization_covers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SupportAuthorization", field.Name)
 }
@@ -7740,6 +8269,20 @@ func (ec *executionContext) field_Mutation_changeStaffRole_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changeSupportAuthorizationValidity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangeSupportAuthorizationValidityInput, error) {
+			return ec.unmarshalNChangeSupportAuthorizationValidityInput2portierᚋgraphᚋmodelᚐChangeSupportAuthorizationValidityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmSecondFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7796,6 +8339,20 @@ func (ec *executionContext) field_Mutation_createCustomerAccount_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_delegateToAgency_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DelegateToAgencyInput, error) {
+			return ec.unmarshalNDelegateToAgencyInput2portierᚋgraphᚋmodelᚐDelegateToAgencyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_disableTwoFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7816,6 +8373,20 @@ func (ec *executionContext) field_Mutation_enableTwoFactor_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.EnableTwoFactorInput, error) {
 			return ec.unmarshalNEnableTwoFactorInput2portierᚋgraphᚋmodelᚐEnableTwoFactorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_grantSupportAuthorization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.GrantSupportAuthorizationInput, error) {
+			return ec.unmarshalNGrantSupportAuthorizationInput2portierᚋgraphᚋmodelᚐGrantSupportAuthorizationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7950,6 +8521,20 @@ func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeAgencyDelegation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeAgencyDelegationInput, error) {
+			return ec.unmarshalNRevokeAgencyDelegationInput2portierᚋgraphᚋmodelᚐRevokeAgencyDelegationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7978,12 +8563,68 @@ func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeSupportAuthorization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeSupportAuthorizationInput, error) {
+			return ec.unmarshalNRevokeSupportAuthorizationInput2portierᚋgraphᚋmodelᚐRevokeSupportAuthorizationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendLoginCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SendLoginCodeInput, error) {
 			return ec.unmarshalNSendLoginCodeInput2portierᚋgraphᚋmodelᚐSendLoginCodeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setAccountIsAgency_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetAccountIsAgencyInput, error) {
+			return ec.unmarshalNSetAccountIsAgencyInput2portierᚋgraphᚋmodelᚐSetAccountIsAgencyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setAccountSla_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetAccountSLAInput, error) {
+			return ec.unmarshalNSetAccountSlaInput2portierᚋgraphᚋmodelᚐSetAccountSLAInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDefaultAgency_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetDefaultAgencyInput, error) {
+			return ec.unmarshalNSetDefaultAgencyInput2portierᚋgraphᚋmodelᚐSetDefaultAgencyInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8081,6 +8722,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_agencyClients_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "agencyAccountID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["agencyAccountID"] = arg0
 	return args, nil
 }
 
@@ -8941,6 +9596,213 @@ func (ec *executionContext) fieldContext_AccountManagerContact_phone(_ context.C
 	return graphql.NewScalarFieldContext("AccountManagerContact", field, false, false, "String")
 }
 
+func (ec *executionContext) _AgencyClient_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyClient_customerAccountID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerAccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyClient_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AgencyClient_number(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyClient_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyClient_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgencyClient_name(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyClient_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyClient_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "String")
+}
+
+func (ec *executionContext) _AgencyClient_delegationID(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyClient_delegationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DelegationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyClient_delegationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AgencyClient_permissions(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyClient_permissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Permissions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚕportierᚋinternalᚋdomainᚐPermissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyClient_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "Permission")
+}
+
+func (ec *executionContext) _AgencyClient_validFrom(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyClient_validFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyClient_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AgencyClient_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyClient_validUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *caldate.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyClient_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AgencyClient_endedAt(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyClient_endedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyClient_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AgencyClient_active(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyClient_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyClient_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _AgencyDelegation_id(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9180,36 +10042,96 @@ func (ec *executionContext) fieldContext_AgencyDelegation_customerAccount(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _AgencyDelegation_agency(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
+func (ec *executionContext) _AgencyDelegation_permissions(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AgencyDelegation_agency(ctx, field)
+			return ec.fieldContext_AgencyDelegation_permissions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Agency(ctx)
+			return ec.Resolvers.AgencyDelegation().Permissions(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
-			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚕportierᚋinternalᚋdomainᚐPermissionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_AgencyDelegation_agency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "AgencyDelegation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_CustomerAccount(ctx, field)
+func (ec *executionContext) fieldContext_AgencyDelegation_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyDelegation", field, true, true, "Permission")
+}
+
+func (ec *executionContext) _AgencyDelegation_active(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyDelegation_active(ctx, field)
 		},
-	}
-	return fc, nil
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgencyDelegation().Active(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyDelegation_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyDelegation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _AgencyDelegation_agencyNumber(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyDelegation_agencyNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgencyDelegation().AgencyNumber(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyDelegation_agencyNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyDelegation", field, true, true, "String")
+}
+
+func (ec *executionContext) _AgencyDelegation_agencyName(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AgencyDelegation_agencyName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AgencyDelegation().AgencyName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AgencyDelegation_agencyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AgencyDelegation", field, true, true, "String")
 }
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
@@ -9942,13 +10864,13 @@ func (ec *executionContext) fieldContext_Contact_roleAssignments(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Contact_supportAuthorizations(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+func (ec *executionContext) _Contact_authorizations(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_supportAuthorizations(ctx, field)
+			return ec.fieldContext_Contact_authorizations(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.SupportAuthorizations(ctx)
@@ -9961,7 +10883,7 @@ func (ec *executionContext) _Contact_supportAuthorizations(ctx context.Context, 
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Contact_supportAuthorizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Contact_authorizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
@@ -10502,6 +11424,29 @@ func (ec *executionContext) fieldContext_CustomerAccount_hasSLA(_ context.Contex
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _CustomerAccount_slaUntil(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccount_slaUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLAUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *caldate.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccount_slaUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "Date")
+}
+
 func (ec *executionContext) _CustomerAccount_portalEnabled(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10661,6 +11606,38 @@ func (ec *executionContext) fieldContext_CustomerAccount_contacts(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _CustomerAccount_authorizations(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccount_authorizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SupportAuthorizations(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SupportAuthorization) graphql.Marshaler {
+			return ec.marshalOSupportAuthorization2ᚕᚖportierᚋentᚐSupportAuthorizationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccount_authorizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportAuthorization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomerAccount_rightsGroups(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10720,6 +11697,38 @@ func (ec *executionContext) fieldContext_CustomerAccount_resources(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAccount_agencyDelegations(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccount_agencyDelegations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DelegationsGranted(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AgencyDelegation) graphql.Marshaler {
+			return ec.marshalOAgencyDelegation2ᚕᚖportierᚋentᚐAgencyDelegationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccount_agencyDelegations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgencyDelegation(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12167,6 +13176,269 @@ func (ec *executionContext) fieldContext_Mutation_removeRole(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_delegateToAgency(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_delegateToAgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DelegateToAgency(ctx, fc.Args["input"].(model.DelegateToAgencyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "DELEGATIONS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.AgencyDelegation
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.clientAccountID")
+				if err != nil {
+					var zeroVal *ent.AgencyDelegation
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.AgencyDelegation
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AgencyDelegation) graphql.Marshaler {
+			return ec.marshalNAgencyDelegation2ᚖportierᚋentᚐAgencyDelegation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_delegateToAgency(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgencyDelegation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_delegateToAgency_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeAgencyDelegation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeAgencyDelegation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAgencyDelegation(ctx, fc.Args["input"].(model.RevokeAgencyDelegationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "DELEGATIONS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.AgencyDelegation
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.delegationID")
+				if err != nil {
+					var zeroVal *ent.AgencyDelegation
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.AgencyDelegation
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AgencyDelegation) graphql.Marshaler {
+			return ec.marshalNAgencyDelegation2ᚖportierᚋentᚐAgencyDelegation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeAgencyDelegation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgencyDelegation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeAgencyDelegation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAccountIsAgency(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAccountIsAgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAccountIsAgency(ctx, fc.Args["input"].(model.SetAccountIsAgencyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAccountIsAgency(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAccountIsAgency_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDefaultAgency(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDefaultAgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDefaultAgency(ctx, fc.Args["input"].(model.SetDefaultAgencyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "ACCOUNT_UPDATE")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.customerAccountID")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDefaultAgency(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDefaultAgency_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12285,6 +13557,269 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_grantSupportAuthorization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_grantSupportAuthorization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GrantSupportAuthorization(ctx, fc.Args["input"].(model.GrantSupportAuthorizationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "AUTHORIZATIONS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.SupportAuthorization
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.contactID")
+				if err != nil {
+					var zeroVal *ent.SupportAuthorization
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.SupportAuthorization
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportAuthorization) graphql.Marshaler {
+			return ec.marshalNSupportAuthorization2ᚖportierᚋentᚐSupportAuthorization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_grantSupportAuthorization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportAuthorization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_grantSupportAuthorization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changeSupportAuthorizationValidity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeSupportAuthorizationValidity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeSupportAuthorizationValidity(ctx, fc.Args["input"].(model.ChangeSupportAuthorizationValidityInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "AUTHORIZATIONS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.SupportAuthorization
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.authorizationID")
+				if err != nil {
+					var zeroVal *ent.SupportAuthorization
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.SupportAuthorization
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportAuthorization) graphql.Marshaler {
+			return ec.marshalNSupportAuthorization2ᚖportierᚋentᚐSupportAuthorization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeSupportAuthorizationValidity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportAuthorization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeSupportAuthorizationValidity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeSupportAuthorization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeSupportAuthorization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeSupportAuthorization(ctx, fc.Args["input"].(model.RevokeSupportAuthorizationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "AUTHORIZATIONS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.SupportAuthorization
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.authorizationID")
+				if err != nil {
+					var zeroVal *ent.SupportAuthorization
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.SupportAuthorization
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportAuthorization) graphql.Marshaler {
+			return ec.marshalNSupportAuthorization2ᚖportierᚋentᚐSupportAuthorization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeSupportAuthorization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportAuthorization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeSupportAuthorization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAccountSla(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAccountSla(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAccountSLA(ctx, fc.Args["input"].(model.SetAccountSLAInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAccountSla(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAccountSla_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14014,6 +15549,73 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_agencyClients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_agencyClients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AgencyClients(ctx, fc.Args["agencyAccountID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "DELEGATIONS_MANAGE")
+				if err != nil {
+					var zeroVal []*model.AgencyClient
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "agencyAccountID")
+				if err != nil {
+					var zeroVal []*model.AgencyClient
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []*model.AgencyClient
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AgencyClient) graphql.Marshaler {
+			return ec.marshalNAgencyClient2ᚕᚖportierᚋgraphᚋmodelᚐAgencyClientᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_agencyClients(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AgencyClient(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_agencyClients_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16472,6 +18074,52 @@ func (ec *executionContext) fieldContext_SupportAuthorization_grantedBy(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SupportAuthorization_active(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportAuthorization_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SupportAuthorization().Active(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportAuthorization_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportAuthorization", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _SupportAuthorization_covers(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportAuthorization_covers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SupportAuthorization().Covers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.SupportAuthorizationKind) graphql.Marshaler {
+			return ec.marshalNSupportAuthorizationKind2ᚕportierᚋinternalᚋdomainᚐSupportAuthorizationKindᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportAuthorization_covers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportAuthorization", field, true, true, "SupportAuthorizationKind")
 }
 
 func (ec *executionContext) _TotpEnrollment_secret(ctx context.Context, field graphql.CollectedField, obj *model.TotpEnrollment) (ret graphql.Marshaler) {
@@ -19962,6 +21610,55 @@ func UnmarshalChangeStaffRoleInput(ctx context.Context, raw any) (model.ChangeSt
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChangeSupportAuthorizationValidityInput(ctx context.Context, obj any) (model.ChangeSupportAuthorizationValidityInput, error) {
+	var it model.ChangeSupportAuthorizationValidityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"authorizationID", "validUntil"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "authorizationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorizationID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthorizationID = data
+		case "validUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntil = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangeSupportAuthorizationValidityInput unmarshals raw into the ChangeSupportAuthorizationValidityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangeSupportAuthorizationValidityInput(ctx context.Context, raw any) (model.ChangeSupportAuthorizationValidityInput, error) {
+	var out model.ChangeSupportAuthorizationValidityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeSupportAuthorizationValidityInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConfirmSecondFactorInput(ctx context.Context, obj any) (model.ConfirmSecondFactorInput, error) {
 	var it model.ConfirmSecondFactorInput
 	if obj == nil {
@@ -21762,6 +23459,83 @@ func UnmarshalCustomerAccountWhereInput(ctx context.Context, raw any) (ent.Custo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDelegateToAgencyInput(ctx context.Context, obj any) (model.DelegateToAgencyInput, error) {
+	var it model.DelegateToAgencyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"clientAccountID", "agencyCustomerNumber", "agencyAccountID", "permissions", "validFrom", "validUntil"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "clientAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientAccountID = data
+		case "agencyCustomerNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyCustomerNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyCustomerNumber = data
+		case "agencyAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyAccountID"))
+			data, err := ec.unmarshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyAccountID = data
+		case "permissions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("permissions"))
+			data, err := ec.unmarshalNPermission2ᚕportierᚋinternalᚋdomainᚐPermissionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Permissions = data
+		case "validFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validFrom"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidFrom = data
+		case "validUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntil = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDelegateToAgencyInput unmarshals raw into the DelegateToAgencyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDelegateToAgencyInput(ctx context.Context, raw any) (model.DelegateToAgencyInput, error) {
+	var out model.DelegateToAgencyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DelegateToAgencyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEnableTwoFactorInput(ctx context.Context, obj any) (model.EnableTwoFactorInput, error) {
 	var it model.EnableTwoFactorInput
 	if obj == nil {
@@ -21815,6 +23589,69 @@ func (ec *executionContext) unmarshalInputEnableTwoFactorInput(ctx context.Conte
 func UnmarshalEnableTwoFactorInput(ctx context.Context, raw any) (model.EnableTwoFactorInput, error) {
 	var out model.EnableTwoFactorInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "EnableTwoFactorInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGrantSupportAuthorizationInput(ctx context.Context, obj any) (model.GrantSupportAuthorizationInput, error) {
+	var it model.GrantSupportAuthorizationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"contactID", "kind", "validUntil", "scope"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNSupportAuthorizationKind2portierᚋinternalᚋdomainᚐSupportAuthorizationKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "validUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntil = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOOrderingScopeInput2ᚖportierᚋgraphᚋmodelᚐOrderingScopeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGrantSupportAuthorizationInput unmarshals raw into the GrantSupportAuthorizationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGrantSupportAuthorizationInput(ctx context.Context, raw any) (model.GrantSupportAuthorizationInput, error) {
+	var out model.GrantSupportAuthorizationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GrantSupportAuthorizationInput", raw, &out)
 	return out, err
 }
 
@@ -22036,6 +23873,62 @@ func UnmarshalLoginInput(ctx context.Context, raw any) (model.LoginInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOrderingScopeInput(ctx context.Context, obj any) (model.OrderingScopeInput, error) {
+	var it model.OrderingScopeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"businessArea", "budgetCents", "currency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "businessArea":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businessArea"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BusinessArea = data
+		case "budgetCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("budgetCents"))
+			data, err := ec.unmarshalNInt642int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BudgetCents = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrderingScopeInput unmarshals raw into the OrderingScopeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrderingScopeInput(ctx context.Context, raw any) (model.OrderingScopeInput, error) {
+	var out model.OrderingScopeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderingScopeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRemoveRoleInput(ctx context.Context, obj any) (model.RemoveRoleInput, error) {
 	var it model.RemoveRoleInput
 	if obj == nil {
@@ -22240,6 +24133,104 @@ func (ec *executionContext) unmarshalInputResourceOrder(ctx context.Context, obj
 func UnmarshalResourceOrder(ctx context.Context, raw any) (ent.ResourceOrder, error) {
 	var out ent.ResourceOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResourceOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRevokeAgencyDelegationInput(ctx context.Context, obj any) (model.RevokeAgencyDelegationInput, error) {
+	var it model.RevokeAgencyDelegationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"delegationID", "lastDay"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "delegationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("delegationID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DelegationID = data
+		case "lastDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastDay"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastDay = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeAgencyDelegationInput unmarshals raw into the RevokeAgencyDelegationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeAgencyDelegationInput(ctx context.Context, raw any) (model.RevokeAgencyDelegationInput, error) {
+	var out model.RevokeAgencyDelegationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeAgencyDelegationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRevokeSupportAuthorizationInput(ctx context.Context, obj any) (model.RevokeSupportAuthorizationInput, error) {
+	var it model.RevokeSupportAuthorizationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"authorizationID", "lastDay"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "authorizationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorizationID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AuthorizationID = data
+		case "lastDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastDay"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastDay = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeSupportAuthorizationInput unmarshals raw into the RevokeSupportAuthorizationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeSupportAuthorizationInput(ctx context.Context, raw any) (model.RevokeSupportAuthorizationInput, error) {
+	var out model.RevokeSupportAuthorizationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeSupportAuthorizationInput", raw, &out)
 	return out, err
 }
 
@@ -22501,6 +24492,167 @@ func (ec *executionContext) unmarshalInputSessionOrder(ctx context.Context, obj 
 func UnmarshalSessionOrder(ctx context.Context, raw any) (ent.SessionOrder, error) {
 	var out ent.SessionOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SessionOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetAccountIsAgencyInput(ctx context.Context, obj any) (model.SetAccountIsAgencyInput, error) {
+	var it model.SetAccountIsAgencyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerAccountID", "isAgency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "isAgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isAgency"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsAgency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetAccountIsAgencyInput unmarshals raw into the SetAccountIsAgencyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetAccountIsAgencyInput(ctx context.Context, raw any) (model.SetAccountIsAgencyInput, error) {
+	var out model.SetAccountIsAgencyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetAccountIsAgencyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetAccountSlaInput(ctx context.Context, obj any) (model.SetAccountSLAInput, error) {
+	var it model.SetAccountSLAInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerAccountID", "hasSLA", "slaUntil"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "hasSLA":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSLA"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasSLA = data
+		case "slaUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slaUntil"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SLAUntil = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetAccountSlaInput unmarshals raw into the SetAccountSlaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetAccountSlaInput(ctx context.Context, raw any) (model.SetAccountSLAInput, error) {
+	var out model.SetAccountSLAInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetAccountSlaInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetDefaultAgencyInput(ctx context.Context, obj any) (model.SetDefaultAgencyInput, error) {
+	var it model.SetDefaultAgencyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerAccountID", "agencyCustomerNumber", "agencyAccountID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "agencyCustomerNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyCustomerNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyCustomerNumber = data
+		case "agencyAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agencyAccountID"))
+			data, err := ec.unmarshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AgencyAccountID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetDefaultAgencyInput unmarshals raw into the SetDefaultAgencyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetDefaultAgencyInput(ctx context.Context, raw any) (model.SetDefaultAgencyInput, error) {
+	var out model.SetDefaultAgencyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetDefaultAgencyInput", raw, &out)
 	return out, err
 }
 
@@ -24156,6 +26308,79 @@ func (ec *executionContext) _AccountManagerContact(ctx context.Context, sel ast.
 	return out
 }
 
+var agencyClientImplementors = []string{"AgencyClient"}
+
+func (ec *executionContext) _AgencyClient(ctx context.Context, sel ast.SelectionSet, obj *model.AgencyClient) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, agencyClientImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AgencyClient")
+		case "customerAccountID":
+			out.Values[i] = ec._AgencyClient_customerAccountID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "number":
+			out.Values[i] = ec._AgencyClient_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._AgencyClient_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delegationID":
+			out.Values[i] = ec._AgencyClient_delegationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "permissions":
+			out.Values[i] = ec._AgencyClient_permissions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validFrom":
+			out.Values[i] = ec._AgencyClient_validFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validUntil":
+			out.Values[i] = ec._AgencyClient_validUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "endedAt":
+			out.Values[i] = ec._AgencyClient_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "active":
+			out.Values[i] = ec._AgencyClient_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var agencyDelegationImplementors = []string{"AgencyDelegation", "Node"}
 
 func (ec *executionContext) _AgencyDelegation(ctx context.Context, sel ast.SelectionSet, obj *ent.AgencyDelegation) graphql.Marshaler {
@@ -24218,11 +26443,29 @@ func (ec *executionContext) _AgencyDelegation(ctx context.Context, sel ast.Selec
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AgencyDelegation_customerAccount(ctx, field, obj)
 				})
-		case "agency":
+		case "permissions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
-					return ec._AgencyDelegation_agency(ctx, field, obj)
+					return ec._AgencyDelegation_permissions(ctx, field, obj)
+				})
+		case "active":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgencyDelegation_active(ctx, field, obj)
+				})
+		case "agencyNumber":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgencyDelegation_agencyNumber(ctx, field, obj)
+				})
+		case "agencyName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AgencyDelegation_agencyName(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -24485,11 +26728,11 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_roleAssignments(ctx, field, obj)
 				})
-		case "supportAuthorizations":
+		case "authorizations":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
-					return ec._Contact_supportAuthorizations(ctx, field, obj)
+					return ec._Contact_authorizations(ctx, field, obj)
 				})
 		case "groupMemberships":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -24709,6 +26952,11 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "slaUntil":
+			out.Values[i] = ec._CustomerAccount_slaUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "portalEnabled":
 			out.Values[i] = ec._CustomerAccount_portalEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24740,6 +26988,12 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerAccount_contacts(ctx, field, obj)
 				})
+		case "authorizations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerAccount_authorizations(ctx, field, obj)
+				})
 		case "rightsGroups":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -24751,6 +27005,12 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerAccount_resources(ctx, field, obj)
+				})
+		case "agencyDelegations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerAccount_agencyDelegations(ctx, field, obj)
 				})
 		case "defaultAgency":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -25245,6 +27505,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "delegateToAgency":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_delegateToAgency(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeAgencyDelegation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeAgencyDelegation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAccountIsAgency":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAccountIsAgency(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setDefaultAgency":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDefaultAgency(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createApiKey(ctx, field)
@@ -25255,6 +27543,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantSupportAuthorization":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_grantSupportAuthorization(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changeSupportAuthorizationValidity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeSupportAuthorizationValidity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeSupportAuthorization":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeSupportAuthorization(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAccountSla":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAccountSla(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25550,6 +27866,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_nodes(ctx, field)
+				})
+		case "agencyClients":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_agencyClients(ctx, field)
 				})
 		case "apiKeys":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -26276,6 +28598,18 @@ func (ec *executionContext) _SupportAuthorization(ctx context.Context, sel ast.S
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SupportAuthorization_grantedBy(ctx, field, obj)
+				})
+		case "active":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SupportAuthorization_active(ctx, field, obj)
+				})
+		case "covers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SupportAuthorization_covers(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27026,6 +29360,38 @@ func (ec *executionContext) marshalNAccountManagerOrderField2ᚖportierᚋentᚐ
 	return v
 }
 
+func (ec *executionContext) marshalNAgencyClient2ᚕᚖportierᚋgraphᚋmodelᚐAgencyClientᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AgencyClient) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgencyClient2ᚖportierᚋgraphᚋmodelᚐAgencyClient(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAgencyClient2ᚖportierᚋgraphᚋmodelᚐAgencyClient(ctx context.Context, sel ast.SelectionSet, v *model.AgencyClient) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgencyClient!")
+		return graphql.Null
+	}
+	return ec._AgencyClient(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAgencyDelegation2ᚖportierᚋentᚐAgencyDelegation(ctx context.Context, sel ast.SelectionSet, v *ent.AgencyDelegation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AgencyDelegation!")
+		return graphql.Null
+	}
+	return ec._AgencyDelegation(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAgencyDelegationOrderField2ᚖportierᚋentᚐAgencyDelegationOrderField(ctx context.Context, v any) (*ent.AgencyDelegationOrderField, error) {
 	var res = new(ent.AgencyDelegationOrderField)
 	err := res.UnmarshalGQL(v)
@@ -27098,6 +29464,11 @@ func (ec *executionContext) unmarshalNChangePasswordInput2portierᚋgraphᚋmode
 
 func (ec *executionContext) unmarshalNChangeStaffRoleInput2portierᚋgraphᚋmodelᚐChangeStaffRoleInput(ctx context.Context, v any) (model.ChangeStaffRoleInput, error) {
 	res, err := ec.unmarshalInputChangeStaffRoleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNChangeSupportAuthorizationValidityInput2portierᚋgraphᚋmodelᚐChangeSupportAuthorizationValidityInput(ctx context.Context, v any) (model.ChangeSupportAuthorizationValidityInput, error) {
+	res, err := ec.unmarshalInputChangeSupportAuthorizationValidityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27239,8 +29610,18 @@ func (ec *executionContext) unmarshalNCustomerAccountWhereInput2ᚖportierᚋent
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNDelegateToAgencyInput2portierᚋgraphᚋmodelᚐDelegateToAgencyInput(ctx context.Context, v any) (model.DelegateToAgencyInput, error) {
+	res, err := ec.unmarshalInputDelegateToAgencyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNEnableTwoFactorInput2portierᚋgraphᚋmodelᚐEnableTwoFactorInput(ctx context.Context, v any) (model.EnableTwoFactorInput, error) {
 	res, err := ec.unmarshalInputEnableTwoFactorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNGrantSupportAuthorizationInput2portierᚋgraphᚋmodelᚐGrantSupportAuthorizationInput(ctx context.Context, v any) (model.GrantSupportAuthorizationInput, error) {
+	res, err := ec.unmarshalInputGrantSupportAuthorizationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27329,6 +29710,20 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	res := graphql.MarshalInt64(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNInt642int64(ctx context.Context, v any) (int64, error) {
+	res, err := graphql.UnmarshalInt64(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt642int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt64(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int64!")
 	}
 	return res
 }
@@ -27528,6 +29923,16 @@ func (ec *executionContext) marshalNResourceOrderField2ᚖportierᚋentᚐResour
 	return v
 }
 
+func (ec *executionContext) unmarshalNRevokeAgencyDelegationInput2portierᚋgraphᚋmodelᚐRevokeAgencyDelegationInput(ctx context.Context, v any) (model.RevokeAgencyDelegationInput, error) {
+	res, err := ec.unmarshalInputRevokeAgencyDelegationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRevokeSupportAuthorizationInput2portierᚋgraphᚋmodelᚐRevokeSupportAuthorizationInput(ctx context.Context, v any) (model.RevokeSupportAuthorizationInput, error) {
+	res, err := ec.unmarshalInputRevokeSupportAuthorizationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNRightsGroup2ᚖportierᚋentᚐRightsGroup(ctx context.Context, sel ast.SelectionSet, v *ent.RightsGroup) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RightsGroup!")
@@ -27697,6 +30102,21 @@ func (ec *executionContext) marshalNSessionOrderField2ᚖportierᚋentᚐSession
 	return v
 }
 
+func (ec *executionContext) unmarshalNSetAccountIsAgencyInput2portierᚋgraphᚋmodelᚐSetAccountIsAgencyInput(ctx context.Context, v any) (model.SetAccountIsAgencyInput, error) {
+	res, err := ec.unmarshalInputSetAccountIsAgencyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetAccountSlaInput2portierᚋgraphᚋmodelᚐSetAccountSLAInput(ctx context.Context, v any) (model.SetAccountSLAInput, error) {
+	res, err := ec.unmarshalInputSetAccountSlaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetDefaultAgencyInput2portierᚋgraphᚋmodelᚐSetDefaultAgencyInput(ctx context.Context, v any) (model.SetDefaultAgencyInput, error) {
+	res, err := ec.unmarshalInputSetDefaultAgencyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSetSupportAccessConsentInput2portierᚋgraphᚋmodelᚐSetSupportAccessConsentInput(ctx context.Context, v any) (model.SetSupportAccessConsentInput, error) {
 	res, err := ec.unmarshalInputSetSupportAccessConsentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27755,6 +30175,36 @@ func (ec *executionContext) unmarshalNSupportAuthorizationKind2portierᚋinterna
 
 func (ec *executionContext) marshalNSupportAuthorizationKind2portierᚋinternalᚋdomainᚐSupportAuthorizationKind(ctx context.Context, sel ast.SelectionSet, v domain.SupportAuthorizationKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNSupportAuthorizationKind2ᚕportierᚋinternalᚋdomainᚐSupportAuthorizationKindᚄ(ctx context.Context, v any) ([]domain.SupportAuthorizationKind, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]domain.SupportAuthorizationKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSupportAuthorizationKind2portierᚋinternalᚋdomainᚐSupportAuthorizationKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNSupportAuthorizationKind2ᚕportierᚋinternalᚋdomainᚐSupportAuthorizationKindᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.SupportAuthorizationKind) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSupportAuthorizationKind2portierᚋinternalᚋdomainᚐSupportAuthorizationKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNSupportAuthorizationOrderField2ᚖportierᚋentᚐSupportAuthorizationOrderField(ctx context.Context, v any) (*ent.SupportAuthorizationOrderField, error) {
@@ -28012,6 +30462,25 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalOAgencyDelegation2ᚕᚖportierᚋentᚐAgencyDelegationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AgencyDelegation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAgencyDelegation2ᚖportierᚋentᚐAgencyDelegation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOAuditEvent2ᚖportierᚋentᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *ent.AuditEvent) graphql.Marshaler {
@@ -28552,6 +31021,14 @@ func (ec *executionContext) marshalONode2portierᚋentᚐNoder(ctx context.Conte
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOrderingScopeInput2ᚖportierᚋgraphᚋmodelᚐOrderingScopeInput(ctx context.Context, v any) (*model.OrderingScopeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOrderingScopeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOResource2ᚕᚖportierᚋentᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Resource) graphql.Marshaler {

@@ -42,6 +42,28 @@ type AccountManagerInput struct {
 	UserID pulid.ID `json:"userID"`
 }
 
+// A client an agency serves, as the agency's admins see it.
+type AgencyClient struct {
+	// The client's customer account ID.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// The client's customer number.
+	Number string `json:"number"`
+	// The client's name.
+	Name string `json:"name"`
+	// The delegation ID.
+	DelegationID pulid.ID `json:"delegationID"`
+	// The delegated permissions.
+	Permissions []domain.Permission `json:"permissions"`
+	// The instant the delegation starts.
+	ValidFrom time.Time `json:"validFrom"`
+	// The last day (inclusive, in the client's time zone); null for open-ended.
+	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
+	// Set when the delegation was ended immediately.
+	EndedAt *time.Time `json:"endedAt,omitempty"`
+	// Whether the delegation is in force at this instant.
+	Active bool `json:"active"`
+}
+
 // Grant a role to a contact.
 type AssignRoleInput struct {
 	// The contact.
@@ -66,6 +88,14 @@ type ChangeStaffRoleInput struct {
 	UserID pulid.ID `json:"userID"`
 	// The new role.
 	Role domain.StaffRole `json:"role"`
+}
+
+// Extend or shorten a support authorization that has not ended.
+type ChangeSupportAuthorizationValidityInput struct {
+	// The authorization.
+	AuthorizationID pulid.ID `json:"authorizationID"`
+	// The new last day (inclusive, in the account's time zone), today or later; null makes it open-ended.
+	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
 }
 
 // Prove a second factor again in this session.
@@ -131,6 +161,22 @@ type CreateCustomerAccountInput struct {
 	HasSLA *bool `json:"hasSLA,omitempty"`
 }
 
+// Delegate permissions of a client account to an agency.
+type DelegateToAgencyInput struct {
+	// The client account (the one delegating).
+	ClientAccountID pulid.ID `json:"clientAccountID"`
+	// The agency's customer number (or give agencyAccountID).
+	AgencyCustomerNumber *string `json:"agencyCustomerNumber,omitempty"`
+	// The agency's account ID (or give agencyCustomerNumber).
+	AgencyAccountID *pulid.ID `json:"agencyAccountID,omitempty"`
+	// The permissions to delegate; the caller must hold each of them on the client.
+	Permissions []domain.Permission `json:"permissions"`
+	// The first day (in the client's time zone), today or later; null starts now.
+	ValidFrom *caldate.Date `json:"validFrom,omitempty"`
+	// The last day (inclusive, in the client's time zone); null for open-ended.
+	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
+}
+
 // Enable a second-factor method.
 type EnableTwoFactorInput struct {
 	// EMAIL_CODE, SMS_CODE or TOTP.
@@ -140,6 +186,18 @@ type EnableTwoFactorInput struct {
 	// The current password: required to enable the first method, so that a
 	// stolen access token alone cannot put a second factor in the owner's way.
 	Password *string `json:"password,omitempty"`
+}
+
+// Grant a support authorization to a contact.
+type GrantSupportAuthorizationInput struct {
+	// The contact.
+	ContactID pulid.ID `json:"contactID"`
+	// The kind of authorization.
+	Kind domain.SupportAuthorizationKind `json:"kind"`
+	// The last day (inclusive, in the account's time zone); null for open-ended. Today or later.
+	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
+	// Required for ORDERING_LIMITED, refused for every other kind.
+	Scope *OrderingScopeInput `json:"scope,omitempty"`
 }
 
 // An invitation for a person to become a staff user of the provider.
@@ -201,6 +259,16 @@ type Membership struct {
 	Permissions []domain.Permission `json:"permissions"`
 }
 
+// The scope of an ORDERING_LIMITED authorization.
+type OrderingScopeInput struct {
+	// The business area orders are limited to (1 to 200 characters).
+	BusinessArea string `json:"businessArea"`
+	// The budget, in the currency's minor unit (cents); greater than zero.
+	BudgetCents int64 `json:"budgetCents"`
+	// ISO 4217 currency code of the budget, e.g. EUR.
+	Currency string `json:"currency"`
+}
+
 // End a role of a contact.
 type RemoveRoleInput struct {
 	// The contact.
@@ -226,6 +294,22 @@ type ResetPasswordInput struct {
 	Token string `json:"token"`
 	// The new password.
 	NewPassword string `json:"newPassword"`
+}
+
+// End a delegation, now or as of a day.
+type RevokeAgencyDelegationInput struct {
+	// The delegation.
+	DelegationID pulid.ID `json:"delegationID"`
+	// The last day (inclusive, in the client's time zone) it still holds, today or later; null ends it now.
+	LastDay *caldate.Date `json:"lastDay,omitempty"`
+}
+
+// End a support authorization, now or as of a day.
+type RevokeSupportAuthorizationInput struct {
+	// The authorization.
+	AuthorizationID pulid.ID `json:"authorizationID"`
+	// The last day (inclusive, in the account's time zone) on which it still holds, today or later; null ends it now.
+	LastDay *caldate.Date `json:"lastDay,omitempty"`
 }
 
 // A pending second-factor step of a login.
@@ -262,6 +346,34 @@ type SessionInfo struct {
 	LastUsedAt time.Time `json:"lastUsedAt"`
 	// When it ends at the latest.
 	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// Mark a customer account as an agency, or not.
+type SetAccountIsAgencyInput struct {
+	// The customer account.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// Whether it can act as an agency for other customers.
+	IsAgency bool `json:"isAgency"`
+}
+
+// Set or end the SLA of a customer account.
+type SetAccountSLAInput struct {
+	// The customer account.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// Whether the account has an SLA (default true).
+	HasSLA *bool `json:"hasSLA,omitempty"`
+	// The last day of the SLA (inclusive, in the account's time zone), today or later; null for open-ended.
+	SLAUntil *caldate.Date `json:"slaUntil,omitempty"`
+}
+
+// Set or clear a client's default agency.
+type SetDefaultAgencyInput struct {
+	// The client account.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// The agency's customer number; null (with no agencyAccountID) clears the default.
+	AgencyCustomerNumber *string `json:"agencyCustomerNumber,omitempty"`
+	// The agency's account ID.
+	AgencyAccountID *pulid.ID `json:"agencyAccountID,omitempty"`
 }
 
 // Switch a customer account's consent to support access.

@@ -72,10 +72,22 @@ func RecordAll(ctx context.Context, c *ent.Client, entries []Entry) error {
 		if e.ActorID != "" {
 			actor = e.ActorID
 		}
+		entryVia := via
+		// An agency's person acting on a client: "agency <id> for client <account>".
+		if a, ok := v.Access.(interface {
+			AgencyFor(context.Context, string) string
+		}); ok && e.AccountID != "" {
+			if agency := a.AgencyFor(ctx, string(e.AccountID)); agency != "" {
+				if entryVia != "" {
+					entryVia += ";"
+				}
+				entryVia += "agency:" + agency
+			}
+		}
 		q := c.AuditEvent.Create().
 			SetActorKind(string(v.Kind)).
 			SetActorID(actor).
-			SetActingVia(via).
+			SetActingVia(entryVia).
 			SetAction(e.Action).
 			SetTargetType(e.TargetType).
 			SetTargetID(e.TargetID).

@@ -26,6 +26,8 @@ type Evaluator struct {
 	err      error
 	accounts map[string]PermSet // from the viewer's own contacts
 	contacts map[string]*ent.Contact
+	// client account -> agency it is reached through (agency.go)
+	viaAgency map[string]string
 	// staff state
 	salesAccounts map[string]bool // assigned account -> has consent
 	blocked       bool            // no rights at all (unverified, must change password)
@@ -106,6 +108,9 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 			set.Add(prev.List()...)
 		}
 		e.accounts[string(acct.ID)] = set
+	}
+	if err := e.loadAgencies(ctx); err != nil {
+		return err
 	}
 	if e.v.Key != nil {
 		e.narrowToKey(e.v.Key)

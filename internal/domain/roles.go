@@ -75,14 +75,32 @@ var SupportAuthorizationKinds = []SupportAuthorizationKind{
 // Values implements ent's EnumValues.
 func (SupportAuthorizationKind) Values() []string { return enumStrings(SupportAuthorizationKinds) }
 
-// UnmarshalGQL implements graphql.Unmarshaler.
+// The API calls FINANCE (the stored value, DESIGN's name) FINANCE_INVOICES
+// (issue 7, seed 000 "Finanzen + Rechnungen"). This is the one mapping.
+const apiFinance = "FINANCE_INVOICES"
+
+// APIName is the GraphQL enum name of k.
+func (k SupportAuthorizationKind) APIName() string {
+	if k == AuthFinance {
+		return apiFinance
+	}
+	return string(k)
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler (accepts the API name).
 func (k *SupportAuthorizationKind) UnmarshalGQL(v any) (err error) {
+	if s, ok := v.(string); ok && s == apiFinance {
+		*k = AuthFinance
+		return nil
+	} else if ok && s == string(AuthFinance) {
+		return &InvalidEnumError{Type: "SupportAuthorizationKind", Value: s}
+	}
 	*k, err = enumUnmarshal(v, SupportAuthorizationKinds, "SupportAuthorizationKind")
 	return
 }
 
-// MarshalGQL implements graphql.Marshaler.
-func (k SupportAuthorizationKind) MarshalGQL(w io.Writer) { enumMarshal(w, k) }
+// MarshalGQL implements graphql.Marshaler (writes the API name).
+func (k SupportAuthorizationKind) MarshalGQL(w io.Writer) { enumMarshal(w, k.APIName()) }
 
 // SecondFactorMethod is a way to prove a login beyond the password.
 type SecondFactorMethod string
