@@ -72,7 +72,7 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	cache := lru.New[*ast.QueryDocument](QueryCacheSize)
+	cache := defaultPageCache{lru.New[*ast.QueryDocument](QueryCacheSize)}
 	srv.SetQueryCache(cache)
 	srv.SetParserTokenLimit(MaxParserTokens)
 	srv.Use(docBounds{cache: cache}) // before parsing and validation

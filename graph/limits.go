@@ -165,7 +165,7 @@ func connectionComplexity(childComplexity int, first, last *int) int {
 // __Type, __Field, …) one operation resolves. gqlgen resolves each in a
 // couple of microseconds (list elements in goroutines of their own), so
 // this bounds an introspection document's CPU like the other limits do.
-// graphql-js's full introspection query resolves about 13,400 on this
+// graphql-js's full introspection query resolves about 13,000 on this
 // schema; TestIntrospectionFieldBudget fails once it needs more than 80 %,
 // so that the schema's growth raises this deliberately.
 const MaxIntrospectionFields = 20000

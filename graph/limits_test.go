@@ -464,6 +464,14 @@ func TestLimitsPageSizeWithoutFirst(t *testing.T) {
 			t.Errorf("%s without first returned %d elements, more than the page size cap of %d", name, got, graph.MaxPageSize)
 		}
 	}
+	// Nested under a paginated root, the contacts are loaded eagerly by the
+	// root's field collection, which reads the document: the default page
+	// is written into the document, so it bounds that load too.
+	d := e.ok(e.admin, `{ customerAccounts(first: 1, where: {number: "BULK-000"}) { edges { node { contacts { totalCount pageInfo { hasNextPage } edges { node { id } } } } } } }`, nil)
+	conn := dig(d, "customerAccounts", "edges", 0, "node", "contacts")
+	if got := len(dig(conn, "edges").([]any)); got != graph.MaxPageSize || dig(conn, "pageInfo", "hasNextPage") != true || dig(conn, "totalCount") != float64(n) {
+		t.Errorf("nested contacts without first: %d edges, %v", got, conn)
+	}
 }
 
 // ---------------------------------------------------------------- 7. complexity

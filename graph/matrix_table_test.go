@@ -19,6 +19,7 @@ import "time"
 //	salesC      the same SALES user kind; own objects on AC (consent)
 //	salesX      staff SALES assigned to nothing
 //	staffAdmin  staff ADMIN
+//	agency      CUSTOMER_ADMIN of agency G, to which A delegates account:read, contacts:read/manage; own objects on A
 //	keyRead     an API key of "admin" on A, narrowed to account:read + contacts:read
 //	keyFull     an API key of "admin" on A with every customer-admin permission a key may hold
 //
@@ -30,10 +31,10 @@ import "time"
 var matrixTable = []matrixRow{
 	// ------------------------------------------------------------ reads
 	{field: "Query.node", doc: `query($c: ID!) { node(id: $c) { id } }`, vars: map[string]string{"c": "$contact"},
-		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin,keyRead,keyFull=SEES *=NOT_FOUND",
+		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin,keyRead,keyFull,agency=SEES *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=NOT_FOUND"},
 	{field: "Query.nodes", doc: `query($c: ID!) { nodes(ids: [$c]) { id } }`, vars: map[string]string{"c": "$contact"},
-		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin,keyRead,keyFull=SEES *=NOT_FOUND",
+		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin,keyRead,keyFull,agency=SEES *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=NOT_FOUND"},
 	{field: "Query.customerAccount", doc: `query($n: String!) { customerAccount(number: $n) { id } }`, vars: map[string]string{"n": "$number"},
 		own:     "anon=UNAUTHENTICATED noportal,expired,deact,salesX=NULL *=SEES",
@@ -54,15 +55,15 @@ var matrixTable = []matrixRow{
 		own:  "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
 	{field: "Mutation.createContact", doc: `mutation($a: ID!) { createContact(input: {customerAccountID: $a, name: "Matrix new"}) { id } }`,
 		vars:    map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.assignRole", doc: `mutation($c: ID!) { assignRole(input: {contactID: $c, role: CUSTOMER_ADMIN}) { id } }`,
 		vars:    map[string]string{"c": "$contact"},
-		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.removeRole", doc: `mutation($c: ID!) { removeRole(input: {contactID: $c, role: TECHNICAL_CONTACT}) { id } }`,
 		vars:    map[string]string{"c": "$contact"},
-		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 
 	// ------------------------------------------------------------ identity: public

@@ -51,6 +51,9 @@ type matrixPrincipal struct {
 	// home, narrowed to key.
 	keyOf string
 	key   []domain.Permission
+	// contactIn is the account the principal's contact lives in when it
+	// is not home (an agency's person acting on its client home).
+	contactIn string
 }
 
 // matrixPrincipals are the callers of the matrix, in table column order.
@@ -69,9 +72,13 @@ var matrixPrincipals = []matrixPrincipal{
 	{name: "salesC", home: "AC", staff: domain.StaffSales, sales: []string{"A", "AC"}},
 	{name: "salesX", home: "A", staff: domain.StaffSales},
 	{name: "staffAdmin", home: "A", staff: domain.StaffAdmin},
+	{name: "agency", home: "A", contactIn: "G", roles: []domain.Role{domain.RolePortalAccess, domain.RoleCustomerAdmin}},
 	{name: "keyRead", home: "A", keyOf: "admin", key: []domain.Permission{domain.PermAccountRead, domain.PermContactsRead}},
 	{name: "keyFull", home: "A", keyOf: "admin", key: matrixFullKey()},
 }
+
+// matrixAgencyPermissions are what client A delegates to agency G.
+var matrixAgencyPermissions = []domain.Permission{domain.PermAccountRead, domain.PermContactsRead, domain.PermContactsManage}
 
 // matrixFullKey is every permission of a customer admin a key may hold.
 func matrixFullKey() []domain.Permission {
@@ -115,9 +122,9 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		t.Fatal(err)
 	}
 	f.hash = admin.PasswordHash
-	for i, key := range []string{"A", "AC", "B", "D"} {
+	for i, key := range []string{"A", "AC", "B", "D", "G"} {
 		a, err := e.client.CustomerAccount.Create().SetNumber(fmt.Sprintf("9000%d", i)).SetName("Matrix " + key).
-			SetSupportAccessConsent(key == "AC").Save(ctx)
+			SetSupportAccessConsent(key == "AC").SetIsAgency(key == "G").Save(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,6 +168,9 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		}
 		if p.staff == "" {
 			home := f.accounts[p.home]
+			if p.contactIn != "" {
+				home = f.accounts[p.contactIn]
+			}
 			c, err := e.client.Contact.Create().SetCustomerAccountID(home.ID).SetName("Matrix " + p.name).
 				SetEmail(email).SetUserID(u.ID).Save(ctx)
 			if err != nil {
@@ -182,6 +192,11 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 				}
 			}
 		}
+	}
+	// The agency G acts for A with these permissions.
+	if err := e.client.AgencyDelegation.Create().SetCustomerAccountID(f.accounts["A"].ID).SetAgencyID(f.accounts["G"].ID).
+		SetPermissions(permStrings(matrixAgencyPermissions)).SetValidFrom(longAgo).Exec(ctx); err != nil {
+		t.Fatal(err)
 	}
 	for _, p := range matrixPrincipals {
 		if p.keyOf == "" {
