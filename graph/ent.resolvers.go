@@ -30,6 +30,11 @@ func (r *Resolver) AgencyDelegation() generated.AgencyDelegationResolver {
 	return &agencyDelegationResolver{r}
 }
 
+// CustomerAccount returns generated.CustomerAccountResolver implementation.
+func (r *Resolver) CustomerAccount() generated.CustomerAccountResolver {
+	return &customerAccountResolver{r}
+}
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
@@ -44,6 +49,7 @@ func (r *Resolver) SupportAuthorization() generated.SupportAuthorizationResolver
 type (
 	aPIKeyResolver               struct{ *Resolver }
 	agencyDelegationResolver     struct{ *Resolver }
+	customerAccountResolver      struct{ *Resolver }
 	queryResolver                struct{ *Resolver }
 	rightsGroupResolver          struct{ *Resolver }
 	supportAuthorizationResolver struct{ *Resolver }

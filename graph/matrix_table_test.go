@@ -196,4 +196,29 @@ var matrixTable = []matrixRow{
 
 	{field: "Mutation.regenerateRecoveryCodes", doc: `mutation { regenerateRecoveryCodes { recoveryCodes } }`,
 		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+	// ------------------------------------------------------------ staff (issue 7 §5)
+	// Documents that would change staff users name a made-up user or an
+	// invalid address, so ADMIN's row shows the check after the directive.
+	{field: "Query.staffUsers", doc: `{ staffUsers { id } }`,
+		own: "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
+	{field: "Mutation.inviteStaffUser", doc: `mutation { inviteStaffUser(input: {email: "not-an-address", name: "M", role: SUPPORT}) { id } }`,
+		own: "anon=UNAUTHENTICATED staffAdmin=BAD_USER_INPUT *=FORBIDDEN"},
+	{field: "Mutation.acceptStaffInvitation", doc: `mutation { acceptStaffInvitation(input: {token: "not-a-token", password: "Wanderlust-Fjord-Kayak"}) }`,
+		own: "*=BAD_USER_INPUT", advance: time.Hour},
+	{field: "Mutation.changeStaffRole", doc: `mutation { changeStaffRole(input: {userID: "usr_01J00000000000000000000000", role: SUPPORT}) { id } }`,
+		own: "anon=UNAUTHENTICATED staffAdmin=NOT_FOUND *=FORBIDDEN"},
+	{field: "Mutation.removeStaffUser", doc: `mutation { removeStaffUser(userID: "usr_01J00000000000000000000000") }`,
+		own: "anon=UNAUTHENTICATED staffAdmin=NOT_FOUND *=FORBIDDEN"},
+	{field: "Mutation.assignAccountManager", doc: `mutation($a: ID!) { assignAccountManager(input: {customerAccountID: $a, userID: "usr_01J00000000000000000000000"}) { id } }`,
+		vars: map[string]string{"a": "$account"},
+		own:  "anon=UNAUTHENTICATED staffAdmin=NOT_FOUND *=FORBIDDEN"},
+	{field: "Mutation.unassignAccountManager", doc: `mutation($a: ID!) { unassignAccountManager(input: {customerAccountID: $a, userID: "usr_01J00000000000000000000000"}) { id } }`,
+		vars: map[string]string{"a": "$account"},
+		own:  "anon=UNAUTHENTICATED staffAdmin=NOT_FOUND *=FORBIDDEN"},
+	// consent: false leaves A's consent as it is for the rows after this one.
+	// Staff never decide it: FORBIDDEN also where the role holds ACCOUNT_UPDATE.
+	{field: "Mutation.setSupportAccessConsent", doc: `mutation($a: ID!) { setSupportAccessConsent(input: {customerAccountID: $a, consent: false}) { id } }`,
+		vars:    map[string]string{"a": "$account"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=FORBIDDEN *=NOT_FOUND"},
 }

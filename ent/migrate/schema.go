@@ -416,7 +416,7 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"EMAIL_VERIFY", "EMAIL_CHANGE", "PASSWORD_RESET"}},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"EMAIL_VERIFY", "EMAIL_CHANGE", "PASSWORD_RESET", "STAFF_INVITE"}},
 		{Name: "user_id", Type: field.TypeString},
 		{Name: "token_hash", Type: field.TypeString, Unique: true},
 		{Name: "new_email", Type: field.TypeString, Nullable: true},

@@ -92,6 +92,7 @@ const (
 	PurposeEMAIL_VERIFY   Purpose = "EMAIL_VERIFY"
 	PurposeEMAIL_CHANGE   Purpose = "EMAIL_CHANGE"
 	PurposePASSWORD_RESET Purpose = "PASSWORD_RESET"
+	PurposeSTAFF_INVITE   Purpose = "STAFF_INVITE"
 )
 
 func (pu Purpose) String() string {
@@ -101,7 +102,7 @@ func (pu Purpose) String() string {
 // PurposeValidator is a validator for the "purpose" field enum values. It is called by the builders before save.
 func PurposeValidator(pu Purpose) error {
 	switch pu {
-	case PurposeEMAIL_VERIFY, PurposeEMAIL_CHANGE, PurposePASSWORD_RESET:
+	case PurposeEMAIL_VERIFY, PurposeEMAIL_CHANGE, PurposePASSWORD_RESET, PurposeSTAFF_INVITE:
 		return nil
 	default:
 		return fmt.Errorf("onetimetoken: invalid enum value for purpose field: %q", pu)

@@ -22,7 +22,7 @@ func (OneTimeToken) Mixin() []ent.Mixin {
 // Fields implements ent.Schema.
 func (OneTimeToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("purpose").Values("EMAIL_VERIFY", "EMAIL_CHANGE", "PASSWORD_RESET").Immutable(),
+		field.Enum("purpose").Values("EMAIL_VERIFY", "EMAIL_CHANGE", "PASSWORD_RESET", "STAFF_INVITE").Immutable(),
 		field.String("user_id").GoType(pulid.ID("")).Immutable(),
 		field.String("token_hash").Sensitive().Unique().Immutable(),
 		field.String("new_email").Optional().Immutable().Comment("EMAIL_VERIFY and EMAIL_CHANGE: the address the link was sent to, and that it verifies."),

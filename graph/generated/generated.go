@@ -41,6 +41,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	APIKey() APIKeyResolver
 	AgencyDelegation() AgencyDelegationResolver
+	CustomerAccount() CustomerAccountResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	RightsGroup() RightsGroupResolver
@@ -80,6 +81,12 @@ type ComplexityRoot struct {
 		UpdatedAt         func(childComplexity int) int
 		User              func(childComplexity int) int
 		UserID            func(childComplexity int) int
+	}
+
+	AccountManagerContact struct {
+		Email func(childComplexity int) int
+		Name  func(childComplexity int) int
+		Phone func(childComplexity int) int
 	}
 
 	AgencyClient struct {
@@ -171,6 +178,7 @@ type ComplexityRoot struct {
 	}
 
 	CustomerAccount struct {
+		AccountManagers       func(childComplexity int) int
 		Contacts              func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) int
 		CreatedAt             func(childComplexity int) int
 		DeactivatedAt         func(childComplexity int) int
@@ -263,9 +271,12 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptStaffInvitation              func(childComplexity int, input model.AcceptStaffInvitationInput) int
 		AddRightsGroupMember               func(childComplexity int, input model.AddRightsGroupMemberInput) int
+		AssignAccountManager               func(childComplexity int, input model.AccountManagerInput) int
 		AssignRole                         func(childComplexity int, input model.AssignRoleInput) int
 		ChangePassword                     func(childComplexity int, input model.ChangePasswordInput) int
+		ChangeStaffRole                    func(childComplexity int, input model.ChangeStaffRoleInput) int
 		ChangeSupportAuthorizationValidity func(childComplexity int, input model.ChangeSupportAuthorizationValidityInput) int
 		ConfirmSecondFactor                func(childComplexity int, input model.ConfirmSecondFactorInput) int
 		CreateAPIKey                       func(childComplexity int, input model.CreateAPIKeyInput) int
@@ -277,6 +288,7 @@ type ComplexityRoot struct {
 		DisableTwoFactor                   func(childComplexity int, method domain.SecondFactorMethod) int
 		EnableTwoFactor                    func(childComplexity int, input model.EnableTwoFactorInput) int
 		GrantSupportAuthorization          func(childComplexity int, input model.GrantSupportAuthorizationInput) int
+		InviteStaffUser                    func(childComplexity int, input model.InviteStaffUserInput) int
 		LinkContacts                       func(childComplexity int) int
 		Login                              func(childComplexity int, input model.LoginInput) int
 		Logout                             func(childComplexity int) int
@@ -284,6 +296,7 @@ type ComplexityRoot struct {
 		RegenerateRecoveryCodes            func(childComplexity int) int
 		RemoveRightsGroupMember            func(childComplexity int, input model.RemoveRightsGroupMemberInput) int
 		RemoveRole                         func(childComplexity int, input model.RemoveRoleInput) int
+		RemoveStaffUser                    func(childComplexity int, userID pulid.ID) int
 		RequestEmailChange                 func(childComplexity int, input model.RequestEmailChangeInput) int
 		RequestPasswordReset               func(childComplexity int, login string) int
 		RequestSecondFactorCode            func(childComplexity int, method domain.SecondFactorMethod) int
@@ -299,8 +312,10 @@ type ComplexityRoot struct {
 		SetAccountSLA                      func(childComplexity int, input model.SetAccountSLAInput) int
 		SetDefaultAgency                   func(childComplexity int, input model.SetDefaultAgencyInput) int
 		SetRightsGroupPermissions          func(childComplexity int, input model.SetRightsGroupPermissionsInput) int
+		SetSupportAccessConsent            func(childComplexity int, input model.SetSupportAccessConsentInput) int
 		SignUp                             func(childComplexity int, input model.SignUpInput) int
 		StartTotpEnrollment                func(childComplexity int) int
+		UnassignAccountManager             func(childComplexity int, input model.AccountManagerInput) int
 		UpdateRightsGroup                  func(childComplexity int, input model.UpdateRightsGroupInput) int
 		VerifyEmail                        func(childComplexity int, token string, password *string) int
 		VerifySecondFactor                 func(childComplexity int, input model.VerifySecondFactorInput) int
@@ -331,6 +346,7 @@ type ComplexityRoot struct {
 		Node                func(childComplexity int, id pulid.ID) int
 		Nodes               func(childComplexity int, ids []pulid.ID) int
 		PermissionCatalogue func(childComplexity int) int
+		StaffUsers          func(childComplexity int) int
 		UserAccounts        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.UserAccountOrder, where *ent.UserAccountWhereInput) int
 	}
 
@@ -501,6 +517,9 @@ type AgencyDelegationResolver interface {
 	AgencyNumber(ctx context.Context, obj *ent.AgencyDelegation) (string, error)
 	AgencyName(ctx context.Context, obj *ent.AgencyDelegation) (string, error)
 }
+type CustomerAccountResolver interface {
+	AccountManagers(ctx context.Context, obj *ent.CustomerAccount) ([]*model.AccountManagerContact, error)
+}
 type MutationResolver interface {
 	CreateCustomerAccount(ctx context.Context, input model.CreateCustomerAccountInput) (*ent.CustomerAccount, error)
 	CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error)
@@ -543,6 +562,13 @@ type MutationResolver interface {
 	DisableTwoFactor(ctx context.Context, method domain.SecondFactorMethod) (*model.TwoFactorPayload, error)
 	ConfirmSecondFactor(ctx context.Context, input model.ConfirmSecondFactorInput) (bool, error)
 	RegenerateRecoveryCodes(ctx context.Context) (*model.TwoFactorPayload, error)
+	InviteStaffUser(ctx context.Context, input model.InviteStaffUserInput) (*ent.UserAccount, error)
+	AcceptStaffInvitation(ctx context.Context, input model.AcceptStaffInvitationInput) (bool, error)
+	ChangeStaffRole(ctx context.Context, input model.ChangeStaffRoleInput) (*ent.UserAccount, error)
+	RemoveStaffUser(ctx context.Context, userID pulid.ID) (bool, error)
+	AssignAccountManager(ctx context.Context, input model.AccountManagerInput) (*ent.AccountManager, error)
+	UnassignAccountManager(ctx context.Context, input model.AccountManagerInput) (*ent.CustomerAccount, error)
+	SetSupportAccessConsent(ctx context.Context, input model.SetSupportAccessConsentInput) (*ent.CustomerAccount, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -558,6 +584,7 @@ type QueryResolver interface {
 	CustomerAccounts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.CustomerAccountOrder, where *ent.CustomerAccountWhereInput) (*ent.CustomerAccountConnection, error)
 	UserAccounts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.UserAccountOrder, where *ent.UserAccountWhereInput) (*ent.UserAccountConnection, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error)
+	StaffUsers(ctx context.Context) ([]*ent.UserAccount, error)
 }
 type RightsGroupResolver interface {
 	Permissions(ctx context.Context, obj *ent.RightsGroup) ([]domain.Permission, error)
@@ -706,6 +733,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountManager.UserID(childComplexity), true
+
+	case "AccountManagerContact.email":
+		if e.ComplexityRoot.AccountManagerContact.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountManagerContact.Email(childComplexity), true
+	case "AccountManagerContact.name":
+		if e.ComplexityRoot.AccountManagerContact.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountManagerContact.Name(childComplexity), true
+	case "AccountManagerContact.phone":
+		if e.ComplexityRoot.AccountManagerContact.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountManagerContact.Phone(childComplexity), true
 
 	case "AgencyClient.active":
 		if e.ComplexityRoot.AgencyClient.Active == nil {
@@ -1082,6 +1128,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateApiKeyPayload.Secret(childComplexity), true
 
+	case "CustomerAccount.accountManagers":
+		if e.ComplexityRoot.CustomerAccount.AccountManagers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccount.AccountManagers(childComplexity), true
 	case "CustomerAccount.contacts":
 		if e.ComplexityRoot.CustomerAccount.Contacts == nil {
 			break
@@ -1503,6 +1555,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.Permissions(childComplexity), true
 
+	case "Mutation.acceptStaffInvitation":
+		if e.ComplexityRoot.Mutation.AcceptStaffInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptStaffInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptStaffInvitation(childComplexity, args["input"].(model.AcceptStaffInvitationInput)), true
 	case "Mutation.addRightsGroupMember":
 		if e.ComplexityRoot.Mutation.AddRightsGroupMember == nil {
 			break
@@ -1514,6 +1577,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddRightsGroupMember(childComplexity, args["input"].(model.AddRightsGroupMemberInput)), true
+	case "Mutation.assignAccountManager":
+		if e.ComplexityRoot.Mutation.AssignAccountManager == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignAccountManager_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignAccountManager(childComplexity, args["input"].(model.AccountManagerInput)), true
 	case "Mutation.assignRole":
 		if e.ComplexityRoot.Mutation.AssignRole == nil {
 			break
@@ -1536,6 +1610,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.changeStaffRole":
+		if e.ComplexityRoot.Mutation.ChangeStaffRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeStaffRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeStaffRole(childComplexity, args["input"].(model.ChangeStaffRoleInput)), true
 	case "Mutation.changeSupportAuthorizationValidity":
 		if e.ComplexityRoot.Mutation.ChangeSupportAuthorizationValidity == nil {
 			break
@@ -1657,6 +1742,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantSupportAuthorization(childComplexity, args["input"].(model.GrantSupportAuthorizationInput)), true
+	case "Mutation.inviteStaffUser":
+		if e.ComplexityRoot.Mutation.InviteStaffUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteStaffUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteStaffUser(childComplexity, args["input"].(model.InviteStaffUserInput)), true
 	case "Mutation.linkContacts":
 		if e.ComplexityRoot.Mutation.LinkContacts == nil {
 			break
@@ -1719,6 +1815,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveRole(childComplexity, args["input"].(model.RemoveRoleInput)), true
+	case "Mutation.removeStaffUser":
+		if e.ComplexityRoot.Mutation.RemoveStaffUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeStaffUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveStaffUser(childComplexity, args["userID"].(pulid.ID)), true
 	case "Mutation.requestEmailChange":
 		if e.ComplexityRoot.Mutation.RequestEmailChange == nil {
 			break
@@ -1874,6 +1981,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetRightsGroupPermissions(childComplexity, args["input"].(model.SetRightsGroupPermissionsInput)), true
+	case "Mutation.setSupportAccessConsent":
+		if e.ComplexityRoot.Mutation.SetSupportAccessConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSupportAccessConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSupportAccessConsent(childComplexity, args["input"].(model.SetSupportAccessConsentInput)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -1891,6 +2009,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartTotpEnrollment(childComplexity), true
+	case "Mutation.unassignAccountManager":
+		if e.ComplexityRoot.Mutation.UnassignAccountManager == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unassignAccountManager_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnassignAccountManager(childComplexity, args["input"].(model.AccountManagerInput)), true
 	case "Mutation.updateRightsGroup":
 		if e.ComplexityRoot.Mutation.UpdateRightsGroup == nil {
 			break
@@ -2081,6 +2210,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PermissionCatalogue(childComplexity), true
+	case "Query.staffUsers":
+		if e.ComplexityRoot.Query.StaffUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.StaffUsers(childComplexity), true
 	case "Query.userAccounts":
 		if e.ComplexityRoot.Query.UserAccounts == nil {
 			break
@@ -2783,6 +2918,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("APIKeyOrder", ec.unmarshalInputAPIKeyOrder),
+			graphql.NewInputUnmarshaler("AcceptStaffInvitationInput", ec.unmarshalInputAcceptStaffInvitationInput),
+			graphql.NewInputUnmarshaler("AccountManagerInput", ec.unmarshalInputAccountManagerInput),
 			graphql.NewInputUnmarshaler("AccountManagerOrder", ec.unmarshalInputAccountManagerOrder),
 			graphql.NewInputUnmarshaler("AddRightsGroupMemberInput", ec.unmarshalInputAddRightsGroupMemberInput),
 			graphql.NewInputUnmarshaler("AgencyDelegationOrder", ec.unmarshalInputAgencyDelegationOrder),
@@ -2790,6 +2927,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
+			graphql.NewInputUnmarshaler("ChangeStaffRoleInput", ec.unmarshalInputChangeStaffRoleInput),
 			graphql.NewInputUnmarshaler("ChangeSupportAuthorizationValidityInput", ec.unmarshalInputChangeSupportAuthorizationValidityInput),
 			graphql.NewInputUnmarshaler("ConfirmSecondFactorInput", ec.unmarshalInputConfirmSecondFactorInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
@@ -2806,6 +2944,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GrantSupportAuthorizationInput", ec.unmarshalInputGrantSupportAuthorizationInput),
 			graphql.NewInputUnmarshaler("GroupMembershipOrder", ec.unmarshalInputGroupMembershipOrder),
 			graphql.NewInputUnmarshaler("InvitationOrder", ec.unmarshalInputInvitationOrder),
+			graphql.NewInputUnmarshaler("InviteStaffUserInput", ec.unmarshalInputInviteStaffUserInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrderingScopeInput", ec.unmarshalInputOrderingScopeInput),
 			graphql.NewInputUnmarshaler("RemoveRightsGroupMemberInput", ec.unmarshalInputRemoveRightsGroupMemberInput),
@@ -2824,6 +2963,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SetAccountSlaInput", ec.unmarshalInputSetAccountSlaInput),
 			graphql.NewInputUnmarshaler("SetDefaultAgencyInput", ec.unmarshalInputSetDefaultAgencyInput),
 			graphql.NewInputUnmarshaler("SetRightsGroupPermissionsInput", ec.unmarshalInputSetRightsGroupPermissionsInput),
+			graphql.NewInputUnmarshaler("SetSupportAccessConsentInput", ec.unmarshalInputSetSupportAccessConsentInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SupportAuthorizationOrder", ec.unmarshalInputSupportAuthorizationOrder),
 			graphql.NewInputUnmarshaler("UpdateRightsGroupInput", ec.unmarshalInputUpdateRightsGroupInput),
@@ -7344,6 +7484,140 @@ scalar Int64
 "An RFC 3339 date-time, always in UTC."
 scalar Time
 `, BuiltIn: false},
+	{Name: "../../schema/staff.graphqls", Input: `# The provider's staff (DESIGN §2): staff user management by ADMIN, account
+# managers, and the customer's consent to support access.
+
+"An invitation for a person to become a staff user of the provider."
+input InviteStaffUserInput {
+  """
+  The address the invitation link is sent to; it becomes the staff user's
+  login once the link is used. It must not be (or have been) the verified
+  address of any user account: a customer's login never becomes a staff login.
+  """
+  email: String!
+  "Full name."
+  name: String!
+  "The staff role."
+  role: StaffRole!
+  "Language of messages: de (default) or en."
+  locale: String
+}
+
+"Accept a staff invitation by choosing a password."
+input AcceptStaffInvitationInput {
+  "The token from the invitation link."
+  token: String!
+  "The password: at least 12 characters; not a common password; not the e-mail or username."
+  password: String!
+}
+
+"Give a staff user another staff role."
+input ChangeStaffRoleInput {
+  "The staff user."
+  userID: ID!
+  "The new role."
+  role: StaffRole!
+}
+
+"A sales staff user and a customer account."
+input AccountManagerInput {
+  "The customer account."
+  customerAccountID: ID!
+  "The staff user (role SALES)."
+  userID: ID!
+}
+
+"Switch a customer account's consent to support access."
+input SetSupportAccessConsentInput {
+  "The customer account."
+  customerAccountID: ID!
+  """
+  True lets the provider's support and sales staff see the account's contents
+  beyond support operations (resources, invoices); false withdraws it at once.
+  """
+  consent: Boolean!
+}
+
+"""
+How to reach an account manager: the public contact details of a sales staff
+user assigned to the account, nothing about the staff user's login.
+"""
+type AccountManagerContact {
+  "Full name."
+  name: String!
+  "E-mail address."
+  email: String!
+  "Phone number, if known."
+  phone: String
+}
+
+extend type CustomerAccount {
+  """
+  The provider's account managers for this account: name and contact details
+  only. Readable by everyone who may read the account.
+  """
+  accountManagers: [AccountManagerContact!]!
+}
+
+extend type Query {
+  """
+  The provider's staff users, including invitations not yet accepted (their
+  address is in pendingEmail until then). Staff ADMIN only.
+  """
+  staffUsers: [UserAccount!]! @staff(role: ADMIN)
+}
+
+extend type Mutation {
+  """
+  Invite a person to become a staff user: a staff user with a generated
+  username is created and a one-time link (valid 72 hours) is mailed to the
+  address; the invitee sets a password with acceptStaffInvitation and then
+  logs in. Inviting an address whose invitation is pending sends a new link.
+  CONFLICT when the address belongs to a user account. Staff ADMIN only.
+  """
+  inviteStaffUser("The invitee." input: InviteStaffUserInput!): UserAccount! @staff(role: ADMIN)
+
+  """
+  Accept a staff invitation: sets the password and verifies the invited
+  address. Then log in with the address or the username from the mail.
+  """
+  acceptStaffInvitation("Token and password." input: AcceptStaffInvitationInput!): Boolean! @public
+
+  """
+  Give a staff user another role, effective from its next request. The last
+  ADMIN keeps the role (CONFLICT). A SALES user that gets another role stops
+  being an account manager. Staff ADMIN only.
+  """
+  changeStaffRole("User and role." input: ChangeStaffRoleInput!): UserAccount! @staff(role: ADMIN)
+
+  """
+  Remove a staff user at once: the role is taken away, the login disabled,
+  its sessions, API keys and account-manager assignments end. An ADMIN cannot
+  remove himself or the last ADMIN. Staff ADMIN only.
+  """
+  removeStaffUser("The staff user." userID: ID!): Boolean! @staff(role: ADMIN)
+
+  """
+  Make a SALES staff user an account manager of a customer account: it acts
+  on that account from its next request on. Staff ADMIN only.
+  """
+  assignAccountManager("Account and user." input: AccountManagerInput!): AccountManager! @staff(role: ADMIN)
+
+  """
+  End an account-manager assignment: the SALES user loses the account on its
+  next request. Staff ADMIN only.
+  """
+  unassignAccountManager("Account and user." input: AccountManagerInput!): CustomerAccount! @staff(role: ADMIN)
+
+  """
+  Switch the account's consent to support access (seed 004: "Zugang für
+  Support gewähren"). Decided by the customer (ACCOUNT_UPDATE); provider
+  staff cannot change it (FORBIDDEN). Audited.
+  """
+  setSupportAccessConsent("Account and consent." input: SetSupportAccessConsentInput!): CustomerAccount!
+    @hasPermission(permission: ACCOUNT_UPDATE, account: "input.customerAccountID")
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -7381,6 +7655,38 @@ func (ec *executionContext) childFields_APIKey(ctx context.Context, field graphq
 		return ec.fieldContext_APIKey_permissions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type APIKey", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountManager(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AccountManager_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AccountManager_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AccountManager_updatedAt(ctx, field)
+	case "customerAccountID":
+		return ec.fieldContext_AccountManager_customerAccountID(ctx, field)
+	case "userID":
+		return ec.fieldContext_AccountManager_userID(ctx, field)
+	case "customerAccount":
+		return ec.fieldContext_AccountManager_customerAccount(ctx, field)
+	case "user":
+		return ec.fieldContext_AccountManager_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountManager", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountManagerContact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_AccountManagerContact_name(ctx, field)
+	case "email":
+		return ec.fieldContext_AccountManagerContact_email(ctx, field)
+	case "phone":
+		return ec.fieldContext_AccountManagerContact_phone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountManagerContact", field.Name)
 }
 
 func (ec *executionContext) childFields_AgencyClient(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7611,6 +7917,8 @@ func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, fie
 		return ec.fieldContext_CustomerAccount_agencyDelegations(ctx, field)
 	case "defaultAgency":
 		return ec.fieldContext_CustomerAccount_defaultAgency(ctx, field)
+	case "accountManagers":
+		return ec.fieldContext_CustomerAccount_accountManagers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerAccount", field.Name)
 }
@@ -8213,12 +8521,40 @@ func (ec *executionContext) field_CustomerAccount_contacts_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acceptStaffInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AcceptStaffInvitationInput, error) {
+			return ec.unmarshalNAcceptStaffInvitationInput2portierᚋgraphᚋmodelᚐAcceptStaffInvitationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addRightsGroupMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AddRightsGroupMemberInput, error) {
 			return ec.unmarshalNAddRightsGroupMemberInput2portierᚋgraphᚋmodelᚐAddRightsGroupMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_assignAccountManager_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AccountManagerInput, error) {
+			return ec.unmarshalNAccountManagerInput2portierᚋgraphᚋmodelᚐAccountManagerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8247,6 +8583,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ChangePasswordInput, error) {
 			return ec.unmarshalNChangePasswordInput2portierᚋgraphᚋmodelᚐChangePasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changeStaffRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangeStaffRoleInput, error) {
+			return ec.unmarshalNChangeStaffRoleInput2portierᚋgraphᚋmodelᚐChangeStaffRoleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8409,6 +8759,20 @@ func (ec *executionContext) field_Mutation_grantSupportAuthorization_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_inviteStaffUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InviteStaffUserInput, error) {
+			return ec.unmarshalNInviteStaffUserInput2portierᚋgraphᚋmodelᚐInviteStaffUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8462,6 +8826,20 @@ func (ec *executionContext) field_Mutation_removeRole_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeStaffUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userID"] = arg0
 	return args, nil
 }
 
@@ -8647,12 +9025,40 @@ func (ec *executionContext) field_Mutation_setRightsGroupPermissions_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setSupportAccessConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetSupportAccessConsentInput, error) {
+			return ec.unmarshalNSetSupportAccessConsentInput2portierᚋgraphᚋmodelᚐSetSupportAccessConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignUpInput, error) {
 			return ec.unmarshalNSignUpInput2portierᚋgraphᚋmodelᚐSignUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unassignAccountManager_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AccountManagerInput, error) {
+			return ec.unmarshalNAccountManagerInput2portierᚋgraphᚋmodelᚐAccountManagerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9561,6 +9967,75 @@ func (ec *executionContext) fieldContext_AccountManager_user(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AccountManagerContact_name(ctx context.Context, field graphql.CollectedField, obj *model.AccountManagerContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountManagerContact_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountManagerContact_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountManagerContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccountManagerContact_email(ctx context.Context, field graphql.CollectedField, obj *model.AccountManagerContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountManagerContact_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountManagerContact_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountManagerContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccountManagerContact_phone(ctx context.Context, field graphql.CollectedField, obj *model.AccountManagerContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountManagerContact_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccountManagerContact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountManagerContact", field, false, false, "String")
 }
 
 func (ec *executionContext) _AgencyClient_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
@@ -11728,6 +12203,38 @@ func (ec *executionContext) fieldContext_CustomerAccount_defaultAgency(_ context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAccount_accountManagers(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccount_accountManagers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerAccount().AccountManagers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AccountManagerContact) graphql.Marshaler {
+			return ec.marshalNAccountManagerContact2ᚕᚖportierᚋgraphᚋmodelᚐAccountManagerContactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccount_accountManagers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountManagerContact(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15252,6 +15759,440 @@ func (ec *executionContext) fieldContext_Mutation_regenerateRecoveryCodes(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_inviteStaffUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inviteStaffUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InviteStaffUser(ctx, fc.Args["input"].(model.InviteStaffUserInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.UserAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.UserAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserAccount) graphql.Marshaler {
+			return ec.marshalNUserAccount2ᚖportierᚋentᚐUserAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inviteStaffUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inviteStaffUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptStaffInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptStaffInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptStaffInvitation(ctx, fc.Args["input"].(model.AcceptStaffInvitationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptStaffInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptStaffInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changeStaffRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeStaffRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeStaffRole(ctx, fc.Args["input"].(model.ChangeStaffRoleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.UserAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.UserAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserAccount) graphql.Marshaler {
+			return ec.marshalNUserAccount2ᚖportierᚋentᚐUserAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeStaffRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeStaffRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeStaffUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeStaffUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveStaffUser(ctx, fc.Args["userID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeStaffUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeStaffUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assignAccountManager(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignAccountManager(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignAccountManager(ctx, fc.Args["input"].(model.AccountManagerInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.AccountManager
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.AccountManager
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AccountManager) graphql.Marshaler {
+			return ec.marshalNAccountManager2ᚖportierᚋentᚐAccountManager(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignAccountManager(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountManager(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignAccountManager_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unassignAccountManager(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unassignAccountManager(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnassignAccountManager(ctx, fc.Args["input"].(model.AccountManagerInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unassignAccountManager(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unassignAccountManager_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setSupportAccessConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setSupportAccessConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetSupportAccessConsent(ctx, fc.Args["input"].(model.SetSupportAccessConsentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "ACCOUNT_UPDATE")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.customerAccountID")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setSupportAccessConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setSupportAccessConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[pulid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16106,6 +17047,56 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_staffUsers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_staffUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().StaffUsers(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []*ent.UserAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal []*ent.UserAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.UserAccount) graphql.Marshaler {
+			return ec.marshalNUserAccount2ᚕᚖportierᚋentᚐUserAccountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_staffUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserAccount(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -20113,6 +21104,104 @@ func UnmarshalAPIKeyOrder(ctx context.Context, raw any) (ent.APIKeyOrder, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAcceptStaffInvitationInput(ctx context.Context, obj any) (model.AcceptStaffInvitationInput, error) {
+	var it model.AcceptStaffInvitationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token", "password"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAcceptStaffInvitationInput unmarshals raw into the AcceptStaffInvitationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAcceptStaffInvitationInput(ctx context.Context, raw any) (model.AcceptStaffInvitationInput, error) {
+	var out model.AcceptStaffInvitationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AcceptStaffInvitationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAccountManagerInput(ctx context.Context, obj any) (model.AccountManagerInput, error) {
+	var it model.AccountManagerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerAccountID", "userID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "userID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAccountManagerInput unmarshals raw into the AccountManagerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAccountManagerInput(ctx context.Context, raw any) (model.AccountManagerInput, error) {
+	var out model.AccountManagerInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AccountManagerInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAccountManagerOrder(ctx context.Context, obj any) (ent.AccountManagerOrder, error) {
 	var it ent.AccountManagerOrder
 	if obj == nil {
@@ -21627,6 +22716,55 @@ func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Contex
 func UnmarshalChangePasswordInput(ctx context.Context, raw any) (model.ChangePasswordInput, error) {
 	var out model.ChangePasswordInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangePasswordInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputChangeStaffRoleInput(ctx context.Context, obj any) (model.ChangeStaffRoleInput, error) {
+	var it model.ChangeStaffRoleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userID", "role"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNStaffRole2portierᚋinternalᚋdomainᚐStaffRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangeStaffRoleInput unmarshals raw into the ChangeStaffRoleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangeStaffRoleInput(ctx context.Context, raw any) (model.ChangeStaffRoleInput, error) {
+	var out model.ChangeStaffRoleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeStaffRoleInput", raw, &out)
 	return out, err
 }
 
@@ -23886,6 +25024,69 @@ func UnmarshalInvitationOrder(ctx context.Context, raw any) (ent.InvitationOrder
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInviteStaffUserInput(ctx context.Context, obj any) (model.InviteStaffUserInput, error) {
+	var it model.InviteStaffUserInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "name", "role", "locale"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNStaffRole2portierᚋinternalᚋdomainᚐStaffRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInviteStaffUserInput unmarshals raw into the InviteStaffUserInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInviteStaffUserInput(ctx context.Context, raw any) (model.InviteStaffUserInput, error) {
+	var out model.InviteStaffUserInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteStaffUserInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (model.LoginInput, error) {
 	var it model.LoginInput
 	if obj == nil {
@@ -24820,6 +26021,55 @@ func (ec *executionContext) unmarshalInputSetRightsGroupPermissionsInput(ctx con
 func UnmarshalSetRightsGroupPermissionsInput(ctx context.Context, raw any) (model.SetRightsGroupPermissionsInput, error) {
 	var out model.SetRightsGroupPermissionsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetRightsGroupPermissionsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetSupportAccessConsentInput(ctx context.Context, obj any) (model.SetSupportAccessConsentInput, error) {
+	var it model.SetSupportAccessConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerAccountID", "consent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "consent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consent"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Consent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetSupportAccessConsentInput unmarshals raw into the SetSupportAccessConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetSupportAccessConsentInput(ctx context.Context, raw any) (model.SetSupportAccessConsentInput, error) {
+	var out model.SetSupportAccessConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetSupportAccessConsentInput", raw, &out)
 	return out, err
 }
 
@@ -26439,6 +27689,49 @@ func (ec *executionContext) _AccountManager(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var accountManagerContactImplementors = []string{"AccountManagerContact"}
+
+func (ec *executionContext) _AccountManagerContact(ctx context.Context, sel ast.SelectionSet, obj *model.AccountManagerContact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountManagerContactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountManagerContact")
+		case "name":
+			out.Values[i] = ec._AccountManagerContact_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._AccountManagerContact_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "phone":
+			out.Values[i] = ec._AccountManagerContact_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var agencyClientImplementors = []string{"AgencyClient"}
 
 func (ec *executionContext) _AgencyClient(ctx context.Context, sel ast.SelectionSet, obj *model.AgencyClient) graphql.Marshaler {
@@ -27148,6 +28441,12 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerAccount_defaultAgency(ctx, field, obj)
+				})
+		case "accountManagers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerAccount_accountManagers(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27889,6 +29188,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "inviteStaffUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inviteStaffUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptStaffInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptStaffInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changeStaffRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeStaffRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeStaffUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeStaffUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignAccountManager":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignAccountManager(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unassignAccountManager":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unassignAccountManager(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setSupportAccessConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setSupportAccessConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28088,6 +29436,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
+				})
+		case "staffUsers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_staffUsers(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -29483,6 +30837,48 @@ func (ec *executionContext) marshalNAPIKeyOrderField2ᚖportierᚋentᚐAPIKeyOr
 	return v
 }
 
+func (ec *executionContext) unmarshalNAcceptStaffInvitationInput2portierᚋgraphᚋmodelᚐAcceptStaffInvitationInput(ctx context.Context, v any) (model.AcceptStaffInvitationInput, error) {
+	res, err := ec.unmarshalInputAcceptStaffInvitationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAccountManager2ᚖportierᚋentᚐAccountManager(ctx context.Context, sel ast.SelectionSet, v *ent.AccountManager) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccountManager!")
+		return graphql.Null
+	}
+	return ec._AccountManager(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAccountManagerContact2ᚕᚖportierᚋgraphᚋmodelᚐAccountManagerContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AccountManagerContact) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccountManagerContact2ᚖportierᚋgraphᚋmodelᚐAccountManagerContact(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAccountManagerContact2ᚖportierᚋgraphᚋmodelᚐAccountManagerContact(ctx context.Context, sel ast.SelectionSet, v *model.AccountManagerContact) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccountManagerContact!")
+		return graphql.Null
+	}
+	return ec._AccountManagerContact(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAccountManagerInput2portierᚋgraphᚋmodelᚐAccountManagerInput(ctx context.Context, v any) (model.AccountManagerInput, error) {
+	res, err := ec.unmarshalInputAccountManagerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAccountManagerOrderField2ᚖportierᚋentᚐAccountManagerOrderField(ctx context.Context, v any) (*ent.AccountManagerOrderField, error) {
 	var res = new(ent.AccountManagerOrderField)
 	err := res.UnmarshalGQL(v)
@@ -29601,6 +30997,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 
 func (ec *executionContext) unmarshalNChangePasswordInput2portierᚋgraphᚋmodelᚐChangePasswordInput(ctx context.Context, v any) (model.ChangePasswordInput, error) {
 	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNChangeStaffRoleInput2portierᚋgraphᚋmodelᚐChangeStaffRoleInput(ctx context.Context, v any) (model.ChangeStaffRoleInput, error) {
+	res, err := ec.unmarshalInputChangeStaffRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -29897,6 +31298,11 @@ func (ec *executionContext) unmarshalNInvitationState2portierᚋentᚋinvitation
 
 func (ec *executionContext) marshalNInvitationState2portierᚋentᚋinvitationᚐState(ctx context.Context, sel ast.SelectionSet, v invitation.State) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNInviteStaffUserInput2portierᚋgraphᚋmodelᚐInviteStaffUserInput(ctx context.Context, v any) (model.InviteStaffUserInput, error) {
+	res, err := ec.unmarshalInputInviteStaffUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNLoginInput2portierᚋgraphᚋmodelᚐLoginInput(ctx context.Context, v any) (model.LoginInput, error) {
@@ -30293,6 +31699,11 @@ func (ec *executionContext) unmarshalNSetRightsGroupPermissionsInput2portierᚋg
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSetSupportAccessConsentInput2portierᚋgraphᚋmodelᚐSetSupportAccessConsentInput(ctx context.Context, v any) (model.SetSupportAccessConsentInput, error) {
+	res, err := ec.unmarshalInputSetSupportAccessConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSignUpInput2portierᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30425,6 +31836,22 @@ func (ec *executionContext) marshalNTwoFactorPayload2ᚖportierᚋgraphᚋmodel�
 func (ec *executionContext) unmarshalNUpdateRightsGroupInput2portierᚋgraphᚋmodelᚐUpdateRightsGroupInput(ctx context.Context, v any) (model.UpdateRightsGroupInput, error) {
 	res, err := ec.unmarshalInputUpdateRightsGroupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUserAccount2ᚕᚖportierᚋentᚐUserAccountᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.UserAccount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUserAccount2ᚖportierᚋentᚐUserAccount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNUserAccount2ᚖportierᚋentᚐUserAccount(ctx context.Context, sel ast.SelectionSet, v *ent.UserAccount) graphql.Marshaler {

@@ -15,6 +15,33 @@ import (
 	"time"
 )
 
+// Accept a staff invitation by choosing a password.
+type AcceptStaffInvitationInput struct {
+	// The token from the invitation link.
+	Token string `json:"token"`
+	// The password: at least 12 characters; not a common password; not the e-mail or username.
+	Password string `json:"password"`
+}
+
+// How to reach an account manager: the public contact details of a sales staff
+// user assigned to the account, nothing about the staff user's login.
+type AccountManagerContact struct {
+	// Full name.
+	Name string `json:"name"`
+	// E-mail address.
+	Email string `json:"email"`
+	// Phone number, if known.
+	Phone *string `json:"phone,omitempty"`
+}
+
+// A sales staff user and a customer account.
+type AccountManagerInput struct {
+	// The customer account.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// The staff user (role SALES).
+	UserID pulid.ID `json:"userID"`
+}
+
 // Make a contact a member of a rights group.
 type AddRightsGroupMemberInput struct {
 	// The group (not the built-in group, whose members are implicit).
@@ -65,6 +92,14 @@ type ChangePasswordInput struct {
 	CurrentPassword string `json:"currentPassword"`
 	// The new password.
 	NewPassword string `json:"newPassword"`
+}
+
+// Give a staff user another staff role.
+type ChangeStaffRoleInput struct {
+	// The staff user.
+	UserID pulid.ID `json:"userID"`
+	// The new role.
+	Role domain.StaffRole `json:"role"`
 }
 
 // Extend or shorten a support authorization that has not ended.
@@ -193,6 +228,20 @@ type GrantSupportAuthorizationInput struct {
 	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
 	// Required for ORDERING_LIMITED, refused for every other kind.
 	Scope *OrderingScopeInput `json:"scope,omitempty"`
+}
+
+// An invitation for a person to become a staff user of the provider.
+type InviteStaffUserInput struct {
+	// The address the invitation link is sent to; it becomes the staff user's
+	// login once the link is used. It must not be (or have been) the verified
+	// address of any user account: a customer's login never becomes a staff login.
+	Email string `json:"email"`
+	// Full name.
+	Name string `json:"name"`
+	// The staff role.
+	Role domain.StaffRole `json:"role"`
+	// Language of messages: de (default) or en.
+	Locale *string `json:"locale,omitempty"`
 }
 
 // Credentials for login.
@@ -383,6 +432,15 @@ type SetRightsGroupPermissionsInput struct {
 	GroupID pulid.ID `json:"groupID"`
 	// The complete new set; it may not exceed the caller's own permissions on the account.
 	Permissions []domain.Permission `json:"permissions"`
+}
+
+// Switch a customer account's consent to support access.
+type SetSupportAccessConsentInput struct {
+	// The customer account.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// True lets the provider's support and sales staff see the account's contents
+	// beyond support operations (resources, invoices); false withdraws it at once.
+	Consent bool `json:"consent"`
 }
 
 // A new personal user account.

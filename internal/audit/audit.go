@@ -43,17 +43,16 @@ func IsSecretKey(k string) bool {
 
 // Record writes e with the actor and request details of ctx's viewer.
 func Record(ctx context.Context, c *ent.Client, e Entry) error {
+	return RecordAll(ctx, c, []Entry{e})
+}
+
+// RecordAll writes the entries in one statement, each with the actor and
+// request details of ctx's viewer.
+func RecordAll(ctx context.Context, c *ent.Client, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
 	v := viewer.FromContext(ctx)
-	changes := make(map[string]any, len(e.Changes))
-	for k, val := range e.Changes {
-		if !IsSecretKey(k) {
-			changes[k] = val
-		}
-	}
-	actor := v.UserID
-	if e.ActorID != "" {
-		actor = e.ActorID
-	}
 	via := ""
 	if v.StaffRole != "" {
 		via = "staff:" + string(v.StaffRole)
@@ -61,32 +60,51 @@ func Record(ctx context.Context, c *ent.Client, e Entry) error {
 	if v.Key != nil {
 		via = "apikey:" + v.Key.ID // the actor is the key's user
 	}
-	// An agency's person acting on a client: "agency <id> for client <account>".
-	if a, ok := v.Access.(interface {
-		AgencyFor(context.Context, string) string
-	}); ok && e.AccountID != "" {
-		if agency := a.AgencyFor(ctx, string(e.AccountID)); agency != "" {
-			if via != "" {
-				via += ";"
+	creates := make([]*ent.AuditEventCreate, len(entries))
+	for i, e := range entries {
+		changes := make(map[string]any, len(e.Changes))
+		for k, val := range e.Changes {
+			if !IsSecretKey(k) {
+				changes[k] = val
 			}
-			via += "agency:" + agency
 		}
-	}
-	q := c.AuditEvent.Create().
-		SetActorKind(string(v.Kind)).
-		SetActorID(actor).
-		SetActingVia(via).
-		SetAction(e.Action).
-		SetTargetType(e.TargetType).
-		SetTargetID(e.TargetID).
-		SetChanges(changes).
-		SetIP(v.IP).
-		SetUserAgent(v.UserAgent).
-		SetRequestID(v.RequestID)
-	if e.AccountID != "" {
-		q.SetCustomerAccountID(e.AccountID)
+		actor := v.UserID
+		if e.ActorID != "" {
+			actor = e.ActorID
+		}
+		entryVia := via
+		// An agency's person acting on a client: "agency <id> for client <account>".
+		if a, ok := v.Access.(interface {
+			AgencyFor(context.Context, string) string
+		}); ok && e.AccountID != "" {
+			if agency := a.AgencyFor(ctx, string(e.AccountID)); agency != "" {
+				if entryVia != "" {
+					entryVia += ";"
+				}
+				entryVia += "agency:" + agency
+			}
+		}
+		q := c.AuditEvent.Create().
+			SetActorKind(string(v.Kind)).
+			SetActorID(actor).
+			SetActingVia(entryVia).
+			SetAction(e.Action).
+			SetTargetType(e.TargetType).
+			SetTargetID(e.TargetID).
+			SetChanges(changes).
+			SetIP(v.IP).
+			SetUserAgent(v.UserAgent).
+			SetRequestID(v.RequestID)
+		if e.AccountID != "" {
+			q.SetCustomerAccountID(e.AccountID)
+		}
+		creates[i] = q
 	}
 	// Only this package writes audit events; the AuditEvent policy denies
 	// every other writer.
-	return q.Exec(privacy.DecisionContext(ctx, privacy.Allow))
+	allow := privacy.DecisionContext(ctx, privacy.Allow)
+	if len(creates) == 1 {
+		return creates[0].Exec(allow)
+	}
+	return c.AuditEvent.CreateBulk(creates...).Exec(allow)
 }

@@ -32,6 +32,7 @@ type Evaluator struct {
 	// staff state
 	salesAccounts map[string]bool // assigned account -> has consent
 	blocked       bool            // no rights at all (unverified, must change password)
+	reads         staffReads      // accounts a staff viewer read (staff.go)
 }
 
 // New returns an Evaluator for v at now. It implements viewer.Access.
@@ -227,7 +228,7 @@ func (e *Evaluator) Permissions(ctx context.Context, accountID string) ([]domain
 	if own, ok := e.accounts[accountID]; ok {
 		set.Add(own.List()...)
 	}
-	if role := e.v.StaffRole; role != "" {
+	if role := e.StaffRole(); role != "" {
 		consent := false
 		assigned := false
 		switch role {
@@ -243,7 +244,11 @@ func (e *Evaluator) Permissions(ctx context.Context, accountID string) ([]domain
 		case domain.StaffSales:
 			consent, assigned = e.salesAccounts[accountID]
 		}
-		set.Add(staffPermissions(role, consent, assigned).List()...)
+		staff := staffPermissions(role, consent, assigned)
+		if len(staff) > 0 {
+			e.NoteStaffRead(accountID)
+		}
+		set.Add(staff.List()...)
 	}
 	return set.List(), nil
 }

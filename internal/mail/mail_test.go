@@ -15,6 +15,7 @@ func fullData() map[string]string {
 		"change":    "SMS-Code als zweiter Faktor aktiviert",
 		"username":  "joerg.mueller",
 		"account":   "10001 Muster GmbH",
+		"role":      "SUPPORT",
 	}
 }
 
@@ -30,6 +31,7 @@ var wants = map[string][]string{
 	SecondFactorChanged: {"name", "change"},
 	SignUpUsernameTaken: {"name", "username"},
 	ContactAdded:        {"name", "account", "username"},
+	StaffInvitation:     {"name", "username", "role", "link"},
 }
 
 func TestEveryKindRendersInBothLocales(t *testing.T) {

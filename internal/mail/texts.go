@@ -10,6 +10,10 @@ const (
 	// with the user's verified address; the user links it while logged in
 	// (linkContacts). Data: name, username, account.
 	ContactAdded = "contact_added"
+	// StaffInvitation invites a person to become a staff user of the
+	// provider: the link (valid 72 hours) lets the invitee set a password.
+	// Data: name, username, role, link.
+	StaffInvitation = "staff_invitation"
 )
 
 // The texts are text/template sources over map[string]string; a missing key
@@ -157,6 +161,20 @@ Sie es bestätigen: Melden Sie sich an und wählen Sie „Kontakte verknüpfen�
 Kennen Sie dieses Kundenkonto nicht, verknüpfen Sie bitte nicht.
 ` + closingDE,
 	},
+	StaffInvitation: {
+		subject: "Einladung als Mitarbeiter im Portier-Kundenportal",
+		body: greetingDE + `Sie wurden als Mitarbeiter des Anbieters (Rolle {{.role}}) in Portier
+eingeladen. Ihr Benutzername lautet „{{.username}}“. Um den Zugang zu
+aktivieren, öffnen Sie den folgenden Link und legen Sie Ihr Passwort fest:
+
+{{.link}}
+
+Der Link ist 72 Stunden gültig und kann nur einmal verwendet werden. Danach
+melden Sie sich mit dieser E-Mail-Adresse oder dem Benutzernamen an.
+
+Falls Sie keine Einladung erwartet haben, können Sie diese E-Mail ignorieren.
+` + closingDE,
+	},
 }
 
 var textsEN = map[string]text{
@@ -274,6 +292,20 @@ address. Your Portier account "{{.username}}" is only linked to it once you
 confirm: log in and choose "link contacts".
 
 If you do not know this customer account, please do not link it.
+` + closingEN,
+	},
+	StaffInvitation: {
+		subject: "Invitation as provider staff in the Portier customer portal",
+		body: greetingEN + `You have been invited to Portier as a member of the provider's staff
+(role {{.role}}). Your username is "{{.username}}". To activate the account,
+open the following link and choose your password:
+
+{{.link}}
+
+The link is valid for 72 hours and can be used once. Afterwards, log in with
+this e-mail address or the username.
+
+If you did not expect an invitation, you can ignore this e-mail.
 ` + closingEN,
 	},
 }

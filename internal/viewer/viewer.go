@@ -84,15 +84,27 @@ type KeyGrant struct {
 	Permissions []domain.Permission
 }
 
-// IsStaff reports whether the viewer is a staff user (with any role).
-func (v *Viewer) IsStaff() bool { return v != nil && v.Kind == User && v.StaffRole != "" }
+// StaffAccess is implemented by the authorization evaluator: it decides
+// whether the principal acts with a provider staff role. An Access that
+// does not implement it grants no staff rights (fail closed).
+type StaffAccess interface {
+	// HasStaffRole reports whether the principal holds staff role r now
+	// (ADMIN holds every role); r == "" asks for any staff role.
+	HasStaffRole(r domain.StaffRole) bool
+}
 
-// HasStaffRole reports whether the viewer holds role r; ADMIN holds every role.
+// IsStaff reports whether the viewer acts as a staff user (with any role).
+// The decision is the evaluator's (see StaffAccess).
+func (v *Viewer) IsStaff() bool { return v.HasStaffRole("") }
+
+// HasStaffRole reports whether the viewer holds role r; ADMIN holds every
+// role; "" means any role. The decision is the evaluator's.
 func (v *Viewer) HasStaffRole(r domain.StaffRole) bool {
-	if !v.IsStaff() {
+	if v == nil || v.Access == nil {
 		return false
 	}
-	return v.StaffRole == domain.StaffAdmin || v.StaffRole == r
+	sa, ok := v.Access.(StaffAccess)
+	return ok && sa.HasStaffRole(r)
 }
 
 type ctxKey struct{}
