@@ -127,3 +127,20 @@ func TestReviewIdempotencyReplayIsPerApiKey(t *testing.T) {
 		t.Fatalf("a key without CONTACTS_MANAGE got another key's stored answer: %s", r.Raw)
 	}
 }
+
+// An API key never changes its own user's rights (issue 7 §7): main refused
+// a key setting the permissions of, or removing its user from, a group its
+// user belongs to, but let it delete that group, which ends the user's
+// membership all the same.
+func TestReviewApiKeyCannotDeleteItsUsersGroup(t *testing.T) {
+	e := newEnv(t)
+	a := e.createAccount("96041")
+	admin, adminContact := e.customerUser(a, "admin@k4.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	g := e.createGroup(admin, a, "Ops", "TICKETS_CREATE")
+	e.ok(admin, addMemberDoc, map[string]any{"g": g, "c": adminContact})
+	key, _ := e.createKey(admin, a, []string{"ACCOUNT_READ", "CONTACTS_READ", "GROUPS_MANAGE"}, e.clock.Now().Add(time.Hour))
+	e.wantCode(key, deleteGroupDoc, map[string]any{"g": g}, "FORBIDDEN")
+	// Another member's group is the key's to delete.
+	other := e.createGroup(admin, a, "Other", "TICKETS_CREATE")
+	e.ok(key, deleteGroupDoc, map[string]any{"g": other})
+}
