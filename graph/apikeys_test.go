@@ -239,7 +239,7 @@ func TestAPIKeyCannotTouchCredentialsKeysOrOwnRights(t *testing.T) {
 	a := e.createAccount("K-20041")
 	alice, aliceContact := e.customerUser(a, "alice@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
 	other := e.createContact(alice, a, "Other", "")
-	all := []string{"ACCOUNT_READ", "CONTACTS_READ", "CONTACTS_MANAGE", "GROUPS_MANAGE", "INVITATIONS_MANAGE"}
+	all := []string{"ACCOUNT_READ", "CONTACTS_READ", "CONTACTS_MANAGE", "GROUPS_MANAGE", "INVITATIONS_MANAGE", "RESOURCES_READ", "TICKETS_CREATE"}
 	key, keyID := e.createKey(alice, a, all, e.clock.Now().Add(time.Hour))
 
 	for name, doc := range map[string]string{

@@ -84,6 +84,9 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv.Use(depthLimit{max: MaxDepth, introspection: !d.DisableIntrospection})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(oneCredentialField{})
+	if !d.DisableIntrospection {
+		srv.Use(newIntrospectionCache())
+	}
 	srv.Use(staffReadAudit{client: d.Client, log: d.Log}) // outside the transaction
 	srv.Use(txExtension{client: d.Client, log: d.Log, now: d.Now})
 	srv.Use(accountCache{})

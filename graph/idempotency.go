@@ -31,6 +31,8 @@ var validIdempotencyKey = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
 // holds a secret that is shown once and must not be stored.
 var noIdempotency = map[string]bool{
 	"startTotpEnrollment": true, "regenerateRecoveryCodes": true, "disableTwoFactor": true,
+	// Its answer holds the key's secret, which is stored only as a hash.
+	"createApiKey": true,
 }
 
 // idempotentRequest is a mutation sent with an Idempotency-Key.
@@ -70,7 +72,13 @@ func idempotency(ctx context.Context, oc *graphql.OperationContext) (*idempotent
 		rh.Write(part)
 		rh.Write([]byte{0})
 	}
-	id := sha256.Sum256([]byte(string(v.Kind) + "\x00" + v.UserID + "\x00" + key))
+	// The principal: each API key is one of its own (narrowed differently
+	// from its user and from the user's other keys).
+	principal := string(v.Kind) + "\x00" + v.UserID
+	if v.Key != nil {
+		principal += "\x00" + v.Key.ID
+	}
+	id := sha256.Sum256([]byte(principal + "\x00" + key))
 	return &idempotentRequest{id: hex.EncodeToString(id[:]), requestHash: hex.EncodeToString(rh.Sum(nil))}, nil
 }
 

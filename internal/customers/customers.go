@@ -164,6 +164,9 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 	}
 	now := s.Now()
 	roles := dedupe(in.Roles)
+	if err := checkRoleGrant(ctx, acct.ID, roles, "input.roles"); err != nil {
+		return nil, err
+	}
 	for _, role := range roles {
 		if _, err := s.grant(ctx, c, ct, role, now, nil); err != nil {
 			return nil, err
@@ -256,6 +259,9 @@ func (s *Service) AssignRole(ctx context.Context, contactID pulid.ID, role domai
 	if open {
 		return nil, apperr.Conflict("input.role", "the contact already holds %s without an end", role)
 	}
+	if err := checkRoleGrant(ctx, ct.CustomerAccountID, []domain.Role{role}, "input.role"); err != nil {
+		return nil, err
+	}
 	ra, err := s.grant(ctx, c, ct, role, now, until)
 	if err != nil {
 		return nil, err
@@ -305,6 +311,12 @@ func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domai
 	if ended == 0 {
 		return nil, apperr.BadInput("input.role", "the contact does not hold %s", role)
 	}
+	if extended {
+		// Extending is a grant.
+		if err := checkRoleGrant(ctx, ct.CustomerAccountID, []domain.Role{role}, "input.lastDay"); err != nil {
+			return nil, err
+		}
+	}
 	changes := map[string]any{"role": string(role)}
 	if extended {
 		changes["extended"] = true
@@ -320,6 +332,39 @@ func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domai
 		return nil, err
 	}
 	return c.Contact.Get(ctx, ct.ID)
+}
+
+// checkRoleGrant refuses to grant (or extend) roles whose permissions the
+// actor does not hold itself on the account: nobody grants what he does not
+// hold (DESIGN §2), so a holder of CONTACTS_MANAGE through a rights group or
+// an agency delegation cannot make anyone — himself included — CUSTOMER_ADMIN.
+// Provider staff are exempt: SALES on an assigned, consenting account sets
+// up a customer's first admins (their own contacts never give them rights).
+func checkRoleGrant(ctx context.Context, accountID pulid.ID, roles []domain.Role, field string) error {
+	v := viewer.FromContext(ctx)
+	if v.IsStaff() {
+		return nil
+	}
+	if v.Access == nil {
+		return apperr.Forbidden("no principal")
+	}
+	own, err := v.Access.Permissions(ctx, string(accountID))
+	if err != nil {
+		return err
+	}
+	for _, role := range roles {
+		if missing := groups.Exceeding(domain.RolePermissions[role], own); len(missing) > 0 {
+			names := make([]string, len(missing))
+			for i, p := range missing {
+				names[i] = p.EnumName()
+			}
+			e := apperr.ForbiddenReason("GRANT_EXCEEDS_OWN_PERMISSIONS",
+				"you cannot grant "+string(role)+": it gives permissions you do not hold yourself on this customer account: "+strings.Join(names, ", "))
+			e.Field = field
+			return e
+		}
+	}
+	return nil
 }
 
 func dedupe(roles []domain.Role) []domain.Role {

@@ -186,6 +186,11 @@ func (s *Service) Delete(ctx context.Context, groupID pulid.ID) (pulid.ID, error
 	if g.BuiltIn {
 		return "", builtInError("input.groupID", "the built-in group cannot be deleted")
 	}
+	// Deleting ends the members' memberships: a key never ends its own
+	// user's.
+	if err := s.keyNotMember(ctx, c, g); err != nil {
+		return "", err
+	}
 	n, err := c.GroupMembership.Delete().Where(groupmembership.GroupID(g.ID)).Exec(ctx)
 	if err != nil {
 		return "", err
