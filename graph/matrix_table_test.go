@@ -59,7 +59,10 @@ var matrixTable = []matrixRow{
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.assignRole", doc: `mutation($c: ID!) { assignRole(input: {contactID: $c, role: CUSTOMER_ADMIN}) { id } }`,
 		vars:    map[string]string{"c": "$contact"},
-		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		// Only who holds every permission of CUSTOMER_ADMIN may grant it:
+		// not a group member with contacts:manage, an agency, or a key
+		// (a key never holds apikeys:manage).
+		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin=OK portal,tech,support,supportC,sales,keyRead,group,agency,keyFull=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.removeRole", doc: `mutation($c: ID!) { removeRole(input: {contactID: $c, role: TECHNICAL_CONTACT}) { id } }`,
 		vars:    map[string]string{"c": "$contact"},
