@@ -17,10 +17,10 @@ var caldateType = caldate.Date("")
 // The rules below are the data-layer half of authorization: whatever a
 // resolver asks, a query only ever sees rows of customer accounts on which
 // the viewer holds the entity's read permission, and a mutation only touches
-// rows of accounts where it holds the manage permission. They are written
-// against ent's generic interfaces (WhereP on queries and mutations) so that
-// the schema does not import generated code. Policies fail closed: every
-// policy ends in a deny.
+// rows of accounts where it holds the manage permission. They add entql
+// predicates to each query's or mutation's generated filter, reached through
+// a generic interface so that the schema does not import generated code.
+// Policies fail closed: every policy ends in a deny.
 
 // filter is the entql filter of a query or mutation: ent generates one per
 // entity (Filter(), with the entql feature), and the privacyfilter template
