@@ -28,13 +28,15 @@ func main() {
 		log.Fatalf("creating entgql extension: %v", err)
 	}
 	templates := append(entgql.AllTemplates,
-		gen.MustParse(gen.NewTemplate("pulid").ParseFiles("./template/pulid.tmpl")))
+		gen.MustParse(gen.NewTemplate("pulid").ParseFiles("./template/pulid.tmpl")),
+		gen.MustParse(gen.NewTemplate("privacyfilter").ParseFiles("./template/privacyfilter.tmpl")))
 	err = entc.Generate("./schema", &gen.Config{
 		Target:    ".",
 		Package:   "portier/ent",
 		Templates: templates,
 		Features: []gen.Feature{
 			gen.FeaturePrivacy,
+			gen.FeatureEntQL,
 			gen.FeatureNamedEdges,
 			gen.FeatureUpsert,
 			gen.FeatureLock,

@@ -7,6 +7,7 @@ import (
 
 	"portier/ent"
 
+	"entgo.io/ent/entql"
 	"entgo.io/ent/privacy"
 )
 
@@ -636,4 +637,139 @@ func (f UserAccountMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserAccountMutation", m)
+}
+
+type (
+	// Filter is the interface that wraps the Where function
+	// for filtering nodes in queries and mutations.
+	Filter interface {
+		// Where applies a filter on the executed query/mutation.
+		Where(entql.P)
+	}
+
+	// The FilterFunc type is an adapter that allows the use of ordinary
+	// functions as filters for query and mutation types.
+	FilterFunc func(context.Context, Filter) error
+)
+
+// EvalQuery calls f(ctx, q) if the query implements the Filter interface, otherwise it is denied.
+func (f FilterFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	fr, err := queryFilter(q)
+	if err != nil {
+		return err
+	}
+	return f(ctx, fr)
+}
+
+// EvalMutation calls f(ctx, q) if the mutation implements the Filter interface, otherwise it is denied.
+func (f FilterFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	fr, err := mutationFilter(m)
+	if err != nil {
+		return err
+	}
+	return f(ctx, fr)
+}
+
+var _ QueryMutationRule = FilterFunc(nil)
+
+func queryFilter(q ent.Query) (Filter, error) {
+	switch q := q.(type) {
+	case *ent.APIKeyQuery:
+		return q.Filter(), nil
+	case *ent.AccountManagerQuery:
+		return q.Filter(), nil
+	case *ent.AgencyDelegationQuery:
+		return q.Filter(), nil
+	case *ent.AuditEventQuery:
+		return q.Filter(), nil
+	case *ent.ContactQuery:
+		return q.Filter(), nil
+	case *ent.CustomerAccountQuery:
+		return q.Filter(), nil
+	case *ent.GroupMembershipQuery:
+		return q.Filter(), nil
+	case *ent.IdempotencyKeyQuery:
+		return q.Filter(), nil
+	case *ent.InvitationQuery:
+		return q.Filter(), nil
+	case *ent.LoginChallengeQuery:
+		return q.Filter(), nil
+	case *ent.OneTimeTokenQuery:
+		return q.Filter(), nil
+	case *ent.OutboxMessageQuery:
+		return q.Filter(), nil
+	case *ent.RateLimitBucketQuery:
+		return q.Filter(), nil
+	case *ent.ResourceQuery:
+		return q.Filter(), nil
+	case *ent.RetiredIdentifierQuery:
+		return q.Filter(), nil
+	case *ent.RightsGroupQuery:
+		return q.Filter(), nil
+	case *ent.RoleAssignmentQuery:
+		return q.Filter(), nil
+	case *ent.ScopedLoginQuery:
+		return q.Filter(), nil
+	case *ent.SessionQuery:
+		return q.Filter(), nil
+	case *ent.SupportAuthorizationQuery:
+		return q.Filter(), nil
+	case *ent.SupportPinQuery:
+		return q.Filter(), nil
+	case *ent.UserAccountQuery:
+		return q.Filter(), nil
+	default:
+		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
+	}
+}
+
+func mutationFilter(m ent.Mutation) (Filter, error) {
+	switch m := m.(type) {
+	case *ent.APIKeyMutation:
+		return m.Filter(), nil
+	case *ent.AccountManagerMutation:
+		return m.Filter(), nil
+	case *ent.AgencyDelegationMutation:
+		return m.Filter(), nil
+	case *ent.AuditEventMutation:
+		return m.Filter(), nil
+	case *ent.ContactMutation:
+		return m.Filter(), nil
+	case *ent.CustomerAccountMutation:
+		return m.Filter(), nil
+	case *ent.GroupMembershipMutation:
+		return m.Filter(), nil
+	case *ent.IdempotencyKeyMutation:
+		return m.Filter(), nil
+	case *ent.InvitationMutation:
+		return m.Filter(), nil
+	case *ent.LoginChallengeMutation:
+		return m.Filter(), nil
+	case *ent.OneTimeTokenMutation:
+		return m.Filter(), nil
+	case *ent.OutboxMessageMutation:
+		return m.Filter(), nil
+	case *ent.RateLimitBucketMutation:
+		return m.Filter(), nil
+	case *ent.ResourceMutation:
+		return m.Filter(), nil
+	case *ent.RetiredIdentifierMutation:
+		return m.Filter(), nil
+	case *ent.RightsGroupMutation:
+		return m.Filter(), nil
+	case *ent.RoleAssignmentMutation:
+		return m.Filter(), nil
+	case *ent.ScopedLoginMutation:
+		return m.Filter(), nil
+	case *ent.SessionMutation:
+		return m.Filter(), nil
+	case *ent.SupportAuthorizationMutation:
+		return m.Filter(), nil
+	case *ent.SupportPinMutation:
+		return m.Filter(), nil
+	case *ent.UserAccountMutation:
+		return m.Filter(), nil
+	default:
+		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)
+	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"entgo.io/ent"
-	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/entql"
 	"entgo.io/ent/privacy"
 
 	"portier/internal/domain"
@@ -48,22 +48,11 @@ func apiKeyPolicy() ent.Policy {
 		if scope.All {
 			return privacy.Allow
 		}
-		w, ok := whereOf(m)
-		if !ok {
-			return privacy.Denyf("mutation %T cannot be filtered", m)
+		pred := entql.FieldEQ("user_id", v.UserID)
+		if len(scope.IDs) > 0 {
+			pred = entql.Or(pred, inIDs("customer_account_id", scope.IDs))
 		}
-		w.WhereP(func(s *sql.Selector) {
-			preds := []*sql.Predicate{sql.EQ(s.C("user_id"), v.UserID)}
-			if len(scope.IDs) > 0 {
-				args := make([]any, len(scope.IDs))
-				for i, id := range scope.IDs {
-					args[i] = id
-				}
-				preds = append(preds, sql.In(s.C("customer_account_id"), args...))
-			}
-			s.Where(sql.Or(preds...))
-		})
-		return privacy.Allow
+		return restrict(m, pred)
 	})
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{

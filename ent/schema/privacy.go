@@ -2,10 +2,9 @@ package schema
 
 import (
 	"context"
-	"reflect"
 
 	"entgo.io/ent"
-	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/entql"
 	"entgo.io/ent/privacy"
 
 	"portier/internal/caldate"
@@ -18,45 +17,60 @@ var caldateType = caldate.Date("")
 // The rules below are the data-layer half of authorization: whatever a
 // resolver asks, a query only ever sees rows of customer accounts on which
 // the viewer holds the entity's read permission, and a mutation only touches
-// rows of accounts where it holds the manage permission. They are written
-// against ent's generic interfaces (WhereP on queries and mutations) so that
-// the schema does not import generated code. Policies fail closed: every
-// policy ends in a deny.
+// rows of accounts where it holds the manage permission. They add entql
+// predicates to each query's or mutation's generated filter, reached through
+// a generic interface so that the schema does not import generated code.
+// Policies fail closed: every policy ends in a deny.
 
-type wherer interface {
-	WhereP(...func(*sql.Selector))
+// filter is the entql filter of a query or mutation: ent generates one per
+// entity (Filter(), with the entql feature), and the privacyfilter template
+// exposes it as PrivacyFilter() under a type the schema can name.
+type filter interface {
+	Where(entql.P)
 }
 
-// whereOf returns something with WhereP for a query or mutation: mutations
-// have WhereP; generated queries have a typed Where(...predicate.X), where
-// predicate.X is a func(*sql.Selector), which reflection can call.
-func whereOf(x any) (wherer, bool) {
-	if w, ok := x.(wherer); ok {
-		return w, true
-	}
-	m := reflect.ValueOf(x).MethodByName("Where")
-	if !m.IsValid() || m.Type().NumIn() != 1 || !m.Type().IsVariadic() {
+// filterOf returns the filter of a query or mutation; ok is false for
+// anything that has none, which the rules deny.
+func filterOf(x any) (filter, bool) {
+	f, ok := x.(interface {
+		PrivacyFilter() interface{ Where(entql.P) }
+	})
+	if !ok {
 		return nil, false
 	}
-	elem := m.Type().In(0).Elem()
-	fnType := reflect.TypeOf(func(*sql.Selector) {})
-	if !fnType.ConvertibleTo(elem) {
-		return nil, false
-	}
-	return reflectWherer{m: m, elem: elem}, true
+	return f.PrivacyFilter(), true
 }
 
-type reflectWherer struct {
-	m    reflect.Value
-	elem reflect.Type
+// nothing matches no row (primary keys are never NULL); entql has no FALSE.
+var nothing = entql.FieldNil("id")
+
+// anyOf is the OR of ps (at least one).
+func anyOf(ps ...entql.P) entql.P {
+	if len(ps) == 1 {
+		return ps[0]
+	}
+	return entql.Or(ps[0], ps[1], ps[2:]...)
 }
 
-func (r reflectWherer) WhereP(ps ...func(*sql.Selector)) {
-	args := make([]reflect.Value, len(ps))
-	for i, p := range ps {
-		args[i] = reflect.ValueOf(p).Convert(r.elem)
+// inIDs is "column IN (ids)"; ids must not be empty (entql would write an
+// empty IN list).
+func inIDs(column string, ids []string) entql.P {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
 	}
-	r.m.Call(args)
+	return entql.FieldIn(column, args...)
+}
+
+// consenting matches rows of accounts whose supportAccessConsent is on: the
+// account itself, or through the customer_account edge that every
+// customer-owned entity has.
+func consenting(column string) entql.P {
+	on := entql.FieldEQ("support_access_consent", true)
+	if column == "id" {
+		return on
+	}
+	return entql.HasEdgeWith("customer_account", on)
 }
 
 // allowSystem lets Portier's own background work through.
@@ -100,60 +114,45 @@ func allowStaff(r domain.StaffRole) privacy.QueryMutationRule {
 }
 
 // scopePredicate builds "column IN (ids)" (or the own-user alternative) for
-// the viewer's scope on permission p. ok is false when nothing can match.
-func scopePredicate(ctx context.Context, column string, p domain.Permission, ownColumn string) (func(*sql.Selector), bool, error) {
+// the viewer's scope on permission p; nil when the scope is everything.
+func scopePredicate(ctx context.Context, column string, p domain.Permission, ownColumn string) (entql.P, error) {
 	v := viewer.FromContext(ctx)
 	scope, err := v.Access.Accounts(ctx, p)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if scope.All {
-		return nil, true, nil
+		return nil, nil
+	}
+	var preds []entql.P
+	if len(scope.IDs) > 0 {
+		preds = append(preds, inIDs(column, scope.IDs))
 	}
 	// An API key is narrowed to one account: its user's own rows elsewhere
 	// are not its to see.
-	own := ownColumn != "" && v.UserID != "" && v.Kind != viewer.APIKey
-	if scope.Empty() && !own {
-		return nil, false, nil
+	if ownColumn != "" && v.UserID != "" && v.Kind != viewer.APIKey {
+		preds = append(preds, entql.FieldEQ(ownColumn, v.UserID))
 	}
-	return func(s *sql.Selector) {
-		var preds []*sql.Predicate
-		if len(scope.IDs) > 0 {
-			args := make([]any, len(scope.IDs))
-			for i, id := range scope.IDs {
-				args[i] = id
-			}
-			preds = append(preds, sql.In(s.C(column), args...))
-		}
-		if own {
-			preds = append(preds, sql.EQ(s.C(ownColumn), v.UserID))
-		}
-		if scope.Consenting {
-			preds = append(preds, sql.In(s.C(column),
-				sql.Select("id").From(sql.Table("customer_accounts")).Where(sql.EQ("support_access_consent", true))))
-		}
-		s.Where(sql.Or(preds...))
-	}, true, nil
+	if scope.Consenting {
+		preds = append(preds, consenting(column))
+	}
+	if len(preds) == 0 {
+		// No account at all: an empty result, not an error, so that lists
+		// are empty and lookups are "not found".
+		return nothing, nil
+	}
+	return anyOf(preds...), nil
 }
 
 // filterQuery restricts a query to the viewer's accounts holding p.
 func filterQuery(column string, p domain.Permission, ownColumn string) privacy.QueryRule {
-	return queryRuleFunc(func(ctx context.Context, q ent.Query) error {
-		pred, ok, err := scopePredicate(ctx, column, p, ownColumn)
+	return filterFunc(func(ctx context.Context, f filter) error {
+		pred, err := scopePredicate(ctx, column, p, ownColumn)
 		if err != nil {
 			return privacy.Denyf("evaluating permissions: %v", err)
 		}
-		if !ok {
-			// No account at all: an empty result, not an error, so that
-			// lists are empty and lookups are "not found".
-			pred = func(s *sql.Selector) { s.Where(sql.False()) }
-		}
 		if pred != nil {
-			w, isW := whereOf(q)
-			if !isW {
-				return privacy.Denyf("query %T cannot be filtered", q)
-			}
-			w.WhereP(pred)
+			f.Where(pred)
 		}
 		return privacy.Allow
 	})
@@ -179,19 +178,10 @@ func filterMutation(column string, p domain.Permission) privacy.MutationRule {
 			}
 			return privacy.Denyf("no %s on that customer account", p)
 		}
-		if scope.Empty() {
+		if len(scope.IDs) == 0 {
 			return privacy.Denyf("no customer account with %s", p)
 		}
-		w, isW := whereOf(m)
-		if !isW {
-			return privacy.Denyf("mutation %T cannot be filtered", m)
-		}
-		args := make([]any, len(scope.IDs))
-		for i, id := range scope.IDs {
-			args[i] = id
-		}
-		w.WhereP(func(s *sql.Selector) { s.Where(sql.In(s.C(column), args...)) })
-		return privacy.Allow
+		return restrict(m, inIDs(column, scope.IDs))
 	})
 }
 
@@ -217,16 +207,12 @@ func accountPolicy(column string, read, manage domain.Permission, ownColumn stri
 // ownRowsPolicy is for rows that belong to one user (sessions, API keys):
 // the user sees and changes their own; staff with role r see all.
 func ownRowsPolicy(userColumn string, r domain.StaffRole) ent.Policy {
-	ownQuery := queryRuleFunc(func(ctx context.Context, q ent.Query) error {
+	ownQuery := filterFunc(func(ctx context.Context, f filter) error {
 		v := viewer.FromContext(ctx)
 		if v.UserID == "" {
 			return privacy.Denyf("no user")
 		}
-		w, ok := whereOf(q)
-		if !ok {
-			return privacy.Denyf("query %T cannot be filtered", q)
-		}
-		w.WhereP(func(s *sql.Selector) { s.Where(sql.EQ(s.C(userColumn), v.UserID)) })
+		f.Where(entql.FieldEQ(userColumn, v.UserID))
 		return privacy.Allow
 	})
 	ownMutation := privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
@@ -242,12 +228,7 @@ func ownRowsPolicy(userColumn string, r domain.StaffRole) ent.Policy {
 			}
 			return privacy.Denyf("not your own")
 		}
-		w, ok := whereOf(m)
-		if !ok {
-			return privacy.Denyf("mutation %T cannot be filtered", m)
-		}
-		w.WhereP(func(s *sql.Selector) { s.Where(sql.EQ(s.C(userColumn), v.UserID)) })
-		return privacy.Allow
+		return restrict(m, entql.FieldEQ(userColumn, v.UserID))
 	})
 	return privacy.Policy{
 		Query:    privacy.QueryPolicy{allowSystem(), denyAnonymous(), allowStaff(r), ownQuery, privacy.AlwaysDenyRule()},
@@ -264,10 +245,27 @@ func systemOnlyPolicy() ent.Policy {
 	}
 }
 
-// queryRuleFunc adapts a function to privacy.QueryRule (the generic ent
-// privacy package has no such adapter; the generated one cannot be imported
-// from the schema).
-type queryRuleFunc func(context.Context, ent.Query) error
+// filterFunc is a query rule that restricts the query through its filter,
+// like the FilterFunc of ent's generated privacy package (which the schema
+// cannot import). A query without a filter is denied.
+type filterFunc func(context.Context, filter) error
 
 // EvalQuery implements privacy.QueryRule.
-func (f queryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error { return f(ctx, q) }
+func (fn filterFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	f, ok := filterOf(q)
+	if !ok {
+		return privacy.Denyf("query %T cannot be filtered", q)
+	}
+	return fn(ctx, f)
+}
+
+// restrict limits mutation m to the rows matching p and allows it, or
+// denies it when it cannot be filtered.
+func restrict(m ent.Mutation, p entql.P) error {
+	f, ok := filterOf(m)
+	if !ok {
+		return privacy.Denyf("mutation %T cannot be filtered", m)
+	}
+	f.Where(p)
+	return privacy.Allow
+}

@@ -6,7 +6,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
-	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/entql"
 	"entgo.io/ent/privacy"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
@@ -124,29 +124,17 @@ func (UserAccount) Annotations() []schema.Annotation {
 // Policy implements ent.Schema: staff see every user; a user sees itself and
 // the users behind contacts of accounts where it may read contacts.
 func (UserAccount) Policy() ent.Policy {
-	visible := queryRuleFunc(func(ctx context.Context, q ent.Query) error {
+	visible := filterFunc(func(ctx context.Context, f filter) error {
 		v := viewer.FromContext(ctx)
 		scope, err := v.Access.Accounts(ctx, domain.PermContactsRead)
 		if err != nil {
 			return privacy.Denyf("evaluating permissions: %v", err)
 		}
-		w, ok := whereOf(q)
-		if !ok {
-			return privacy.Denyf("query %T cannot be filtered", q)
+		pred := entql.FieldEQ("id", v.UserID)
+		if len(scope.IDs) > 0 {
+			pred = entql.Or(pred, entql.HasEdgeWith("contacts", inIDs("customer_account_id", scope.IDs)))
 		}
-		w.WhereP(func(s *sql.Selector) {
-			preds := []*sql.Predicate{sql.EQ(s.C("id"), v.UserID)}
-			if len(scope.IDs) > 0 {
-				args := make([]any, len(scope.IDs))
-				for i, id := range scope.IDs {
-					args[i] = id
-				}
-				sub := sql.Select("user_id").From(sql.Table("contacts")).
-					Where(sql.And(sql.In("customer_account_id", args...), sql.NotNull("user_id")))
-				preds = append(preds, sql.In(s.C("id"), sub))
-			}
-			s.Where(sql.Or(preds...))
-		})
+		f.Where(pred)
 		return privacy.Allow
 	})
 	self := privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
@@ -154,12 +142,7 @@ func (UserAccount) Policy() ent.Policy {
 		if m.Op().Is(ent.OpCreate) || v.UserID == "" {
 			return privacy.Skip
 		}
-		w, ok := whereOf(m)
-		if !ok {
-			return privacy.Denyf("mutation %T cannot be filtered", m)
-		}
-		w.WhereP(func(s *sql.Selector) { s.Where(sql.EQ(s.C("id"), v.UserID)) })
-		return privacy.Allow
+		return restrict(m, entql.FieldEQ("id", v.UserID))
 	})
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
