@@ -58,7 +58,7 @@ var matrixTable = []matrixRow{
 		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.assignRole", doc: `mutation($c: ID!) { assignRole(input: {contactID: $c, role: CUSTOMER_ADMIN}) { id } }`,
-		vars:    map[string]string{"c": "$contact"},
+		vars: map[string]string{"c": "$contact"},
 		// Only who holds every permission of CUSTOMER_ADMIN may grant it:
 		// not a group member with contacts:manage, an agency, or a key
 		// (a key never holds apikeys:manage).
