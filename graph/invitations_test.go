@@ -143,6 +143,9 @@ func TestInvitationWrongEmailIsForbidden(t *testing.T) {
 			t.Fatalf("%s got permissions", addr)
 		}
 	}
+	if n := e.auditCount("invitation.accept_refused"); n != 4 {
+		t.Fatalf("%d refused accepts audited, want 4", n)
+	}
 	// The invitation still works for its addressee.
 	alice := e.createUser("alice@firma.de", "")
 	e.ok(alice, acceptDoc, map[string]any{"t": tok})

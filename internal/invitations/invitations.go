@@ -356,6 +356,13 @@ func (s *Service) Accept(ctx context.Context, tok string) (*ent.Invitation, erro
 	// Exact comparison of normalised addresses: never a pattern, so
 	// "ice@x" is not "alice@x". The invited address is not revealed.
 	if u.EmailVerifiedAt == nil || u.Email == "" || schema.NormalizeEmail(u.Email) != inv.Email {
+		// Recorded through the plain client: the mutation fails, the
+		// record must stay (acceptInvitation runs in a request of its own).
+		if err := audit.Record(ctx, s.Client, audit.Entry{Action: "invitation.accept_refused", AccountID: inv.CustomerAccountID,
+			TargetType: "Invitation", TargetID: string(inv.ID),
+			Changes: map[string]any{"reason": "email_mismatch", "verified": u.EmailVerifiedAt != nil}}); err != nil {
+			return nil, err
+		}
 		return nil, apperr.ForbiddenReason("EMAIL_MISMATCH",
 			"this invitation was sent to another e-mail address: log in with the user whose verified e-mail address received it")
 	}
