@@ -233,6 +233,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldGroupIds:          {Type: field.TypeJSON, Column: invitation.FieldGroupIds},
 			invitation.FieldTokenHash:         {Type: field.TypeString, Column: invitation.FieldTokenHash},
 			invitation.FieldExpiresAt:         {Type: field.TypeTime, Column: invitation.FieldExpiresAt},
+			invitation.FieldValidUntil:        {Type: field.TypeString, Column: invitation.FieldValidUntil},
 			invitation.FieldState:             {Type: field.TypeEnum, Column: invitation.FieldState},
 			invitation.FieldInvitedByID:       {Type: field.TypeString, Column: invitation.FieldInvitedByID},
 			invitation.FieldAcceptedByID:      {Type: field.TypeString, Column: invitation.FieldAcceptedByID},
@@ -2330,6 +2331,11 @@ func (f *InvitationFilter) WhereTokenHash(p entql.StringP) {
 // WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
 func (f *InvitationFilter) WhereExpiresAt(p entql.TimeP) {
 	f.Where(p.Field(invitation.FieldExpiresAt))
+}
+
+// WhereValidUntil applies the entql string predicate on the valid_until field.
+func (f *InvitationFilter) WhereValidUntil(p entql.StringP) {
+	f.Where(p.Field(invitation.FieldValidUntil))
 }
 
 // WhereState applies the entql string predicate on the state field.

@@ -1403,10 +1403,10 @@ func (_q *InvitationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, invitation.FieldExpiresAt)
 				fieldSeen[invitation.FieldExpiresAt] = struct{}{}
 			}
-		case "state":
-			if _, ok := fieldSeen[invitation.FieldState]; !ok {
-				selectedFields = append(selectedFields, invitation.FieldState)
-				fieldSeen[invitation.FieldState] = struct{}{}
+		case "validUntil":
+			if _, ok := fieldSeen[invitation.FieldValidUntil]; !ok {
+				selectedFields = append(selectedFields, invitation.FieldValidUntil)
+				fieldSeen[invitation.FieldValidUntil] = struct{}{}
 			}
 		case "invitedByID":
 			if _, ok := fieldSeen[invitation.FieldInvitedByID]; !ok {

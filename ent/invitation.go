@@ -8,6 +8,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/invitation"
 	"portier/ent/useraccount"
+	"portier/internal/caldate"
 	"portier/internal/pulid"
 	"strings"
 	"time"
@@ -39,7 +40,9 @@ type Invitation struct {
 	TokenHash string `json:"-"`
 	// When the invitation expires.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
-	// PENDING, ACCEPTED, REVOKED or EXPIRED.
+	// The last day (inclusive, in the account's time zone) of the roles and memberships granted on acceptance; null means open-ended.
+	ValidUntil *caldate.Date `json:"valid_until,omitempty"`
+	// PENDING, ACCEPTED or REVOKED as stored; EXPIRED is computed.
 	State invitation.State `json:"state,omitempty"`
 	// Who sent the invitation.
 	InvitedByID *pulid.ID `json:"invited_by_id,omitempty"`
@@ -108,6 +111,8 @@ func (*Invitation) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case invitation.FieldValidUntil:
+			values[i] = &sql.NullScanner{S: new(caldate.Date)}
 		case invitation.FieldInvitedByID, invitation.FieldAcceptedByID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case invitation.FieldRoles, invitation.FieldGroupIds:
@@ -196,6 +201,13 @@ func (_m *Invitation) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field expires_at", values[i])
 			} else if value.Valid {
 				_m.ExpiresAt = value.Time
+			}
+		case invitation.FieldValidUntil:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field valid_until", values[i])
+			} else if value.Valid {
+				_m.ValidUntil = new(caldate.Date)
+				*_m.ValidUntil = *value.S.(*caldate.Date)
 			}
 		case invitation.FieldState:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -307,6 +319,11 @@ func (_m *Invitation) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("expires_at=")
 	builder.WriteString(_m.ExpiresAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.ValidUntil; v != nil {
+		builder.WriteString("valid_until=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("state=")
 	builder.WriteString(fmt.Sprintf("%v", _m.State))

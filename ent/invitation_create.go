@@ -9,6 +9,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/invitation"
 	"portier/ent/useraccount"
+	"portier/internal/caldate"
 	"portier/internal/pulid"
 	"time"
 
@@ -101,6 +102,20 @@ func (_c *InvitationCreate) SetTokenHash(v string) *InvitationCreate {
 // SetExpiresAt sets the "expires_at" field.
 func (_c *InvitationCreate) SetExpiresAt(v time.Time) *InvitationCreate {
 	_c.mutation.SetExpiresAt(v)
+	return _c
+}
+
+// SetValidUntil sets the "valid_until" field.
+func (_c *InvitationCreate) SetValidUntil(v caldate.Date) *InvitationCreate {
+	_c.mutation.SetValidUntil(v)
+	return _c
+}
+
+// SetNillableValidUntil sets the "valid_until" field if the given value is not nil.
+func (_c *InvitationCreate) SetNillableValidUntil(v *caldate.Date) *InvitationCreate {
+	if v != nil {
+		_c.SetValidUntil(*v)
+	}
 	return _c
 }
 
@@ -389,6 +404,10 @@ func (_c *InvitationCreate) createSpec() (*Invitation, *sqlgraph.CreateSpec) {
 		_spec.SetField(invitation.FieldExpiresAt, field.TypeTime, value)
 		_node.ExpiresAt = value
 	}
+	if value, ok := _c.mutation.ValidUntil(); ok {
+		_spec.SetField(invitation.FieldValidUntil, field.TypeString, value)
+		_node.ValidUntil = &value
+	}
 	if value, ok := _c.mutation.State(); ok {
 		_spec.SetField(invitation.FieldState, field.TypeEnum, value)
 		_node.State = value
@@ -597,6 +616,24 @@ func (u *InvitationUpsert) SetExpiresAt(v time.Time) *InvitationUpsert {
 // UpdateExpiresAt sets the "expires_at" field to the value that was provided on create.
 func (u *InvitationUpsert) UpdateExpiresAt() *InvitationUpsert {
 	u.SetExcluded(invitation.FieldExpiresAt)
+	return u
+}
+
+// SetValidUntil sets the "valid_until" field.
+func (u *InvitationUpsert) SetValidUntil(v caldate.Date) *InvitationUpsert {
+	u.Set(invitation.FieldValidUntil, v)
+	return u
+}
+
+// UpdateValidUntil sets the "valid_until" field to the value that was provided on create.
+func (u *InvitationUpsert) UpdateValidUntil() *InvitationUpsert {
+	u.SetExcluded(invitation.FieldValidUntil)
+	return u
+}
+
+// ClearValidUntil clears the value of the "valid_until" field.
+func (u *InvitationUpsert) ClearValidUntil() *InvitationUpsert {
+	u.SetNull(invitation.FieldValidUntil)
 	return u
 }
 
@@ -832,6 +869,27 @@ func (u *InvitationUpsertOne) SetExpiresAt(v time.Time) *InvitationUpsertOne {
 func (u *InvitationUpsertOne) UpdateExpiresAt() *InvitationUpsertOne {
 	return u.Update(func(s *InvitationUpsert) {
 		s.UpdateExpiresAt()
+	})
+}
+
+// SetValidUntil sets the "valid_until" field.
+func (u *InvitationUpsertOne) SetValidUntil(v caldate.Date) *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetValidUntil(v)
+	})
+}
+
+// UpdateValidUntil sets the "valid_until" field to the value that was provided on create.
+func (u *InvitationUpsertOne) UpdateValidUntil() *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateValidUntil()
+	})
+}
+
+// ClearValidUntil clears the value of the "valid_until" field.
+func (u *InvitationUpsertOne) ClearValidUntil() *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.ClearValidUntil()
 	})
 }
 
@@ -1245,6 +1303,27 @@ func (u *InvitationUpsertBulk) SetExpiresAt(v time.Time) *InvitationUpsertBulk {
 func (u *InvitationUpsertBulk) UpdateExpiresAt() *InvitationUpsertBulk {
 	return u.Update(func(s *InvitationUpsert) {
 		s.UpdateExpiresAt()
+	})
+}
+
+// SetValidUntil sets the "valid_until" field.
+func (u *InvitationUpsertBulk) SetValidUntil(v caldate.Date) *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetValidUntil(v)
+	})
+}
+
+// UpdateValidUntil sets the "valid_until" field to the value that was provided on create.
+func (u *InvitationUpsertBulk) UpdateValidUntil() *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateValidUntil()
+	})
+}
+
+// ClearValidUntil clears the value of the "valid_until" field.
+func (u *InvitationUpsertBulk) ClearValidUntil() *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.ClearValidUntil()
 	})
 }
 

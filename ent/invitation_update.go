@@ -9,6 +9,7 @@ import (
 	"portier/ent/invitation"
 	"portier/ent/predicate"
 	"portier/ent/useraccount"
+	"portier/internal/caldate"
 	"portier/internal/pulid"
 	"time"
 
@@ -126,6 +127,26 @@ func (_u *InvitationUpdate) SetNillableExpiresAt(v *time.Time) *InvitationUpdate
 	if v != nil {
 		_u.SetExpiresAt(*v)
 	}
+	return _u
+}
+
+// SetValidUntil sets the "valid_until" field.
+func (_u *InvitationUpdate) SetValidUntil(v caldate.Date) *InvitationUpdate {
+	_u.mutation.SetValidUntil(v)
+	return _u
+}
+
+// SetNillableValidUntil sets the "valid_until" field if the given value is not nil.
+func (_u *InvitationUpdate) SetNillableValidUntil(v *caldate.Date) *InvitationUpdate {
+	if v != nil {
+		_u.SetValidUntil(*v)
+	}
+	return _u
+}
+
+// ClearValidUntil clears the value of the "valid_until" field.
+func (_u *InvitationUpdate) ClearValidUntil() *InvitationUpdate {
+	_u.mutation.ClearValidUntil()
 	return _u
 }
 
@@ -333,6 +354,12 @@ func (_u *InvitationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(invitation.FieldExpiresAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.ValidUntil(); ok {
+		_spec.SetField(invitation.FieldValidUntil, field.TypeString, value)
+	}
+	if _u.mutation.ValidUntilCleared() {
+		_spec.ClearField(invitation.FieldValidUntil, field.TypeString)
+	}
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(invitation.FieldState, field.TypeEnum, value)
 	}
@@ -492,6 +519,26 @@ func (_u *InvitationUpdateOne) SetNillableExpiresAt(v *time.Time) *InvitationUpd
 	if v != nil {
 		_u.SetExpiresAt(*v)
 	}
+	return _u
+}
+
+// SetValidUntil sets the "valid_until" field.
+func (_u *InvitationUpdateOne) SetValidUntil(v caldate.Date) *InvitationUpdateOne {
+	_u.mutation.SetValidUntil(v)
+	return _u
+}
+
+// SetNillableValidUntil sets the "valid_until" field if the given value is not nil.
+func (_u *InvitationUpdateOne) SetNillableValidUntil(v *caldate.Date) *InvitationUpdateOne {
+	if v != nil {
+		_u.SetValidUntil(*v)
+	}
+	return _u
+}
+
+// ClearValidUntil clears the value of the "valid_until" field.
+func (_u *InvitationUpdateOne) ClearValidUntil() *InvitationUpdateOne {
+	_u.mutation.ClearValidUntil()
 	return _u
 }
 
@@ -728,6 +775,12 @@ func (_u *InvitationUpdateOne) sqlSave(ctx context.Context) (_node *Invitation, 
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(invitation.FieldExpiresAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.ValidUntil(); ok {
+		_spec.SetField(invitation.FieldValidUntil, field.TypeString, value)
+	}
+	if _u.mutation.ValidUntilCleared() {
+		_spec.ClearField(invitation.FieldValidUntil, field.TypeString)
 	}
 	if value, ok := _u.mutation.State(); ok {
 		_spec.SetField(invitation.FieldState, field.TypeEnum, value)

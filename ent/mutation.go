@@ -8999,6 +8999,7 @@ type InvitationMutation struct {
 	appendgroup_ids         []string
 	token_hash              *string
 	expires_at              *time.Time
+	valid_until             *caldate.Date
 	state                   *invitation.State
 	accepted_at             *time.Time
 	revoked_at              *time.Time
@@ -9500,6 +9501,55 @@ func (m *InvitationMutation) ResetExpiresAt() {
 	m.expires_at = nil
 }
 
+// SetValidUntil sets the "valid_until" field.
+func (m *InvitationMutation) SetValidUntil(c caldate.Date) {
+	m.valid_until = &c
+}
+
+// ValidUntil returns the value of the "valid_until" field in the mutation.
+func (m *InvitationMutation) ValidUntil() (r caldate.Date, exists bool) {
+	v := m.valid_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValidUntil returns the old "valid_until" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldValidUntil(ctx context.Context) (v *caldate.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValidUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValidUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValidUntil: %w", err)
+	}
+	return oldValue.ValidUntil, nil
+}
+
+// ClearValidUntil clears the value of the "valid_until" field.
+func (m *InvitationMutation) ClearValidUntil() {
+	m.valid_until = nil
+	m.clearedFields[invitation.FieldValidUntil] = struct{}{}
+}
+
+// ValidUntilCleared returns if the "valid_until" field was cleared in this mutation.
+func (m *InvitationMutation) ValidUntilCleared() bool {
+	_, ok := m.clearedFields[invitation.FieldValidUntil]
+	return ok
+}
+
+// ResetValidUntil resets all changes to the "valid_until" field.
+func (m *InvitationMutation) ResetValidUntil() {
+	m.valid_until = nil
+	delete(m.clearedFields, invitation.FieldValidUntil)
+}
+
 // SetState sets the "state" field.
 func (m *InvitationMutation) SetState(i invitation.State) {
 	m.state = &i
@@ -9847,7 +9897,7 @@ func (m *InvitationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InvitationMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, invitation.FieldCreatedAt)
 	}
@@ -9874,6 +9924,9 @@ func (m *InvitationMutation) Fields() []string {
 	}
 	if m.expires_at != nil {
 		fields = append(fields, invitation.FieldExpiresAt)
+	}
+	if m.valid_until != nil {
+		fields = append(fields, invitation.FieldValidUntil)
 	}
 	if m.state != nil {
 		fields = append(fields, invitation.FieldState)
@@ -9916,6 +9969,8 @@ func (m *InvitationMutation) Field(name string) (ent.Value, bool) {
 		return m.TokenHash()
 	case invitation.FieldExpiresAt:
 		return m.ExpiresAt()
+	case invitation.FieldValidUntil:
+		return m.ValidUntil()
 	case invitation.FieldState:
 		return m.State()
 	case invitation.FieldInvitedByID:
@@ -9953,6 +10008,8 @@ func (m *InvitationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldTokenHash(ctx)
 	case invitation.FieldExpiresAt:
 		return m.OldExpiresAt(ctx)
+	case invitation.FieldValidUntil:
+		return m.OldValidUntil(ctx)
 	case invitation.FieldState:
 		return m.OldState(ctx)
 	case invitation.FieldInvitedByID:
@@ -10035,6 +10092,13 @@ func (m *InvitationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetExpiresAt(v)
 		return nil
+	case invitation.FieldValidUntil:
+		v, ok := value.(caldate.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValidUntil(v)
+		return nil
 	case invitation.FieldState:
 		v, ok := value.(invitation.State)
 		if !ok {
@@ -10106,6 +10170,9 @@ func (m *InvitationMutation) ClearedFields() []string {
 	if m.FieldCleared(invitation.FieldGroupIds) {
 		fields = append(fields, invitation.FieldGroupIds)
 	}
+	if m.FieldCleared(invitation.FieldValidUntil) {
+		fields = append(fields, invitation.FieldValidUntil)
+	}
 	if m.FieldCleared(invitation.FieldInvitedByID) {
 		fields = append(fields, invitation.FieldInvitedByID)
 	}
@@ -10137,6 +10204,9 @@ func (m *InvitationMutation) ClearField(name string) error {
 		return nil
 	case invitation.FieldGroupIds:
 		m.ClearGroupIds()
+		return nil
+	case invitation.FieldValidUntil:
+		m.ClearValidUntil()
 		return nil
 	case invitation.FieldInvitedByID:
 		m.ClearInvitedByID()
@@ -10184,6 +10254,9 @@ func (m *InvitationMutation) ResetField(name string) error {
 		return nil
 	case invitation.FieldExpiresAt:
 		m.ResetExpiresAt()
+		return nil
+	case invitation.FieldValidUntil:
+		m.ResetValidUntil()
 		return nil
 	case invitation.FieldState:
 		m.ResetState()

@@ -35,6 +35,9 @@ func (r *Resolver) CustomerAccount() generated.CustomerAccountResolver {
 	return &customerAccountResolver{r}
 }
 
+// Invitation returns generated.InvitationResolver implementation.
+func (r *Resolver) Invitation() generated.InvitationResolver { return &invitationResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
@@ -50,6 +53,7 @@ type (
 	aPIKeyResolver               struct{ *Resolver }
 	agencyDelegationResolver     struct{ *Resolver }
 	customerAccountResolver      struct{ *Resolver }
+	invitationResolver           struct{ *Resolver }
 	queryResolver                struct{ *Resolver }
 	rightsGroupResolver          struct{ *Resolver }
 	supportAuthorizationResolver struct{ *Resolver }

@@ -69,6 +69,31 @@ var matrixTable = []matrixRow{
 		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 
+	// ------------------------------------------------------------ invitations
+	// invitations:manage is a customer admin's (and a full key's); a group
+	// member with contacts:manage or an agency holds it not. Staff SALES
+	// act on an assigned, consenting account; ADMIN everywhere.
+	{field: "Query.invitations", doc: `query($a: ID!) { invitations(customerAccountID: $a) { id state } }`,
+		vars:    map[string]string{"a": "$account"},
+		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK portal,tech,group,agency,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.inviteContact", doc: `mutation($a: ID!, $e: String!) { inviteContact(input: {customerAccountID: $a, email: $e, roles: [TECHNICAL_CONTACT]}) { id } }`,
+		vars:    map[string]string{"a": "$account", "e": "$email"},
+		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK portal,tech,group,agency,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	// A made-up token: every logged-in user is told it is invalid; a key
+	// never accepts (it would change its own user's rights).
+	{field: "Mutation.acceptInvitation", doc: `mutation { acceptInvitation(token: "matrix-not-a-token") { id } }`,
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+	{field: "Mutation.resendInvitation", doc: `mutation($i: ID!) { resendInvitation(id: $i) { id } }`,
+		vars:    map[string]string{"i": "$invitation"},
+		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK portal,tech,group,agency,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.revokeInvitation", doc: `mutation($i: ID!) { revokeInvitation(id: $i) { id } }`,
+		vars:    map[string]string{"i": "$invitation"},
+		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK portal,tech,group,agency,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+
 	// ------------------------------------------------------------ permissions and rights groups
 	// myPermissions and can answer every logged-in caller, for an account it
 	// cannot see as for one that does not exist (empty list, false).

@@ -99,6 +99,7 @@ var matrixGroupPermissions = []domain.Permission{domain.PermContactsRead, domain
 type matrixSide struct {
 	account, number, contact string
 	group                    string // a rights group granting matrixTargetGroupPermissions
+	invitation               string // a pending invitation granting TECHNICAL_CONTACT
 }
 
 // matrixTargetGroupPermissions are what each target rights group grants.
@@ -240,7 +241,14 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID)}
+			inv, err := e.client.Invitation.Create().SetCustomerAccountID(a.ID).SetEmail("invited-" + strings.ToLower(p.name) + "-" + side + "@matrix.test").
+				SetRoles([]string{string(domain.RoleTechnicalContact)}).SetTokenHash(fmt.Sprintf("matrix-%s-%s", p.name, side)).
+				SetExpiresAt(e.clock.Now().AddDate(0, 0, 7)).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID),
+				invitation: string(inv.ID)}
 		}
 	}
 	if err := e.client.CustomerAccount.UpdateOneID(f.accounts["D"].ID).SetStatus("DEACTIVATED").Exec(ctx); err != nil {
@@ -293,6 +301,11 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 			out[k] = side.contact
 		case "$group":
 			out[k] = side.group
+		case "$invitation":
+			out[k] = side.invitation
+		case "$email":
+			f.unique++
+			out[k] = fmt.Sprintf("invitee%05d@matrix.test", f.unique)
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
 		case "$expiry": // a day ahead of the clock
@@ -409,7 +422,7 @@ type matrixRow struct {
 // object, else once.
 func (r matrixRow) sides() []string {
 	for _, v := range r.vars {
-		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" {
+		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" {
 			return []string{"own", "foreign"}
 		}
 	}

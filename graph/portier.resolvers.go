@@ -22,10 +22,21 @@ import (
 
 // CreateCustomerAccount is the resolver for the createCustomerAccount field.
 func (r *mutationResolver) CreateCustomerAccount(ctx context.Context, input model.CreateCustomerAccountInput) (*ent.CustomerAccount, error) {
-	return r.customers(ctx).CreateAccount(ctx, customers.NewAccount{
+	a, err := r.customers(ctx).CreateAccount(ctx, customers.NewAccount{
 		Number: input.Number, Name: input.Name, ShortName: input.ShortName,
 		Kind: input.Kind, TimeZone: input.TimeZone, HasSLA: input.HasSLA,
 	})
+	if err != nil || input.InitialAdminEmail == nil {
+		return a, err
+	}
+	c, err := Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.invitations(ctx).InviteFirstAdmin(ctx, c, a, *input.InitialAdminEmail, input.InitialAdminName); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // CreateContact is the resolver for the createContact field.

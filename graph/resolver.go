@@ -14,6 +14,7 @@ import (
 	"portier/internal/customers"
 	"portier/internal/domain"
 	"portier/internal/identity"
+	"portier/internal/invitations"
 	"portier/internal/ratelimit"
 	"portier/internal/token"
 )
@@ -78,4 +79,13 @@ func done(err error) (bool, error) { return err == nil, err }
 // apiKeys returns the API key operations bound to the request's transaction.
 func (r *Resolver) apiKeys(ctx context.Context) *apikeys.Service {
 	return &apikeys.Service{Client: r.Client, Tx: func() (*ent.Client, error) { return Tx(ctx) }, Now: r.Now}
+}
+
+// invitations returns the invitation operations bound to the request's
+// transaction.
+func (r *Resolver) invitations(ctx context.Context) *invitations.Service {
+	return &invitations.Service{
+		Client: r.Client, Tx: func() (*ent.Client, error) { return Tx(ctx) },
+		Limiter: r.Limiter, PublicURL: r.PublicURL, Now: r.Now,
+	}
 }

@@ -37,6 +37,8 @@ const (
 	FieldTokenHash = "token_hash"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
 	FieldExpiresAt = "expires_at"
+	// FieldValidUntil holds the string denoting the valid_until field in the database.
+	FieldValidUntil = "valid_until"
 	// FieldState holds the string denoting the state field in the database.
 	FieldState = "state"
 	// FieldInvitedByID holds the string denoting the invited_by_id field in the database.
@@ -90,6 +92,7 @@ var Columns = []string{
 	FieldGroupIds,
 	FieldTokenHash,
 	FieldExpiresAt,
+	FieldValidUntil,
 	FieldState,
 	FieldInvitedByID,
 	FieldAcceptedByID,
@@ -202,6 +205,11 @@ func ByTokenHash(opts ...sql.OrderTermOption) OrderOption {
 // ByExpiresAt orders the results by the expires_at field.
 func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExpiresAt, opts...).ToFunc()
+}
+
+// ByValidUntil orders the results by the valid_until field.
+func ByValidUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldValidUntil, opts...).ToFunc()
 }
 
 // ByState orders the results by the state field.

@@ -4,6 +4,7 @@ package invitation
 
 import (
 	"portier/ent/predicate"
+	"portier/internal/caldate"
 	"portier/internal/pulid"
 	"time"
 
@@ -89,6 +90,11 @@ func TokenHash(v string) predicate.Invitation {
 // ExpiresAt applies equality check predicate on the "expires_at" field. It's identical to ExpiresAtEQ.
 func ExpiresAt(v time.Time) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldExpiresAt, v))
+}
+
+// ValidUntil applies equality check predicate on the "valid_until" field. It's identical to ValidUntilEQ.
+func ValidUntil(v caldate.Date) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldValidUntil, v))
 }
 
 // InvitedByID applies equality check predicate on the "invited_by_id" field. It's identical to InvitedByIDEQ.
@@ -514,6 +520,86 @@ func ExpiresAtLT(v time.Time) predicate.Invitation {
 // ExpiresAtLTE applies the LTE predicate on the "expires_at" field.
 func ExpiresAtLTE(v time.Time) predicate.Invitation {
 	return predicate.Invitation(sql.FieldLTE(FieldExpiresAt, v))
+}
+
+// ValidUntilEQ applies the EQ predicate on the "valid_until" field.
+func ValidUntilEQ(v caldate.Date) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldValidUntil, v))
+}
+
+// ValidUntilNEQ applies the NEQ predicate on the "valid_until" field.
+func ValidUntilNEQ(v caldate.Date) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNEQ(FieldValidUntil, v))
+}
+
+// ValidUntilIn applies the In predicate on the "valid_until" field.
+func ValidUntilIn(vs ...caldate.Date) predicate.Invitation {
+	return predicate.Invitation(sql.FieldIn(FieldValidUntil, vs...))
+}
+
+// ValidUntilNotIn applies the NotIn predicate on the "valid_until" field.
+func ValidUntilNotIn(vs ...caldate.Date) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNotIn(FieldValidUntil, vs...))
+}
+
+// ValidUntilGT applies the GT predicate on the "valid_until" field.
+func ValidUntilGT(v caldate.Date) predicate.Invitation {
+	return predicate.Invitation(sql.FieldGT(FieldValidUntil, v))
+}
+
+// ValidUntilGTE applies the GTE predicate on the "valid_until" field.
+func ValidUntilGTE(v caldate.Date) predicate.Invitation {
+	return predicate.Invitation(sql.FieldGTE(FieldValidUntil, v))
+}
+
+// ValidUntilLT applies the LT predicate on the "valid_until" field.
+func ValidUntilLT(v caldate.Date) predicate.Invitation {
+	return predicate.Invitation(sql.FieldLT(FieldValidUntil, v))
+}
+
+// ValidUntilLTE applies the LTE predicate on the "valid_until" field.
+func ValidUntilLTE(v caldate.Date) predicate.Invitation {
+	return predicate.Invitation(sql.FieldLTE(FieldValidUntil, v))
+}
+
+// ValidUntilContains applies the Contains predicate on the "valid_until" field.
+func ValidUntilContains(v caldate.Date) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldContains(FieldValidUntil, vc))
+}
+
+// ValidUntilHasPrefix applies the HasPrefix predicate on the "valid_until" field.
+func ValidUntilHasPrefix(v caldate.Date) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldHasPrefix(FieldValidUntil, vc))
+}
+
+// ValidUntilHasSuffix applies the HasSuffix predicate on the "valid_until" field.
+func ValidUntilHasSuffix(v caldate.Date) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldHasSuffix(FieldValidUntil, vc))
+}
+
+// ValidUntilIsNil applies the IsNil predicate on the "valid_until" field.
+func ValidUntilIsNil() predicate.Invitation {
+	return predicate.Invitation(sql.FieldIsNull(FieldValidUntil))
+}
+
+// ValidUntilNotNil applies the NotNil predicate on the "valid_until" field.
+func ValidUntilNotNil() predicate.Invitation {
+	return predicate.Invitation(sql.FieldNotNull(FieldValidUntil))
+}
+
+// ValidUntilEqualFold applies the EqualFold predicate on the "valid_until" field.
+func ValidUntilEqualFold(v caldate.Date) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldEqualFold(FieldValidUntil, vc))
+}
+
+// ValidUntilContainsFold applies the ContainsFold predicate on the "valid_until" field.
+func ValidUntilContainsFold(v caldate.Date) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldContainsFold(FieldValidUntil, vc))
 }
 
 // StateEQ applies the EQ predicate on the "state" field.

@@ -347,6 +347,7 @@ var (
 		{Name: "group_ids", Type: field.TypeJSON, Nullable: true},
 		{Name: "token_hash", Type: field.TypeString, Unique: true},
 		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "valid_until", Type: field.TypeString, Nullable: true},
 		{Name: "state", Type: field.TypeEnum, Enums: []string{"PENDING", "ACCEPTED", "REVOKED", "EXPIRED"}, Default: "PENDING"},
 		{Name: "accepted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
@@ -362,19 +363,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "invitations_customer_accounts_invitations",
-				Columns:    []*schema.Column{InvitationsColumns[12]},
+				Columns:    []*schema.Column{InvitationsColumns[13]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "invitations_user_accounts_invited_by",
-				Columns:    []*schema.Column{InvitationsColumns[13]},
+				Columns:    []*schema.Column{InvitationsColumns[14]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "invitations_user_accounts_accepted_by",
-				Columns:    []*schema.Column{InvitationsColumns[14]},
+				Columns:    []*schema.Column{InvitationsColumns[15]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -383,7 +384,7 @@ var (
 			{
 				Name:    "invitation_customer_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{InvitationsColumns[12]},
+				Columns: []*schema.Column{InvitationsColumns[13]},
 			},
 		},
 	}

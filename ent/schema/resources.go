@@ -114,8 +114,15 @@ func (Invitation) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("token_hash").Sensitive().Unique().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("expires_at").Comment("When the invitation expires."),
+		field.String("valid_until").GoType(caldateType).Optional().Nillable().
+			Comment("The last day (inclusive, in the account's time zone) of the roles and memberships granted on acceptance; null means open-ended.").
+			Annotations(entgql.Type("Date")),
+		// The API shows the state with EXPIRED computed from the clock
+		// (a PENDING invitation past expires_at), so the stored value is
+		// not exposed as is.
 		field.Enum("state").Values("PENDING", "ACCEPTED", "REVOKED", "EXPIRED").Default("PENDING").
-			Comment("PENDING, ACCEPTED, REVOKED or EXPIRED."),
+			Comment("PENDING, ACCEPTED or REVOKED as stored; EXPIRED is computed.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("invited_by_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
 			Comment("Who sent the invitation.").Annotations(entgql.Type("ID")),
 		field.String("accepted_by_id").GoType(pulid.ID("")).Optional().Nillable().

@@ -10,7 +10,6 @@ import (
 	"math"
 	"portier/ent"
 	"portier/ent/customeraccount"
-	"portier/ent/invitation"
 	"portier/ent/resource"
 	"portier/ent/scopedlogin"
 	"portier/ent/useraccount"
@@ -42,6 +41,7 @@ type ResolverRoot interface {
 	APIKey() APIKeyResolver
 	AgencyDelegation() AgencyDelegationResolver
 	CustomerAccount() CustomerAccountResolver
+	Invitation() InvitationResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	RightsGroup() RightsGroupResolver
@@ -241,13 +241,16 @@ type ComplexityRoot struct {
 		CustomerAccountID func(childComplexity int) int
 		Email             func(childComplexity int) int
 		ExpiresAt         func(childComplexity int) int
+		GroupIDs          func(childComplexity int) int
 		ID                func(childComplexity int) int
 		InvitedBy         func(childComplexity int) int
 		InvitedByID       func(childComplexity int) int
 		Name              func(childComplexity int) int
 		RevokedAt         func(childComplexity int) int
+		Roles             func(childComplexity int) int
 		State             func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
+		ValidUntil        func(childComplexity int) int
 	}
 
 	LoginPayload struct {
@@ -271,6 +274,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptInvitation                   func(childComplexity int, token string) int
 		AcceptStaffInvitation              func(childComplexity int, input model.AcceptStaffInvitationInput) int
 		AddRightsGroupMember               func(childComplexity int, input model.AddRightsGroupMemberInput) int
 		AssignAccountManager               func(childComplexity int, input model.AccountManagerInput) int
@@ -288,6 +292,7 @@ type ComplexityRoot struct {
 		DisableTwoFactor                   func(childComplexity int, method domain.SecondFactorMethod) int
 		EnableTwoFactor                    func(childComplexity int, input model.EnableTwoFactorInput) int
 		GrantSupportAuthorization          func(childComplexity int, input model.GrantSupportAuthorizationInput) int
+		InviteContact                      func(childComplexity int, input model.InviteContactInput) int
 		InviteStaffUser                    func(childComplexity int, input model.InviteStaffUserInput) int
 		LinkContacts                       func(childComplexity int) int
 		Login                              func(childComplexity int, input model.LoginInput) int
@@ -300,10 +305,12 @@ type ComplexityRoot struct {
 		RequestEmailChange                 func(childComplexity int, input model.RequestEmailChangeInput) int
 		RequestPasswordReset               func(childComplexity int, login string) int
 		RequestSecondFactorCode            func(childComplexity int, method domain.SecondFactorMethod) int
+		ResendInvitation                   func(childComplexity int, id pulid.ID) int
 		ResendVerificationEmail            func(childComplexity int) int
 		ResetPassword                      func(childComplexity int, input model.ResetPasswordInput) int
 		RevokeAPIKey                       func(childComplexity int, id pulid.ID) int
 		RevokeAgencyDelegation             func(childComplexity int, input model.RevokeAgencyDelegationInput) int
+		RevokeInvitation                   func(childComplexity int, id pulid.ID) int
 		RevokeOtherSessions                func(childComplexity int) int
 		RevokeSession                      func(childComplexity int, id pulid.ID) int
 		RevokeSupportAuthorization         func(childComplexity int, input model.RevokeSupportAuthorizationInput) int
@@ -340,6 +347,7 @@ type ComplexityRoot struct {
 		Can                 func(childComplexity int, customerAccountID pulid.ID, permission domain.Permission) int
 		CustomerAccount     func(childComplexity int, number string) int
 		CustomerAccounts    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.CustomerAccountOrder, where *ent.CustomerAccountWhereInput) int
+		Invitations         func(childComplexity int, customerAccountID pulid.ID, state *model.InvitationState) int
 		Me                  func(childComplexity int) int
 		MyPermissions       func(childComplexity int, customerAccountID pulid.ID) int
 		MySessions          func(childComplexity int) int
@@ -520,6 +528,11 @@ type AgencyDelegationResolver interface {
 type CustomerAccountResolver interface {
 	AccountManagers(ctx context.Context, obj *ent.CustomerAccount) ([]*model.AccountManagerContact, error)
 }
+type InvitationResolver interface {
+	State(ctx context.Context, obj *ent.Invitation) (model.InvitationState, error)
+	Roles(ctx context.Context, obj *ent.Invitation) ([]domain.Role, error)
+	GroupIDs(ctx context.Context, obj *ent.Invitation) ([]pulid.ID, error)
+}
 type MutationResolver interface {
 	CreateCustomerAccount(ctx context.Context, input model.CreateCustomerAccountInput) (*ent.CustomerAccount, error)
 	CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error)
@@ -562,6 +575,10 @@ type MutationResolver interface {
 	DisableTwoFactor(ctx context.Context, method domain.SecondFactorMethod) (*model.TwoFactorPayload, error)
 	ConfirmSecondFactor(ctx context.Context, input model.ConfirmSecondFactorInput) (bool, error)
 	RegenerateRecoveryCodes(ctx context.Context) (*model.TwoFactorPayload, error)
+	InviteContact(ctx context.Context, input model.InviteContactInput) (*ent.Invitation, error)
+	AcceptInvitation(ctx context.Context, token string) (*ent.Invitation, error)
+	RevokeInvitation(ctx context.Context, id pulid.ID) (*ent.Invitation, error)
+	ResendInvitation(ctx context.Context, id pulid.ID) (*ent.Invitation, error)
 	InviteStaffUser(ctx context.Context, input model.InviteStaffUserInput) (*ent.UserAccount, error)
 	AcceptStaffInvitation(ctx context.Context, input model.AcceptStaffInvitationInput) (bool, error)
 	ChangeStaffRole(ctx context.Context, input model.ChangeStaffRoleInput) (*ent.UserAccount, error)
@@ -579,6 +596,7 @@ type QueryResolver interface {
 	Can(ctx context.Context, customerAccountID pulid.ID, permission domain.Permission) (bool, error)
 	PermissionCatalogue(ctx context.Context) ([]*model.PermissionInfo, error)
 	MySessions(ctx context.Context) ([]*model.SessionInfo, error)
+	Invitations(ctx context.Context, customerAccountID pulid.ID, state *model.InvitationState) ([]*ent.Invitation, error)
 	Me(ctx context.Context) (*model.Me, error)
 	CustomerAccount(ctx context.Context, number string) (*ent.CustomerAccount, error)
 	CustomerAccounts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.CustomerAccountOrder, where *ent.CustomerAccountWhereInput) (*ent.CustomerAccountConnection, error)
@@ -1443,6 +1461,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invitation.ExpiresAt(childComplexity), true
+	case "Invitation.groupIDs":
+		if e.ComplexityRoot.Invitation.GroupIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.GroupIDs(childComplexity), true
 	case "Invitation.id":
 		if e.ComplexityRoot.Invitation.ID == nil {
 			break
@@ -1473,6 +1497,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invitation.RevokedAt(childComplexity), true
+	case "Invitation.roles":
+		if e.ComplexityRoot.Invitation.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.Roles(childComplexity), true
 	case "Invitation.state":
 		if e.ComplexityRoot.Invitation.State == nil {
 			break
@@ -1485,6 +1515,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invitation.UpdatedAt(childComplexity), true
+	case "Invitation.validUntil":
+		if e.ComplexityRoot.Invitation.ValidUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.ValidUntil(childComplexity), true
 
 	case "LoginPayload.accessToken":
 		if e.ComplexityRoot.LoginPayload.AccessToken == nil {
@@ -1555,6 +1591,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.Permissions(childComplexity), true
 
+	case "Mutation.acceptInvitation":
+		if e.ComplexityRoot.Mutation.AcceptInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["token"].(string)), true
 	case "Mutation.acceptStaffInvitation":
 		if e.ComplexityRoot.Mutation.AcceptStaffInvitation == nil {
 			break
@@ -1742,6 +1789,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantSupportAuthorization(childComplexity, args["input"].(model.GrantSupportAuthorizationInput)), true
+	case "Mutation.inviteContact":
+		if e.ComplexityRoot.Mutation.InviteContact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteContact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteContact(childComplexity, args["input"].(model.InviteContactInput)), true
 	case "Mutation.inviteStaffUser":
 		if e.ComplexityRoot.Mutation.InviteStaffUser == nil {
 			break
@@ -1859,6 +1917,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSecondFactorCode(childComplexity, args["method"].(domain.SecondFactorMethod)), true
+	case "Mutation.resendInvitation":
+		if e.ComplexityRoot.Mutation.ResendInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resendInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResendInvitation(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.resendVerificationEmail":
 		if e.ComplexityRoot.Mutation.ResendVerificationEmail == nil {
 			break
@@ -1898,6 +1967,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAgencyDelegation(childComplexity, args["input"].(model.RevokeAgencyDelegationInput)), true
+	case "Mutation.revokeInvitation":
+		if e.ComplexityRoot.Mutation.RevokeInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeInvitation(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.revokeOtherSessions":
 		if e.ComplexityRoot.Mutation.RevokeOtherSessions == nil {
 			break
@@ -2159,6 +2239,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.CustomerAccounts(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.CustomerAccountOrder), args["where"].(*ent.CustomerAccountWhereInput)), true
 
+	case "Query.invitations":
+		if e.ComplexityRoot.Query.Invitations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_invitations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Invitations(childComplexity, args["customerAccountID"].(pulid.ID), args["state"].(*model.InvitationState)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -2944,6 +3035,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GrantSupportAuthorizationInput", ec.unmarshalInputGrantSupportAuthorizationInput),
 			graphql.NewInputUnmarshaler("GroupMembershipOrder", ec.unmarshalInputGroupMembershipOrder),
 			graphql.NewInputUnmarshaler("InvitationOrder", ec.unmarshalInputInvitationOrder),
+			graphql.NewInputUnmarshaler("InviteContactInput", ec.unmarshalInputInviteContactInput),
 			graphql.NewInputUnmarshaler("InviteStaffUserInput", ec.unmarshalInputInviteStaffUserInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrderingScopeInput", ec.unmarshalInputOrderingScopeInput),
@@ -5520,9 +5612,9 @@ type Invitation implements Node {
   """
   expiresAt: Time!
   """
-  PENDING, ACCEPTED, REVOKED or EXPIRED.
+  The last day (inclusive, in the account's time zone) of the roles and memberships granted on acceptance; null means open-ended.
   """
-  state: InvitationState!
+  validUntil: Date
   """
   Who sent the invitation.
   """
@@ -5570,15 +5662,6 @@ Properties by which Invitation connections can be ordered.
 """
 enum InvitationOrderField {
   CREATED_AT
-}
-"""
-InvitationState is enum for the field state
-"""
-enum InvitationState @goModel(model: "portier/ent/invitation.State") {
-  PENDING
-  ACCEPTED
-  REVOKED
-  EXPIRED
 }
 """
 An object with an ID.
@@ -7252,6 +7335,91 @@ extend type Mutation {
   regenerateRecoveryCodes: TwoFactorPayload! @auth
 }
 `, BuiltIn: false},
+	{Name: "../../schema/invitations.graphqls", Input: `# Invitations (DESIGN §3 flows 3 and 4, seed 001): a customer admin invites a
+# person by e-mail with roles and groups; the person accepts the mailed link
+# while logged in as a user whose verified e-mail is the invited one.
+
+"Where an invitation stands."
+enum InvitationState {
+  "Sent and not yet answered; the link works until expiresAt."
+  PENDING
+  "Accepted: the person is a contact of the account with the roles and groups."
+  ACCEPTED
+  "Withdrawn by the account; the link no longer works."
+  REVOKED
+  "Not accepted before expiresAt; resendInvitation sends a new link."
+  EXPIRED
+}
+
+extend type Invitation {
+  "The state now: a PENDING invitation past expiresAt is EXPIRED."
+  state: InvitationState!
+  "The roles the person receives on acceptance."
+  roles: [Role!]!
+  "The rights groups the person joins on acceptance."
+  groupIDs: [ID!]!
+}
+
+"An invitation to a customer account."
+input InviteContactInput {
+  "The customer account the person is invited to."
+  customerAccountID: ID!
+  "The person's e-mail address; only a user who verified exactly this address can accept."
+  email: String!
+  "The person's name (at most 200 characters)."
+  name: String
+  "Roles granted on acceptance; none may give permissions the caller does not hold on the account."
+  roles: [Role!]
+  "Rights groups of the account the person joins on acceptance; none may grant permissions the caller does not hold."
+  groups: [ID!]
+  "The last day (inclusive, in the account's time zone) of the roles and memberships; empty for open-ended."
+  validUntil: Date
+}
+
+extend type Query {
+  """
+  The invitations of a customer account, newest first, with their state
+  (EXPIRED computed from the current time). Optionally only those in one state.
+  """
+  invitations(
+    "The customer account."
+    customerAccountID: ID!
+    "Only invitations in this state."
+    state: InvitationState
+  ): [Invitation!]! @hasPermission(permission: INVITATIONS_MANAGE, account: "customerAccountID")
+}
+
+extend type Mutation {
+  """
+  Invite a person by e-mail to a customer account with roles and groups. The
+  link (valid 7 days) goes out by e-mail. CONFLICT when the account already
+  has a contact with this e-mail, or a pending invitation for it.
+  """
+  inviteContact("Whom to invite, with what." input: InviteContactInput!): Invitation!
+    @hasPermission(permission: INVITATIONS_MANAGE, account: "input.customerAccountID")
+
+  """
+  Accept an invitation with the token from the mailed link. Only a logged-in
+  user whose verified e-mail equals the invited address may accept (FORBIDDEN
+  otherwise); the user becomes a contact of the account (or an existing
+  contact with that address is linked) with the invitation's roles and
+  groups. An invalid, used, revoked or expired token is BAD_USER_INPUT on
+  ` + "`" + `token` + "`" + `. Attempts are rate-limited.
+  """
+  acceptInvitation("The token from the link." token: String!): Invitation! @auth
+
+  "Withdraw a pending invitation; its link stops working."
+  revokeInvitation("The invitation." id: ID!): Invitation!
+    @hasPermission(permission: INVITATIONS_MANAGE, account: "id")
+
+  """
+  Send a pending (or expired) invitation again with a new link, valid 7 days
+  from now; the old link stops working.
+  """
+  resendInvitation("The invitation." id: ID!): Invitation!
+    @hasPermission(permission: INVITATIONS_MANAGE, account: "id")
+}
+`, BuiltIn: false},
 	{Name: "../../schema/portier.graphqls", Input: `"""
 An atomic right on one customer account. A principal's effective permissions
 on an account are the union of its active roles and rights groups, and only
@@ -7411,6 +7579,13 @@ input CreateCustomerAccountInput {
   timeZone: String
   "Whether the customer has an SLA."
   hasSLA: Boolean
+  """
+  The e-mail of the account's first customer admin: it receives an invitation
+  with CUSTOMER_ADMIN and PORTAL_ACCESS (valid 7 days), in the same transaction.
+  """
+  initialAdminEmail: String
+  "The first customer admin's name."
+  initialAdminName: String
 }
 
 "A new contact on a customer account."
@@ -7975,6 +8150,48 @@ func (ec *executionContext) childFields_GroupMembership(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type GroupMembership", field.Name)
 }
 
+func (ec *executionContext) childFields_Invitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Invitation_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Invitation_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Invitation_updatedAt(ctx, field)
+	case "customerAccountID":
+		return ec.fieldContext_Invitation_customerAccountID(ctx, field)
+	case "email":
+		return ec.fieldContext_Invitation_email(ctx, field)
+	case "name":
+		return ec.fieldContext_Invitation_name(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Invitation_expiresAt(ctx, field)
+	case "validUntil":
+		return ec.fieldContext_Invitation_validUntil(ctx, field)
+	case "invitedByID":
+		return ec.fieldContext_Invitation_invitedByID(ctx, field)
+	case "acceptedByID":
+		return ec.fieldContext_Invitation_acceptedByID(ctx, field)
+	case "acceptedAt":
+		return ec.fieldContext_Invitation_acceptedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_Invitation_revokedAt(ctx, field)
+	case "customerAccount":
+		return ec.fieldContext_Invitation_customerAccount(ctx, field)
+	case "invitedBy":
+		return ec.fieldContext_Invitation_invitedBy(ctx, field)
+	case "acceptedBy":
+		return ec.fieldContext_Invitation_acceptedBy(ctx, field)
+	case "state":
+		return ec.fieldContext_Invitation_state(ctx, field)
+	case "roles":
+		return ec.fieldContext_Invitation_roles(ctx, field)
+	case "groupIDs":
+		return ec.fieldContext_Invitation_groupIDs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
+}
+
 func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accessToken":
@@ -8521,6 +8738,20 @@ func (ec *executionContext) field_CustomerAccount_contacts_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptStaffInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8759,6 +8990,20 @@ func (ec *executionContext) field_Mutation_grantSupportAuthorization_args(ctx co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_inviteContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InviteContactInput, error) {
+			return ec.unmarshalNInviteContactInput2portierᚋgraphᚋmodelᚐInviteContactInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_inviteStaffUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8885,6 +9130,20 @@ func (ec *executionContext) field_Mutation_requestSecondFactorCode_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_resendInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8914,6 +9173,20 @@ func (ec *executionContext) field_Mutation_revokeAgencyDelegation_args(ctx conte
 }
 
 func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -9300,6 +9573,28 @@ func (ec *executionContext) field_Query_customerAccounts_args(ctx context.Contex
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_invitations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerAccountID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerAccountID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (*model.InvitationState, error) {
+			return ec.unmarshalOInvitationState2ᚖportierᚋgraphᚋmodelᚐInvitationState(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
 	return args, nil
 }
 
@@ -12846,27 +13141,27 @@ func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Invitation_state(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_validUntil(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Invitation_state(ctx, field)
+			return ec.fieldContext_Invitation_validUntil(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.State, nil
+			return obj.ValidUntil, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v invitation.State) graphql.Marshaler {
-			return ec.marshalNInvitationState2portierᚋentᚋinvitationᚐState(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *caldate.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
-func (ec *executionContext) fieldContext_Invitation_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Invitation", field, false, false, "InvitationState")
+func (ec *executionContext) fieldContext_Invitation_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Invitation_invitedByID(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
@@ -13055,6 +13350,75 @@ func (ec *executionContext) fieldContext_Invitation_acceptedBy(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Invitation_state(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.InvitationState) graphql.Marshaler {
+			return ec.marshalNInvitationState2portierᚋgraphᚋmodelᚐInvitationState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, true, true, "InvitationState")
+}
+
+func (ec *executionContext) _Invitation_roles(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕportierᚋinternalᚋdomainᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, true, true, "Role")
+}
+
+func (ec *executionContext) _Invitation_groupIDs(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_groupIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invitation().GroupIDs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2ᚕportierᚋinternalᚋpulidᚐIDᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_groupIDs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, true, true, "ID")
 }
 
 func (ec *executionContext) _LoginPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
@@ -15759,6 +16123,264 @@ func (ec *executionContext) fieldContext_Mutation_regenerateRecoveryCodes(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_inviteContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inviteContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InviteContact(ctx, fc.Args["input"].(model.InviteContactInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "INVITATIONS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.customerAccountID")
+				if err != nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖportierᚋentᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inviteContact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inviteContact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptInvitation(ctx, fc.Args["token"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖportierᚋentᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeInvitation(ctx, fc.Args["id"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "INVITATIONS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "id")
+				if err != nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖportierᚋentᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resendInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resendInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResendInvitation(ctx, fc.Args["id"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "INVITATIONS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "id")
+				if err != nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖportierᚋentᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resendInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resendInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_inviteStaffUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16769,6 +17391,73 @@ func (ec *executionContext) fieldContext_Query_mySessions(_ context.Context, fie
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SessionInfo(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_invitations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_invitations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Invitations(ctx, fc.Args["customerAccountID"].(pulid.ID), fc.Args["state"].(*model.InvitationState))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "INVITATIONS_MANAGE")
+				if err != nil {
+					var zeroVal []*ent.Invitation
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "customerAccountID")
+				if err != nil {
+					var zeroVal []*ent.Invitation
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []*ent.Invitation
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚕᚖportierᚋentᚐInvitationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_invitations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_invitations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -23588,7 +24277,7 @@ func (ec *executionContext) unmarshalInputCreateCustomerAccountInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"number", "name", "shortName", "kind", "timeZone", "hasSLA"}
+	fieldsInOrder := [...]string{"number", "name", "shortName", "kind", "timeZone", "hasSLA", "initialAdminEmail", "initialAdminName"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23637,6 +24326,20 @@ func (ec *executionContext) unmarshalInputCreateCustomerAccountInput(ctx context
 				return it, err
 			}
 			it.HasSLA = data
+		case "initialAdminEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initialAdminEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitialAdminEmail = data
+		case "initialAdminName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initialAdminName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitialAdminName = data
 		}
 	}
 	return it, nil
@@ -25021,6 +25724,83 @@ func (ec *executionContext) unmarshalInputInvitationOrder(ctx context.Context, o
 func UnmarshalInvitationOrder(ctx context.Context, raw any) (ent.InvitationOrder, error) {
 	var out ent.InvitationOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "InvitationOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInviteContactInput(ctx context.Context, obj any) (model.InviteContactInput, error) {
+	var it model.InviteContactInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerAccountID", "email", "name", "roles", "groups", "validUntil"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalORole2ᚕportierᚋinternalᚋdomainᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "groups":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groups"))
+			data, err := ec.unmarshalOID2ᚕportierᚋinternalᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Groups = data
+		case "validUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
+			data, err := ec.unmarshalODate2ᚖportierᚋinternalᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntil = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInviteContactInput unmarshals raw into the InviteContactInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInviteContactInput(ctx context.Context, raw any) (model.InviteContactInput, error) {
+	var out model.InviteContactInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteContactInput", raw, &out)
 	return out, err
 }
 
@@ -28683,9 +29463,9 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "state":
-			out.Values[i] = ec._Invitation_state(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+		case "validUntil":
+			out.Values[i] = ec._Invitation_validUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "invitedByID":
@@ -28725,6 +29505,24 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Invitation_acceptedBy(ctx, field, obj)
+				})
+		case "state":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Invitation_state(ctx, field, obj)
+				})
+		case "roles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Invitation_roles(ctx, field, obj)
+				})
+		case "groupIDs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Invitation_groupIDs(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -29188,6 +29986,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "inviteContact":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inviteContact(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resendInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resendInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "inviteStaffUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_inviteStaffUser(ctx, field)
@@ -29406,6 +30232,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_mySessions(ctx, field)
+				})
+		case "invitations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_invitations(ctx, field)
 				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -31276,6 +32108,30 @@ func (ec *executionContext) marshalNInt642int64(ctx context.Context, sel ast.Sel
 	return res
 }
 
+func (ec *executionContext) marshalNInvitation2ᚕᚖportierᚋentᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Invitation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInvitation2ᚖportierᚋentᚐInvitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInvitation2ᚖportierᚋentᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *ent.Invitation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Invitation!")
+		return graphql.Null
+	}
+	return ec._Invitation(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInvitationOrderField2ᚖportierᚋentᚐInvitationOrderField(ctx context.Context, v any) (*ent.InvitationOrderField, error) {
 	var res = new(ent.InvitationOrderField)
 	err := res.UnmarshalGQL(v)
@@ -31290,14 +32146,19 @@ func (ec *executionContext) marshalNInvitationOrderField2ᚖportierᚋentᚐInvi
 	return v
 }
 
-func (ec *executionContext) unmarshalNInvitationState2portierᚋentᚋinvitationᚐState(ctx context.Context, v any) (invitation.State, error) {
-	var res invitation.State
+func (ec *executionContext) unmarshalNInvitationState2portierᚋgraphᚋmodelᚐInvitationState(ctx context.Context, v any) (model.InvitationState, error) {
+	var res model.InvitationState
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNInvitationState2portierᚋentᚋinvitationᚐState(ctx context.Context, sel ast.SelectionSet, v invitation.State) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationState2portierᚋgraphᚋmodelᚐInvitationState(ctx context.Context, sel ast.SelectionSet, v model.InvitationState) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNInviteContactInput2portierᚋgraphᚋmodelᚐInviteContactInput(ctx context.Context, v any) (model.InviteContactInput, error) {
+	res, err := ec.unmarshalInputInviteContactInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNInviteStaffUserInput2portierᚋgraphᚋmodelᚐInviteStaffUserInput(ctx context.Context, v any) (model.InviteStaffUserInput, error) {
@@ -31540,6 +32401,36 @@ func (ec *executionContext) unmarshalNRole2portierᚋinternalᚋdomainᚐRole(ct
 
 func (ec *executionContext) marshalNRole2portierᚋinternalᚋdomainᚐRole(ctx context.Context, sel ast.SelectionSet, v domain.Role) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNRole2ᚕportierᚋinternalᚋdomainᚐRoleᚄ(ctx context.Context, v any) ([]domain.Role, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]domain.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRole2portierᚋinternalᚋdomainᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNRole2ᚕportierᚋinternalᚋdomainᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Role) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2portierᚋinternalᚋdomainᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNRoleAssignment2ᚖportierᚋentᚐRoleAssignment(ctx context.Context, sel ast.SelectionSet, v *ent.RoleAssignment) graphql.Marshaler {
@@ -32601,6 +33492,22 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalInt64(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOInvitationState2ᚖportierᚋgraphᚋmodelᚐInvitationState(ctx context.Context, v any) (*model.InvitationState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.InvitationState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInvitationState2ᚖportierᚋgraphᚋmodelᚐInvitationState(ctx context.Context, sel ast.SelectionSet, v *model.InvitationState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalONode2portierᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {

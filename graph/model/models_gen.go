@@ -171,6 +171,11 @@ type CreateCustomerAccountInput struct {
 	TimeZone *string `json:"timeZone,omitempty"`
 	// Whether the customer has an SLA.
 	HasSLA *bool `json:"hasSLA,omitempty"`
+	// The e-mail of the account's first customer admin: it receives an invitation
+	// with CUSTOMER_ADMIN and PORTAL_ACCESS (valid 7 days), in the same transaction.
+	InitialAdminEmail *string `json:"initialAdminEmail,omitempty"`
+	// The first customer admin's name.
+	InitialAdminName *string `json:"initialAdminName,omitempty"`
 }
 
 // A new rights group.
@@ -228,6 +233,22 @@ type GrantSupportAuthorizationInput struct {
 	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
 	// Required for ORDERING_LIMITED, refused for every other kind.
 	Scope *OrderingScopeInput `json:"scope,omitempty"`
+}
+
+// An invitation to a customer account.
+type InviteContactInput struct {
+	// The customer account the person is invited to.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// The person's e-mail address; only a user who verified exactly this address can accept.
+	Email string `json:"email"`
+	// The person's name (at most 200 characters).
+	Name *string `json:"name,omitempty"`
+	// Roles granted on acceptance; none may give permissions the caller does not hold on the account.
+	Roles []domain.Role `json:"roles,omitempty"`
+	// Rights groups of the account the person joins on acceptance; none may grant permissions the caller does not hold.
+	Groups []pulid.ID `json:"groups,omitempty"`
+	// The last day (inclusive, in the account's time zone) of the roles and memberships; empty for open-ended.
+	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
 }
 
 // An invitation for a person to become a staff user of the provider.
@@ -497,6 +518,70 @@ type VerifySecondFactorInput struct {
 	Method domain.SecondFactorMethod `json:"method"`
 	// The code.
 	Code string `json:"code"`
+}
+
+// Where an invitation stands.
+type InvitationState string
+
+const (
+	// Sent and not yet answered; the link works until expiresAt.
+	InvitationStatePending InvitationState = "PENDING"
+	// Accepted: the person is a contact of the account with the roles and groups.
+	InvitationStateAccepted InvitationState = "ACCEPTED"
+	// Withdrawn by the account; the link no longer works.
+	InvitationStateRevoked InvitationState = "REVOKED"
+	// Not accepted before expiresAt; resendInvitation sends a new link.
+	InvitationStateExpired InvitationState = "EXPIRED"
+)
+
+var AllInvitationState = []InvitationState{
+	InvitationStatePending,
+	InvitationStateAccepted,
+	InvitationStateRevoked,
+	InvitationStateExpired,
+}
+
+func (e InvitationState) IsValid() bool {
+	switch e {
+	case InvitationStatePending, InvitationStateAccepted, InvitationStateRevoked, InvitationStateExpired:
+		return true
+	}
+	return false
+}
+
+func (e InvitationState) String() string {
+	return string(e)
+}
+
+func (e *InvitationState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InvitationState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InvitationState", str)
+	}
+	return nil
+}
+
+func (e InvitationState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InvitationState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InvitationState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // The kind of principal making a request.

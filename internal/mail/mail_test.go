@@ -32,6 +32,7 @@ var wants = map[string][]string{
 	SignUpUsernameTaken: {"name", "username"},
 	ContactAdded:        {"name", "account", "username"},
 	StaffInvitation:     {"name", "username", "role", "link"},
+	ContactInvitation:   {"name", "account", "link"},
 }
 
 func TestEveryKindRendersInBothLocales(t *testing.T) {

@@ -14,6 +14,10 @@ const (
 	// provider: the link (valid 72 hours) lets the invitee set a password.
 	// Data: name, username, role, link.
 	StaffInvitation = "staff_invitation"
+	// ContactInvitation invites a person to act for a customer account: the
+	// link (valid 7 days) is accepted while logged in with a user whose
+	// verified address is the invited one. Data: name, account, link.
+	ContactInvitation = "contact_invitation"
 )
 
 // The texts are text/template sources over map[string]string; a missing key
@@ -175,6 +179,23 @@ melden Sie sich mit dieser E-Mail-Adresse oder dem Benutzernamen an.
 Falls Sie keine Einladung erwartet haben, können Sie diese E-Mail ignorieren.
 ` + closingDE,
 	},
+	ContactInvitation: {
+		subject: "Einladung zu einem Kundenkonto im Portier-Kundenportal",
+		body: greetingDE + `Sie wurden eingeladen, im Portier-Kundenportal für das Kundenkonto
+{{.account}} tätig zu werden. Um die Einladung anzunehmen, öffnen Sie den
+folgenden Link und melden Sie sich mit Ihrem bestehenden oder einem neuen
+Benutzerkonto an:
+
+{{.link}}
+
+Wichtig: Die E-Mail-Adresse Ihres Benutzerkontos muss genau diese Adresse sein,
+an die diese Einladung ging, und bestätigt sein.
+
+Der Link ist 7 Tage gültig und kann nur einmal verwendet werden.
+
+Falls Sie keine Einladung erwartet haben, können Sie diese E-Mail ignorieren.
+` + closingDE,
+	},
 }
 
 var textsEN = map[string]text{
@@ -304,6 +325,22 @@ open the following link and choose your password:
 
 The link is valid for 72 hours and can be used once. Afterwards, log in with
 this e-mail address or the username.
+
+If you did not expect an invitation, you can ignore this e-mail.
+` + closingEN,
+	},
+	ContactInvitation: {
+		subject: "Invitation to a customer account in the Portier customer portal",
+		body: greetingEN + `You have been invited to act for the customer account {{.account}} in the
+Portier customer portal. To accept, open the following link and log in with
+your existing or a new user account:
+
+{{.link}}
+
+Important: your user account's e-mail address must be exactly the address this
+invitation was sent to, and it must be verified.
+
+The link is valid for 7 days and can be used once.
 
 If you did not expect an invitation, you can ignore this e-mail.
 ` + closingEN,
