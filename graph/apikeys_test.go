@@ -158,6 +158,9 @@ func TestAPIKeyFollowsItsUserLive(t *testing.T) {
 	e := newEnv(t)
 	a := e.createAccount("K-20021")
 	alice, aliceContact := e.customerUser(a, "alice@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	// A second admin, so that alice's admin roles can be removed (the
+	// account always keeps one).
+	e.createContact(e.admin, a, "Second admin", "second@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
 	key, _ := e.createKey(alice, a, []string{"ACCOUNT_READ", "CONTACTS_MANAGE"}, e.clock.Now().Add(time.Hour))
 	create := `mutation($a: ID!) { createContact(input: {customerAccountID: $a, name: "X"}) { id } }`
 	e.ok(key, create, map[string]any{"a": a})

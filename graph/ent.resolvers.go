@@ -30,6 +30,12 @@ func (r *Resolver) AgencyDelegation() generated.AgencyDelegationResolver {
 	return &agencyDelegationResolver{r}
 }
 
+// AuditEvent returns generated.AuditEventResolver implementation.
+func (r *Resolver) AuditEvent() generated.AuditEventResolver { return &auditEventResolver{r} }
+
+// Contact returns generated.ContactResolver implementation.
+func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
+
 // CustomerAccount returns generated.CustomerAccountResolver implementation.
 func (r *Resolver) CustomerAccount() generated.CustomerAccountResolver {
 	return &customerAccountResolver{r}
@@ -52,6 +58,8 @@ func (r *Resolver) SupportAuthorization() generated.SupportAuthorizationResolver
 type (
 	aPIKeyResolver               struct{ *Resolver }
 	agencyDelegationResolver     struct{ *Resolver }
+	auditEventResolver           struct{ *Resolver }
+	contactResolver              struct{ *Resolver }
 	customerAccountResolver      struct{ *Resolver }
 	invitationResolver           struct{ *Resolver }
 	queryResolver                struct{ *Resolver }

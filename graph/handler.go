@@ -90,6 +90,7 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv.Use(staffReadAudit{client: d.Client, log: d.Log}) // outside the transaction
 	srv.Use(txExtension{client: d.Client, log: d.Log, now: d.Now})
 	srv.Use(accountCache{})
+	srv.Use(actorNameCache{})
 	srv.AroundFields(refuseControlCharacters)
 	srv.AroundFields(pageSizeCap)
 	srv.SetErrorPresenter(presentError(d.Log))

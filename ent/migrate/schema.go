@@ -169,6 +169,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[2]},
 			},
+			{
+				Name:    "auditevent_target_id_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[7], AuditEventsColumns[1]},
+			},
 		},
 	}
 	// ContactsColumns holds the columns for the "contacts" table.

@@ -150,7 +150,11 @@ func (AuditEvent) Edges() []ent.Edge {
 
 // Indexes implements ent.Schema.
 func (AuditEvent) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("customer_account_id", "occurred_at"), index.Fields("actor_id")}
+	return []ent.Index{
+		index.Fields("customer_account_id", "occurred_at"), index.Fields("actor_id"),
+		// A contact's activity log: the events that target it.
+		index.Fields("target_id", "occurred_at"),
+	}
 }
 
 // Annotations implements ent.Schema.

@@ -42,6 +42,20 @@ type AccountManagerInput struct {
 	UserID pulid.ID `json:"userID"`
 }
 
+// Narrows an activity log. All given conditions must hold; an empty filter
+// keeps every event.
+type ActivityFilter struct {
+	// Only events by this user account (an API key's events are its user's).
+	ActorID *pulid.ID `json:"actorID,omitempty"`
+	// Only events whose action starts with this text: `role.` for every role
+	// change, `role.remove` for one kind of action.
+	Action *string `json:"action,omitempty"`
+	// Only events at or after this instant.
+	From *time.Time `json:"from,omitempty"`
+	// Only events before this instant.
+	Until *time.Time `json:"until,omitempty"`
+}
+
 // Make a contact a member of a rights group.
 type AddRightsGroupMemberInput struct {
 	// The group (not the built-in group, whose members are implicit).
@@ -84,6 +98,35 @@ type AssignRoleInput struct {
 	Role domain.Role `json:"role"`
 	// The last day (inclusive, in the account's time zone) of the role; null for open-ended.
 	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
+}
+
+// Who made a change and on whose behalf. A person can act in their own right,
+// as the provider's staff, through an API key, or as a person of an agency the
+// customer delegated to; these combine (an agency person using an API key).
+type AuditActor struct {
+	// The kind of principal that made the request: USER, API_KEY, SCOPED_LOGIN,
+	// SYSTEM (Portier itself) or ANONYMOUS.
+	Kind string `json:"kind"`
+	// The user account that acted (for an API key, the key's owner); null for
+	// Portier itself and for anonymous requests.
+	UserID *pulid.ID `json:"userID,omitempty"`
+	// The acting user's name at the time of reading; null when there is no user (or it no longer exists).
+	Name *string `json:"name,omitempty"`
+	// The staff role the actor acted with, when it acted as the provider's staff.
+	StaffRole *domain.StaffRole `json:"staffRole,omitempty"`
+	// The API key the actor acted through, when it used one.
+	APIKeyID *pulid.ID `json:"apiKeyID,omitempty"`
+	// The agency's customer account, when the actor acted for this account as a person of an agency.
+	AgencyAccountID *pulid.ID `json:"agencyAccountID,omitempty"`
+}
+
+// One field an audit event changed.
+type AuditChange struct {
+	// The field's name.
+	Field string `json:"field"`
+	// The new value as JSON text (a string is quoted). Secret values (passwords,
+	// tokens, keys, PINs, codes) are never recorded, so never shown.
+	Value string `json:"value"`
 }
 
 // Change the password.

@@ -284,6 +284,9 @@ func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domai
 	if err != nil {
 		return nil, err
 	}
+	if err := checkLastAdmin(ctx, c, ct, role, lastDay, now, loc); err != nil {
+		return nil, err
+	}
 	assignments, err := c.RoleAssignment.Query().Where(
 		roleassignment.ContactID(ct.ID), roleassignment.RoleEQ(role), roleassignment.EndedAtIsNil(),
 	).All(ctx)
