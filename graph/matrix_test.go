@@ -99,6 +99,7 @@ var matrixGroupPermissions = []domain.Permission{domain.PermContactsRead, domain
 type matrixSide struct {
 	account, number, contact string
 	group                    string // a rights group granting matrixTargetGroupPermissions
+	lifecycle                string // an account of this principal and side alone, to deactivate and delete
 }
 
 // matrixTargetGroupPermissions are what each target rights group grants.
@@ -240,7 +241,13 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID)}
+			lc, err := e.client.CustomerAccount.Create().SetNumber("LC-" + strings.ToUpper(p.name) + "-" + strings.ToUpper(side)).
+				SetName("Lifecycle target of " + p.name).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID),
+				lifecycle: string(lc.ID)}
 		}
 	}
 	if err := e.client.CustomerAccount.UpdateOneID(f.accounts["D"].ID).SetStatus("DEACTIVATED").Exec(ctx); err != nil {
@@ -293,6 +300,8 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 			out[k] = side.contact
 		case "$group":
 			out[k] = side.group
+		case "$lifecycle":
+			out[k] = side.lifecycle
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
 		case "$expiry": // a day ahead of the clock
@@ -409,7 +418,7 @@ type matrixRow struct {
 // object, else once.
 func (r matrixRow) sides() []string {
 	for _, v := range r.vars {
-		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" {
+		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$lifecycle" {
 			return []string{"own", "foreign"}
 		}
 	}
