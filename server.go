@@ -117,6 +117,12 @@ func run() error {
 				} else if n > 0 {
 					log.Debug("identity cleanup", "deleted", n)
 				}
+				// Users deleted more than 90 days ago lose their personal data.
+				if n, err := identity.AnonymiseDeleted(ctx, db.Client, time.Now().UTC()); err != nil {
+					log.Warn("anonymising deleted users failed", "error", err.Error())
+				} else if n > 0 {
+					log.Info("anonymised deleted users", "count", n)
+				}
 			}
 		}
 	}()

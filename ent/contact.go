@@ -34,6 +34,8 @@ type Contact struct {
 	Phone *string `json:"phone,omitempty"`
 	// The user account of this person, if it has one.
 	UserID *pulid.ID `json:"user_id,omitempty"`
+	// The user account that was linked before that user deleted itself.
+	UnlinkedUserID *pulid.ID `json:"unlinked_user_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ContactQuery when eager-loading is set.
 	Edges        ContactEdges `json:"edges"`
@@ -117,7 +119,7 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case contact.FieldUserID:
+		case contact.FieldUserID, contact.FieldUnlinkedUserID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case contact.FieldID, contact.FieldCustomerAccountID:
 			values[i] = new(pulid.ID)
@@ -190,6 +192,13 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UserID = new(pulid.ID)
 				*_m.UserID = *value.S.(*pulid.ID)
+			}
+		case contact.FieldUnlinkedUserID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field unlinked_user_id", values[i])
+			} else if value.Valid {
+				_m.UnlinkedUserID = new(pulid.ID)
+				*_m.UnlinkedUserID = *value.S.(*pulid.ID)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -276,6 +285,11 @@ func (_m *Contact) String() string {
 	builder.WriteString(", ")
 	if v := _m.UserID; v != nil {
 		builder.WriteString("user_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.UnlinkedUserID; v != nil {
+		builder.WriteString("unlinked_user_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')

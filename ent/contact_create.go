@@ -111,6 +111,20 @@ func (_c *ContactCreate) SetNillableUserID(v *pulid.ID) *ContactCreate {
 	return _c
 }
 
+// SetUnlinkedUserID sets the "unlinked_user_id" field.
+func (_c *ContactCreate) SetUnlinkedUserID(v pulid.ID) *ContactCreate {
+	_c.mutation.SetUnlinkedUserID(v)
+	return _c
+}
+
+// SetNillableUnlinkedUserID sets the "unlinked_user_id" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableUnlinkedUserID(v *pulid.ID) *ContactCreate {
+	if v != nil {
+		_c.SetUnlinkedUserID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ContactCreate) SetID(v pulid.ID) *ContactCreate {
 	_c.mutation.SetID(v)
@@ -334,6 +348,10 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 		_spec.SetField(contact.FieldPhone, field.TypeString, value)
 		_node.Phone = &value
 	}
+	if value, ok := _c.mutation.UnlinkedUserID(); ok {
+		_spec.SetField(contact.FieldUnlinkedUserID, field.TypeString, value)
+		_node.UnlinkedUserID = &value
+	}
 	if nodes := _c.mutation.CustomerAccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -546,6 +564,24 @@ func (u *ContactUpsert) ClearUserID() *ContactUpsert {
 	return u
 }
 
+// SetUnlinkedUserID sets the "unlinked_user_id" field.
+func (u *ContactUpsert) SetUnlinkedUserID(v pulid.ID) *ContactUpsert {
+	u.Set(contact.FieldUnlinkedUserID, v)
+	return u
+}
+
+// UpdateUnlinkedUserID sets the "unlinked_user_id" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateUnlinkedUserID() *ContactUpsert {
+	u.SetExcluded(contact.FieldUnlinkedUserID)
+	return u
+}
+
+// ClearUnlinkedUserID clears the value of the "unlinked_user_id" field.
+func (u *ContactUpsert) ClearUnlinkedUserID() *ContactUpsert {
+	u.SetNull(contact.FieldUnlinkedUserID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -688,6 +724,27 @@ func (u *ContactUpsertOne) UpdateUserID() *ContactUpsertOne {
 func (u *ContactUpsertOne) ClearUserID() *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearUserID()
+	})
+}
+
+// SetUnlinkedUserID sets the "unlinked_user_id" field.
+func (u *ContactUpsertOne) SetUnlinkedUserID(v pulid.ID) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetUnlinkedUserID(v)
+	})
+}
+
+// UpdateUnlinkedUserID sets the "unlinked_user_id" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateUnlinkedUserID() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateUnlinkedUserID()
+	})
+}
+
+// ClearUnlinkedUserID clears the value of the "unlinked_user_id" field.
+func (u *ContactUpsertOne) ClearUnlinkedUserID() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearUnlinkedUserID()
 	})
 }
 
@@ -1000,6 +1057,27 @@ func (u *ContactUpsertBulk) UpdateUserID() *ContactUpsertBulk {
 func (u *ContactUpsertBulk) ClearUserID() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearUserID()
+	})
+}
+
+// SetUnlinkedUserID sets the "unlinked_user_id" field.
+func (u *ContactUpsertBulk) SetUnlinkedUserID(v pulid.ID) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetUnlinkedUserID(v)
+	})
+}
+
+// UpdateUnlinkedUserID sets the "unlinked_user_id" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateUnlinkedUserID() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateUnlinkedUserID()
+	})
+}
+
+// ClearUnlinkedUserID clears the value of the "unlinked_user_id" field.
+func (u *ContactUpsertBulk) ClearUnlinkedUserID() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearUnlinkedUserID()
 	})
 }
 

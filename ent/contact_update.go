@@ -113,6 +113,26 @@ func (_u *ContactUpdate) ClearUserID() *ContactUpdate {
 	return _u
 }
 
+// SetUnlinkedUserID sets the "unlinked_user_id" field.
+func (_u *ContactUpdate) SetUnlinkedUserID(v pulid.ID) *ContactUpdate {
+	_u.mutation.SetUnlinkedUserID(v)
+	return _u
+}
+
+// SetNillableUnlinkedUserID sets the "unlinked_user_id" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableUnlinkedUserID(v *pulid.ID) *ContactUpdate {
+	if v != nil {
+		_u.SetUnlinkedUserID(*v)
+	}
+	return _u
+}
+
+// ClearUnlinkedUserID clears the value of the "unlinked_user_id" field.
+func (_u *ContactUpdate) ClearUnlinkedUserID() *ContactUpdate {
+	_u.mutation.ClearUnlinkedUserID()
+	return _u
+}
+
 // SetUser sets the "user" edge to the UserAccount entity.
 func (_u *ContactUpdate) SetUser(v *UserAccount) *ContactUpdate {
 	return _u.SetUserID(v.ID)
@@ -331,6 +351,12 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.PhoneCleared() {
 		_spec.ClearField(contact.FieldPhone, field.TypeString)
+	}
+	if value, ok := _u.mutation.UnlinkedUserID(); ok {
+		_spec.SetField(contact.FieldUnlinkedUserID, field.TypeString, value)
+	}
+	if _u.mutation.UnlinkedUserIDCleared() {
+		_spec.ClearField(contact.FieldUnlinkedUserID, field.TypeString)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -596,6 +622,26 @@ func (_u *ContactUpdateOne) ClearUserID() *ContactUpdateOne {
 	return _u
 }
 
+// SetUnlinkedUserID sets the "unlinked_user_id" field.
+func (_u *ContactUpdateOne) SetUnlinkedUserID(v pulid.ID) *ContactUpdateOne {
+	_u.mutation.SetUnlinkedUserID(v)
+	return _u
+}
+
+// SetNillableUnlinkedUserID sets the "unlinked_user_id" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableUnlinkedUserID(v *pulid.ID) *ContactUpdateOne {
+	if v != nil {
+		_u.SetUnlinkedUserID(*v)
+	}
+	return _u
+}
+
+// ClearUnlinkedUserID clears the value of the "unlinked_user_id" field.
+func (_u *ContactUpdateOne) ClearUnlinkedUserID() *ContactUpdateOne {
+	_u.mutation.ClearUnlinkedUserID()
+	return _u
+}
+
 // SetUser sets the "user" edge to the UserAccount entity.
 func (_u *ContactUpdateOne) SetUser(v *UserAccount) *ContactUpdateOne {
 	return _u.SetUserID(v.ID)
@@ -844,6 +890,12 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if _u.mutation.PhoneCleared() {
 		_spec.ClearField(contact.FieldPhone, field.TypeString)
+	}
+	if value, ok := _u.mutation.UnlinkedUserID(); ok {
+		_spec.SetField(contact.FieldUnlinkedUserID, field.TypeString, value)
+	}
+	if _u.mutation.UnlinkedUserIDCleared() {
+		_spec.ClearField(contact.FieldUnlinkedUserID, field.TypeString)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -142,6 +142,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldEmail:             {Type: field.TypeString, Column: contact.FieldEmail},
 			contact.FieldPhone:             {Type: field.TypeString, Column: contact.FieldPhone},
 			contact.FieldUserID:            {Type: field.TypeString, Column: contact.FieldUserID},
+			contact.FieldUnlinkedUserID:    {Type: field.TypeString, Column: contact.FieldUnlinkedUserID},
 		},
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
@@ -530,6 +531,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			useraccount.FieldTotpLastStep:        {Type: field.TypeInt64, Column: useraccount.FieldTotpLastStep},
 			useraccount.FieldStatus:              {Type: field.TypeEnum, Column: useraccount.FieldStatus},
 			useraccount.FieldDeletedAt:           {Type: field.TypeTime, Column: useraccount.FieldDeletedAt},
+			useraccount.FieldAnonymisedAt:        {Type: field.TypeTime, Column: useraccount.FieldAnonymisedAt},
 			useraccount.FieldLastLoginAt:         {Type: field.TypeTime, Column: useraccount.FieldLastLoginAt},
 			useraccount.FieldStaffRole:           {Type: field.TypeEnum, Column: useraccount.FieldStaffRole},
 		},
@@ -1654,6 +1656,11 @@ func (f *ContactFilter) WherePhone(p entql.StringP) {
 // WhereUserID applies the entql string predicate on the user_id field.
 func (f *ContactFilter) WhereUserID(p entql.StringP) {
 	f.Where(p.Field(contact.FieldUserID))
+}
+
+// WhereUnlinkedUserID applies the entql string predicate on the unlinked_user_id field.
+func (f *ContactFilter) WhereUnlinkedUserID(p entql.StringP) {
+	f.Where(p.Field(contact.FieldUnlinkedUserID))
 }
 
 // WhereHasCustomerAccount applies a predicate to check if query has an edge customer_account.
@@ -3715,6 +3722,11 @@ func (f *UserAccountFilter) WhereStatus(p entql.StringP) {
 // WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
 func (f *UserAccountFilter) WhereDeletedAt(p entql.TimeP) {
 	f.Where(p.Field(useraccount.FieldDeletedAt))
+}
+
+// WhereAnonymisedAt applies the entql time.Time predicate on the anonymised_at field.
+func (f *UserAccountFilter) WhereAnonymisedAt(p entql.TimeP) {
+	f.Where(p.Field(useraccount.FieldAnonymisedAt))
 }
 
 // WhereLastLoginAt applies the entql time.Time predicate on the last_login_at field.

@@ -2514,6 +2514,11 @@ func (_q *UserAccountQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, useraccount.FieldDeletedAt)
 				fieldSeen[useraccount.FieldDeletedAt] = struct{}{}
 			}
+		case "anonymisedAt":
+			if _, ok := fieldSeen[useraccount.FieldAnonymisedAt]; !ok {
+				selectedFields = append(selectedFields, useraccount.FieldAnonymisedAt)
+				fieldSeen[useraccount.FieldAnonymisedAt] = struct{}{}
+			}
 		case "lastLoginAt":
 			if _, ok := fieldSeen[useraccount.FieldLastLoginAt]; !ok {
 				selectedFields = append(selectedFields, useraccount.FieldLastLoginAt)

@@ -1949,6 +1949,18 @@ type UserAccountWhereInput struct {
 	DeletedAtIsNil  bool        `json:"deletedAtIsNil,omitempty"`
 	DeletedAtNotNil bool        `json:"deletedAtNotNil,omitempty"`
 
+	// "anonymised_at" field predicates.
+	AnonymisedAt       *time.Time  `json:"anonymisedAt,omitempty"`
+	AnonymisedAtNEQ    *time.Time  `json:"anonymisedAtNEQ,omitempty"`
+	AnonymisedAtIn     []time.Time `json:"anonymisedAtIn,omitempty"`
+	AnonymisedAtNotIn  []time.Time `json:"anonymisedAtNotIn,omitempty"`
+	AnonymisedAtGT     *time.Time  `json:"anonymisedAtGT,omitempty"`
+	AnonymisedAtGTE    *time.Time  `json:"anonymisedAtGTE,omitempty"`
+	AnonymisedAtLT     *time.Time  `json:"anonymisedAtLT,omitempty"`
+	AnonymisedAtLTE    *time.Time  `json:"anonymisedAtLTE,omitempty"`
+	AnonymisedAtIsNil  bool        `json:"anonymisedAtIsNil,omitempty"`
+	AnonymisedAtNotNil bool        `json:"anonymisedAtNotNil,omitempty"`
+
 	// "last_login_at" field predicates.
 	LastLoginAt       *time.Time  `json:"lastLoginAt,omitempty"`
 	LastLoginAtNEQ    *time.Time  `json:"lastLoginAtNEQ,omitempty"`
@@ -2427,6 +2439,36 @@ func (i *UserAccountWhereInput) P() (predicate.UserAccount, error) {
 	}
 	if i.DeletedAtNotNil {
 		predicates = append(predicates, useraccount.DeletedAtNotNil())
+	}
+	if i.AnonymisedAt != nil {
+		predicates = append(predicates, useraccount.AnonymisedAtEQ(*i.AnonymisedAt))
+	}
+	if i.AnonymisedAtNEQ != nil {
+		predicates = append(predicates, useraccount.AnonymisedAtNEQ(*i.AnonymisedAtNEQ))
+	}
+	if len(i.AnonymisedAtIn) > 0 {
+		predicates = append(predicates, useraccount.AnonymisedAtIn(i.AnonymisedAtIn...))
+	}
+	if len(i.AnonymisedAtNotIn) > 0 {
+		predicates = append(predicates, useraccount.AnonymisedAtNotIn(i.AnonymisedAtNotIn...))
+	}
+	if i.AnonymisedAtGT != nil {
+		predicates = append(predicates, useraccount.AnonymisedAtGT(*i.AnonymisedAtGT))
+	}
+	if i.AnonymisedAtGTE != nil {
+		predicates = append(predicates, useraccount.AnonymisedAtGTE(*i.AnonymisedAtGTE))
+	}
+	if i.AnonymisedAtLT != nil {
+		predicates = append(predicates, useraccount.AnonymisedAtLT(*i.AnonymisedAtLT))
+	}
+	if i.AnonymisedAtLTE != nil {
+		predicates = append(predicates, useraccount.AnonymisedAtLTE(*i.AnonymisedAtLTE))
+	}
+	if i.AnonymisedAtIsNil {
+		predicates = append(predicates, useraccount.AnonymisedAtIsNil())
+	}
+	if i.AnonymisedAtNotNil {
+		predicates = append(predicates, useraccount.AnonymisedAtNotNil())
 	}
 	if i.LastLoginAt != nil {
 		predicates = append(predicates, useraccount.LastLoginAtEQ(*i.LastLoginAt))

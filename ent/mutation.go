@@ -3878,6 +3878,7 @@ type ContactMutation struct {
 	name                          *string
 	email                         *string
 	phone                         *string
+	unlinked_user_id              *pulid.ID
 	clearedFields                 map[string]struct{}
 	customer_account              *pulid.ID
 	clearedcustomer_account       bool
@@ -4292,6 +4293,55 @@ func (m *ContactMutation) ResetUserID() {
 	delete(m.clearedFields, contact.FieldUserID)
 }
 
+// SetUnlinkedUserID sets the "unlinked_user_id" field.
+func (m *ContactMutation) SetUnlinkedUserID(pu pulid.ID) {
+	m.unlinked_user_id = &pu
+}
+
+// UnlinkedUserID returns the value of the "unlinked_user_id" field in the mutation.
+func (m *ContactMutation) UnlinkedUserID() (r pulid.ID, exists bool) {
+	v := m.unlinked_user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnlinkedUserID returns the old "unlinked_user_id" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldUnlinkedUserID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnlinkedUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnlinkedUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnlinkedUserID: %w", err)
+	}
+	return oldValue.UnlinkedUserID, nil
+}
+
+// ClearUnlinkedUserID clears the value of the "unlinked_user_id" field.
+func (m *ContactMutation) ClearUnlinkedUserID() {
+	m.unlinked_user_id = nil
+	m.clearedFields[contact.FieldUnlinkedUserID] = struct{}{}
+}
+
+// UnlinkedUserIDCleared returns if the "unlinked_user_id" field was cleared in this mutation.
+func (m *ContactMutation) UnlinkedUserIDCleared() bool {
+	_, ok := m.clearedFields[contact.FieldUnlinkedUserID]
+	return ok
+}
+
+// ResetUnlinkedUserID resets all changes to the "unlinked_user_id" field.
+func (m *ContactMutation) ResetUnlinkedUserID() {
+	m.unlinked_user_id = nil
+	delete(m.clearedFields, contact.FieldUnlinkedUserID)
+}
+
 // ClearCustomerAccount clears the "customer_account" edge to the CustomerAccount entity.
 func (m *ContactMutation) ClearCustomerAccount() {
 	m.clearedcustomer_account = true
@@ -4542,7 +4592,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, contact.FieldCreatedAt)
 	}
@@ -4563,6 +4613,9 @@ func (m *ContactMutation) Fields() []string {
 	}
 	if m.user != nil {
 		fields = append(fields, contact.FieldUserID)
+	}
+	if m.unlinked_user_id != nil {
+		fields = append(fields, contact.FieldUnlinkedUserID)
 	}
 	return fields
 }
@@ -4586,6 +4639,8 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.Phone()
 	case contact.FieldUserID:
 		return m.UserID()
+	case contact.FieldUnlinkedUserID:
+		return m.UnlinkedUserID()
 	}
 	return nil, false
 }
@@ -4609,6 +4664,8 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldPhone(ctx)
 	case contact.FieldUserID:
 		return m.OldUserID(ctx)
+	case contact.FieldUnlinkedUserID:
+		return m.OldUnlinkedUserID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Contact field %s", name)
 }
@@ -4667,6 +4724,13 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUserID(v)
 		return nil
+	case contact.FieldUnlinkedUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnlinkedUserID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Contact field %s", name)
 }
@@ -4706,6 +4770,9 @@ func (m *ContactMutation) ClearedFields() []string {
 	if m.FieldCleared(contact.FieldUserID) {
 		fields = append(fields, contact.FieldUserID)
 	}
+	if m.FieldCleared(contact.FieldUnlinkedUserID) {
+		fields = append(fields, contact.FieldUnlinkedUserID)
+	}
 	return fields
 }
 
@@ -4728,6 +4795,9 @@ func (m *ContactMutation) ClearField(name string) error {
 		return nil
 	case contact.FieldUserID:
 		m.ClearUserID()
+		return nil
+	case contact.FieldUnlinkedUserID:
+		m.ClearUnlinkedUserID()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact nullable field %s", name)
@@ -4757,6 +4827,9 @@ func (m *ContactMutation) ResetField(name string) error {
 		return nil
 	case contact.FieldUserID:
 		m.ResetUserID()
+		return nil
+	case contact.FieldUnlinkedUserID:
+		m.ResetUnlinkedUserID()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact field %s", name)
@@ -20939,6 +21012,7 @@ type UserAccountMutation struct {
 	addtotp_last_step           *int64
 	status                      *useraccount.Status
 	deleted_at                  *time.Time
+	anonymised_at               *time.Time
 	last_login_at               *time.Time
 	staff_role                  *domain.StaffRole
 	clearedFields               map[string]struct{}
@@ -21956,6 +22030,55 @@ func (m *UserAccountMutation) ResetDeletedAt() {
 	delete(m.clearedFields, useraccount.FieldDeletedAt)
 }
 
+// SetAnonymisedAt sets the "anonymised_at" field.
+func (m *UserAccountMutation) SetAnonymisedAt(t time.Time) {
+	m.anonymised_at = &t
+}
+
+// AnonymisedAt returns the value of the "anonymised_at" field in the mutation.
+func (m *UserAccountMutation) AnonymisedAt() (r time.Time, exists bool) {
+	v := m.anonymised_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnonymisedAt returns the old "anonymised_at" field's value of the UserAccount entity.
+// If the UserAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserAccountMutation) OldAnonymisedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnonymisedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnonymisedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnonymisedAt: %w", err)
+	}
+	return oldValue.AnonymisedAt, nil
+}
+
+// ClearAnonymisedAt clears the value of the "anonymised_at" field.
+func (m *UserAccountMutation) ClearAnonymisedAt() {
+	m.anonymised_at = nil
+	m.clearedFields[useraccount.FieldAnonymisedAt] = struct{}{}
+}
+
+// AnonymisedAtCleared returns if the "anonymised_at" field was cleared in this mutation.
+func (m *UserAccountMutation) AnonymisedAtCleared() bool {
+	_, ok := m.clearedFields[useraccount.FieldAnonymisedAt]
+	return ok
+}
+
+// ResetAnonymisedAt resets all changes to the "anonymised_at" field.
+func (m *UserAccountMutation) ResetAnonymisedAt() {
+	m.anonymised_at = nil
+	delete(m.clearedFields, useraccount.FieldAnonymisedAt)
+}
+
 // SetLastLoginAt sets the "last_login_at" field.
 func (m *UserAccountMutation) SetLastLoginAt(t time.Time) {
 	m.last_login_at = &t
@@ -22304,7 +22427,7 @@ func (m *UserAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserAccountMutation) Fields() []string {
-	fields := make([]string, 0, 21)
+	fields := make([]string, 0, 22)
 	if m.created_at != nil {
 		fields = append(fields, useraccount.FieldCreatedAt)
 	}
@@ -22362,6 +22485,9 @@ func (m *UserAccountMutation) Fields() []string {
 	if m.deleted_at != nil {
 		fields = append(fields, useraccount.FieldDeletedAt)
 	}
+	if m.anonymised_at != nil {
+		fields = append(fields, useraccount.FieldAnonymisedAt)
+	}
 	if m.last_login_at != nil {
 		fields = append(fields, useraccount.FieldLastLoginAt)
 	}
@@ -22414,6 +22540,8 @@ func (m *UserAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case useraccount.FieldDeletedAt:
 		return m.DeletedAt()
+	case useraccount.FieldAnonymisedAt:
+		return m.AnonymisedAt()
 	case useraccount.FieldLastLoginAt:
 		return m.LastLoginAt()
 	case useraccount.FieldStaffRole:
@@ -22465,6 +22593,8 @@ func (m *UserAccountMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldStatus(ctx)
 	case useraccount.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
+	case useraccount.FieldAnonymisedAt:
+		return m.OldAnonymisedAt(ctx)
 	case useraccount.FieldLastLoginAt:
 		return m.OldLastLoginAt(ctx)
 	case useraccount.FieldStaffRole:
@@ -22611,6 +22741,13 @@ func (m *UserAccountMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDeletedAt(v)
 		return nil
+	case useraccount.FieldAnonymisedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnonymisedAt(v)
+		return nil
 	case useraccount.FieldLastLoginAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -22706,6 +22843,9 @@ func (m *UserAccountMutation) ClearedFields() []string {
 	if m.FieldCleared(useraccount.FieldDeletedAt) {
 		fields = append(fields, useraccount.FieldDeletedAt)
 	}
+	if m.FieldCleared(useraccount.FieldAnonymisedAt) {
+		fields = append(fields, useraccount.FieldAnonymisedAt)
+	}
 	if m.FieldCleared(useraccount.FieldLastLoginAt) {
 		fields = append(fields, useraccount.FieldLastLoginAt)
 	}
@@ -22761,6 +22901,9 @@ func (m *UserAccountMutation) ClearField(name string) error {
 		return nil
 	case useraccount.FieldDeletedAt:
 		m.ClearDeletedAt()
+		return nil
+	case useraccount.FieldAnonymisedAt:
+		m.ClearAnonymisedAt()
 		return nil
 	case useraccount.FieldLastLoginAt:
 		m.ClearLastLoginAt()
@@ -22832,6 +22975,9 @@ func (m *UserAccountMutation) ResetField(name string) error {
 		return nil
 	case useraccount.FieldDeletedAt:
 		m.ResetDeletedAt()
+		return nil
+	case useraccount.FieldAnonymisedAt:
+		m.ResetAnonymisedAt()
 		return nil
 	case useraccount.FieldLastLoginAt:
 		m.ResetLastLoginAt()

@@ -58,6 +58,8 @@ type UserAccount struct {
 	Status useraccount.Status `json:"status,omitempty"`
 	// When the user deleted the account.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// When the deleted account's personal data was erased (90 days after deletion); it cannot be restored since.
+	AnonymisedAt *time.Time `json:"anonymised_at,omitempty"`
 	// Last successful login.
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
 	// The provider staff role; null for customers' users.
@@ -141,7 +143,7 @@ func (*UserAccount) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case useraccount.FieldEmail, useraccount.FieldPendingEmail, useraccount.FieldUsername, useraccount.FieldName, useraccount.FieldPhone, useraccount.FieldLocale, useraccount.FieldPasswordHash, useraccount.FieldTotpSecret, useraccount.FieldPendingTotpSecret, useraccount.FieldStatus, useraccount.FieldStaffRole:
 			values[i] = new(sql.NullString)
-		case useraccount.FieldCreatedAt, useraccount.FieldUpdatedAt, useraccount.FieldEmailVerifiedAt, useraccount.FieldPasswordChangedAt, useraccount.FieldDeletedAt, useraccount.FieldLastLoginAt:
+		case useraccount.FieldCreatedAt, useraccount.FieldUpdatedAt, useraccount.FieldEmailVerifiedAt, useraccount.FieldPasswordChangedAt, useraccount.FieldDeletedAt, useraccount.FieldAnonymisedAt, useraccount.FieldLastLoginAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -286,6 +288,13 @@ func (_m *UserAccount) assignValues(columns []string, values []any) error {
 				_m.DeletedAt = new(time.Time)
 				*_m.DeletedAt = value.Time
 			}
+		case useraccount.FieldAnonymisedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field anonymised_at", values[i])
+			} else if value.Valid {
+				_m.AnonymisedAt = new(time.Time)
+				*_m.AnonymisedAt = value.Time
+			}
 		case useraccount.FieldLastLoginAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field last_login_at", values[i])
@@ -414,6 +423,11 @@ func (_m *UserAccount) String() string {
 	builder.WriteString(", ")
 	if v := _m.DeletedAt; v != nil {
 		builder.WriteString("deleted_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.AnonymisedAt; v != nil {
+		builder.WriteString("anonymised_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

@@ -271,6 +271,20 @@ func (_c *UserAccountCreate) SetNillableDeletedAt(v *time.Time) *UserAccountCrea
 	return _c
 }
 
+// SetAnonymisedAt sets the "anonymised_at" field.
+func (_c *UserAccountCreate) SetAnonymisedAt(v time.Time) *UserAccountCreate {
+	_c.mutation.SetAnonymisedAt(v)
+	return _c
+}
+
+// SetNillableAnonymisedAt sets the "anonymised_at" field if the given value is not nil.
+func (_c *UserAccountCreate) SetNillableAnonymisedAt(v *time.Time) *UserAccountCreate {
+	if v != nil {
+		_c.SetAnonymisedAt(*v)
+	}
+	return _c
+}
+
 // SetLastLoginAt sets the "last_login_at" field.
 func (_c *UserAccountCreate) SetLastLoginAt(v time.Time) *UserAccountCreate {
 	_c.mutation.SetLastLoginAt(v)
@@ -624,6 +638,10 @@ func (_c *UserAccountCreate) createSpec() (*UserAccount, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DeletedAt(); ok {
 		_spec.SetField(useraccount.FieldDeletedAt, field.TypeTime, value)
 		_node.DeletedAt = &value
+	}
+	if value, ok := _c.mutation.AnonymisedAt(); ok {
+		_spec.SetField(useraccount.FieldAnonymisedAt, field.TypeTime, value)
+		_node.AnonymisedAt = &value
 	}
 	if value, ok := _c.mutation.LastLoginAt(); ok {
 		_spec.SetField(useraccount.FieldLastLoginAt, field.TypeTime, value)
@@ -1040,6 +1058,24 @@ func (u *UserAccountUpsert) UpdateDeletedAt() *UserAccountUpsert {
 // ClearDeletedAt clears the value of the "deleted_at" field.
 func (u *UserAccountUpsert) ClearDeletedAt() *UserAccountUpsert {
 	u.SetNull(useraccount.FieldDeletedAt)
+	return u
+}
+
+// SetAnonymisedAt sets the "anonymised_at" field.
+func (u *UserAccountUpsert) SetAnonymisedAt(v time.Time) *UserAccountUpsert {
+	u.Set(useraccount.FieldAnonymisedAt, v)
+	return u
+}
+
+// UpdateAnonymisedAt sets the "anonymised_at" field to the value that was provided on create.
+func (u *UserAccountUpsert) UpdateAnonymisedAt() *UserAccountUpsert {
+	u.SetExcluded(useraccount.FieldAnonymisedAt)
+	return u
+}
+
+// ClearAnonymisedAt clears the value of the "anonymised_at" field.
+func (u *UserAccountUpsert) ClearAnonymisedAt() *UserAccountUpsert {
+	u.SetNull(useraccount.FieldAnonymisedAt)
 	return u
 }
 
@@ -1470,6 +1506,27 @@ func (u *UserAccountUpsertOne) UpdateDeletedAt() *UserAccountUpsertOne {
 func (u *UserAccountUpsertOne) ClearDeletedAt() *UserAccountUpsertOne {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetAnonymisedAt sets the "anonymised_at" field.
+func (u *UserAccountUpsertOne) SetAnonymisedAt(v time.Time) *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetAnonymisedAt(v)
+	})
+}
+
+// UpdateAnonymisedAt sets the "anonymised_at" field to the value that was provided on create.
+func (u *UserAccountUpsertOne) UpdateAnonymisedAt() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdateAnonymisedAt()
+	})
+}
+
+// ClearAnonymisedAt clears the value of the "anonymised_at" field.
+func (u *UserAccountUpsertOne) ClearAnonymisedAt() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearAnonymisedAt()
 	})
 }
 
@@ -2073,6 +2130,27 @@ func (u *UserAccountUpsertBulk) UpdateDeletedAt() *UserAccountUpsertBulk {
 func (u *UserAccountUpsertBulk) ClearDeletedAt() *UserAccountUpsertBulk {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetAnonymisedAt sets the "anonymised_at" field.
+func (u *UserAccountUpsertBulk) SetAnonymisedAt(v time.Time) *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetAnonymisedAt(v)
+	})
+}
+
+// UpdateAnonymisedAt sets the "anonymised_at" field to the value that was provided on create.
+func (u *UserAccountUpsertBulk) UpdateAnonymisedAt() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdateAnonymisedAt()
+	})
+}
+
+// ClearAnonymisedAt clears the value of the "anonymised_at" field.
+func (u *UserAccountUpsertBulk) ClearAnonymisedAt() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearAnonymisedAt()
 	})
 }
 

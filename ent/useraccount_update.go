@@ -354,6 +354,26 @@ func (_u *UserAccountUpdate) ClearDeletedAt() *UserAccountUpdate {
 	return _u
 }
 
+// SetAnonymisedAt sets the "anonymised_at" field.
+func (_u *UserAccountUpdate) SetAnonymisedAt(v time.Time) *UserAccountUpdate {
+	_u.mutation.SetAnonymisedAt(v)
+	return _u
+}
+
+// SetNillableAnonymisedAt sets the "anonymised_at" field if the given value is not nil.
+func (_u *UserAccountUpdate) SetNillableAnonymisedAt(v *time.Time) *UserAccountUpdate {
+	if v != nil {
+		_u.SetAnonymisedAt(*v)
+	}
+	return _u
+}
+
+// ClearAnonymisedAt clears the value of the "anonymised_at" field.
+func (_u *UserAccountUpdate) ClearAnonymisedAt() *UserAccountUpdate {
+	_u.mutation.ClearAnonymisedAt()
+	return _u
+}
+
 // SetLastLoginAt sets the "last_login_at" field.
 func (_u *UserAccountUpdate) SetLastLoginAt(v time.Time) *UserAccountUpdate {
 	_u.mutation.SetLastLoginAt(v)
@@ -739,6 +759,12 @@ func (_u *UserAccountUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(useraccount.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.AnonymisedAt(); ok {
+		_spec.SetField(useraccount.FieldAnonymisedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AnonymisedAtCleared() {
+		_spec.ClearField(useraccount.FieldAnonymisedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.LastLoginAt(); ok {
 		_spec.SetField(useraccount.FieldLastLoginAt, field.TypeTime, value)
@@ -1271,6 +1297,26 @@ func (_u *UserAccountUpdateOne) ClearDeletedAt() *UserAccountUpdateOne {
 	return _u
 }
 
+// SetAnonymisedAt sets the "anonymised_at" field.
+func (_u *UserAccountUpdateOne) SetAnonymisedAt(v time.Time) *UserAccountUpdateOne {
+	_u.mutation.SetAnonymisedAt(v)
+	return _u
+}
+
+// SetNillableAnonymisedAt sets the "anonymised_at" field if the given value is not nil.
+func (_u *UserAccountUpdateOne) SetNillableAnonymisedAt(v *time.Time) *UserAccountUpdateOne {
+	if v != nil {
+		_u.SetAnonymisedAt(*v)
+	}
+	return _u
+}
+
+// ClearAnonymisedAt clears the value of the "anonymised_at" field.
+func (_u *UserAccountUpdateOne) ClearAnonymisedAt() *UserAccountUpdateOne {
+	_u.mutation.ClearAnonymisedAt()
+	return _u
+}
+
 // SetLastLoginAt sets the "last_login_at" field.
 func (_u *UserAccountUpdateOne) SetLastLoginAt(v time.Time) *UserAccountUpdateOne {
 	_u.mutation.SetLastLoginAt(v)
@@ -1686,6 +1732,12 @@ func (_u *UserAccountUpdateOne) sqlSave(ctx context.Context) (_node *UserAccount
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(useraccount.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.AnonymisedAt(); ok {
+		_spec.SetField(useraccount.FieldAnonymisedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AnonymisedAtCleared() {
+		_spec.ClearField(useraccount.FieldAnonymisedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.LastLoginAt(); ok {
 		_spec.SetField(useraccount.FieldLastLoginAt, field.TypeTime, value)

@@ -32,6 +32,7 @@ var credentialFields = map[string]bool{
 	"requestSecondFactorCode": true,
 	"enableTwoFactor":         true,
 	"confirmSecondFactor":     true,
+	"deleteMyAccount":         true,
 }
 
 // oneCredentialField refuses an operation with more than one root field

@@ -93,6 +93,22 @@ var matrixTable = []matrixRow{
 		vars:    map[string]string{"i": "$invitation"},
 		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK portal,tech,group,agency,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	// ------------------------------------------------------------ lifecycles (issue 8 items 5, 6)
+	// deleteMyAccount carries a wrong password: whoever passes the gate gets
+	// BAD_USER_INPUT; keys and staff users never delete themselves.
+	{field: "Mutation.deleteMyAccount", doc: `mutation { deleteMyAccount(input: {password: "wrong-password-1"}) }`,
+		own: "anon=UNAUTHENTICATED keyRead,keyFull,support,supportC,sales,salesC,salesX,staffAdmin=FORBIDDEN *=BAD_USER_INPUT"},
+	{field: "Mutation.restoreUserAccount", doc: `mutation { restoreUserAccount(id: "usr_01J00000000000000000000000") { id } }`,
+		own: "anon=UNAUTHENTICATED support,supportC,staffAdmin=NOT_FOUND *=FORBIDDEN"},
+	// $lifecycle is an account made for each principal and side alone, so
+	// ADMIN's deactivate → reactivate → delete touches nobody else's rows.
+	// Account managers (sales) may not: it is the provider's decision.
+	{field: "Mutation.deactivateCustomerAccount", doc: `mutation($a: ID!) { deactivateCustomerAccount(customerAccountID: $a) { id } }`,
+		vars: map[string]string{"a": "$lifecycle"}, own: "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
+	{field: "Mutation.reactivateCustomerAccount", doc: `mutation($a: ID!) { reactivateCustomerAccount(customerAccountID: $a) { id } }`,
+		vars: map[string]string{"a": "$lifecycle"}, own: "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
+	{field: "Mutation.deleteCustomerAccount", doc: `mutation($a: ID!) { deleteCustomerAccount(customerAccountID: $a) { id } }`,
+		vars: map[string]string{"a": "$lifecycle"}, own: "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
 
 	// ------------------------------------------------------------ permissions and rights groups
 	// myPermissions and can answer every logged-in caller, for an account it

@@ -100,6 +100,7 @@ type matrixSide struct {
 	account, number, contact string
 	group                    string // a rights group granting matrixTargetGroupPermissions
 	invitation               string // a pending invitation granting TECHNICAL_CONTACT
+	lifecycle                string // an account of this principal and side alone, to deactivate and delete
 }
 
 // matrixTargetGroupPermissions are what each target rights group grants.
@@ -244,11 +245,13 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			inv, err := e.client.Invitation.Create().SetCustomerAccountID(a.ID).SetEmail("invited-" + strings.ToLower(p.name) + "-" + side + "@matrix.test").
 				SetRoles([]string{string(domain.RoleTechnicalContact)}).SetTokenHash(fmt.Sprintf("matrix-%s-%s", p.name, side)).
 				SetExpiresAt(e.clock.Now().AddDate(0, 0, 7)).Save(ctx)
+			lc, err := e.client.CustomerAccount.Create().SetNumber("LC-" + strings.ToUpper(p.name) + "-" + strings.ToUpper(side)).
+				SetName("Lifecycle target of " + p.name).Save(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID),
-				invitation: string(inv.ID)}
+				invitation: string(inv.ID), lifecycle: string(lc.ID)}
 		}
 	}
 	if err := e.client.CustomerAccount.UpdateOneID(f.accounts["D"].ID).SetStatus("DEACTIVATED").Exec(ctx); err != nil {
@@ -306,6 +309,8 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 		case "$email":
 			f.unique++
 			out[k] = fmt.Sprintf("invitee%05d@matrix.test", f.unique)
+		case "$lifecycle":
+			out[k] = side.lifecycle
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
 		case "$expiry": // a day ahead of the clock
@@ -422,7 +427,7 @@ type matrixRow struct {
 // object, else once.
 func (r matrixRow) sides() []string {
 	for _, v := range r.vars {
-		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" {
+		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" || v == "$lifecycle" {
 			return []string{"own", "foreign"}
 		}
 	}

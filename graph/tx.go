@@ -78,7 +78,7 @@ var plainWriters = map[string]bool{
 	"signUp": true, "verifyEmail": true, "resendVerificationEmail": true, "requestEmailChange": true,
 	"changePassword": true, "requestPasswordReset": true, "resetPassword": true,
 	"requestSecondFactorCode": true, "enableTwoFactor": true, "confirmSecondFactor": true,
-	"acceptStaffInvitation": true, "acceptInvitation": true,
+	"acceptStaffInvitation": true, "acceptInvitation": true, "deleteMyAccount": true,
 }
 
 func (t txExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {

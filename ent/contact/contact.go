@@ -30,6 +30,8 @@ const (
 	FieldPhone = "phone"
 	// FieldUserID holds the string denoting the user_id field in the database.
 	FieldUserID = "user_id"
+	// FieldUnlinkedUserID holds the string denoting the unlinked_user_id field in the database.
+	FieldUnlinkedUserID = "unlinked_user_id"
 	// EdgeCustomerAccount holds the string denoting the customer_account edge name in mutations.
 	EdgeCustomerAccount = "customer_account"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -89,6 +91,7 @@ var Columns = []string{
 	FieldEmail,
 	FieldPhone,
 	FieldUserID,
+	FieldUnlinkedUserID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -168,6 +171,11 @@ func ByPhone(opts ...sql.OrderTermOption) OrderOption {
 // ByUserID orders the results by the user_id field.
 func ByUserID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUserID, opts...).ToFunc()
+}
+
+// ByUnlinkedUserID orders the results by the unlinked_user_id field.
+func ByUnlinkedUserID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnlinkedUserID, opts...).ToFunc()
 }
 
 // ByCustomerAccountField orders the results by customer_account field.

@@ -91,6 +91,11 @@ func UserID(v pulid.ID) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldUserID, v))
 }
 
+// UnlinkedUserID applies equality check predicate on the "unlinked_user_id" field. It's identical to UnlinkedUserIDEQ.
+func UnlinkedUserID(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldUnlinkedUserID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldCreatedAt, v))
@@ -534,6 +539,86 @@ func UserIDEqualFold(v pulid.ID) predicate.Contact {
 func UserIDContainsFold(v pulid.ID) predicate.Contact {
 	vc := string(v)
 	return predicate.Contact(sql.FieldContainsFold(FieldUserID, vc))
+}
+
+// UnlinkedUserIDEQ applies the EQ predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDEQ(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldUnlinkedUserID, v))
+}
+
+// UnlinkedUserIDNEQ applies the NEQ predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDNEQ(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldUnlinkedUserID, v))
+}
+
+// UnlinkedUserIDIn applies the In predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDIn(vs ...pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldUnlinkedUserID, vs...))
+}
+
+// UnlinkedUserIDNotIn applies the NotIn predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDNotIn(vs ...pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldUnlinkedUserID, vs...))
+}
+
+// UnlinkedUserIDGT applies the GT predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDGT(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldUnlinkedUserID, v))
+}
+
+// UnlinkedUserIDGTE applies the GTE predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDGTE(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldUnlinkedUserID, v))
+}
+
+// UnlinkedUserIDLT applies the LT predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDLT(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldUnlinkedUserID, v))
+}
+
+// UnlinkedUserIDLTE applies the LTE predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDLTE(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldUnlinkedUserID, v))
+}
+
+// UnlinkedUserIDContains applies the Contains predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDContains(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldContains(FieldUnlinkedUserID, vc))
+}
+
+// UnlinkedUserIDHasPrefix applies the HasPrefix predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDHasPrefix(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldHasPrefix(FieldUnlinkedUserID, vc))
+}
+
+// UnlinkedUserIDHasSuffix applies the HasSuffix predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDHasSuffix(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldHasSuffix(FieldUnlinkedUserID, vc))
+}
+
+// UnlinkedUserIDIsNil applies the IsNil predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldUnlinkedUserID))
+}
+
+// UnlinkedUserIDNotNil applies the NotNil predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldUnlinkedUserID))
+}
+
+// UnlinkedUserIDEqualFold applies the EqualFold predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDEqualFold(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldEqualFold(FieldUnlinkedUserID, vc))
+}
+
+// UnlinkedUserIDContainsFold applies the ContainsFold predicate on the "unlinked_user_id" field.
+func UnlinkedUserIDContainsFold(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldContainsFold(FieldUnlinkedUserID, vc))
 }
 
 // HasCustomerAccount applies the HasEdge predicate on the "customer_account" edge.

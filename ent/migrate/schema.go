@@ -184,6 +184,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "email", Type: field.TypeString, Nullable: true, Size: 254},
 		{Name: "phone", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "unlinked_user_id", Type: field.TypeString, Nullable: true},
 		{Name: "customer_account_id", Type: field.TypeString, Size: 40},
 		{Name: "user_id", Type: field.TypeString, Nullable: true, Size: 40},
 	}
@@ -195,13 +196,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_customer_accounts_contacts",
-				Columns:    []*schema.Column{ContactsColumns[6]},
+				Columns:    []*schema.Column{ContactsColumns[7]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "contacts_user_accounts_contacts",
-				Columns:    []*schema.Column{ContactsColumns[7]},
+				Columns:    []*schema.Column{ContactsColumns[8]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -210,22 +211,27 @@ var (
 			{
 				Name:    "contact_customer_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[6]},
+				Columns: []*schema.Column{ContactsColumns[7]},
 			},
 			{
 				Name:    "contact_customer_account_id_email",
 				Unique:  true,
-				Columns: []*schema.Column{ContactsColumns[6], ContactsColumns[4]},
+				Columns: []*schema.Column{ContactsColumns[7], ContactsColumns[4]},
 			},
 			{
 				Name:    "contact_customer_account_id_user_id",
 				Unique:  true,
-				Columns: []*schema.Column{ContactsColumns[6], ContactsColumns[7]},
+				Columns: []*schema.Column{ContactsColumns[7], ContactsColumns[8]},
 			},
 			{
 				Name:    "contact_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[7]},
+				Columns: []*schema.Column{ContactsColumns[8]},
+			},
+			{
+				Name:    "contact_unlinked_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[6]},
 			},
 		},
 	}
@@ -800,6 +806,7 @@ var (
 		{Name: "totp_last_step", Type: field.TypeInt64, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "DISABLED", "DELETED"}, Default: "ACTIVE"},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "anonymised_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
 		{Name: "staff_role", Type: field.TypeEnum, Nullable: true, Enums: []string{"SUPPORT", "SALES", "ADMIN"}},
 	}

@@ -37,6 +37,12 @@ func (Contact) Fields() []ent.Field {
 		field.String("user_id").GoType(pulid.ID("")).Optional().Nillable().
 			Comment("The user account of this person, if it has one.").
 			Annotations(entgql.Type("ID"), entgql.Skip(entgql.SkipWhereInput)),
+		// Set when the linked user deleted its own account: restoring the
+		// user (within 90 days) links the contact again; anonymising the
+		// user clears it for good.
+		field.String("unlinked_user_id").GoType(pulid.ID("")).Optional().Nillable().
+			Comment("The user account that was linked before that user deleted itself.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
@@ -66,6 +72,7 @@ func (Contact) Indexes() []ent.Index {
 		// One contact per user and account.
 		index.Fields("customer_account_id", "user_id").Unique(),
 		index.Fields("user_id"),
+		index.Fields("unlinked_user_id"),
 	}
 }
 

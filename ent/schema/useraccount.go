@@ -91,6 +91,9 @@ func (UserAccount) Fields() []ent.Field {
 			Comment("ACTIVE; DISABLED by staff; DELETED by the user (restorable by support)."),
 		field.Time("deleted_at").Optional().Nillable().Comment("When the user deleted the account.").
 			Annotations(private),
+		field.Time("anonymised_at").Optional().Nillable().
+			Comment("When the deleted account's personal data was erased (90 days after deletion); it cannot be restored since.").
+			Annotations(private),
 		field.Time("last_login_at").Optional().Nillable().Comment("Last successful login.").
 			Annotations(private),
 		field.Enum("staff_role").GoType(domain.StaffRole("")).Optional().Nillable().

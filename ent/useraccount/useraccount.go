@@ -59,6 +59,8 @@ const (
 	FieldStatus = "status"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
 	FieldDeletedAt = "deleted_at"
+	// FieldAnonymisedAt holds the string denoting the anonymised_at field in the database.
+	FieldAnonymisedAt = "anonymised_at"
 	// FieldLastLoginAt holds the string denoting the last_login_at field in the database.
 	FieldLastLoginAt = "last_login_at"
 	// FieldStaffRole holds the string denoting the staff_role field in the database.
@@ -125,6 +127,7 @@ var Columns = []string{
 	FieldTotpLastStep,
 	FieldStatus,
 	FieldDeletedAt,
+	FieldAnonymisedAt,
 	FieldLastLoginAt,
 	FieldStaffRole,
 }
@@ -303,6 +306,11 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // ByDeletedAt orders the results by the deleted_at field.
 func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
+}
+
+// ByAnonymisedAt orders the results by the anonymised_at field.
+func ByAnonymisedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAnonymisedAt, opts...).ToFunc()
 }
 
 // ByLastLoginAt orders the results by the last_login_at field.

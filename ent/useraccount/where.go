@@ -137,6 +137,11 @@ func DeletedAt(v time.Time) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldDeletedAt, v))
 }
 
+// AnonymisedAt applies equality check predicate on the "anonymised_at" field. It's identical to AnonymisedAtEQ.
+func AnonymisedAt(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldAnonymisedAt, v))
+}
+
 // LastLoginAt applies equality check predicate on the "last_login_at" field. It's identical to LastLoginAtEQ.
 func LastLoginAt(v time.Time) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldLastLoginAt, v))
@@ -1115,6 +1120,56 @@ func DeletedAtIsNil() predicate.UserAccount {
 // DeletedAtNotNil applies the NotNil predicate on the "deleted_at" field.
 func DeletedAtNotNil() predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldNotNull(FieldDeletedAt))
+}
+
+// AnonymisedAtEQ applies the EQ predicate on the "anonymised_at" field.
+func AnonymisedAtEQ(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldAnonymisedAt, v))
+}
+
+// AnonymisedAtNEQ applies the NEQ predicate on the "anonymised_at" field.
+func AnonymisedAtNEQ(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNEQ(FieldAnonymisedAt, v))
+}
+
+// AnonymisedAtIn applies the In predicate on the "anonymised_at" field.
+func AnonymisedAtIn(vs ...time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIn(FieldAnonymisedAt, vs...))
+}
+
+// AnonymisedAtNotIn applies the NotIn predicate on the "anonymised_at" field.
+func AnonymisedAtNotIn(vs ...time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotIn(FieldAnonymisedAt, vs...))
+}
+
+// AnonymisedAtGT applies the GT predicate on the "anonymised_at" field.
+func AnonymisedAtGT(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGT(FieldAnonymisedAt, v))
+}
+
+// AnonymisedAtGTE applies the GTE predicate on the "anonymised_at" field.
+func AnonymisedAtGTE(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGTE(FieldAnonymisedAt, v))
+}
+
+// AnonymisedAtLT applies the LT predicate on the "anonymised_at" field.
+func AnonymisedAtLT(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLT(FieldAnonymisedAt, v))
+}
+
+// AnonymisedAtLTE applies the LTE predicate on the "anonymised_at" field.
+func AnonymisedAtLTE(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLTE(FieldAnonymisedAt, v))
+}
+
+// AnonymisedAtIsNil applies the IsNil predicate on the "anonymised_at" field.
+func AnonymisedAtIsNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIsNull(FieldAnonymisedAt))
+}
+
+// AnonymisedAtNotNil applies the NotNil predicate on the "anonymised_at" field.
+func AnonymisedAtNotNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotNull(FieldAnonymisedAt))
 }
 
 // LastLoginAtEQ applies the EQ predicate on the "last_login_at" field.

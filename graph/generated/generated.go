@@ -307,7 +307,10 @@ type ComplexityRoot struct {
 		CreateContact                      func(childComplexity int, input model.CreateContactInput) int
 		CreateCustomerAccount              func(childComplexity int, input model.CreateCustomerAccountInput) int
 		CreateRightsGroup                  func(childComplexity int, input model.CreateRightsGroupInput) int
+		DeactivateCustomerAccount          func(childComplexity int, customerAccountID pulid.ID) int
 		DelegateToAgency                   func(childComplexity int, input model.DelegateToAgencyInput) int
+		DeleteCustomerAccount              func(childComplexity int, customerAccountID pulid.ID) int
+		DeleteMyAccount                    func(childComplexity int, input model.DeleteMyAccountInput) int
 		DeleteRightsGroup                  func(childComplexity int, input model.DeleteRightsGroupInput) int
 		DisableTwoFactor                   func(childComplexity int, method domain.SecondFactorMethod) int
 		EnableTwoFactor                    func(childComplexity int, input model.EnableTwoFactorInput) int
@@ -317,6 +320,7 @@ type ComplexityRoot struct {
 		LinkContacts                       func(childComplexity int) int
 		Login                              func(childComplexity int, input model.LoginInput) int
 		Logout                             func(childComplexity int) int
+		ReactivateCustomerAccount          func(childComplexity int, customerAccountID pulid.ID) int
 		RefreshSession                     func(childComplexity int, refreshToken string) int
 		RegenerateRecoveryCodes            func(childComplexity int) int
 		RemoveRightsGroupMember            func(childComplexity int, input model.RemoveRightsGroupMemberInput) int
@@ -328,6 +332,7 @@ type ComplexityRoot struct {
 		ResendInvitation                   func(childComplexity int, id pulid.ID) int
 		ResendVerificationEmail            func(childComplexity int) int
 		ResetPassword                      func(childComplexity int, input model.ResetPasswordInput) int
+		RestoreUserAccount                 func(childComplexity int, id pulid.ID) int
 		RevokeAPIKey                       func(childComplexity int, id pulid.ID) int
 		RevokeAgencyDelegation             func(childComplexity int, input model.RevokeAgencyDelegationInput) int
 		RevokeInvitation                   func(childComplexity int, id pulid.ID) int
@@ -500,6 +505,7 @@ type ComplexityRoot struct {
 	}
 
 	UserAccount struct {
+		AnonymisedAt        func(childComplexity int) int
 		Contacts            func(childComplexity int) int
 		CreatedAt           func(childComplexity int) int
 		DeletedAt           func(childComplexity int) int
@@ -607,6 +613,11 @@ type MutationResolver interface {
 	AcceptInvitation(ctx context.Context, token string) (*ent.Invitation, error)
 	RevokeInvitation(ctx context.Context, id pulid.ID) (*ent.Invitation, error)
 	ResendInvitation(ctx context.Context, id pulid.ID) (*ent.Invitation, error)
+	DeleteMyAccount(ctx context.Context, input model.DeleteMyAccountInput) (bool, error)
+	RestoreUserAccount(ctx context.Context, id pulid.ID) (*ent.UserAccount, error)
+	DeactivateCustomerAccount(ctx context.Context, customerAccountID pulid.ID) (*ent.CustomerAccount, error)
+	ReactivateCustomerAccount(ctx context.Context, customerAccountID pulid.ID) (*ent.CustomerAccount, error)
+	DeleteCustomerAccount(ctx context.Context, customerAccountID pulid.ID) (*ent.CustomerAccount, error)
 	InviteStaffUser(ctx context.Context, input model.InviteStaffUserInput) (*ent.UserAccount, error)
 	AcceptStaffInvitation(ctx context.Context, input model.AcceptStaffInvitationInput) (bool, error)
 	ChangeStaffRole(ctx context.Context, input model.ChangeStaffRoleInput) (*ent.UserAccount, error)
@@ -1846,6 +1857,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateRightsGroup(childComplexity, args["input"].(model.CreateRightsGroupInput)), true
+	case "Mutation.deactivateCustomerAccount":
+		if e.ComplexityRoot.Mutation.DeactivateCustomerAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deactivateCustomerAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeactivateCustomerAccount(childComplexity, args["customerAccountID"].(pulid.ID)), true
 	case "Mutation.delegateToAgency":
 		if e.ComplexityRoot.Mutation.DelegateToAgency == nil {
 			break
@@ -1857,6 +1879,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DelegateToAgency(childComplexity, args["input"].(model.DelegateToAgencyInput)), true
+	case "Mutation.deleteCustomerAccount":
+		if e.ComplexityRoot.Mutation.DeleteCustomerAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCustomerAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCustomerAccount(childComplexity, args["customerAccountID"].(pulid.ID)), true
+	case "Mutation.deleteMyAccount":
+		if e.ComplexityRoot.Mutation.DeleteMyAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteMyAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteMyAccount(childComplexity, args["input"].(model.DeleteMyAccountInput)), true
 	case "Mutation.deleteRightsGroup":
 		if e.ComplexityRoot.Mutation.DeleteRightsGroup == nil {
 			break
@@ -1946,6 +1990,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.reactivateCustomerAccount":
+		if e.ComplexityRoot.Mutation.ReactivateCustomerAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reactivateCustomerAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReactivateCustomerAccount(childComplexity, args["customerAccountID"].(pulid.ID)), true
 	case "Mutation.refreshSession":
 		if e.ComplexityRoot.Mutation.RefreshSession == nil {
 			break
@@ -2057,6 +2112,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["input"].(model.ResetPasswordInput)), true
+	case "Mutation.restoreUserAccount":
+		if e.ComplexityRoot.Mutation.RestoreUserAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restoreUserAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestoreUserAccount(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -2970,6 +3036,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TwoFactorPayload.RecoveryCodes(childComplexity), true
 
+	case "UserAccount.anonymisedAt":
+		if e.ComplexityRoot.UserAccount.AnonymisedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserAccount.AnonymisedAt(childComplexity), true
 	case "UserAccount.contacts":
 		if e.ComplexityRoot.UserAccount.Contacts == nil {
 			break
@@ -3143,6 +3215,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerAccountOrder", ec.unmarshalInputCustomerAccountOrder),
 			graphql.NewInputUnmarshaler("CustomerAccountWhereInput", ec.unmarshalInputCustomerAccountWhereInput),
 			graphql.NewInputUnmarshaler("DelegateToAgencyInput", ec.unmarshalInputDelegateToAgencyInput),
+			graphql.NewInputUnmarshaler("DeleteMyAccountInput", ec.unmarshalInputDeleteMyAccountInput),
 			graphql.NewInputUnmarshaler("DeleteRightsGroupInput", ec.unmarshalInputDeleteRightsGroupInput),
 			graphql.NewInputUnmarshaler("EnableTwoFactorInput", ec.unmarshalInputEnableTwoFactorInput),
 			graphql.NewInputUnmarshaler("GrantSupportAuthorizationInput", ec.unmarshalInputGrantSupportAuthorizationInput),
@@ -6476,6 +6549,10 @@ type UserAccount implements Node {
   """
   deletedAt: Time @selfOrStaff
   """
+  When the deleted account's personal data was erased (90 days after deletion); it cannot be restored since.
+  """
+  anonymisedAt: Time @selfOrStaff
+  """
   Last successful login.
   """
   lastLoginAt: Time @selfOrStaff
@@ -7081,6 +7158,46 @@ input UserAccountWhereInput {
   """
   deletedAtNotNil: Boolean
   """
+  anonymised_at field predicates
+  """
+  anonymisedAt: Time
+  """
+  Predicate: anonymisedAtNEQ.
+  """
+  anonymisedAtNEQ: Time
+  """
+  Predicate: anonymisedAtIn.
+  """
+  anonymisedAtIn: [Time!]
+  """
+  Predicate: anonymisedAtNotIn.
+  """
+  anonymisedAtNotIn: [Time!]
+  """
+  Predicate: anonymisedAtGT.
+  """
+  anonymisedAtGT: Time
+  """
+  Predicate: anonymisedAtGTE.
+  """
+  anonymisedAtGTE: Time
+  """
+  Predicate: anonymisedAtLT.
+  """
+  anonymisedAtLT: Time
+  """
+  Predicate: anonymisedAtLTE.
+  """
+  anonymisedAtLTE: Time
+  """
+  Predicate: anonymisedAtIsNil.
+  """
+  anonymisedAtIsNil: Boolean
+  """
+  Predicate: anonymisedAtNotNil.
+  """
+  anonymisedAtNotNil: Boolean
+  """
   last_login_at field predicates
   """
   lastLoginAt: Time
@@ -7638,6 +7755,57 @@ extend type Mutation {
   """
   resendInvitation("The invitation." id: ID!): Invitation!
     @hasPermission(permission: INVITATIONS_MANAGE, account: "id")
+}
+`, BuiltIn: false},
+	{Name: "../../schema/lifecycle.graphqls", Input: `# Lifecycles (DESIGN §3 flows 7 and 8): a user deletes its own account and
+# the provider's support restores it; staff deactivate, reactivate and
+# delete customer accounts. Customer admins never delete user accounts:
+# they remove roles (seed 001).
+
+"Delete the caller's own user account."
+input DeleteMyAccountInput {
+  "The current password: deleting the account needs it again (re-authentication)."
+  password: String!
+}
+
+extend type Mutation {
+  """
+  Delete the caller's own user account (soft delete). Every session ends at
+  once, every API key is revoked and the support PIN is discarded; the
+  contacts linked to the account lose the link but keep their roles. The
+  e-mail address and username stay reserved. The provider's support can
+  restore the account within 90 days (restoreUserAccount); after that its
+  personal data is erased. Needs the current password; API keys and staff
+  users cannot use it (staff users are removed by a staff ADMIN).
+  """
+  deleteMyAccount("The current password." input: DeleteMyAccountInput!): Boolean! @auth
+
+  """
+  Restore a user account that its user deleted less than 90 days ago: it is
+  ACTIVE again and its contacts are linked again; its sessions and API keys
+  stay ended (the user logs in anew). After 90 days: BAD_USER_INPUT. Staff
+  SUPPORT or ADMIN.
+  """
+  restoreUserAccount("The deleted user account." id: ID!): UserAccount! @staff(role: SUPPORT)
+
+  """
+  Deactivate a customer account: every person, scoped login and API key of
+  it is blocked at once, all data is kept. Reversible with
+  reactivateCustomerAccount. Staff ADMIN only (not account managers: locking
+  a customer out, or letting it back in, is the provider's decision).
+  """
+  deactivateCustomerAccount("The account." customerAccountID: ID!): CustomerAccount! @staff(role: ADMIN)
+
+  "Reactivate a DEACTIVATED customer account: everything it had works again. Staff ADMIN only."
+  reactivateCustomerAccount("The account." customerAccountID: ID!): CustomerAccount! @staff(role: ADMIN)
+
+  """
+  Delete a customer account (soft: status DELETED, all data kept). Final: a
+  deleted account cannot be reactivated, and its customer number stays
+  reserved for ever (createCustomerAccount with it is a CONFLICT). Staff
+  ADMIN only.
+  """
+  deleteCustomerAccount("The account." customerAccountID: ID!): CustomerAccount! @staff(role: ADMIN)
 }
 `, BuiltIn: false},
 	{Name: "../../schema/portier.graphqls", Input: `"""
@@ -8756,6 +8924,8 @@ func (ec *executionContext) childFields_UserAccount(ctx context.Context, field g
 		return ec.fieldContext_UserAccount_status(ctx, field)
 	case "deletedAt":
 		return ec.fieldContext_UserAccount_deletedAt(ctx, field)
+	case "anonymisedAt":
+		return ec.fieldContext_UserAccount_anonymisedAt(ctx, field)
 	case "lastLoginAt":
 		return ec.fieldContext_UserAccount_lastLoginAt(ctx, field)
 	case "staffRole":
@@ -9268,12 +9438,54 @@ func (ec *executionContext) field_Mutation_createRightsGroup_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deactivateCustomerAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerAccountID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerAccountID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_delegateToAgency_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DelegateToAgencyInput, error) {
 			return ec.unmarshalNDelegateToAgencyInput2portierᚋgraphᚋmodelᚐDelegateToAgencyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteCustomerAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerAccountID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerAccountID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteMyAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteMyAccountInput, error) {
+			return ec.unmarshalNDeleteMyAccountInput2portierᚋgraphᚋmodelᚐDeleteMyAccountInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9377,6 +9589,20 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reactivateCustomerAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerAccountID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerAccountID"] = arg0
 	return args, nil
 }
 
@@ -9503,6 +9729,20 @@ func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restoreUserAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -17065,6 +17305,311 @@ func (ec *executionContext) fieldContext_Mutation_resendInvitation(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_deleteMyAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteMyAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteMyAccount(ctx, fc.Args["input"].(model.DeleteMyAccountInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteMyAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteMyAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restoreUserAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restoreUserAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestoreUserAccount(ctx, fc.Args["id"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *ent.UserAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.UserAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserAccount) graphql.Marshaler {
+			return ec.marshalNUserAccount2ᚖportierᚋentᚐUserAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restoreUserAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restoreUserAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deactivateCustomerAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deactivateCustomerAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeactivateCustomerAccount(ctx, fc.Args["customerAccountID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deactivateCustomerAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deactivateCustomerAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reactivateCustomerAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reactivateCustomerAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReactivateCustomerAccount(ctx, fc.Args["customerAccountID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reactivateCustomerAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reactivateCustomerAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteCustomerAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteCustomerAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteCustomerAccount(ctx, fc.Args["customerAccountID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteCustomerAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteCustomerAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_inviteStaffUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21102,6 +21647,42 @@ func (ec *executionContext) _UserAccount_deletedAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_UserAccount_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UserAccount_anonymisedAt(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserAccount_anonymisedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnonymisedAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserAccount_anonymisedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "Time")
 }
 
@@ -26207,6 +26788,48 @@ func UnmarshalDelegateToAgencyInput(ctx context.Context, raw any) (model.Delegat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeleteMyAccountInput(ctx context.Context, obj any) (model.DeleteMyAccountInput, error) {
+	var it model.DeleteMyAccountInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"password"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteMyAccountInput unmarshals raw into the DeleteMyAccountInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteMyAccountInput(ctx context.Context, raw any) (model.DeleteMyAccountInput, error) {
+	var out model.DeleteMyAccountInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteMyAccountInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeleteRightsGroupInput(ctx context.Context, obj any) (model.DeleteRightsGroupInput, error) {
 	var it model.DeleteRightsGroupInput
 	if obj == nil {
@@ -27843,7 +28466,7 @@ func (ec *executionContext) unmarshalInputUserAccountWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "emailVerifiedAt", "emailVerifiedAtNEQ", "emailVerifiedAtIn", "emailVerifiedAtNotIn", "emailVerifiedAtGT", "emailVerifiedAtGTE", "emailVerifiedAtLT", "emailVerifiedAtLTE", "emailVerifiedAtIsNil", "emailVerifiedAtNotNil", "username", "usernameNEQ", "usernameIn", "usernameNotIn", "usernameGT", "usernameGTE", "usernameLT", "usernameLTE", "usernameContains", "usernameHasPrefix", "usernameHasSuffix", "usernameEqualFold", "usernameContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "locale", "localeNEQ", "localeIn", "localeNotIn", "localeGT", "localeGTE", "localeLT", "localeLTE", "localeContains", "localeHasPrefix", "localeHasSuffix", "localeEqualFold", "localeContainsFold", "passwordChangedAt", "passwordChangedAtNEQ", "passwordChangedAtIn", "passwordChangedAtNotIn", "passwordChangedAtGT", "passwordChangedAtGTE", "passwordChangedAtLT", "passwordChangedAtLTE", "passwordChangedAtIsNil", "passwordChangedAtNotNil", "mustChangePassword", "mustChangePasswordNEQ", "status", "statusNEQ", "statusIn", "statusNotIn", "deletedAt", "deletedAtNEQ", "deletedAtIn", "deletedAtNotIn", "deletedAtGT", "deletedAtGTE", "deletedAtLT", "deletedAtLTE", "deletedAtIsNil", "deletedAtNotNil", "lastLoginAt", "lastLoginAtNEQ", "lastLoginAtIn", "lastLoginAtNotIn", "lastLoginAtGT", "lastLoginAtGTE", "lastLoginAtLT", "lastLoginAtLTE", "lastLoginAtIsNil", "lastLoginAtNotNil", "staffRole", "staffRoleNEQ", "staffRoleIn", "staffRoleNotIn", "staffRoleIsNil", "staffRoleNotNil"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "emailVerifiedAt", "emailVerifiedAtNEQ", "emailVerifiedAtIn", "emailVerifiedAtNotIn", "emailVerifiedAtGT", "emailVerifiedAtGTE", "emailVerifiedAtLT", "emailVerifiedAtLTE", "emailVerifiedAtIsNil", "emailVerifiedAtNotNil", "username", "usernameNEQ", "usernameIn", "usernameNotIn", "usernameGT", "usernameGTE", "usernameLT", "usernameLTE", "usernameContains", "usernameHasPrefix", "usernameHasSuffix", "usernameEqualFold", "usernameContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "locale", "localeNEQ", "localeIn", "localeNotIn", "localeGT", "localeGTE", "localeLT", "localeLTE", "localeContains", "localeHasPrefix", "localeHasSuffix", "localeEqualFold", "localeContainsFold", "passwordChangedAt", "passwordChangedAtNEQ", "passwordChangedAtIn", "passwordChangedAtNotIn", "passwordChangedAtGT", "passwordChangedAtGTE", "passwordChangedAtLT", "passwordChangedAtLTE", "passwordChangedAtIsNil", "passwordChangedAtNotNil", "mustChangePassword", "mustChangePasswordNEQ", "status", "statusNEQ", "statusIn", "statusNotIn", "deletedAt", "deletedAtNEQ", "deletedAtIn", "deletedAtNotIn", "deletedAtGT", "deletedAtGTE", "deletedAtLT", "deletedAtLTE", "deletedAtIsNil", "deletedAtNotNil", "anonymisedAt", "anonymisedAtNEQ", "anonymisedAtIn", "anonymisedAtNotIn", "anonymisedAtGT", "anonymisedAtGTE", "anonymisedAtLT", "anonymisedAtLTE", "anonymisedAtIsNil", "anonymisedAtNotNil", "lastLoginAt", "lastLoginAtNEQ", "lastLoginAtIn", "lastLoginAtNotIn", "lastLoginAtGT", "lastLoginAtGTE", "lastLoginAtLT", "lastLoginAtLTE", "lastLoginAtIsNil", "lastLoginAtNotNil", "staffRole", "staffRoleNEQ", "staffRoleIn", "staffRoleNotIn", "staffRoleIsNil", "staffRoleNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28774,6 +29397,76 @@ func (ec *executionContext) unmarshalInputUserAccountWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.DeletedAtNotNil = data
+		case "anonymisedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymisedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnonymisedAt = data
+		case "anonymisedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymisedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnonymisedAtNEQ = data
+		case "anonymisedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymisedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnonymisedAtIn = data
+		case "anonymisedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymisedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnonymisedAtNotIn = data
+		case "anonymisedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymisedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnonymisedAtGT = data
+		case "anonymisedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymisedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnonymisedAtGTE = data
+		case "anonymisedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymisedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnonymisedAtLT = data
+		case "anonymisedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymisedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnonymisedAtLTE = data
+		case "anonymisedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymisedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnonymisedAtIsNil = data
+		case "anonymisedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymisedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnonymisedAtNotNil = data
 		case "lastLoginAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastLoginAt"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -30881,6 +31574,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "deleteMyAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteMyAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restoreUserAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restoreUserAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deactivateCustomerAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deactivateCustomerAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reactivateCustomerAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reactivateCustomerAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteCustomerAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteCustomerAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "inviteStaffUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_inviteStaffUser(ctx, field)
@@ -32022,6 +32750,11 @@ func (ec *executionContext) _UserAccount(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "anonymisedAt":
+			out.Values[i] = ec._UserAccount_anonymisedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "lastLoginAt":
 			out.Values[i] = ec._UserAccount_lastLoginAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -32886,6 +33619,11 @@ func (ec *executionContext) unmarshalNCustomerAccountWhereInput2ᚖportierᚋent
 
 func (ec *executionContext) unmarshalNDelegateToAgencyInput2portierᚋgraphᚋmodelᚐDelegateToAgencyInput(ctx context.Context, v any) (model.DelegateToAgencyInput, error) {
 	res, err := ec.unmarshalInputDelegateToAgencyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDeleteMyAccountInput2portierᚋgraphᚋmodelᚐDeleteMyAccountInput(ctx context.Context, v any) (model.DeleteMyAccountInput, error) {
+	res, err := ec.unmarshalInputDeleteMyAccountInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

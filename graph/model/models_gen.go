@@ -249,6 +249,12 @@ type DelegateToAgencyInput struct {
 	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
 }
 
+// Delete the caller's own user account.
+type DeleteMyAccountInput struct {
+	// The current password: deleting the account needs it again (re-authentication).
+	Password string `json:"password"`
+}
+
 // Delete a rights group.
 type DeleteRightsGroupInput struct {
 	// The group; the built-in group cannot be deleted.

@@ -85,6 +85,10 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) error {
 		return err
 	}
 	usernameTaken, err := s.Client.UserAccount.Query().Where(useraccount.Username(username)).Exist(sys(ctx))
+	if err == nil && !usernameTaken {
+		// The username of an anonymised account stays reserved.
+		usernameTaken, err = s.Client.RetiredIdentifier.Query().Where(retiredidentifier.ID("username:" + username)).Exist(sys(ctx))
+	}
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ const (
 var Kinds = []string{
 	VerifyEmail, EmailChangeVerify, EmailChangedNotice, PasswordReset,
 	PasswordChanged, LoginCode, SMSLoginCode, SecondFactorChanged, SignUpUsernameTaken, ContactAdded,
-	StaffInvitation, ContactInvitation,
+	StaffInvitation, ContactInvitation, UserAccountDeleted, UserAccountRestored,
 }
 
 // Locales Render knows; the first one is the fallback.

@@ -16,6 +16,7 @@ func fullData() map[string]string {
 		"username":  "joerg.mueller",
 		"account":   "10001 Muster GmbH",
 		"role":      "SUPPORT",
+		"until":     "2027-02-24",
 	}
 }
 
@@ -33,6 +34,8 @@ var wants = map[string][]string{
 	ContactAdded:        {"name", "account", "username"},
 	StaffInvitation:     {"name", "username", "role", "link"},
 	ContactInvitation:   {"name", "account", "link"},
+	UserAccountDeleted:  {"name", "username", "until"},
+	UserAccountRestored: {"name", "username"},
 }
 
 func TestEveryKindRendersInBothLocales(t *testing.T) {

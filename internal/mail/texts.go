@@ -18,6 +18,12 @@ const (
 	// link (valid 7 days) is accepted while logged in with a user whose
 	// verified address is the invited one. Data: name, account, link.
 	ContactInvitation = "contact_invitation"
+	// UserAccountDeleted confirms that the user deleted its own account and
+	// until when support can restore it. Data: name, username, until.
+	UserAccountDeleted = "user_account_deleted"
+	// UserAccountRestored tells the user that support restored its deleted
+	// account. Data: name, username.
+	UserAccountRestored = "user_account_restored"
 )
 
 // The texts are text/template sources over map[string]string; a missing key
@@ -196,6 +202,30 @@ Der Link ist 7 Tage gültig und kann nur einmal verwendet werden.
 Falls Sie keine Einladung erwartet haben, können Sie diese E-Mail ignorieren.
 ` + closingDE,
 	},
+	UserAccountDeleted: {
+		subject: "Ihr Portier-Benutzerkonto wurde gelöscht",
+		body: greetingDE + `Ihr Benutzerkonto „{{.username}}“ wurde soeben auf Ihren Wunsch gelöscht.
+Alle Sitzungen und API-Schlüssel sind beendet, Ihre Verknüpfungen mit
+Kundenkonten aufgehoben.
+
+Bis zum {{.until}} kann unser Support das Konto auf Ihre Bitte hin
+wiederherstellen. Danach werden Ihre persönlichen Daten endgültig entfernt.
+
+Falls Sie das Konto nicht selbst gelöscht haben, wenden Sie sich bitte
+umgehend an unseren Support.
+` + closingDE,
+	},
+	UserAccountRestored: {
+		subject: "Ihr Portier-Benutzerkonto wurde wiederhergestellt",
+		body: greetingDE + `unser Support hat Ihr gelöschtes Benutzerkonto „{{.username}}“
+wiederhergestellt. Sie können sich wieder anmelden; Ihre Verknüpfungen mit
+Kundenkonten bestehen wieder. Frühere Sitzungen und API-Schlüssel bleiben
+beendet.
+
+Falls Sie die Wiederherstellung nicht veranlasst haben, wenden Sie sich bitte
+umgehend an unseren Support.
+` + closingDE,
+	},
 }
 
 var textsEN = map[string]text{
@@ -343,6 +373,28 @@ invitation was sent to, and it must be verified.
 The link is valid for 7 days and can be used once.
 
 If you did not expect an invitation, you can ignore this e-mail.
+` + closingEN,
+	},
+	UserAccountDeleted: {
+		subject: "Your Portier user account has been deleted",
+		body: greetingEN + `Your user account "{{.username}}" has just been deleted at your request.
+All sessions and API keys have ended, and its links to customer accounts
+have been removed.
+
+Until {{.until}} our support can restore the account if you ask for it.
+After that, your personal data is removed for good.
+
+If you did not delete the account yourself, please contact our support
+immediately.
+` + closingEN,
+	},
+	UserAccountRestored: {
+		subject: "Your Portier user account has been restored",
+		body: greetingEN + `Our support has restored your deleted user account "{{.username}}".
+You can log in again, and its links to customer accounts are back. Earlier
+sessions and API keys stay ended.
+
+If you did not ask for the restore, please contact our support immediately.
 ` + closingEN,
 	},
 }
