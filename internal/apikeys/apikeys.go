@@ -39,6 +39,7 @@ import (
 	"portier/internal/audit"
 	"portier/internal/authz"
 	"portier/internal/domain"
+	"portier/internal/notify"
 	"portier/internal/pulid"
 	"portier/internal/ratelimit"
 	"portier/internal/viewer"
@@ -238,6 +239,9 @@ func (s *Service) Create(ctx context.Context, in NewKey) (*ent.APIKey, string, e
 		Changes: map[string]any{"name": name, "prefix": prefix, "permissions": perms, "expiresAt": k.ExpiresAt},
 	})
 	if err != nil {
+		return nil, "", err
+	}
+	if err := notify.APIKeyCreated(ctx, c, k, now); err != nil {
 		return nil, "", err
 	}
 	return k, raw, nil

@@ -20,6 +20,7 @@ import (
 	"portier/internal/domain"
 	"portier/internal/groups"
 	"portier/internal/identity"
+	"portier/internal/notify"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
 )
@@ -189,6 +190,9 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 			return nil, err
 		}
 	}
+	if err := notify.RolesGranted(ctx, c, ct, nil, now, roles); err != nil {
+		return nil, err
+	}
 	return ct, nil
 }
 
@@ -270,9 +274,12 @@ func (s *Service) AssignRole(ctx context.Context, contactID pulid.ID, role domai
 	if until != nil {
 		changes["validUntil"] = string(*until)
 	}
-	return ra, audit.Record(ctx, c, audit.Entry{
+	if err := audit.Record(ctx, c, audit.Entry{
 		Action: "role.assign", AccountID: ct.CustomerAccountID, TargetType: "Contact", TargetID: string(ct.ID), Changes: changes,
-	})
+	}); err != nil {
+		return nil, err
+	}
+	return ra, notify.RolesGranted(ctx, c, ct, until, now, []domain.Role{role})
 }
 
 // RemoveRole ends every active assignment of role: immediately when lastDay
@@ -333,6 +340,11 @@ func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domai
 		Action: "role.remove", AccountID: ct.CustomerAccountID, TargetType: "Contact", TargetID: string(ct.ID), Changes: changes,
 	}); err != nil {
 		return nil, err
+	}
+	if !extended {
+		if err := notify.RoleRemoved(ctx, c, ct, role, lastDay, now); err != nil {
+			return nil, err
+		}
 	}
 	return c.Contact.Get(ctx, ct.ID)
 }

@@ -7,6 +7,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/internal/apperr"
 	"portier/internal/audit"
+	"portier/internal/notify"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
 )
@@ -71,6 +72,11 @@ func (s *Service) changeStatus(ctx context.Context, id pulid.ID, action string, 
 	if err := audit.Record(ctx, c, audit.Entry{Action: action, AccountID: a.ID, TargetType: "CustomerAccount",
 		TargetID: string(a.ID), Changes: map[string]any{"status": string(to), "previousStatus": string(a.Status)}}); err != nil {
 		return nil, err
+	}
+	if to == customeraccount.StatusDEACTIVATED {
+		if err := notify.AccountDeactivated(ctx, c, a, now); err != nil {
+			return nil, err
+		}
 	}
 	return c.CustomerAccount.Get(sys, a.ID)
 }

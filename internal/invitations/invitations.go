@@ -42,6 +42,7 @@ import (
 	"portier/internal/domain"
 	"portier/internal/groups"
 	"portier/internal/mail"
+	"portier/internal/notify"
 	"portier/internal/outbox"
 	"portier/internal/pulid"
 	"portier/internal/ratelimit"
@@ -413,6 +414,9 @@ func (s *Service) Accept(ctx context.Context, tok string) (*ent.Invitation, erro
 			Changes: map[string]any{"contact": string(ct.ID), "user": string(u.ID)}},
 		{Action: "contact.join_by_invitation", AccountID: acct.ID, TargetType: "Contact", TargetID: string(ct.ID), Changes: changes},
 	}); err != nil {
+		return nil, err
+	}
+	if err := notify.RolesGranted(ctx, c, ct, inv.ValidUntil, now, granted); err != nil {
 		return nil, err
 	}
 	return c.Invitation.Get(sys(ctx), inv.ID)

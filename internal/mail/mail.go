@@ -43,6 +43,8 @@ var Kinds = []string{
 	VerifyEmail, EmailChangeVerify, EmailChangedNotice, PasswordReset,
 	PasswordChanged, LoginCode, SMSLoginCode, SecondFactorChanged, SignUpUsernameTaken, ContactAdded,
 	StaffInvitation, ContactInvitation, UserAccountDeleted, UserAccountRestored,
+	CustomerAdminAdded, CustomerAdminRemoved, APIKeyCreated, CustomerAccountDeactivated,
+	AccountAccessGranted, AccountAccessRemoved,
 }
 
 // Locales Render knows; the first one is the fallback.

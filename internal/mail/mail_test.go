@@ -17,25 +17,34 @@ func fullData() map[string]string {
 		"account":   "10001 Muster GmbH",
 		"role":      "SUPPORT",
 		"until":     "2027-02-24",
+		"person":    "Erika Beispiel",
+		"actor":     "Max Mustermann",
+		"key":       "Monitoring",
 	}
 }
 
 // wants lists, per kind, the data keys whose values must appear in the body.
 var wants = map[string][]string{
-	VerifyEmail:         {"name", "link"},
-	EmailChangeVerify:   {"name", "link", "new_email"},
-	EmailChangedNotice:  {"name", "new_email"},
-	PasswordReset:       {"name", "link"},
-	PasswordChanged:     {"name"},
-	LoginCode:           {"name", "code"},
-	SMSLoginCode:        {"code"},
-	SecondFactorChanged: {"name", "change"},
-	SignUpUsernameTaken: {"name", "username"},
-	ContactAdded:        {"name", "account", "username"},
-	StaffInvitation:     {"name", "username", "role", "link"},
-	ContactInvitation:   {"name", "account", "link"},
-	UserAccountDeleted:  {"name", "username", "until"},
-	UserAccountRestored: {"name", "username"},
+	VerifyEmail:                {"name", "link"},
+	EmailChangeVerify:          {"name", "link", "new_email"},
+	EmailChangedNotice:         {"name", "new_email"},
+	PasswordReset:              {"name", "link"},
+	PasswordChanged:            {"name"},
+	LoginCode:                  {"name", "code"},
+	SMSLoginCode:               {"code"},
+	SecondFactorChanged:        {"name", "change"},
+	SignUpUsernameTaken:        {"name", "username"},
+	ContactAdded:               {"name", "account", "username"},
+	StaffInvitation:            {"name", "username", "role", "link"},
+	ContactInvitation:          {"name", "account", "link"},
+	UserAccountDeleted:         {"name", "username", "until"},
+	UserAccountRestored:        {"name", "username"},
+	CustomerAdminAdded:         {"name", "account", "person", "actor"},
+	CustomerAdminRemoved:       {"name", "account", "person", "actor", "until"},
+	APIKeyCreated:              {"name", "account", "key", "actor", "until"},
+	CustomerAccountDeactivated: {"name", "account"},
+	AccountAccessGranted:       {"name", "account", "actor", "until"},
+	AccountAccessRemoved:       {"name", "account", "actor", "until"},
 }
 
 func TestEveryKindRendersInBothLocales(t *testing.T) {

@@ -26,6 +26,30 @@ const (
 	UserAccountRestored = "user_account_restored"
 )
 
+// Notifications of issue 8: told to the customer admins of an account, or to
+// the person whose access changed. They name the account and the change,
+// and carry no secret and no link. Data: name (the recipient), account
+// ("Name (number)"), person (whom the change concerns), actor (who made
+// it), until (a last day or an expiry, optional), key (an API key's name).
+const (
+	// CustomerAdminAdded: person became a customer admin of account.
+	CustomerAdminAdded = "customer_admin_added"
+	// CustomerAdminRemoved: person is no longer (or, with until, no longer
+	// after that day) a customer admin of account.
+	CustomerAdminRemoved = "customer_admin_removed"
+	// APIKeyCreated: actor created the API key key for account, expiring
+	// at until.
+	APIKeyCreated = "api_key_created"
+	// CustomerAccountDeactivated: the provider deactivated account.
+	CustomerAccountDeactivated = "customer_account_deactivated"
+	// AccountAccessGranted: the recipient can now log in for account
+	// (until a last day, optional).
+	AccountAccessGranted = "account_access_granted"
+	// AccountAccessRemoved: the recipient's access to account ends now or
+	// after until.
+	AccountAccessRemoved = "account_access_removed"
+)
+
 // The texts are text/template sources over map[string]string; a missing key
 // renders as "". Bodies start with the greeting and end with the closing.
 
@@ -226,6 +250,63 @@ Falls Sie die Wiederherstellung nicht veranlasst haben, wenden Sie sich bitte
 umgehend an unseren Support.
 ` + closingDE,
 	},
+	CustomerAdminAdded: {
+		subject: "Neuer Kundenadministrator für {{.account}}",
+		body: greetingDE + `{{.person}} ist jetzt Kundenadministrator des Kundenkontos {{.account}}{{if .until}}
+(bis einschließlich {{.until}}){{end}}.{{if .actor}} Die Änderung hat {{.actor}} vorgenommen.{{end}}
+
+Sie erhalten diese Nachricht, weil Sie Kundenadministrator dieses Kontos sind.
+Falls die Änderung nicht beabsichtigt war, prüfen Sie bitte die Rollen im
+Portal oder wenden Sie sich an unseren Support.
+` + closingDE,
+	},
+	CustomerAdminRemoved: {
+		subject: "Kundenadministrator für {{.account}} entfernt",
+		body: greetingDE + `{{.person}} ist {{if .until}}nach dem {{.until}}{{else}}ab sofort{{end}} nicht mehr Kundenadministrator
+des Kundenkontos {{.account}}.{{if .actor}} Die Änderung hat {{.actor}} vorgenommen.{{end}}
+
+Sie erhalten diese Nachricht als Kundenadministrator dieses Kontos oder als
+betroffene Person. Falls die Änderung nicht beabsichtigt war, wenden Sie sich
+bitte an einen Kundenadministrator oder an unseren Support.
+` + closingDE,
+	},
+	APIKeyCreated: {
+		subject: "Neuer API-Schlüssel für {{.account}}",
+		body: greetingDE + `für das Kundenkonto {{.account}} wurde der API-Schlüssel „{{.key}}“ angelegt{{if .actor}}
+– von {{.actor}}{{end}}. Er ist gültig bis {{.until}}.
+
+Sie erhalten diese Nachricht, weil Sie Kundenadministrator dieses Kontos sind.
+Falls der Schlüssel nicht beabsichtigt ist, widerrufen Sie ihn bitte im Portal.
+` + closingDE,
+	},
+	CustomerAccountDeactivated: {
+		subject: "Das Kundenkonto {{.account}} wurde deaktiviert",
+		body: greetingDE + `das Kundenkonto {{.account}} wurde vom Anbieter deaktiviert. Bis zur
+Reaktivierung kann niemand – weder Personen noch API-Schlüssel – für dieses
+Konto handeln. Alle Daten bleiben erhalten.
+
+Sie erhalten diese Nachricht, weil Sie Kundenadministrator dieses Kontos sind.
+Bei Fragen wenden Sie sich bitte an unseren Support.
+` + closingDE,
+	},
+	AccountAccessGranted: {
+		subject: "Sie haben jetzt Zugang zum Kundenkonto {{.account}}",
+		body: greetingDE + `Sie haben jetzt Zugang zum Portal für das Kundenkonto {{.account}}{{if .until}}
+(bis einschließlich {{.until}}){{end}}.{{if .actor}} Freigeschaltet hat ihn {{.actor}}.{{end}}
+
+Falls Sie diesen Zugang nicht erwartet haben, wenden Sie sich bitte an
+unseren Support.
+` + closingDE,
+	},
+	AccountAccessRemoved: {
+		subject: "Ihr Zugang zum Kundenkonto {{.account}} endet",
+		body: greetingDE + `Ihr Zugang zum Portal für das Kundenkonto {{.account}} endet {{if .until}}nach dem {{.until}}{{else}}ab sofort{{end}}.{{if .actor}}
+Die Änderung hat {{.actor}} vorgenommen.{{end}}
+
+Falls das nicht beabsichtigt ist, wenden Sie sich bitte an einen
+Kundenadministrator dieses Kontos.
+` + closingDE,
+	},
 }
 
 var textsEN = map[string]text{
@@ -395,6 +476,61 @@ You can log in again, and its links to customer accounts are back. Earlier
 sessions and API keys stay ended.
 
 If you did not ask for the restore, please contact our support immediately.
+` + closingEN,
+	},
+	CustomerAdminAdded: {
+		subject: "New customer admin for {{.account}}",
+		body: greetingEN + `{{.person}} is now a customer admin of the customer account {{.account}}{{if .until}}
+(until {{.until}} inclusive){{end}}.{{if .actor}} The change was made by {{.actor}}.{{end}}
+
+You receive this message because you are a customer admin of this account.
+If the change was not intended, please check the roles in the portal or
+contact our support.
+` + closingEN,
+	},
+	CustomerAdminRemoved: {
+		subject: "Customer admin removed for {{.account}}",
+		body: greetingEN + `{{.person}} is {{if .until}}after {{.until}}{{else}}as of now{{end}} no longer a customer admin of the
+customer account {{.account}}.{{if .actor}} The change was made by {{.actor}}.{{end}}
+
+You receive this message as a customer admin of this account or as the person
+concerned. If the change was not intended, please contact a customer admin or
+our support.
+` + closingEN,
+	},
+	APIKeyCreated: {
+		subject: "New API key for {{.account}}",
+		body: greetingEN + `The API key "{{.key}}" was created for the customer account {{.account}}{{if .actor}}
+by {{.actor}}{{end}}. It is valid until {{.until}}.
+
+You receive this message because you are a customer admin of this account.
+If the key is not intended, please revoke it in the portal.
+` + closingEN,
+	},
+	CustomerAccountDeactivated: {
+		subject: "The customer account {{.account}} has been deactivated",
+		body: greetingEN + `The customer account {{.account}} has been deactivated by the provider.
+Until it is reactivated, nobody – neither people nor API keys – can act for
+this account. All data is kept.
+
+You receive this message because you are a customer admin of this account.
+If you have questions, please contact our support.
+` + closingEN,
+	},
+	AccountAccessGranted: {
+		subject: "You now have access to the customer account {{.account}}",
+		body: greetingEN + `You now have portal access to the customer account {{.account}}{{if .until}}
+(until {{.until}} inclusive){{end}}.{{if .actor}} It was granted by {{.actor}}.{{end}}
+
+If you did not expect this access, please contact our support.
+` + closingEN,
+	},
+	AccountAccessRemoved: {
+		subject: "Your access to the customer account {{.account}} ends",
+		body: greetingEN + `Your portal access to the customer account {{.account}} ends {{if .until}}after {{.until}}{{else}}as of now{{end}}.{{if .actor}}
+The change was made by {{.actor}}.{{end}}
+
+If this is not intended, please contact a customer admin of this account.
 ` + closingEN,
 	},
 }
