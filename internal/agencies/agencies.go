@@ -59,7 +59,7 @@ func validity(d *ent.AgencyDelegation) authz.Validity {
 
 // over reports whether d has ended for good.
 func over(d *ent.AgencyDelegation, now time.Time, loc *time.Location) bool {
-	return !Active(d, now, loc) && !d.ValidFrom.After(now)
+	return validity(d).OverAt(now, loc)
 }
 
 // Permissions returns the delegated permissions of d in catalogue order.

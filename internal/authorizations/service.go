@@ -74,7 +74,7 @@ func validity(sa *ent.SupportAuthorization) authz.Validity {
 // over reports whether sa has ended for good at now (ended, or its last day
 // is over): it can then be neither changed nor revoked, only seen.
 func over(sa *ent.SupportAuthorization, now time.Time, loc *time.Location) bool {
-	return !Active(sa, now, loc) && !sa.ValidFrom.After(now)
+	return validity(sa).OverAt(now, loc)
 }
 
 // CheckDay refuses a last day before today in loc.

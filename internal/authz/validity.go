@@ -37,6 +37,13 @@ func (v Validity) ActiveAt(t time.Time, loc *time.Location) bool {
 	return true
 }
 
+// OverAt reports whether a grant has ended for good at t: it has started
+// and is no longer active. A grant not yet started is not over; an ended
+// one can be seen in history but neither changed nor ended again.
+func (v Validity) OverAt(t time.Time, loc *time.Location) bool {
+	return !t.Before(v.From) && !v.ActiveAt(t, loc)
+}
+
 // PermSet is a set of permissions.
 type PermSet map[domain.Permission]struct{}
 

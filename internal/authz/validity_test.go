@@ -131,3 +131,27 @@ func TestStaffPermissions(t *testing.T) {
 		}
 	}
 }
+
+func TestValidityOverAt(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	day := func(s string) *caldate.Date { d := caldate.Date(s); return &d }
+	ended := now.Add(-time.Minute)
+	for _, c := range []struct {
+		name string
+		v    Validity
+		want bool
+	}{
+		{"open-ended, started", Validity{From: now.Add(-time.Hour)}, false},
+		{"not yet started", Validity{From: now.Add(time.Hour)}, false},
+		{"not yet started, last day passed", Validity{From: now.Add(time.Hour), UntilDate: day("2026-11-01")}, false},
+		{"last day is today", Validity{From: now.Add(-time.Hour), UntilDate: day("2026-11-24")}, false},
+		{"last day was yesterday", Validity{From: now.Add(-48 * time.Hour), UntilDate: day("2026-11-23")}, true},
+		{"ended a minute ago", Validity{From: now.Add(-time.Hour), EndedAt: &ended}, true},
+		{"starts exactly now", Validity{From: now}, false},
+	} {
+		if got := c.v.OverAt(now, berlin); got != c.want {
+			t.Errorf("%s: OverAt = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -303,7 +303,7 @@ func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domai
 	ended, extended := 0, false
 	for _, ra := range assignments {
 		v := validityOf(ra)
-		if !v.ActiveAt(now, loc) && !ra.ValidFrom.After(now) {
+		if v.OverAt(now, loc) {
 			continue // already over
 		}
 		upd := c.RoleAssignment.UpdateOne(ra)

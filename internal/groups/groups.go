@@ -433,7 +433,7 @@ func (s *Service) current(ctx context.Context, c *ent.Client, g *ent.RightsGroup
 	var out []*ent.GroupMembership
 	for _, m := range all {
 		v := authz.Validity{From: m.ValidFrom, UntilDate: m.ValidUntil, EndedAt: m.EndedAt}
-		if v.ActiveAt(now, loc) || m.ValidFrom.After(now) {
+		if !v.OverAt(now, loc) {
 			out = append(out, m)
 		}
 	}
