@@ -23,6 +23,7 @@ import (
 	"portier/ent/invitation"
 	"portier/ent/loginchallenge"
 	"portier/ent/onetimetoken"
+	"portier/ent/organisationdomain"
 	"portier/ent/outboxmessage"
 	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
@@ -70,6 +71,8 @@ type Client struct {
 	LoginChallenge *LoginChallengeClient
 	// OneTimeToken is the client for interacting with the OneTimeToken builders.
 	OneTimeToken *OneTimeTokenClient
+	// OrganisationDomain is the client for interacting with the OrganisationDomain builders.
+	OrganisationDomain *OrganisationDomainClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
 	// RateLimitBucket is the client for interacting with the RateLimitBucket builders.
@@ -114,6 +117,7 @@ func (c *Client) init() {
 	c.Invitation = NewInvitationClient(c.config)
 	c.LoginChallenge = NewLoginChallengeClient(c.config)
 	c.OneTimeToken = NewOneTimeTokenClient(c.config)
+	c.OrganisationDomain = NewOrganisationDomainClient(c.config)
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.RateLimitBucket = NewRateLimitBucketClient(c.config)
 	c.Resource = NewResourceClient(c.config)
@@ -228,6 +232,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Invitation:           NewInvitationClient(cfg),
 		LoginChallenge:       NewLoginChallengeClient(cfg),
 		OneTimeToken:         NewOneTimeTokenClient(cfg),
+		OrganisationDomain:   NewOrganisationDomainClient(cfg),
 		OutboxMessage:        NewOutboxMessageClient(cfg),
 		RateLimitBucket:      NewRateLimitBucketClient(cfg),
 		Resource:             NewResourceClient(cfg),
@@ -269,6 +274,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Invitation:           NewInvitationClient(cfg),
 		LoginChallenge:       NewLoginChallengeClient(cfg),
 		OneTimeToken:         NewOneTimeTokenClient(cfg),
+		OrganisationDomain:   NewOrganisationDomainClient(cfg),
 		OutboxMessage:        NewOutboxMessageClient(cfg),
 		RateLimitBucket:      NewRateLimitBucketClient(cfg),
 		Resource:             NewResourceClient(cfg),
@@ -311,9 +317,10 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AccountManager, c.AgencyDelegation, c.AuditEvent, c.Contact,
 		c.CustomerAccount, c.GroupMembership, c.IdempotencyKey, c.Invitation,
-		c.LoginChallenge, c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket,
-		c.Resource, c.RetiredIdentifier, c.RightsGroup, c.RoleAssignment,
-		c.ScopedLogin, c.Session, c.SupportAuthorization, c.SupportPin, c.UserAccount,
+		c.LoginChallenge, c.OneTimeToken, c.OrganisationDomain, c.OutboxMessage,
+		c.RateLimitBucket, c.Resource, c.RetiredIdentifier, c.RightsGroup,
+		c.RoleAssignment, c.ScopedLogin, c.Session, c.SupportAuthorization,
+		c.SupportPin, c.UserAccount,
 	} {
 		n.Use(hooks...)
 	}
@@ -325,9 +332,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AccountManager, c.AgencyDelegation, c.AuditEvent, c.Contact,
 		c.CustomerAccount, c.GroupMembership, c.IdempotencyKey, c.Invitation,
-		c.LoginChallenge, c.OneTimeToken, c.OutboxMessage, c.RateLimitBucket,
-		c.Resource, c.RetiredIdentifier, c.RightsGroup, c.RoleAssignment,
-		c.ScopedLogin, c.Session, c.SupportAuthorization, c.SupportPin, c.UserAccount,
+		c.LoginChallenge, c.OneTimeToken, c.OrganisationDomain, c.OutboxMessage,
+		c.RateLimitBucket, c.Resource, c.RetiredIdentifier, c.RightsGroup,
+		c.RoleAssignment, c.ScopedLogin, c.Session, c.SupportAuthorization,
+		c.SupportPin, c.UserAccount,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -358,6 +366,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.LoginChallenge.mutate(ctx, m)
 	case *OneTimeTokenMutation:
 		return c.OneTimeToken.mutate(ctx, m)
+	case *OrganisationDomainMutation:
+		return c.OrganisationDomain.mutate(ctx, m)
 	case *OutboxMessageMutation:
 		return c.OutboxMessage.mutate(ctx, m)
 	case *RateLimitBucketMutation:
@@ -1353,6 +1363,22 @@ func (c *CustomerAccountClient) GetX(ctx context.Context, id pulid.ID) *Customer
 		panic(err)
 	}
 	return obj
+}
+
+// QueryOrganisationDomains queries the organisation_domains edge of a CustomerAccount.
+func (c *CustomerAccountClient) QueryOrganisationDomains(_m *CustomerAccount) *OrganisationDomainQuery {
+	query := (&OrganisationDomainClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customeraccount.Table, customeraccount.FieldID, id),
+			sqlgraph.To(organisationdomain.Table, organisationdomain.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customeraccount.OrganisationDomainsTable, customeraccount.OrganisationDomainsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryContacts queries the contacts edge of a CustomerAccount.
@@ -2384,6 +2410,156 @@ func (c *OneTimeTokenClient) mutate(ctx context.Context, m *OneTimeTokenMutation
 		return (&OneTimeTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown OneTimeToken mutation op: %q", m.Op())
+	}
+}
+
+// OrganisationDomainClient is a client for the OrganisationDomain schema.
+type OrganisationDomainClient struct {
+	config
+}
+
+// NewOrganisationDomainClient returns a client for the OrganisationDomain from the given config.
+func NewOrganisationDomainClient(c config) *OrganisationDomainClient {
+	return &OrganisationDomainClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `organisationdomain.Hooks(f(g(h())))`.
+func (c *OrganisationDomainClient) Use(hooks ...Hook) {
+	c.hooks.OrganisationDomain = append(c.hooks.OrganisationDomain, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `organisationdomain.Intercept(f(g(h())))`.
+func (c *OrganisationDomainClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OrganisationDomain = append(c.inters.OrganisationDomain, interceptors...)
+}
+
+// Create returns a builder for creating a OrganisationDomain entity.
+func (c *OrganisationDomainClient) Create() *OrganisationDomainCreate {
+	mutation := newOrganisationDomainMutation(c.config, OpCreate)
+	return &OrganisationDomainCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OrganisationDomain entities.
+func (c *OrganisationDomainClient) CreateBulk(builders ...*OrganisationDomainCreate) *OrganisationDomainCreateBulk {
+	return &OrganisationDomainCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrganisationDomainClient) MapCreateBulk(slice any, setFunc func(*OrganisationDomainCreate, int)) *OrganisationDomainCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrganisationDomainCreateBulk{err: fmt.Errorf("calling to OrganisationDomainClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrganisationDomainCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrganisationDomainCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OrganisationDomain.
+func (c *OrganisationDomainClient) Update() *OrganisationDomainUpdate {
+	mutation := newOrganisationDomainMutation(c.config, OpUpdate)
+	return &OrganisationDomainUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrganisationDomainClient) UpdateOne(_m *OrganisationDomain) *OrganisationDomainUpdateOne {
+	mutation := newOrganisationDomainMutation(c.config, OpUpdateOne, withOrganisationDomain(_m))
+	return &OrganisationDomainUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrganisationDomainClient) UpdateOneID(id pulid.ID) *OrganisationDomainUpdateOne {
+	mutation := newOrganisationDomainMutation(c.config, OpUpdateOne, withOrganisationDomainID(id))
+	return &OrganisationDomainUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OrganisationDomain.
+func (c *OrganisationDomainClient) Delete() *OrganisationDomainDelete {
+	mutation := newOrganisationDomainMutation(c.config, OpDelete)
+	return &OrganisationDomainDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrganisationDomainClient) DeleteOne(_m *OrganisationDomain) *OrganisationDomainDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrganisationDomainClient) DeleteOneID(id pulid.ID) *OrganisationDomainDeleteOne {
+	builder := c.Delete().Where(organisationdomain.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrganisationDomainDeleteOne{builder}
+}
+
+// Query returns a query builder for OrganisationDomain.
+func (c *OrganisationDomainClient) Query() *OrganisationDomainQuery {
+	return &OrganisationDomainQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrganisationDomain},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OrganisationDomain entity by its id.
+func (c *OrganisationDomainClient) Get(ctx context.Context, id pulid.ID) (*OrganisationDomain, error) {
+	return c.Query().Where(organisationdomain.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrganisationDomainClient) GetX(ctx context.Context, id pulid.ID) *OrganisationDomain {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCustomerAccount queries the customer_account edge of a OrganisationDomain.
+func (c *OrganisationDomainClient) QueryCustomerAccount(_m *OrganisationDomain) *CustomerAccountQuery {
+	query := (&CustomerAccountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(organisationdomain.Table, organisationdomain.FieldID, id),
+			sqlgraph.To(customeraccount.Table, customeraccount.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, organisationdomain.CustomerAccountTable, organisationdomain.CustomerAccountColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OrganisationDomainClient) Hooks() []Hook {
+	hooks := c.hooks.OrganisationDomain
+	return append(hooks[:len(hooks):len(hooks)], organisationdomain.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrganisationDomainClient) Interceptors() []Interceptor {
+	return c.inters.OrganisationDomain
+}
+
+func (c *OrganisationDomainClient) mutate(ctx context.Context, m *OrganisationDomainMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrganisationDomainCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrganisationDomainUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrganisationDomainUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrganisationDomainDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OrganisationDomain mutation op: %q", m.Op())
 	}
 }
 
@@ -4138,16 +4314,16 @@ type (
 	hooks struct {
 		APIKey, AccountManager, AgencyDelegation, AuditEvent, Contact, CustomerAccount,
 		GroupMembership, IdempotencyKey, Invitation, LoginChallenge, OneTimeToken,
-		OutboxMessage, RateLimitBucket, Resource, RetiredIdentifier, RightsGroup,
-		RoleAssignment, ScopedLogin, Session, SupportAuthorization, SupportPin,
-		UserAccount []ent.Hook
+		OrganisationDomain, OutboxMessage, RateLimitBucket, Resource,
+		RetiredIdentifier, RightsGroup, RoleAssignment, ScopedLogin, Session,
+		SupportAuthorization, SupportPin, UserAccount []ent.Hook
 	}
 	inters struct {
 		APIKey, AccountManager, AgencyDelegation, AuditEvent, Contact, CustomerAccount,
 		GroupMembership, IdempotencyKey, Invitation, LoginChallenge, OneTimeToken,
-		OutboxMessage, RateLimitBucket, Resource, RetiredIdentifier, RightsGroup,
-		RoleAssignment, ScopedLogin, Session, SupportAuthorization, SupportPin,
-		UserAccount []ent.Interceptor
+		OrganisationDomain, OutboxMessage, RateLimitBucket, Resource,
+		RetiredIdentifier, RightsGroup, RoleAssignment, ScopedLogin, Session,
+		SupportAuthorization, SupportPin, UserAccount []ent.Interceptor
 	}
 )
 

@@ -32,6 +32,8 @@ type Contact struct {
 	Email *string `json:"email,omitempty"`
 	// Phone number.
 	Phone *string `json:"phone,omitempty"`
+	// Whether the provider's staff admitted this contact with an e-mail address outside the account's confirmed organisation domains (an audited override).
+	OutsideOrganisationDomains bool `json:"outside_organisation_domains,omitempty"`
 	// The user account of this person, if it has one.
 	UserID *pulid.ID `json:"user_id,omitempty"`
 	// The user account that was linked before that user deleted itself.
@@ -123,6 +125,8 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case contact.FieldID, contact.FieldCustomerAccountID:
 			values[i] = new(pulid.ID)
+		case contact.FieldOutsideOrganisationDomains:
+			values[i] = new(sql.NullBool)
 		case contact.FieldName, contact.FieldEmail, contact.FieldPhone:
 			values[i] = new(sql.NullString)
 		case contact.FieldCreatedAt, contact.FieldUpdatedAt:
@@ -185,6 +189,12 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Phone = new(string)
 				*_m.Phone = value.String
+			}
+		case contact.FieldOutsideOrganisationDomains:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field outside_organisation_domains", values[i])
+			} else if value.Valid {
+				_m.OutsideOrganisationDomains = value.Bool
 			}
 		case contact.FieldUserID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
@@ -282,6 +292,9 @@ func (_m *Contact) String() string {
 		builder.WriteString("phone=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("outside_organisation_domains=")
+	builder.WriteString(fmt.Sprintf("%v", _m.OutsideOrganisationDomains))
 	builder.WriteString(", ")
 	if v := _m.UserID; v != nil {
 		builder.WriteString("user_id=")

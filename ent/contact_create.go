@@ -97,6 +97,20 @@ func (_c *ContactCreate) SetNillablePhone(v *string) *ContactCreate {
 	return _c
 }
 
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (_c *ContactCreate) SetOutsideOrganisationDomains(v bool) *ContactCreate {
+	_c.mutation.SetOutsideOrganisationDomains(v)
+	return _c
+}
+
+// SetNillableOutsideOrganisationDomains sets the "outside_organisation_domains" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableOutsideOrganisationDomains(v *bool) *ContactCreate {
+	if v != nil {
+		_c.SetOutsideOrganisationDomains(*v)
+	}
+	return _c
+}
+
 // SetUserID sets the "user_id" field.
 func (_c *ContactCreate) SetUserID(v pulid.ID) *ContactCreate {
 	_c.mutation.SetUserID(v)
@@ -245,6 +259,10 @@ func (_c *ContactCreate) defaults() error {
 		v := contact.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.OutsideOrganisationDomains(); !ok {
+		v := contact.DefaultOutsideOrganisationDomains
+		_c.mutation.SetOutsideOrganisationDomains(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if contact.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized contact.DefaultID (forgotten import ent/runtime?)")
@@ -283,6 +301,9 @@ func (_c *ContactCreate) check() error {
 		if err := contact.PhoneValidator(v); err != nil {
 			return &ValidationError{Name: "phone", err: fmt.Errorf(`ent: validator failed for field "Contact.phone": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.OutsideOrganisationDomains(); !ok {
+		return &ValidationError{Name: "outside_organisation_domains", err: errors.New(`ent: missing required field "Contact.outside_organisation_domains"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := contact.IDValidator(string(v)); err != nil {
@@ -347,6 +368,10 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Phone(); ok {
 		_spec.SetField(contact.FieldPhone, field.TypeString, value)
 		_node.Phone = &value
+	}
+	if value, ok := _c.mutation.OutsideOrganisationDomains(); ok {
+		_spec.SetField(contact.FieldOutsideOrganisationDomains, field.TypeBool, value)
+		_node.OutsideOrganisationDomains = value
 	}
 	if value, ok := _c.mutation.UnlinkedUserID(); ok {
 		_spec.SetField(contact.FieldUnlinkedUserID, field.TypeString, value)
@@ -546,6 +571,18 @@ func (u *ContactUpsert) ClearPhone() *ContactUpsert {
 	return u
 }
 
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (u *ContactUpsert) SetOutsideOrganisationDomains(v bool) *ContactUpsert {
+	u.Set(contact.FieldOutsideOrganisationDomains, v)
+	return u
+}
+
+// UpdateOutsideOrganisationDomains sets the "outside_organisation_domains" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateOutsideOrganisationDomains() *ContactUpsert {
+	u.SetExcluded(contact.FieldOutsideOrganisationDomains)
+	return u
+}
+
 // SetUserID sets the "user_id" field.
 func (u *ContactUpsert) SetUserID(v pulid.ID) *ContactUpsert {
 	u.Set(contact.FieldUserID, v)
@@ -703,6 +740,20 @@ func (u *ContactUpsertOne) UpdatePhone() *ContactUpsertOne {
 func (u *ContactUpsertOne) ClearPhone() *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearPhone()
+	})
+}
+
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (u *ContactUpsertOne) SetOutsideOrganisationDomains(v bool) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetOutsideOrganisationDomains(v)
+	})
+}
+
+// UpdateOutsideOrganisationDomains sets the "outside_organisation_domains" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateOutsideOrganisationDomains() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateOutsideOrganisationDomains()
 	})
 }
 
@@ -1036,6 +1087,20 @@ func (u *ContactUpsertBulk) UpdatePhone() *ContactUpsertBulk {
 func (u *ContactUpsertBulk) ClearPhone() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearPhone()
+	})
+}
+
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (u *ContactUpsertBulk) SetOutsideOrganisationDomains(v bool) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetOutsideOrganisationDomains(v)
+	})
+}
+
+// UpdateOutsideOrganisationDomains sets the "outside_organisation_domains" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateOutsideOrganisationDomains() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateOutsideOrganisationDomains()
 	})
 }
 

@@ -93,6 +93,20 @@ func (_u *ContactUpdate) ClearPhone() *ContactUpdate {
 	return _u
 }
 
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (_u *ContactUpdate) SetOutsideOrganisationDomains(v bool) *ContactUpdate {
+	_u.mutation.SetOutsideOrganisationDomains(v)
+	return _u
+}
+
+// SetNillableOutsideOrganisationDomains sets the "outside_organisation_domains" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableOutsideOrganisationDomains(v *bool) *ContactUpdate {
+	if v != nil {
+		_u.SetOutsideOrganisationDomains(*v)
+	}
+	return _u
+}
+
 // SetUserID sets the "user_id" field.
 func (_u *ContactUpdate) SetUserID(v pulid.ID) *ContactUpdate {
 	_u.mutation.SetUserID(v)
@@ -352,6 +366,9 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.PhoneCleared() {
 		_spec.ClearField(contact.FieldPhone, field.TypeString)
 	}
+	if value, ok := _u.mutation.OutsideOrganisationDomains(); ok {
+		_spec.SetField(contact.FieldOutsideOrganisationDomains, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.UnlinkedUserID(); ok {
 		_spec.SetField(contact.FieldUnlinkedUserID, field.TypeString, value)
 	}
@@ -599,6 +616,20 @@ func (_u *ContactUpdateOne) SetNillablePhone(v *string) *ContactUpdateOne {
 // ClearPhone clears the value of the "phone" field.
 func (_u *ContactUpdateOne) ClearPhone() *ContactUpdateOne {
 	_u.mutation.ClearPhone()
+	return _u
+}
+
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (_u *ContactUpdateOne) SetOutsideOrganisationDomains(v bool) *ContactUpdateOne {
+	_u.mutation.SetOutsideOrganisationDomains(v)
+	return _u
+}
+
+// SetNillableOutsideOrganisationDomains sets the "outside_organisation_domains" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableOutsideOrganisationDomains(v *bool) *ContactUpdateOne {
+	if v != nil {
+		_u.SetOutsideOrganisationDomains(*v)
+	}
 	return _u
 }
 
@@ -890,6 +921,9 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if _u.mutation.PhoneCleared() {
 		_spec.ClearField(contact.FieldPhone, field.TypeString)
+	}
+	if value, ok := _u.mutation.OutsideOrganisationDomains(); ok {
+		_spec.SetField(contact.FieldOutsideOrganisationDomains, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.UnlinkedUserID(); ok {
 		_spec.SetField(contact.FieldUnlinkedUserID, field.TypeString, value)

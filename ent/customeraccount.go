@@ -3,7 +3,6 @@
 package ent
 
 import (
-	"encoding/json"
 	"fmt"
 	"portier/ent/customeraccount"
 	"portier/internal/caldate"
@@ -30,10 +29,8 @@ type CustomerAccount struct {
 	Name string `json:"name,omitempty"`
 	// A short name (Kurzname).
 	ShortName string `json:"short_name,omitempty"`
-	// PERSONAL or BUSINESS. Only business accounts manage several contacts.
+	// PERSONAL (exactly one contact: its owner) or BUSINESS (contacts with addresses in its confirmed organisation domains). Staff switch PERSONAL to BUSINESS with convertToBusinessAccount.
 	Kind customeraccount.Kind `json:"kind,omitempty"`
-	// Domains of the customer's organisation (lower-case).
-	OrganisationDomains []string `json:"organisation_domains,omitempty"`
 	// IANA time zone; validity dates end at midnight of this zone.
 	TimeZone string `json:"time_zone,omitempty"`
 	// ACTIVE; DEACTIVATED blocks all its people but keeps all data; DELETED keeps the number reserved.
@@ -64,6 +61,8 @@ type CustomerAccount struct {
 
 // CustomerAccountEdges holds the relations/edges for other nodes in the graph.
 type CustomerAccountEdges struct {
+	// OrganisationDomains holds the value of the organisation_domains edge.
+	OrganisationDomains []*OrganisationDomain `json:"organisation_domains,omitempty"`
 	// People known to this account.
 	Contacts []*Contact `json:"contacts,omitempty"`
 	// RoleAssignments holds the value of the role_assignments edge.
@@ -96,10 +95,11 @@ type CustomerAccountEdges struct {
 	DelegationsReceived []*AgencyDelegation `json:"delegations_received,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [15]bool
+	loadedTypes [16]bool
 	// totalCount holds the count of the edges above.
 	totalCount [6]map[string]int
 
+	namedOrganisationDomains   map[string][]*OrganisationDomain
 	namedContacts              map[string][]*Contact
 	namedRoleAssignments       map[string][]*RoleAssignment
 	namedSupportAuthorizations map[string][]*SupportAuthorization
@@ -116,10 +116,19 @@ type CustomerAccountEdges struct {
 	namedDelegationsReceived   map[string][]*AgencyDelegation
 }
 
+// OrganisationDomainsOrErr returns the OrganisationDomains value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerAccountEdges) OrganisationDomainsOrErr() ([]*OrganisationDomain, error) {
+	if e.loadedTypes[0] {
+		return e.OrganisationDomains, nil
+	}
+	return nil, &NotLoadedError{edge: "organisation_domains"}
+}
+
 // ContactsOrErr returns the Contacts value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) ContactsOrErr() ([]*Contact, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[1] {
 		return e.Contacts, nil
 	}
 	return nil, &NotLoadedError{edge: "contacts"}
@@ -128,7 +137,7 @@ func (e CustomerAccountEdges) ContactsOrErr() ([]*Contact, error) {
 // RoleAssignmentsOrErr returns the RoleAssignments value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) RoleAssignmentsOrErr() ([]*RoleAssignment, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[2] {
 		return e.RoleAssignments, nil
 	}
 	return nil, &NotLoadedError{edge: "role_assignments"}
@@ -137,7 +146,7 @@ func (e CustomerAccountEdges) RoleAssignmentsOrErr() ([]*RoleAssignment, error) 
 // SupportAuthorizationsOrErr returns the SupportAuthorizations value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) SupportAuthorizationsOrErr() ([]*SupportAuthorization, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[3] {
 		return e.SupportAuthorizations, nil
 	}
 	return nil, &NotLoadedError{edge: "support_authorizations"}
@@ -146,7 +155,7 @@ func (e CustomerAccountEdges) SupportAuthorizationsOrErr() ([]*SupportAuthorizat
 // RightsGroupsOrErr returns the RightsGroups value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) RightsGroupsOrErr() ([]*RightsGroup, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[4] {
 		return e.RightsGroups, nil
 	}
 	return nil, &NotLoadedError{edge: "rights_groups"}
@@ -155,7 +164,7 @@ func (e CustomerAccountEdges) RightsGroupsOrErr() ([]*RightsGroup, error) {
 // GroupMembershipsOrErr returns the GroupMemberships value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) GroupMembershipsOrErr() ([]*GroupMembership, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[5] {
 		return e.GroupMemberships, nil
 	}
 	return nil, &NotLoadedError{edge: "group_memberships"}
@@ -164,7 +173,7 @@ func (e CustomerAccountEdges) GroupMembershipsOrErr() ([]*GroupMembership, error
 // ResourcesOrErr returns the Resources value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) ResourcesOrErr() ([]*Resource, error) {
-	if e.loadedTypes[5] {
+	if e.loadedTypes[6] {
 		return e.Resources, nil
 	}
 	return nil, &NotLoadedError{edge: "resources"}
@@ -173,7 +182,7 @@ func (e CustomerAccountEdges) ResourcesOrErr() ([]*Resource, error) {
 // ScopedLoginsOrErr returns the ScopedLogins value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) ScopedLoginsOrErr() ([]*ScopedLogin, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.ScopedLogins, nil
 	}
 	return nil, &NotLoadedError{edge: "scoped_logins"}
@@ -182,7 +191,7 @@ func (e CustomerAccountEdges) ScopedLoginsOrErr() ([]*ScopedLogin, error) {
 // InvitationsOrErr returns the Invitations value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) InvitationsOrErr() ([]*Invitation, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[8] {
 		return e.Invitations, nil
 	}
 	return nil, &NotLoadedError{edge: "invitations"}
@@ -191,7 +200,7 @@ func (e CustomerAccountEdges) InvitationsOrErr() ([]*Invitation, error) {
 // DelegationsGrantedOrErr returns the DelegationsGranted value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) DelegationsGrantedOrErr() ([]*AgencyDelegation, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[9] {
 		return e.DelegationsGranted, nil
 	}
 	return nil, &NotLoadedError{edge: "delegations_granted"}
@@ -200,7 +209,7 @@ func (e CustomerAccountEdges) DelegationsGrantedOrErr() ([]*AgencyDelegation, er
 // AccountManagersOrErr returns the AccountManagers value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) AccountManagersOrErr() ([]*AccountManager, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[10] {
 		return e.AccountManagers, nil
 	}
 	return nil, &NotLoadedError{edge: "account_managers"}
@@ -209,7 +218,7 @@ func (e CustomerAccountEdges) AccountManagersOrErr() ([]*AccountManager, error) 
 // AuditEventsOrErr returns the AuditEvents value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) AuditEventsOrErr() ([]*AuditEvent, error) {
-	if e.loadedTypes[10] {
+	if e.loadedTypes[11] {
 		return e.AuditEvents, nil
 	}
 	return nil, &NotLoadedError{edge: "audit_events"}
@@ -218,7 +227,7 @@ func (e CustomerAccountEdges) AuditEventsOrErr() ([]*AuditEvent, error) {
 // APIKeysOrErr returns the APIKeys value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) APIKeysOrErr() ([]*APIKey, error) {
-	if e.loadedTypes[11] {
+	if e.loadedTypes[12] {
 		return e.APIKeys, nil
 	}
 	return nil, &NotLoadedError{edge: "api_keys"}
@@ -229,7 +238,7 @@ func (e CustomerAccountEdges) APIKeysOrErr() ([]*APIKey, error) {
 func (e CustomerAccountEdges) DefaultAgencyOrErr() (*CustomerAccount, error) {
 	if e.DefaultAgency != nil {
 		return e.DefaultAgency, nil
-	} else if e.loadedTypes[12] {
+	} else if e.loadedTypes[13] {
 		return nil, &NotFoundError{label: customeraccount.Label}
 	}
 	return nil, &NotLoadedError{edge: "default_agency"}
@@ -238,7 +247,7 @@ func (e CustomerAccountEdges) DefaultAgencyOrErr() (*CustomerAccount, error) {
 // DefaultAgencyClientsOrErr returns the DefaultAgencyClients value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) DefaultAgencyClientsOrErr() ([]*CustomerAccount, error) {
-	if e.loadedTypes[13] {
+	if e.loadedTypes[14] {
 		return e.DefaultAgencyClients, nil
 	}
 	return nil, &NotLoadedError{edge: "default_agency_clients"}
@@ -247,7 +256,7 @@ func (e CustomerAccountEdges) DefaultAgencyClientsOrErr() ([]*CustomerAccount, e
 // DelegationsReceivedOrErr returns the DelegationsReceived value or an error if the edge
 // was not loaded in eager-loading.
 func (e CustomerAccountEdges) DelegationsReceivedOrErr() ([]*AgencyDelegation, error) {
-	if e.loadedTypes[14] {
+	if e.loadedTypes[15] {
 		return e.DelegationsReceived, nil
 	}
 	return nil, &NotLoadedError{edge: "delegations_received"}
@@ -262,8 +271,6 @@ func (*CustomerAccount) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(caldate.Date)}
 		case customeraccount.FieldDefaultAgencyID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
-		case customeraccount.FieldOrganisationDomains:
-			values[i] = new([]byte)
 		case customeraccount.FieldID:
 			values[i] = new(pulid.ID)
 		case customeraccount.FieldHasSLA, customeraccount.FieldPortalEnabled, customeraccount.FieldIsAgency, customeraccount.FieldSupportAccessConsent:
@@ -330,14 +337,6 @@ func (_m *CustomerAccount) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field kind", values[i])
 			} else if value.Valid {
 				_m.Kind = customeraccount.Kind(value.String)
-			}
-		case customeraccount.FieldOrganisationDomains:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field organisation_domains", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.OrganisationDomains); err != nil {
-					return fmt.Errorf("unmarshal field organisation_domains: %w", err)
-				}
 			}
 		case customeraccount.FieldTimeZone:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -421,6 +420,11 @@ func (_m *CustomerAccount) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *CustomerAccount) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryOrganisationDomains queries the "organisation_domains" edge of the CustomerAccount entity.
+func (_m *CustomerAccount) QueryOrganisationDomains() *OrganisationDomainQuery {
+	return NewCustomerAccountClient(_m.config).QueryOrganisationDomains(_m)
 }
 
 // QueryContacts queries the "contacts" edge of the CustomerAccount entity.
@@ -539,9 +543,6 @@ func (_m *CustomerAccount) String() string {
 	builder.WriteString("kind=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
 	builder.WriteString(", ")
-	builder.WriteString("organisation_domains=")
-	builder.WriteString(fmt.Sprintf("%v", _m.OrganisationDomains))
-	builder.WriteString(", ")
 	builder.WriteString("time_zone=")
 	builder.WriteString(_m.TimeZone)
 	builder.WriteString(", ")
@@ -586,6 +587,30 @@ func (_m *CustomerAccount) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.SupportAccessConsent))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedOrganisationDomains returns the OrganisationDomains named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *CustomerAccount) NamedOrganisationDomains(name string) ([]*OrganisationDomain, error) {
+	if _m.Edges.namedOrganisationDomains == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedOrganisationDomains[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *CustomerAccount) appendNamedOrganisationDomains(name string, edges ...*OrganisationDomain) {
+	if _m.Edges.namedOrganisationDomains == nil {
+		_m.Edges.namedOrganisationDomains = make(map[string][]*OrganisationDomain)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedOrganisationDomains[name] = []*OrganisationDomain{}
+	} else {
+		_m.Edges.namedOrganisationDomains[name] = append(_m.Edges.namedOrganisationDomains[name], edges...)
+	}
 }
 
 // NamedContacts returns the Contacts named value or an error if the edge was not

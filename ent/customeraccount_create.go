@@ -14,6 +14,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/organisationdomain"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
@@ -102,12 +103,6 @@ func (_c *CustomerAccountCreate) SetNillableKind(v *customeraccount.Kind) *Custo
 	if v != nil {
 		_c.SetKind(*v)
 	}
-	return _c
-}
-
-// SetOrganisationDomains sets the "organisation_domains" field.
-func (_c *CustomerAccountCreate) SetOrganisationDomains(v []string) *CustomerAccountCreate {
-	_c.mutation.SetOrganisationDomains(v)
 	return _c
 }
 
@@ -277,6 +272,21 @@ func (_c *CustomerAccountCreate) SetNillableID(v *pulid.ID) *CustomerAccountCrea
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// AddOrganisationDomainIDs adds the "organisation_domains" edge to the OrganisationDomain entity by IDs.
+func (_c *CustomerAccountCreate) AddOrganisationDomainIDs(ids ...pulid.ID) *CustomerAccountCreate {
+	_c.mutation.AddOrganisationDomainIDs(ids...)
+	return _c
+}
+
+// AddOrganisationDomains adds the "organisation_domains" edges to the OrganisationDomain entity.
+func (_c *CustomerAccountCreate) AddOrganisationDomains(v ...*OrganisationDomain) *CustomerAccountCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddOrganisationDomainIDs(ids...)
 }
 
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
@@ -718,10 +728,6 @@ func (_c *CustomerAccountCreate) createSpec() (*CustomerAccount, *sqlgraph.Creat
 		_spec.SetField(customeraccount.FieldKind, field.TypeEnum, value)
 		_node.Kind = value
 	}
-	if value, ok := _c.mutation.OrganisationDomains(); ok {
-		_spec.SetField(customeraccount.FieldOrganisationDomains, field.TypeJSON, value)
-		_node.OrganisationDomains = value
-	}
 	if value, ok := _c.mutation.TimeZone(); ok {
 		_spec.SetField(customeraccount.FieldTimeZone, field.TypeString, value)
 		_node.TimeZone = value
@@ -761,6 +767,22 @@ func (_c *CustomerAccountCreate) createSpec() (*CustomerAccount, *sqlgraph.Creat
 	if value, ok := _c.mutation.SupportAccessConsent(); ok {
 		_spec.SetField(customeraccount.FieldSupportAccessConsent, field.TypeBool, value)
 		_node.SupportAccessConsent = value
+	}
+	if nodes := _c.mutation.OrganisationDomainsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.OrganisationDomainsTable,
+			Columns: []string{customeraccount.OrganisationDomainsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organisationdomain.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.ContactsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1109,24 +1131,6 @@ func (u *CustomerAccountUpsert) UpdateKind() *CustomerAccountUpsert {
 	return u
 }
 
-// SetOrganisationDomains sets the "organisation_domains" field.
-func (u *CustomerAccountUpsert) SetOrganisationDomains(v []string) *CustomerAccountUpsert {
-	u.Set(customeraccount.FieldOrganisationDomains, v)
-	return u
-}
-
-// UpdateOrganisationDomains sets the "organisation_domains" field to the value that was provided on create.
-func (u *CustomerAccountUpsert) UpdateOrganisationDomains() *CustomerAccountUpsert {
-	u.SetExcluded(customeraccount.FieldOrganisationDomains)
-	return u
-}
-
-// ClearOrganisationDomains clears the value of the "organisation_domains" field.
-func (u *CustomerAccountUpsert) ClearOrganisationDomains() *CustomerAccountUpsert {
-	u.SetNull(customeraccount.FieldOrganisationDomains)
-	return u
-}
-
 // SetTimeZone sets the "time_zone" field.
 func (u *CustomerAccountUpsert) SetTimeZone(v string) *CustomerAccountUpsert {
 	u.Set(customeraccount.FieldTimeZone, v)
@@ -1409,27 +1413,6 @@ func (u *CustomerAccountUpsertOne) SetKind(v customeraccount.Kind) *CustomerAcco
 func (u *CustomerAccountUpsertOne) UpdateKind() *CustomerAccountUpsertOne {
 	return u.Update(func(s *CustomerAccountUpsert) {
 		s.UpdateKind()
-	})
-}
-
-// SetOrganisationDomains sets the "organisation_domains" field.
-func (u *CustomerAccountUpsertOne) SetOrganisationDomains(v []string) *CustomerAccountUpsertOne {
-	return u.Update(func(s *CustomerAccountUpsert) {
-		s.SetOrganisationDomains(v)
-	})
-}
-
-// UpdateOrganisationDomains sets the "organisation_domains" field to the value that was provided on create.
-func (u *CustomerAccountUpsertOne) UpdateOrganisationDomains() *CustomerAccountUpsertOne {
-	return u.Update(func(s *CustomerAccountUpsert) {
-		s.UpdateOrganisationDomains()
-	})
-}
-
-// ClearOrganisationDomains clears the value of the "organisation_domains" field.
-func (u *CustomerAccountUpsertOne) ClearOrganisationDomains() *CustomerAccountUpsertOne {
-	return u.Update(func(s *CustomerAccountUpsert) {
-		s.ClearOrganisationDomains()
 	})
 }
 
@@ -1910,27 +1893,6 @@ func (u *CustomerAccountUpsertBulk) SetKind(v customeraccount.Kind) *CustomerAcc
 func (u *CustomerAccountUpsertBulk) UpdateKind() *CustomerAccountUpsertBulk {
 	return u.Update(func(s *CustomerAccountUpsert) {
 		s.UpdateKind()
-	})
-}
-
-// SetOrganisationDomains sets the "organisation_domains" field.
-func (u *CustomerAccountUpsertBulk) SetOrganisationDomains(v []string) *CustomerAccountUpsertBulk {
-	return u.Update(func(s *CustomerAccountUpsert) {
-		s.SetOrganisationDomains(v)
-	})
-}
-
-// UpdateOrganisationDomains sets the "organisation_domains" field to the value that was provided on create.
-func (u *CustomerAccountUpsertBulk) UpdateOrganisationDomains() *CustomerAccountUpsertBulk {
-	return u.Update(func(s *CustomerAccountUpsert) {
-		s.UpdateOrganisationDomains()
-	})
-}
-
-// ClearOrganisationDomains clears the value of the "organisation_domains" field.
-func (u *CustomerAccountUpsertBulk) ClearOrganisationDomains() *CustomerAccountUpsertBulk {
-	return u.Update(func(s *CustomerAccountUpsert) {
-		s.ClearOrganisationDomains()
 	})
 }
 

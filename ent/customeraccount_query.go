@@ -16,6 +16,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/organisationdomain"
 	"portier/ent/predicate"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
@@ -38,6 +39,7 @@ type CustomerAccountQuery struct {
 	order                          []customeraccount.OrderOption
 	inters                         []Interceptor
 	predicates                     []predicate.CustomerAccount
+	withOrganisationDomains        *OrganisationDomainQuery
 	withContacts                   *ContactQuery
 	withRoleAssignments            *RoleAssignmentQuery
 	withSupportAuthorizations      *SupportAuthorizationQuery
@@ -55,6 +57,7 @@ type CustomerAccountQuery struct {
 	withDelegationsReceived        *AgencyDelegationQuery
 	loadTotal                      []func(context.Context, []*CustomerAccount) error
 	modifiers                      []func(*sql.Selector)
+	withNamedOrganisationDomains   map[string]*OrganisationDomainQuery
 	withNamedContacts              map[string]*ContactQuery
 	withNamedRoleAssignments       map[string]*RoleAssignmentQuery
 	withNamedSupportAuthorizations map[string]*SupportAuthorizationQuery
@@ -103,6 +106,28 @@ func (_q *CustomerAccountQuery) Unique(unique bool) *CustomerAccountQuery {
 func (_q *CustomerAccountQuery) Order(o ...customeraccount.OrderOption) *CustomerAccountQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryOrganisationDomains chains the current query on the "organisation_domains" edge.
+func (_q *CustomerAccountQuery) QueryOrganisationDomains() *OrganisationDomainQuery {
+	query := (&OrganisationDomainClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customeraccount.Table, customeraccount.FieldID, selector),
+			sqlgraph.To(organisationdomain.Table, organisationdomain.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customeraccount.OrganisationDomainsTable, customeraccount.OrganisationDomainsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryContacts chains the current query on the "contacts" edge.
@@ -627,6 +652,7 @@ func (_q *CustomerAccountQuery) Clone() *CustomerAccountQuery {
 		order:                     append([]customeraccount.OrderOption{}, _q.order...),
 		inters:                    append([]Interceptor{}, _q.inters...),
 		predicates:                append([]predicate.CustomerAccount{}, _q.predicates...),
+		withOrganisationDomains:   _q.withOrganisationDomains.Clone(),
 		withContacts:              _q.withContacts.Clone(),
 		withRoleAssignments:       _q.withRoleAssignments.Clone(),
 		withSupportAuthorizations: _q.withSupportAuthorizations.Clone(),
@@ -646,6 +672,17 @@ func (_q *CustomerAccountQuery) Clone() *CustomerAccountQuery {
 		sql:  _q.sql.Clone(),
 		path: _q.path,
 	}
+}
+
+// WithOrganisationDomains tells the query-builder to eager-load the nodes that are connected to
+// the "organisation_domains" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerAccountQuery) WithOrganisationDomains(opts ...func(*OrganisationDomainQuery)) *CustomerAccountQuery {
+	query := (&OrganisationDomainClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withOrganisationDomains = query
+	return _q
 }
 
 // WithContacts tells the query-builder to eager-load the nodes that are connected to
@@ -897,7 +934,8 @@ func (_q *CustomerAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	var (
 		nodes       = []*CustomerAccount{}
 		_spec       = _q.querySpec()
-		loadedTypes = [15]bool{
+		loadedTypes = [16]bool{
+			_q.withOrganisationDomains != nil,
 			_q.withContacts != nil,
 			_q.withRoleAssignments != nil,
 			_q.withSupportAuthorizations != nil,
@@ -935,6 +973,15 @@ func (_q *CustomerAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	}
 	if len(nodes) == 0 {
 		return nodes, nil
+	}
+	if query := _q.withOrganisationDomains; query != nil {
+		if err := _q.loadOrganisationDomains(ctx, query, nodes,
+			func(n *CustomerAccount) { n.Edges.OrganisationDomains = []*OrganisationDomain{} },
+			func(n *CustomerAccount, e *OrganisationDomain) {
+				n.Edges.OrganisationDomains = append(n.Edges.OrganisationDomains, e)
+			}); err != nil {
+			return nil, err
+		}
 	}
 	if query := _q.withContacts; query != nil {
 		if err := _q.loadContacts(ctx, query, nodes,
@@ -1054,6 +1101,13 @@ func (_q *CustomerAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 			return nil, err
 		}
 	}
+	for name, query := range _q.withNamedOrganisationDomains {
+		if err := _q.loadOrganisationDomains(ctx, query, nodes,
+			func(n *CustomerAccount) { n.appendNamedOrganisationDomains(name) },
+			func(n *CustomerAccount, e *OrganisationDomain) { n.appendNamedOrganisationDomains(name, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedContacts {
 		if err := _q.loadContacts(ctx, query, nodes,
 			func(n *CustomerAccount) { n.appendNamedContacts(name) },
@@ -1160,6 +1214,36 @@ func (_q *CustomerAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	return nodes, nil
 }
 
+func (_q *CustomerAccountQuery) loadOrganisationDomains(ctx context.Context, query *OrganisationDomainQuery, nodes []*CustomerAccount, init func(*CustomerAccount), assign func(*CustomerAccount, *OrganisationDomain)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*CustomerAccount)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(organisationdomain.FieldCustomerAccountID)
+	}
+	query.Where(predicate.OrganisationDomain(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customeraccount.OrganisationDomainsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CustomerAccountID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "customer_account_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *CustomerAccountQuery) loadContacts(ctx context.Context, query *ContactQuery, nodes []*CustomerAccount, init func(*CustomerAccount), assign func(*CustomerAccount, *Contact)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[pulid.ID]*CustomerAccount)
@@ -1735,6 +1819,20 @@ func (_q *CustomerAccountQuery) ForShare(opts ...sql.LockOption) *CustomerAccoun
 	_q.modifiers = append(_q.modifiers, func(s *sql.Selector) {
 		s.ForShare(opts...)
 	})
+	return _q
+}
+
+// WithNamedOrganisationDomains tells the query-builder to eager-load the nodes that are connected to the "organisation_domains"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerAccountQuery) WithNamedOrganisationDomains(name string, opts ...func(*OrganisationDomainQuery)) *CustomerAccountQuery {
+	query := (&OrganisationDomainClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedOrganisationDomains == nil {
+		_q.withNamedOrganisationDomains = make(map[string]*OrganisationDomainQuery)
+	}
+	_q.withNamedOrganisationDomains[name] = query
 	return _q
 }
 

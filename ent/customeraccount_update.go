@@ -14,6 +14,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/organisationdomain"
 	"portier/ent/predicate"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
@@ -26,7 +27,6 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
-	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 )
 
@@ -94,24 +94,6 @@ func (_u *CustomerAccountUpdate) SetNillableKind(v *customeraccount.Kind) *Custo
 	if v != nil {
 		_u.SetKind(*v)
 	}
-	return _u
-}
-
-// SetOrganisationDomains sets the "organisation_domains" field.
-func (_u *CustomerAccountUpdate) SetOrganisationDomains(v []string) *CustomerAccountUpdate {
-	_u.mutation.SetOrganisationDomains(v)
-	return _u
-}
-
-// AppendOrganisationDomains appends value to the "organisation_domains" field.
-func (_u *CustomerAccountUpdate) AppendOrganisationDomains(v []string) *CustomerAccountUpdate {
-	_u.mutation.AppendOrganisationDomains(v)
-	return _u
-}
-
-// ClearOrganisationDomains clears the value of the "organisation_domains" field.
-func (_u *CustomerAccountUpdate) ClearOrganisationDomains() *CustomerAccountUpdate {
-	_u.mutation.ClearOrganisationDomains()
 	return _u
 }
 
@@ -304,6 +286,21 @@ func (_u *CustomerAccountUpdate) SetNillableSupportAccessConsent(v *bool) *Custo
 		_u.SetSupportAccessConsent(*v)
 	}
 	return _u
+}
+
+// AddOrganisationDomainIDs adds the "organisation_domains" edge to the OrganisationDomain entity by IDs.
+func (_u *CustomerAccountUpdate) AddOrganisationDomainIDs(ids ...pulid.ID) *CustomerAccountUpdate {
+	_u.mutation.AddOrganisationDomainIDs(ids...)
+	return _u
+}
+
+// AddOrganisationDomains adds the "organisation_domains" edges to the OrganisationDomain entity.
+func (_u *CustomerAccountUpdate) AddOrganisationDomains(v ...*OrganisationDomain) *CustomerAccountUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddOrganisationDomainIDs(ids...)
 }
 
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
@@ -524,6 +521,27 @@ func (_u *CustomerAccountUpdate) AddDelegationsReceived(v ...*AgencyDelegation) 
 // Mutation returns the CustomerAccountMutation object of the builder.
 func (_u *CustomerAccountUpdate) Mutation() *CustomerAccountMutation {
 	return _u.mutation
+}
+
+// ClearOrganisationDomains clears all "organisation_domains" edges to the OrganisationDomain entity.
+func (_u *CustomerAccountUpdate) ClearOrganisationDomains() *CustomerAccountUpdate {
+	_u.mutation.ClearOrganisationDomains()
+	return _u
+}
+
+// RemoveOrganisationDomainIDs removes the "organisation_domains" edge to OrganisationDomain entities by IDs.
+func (_u *CustomerAccountUpdate) RemoveOrganisationDomainIDs(ids ...pulid.ID) *CustomerAccountUpdate {
+	_u.mutation.RemoveOrganisationDomainIDs(ids...)
+	return _u
+}
+
+// RemoveOrganisationDomains removes "organisation_domains" edges to OrganisationDomain entities.
+func (_u *CustomerAccountUpdate) RemoveOrganisationDomains(v ...*OrganisationDomain) *CustomerAccountUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveOrganisationDomainIDs(ids...)
 }
 
 // ClearContacts clears all "contacts" edges to the Contact entity.
@@ -930,17 +948,6 @@ func (_u *CustomerAccountUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.Kind(); ok {
 		_spec.SetField(customeraccount.FieldKind, field.TypeEnum, value)
 	}
-	if value, ok := _u.mutation.OrganisationDomains(); ok {
-		_spec.SetField(customeraccount.FieldOrganisationDomains, field.TypeJSON, value)
-	}
-	if value, ok := _u.mutation.AppendedOrganisationDomains(); ok {
-		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, customeraccount.FieldOrganisationDomains, value)
-		})
-	}
-	if _u.mutation.OrganisationDomainsCleared() {
-		_spec.ClearField(customeraccount.FieldOrganisationDomains, field.TypeJSON)
-	}
 	if value, ok := _u.mutation.TimeZone(); ok {
 		_spec.SetField(customeraccount.FieldTimeZone, field.TypeString, value)
 	}
@@ -985,6 +992,51 @@ func (_u *CustomerAccountUpdate) sqlSave(ctx context.Context) (_node int, err er
 	}
 	if value, ok := _u.mutation.SupportAccessConsent(); ok {
 		_spec.SetField(customeraccount.FieldSupportAccessConsent, field.TypeBool, value)
+	}
+	if _u.mutation.OrganisationDomainsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.OrganisationDomainsTable,
+			Columns: []string{customeraccount.OrganisationDomainsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organisationdomain.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedOrganisationDomainsIDs(); len(nodes) > 0 && !_u.mutation.OrganisationDomainsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.OrganisationDomainsTable,
+			Columns: []string{customeraccount.OrganisationDomainsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organisationdomain.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.OrganisationDomainsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.OrganisationDomainsTable,
+			Columns: []string{customeraccount.OrganisationDomainsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organisationdomain.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1719,24 +1771,6 @@ func (_u *CustomerAccountUpdateOne) SetNillableKind(v *customeraccount.Kind) *Cu
 	return _u
 }
 
-// SetOrganisationDomains sets the "organisation_domains" field.
-func (_u *CustomerAccountUpdateOne) SetOrganisationDomains(v []string) *CustomerAccountUpdateOne {
-	_u.mutation.SetOrganisationDomains(v)
-	return _u
-}
-
-// AppendOrganisationDomains appends value to the "organisation_domains" field.
-func (_u *CustomerAccountUpdateOne) AppendOrganisationDomains(v []string) *CustomerAccountUpdateOne {
-	_u.mutation.AppendOrganisationDomains(v)
-	return _u
-}
-
-// ClearOrganisationDomains clears the value of the "organisation_domains" field.
-func (_u *CustomerAccountUpdateOne) ClearOrganisationDomains() *CustomerAccountUpdateOne {
-	_u.mutation.ClearOrganisationDomains()
-	return _u
-}
-
 // SetTimeZone sets the "time_zone" field.
 func (_u *CustomerAccountUpdateOne) SetTimeZone(v string) *CustomerAccountUpdateOne {
 	_u.mutation.SetTimeZone(v)
@@ -1926,6 +1960,21 @@ func (_u *CustomerAccountUpdateOne) SetNillableSupportAccessConsent(v *bool) *Cu
 		_u.SetSupportAccessConsent(*v)
 	}
 	return _u
+}
+
+// AddOrganisationDomainIDs adds the "organisation_domains" edge to the OrganisationDomain entity by IDs.
+func (_u *CustomerAccountUpdateOne) AddOrganisationDomainIDs(ids ...pulid.ID) *CustomerAccountUpdateOne {
+	_u.mutation.AddOrganisationDomainIDs(ids...)
+	return _u
+}
+
+// AddOrganisationDomains adds the "organisation_domains" edges to the OrganisationDomain entity.
+func (_u *CustomerAccountUpdateOne) AddOrganisationDomains(v ...*OrganisationDomain) *CustomerAccountUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddOrganisationDomainIDs(ids...)
 }
 
 // AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
@@ -2146,6 +2195,27 @@ func (_u *CustomerAccountUpdateOne) AddDelegationsReceived(v ...*AgencyDelegatio
 // Mutation returns the CustomerAccountMutation object of the builder.
 func (_u *CustomerAccountUpdateOne) Mutation() *CustomerAccountMutation {
 	return _u.mutation
+}
+
+// ClearOrganisationDomains clears all "organisation_domains" edges to the OrganisationDomain entity.
+func (_u *CustomerAccountUpdateOne) ClearOrganisationDomains() *CustomerAccountUpdateOne {
+	_u.mutation.ClearOrganisationDomains()
+	return _u
+}
+
+// RemoveOrganisationDomainIDs removes the "organisation_domains" edge to OrganisationDomain entities by IDs.
+func (_u *CustomerAccountUpdateOne) RemoveOrganisationDomainIDs(ids ...pulid.ID) *CustomerAccountUpdateOne {
+	_u.mutation.RemoveOrganisationDomainIDs(ids...)
+	return _u
+}
+
+// RemoveOrganisationDomains removes "organisation_domains" edges to OrganisationDomain entities.
+func (_u *CustomerAccountUpdateOne) RemoveOrganisationDomains(v ...*OrganisationDomain) *CustomerAccountUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveOrganisationDomainIDs(ids...)
 }
 
 // ClearContacts clears all "contacts" edges to the Contact entity.
@@ -2582,17 +2652,6 @@ func (_u *CustomerAccountUpdateOne) sqlSave(ctx context.Context) (_node *Custome
 	if value, ok := _u.mutation.Kind(); ok {
 		_spec.SetField(customeraccount.FieldKind, field.TypeEnum, value)
 	}
-	if value, ok := _u.mutation.OrganisationDomains(); ok {
-		_spec.SetField(customeraccount.FieldOrganisationDomains, field.TypeJSON, value)
-	}
-	if value, ok := _u.mutation.AppendedOrganisationDomains(); ok {
-		_spec.AddModifier(func(u *sql.UpdateBuilder) {
-			sqljson.Append(u, customeraccount.FieldOrganisationDomains, value)
-		})
-	}
-	if _u.mutation.OrganisationDomainsCleared() {
-		_spec.ClearField(customeraccount.FieldOrganisationDomains, field.TypeJSON)
-	}
 	if value, ok := _u.mutation.TimeZone(); ok {
 		_spec.SetField(customeraccount.FieldTimeZone, field.TypeString, value)
 	}
@@ -2637,6 +2696,51 @@ func (_u *CustomerAccountUpdateOne) sqlSave(ctx context.Context) (_node *Custome
 	}
 	if value, ok := _u.mutation.SupportAccessConsent(); ok {
 		_spec.SetField(customeraccount.FieldSupportAccessConsent, field.TypeBool, value)
+	}
+	if _u.mutation.OrganisationDomainsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.OrganisationDomainsTable,
+			Columns: []string{customeraccount.OrganisationDomainsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organisationdomain.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedOrganisationDomainsIDs(); len(nodes) > 0 && !_u.mutation.OrganisationDomainsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.OrganisationDomainsTable,
+			Columns: []string{customeraccount.OrganisationDomainsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organisationdomain.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.OrganisationDomainsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.OrganisationDomainsTable,
+			Columns: []string{customeraccount.OrganisationDomainsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(organisationdomain.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ContactsCleared() {
 		edge := &sqlgraph.EdgeSpec{

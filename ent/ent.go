@@ -17,6 +17,7 @@ import (
 	"portier/ent/invitation"
 	"portier/ent/loginchallenge"
 	"portier/ent/onetimetoken"
+	"portier/ent/organisationdomain"
 	"portier/ent/outboxmessage"
 	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
@@ -105,6 +106,7 @@ func checkColumn(t, c string) error {
 			invitation.Table:           invitation.ValidColumn,
 			loginchallenge.Table:       loginchallenge.ValidColumn,
 			onetimetoken.Table:         onetimetoken.ValidColumn,
+			organisationdomain.Table:   organisationdomain.ValidColumn,
 			outboxmessage.Table:        outboxmessage.ValidColumn,
 			ratelimitbucket.Table:      ratelimitbucket.ValidColumn,
 			resource.Table:             resource.ValidColumn,

@@ -97,6 +97,7 @@ var typeDocs = map[string]string{
 	"Resource":             "Something the customer owns that a login can be scoped to.",
 	"ScopedLogin":          "A login that sees exactly one resource.",
 	"Invitation":           "An invitation for a person to join a customer account with roles.",
+	"OrganisationDomain":   "A domain of a customer's organisation: proposed by the customer, confirmed by the provider; new contacts of a BUSINESS account need an address in a confirmed one.",
 	"Session":              "A login session (a refresh-token family).",
 	"APIKey":               "An API key of a user; it can do at most what its user can.",
 	"AgencyDelegation":     "Permissions a client account delegates to an agency account.",

@@ -14,6 +14,7 @@ import (
 	"portier/ent/invitation"
 	"portier/ent/loginchallenge"
 	"portier/ent/onetimetoken"
+	"portier/ent/organisationdomain"
 	"portier/ent/outboxmessage"
 	"portier/ent/predicate"
 	"portier/ent/ratelimitbucket"
@@ -35,7 +36,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -135,14 +136,15 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Contact",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			contact.FieldCreatedAt:         {Type: field.TypeTime, Column: contact.FieldCreatedAt},
-			contact.FieldUpdatedAt:         {Type: field.TypeTime, Column: contact.FieldUpdatedAt},
-			contact.FieldCustomerAccountID: {Type: field.TypeString, Column: contact.FieldCustomerAccountID},
-			contact.FieldName:              {Type: field.TypeString, Column: contact.FieldName},
-			contact.FieldEmail:             {Type: field.TypeString, Column: contact.FieldEmail},
-			contact.FieldPhone:             {Type: field.TypeString, Column: contact.FieldPhone},
-			contact.FieldUserID:            {Type: field.TypeString, Column: contact.FieldUserID},
-			contact.FieldUnlinkedUserID:    {Type: field.TypeString, Column: contact.FieldUnlinkedUserID},
+			contact.FieldCreatedAt:                  {Type: field.TypeTime, Column: contact.FieldCreatedAt},
+			contact.FieldUpdatedAt:                  {Type: field.TypeTime, Column: contact.FieldUpdatedAt},
+			contact.FieldCustomerAccountID:          {Type: field.TypeString, Column: contact.FieldCustomerAccountID},
+			contact.FieldName:                       {Type: field.TypeString, Column: contact.FieldName},
+			contact.FieldEmail:                      {Type: field.TypeString, Column: contact.FieldEmail},
+			contact.FieldPhone:                      {Type: field.TypeString, Column: contact.FieldPhone},
+			contact.FieldOutsideOrganisationDomains: {Type: field.TypeBool, Column: contact.FieldOutsideOrganisationDomains},
+			contact.FieldUserID:                     {Type: field.TypeString, Column: contact.FieldUserID},
+			contact.FieldUnlinkedUserID:             {Type: field.TypeString, Column: contact.FieldUnlinkedUserID},
 		},
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
@@ -162,7 +164,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customeraccount.FieldName:                 {Type: field.TypeString, Column: customeraccount.FieldName},
 			customeraccount.FieldShortName:            {Type: field.TypeString, Column: customeraccount.FieldShortName},
 			customeraccount.FieldKind:                 {Type: field.TypeEnum, Column: customeraccount.FieldKind},
-			customeraccount.FieldOrganisationDomains:  {Type: field.TypeJSON, Column: customeraccount.FieldOrganisationDomains},
 			customeraccount.FieldTimeZone:             {Type: field.TypeString, Column: customeraccount.FieldTimeZone},
 			customeraccount.FieldStatus:               {Type: field.TypeEnum, Column: customeraccount.FieldStatus},
 			customeraccount.FieldDeactivatedAt:        {Type: field.TypeTime, Column: customeraccount.FieldDeactivatedAt},
@@ -225,21 +226,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Invitation",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			invitation.FieldCreatedAt:         {Type: field.TypeTime, Column: invitation.FieldCreatedAt},
-			invitation.FieldUpdatedAt:         {Type: field.TypeTime, Column: invitation.FieldUpdatedAt},
-			invitation.FieldCustomerAccountID: {Type: field.TypeString, Column: invitation.FieldCustomerAccountID},
-			invitation.FieldEmail:             {Type: field.TypeString, Column: invitation.FieldEmail},
-			invitation.FieldName:              {Type: field.TypeString, Column: invitation.FieldName},
-			invitation.FieldRoles:             {Type: field.TypeJSON, Column: invitation.FieldRoles},
-			invitation.FieldGroupIds:          {Type: field.TypeJSON, Column: invitation.FieldGroupIds},
-			invitation.FieldTokenHash:         {Type: field.TypeString, Column: invitation.FieldTokenHash},
-			invitation.FieldExpiresAt:         {Type: field.TypeTime, Column: invitation.FieldExpiresAt},
-			invitation.FieldValidUntil:        {Type: field.TypeString, Column: invitation.FieldValidUntil},
-			invitation.FieldState:             {Type: field.TypeEnum, Column: invitation.FieldState},
-			invitation.FieldInvitedByID:       {Type: field.TypeString, Column: invitation.FieldInvitedByID},
-			invitation.FieldAcceptedByID:      {Type: field.TypeString, Column: invitation.FieldAcceptedByID},
-			invitation.FieldAcceptedAt:        {Type: field.TypeTime, Column: invitation.FieldAcceptedAt},
-			invitation.FieldRevokedAt:         {Type: field.TypeTime, Column: invitation.FieldRevokedAt},
+			invitation.FieldCreatedAt:                  {Type: field.TypeTime, Column: invitation.FieldCreatedAt},
+			invitation.FieldUpdatedAt:                  {Type: field.TypeTime, Column: invitation.FieldUpdatedAt},
+			invitation.FieldCustomerAccountID:          {Type: field.TypeString, Column: invitation.FieldCustomerAccountID},
+			invitation.FieldEmail:                      {Type: field.TypeString, Column: invitation.FieldEmail},
+			invitation.FieldName:                       {Type: field.TypeString, Column: invitation.FieldName},
+			invitation.FieldRoles:                      {Type: field.TypeJSON, Column: invitation.FieldRoles},
+			invitation.FieldGroupIds:                   {Type: field.TypeJSON, Column: invitation.FieldGroupIds},
+			invitation.FieldTokenHash:                  {Type: field.TypeString, Column: invitation.FieldTokenHash},
+			invitation.FieldExpiresAt:                  {Type: field.TypeTime, Column: invitation.FieldExpiresAt},
+			invitation.FieldOutsideOrganisationDomains: {Type: field.TypeBool, Column: invitation.FieldOutsideOrganisationDomains},
+			invitation.FieldValidUntil:                 {Type: field.TypeString, Column: invitation.FieldValidUntil},
+			invitation.FieldState:                      {Type: field.TypeEnum, Column: invitation.FieldState},
+			invitation.FieldInvitedByID:                {Type: field.TypeString, Column: invitation.FieldInvitedByID},
+			invitation.FieldAcceptedByID:               {Type: field.TypeString, Column: invitation.FieldAcceptedByID},
+			invitation.FieldAcceptedAt:                 {Type: field.TypeTime, Column: invitation.FieldAcceptedAt},
+			invitation.FieldRevokedAt:                  {Type: field.TypeTime, Column: invitation.FieldRevokedAt},
 		},
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
@@ -293,6 +295,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   organisationdomain.Table,
+			Columns: organisationdomain.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: organisationdomain.FieldID,
+			},
+		},
+		Type: "OrganisationDomain",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			organisationdomain.FieldCreatedAt:         {Type: field.TypeTime, Column: organisationdomain.FieldCreatedAt},
+			organisationdomain.FieldUpdatedAt:         {Type: field.TypeTime, Column: organisationdomain.FieldUpdatedAt},
+			organisationdomain.FieldCustomerAccountID: {Type: field.TypeString, Column: organisationdomain.FieldCustomerAccountID},
+			organisationdomain.FieldDomain:            {Type: field.TypeString, Column: organisationdomain.FieldDomain},
+			organisationdomain.FieldStatus:            {Type: field.TypeEnum, Column: organisationdomain.FieldStatus},
+			organisationdomain.FieldProposedByID:      {Type: field.TypeString, Column: organisationdomain.FieldProposedByID},
+			organisationdomain.FieldConfirmedByID:     {Type: field.TypeString, Column: organisationdomain.FieldConfirmedByID},
+			organisationdomain.FieldConfirmedAt:       {Type: field.TypeTime, Column: organisationdomain.FieldConfirmedAt},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -315,7 +338,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldLastError:     {Type: field.TypeString, Column: outboxmessage.FieldLastError},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ratelimitbucket.Table,
 			Columns: ratelimitbucket.Columns,
@@ -330,7 +353,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ratelimitbucket.FieldCount:       {Type: field.TypeInt, Column: ratelimitbucket.FieldCount},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   resource.Table,
 			Columns: resource.Columns,
@@ -348,7 +371,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			resource.FieldName:              {Type: field.TypeString, Column: resource.FieldName},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   retiredidentifier.Table,
 			Columns: retiredidentifier.Columns,
@@ -363,7 +386,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			retiredidentifier.FieldRetiredAt: {Type: field.TypeTime, Column: retiredidentifier.FieldRetiredAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   rightsgroup.Table,
 			Columns: rightsgroup.Columns,
@@ -383,7 +406,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			rightsgroup.FieldBuiltIn:           {Type: field.TypeBool, Column: rightsgroup.FieldBuiltIn},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   roleassignment.Table,
 			Columns: roleassignment.Columns,
@@ -405,7 +428,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			roleassignment.FieldEndedAt:           {Type: field.TypeTime, Column: roleassignment.FieldEndedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scopedlogin.Table,
 			Columns: scopedlogin.Columns,
@@ -428,7 +451,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scopedlogin.FieldLastLoginAt:        {Type: field.TypeTime, Column: scopedlogin.FieldLastLoginAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -456,7 +479,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldSecondFactorAt:        {Type: field.TypeTime, Column: session.FieldSecondFactorAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   supportauthorization.Table,
 			Columns: supportauthorization.Columns,
@@ -481,7 +504,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			supportauthorization.FieldEndedAt:           {Type: field.TypeTime, Column: supportauthorization.FieldEndedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   supportpin.Table,
 			Columns: supportpin.Columns,
@@ -501,7 +524,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			supportpin.FieldExpiresAt:     {Type: field.TypeTime, Column: supportpin.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   useraccount.Table,
 			Columns: useraccount.Columns,
@@ -679,6 +702,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Contact",
 		"GroupMembership",
+	)
+	graph.MustAddE(
+		"organisation_domains",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customeraccount.OrganisationDomainsTable,
+			Columns: []string{customeraccount.OrganisationDomainsColumn},
+			Bidi:    false,
+		},
+		"CustomerAccount",
+		"OrganisationDomain",
 	)
 	graph.MustAddE(
 		"contacts",
@@ -931,6 +966,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Invitation",
 		"UserAccount",
+	)
+	graph.MustAddE(
+		"customer_account",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   organisationdomain.CustomerAccountTable,
+			Columns: []string{organisationdomain.CustomerAccountColumn},
+			Bidi:    false,
+		},
+		"OrganisationDomain",
+		"CustomerAccount",
 	)
 	graph.MustAddE(
 		"customer_account",
@@ -1653,6 +1700,11 @@ func (f *ContactFilter) WherePhone(p entql.StringP) {
 	f.Where(p.Field(contact.FieldPhone))
 }
 
+// WhereOutsideOrganisationDomains applies the entql bool predicate on the outside_organisation_domains field.
+func (f *ContactFilter) WhereOutsideOrganisationDomains(p entql.BoolP) {
+	f.Where(p.Field(contact.FieldOutsideOrganisationDomains))
+}
+
 // WhereUserID applies the entql string predicate on the user_id field.
 func (f *ContactFilter) WhereUserID(p entql.StringP) {
 	f.Where(p.Field(contact.FieldUserID))
@@ -1803,11 +1855,6 @@ func (f *CustomerAccountFilter) WhereKind(p entql.StringP) {
 	f.Where(p.Field(customeraccount.FieldKind))
 }
 
-// WhereOrganisationDomains applies the entql json.RawMessage predicate on the organisation_domains field.
-func (f *CustomerAccountFilter) WhereOrganisationDomains(p entql.BytesP) {
-	f.Where(p.Field(customeraccount.FieldOrganisationDomains))
-}
-
 // WhereTimeZone applies the entql string predicate on the time_zone field.
 func (f *CustomerAccountFilter) WhereTimeZone(p entql.StringP) {
 	f.Where(p.Field(customeraccount.FieldTimeZone))
@@ -1861,6 +1908,20 @@ func (f *CustomerAccountFilter) WhereDefaultAgencyID(p entql.StringP) {
 // WhereSupportAccessConsent applies the entql bool predicate on the support_access_consent field.
 func (f *CustomerAccountFilter) WhereSupportAccessConsent(p entql.BoolP) {
 	f.Where(p.Field(customeraccount.FieldSupportAccessConsent))
+}
+
+// WhereHasOrganisationDomains applies a predicate to check if query has an edge organisation_domains.
+func (f *CustomerAccountFilter) WhereHasOrganisationDomains() {
+	f.Where(entql.HasEdge("organisation_domains"))
+}
+
+// WhereHasOrganisationDomainsWith applies a predicate to check if query has an edge organisation_domains with a given conditions (other predicates).
+func (f *CustomerAccountFilter) WhereHasOrganisationDomainsWith(preds ...predicate.OrganisationDomain) {
+	f.Where(entql.HasEdgeWith("organisation_domains", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // WhereHasContacts applies a predicate to check if query has an edge contacts.
@@ -2340,6 +2401,11 @@ func (f *InvitationFilter) WhereExpiresAt(p entql.TimeP) {
 	f.Where(p.Field(invitation.FieldExpiresAt))
 }
 
+// WhereOutsideOrganisationDomains applies the entql bool predicate on the outside_organisation_domains field.
+func (f *InvitationFilter) WhereOutsideOrganisationDomains(p entql.BoolP) {
+	f.Where(p.Field(invitation.FieldOutsideOrganisationDomains))
+}
+
 // WhereValidUntil applies the entql string predicate on the valid_until field.
 func (f *InvitationFilter) WhereValidUntil(p entql.StringP) {
 	f.Where(p.Field(invitation.FieldValidUntil))
@@ -2608,6 +2674,100 @@ func (f *OneTimeTokenFilter) WhereInvalidatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OrganisationDomainQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OrganisationDomainQuery builder.
+func (_q *OrganisationDomainQuery) Filter() *OrganisationDomainFilter {
+	return &OrganisationDomainFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OrganisationDomainMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OrganisationDomainMutation builder.
+func (m *OrganisationDomainMutation) Filter() *OrganisationDomainFilter {
+	return &OrganisationDomainFilter{config: m.config, predicateAdder: m}
+}
+
+// OrganisationDomainFilter provides a generic filtering capability at runtime for OrganisationDomainQuery.
+type OrganisationDomainFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OrganisationDomainFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *OrganisationDomainFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(organisationdomain.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OrganisationDomainFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(organisationdomain.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OrganisationDomainFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(organisationdomain.FieldUpdatedAt))
+}
+
+// WhereCustomerAccountID applies the entql string predicate on the customer_account_id field.
+func (f *OrganisationDomainFilter) WhereCustomerAccountID(p entql.StringP) {
+	f.Where(p.Field(organisationdomain.FieldCustomerAccountID))
+}
+
+// WhereDomain applies the entql string predicate on the domain field.
+func (f *OrganisationDomainFilter) WhereDomain(p entql.StringP) {
+	f.Where(p.Field(organisationdomain.FieldDomain))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *OrganisationDomainFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(organisationdomain.FieldStatus))
+}
+
+// WhereProposedByID applies the entql string predicate on the proposed_by_id field.
+func (f *OrganisationDomainFilter) WhereProposedByID(p entql.StringP) {
+	f.Where(p.Field(organisationdomain.FieldProposedByID))
+}
+
+// WhereConfirmedByID applies the entql string predicate on the confirmed_by_id field.
+func (f *OrganisationDomainFilter) WhereConfirmedByID(p entql.StringP) {
+	f.Where(p.Field(organisationdomain.FieldConfirmedByID))
+}
+
+// WhereConfirmedAt applies the entql time.Time predicate on the confirmed_at field.
+func (f *OrganisationDomainFilter) WhereConfirmedAt(p entql.TimeP) {
+	f.Where(p.Field(organisationdomain.FieldConfirmedAt))
+}
+
+// WhereHasCustomerAccount applies a predicate to check if query has an edge customer_account.
+func (f *OrganisationDomainFilter) WhereHasCustomerAccount() {
+	f.Where(entql.HasEdge("customer_account"))
+}
+
+// WhereHasCustomerAccountWith applies a predicate to check if query has an edge customer_account with a given conditions (other predicates).
+func (f *OrganisationDomainFilter) WhereHasCustomerAccountWith(preds ...predicate.CustomerAccount) {
+	f.Where(entql.HasEdgeWith("customer_account", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OutboxMessageQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2636,7 +2796,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2731,7 +2891,7 @@ type RateLimitBucketFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RateLimitBucketFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2781,7 +2941,7 @@ type ResourceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ResourceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2874,7 +3034,7 @@ type RetiredIdentifierFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RetiredIdentifierFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2924,7 +3084,7 @@ type RightsGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RightsGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3027,7 +3187,7 @@ type RoleAssignmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleAssignmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3154,7 +3314,7 @@ type ScopedLoginFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScopedLoginFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3272,7 +3432,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3401,7 +3561,7 @@ type SupportAuthorizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SupportAuthorizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3543,7 +3703,7 @@ type SupportPinFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SupportPinFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3618,7 +3778,7 @@ type UserAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

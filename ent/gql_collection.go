@@ -14,6 +14,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/organisationdomain"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
@@ -731,6 +732,11 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, contact.FieldPhone)
 				fieldSeen[contact.FieldPhone] = struct{}{}
 			}
+		case "outsideOrganisationDomains":
+			if _, ok := fieldSeen[contact.FieldOutsideOrganisationDomains]; !ok {
+				selectedFields = append(selectedFields, contact.FieldOutsideOrganisationDomains)
+				fieldSeen[contact.FieldOutsideOrganisationDomains] = struct{}{}
+			}
 		case "userID":
 			if _, ok := fieldSeen[contact.FieldUserID]; !ok {
 				selectedFields = append(selectedFields, contact.FieldUserID)
@@ -1011,11 +1017,6 @@ func (_q *CustomerAccountQuery) collectField(ctx context.Context, oneNode bool, 
 			if _, ok := fieldSeen[customeraccount.FieldKind]; !ok {
 				selectedFields = append(selectedFields, customeraccount.FieldKind)
 				fieldSeen[customeraccount.FieldKind] = struct{}{}
-			}
-		case "organisationDomains":
-			if _, ok := fieldSeen[customeraccount.FieldOrganisationDomains]; !ok {
-				selectedFields = append(selectedFields, customeraccount.FieldOrganisationDomains)
-				fieldSeen[customeraccount.FieldOrganisationDomains] = struct{}{}
 			}
 		case "timeZone":
 			if _, ok := fieldSeen[customeraccount.FieldTimeZone]; !ok {
@@ -1403,6 +1404,11 @@ func (_q *InvitationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, invitation.FieldExpiresAt)
 				fieldSeen[invitation.FieldExpiresAt] = struct{}{}
 			}
+		case "outsideOrganisationDomains":
+			if _, ok := fieldSeen[invitation.FieldOutsideOrganisationDomains]; !ok {
+				selectedFields = append(selectedFields, invitation.FieldOutsideOrganisationDomains)
+				fieldSeen[invitation.FieldOutsideOrganisationDomains] = struct{}{}
+			}
 		case "validUntil":
 			if _, ok := fieldSeen[invitation.FieldValidUntil]; !ok {
 				selectedFields = append(selectedFields, invitation.FieldValidUntil)
@@ -1482,6 +1488,142 @@ func newInvitationPaginateArgs(rv map[string]any) *invitationPaginateArgs {
 		case *InvitationOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithInvitationOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *OrganisationDomainQuery) CollectFields(ctx context.Context, satisfies ...string) (*OrganisationDomainQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *OrganisationDomainQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(organisationdomain.Columns))
+		selectedFields = []string{organisationdomain.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "customerAccount":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerAccountClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customeraccountImplementors)...); err != nil {
+				return err
+			}
+			_q.withCustomerAccount = query
+			if _, ok := fieldSeen[organisationdomain.FieldCustomerAccountID]; !ok {
+				selectedFields = append(selectedFields, organisationdomain.FieldCustomerAccountID)
+				fieldSeen[organisationdomain.FieldCustomerAccountID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[organisationdomain.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, organisationdomain.FieldCreatedAt)
+				fieldSeen[organisationdomain.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[organisationdomain.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, organisationdomain.FieldUpdatedAt)
+				fieldSeen[organisationdomain.FieldUpdatedAt] = struct{}{}
+			}
+		case "customerAccountID":
+			if _, ok := fieldSeen[organisationdomain.FieldCustomerAccountID]; !ok {
+				selectedFields = append(selectedFields, organisationdomain.FieldCustomerAccountID)
+				fieldSeen[organisationdomain.FieldCustomerAccountID] = struct{}{}
+			}
+		case "domain":
+			if _, ok := fieldSeen[organisationdomain.FieldDomain]; !ok {
+				selectedFields = append(selectedFields, organisationdomain.FieldDomain)
+				fieldSeen[organisationdomain.FieldDomain] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[organisationdomain.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, organisationdomain.FieldStatus)
+				fieldSeen[organisationdomain.FieldStatus] = struct{}{}
+			}
+		case "proposedByID":
+			if _, ok := fieldSeen[organisationdomain.FieldProposedByID]; !ok {
+				selectedFields = append(selectedFields, organisationdomain.FieldProposedByID)
+				fieldSeen[organisationdomain.FieldProposedByID] = struct{}{}
+			}
+		case "confirmedByID":
+			if _, ok := fieldSeen[organisationdomain.FieldConfirmedByID]; !ok {
+				selectedFields = append(selectedFields, organisationdomain.FieldConfirmedByID)
+				fieldSeen[organisationdomain.FieldConfirmedByID] = struct{}{}
+			}
+		case "confirmedAt":
+			if _, ok := fieldSeen[organisationdomain.FieldConfirmedAt]; !ok {
+				selectedFields = append(selectedFields, organisationdomain.FieldConfirmedAt)
+				fieldSeen[organisationdomain.FieldConfirmedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type organisationdomainPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []OrganisationDomainPaginateOption
+}
+
+func newOrganisationDomainPaginateArgs(rv map[string]any) *organisationdomainPaginateArgs {
+	args := &organisationdomainPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &OrganisationDomainOrder{Field: &OrganisationDomainOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithOrganisationDomainOrder(order))
+			}
+		case *OrganisationDomainOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithOrganisationDomainOrder(v))
 			}
 		}
 	}

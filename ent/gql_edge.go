@@ -233,6 +233,14 @@ func (_m *Invitation) AcceptedBy(ctx context.Context) (*UserAccount, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *OrganisationDomain) CustomerAccount(ctx context.Context) (*CustomerAccount, error) {
+	result, err := _m.Edges.CustomerAccountOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomerAccount().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Resource) CustomerAccount(ctx context.Context) (*CustomerAccount, error) {
 	result, err := _m.Edges.CustomerAccountOrErr()
 	if IsNotLoaded(err) {

@@ -13,6 +13,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/organisationdomain"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
@@ -71,6 +72,11 @@ var invitationImplementors = []string{"Invitation", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Invitation) IsNode() {}
+
+var organisationdomainImplementors = []string{"OrganisationDomain", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*OrganisationDomain) IsNode() {}
 
 var resourceImplementors = []string{"Resource", "Node"}
 
@@ -265,6 +271,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(invitation.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, invitationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case organisationdomain.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.OrganisationDomain.Query().
+			Where(organisationdomain.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, organisationdomainImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -549,6 +568,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Invitation.Query().
 			Where(invitation.IDIn(ids...))
 		query, err := query.CollectFields(ctx, invitationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case organisationdomain.Table:
+		query := c.OrganisationDomain.Query().
+			Where(organisationdomain.IDIn(ids...))
+		query, err := query.CollectFields(ctx, organisationdomainImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -15,6 +15,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/organisationdomain"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
@@ -2674,6 +2675,302 @@ func (_m *Invitation) ToEdge(order *InvitationOrder) *InvitationEdge {
 		order = DefaultInvitationOrder
 	}
 	return &InvitationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// OrganisationDomainEdge is the edge representation of OrganisationDomain.
+type OrganisationDomainEdge struct {
+	Node   *OrganisationDomain `json:"node"`
+	Cursor Cursor              `json:"cursor"`
+}
+
+// OrganisationDomainConnection is the connection containing edges to OrganisationDomain.
+type OrganisationDomainConnection struct {
+	Edges      []*OrganisationDomainEdge `json:"edges"`
+	PageInfo   PageInfo                  `json:"pageInfo"`
+	TotalCount int                       `json:"totalCount"`
+}
+
+func (c *OrganisationDomainConnection) build(nodes []*OrganisationDomain, pager *organisationdomainPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *OrganisationDomain
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *OrganisationDomain {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *OrganisationDomain {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*OrganisationDomainEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &OrganisationDomainEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// OrganisationDomainPaginateOption enables pagination customization.
+type OrganisationDomainPaginateOption func(*organisationdomainPager) error
+
+// WithOrganisationDomainOrder configures pagination ordering.
+func WithOrganisationDomainOrder(order *OrganisationDomainOrder) OrganisationDomainPaginateOption {
+	if order == nil {
+		order = DefaultOrganisationDomainOrder
+	}
+	o := *order
+	return func(pager *organisationdomainPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultOrganisationDomainOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithOrganisationDomainFilter configures pagination filter.
+func WithOrganisationDomainFilter(filter func(*OrganisationDomainQuery) (*OrganisationDomainQuery, error)) OrganisationDomainPaginateOption {
+	return func(pager *organisationdomainPager) error {
+		if filter == nil {
+			return errors.New("OrganisationDomainQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type organisationdomainPager struct {
+	reverse bool
+	order   *OrganisationDomainOrder
+	filter  func(*OrganisationDomainQuery) (*OrganisationDomainQuery, error)
+}
+
+func newOrganisationDomainPager(opts []OrganisationDomainPaginateOption, reverse bool) (*organisationdomainPager, error) {
+	pager := &organisationdomainPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultOrganisationDomainOrder
+	}
+	return pager, nil
+}
+
+func (p *organisationdomainPager) applyFilter(query *OrganisationDomainQuery) (*OrganisationDomainQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *organisationdomainPager) toCursor(_m *OrganisationDomain) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *organisationdomainPager) applyCursors(query *OrganisationDomainQuery, after, before *Cursor) (*OrganisationDomainQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultOrganisationDomainOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *organisationdomainPager) applyOrder(query *OrganisationDomainQuery) *OrganisationDomainQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultOrganisationDomainOrder.Field {
+		query = query.Order(DefaultOrganisationDomainOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *organisationdomainPager) orderExpr(query *OrganisationDomainQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultOrganisationDomainOrder.Field {
+			b.Comma().Ident(DefaultOrganisationDomainOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to OrganisationDomain.
+func (_m *OrganisationDomainQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...OrganisationDomainPaginateOption,
+) (*OrganisationDomainConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newOrganisationDomainPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &OrganisationDomainConnection{Edges: []*OrganisationDomainEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// OrganisationDomainOrderFieldCreatedAt orders OrganisationDomain by created_at.
+	OrganisationDomainOrderFieldCreatedAt = &OrganisationDomainOrderField{
+		Value: func(_m *OrganisationDomain) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: organisationdomain.FieldCreatedAt,
+		toTerm: organisationdomain.ByCreatedAt,
+		toCursor: func(_m *OrganisationDomain) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f OrganisationDomainOrderField) String() string {
+	var str string
+	switch f.column {
+	case OrganisationDomainOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f OrganisationDomainOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *OrganisationDomainOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("OrganisationDomainOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *OrganisationDomainOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid OrganisationDomainOrderField", str)
+	}
+	return nil
+}
+
+// OrganisationDomainOrderField defines the ordering field of OrganisationDomain.
+type OrganisationDomainOrderField struct {
+	// Value extracts the ordering value from the given OrganisationDomain.
+	Value    func(*OrganisationDomain) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) organisationdomain.OrderOption
+	toCursor func(*OrganisationDomain) Cursor
+}
+
+// OrganisationDomainOrder defines the ordering of OrganisationDomain.
+type OrganisationDomainOrder struct {
+	Direction OrderDirection                `json:"direction"`
+	Field     *OrganisationDomainOrderField `json:"field"`
+}
+
+// DefaultOrganisationDomainOrder is the default ordering of OrganisationDomain.
+var DefaultOrganisationDomainOrder = &OrganisationDomainOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &OrganisationDomainOrderField{
+		Value: func(_m *OrganisationDomain) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: organisationdomain.FieldID,
+		toTerm: organisationdomain.ByID,
+		toCursor: func(_m *OrganisationDomain) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts OrganisationDomain into OrganisationDomainEdge.
+func (_m *OrganisationDomain) ToEdge(order *OrganisationDomainOrder) *OrganisationDomainEdge {
+	if order == nil {
+		order = DefaultOrganisationDomainOrder
+	}
+	return &OrganisationDomainEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -862,6 +862,10 @@ type ContactWhereInput struct {
 	PhoneNotNil       bool     `json:"phoneNotNil,omitempty"`
 	PhoneEqualFold    *string  `json:"phoneEqualFold,omitempty"`
 	PhoneContainsFold *string  `json:"phoneContainsFold,omitempty"`
+
+	// "outside_organisation_domains" field predicates.
+	OutsideOrganisationDomains    *bool `json:"outsideOrganisationDomains,omitempty"`
+	OutsideOrganisationDomainsNEQ *bool `json:"outsideOrganisationDomainsNEQ,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1135,6 +1139,12 @@ func (i *ContactWhereInput) P() (predicate.Contact, error) {
 	}
 	if i.PhoneContainsFold != nil {
 		predicates = append(predicates, contact.PhoneContainsFold(*i.PhoneContainsFold))
+	}
+	if i.OutsideOrganisationDomains != nil {
+		predicates = append(predicates, contact.OutsideOrganisationDomainsEQ(*i.OutsideOrganisationDomains))
+	}
+	if i.OutsideOrganisationDomainsNEQ != nil {
+		predicates = append(predicates, contact.OutsideOrganisationDomainsNEQ(*i.OutsideOrganisationDomainsNEQ))
 	}
 
 	switch len(predicates) {

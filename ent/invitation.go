@@ -40,6 +40,8 @@ type Invitation struct {
 	TokenHash string `json:"-"`
 	// When the invitation expires.
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
+	// Whether the provider's staff allowed this address outside the account's confirmed organisation domains (an audited override, carried to the contact on acceptance).
+	OutsideOrganisationDomains bool `json:"outside_organisation_domains,omitempty"`
 	// The last day (inclusive, in the account's time zone) of the roles and memberships granted on acceptance; null means open-ended.
 	ValidUntil *caldate.Date `json:"valid_until,omitempty"`
 	// PENDING, ACCEPTED or REVOKED as stored; EXPIRED is computed.
@@ -119,6 +121,8 @@ func (*Invitation) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case invitation.FieldID, invitation.FieldCustomerAccountID:
 			values[i] = new(pulid.ID)
+		case invitation.FieldOutsideOrganisationDomains:
+			values[i] = new(sql.NullBool)
 		case invitation.FieldEmail, invitation.FieldName, invitation.FieldTokenHash, invitation.FieldState:
 			values[i] = new(sql.NullString)
 		case invitation.FieldCreatedAt, invitation.FieldUpdatedAt, invitation.FieldExpiresAt, invitation.FieldAcceptedAt, invitation.FieldRevokedAt:
@@ -201,6 +205,12 @@ func (_m *Invitation) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field expires_at", values[i])
 			} else if value.Valid {
 				_m.ExpiresAt = value.Time
+			}
+		case invitation.FieldOutsideOrganisationDomains:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field outside_organisation_domains", values[i])
+			} else if value.Valid {
+				_m.OutsideOrganisationDomains = value.Bool
 			}
 		case invitation.FieldValidUntil:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
@@ -319,6 +329,9 @@ func (_m *Invitation) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("expires_at=")
 	builder.WriteString(_m.ExpiresAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("outside_organisation_domains=")
+	builder.WriteString(fmt.Sprintf("%v", _m.OutsideOrganisationDomains))
 	builder.WriteString(", ")
 	if v := _m.ValidUntil; v != nil {
 		builder.WriteString("valid_until=")

@@ -105,6 +105,20 @@ func (_c *InvitationCreate) SetExpiresAt(v time.Time) *InvitationCreate {
 	return _c
 }
 
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (_c *InvitationCreate) SetOutsideOrganisationDomains(v bool) *InvitationCreate {
+	_c.mutation.SetOutsideOrganisationDomains(v)
+	return _c
+}
+
+// SetNillableOutsideOrganisationDomains sets the "outside_organisation_domains" field if the given value is not nil.
+func (_c *InvitationCreate) SetNillableOutsideOrganisationDomains(v *bool) *InvitationCreate {
+	if v != nil {
+		_c.SetOutsideOrganisationDomains(*v)
+	}
+	return _c
+}
+
 // SetValidUntil sets the "valid_until" field.
 func (_c *InvitationCreate) SetValidUntil(v caldate.Date) *InvitationCreate {
 	_c.mutation.SetValidUntil(v)
@@ -273,6 +287,10 @@ func (_c *InvitationCreate) defaults() error {
 		v := invitation.DefaultName
 		_c.mutation.SetName(v)
 	}
+	if _, ok := _c.mutation.OutsideOrganisationDomains(); !ok {
+		v := invitation.DefaultOutsideOrganisationDomains
+		_c.mutation.SetOutsideOrganisationDomains(v)
+	}
 	if _, ok := _c.mutation.State(); !ok {
 		v := invitation.DefaultState
 		_c.mutation.SetState(v)
@@ -319,6 +337,9 @@ func (_c *InvitationCreate) check() error {
 	}
 	if _, ok := _c.mutation.ExpiresAt(); !ok {
 		return &ValidationError{Name: "expires_at", err: errors.New(`ent: missing required field "Invitation.expires_at"`)}
+	}
+	if _, ok := _c.mutation.OutsideOrganisationDomains(); !ok {
+		return &ValidationError{Name: "outside_organisation_domains", err: errors.New(`ent: missing required field "Invitation.outside_organisation_domains"`)}
 	}
 	if _, ok := _c.mutation.State(); !ok {
 		return &ValidationError{Name: "state", err: errors.New(`ent: missing required field "Invitation.state"`)}
@@ -403,6 +424,10 @@ func (_c *InvitationCreate) createSpec() (*Invitation, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ExpiresAt(); ok {
 		_spec.SetField(invitation.FieldExpiresAt, field.TypeTime, value)
 		_node.ExpiresAt = value
+	}
+	if value, ok := _c.mutation.OutsideOrganisationDomains(); ok {
+		_spec.SetField(invitation.FieldOutsideOrganisationDomains, field.TypeBool, value)
+		_node.OutsideOrganisationDomains = value
 	}
 	if value, ok := _c.mutation.ValidUntil(); ok {
 		_spec.SetField(invitation.FieldValidUntil, field.TypeString, value)
@@ -616,6 +641,18 @@ func (u *InvitationUpsert) SetExpiresAt(v time.Time) *InvitationUpsert {
 // UpdateExpiresAt sets the "expires_at" field to the value that was provided on create.
 func (u *InvitationUpsert) UpdateExpiresAt() *InvitationUpsert {
 	u.SetExcluded(invitation.FieldExpiresAt)
+	return u
+}
+
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (u *InvitationUpsert) SetOutsideOrganisationDomains(v bool) *InvitationUpsert {
+	u.Set(invitation.FieldOutsideOrganisationDomains, v)
+	return u
+}
+
+// UpdateOutsideOrganisationDomains sets the "outside_organisation_domains" field to the value that was provided on create.
+func (u *InvitationUpsert) UpdateOutsideOrganisationDomains() *InvitationUpsert {
+	u.SetExcluded(invitation.FieldOutsideOrganisationDomains)
 	return u
 }
 
@@ -869,6 +906,20 @@ func (u *InvitationUpsertOne) SetExpiresAt(v time.Time) *InvitationUpsertOne {
 func (u *InvitationUpsertOne) UpdateExpiresAt() *InvitationUpsertOne {
 	return u.Update(func(s *InvitationUpsert) {
 		s.UpdateExpiresAt()
+	})
+}
+
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (u *InvitationUpsertOne) SetOutsideOrganisationDomains(v bool) *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetOutsideOrganisationDomains(v)
+	})
+}
+
+// UpdateOutsideOrganisationDomains sets the "outside_organisation_domains" field to the value that was provided on create.
+func (u *InvitationUpsertOne) UpdateOutsideOrganisationDomains() *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateOutsideOrganisationDomains()
 	})
 }
 
@@ -1303,6 +1354,20 @@ func (u *InvitationUpsertBulk) SetExpiresAt(v time.Time) *InvitationUpsertBulk {
 func (u *InvitationUpsertBulk) UpdateExpiresAt() *InvitationUpsertBulk {
 	return u.Update(func(s *InvitationUpsert) {
 		s.UpdateExpiresAt()
+	})
+}
+
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (u *InvitationUpsertBulk) SetOutsideOrganisationDomains(v bool) *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetOutsideOrganisationDomains(v)
+	})
+}
+
+// UpdateOutsideOrganisationDomains sets the "outside_organisation_domains" field to the value that was provided on create.
+func (u *InvitationUpsertBulk) UpdateOutsideOrganisationDomains() *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateOutsideOrganisationDomains()
 	})
 }
 

@@ -130,6 +130,20 @@ func (_u *InvitationUpdate) SetNillableExpiresAt(v *time.Time) *InvitationUpdate
 	return _u
 }
 
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (_u *InvitationUpdate) SetOutsideOrganisationDomains(v bool) *InvitationUpdate {
+	_u.mutation.SetOutsideOrganisationDomains(v)
+	return _u
+}
+
+// SetNillableOutsideOrganisationDomains sets the "outside_organisation_domains" field if the given value is not nil.
+func (_u *InvitationUpdate) SetNillableOutsideOrganisationDomains(v *bool) *InvitationUpdate {
+	if v != nil {
+		_u.SetOutsideOrganisationDomains(*v)
+	}
+	return _u
+}
+
 // SetValidUntil sets the "valid_until" field.
 func (_u *InvitationUpdate) SetValidUntil(v caldate.Date) *InvitationUpdate {
 	_u.mutation.SetValidUntil(v)
@@ -354,6 +368,9 @@ func (_u *InvitationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(invitation.FieldExpiresAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.OutsideOrganisationDomains(); ok {
+		_spec.SetField(invitation.FieldOutsideOrganisationDomains, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.ValidUntil(); ok {
 		_spec.SetField(invitation.FieldValidUntil, field.TypeString, value)
 	}
@@ -518,6 +535,20 @@ func (_u *InvitationUpdateOne) SetExpiresAt(v time.Time) *InvitationUpdateOne {
 func (_u *InvitationUpdateOne) SetNillableExpiresAt(v *time.Time) *InvitationUpdateOne {
 	if v != nil {
 		_u.SetExpiresAt(*v)
+	}
+	return _u
+}
+
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (_u *InvitationUpdateOne) SetOutsideOrganisationDomains(v bool) *InvitationUpdateOne {
+	_u.mutation.SetOutsideOrganisationDomains(v)
+	return _u
+}
+
+// SetNillableOutsideOrganisationDomains sets the "outside_organisation_domains" field if the given value is not nil.
+func (_u *InvitationUpdateOne) SetNillableOutsideOrganisationDomains(v *bool) *InvitationUpdateOne {
+	if v != nil {
+		_u.SetOutsideOrganisationDomains(*v)
 	}
 	return _u
 }
@@ -775,6 +806,9 @@ func (_u *InvitationUpdateOne) sqlSave(ctx context.Context) (_node *Invitation, 
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(invitation.FieldExpiresAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.OutsideOrganisationDomains(); ok {
+		_spec.SetField(invitation.FieldOutsideOrganisationDomains, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.ValidUntil(); ok {
 		_spec.SetField(invitation.FieldValidUntil, field.TypeString, value)

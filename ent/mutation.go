@@ -17,6 +17,7 @@ import (
 	"portier/ent/invitation"
 	"portier/ent/loginchallenge"
 	"portier/ent/onetimetoken"
+	"portier/ent/organisationdomain"
 	"portier/ent/outboxmessage"
 	"portier/ent/predicate"
 	"portier/ent/ratelimitbucket"
@@ -59,6 +60,7 @@ const (
 	TypeInvitation           = "Invitation"
 	TypeLoginChallenge       = "LoginChallenge"
 	TypeOneTimeToken         = "OneTimeToken"
+	TypeOrganisationDomain   = "OrganisationDomain"
 	TypeOutboxMessage        = "OutboxMessage"
 	TypeRateLimitBucket      = "RateLimitBucket"
 	TypeResource             = "Resource"
@@ -3878,6 +3880,7 @@ type ContactMutation struct {
 	name                          *string
 	email                         *string
 	phone                         *string
+	outside_organisation_domains  *bool
 	unlinked_user_id              *pulid.ID
 	clearedFields                 map[string]struct{}
 	customer_account              *pulid.ID
@@ -4244,6 +4247,42 @@ func (m *ContactMutation) ResetPhone() {
 	delete(m.clearedFields, contact.FieldPhone)
 }
 
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (m *ContactMutation) SetOutsideOrganisationDomains(b bool) {
+	m.outside_organisation_domains = &b
+}
+
+// OutsideOrganisationDomains returns the value of the "outside_organisation_domains" field in the mutation.
+func (m *ContactMutation) OutsideOrganisationDomains() (r bool, exists bool) {
+	v := m.outside_organisation_domains
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutsideOrganisationDomains returns the old "outside_organisation_domains" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldOutsideOrganisationDomains(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutsideOrganisationDomains is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutsideOrganisationDomains requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutsideOrganisationDomains: %w", err)
+	}
+	return oldValue.OutsideOrganisationDomains, nil
+}
+
+// ResetOutsideOrganisationDomains resets all changes to the "outside_organisation_domains" field.
+func (m *ContactMutation) ResetOutsideOrganisationDomains() {
+	m.outside_organisation_domains = nil
+}
+
 // SetUserID sets the "user_id" field.
 func (m *ContactMutation) SetUserID(pu pulid.ID) {
 	m.user = &pu
@@ -4592,7 +4631,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, contact.FieldCreatedAt)
 	}
@@ -4610,6 +4649,9 @@ func (m *ContactMutation) Fields() []string {
 	}
 	if m.phone != nil {
 		fields = append(fields, contact.FieldPhone)
+	}
+	if m.outside_organisation_domains != nil {
+		fields = append(fields, contact.FieldOutsideOrganisationDomains)
 	}
 	if m.user != nil {
 		fields = append(fields, contact.FieldUserID)
@@ -4637,6 +4679,8 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.Email()
 	case contact.FieldPhone:
 		return m.Phone()
+	case contact.FieldOutsideOrganisationDomains:
+		return m.OutsideOrganisationDomains()
 	case contact.FieldUserID:
 		return m.UserID()
 	case contact.FieldUnlinkedUserID:
@@ -4662,6 +4706,8 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldEmail(ctx)
 	case contact.FieldPhone:
 		return m.OldPhone(ctx)
+	case contact.FieldOutsideOrganisationDomains:
+		return m.OldOutsideOrganisationDomains(ctx)
 	case contact.FieldUserID:
 		return m.OldUserID(ctx)
 	case contact.FieldUnlinkedUserID:
@@ -4716,6 +4762,13 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPhone(v)
+		return nil
+	case contact.FieldOutsideOrganisationDomains:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutsideOrganisationDomains(v)
 		return nil
 	case contact.FieldUserID:
 		v, ok := value.(pulid.ID)
@@ -4824,6 +4877,9 @@ func (m *ContactMutation) ResetField(name string) error {
 		return nil
 	case contact.FieldPhone:
 		m.ResetPhone()
+		return nil
+	case contact.FieldOutsideOrganisationDomains:
+		m.ResetOutsideOrganisationDomains()
 		return nil
 	case contact.FieldUserID:
 		m.ResetUserID()
@@ -5019,8 +5075,6 @@ type CustomerAccountMutation struct {
 	name                          *string
 	short_name                    *string
 	kind                          *customeraccount.Kind
-	organisation_domains          *[]string
-	appendorganisation_domains    []string
 	time_zone                     *string
 	status                        *customeraccount.Status
 	deactivated_at                *time.Time
@@ -5033,6 +5087,9 @@ type CustomerAccountMutation struct {
 	is_agency                     *bool
 	support_access_consent        *bool
 	clearedFields                 map[string]struct{}
+	organisation_domains          map[pulid.ID]struct{}
+	removedorganisation_domains   map[pulid.ID]struct{}
+	clearedorganisation_domains   bool
 	contacts                      map[pulid.ID]struct{}
 	removedcontacts               map[pulid.ID]struct{}
 	clearedcontacts               bool
@@ -5413,71 +5470,6 @@ func (m *CustomerAccountMutation) OldKind(ctx context.Context) (v customeraccoun
 // ResetKind resets all changes to the "kind" field.
 func (m *CustomerAccountMutation) ResetKind() {
 	m.kind = nil
-}
-
-// SetOrganisationDomains sets the "organisation_domains" field.
-func (m *CustomerAccountMutation) SetOrganisationDomains(s []string) {
-	m.organisation_domains = &s
-	m.appendorganisation_domains = nil
-}
-
-// OrganisationDomains returns the value of the "organisation_domains" field in the mutation.
-func (m *CustomerAccountMutation) OrganisationDomains() (r []string, exists bool) {
-	v := m.organisation_domains
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldOrganisationDomains returns the old "organisation_domains" field's value of the CustomerAccount entity.
-// If the CustomerAccount object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerAccountMutation) OldOrganisationDomains(ctx context.Context) (v []string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldOrganisationDomains is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldOrganisationDomains requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldOrganisationDomains: %w", err)
-	}
-	return oldValue.OrganisationDomains, nil
-}
-
-// AppendOrganisationDomains adds s to the "organisation_domains" field.
-func (m *CustomerAccountMutation) AppendOrganisationDomains(s []string) {
-	m.appendorganisation_domains = append(m.appendorganisation_domains, s...)
-}
-
-// AppendedOrganisationDomains returns the list of values that were appended to the "organisation_domains" field in this mutation.
-func (m *CustomerAccountMutation) AppendedOrganisationDomains() ([]string, bool) {
-	if len(m.appendorganisation_domains) == 0 {
-		return nil, false
-	}
-	return m.appendorganisation_domains, true
-}
-
-// ClearOrganisationDomains clears the value of the "organisation_domains" field.
-func (m *CustomerAccountMutation) ClearOrganisationDomains() {
-	m.organisation_domains = nil
-	m.appendorganisation_domains = nil
-	m.clearedFields[customeraccount.FieldOrganisationDomains] = struct{}{}
-}
-
-// OrganisationDomainsCleared returns if the "organisation_domains" field was cleared in this mutation.
-func (m *CustomerAccountMutation) OrganisationDomainsCleared() bool {
-	_, ok := m.clearedFields[customeraccount.FieldOrganisationDomains]
-	return ok
-}
-
-// ResetOrganisationDomains resets all changes to the "organisation_domains" field.
-func (m *CustomerAccountMutation) ResetOrganisationDomains() {
-	m.organisation_domains = nil
-	m.appendorganisation_domains = nil
-	delete(m.clearedFields, customeraccount.FieldOrganisationDomains)
 }
 
 // SetTimeZone sets the "time_zone" field.
@@ -5960,6 +5952,60 @@ func (m *CustomerAccountMutation) OldSupportAccessConsent(ctx context.Context) (
 // ResetSupportAccessConsent resets all changes to the "support_access_consent" field.
 func (m *CustomerAccountMutation) ResetSupportAccessConsent() {
 	m.support_access_consent = nil
+}
+
+// AddOrganisationDomainIDs adds the "organisation_domains" edge to the OrganisationDomain entity by ids.
+func (m *CustomerAccountMutation) AddOrganisationDomainIDs(ids ...pulid.ID) {
+	if m.organisation_domains == nil {
+		m.organisation_domains = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.organisation_domains[ids[i]] = struct{}{}
+	}
+}
+
+// ClearOrganisationDomains clears the "organisation_domains" edge to the OrganisationDomain entity.
+func (m *CustomerAccountMutation) ClearOrganisationDomains() {
+	m.clearedorganisation_domains = true
+}
+
+// OrganisationDomainsCleared reports if the "organisation_domains" edge to the OrganisationDomain entity was cleared.
+func (m *CustomerAccountMutation) OrganisationDomainsCleared() bool {
+	return m.clearedorganisation_domains
+}
+
+// RemoveOrganisationDomainIDs removes the "organisation_domains" edge to the OrganisationDomain entity by IDs.
+func (m *CustomerAccountMutation) RemoveOrganisationDomainIDs(ids ...pulid.ID) {
+	if m.removedorganisation_domains == nil {
+		m.removedorganisation_domains = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.organisation_domains, ids[i])
+		m.removedorganisation_domains[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedOrganisationDomains returns the removed IDs of the "organisation_domains" edge to the OrganisationDomain entity.
+func (m *CustomerAccountMutation) RemovedOrganisationDomainsIDs() (ids []pulid.ID) {
+	for id := range m.removedorganisation_domains {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// OrganisationDomainsIDs returns the "organisation_domains" edge IDs in the mutation.
+func (m *CustomerAccountMutation) OrganisationDomainsIDs() (ids []pulid.ID) {
+	for id := range m.organisation_domains {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetOrganisationDomains resets all changes to the "organisation_domains" edge.
+func (m *CustomerAccountMutation) ResetOrganisationDomains() {
+	m.organisation_domains = nil
+	m.clearedorganisation_domains = false
+	m.removedorganisation_domains = nil
 }
 
 // AddContactIDs adds the "contacts" edge to the Contact entity by ids.
@@ -6779,7 +6825,7 @@ func (m *CustomerAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerAccountMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, customeraccount.FieldCreatedAt)
 	}
@@ -6797,9 +6843,6 @@ func (m *CustomerAccountMutation) Fields() []string {
 	}
 	if m.kind != nil {
 		fields = append(fields, customeraccount.FieldKind)
-	}
-	if m.organisation_domains != nil {
-		fields = append(fields, customeraccount.FieldOrganisationDomains)
 	}
 	if m.time_zone != nil {
 		fields = append(fields, customeraccount.FieldTimeZone)
@@ -6854,8 +6897,6 @@ func (m *CustomerAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.ShortName()
 	case customeraccount.FieldKind:
 		return m.Kind()
-	case customeraccount.FieldOrganisationDomains:
-		return m.OrganisationDomains()
 	case customeraccount.FieldTimeZone:
 		return m.TimeZone()
 	case customeraccount.FieldStatus:
@@ -6899,8 +6940,6 @@ func (m *CustomerAccountMutation) OldField(ctx context.Context, name string) (en
 		return m.OldShortName(ctx)
 	case customeraccount.FieldKind:
 		return m.OldKind(ctx)
-	case customeraccount.FieldOrganisationDomains:
-		return m.OldOrganisationDomains(ctx)
 	case customeraccount.FieldTimeZone:
 		return m.OldTimeZone(ctx)
 	case customeraccount.FieldStatus:
@@ -6973,13 +7012,6 @@ func (m *CustomerAccountMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetKind(v)
-		return nil
-	case customeraccount.FieldOrganisationDomains:
-		v, ok := value.([]string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetOrganisationDomains(v)
 		return nil
 	case customeraccount.FieldTimeZone:
 		v, ok := value.(string)
@@ -7106,9 +7138,6 @@ func (m *CustomerAccountMutation) ClearedFields() []string {
 	if m.FieldCleared(customeraccount.FieldShortName) {
 		fields = append(fields, customeraccount.FieldShortName)
 	}
-	if m.FieldCleared(customeraccount.FieldOrganisationDomains) {
-		fields = append(fields, customeraccount.FieldOrganisationDomains)
-	}
 	if m.FieldCleared(customeraccount.FieldDeactivatedAt) {
 		fields = append(fields, customeraccount.FieldDeactivatedAt)
 	}
@@ -7140,9 +7169,6 @@ func (m *CustomerAccountMutation) ClearField(name string) error {
 	switch name {
 	case customeraccount.FieldShortName:
 		m.ClearShortName()
-		return nil
-	case customeraccount.FieldOrganisationDomains:
-		m.ClearOrganisationDomains()
 		return nil
 	case customeraccount.FieldDeactivatedAt:
 		m.ClearDeactivatedAt()
@@ -7185,9 +7211,6 @@ func (m *CustomerAccountMutation) ResetField(name string) error {
 	case customeraccount.FieldKind:
 		m.ResetKind()
 		return nil
-	case customeraccount.FieldOrganisationDomains:
-		m.ResetOrganisationDomains()
-		return nil
 	case customeraccount.FieldTimeZone:
 		m.ResetTimeZone()
 		return nil
@@ -7227,7 +7250,10 @@ func (m *CustomerAccountMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerAccountMutation) AddedEdges() []string {
-	edges := make([]string, 0, 15)
+	edges := make([]string, 0, 16)
+	if m.organisation_domains != nil {
+		edges = append(edges, customeraccount.EdgeOrganisationDomains)
+	}
 	if m.contacts != nil {
 		edges = append(edges, customeraccount.EdgeContacts)
 	}
@@ -7280,6 +7306,12 @@ func (m *CustomerAccountMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *CustomerAccountMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case customeraccount.EdgeOrganisationDomains:
+		ids := make([]ent.Value, 0, len(m.organisation_domains))
+		for id := range m.organisation_domains {
+			ids = append(ids, id)
+		}
+		return ids
 	case customeraccount.EdgeContacts:
 		ids := make([]ent.Value, 0, len(m.contacts))
 		for id := range m.contacts {
@@ -7374,7 +7406,10 @@ func (m *CustomerAccountMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerAccountMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 15)
+	edges := make([]string, 0, 16)
+	if m.removedorganisation_domains != nil {
+		edges = append(edges, customeraccount.EdgeOrganisationDomains)
+	}
 	if m.removedcontacts != nil {
 		edges = append(edges, customeraccount.EdgeContacts)
 	}
@@ -7424,6 +7459,12 @@ func (m *CustomerAccountMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *CustomerAccountMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
+	case customeraccount.EdgeOrganisationDomains:
+		ids := make([]ent.Value, 0, len(m.removedorganisation_domains))
+		for id := range m.removedorganisation_domains {
+			ids = append(ids, id)
+		}
+		return ids
 	case customeraccount.EdgeContacts:
 		ids := make([]ent.Value, 0, len(m.removedcontacts))
 		for id := range m.removedcontacts {
@@ -7514,7 +7555,10 @@ func (m *CustomerAccountMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerAccountMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 15)
+	edges := make([]string, 0, 16)
+	if m.clearedorganisation_domains {
+		edges = append(edges, customeraccount.EdgeOrganisationDomains)
+	}
 	if m.clearedcontacts {
 		edges = append(edges, customeraccount.EdgeContacts)
 	}
@@ -7567,6 +7611,8 @@ func (m *CustomerAccountMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *CustomerAccountMutation) EdgeCleared(name string) bool {
 	switch name {
+	case customeraccount.EdgeOrganisationDomains:
+		return m.clearedorganisation_domains
 	case customeraccount.EdgeContacts:
 		return m.clearedcontacts
 	case customeraccount.EdgeRoleAssignments:
@@ -7616,6 +7662,9 @@ func (m *CustomerAccountMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CustomerAccountMutation) ResetEdge(name string) error {
 	switch name {
+	case customeraccount.EdgeOrganisationDomains:
+		m.ResetOrganisationDomains()
+		return nil
 	case customeraccount.EdgeContacts:
 		m.ResetContacts()
 		return nil
@@ -9059,33 +9108,34 @@ func (m *IdempotencyKeyMutation) ResetEdge(name string) error {
 // InvitationMutation represents an operation that mutates the Invitation nodes in the graph.
 type InvitationMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *pulid.ID
-	created_at              *time.Time
-	updated_at              *time.Time
-	email                   *string
-	name                    *string
-	roles                   *[]string
-	appendroles             []string
-	group_ids               *[]string
-	appendgroup_ids         []string
-	token_hash              *string
-	expires_at              *time.Time
-	valid_until             *caldate.Date
-	state                   *invitation.State
-	accepted_at             *time.Time
-	revoked_at              *time.Time
-	clearedFields           map[string]struct{}
-	customer_account        *pulid.ID
-	clearedcustomer_account bool
-	invited_by              *pulid.ID
-	clearedinvited_by       bool
-	accepted_by             *pulid.ID
-	clearedaccepted_by      bool
-	done                    bool
-	oldValue                func(context.Context) (*Invitation, error)
-	predicates              []predicate.Invitation
+	op                           Op
+	typ                          string
+	id                           *pulid.ID
+	created_at                   *time.Time
+	updated_at                   *time.Time
+	email                        *string
+	name                         *string
+	roles                        *[]string
+	appendroles                  []string
+	group_ids                    *[]string
+	appendgroup_ids              []string
+	token_hash                   *string
+	expires_at                   *time.Time
+	outside_organisation_domains *bool
+	valid_until                  *caldate.Date
+	state                        *invitation.State
+	accepted_at                  *time.Time
+	revoked_at                   *time.Time
+	clearedFields                map[string]struct{}
+	customer_account             *pulid.ID
+	clearedcustomer_account      bool
+	invited_by                   *pulid.ID
+	clearedinvited_by            bool
+	accepted_by                  *pulid.ID
+	clearedaccepted_by           bool
+	done                         bool
+	oldValue                     func(context.Context) (*Invitation, error)
+	predicates                   []predicate.Invitation
 }
 
 var _ ent.Mutation = (*InvitationMutation)(nil)
@@ -9574,6 +9624,42 @@ func (m *InvitationMutation) ResetExpiresAt() {
 	m.expires_at = nil
 }
 
+// SetOutsideOrganisationDomains sets the "outside_organisation_domains" field.
+func (m *InvitationMutation) SetOutsideOrganisationDomains(b bool) {
+	m.outside_organisation_domains = &b
+}
+
+// OutsideOrganisationDomains returns the value of the "outside_organisation_domains" field in the mutation.
+func (m *InvitationMutation) OutsideOrganisationDomains() (r bool, exists bool) {
+	v := m.outside_organisation_domains
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutsideOrganisationDomains returns the old "outside_organisation_domains" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldOutsideOrganisationDomains(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutsideOrganisationDomains is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutsideOrganisationDomains requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutsideOrganisationDomains: %w", err)
+	}
+	return oldValue.OutsideOrganisationDomains, nil
+}
+
+// ResetOutsideOrganisationDomains resets all changes to the "outside_organisation_domains" field.
+func (m *InvitationMutation) ResetOutsideOrganisationDomains() {
+	m.outside_organisation_domains = nil
+}
+
 // SetValidUntil sets the "valid_until" field.
 func (m *InvitationMutation) SetValidUntil(c caldate.Date) {
 	m.valid_until = &c
@@ -9970,7 +10056,7 @@ func (m *InvitationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InvitationMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, invitation.FieldCreatedAt)
 	}
@@ -9997,6 +10083,9 @@ func (m *InvitationMutation) Fields() []string {
 	}
 	if m.expires_at != nil {
 		fields = append(fields, invitation.FieldExpiresAt)
+	}
+	if m.outside_organisation_domains != nil {
+		fields = append(fields, invitation.FieldOutsideOrganisationDomains)
 	}
 	if m.valid_until != nil {
 		fields = append(fields, invitation.FieldValidUntil)
@@ -10042,6 +10131,8 @@ func (m *InvitationMutation) Field(name string) (ent.Value, bool) {
 		return m.TokenHash()
 	case invitation.FieldExpiresAt:
 		return m.ExpiresAt()
+	case invitation.FieldOutsideOrganisationDomains:
+		return m.OutsideOrganisationDomains()
 	case invitation.FieldValidUntil:
 		return m.ValidUntil()
 	case invitation.FieldState:
@@ -10081,6 +10172,8 @@ func (m *InvitationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldTokenHash(ctx)
 	case invitation.FieldExpiresAt:
 		return m.OldExpiresAt(ctx)
+	case invitation.FieldOutsideOrganisationDomains:
+		return m.OldOutsideOrganisationDomains(ctx)
 	case invitation.FieldValidUntil:
 		return m.OldValidUntil(ctx)
 	case invitation.FieldState:
@@ -10164,6 +10257,13 @@ func (m *InvitationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetExpiresAt(v)
+		return nil
+	case invitation.FieldOutsideOrganisationDomains:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutsideOrganisationDomains(v)
 		return nil
 	case invitation.FieldValidUntil:
 		v, ok := value.(caldate.Date)
@@ -10327,6 +10427,9 @@ func (m *InvitationMutation) ResetField(name string) error {
 		return nil
 	case invitation.FieldExpiresAt:
 		m.ResetExpiresAt()
+		return nil
+	case invitation.FieldOutsideOrganisationDomains:
+		m.ResetOutsideOrganisationDomains()
 		return nil
 	case invitation.FieldValidUntil:
 		m.ResetValidUntil()
@@ -12466,6 +12569,830 @@ func (m *OneTimeTokenMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *OneTimeTokenMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown OneTimeToken edge %s", name)
+}
+
+// OrganisationDomainMutation represents an operation that mutates the OrganisationDomain nodes in the graph.
+type OrganisationDomainMutation struct {
+	config
+	op                      Op
+	typ                     string
+	id                      *pulid.ID
+	created_at              *time.Time
+	updated_at              *time.Time
+	domain                  *string
+	status                  *organisationdomain.Status
+	proposed_by_id          *pulid.ID
+	confirmed_by_id         *pulid.ID
+	confirmed_at            *time.Time
+	clearedFields           map[string]struct{}
+	customer_account        *pulid.ID
+	clearedcustomer_account bool
+	done                    bool
+	oldValue                func(context.Context) (*OrganisationDomain, error)
+	predicates              []predicate.OrganisationDomain
+}
+
+var _ ent.Mutation = (*OrganisationDomainMutation)(nil)
+
+// organisationdomainOption allows management of the mutation configuration using functional options.
+type organisationdomainOption func(*OrganisationDomainMutation)
+
+// newOrganisationDomainMutation creates new mutation for the OrganisationDomain entity.
+func newOrganisationDomainMutation(c config, op Op, opts ...organisationdomainOption) *OrganisationDomainMutation {
+	m := &OrganisationDomainMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOrganisationDomain,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOrganisationDomainID sets the ID field of the mutation.
+func withOrganisationDomainID(id pulid.ID) organisationdomainOption {
+	return func(m *OrganisationDomainMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OrganisationDomain
+		)
+		m.oldValue = func(ctx context.Context) (*OrganisationDomain, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OrganisationDomain.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOrganisationDomain sets the old OrganisationDomain of the mutation.
+func withOrganisationDomain(node *OrganisationDomain) organisationdomainOption {
+	return func(m *OrganisationDomainMutation) {
+		m.oldValue = func(context.Context) (*OrganisationDomain, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OrganisationDomainMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OrganisationDomainMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of OrganisationDomain entities.
+func (m *OrganisationDomainMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OrganisationDomainMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OrganisationDomainMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OrganisationDomain.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *OrganisationDomainMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *OrganisationDomainMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the OrganisationDomain entity.
+// If the OrganisationDomain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationDomainMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *OrganisationDomainMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *OrganisationDomainMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *OrganisationDomainMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the OrganisationDomain entity.
+// If the OrganisationDomain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationDomainMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *OrganisationDomainMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCustomerAccountID sets the "customer_account_id" field.
+func (m *OrganisationDomainMutation) SetCustomerAccountID(pu pulid.ID) {
+	m.customer_account = &pu
+}
+
+// CustomerAccountID returns the value of the "customer_account_id" field in the mutation.
+func (m *OrganisationDomainMutation) CustomerAccountID() (r pulid.ID, exists bool) {
+	v := m.customer_account
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerAccountID returns the old "customer_account_id" field's value of the OrganisationDomain entity.
+// If the OrganisationDomain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationDomainMutation) OldCustomerAccountID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerAccountID: %w", err)
+	}
+	return oldValue.CustomerAccountID, nil
+}
+
+// ResetCustomerAccountID resets all changes to the "customer_account_id" field.
+func (m *OrganisationDomainMutation) ResetCustomerAccountID() {
+	m.customer_account = nil
+}
+
+// SetDomain sets the "domain" field.
+func (m *OrganisationDomainMutation) SetDomain(s string) {
+	m.domain = &s
+}
+
+// Domain returns the value of the "domain" field in the mutation.
+func (m *OrganisationDomainMutation) Domain() (r string, exists bool) {
+	v := m.domain
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDomain returns the old "domain" field's value of the OrganisationDomain entity.
+// If the OrganisationDomain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationDomainMutation) OldDomain(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDomain is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDomain requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDomain: %w", err)
+	}
+	return oldValue.Domain, nil
+}
+
+// ResetDomain resets all changes to the "domain" field.
+func (m *OrganisationDomainMutation) ResetDomain() {
+	m.domain = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *OrganisationDomainMutation) SetStatus(o organisationdomain.Status) {
+	m.status = &o
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *OrganisationDomainMutation) Status() (r organisationdomain.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the OrganisationDomain entity.
+// If the OrganisationDomain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationDomainMutation) OldStatus(ctx context.Context) (v organisationdomain.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *OrganisationDomainMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetProposedByID sets the "proposed_by_id" field.
+func (m *OrganisationDomainMutation) SetProposedByID(pu pulid.ID) {
+	m.proposed_by_id = &pu
+}
+
+// ProposedByID returns the value of the "proposed_by_id" field in the mutation.
+func (m *OrganisationDomainMutation) ProposedByID() (r pulid.ID, exists bool) {
+	v := m.proposed_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProposedByID returns the old "proposed_by_id" field's value of the OrganisationDomain entity.
+// If the OrganisationDomain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationDomainMutation) OldProposedByID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProposedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProposedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProposedByID: %w", err)
+	}
+	return oldValue.ProposedByID, nil
+}
+
+// ClearProposedByID clears the value of the "proposed_by_id" field.
+func (m *OrganisationDomainMutation) ClearProposedByID() {
+	m.proposed_by_id = nil
+	m.clearedFields[organisationdomain.FieldProposedByID] = struct{}{}
+}
+
+// ProposedByIDCleared returns if the "proposed_by_id" field was cleared in this mutation.
+func (m *OrganisationDomainMutation) ProposedByIDCleared() bool {
+	_, ok := m.clearedFields[organisationdomain.FieldProposedByID]
+	return ok
+}
+
+// ResetProposedByID resets all changes to the "proposed_by_id" field.
+func (m *OrganisationDomainMutation) ResetProposedByID() {
+	m.proposed_by_id = nil
+	delete(m.clearedFields, organisationdomain.FieldProposedByID)
+}
+
+// SetConfirmedByID sets the "confirmed_by_id" field.
+func (m *OrganisationDomainMutation) SetConfirmedByID(pu pulid.ID) {
+	m.confirmed_by_id = &pu
+}
+
+// ConfirmedByID returns the value of the "confirmed_by_id" field in the mutation.
+func (m *OrganisationDomainMutation) ConfirmedByID() (r pulid.ID, exists bool) {
+	v := m.confirmed_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfirmedByID returns the old "confirmed_by_id" field's value of the OrganisationDomain entity.
+// If the OrganisationDomain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationDomainMutation) OldConfirmedByID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfirmedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfirmedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfirmedByID: %w", err)
+	}
+	return oldValue.ConfirmedByID, nil
+}
+
+// ClearConfirmedByID clears the value of the "confirmed_by_id" field.
+func (m *OrganisationDomainMutation) ClearConfirmedByID() {
+	m.confirmed_by_id = nil
+	m.clearedFields[organisationdomain.FieldConfirmedByID] = struct{}{}
+}
+
+// ConfirmedByIDCleared returns if the "confirmed_by_id" field was cleared in this mutation.
+func (m *OrganisationDomainMutation) ConfirmedByIDCleared() bool {
+	_, ok := m.clearedFields[organisationdomain.FieldConfirmedByID]
+	return ok
+}
+
+// ResetConfirmedByID resets all changes to the "confirmed_by_id" field.
+func (m *OrganisationDomainMutation) ResetConfirmedByID() {
+	m.confirmed_by_id = nil
+	delete(m.clearedFields, organisationdomain.FieldConfirmedByID)
+}
+
+// SetConfirmedAt sets the "confirmed_at" field.
+func (m *OrganisationDomainMutation) SetConfirmedAt(t time.Time) {
+	m.confirmed_at = &t
+}
+
+// ConfirmedAt returns the value of the "confirmed_at" field in the mutation.
+func (m *OrganisationDomainMutation) ConfirmedAt() (r time.Time, exists bool) {
+	v := m.confirmed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfirmedAt returns the old "confirmed_at" field's value of the OrganisationDomain entity.
+// If the OrganisationDomain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganisationDomainMutation) OldConfirmedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfirmedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfirmedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfirmedAt: %w", err)
+	}
+	return oldValue.ConfirmedAt, nil
+}
+
+// ClearConfirmedAt clears the value of the "confirmed_at" field.
+func (m *OrganisationDomainMutation) ClearConfirmedAt() {
+	m.confirmed_at = nil
+	m.clearedFields[organisationdomain.FieldConfirmedAt] = struct{}{}
+}
+
+// ConfirmedAtCleared returns if the "confirmed_at" field was cleared in this mutation.
+func (m *OrganisationDomainMutation) ConfirmedAtCleared() bool {
+	_, ok := m.clearedFields[organisationdomain.FieldConfirmedAt]
+	return ok
+}
+
+// ResetConfirmedAt resets all changes to the "confirmed_at" field.
+func (m *OrganisationDomainMutation) ResetConfirmedAt() {
+	m.confirmed_at = nil
+	delete(m.clearedFields, organisationdomain.FieldConfirmedAt)
+}
+
+// ClearCustomerAccount clears the "customer_account" edge to the CustomerAccount entity.
+func (m *OrganisationDomainMutation) ClearCustomerAccount() {
+	m.clearedcustomer_account = true
+	m.clearedFields[organisationdomain.FieldCustomerAccountID] = struct{}{}
+}
+
+// CustomerAccountCleared reports if the "customer_account" edge to the CustomerAccount entity was cleared.
+func (m *OrganisationDomainMutation) CustomerAccountCleared() bool {
+	return m.clearedcustomer_account
+}
+
+// CustomerAccountIDs returns the "customer_account" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerAccountID instead. It exists only for internal usage by the builders.
+func (m *OrganisationDomainMutation) CustomerAccountIDs() (ids []pulid.ID) {
+	if id := m.customer_account; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomerAccount resets all changes to the "customer_account" edge.
+func (m *OrganisationDomainMutation) ResetCustomerAccount() {
+	m.customer_account = nil
+	m.clearedcustomer_account = false
+}
+
+// Where appends a list predicates to the OrganisationDomainMutation builder.
+func (m *OrganisationDomainMutation) Where(ps ...predicate.OrganisationDomain) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OrganisationDomainMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OrganisationDomainMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OrganisationDomain, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OrganisationDomainMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OrganisationDomainMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OrganisationDomain).
+func (m *OrganisationDomainMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OrganisationDomainMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, organisationdomain.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, organisationdomain.FieldUpdatedAt)
+	}
+	if m.customer_account != nil {
+		fields = append(fields, organisationdomain.FieldCustomerAccountID)
+	}
+	if m.domain != nil {
+		fields = append(fields, organisationdomain.FieldDomain)
+	}
+	if m.status != nil {
+		fields = append(fields, organisationdomain.FieldStatus)
+	}
+	if m.proposed_by_id != nil {
+		fields = append(fields, organisationdomain.FieldProposedByID)
+	}
+	if m.confirmed_by_id != nil {
+		fields = append(fields, organisationdomain.FieldConfirmedByID)
+	}
+	if m.confirmed_at != nil {
+		fields = append(fields, organisationdomain.FieldConfirmedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OrganisationDomainMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case organisationdomain.FieldCreatedAt:
+		return m.CreatedAt()
+	case organisationdomain.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case organisationdomain.FieldCustomerAccountID:
+		return m.CustomerAccountID()
+	case organisationdomain.FieldDomain:
+		return m.Domain()
+	case organisationdomain.FieldStatus:
+		return m.Status()
+	case organisationdomain.FieldProposedByID:
+		return m.ProposedByID()
+	case organisationdomain.FieldConfirmedByID:
+		return m.ConfirmedByID()
+	case organisationdomain.FieldConfirmedAt:
+		return m.ConfirmedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OrganisationDomainMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case organisationdomain.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case organisationdomain.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case organisationdomain.FieldCustomerAccountID:
+		return m.OldCustomerAccountID(ctx)
+	case organisationdomain.FieldDomain:
+		return m.OldDomain(ctx)
+	case organisationdomain.FieldStatus:
+		return m.OldStatus(ctx)
+	case organisationdomain.FieldProposedByID:
+		return m.OldProposedByID(ctx)
+	case organisationdomain.FieldConfirmedByID:
+		return m.OldConfirmedByID(ctx)
+	case organisationdomain.FieldConfirmedAt:
+		return m.OldConfirmedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown OrganisationDomain field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OrganisationDomainMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case organisationdomain.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case organisationdomain.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case organisationdomain.FieldCustomerAccountID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerAccountID(v)
+		return nil
+	case organisationdomain.FieldDomain:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDomain(v)
+		return nil
+	case organisationdomain.FieldStatus:
+		v, ok := value.(organisationdomain.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case organisationdomain.FieldProposedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProposedByID(v)
+		return nil
+	case organisationdomain.FieldConfirmedByID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfirmedByID(v)
+		return nil
+	case organisationdomain.FieldConfirmedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfirmedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OrganisationDomain field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OrganisationDomainMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OrganisationDomainMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OrganisationDomainMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown OrganisationDomain numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OrganisationDomainMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(organisationdomain.FieldProposedByID) {
+		fields = append(fields, organisationdomain.FieldProposedByID)
+	}
+	if m.FieldCleared(organisationdomain.FieldConfirmedByID) {
+		fields = append(fields, organisationdomain.FieldConfirmedByID)
+	}
+	if m.FieldCleared(organisationdomain.FieldConfirmedAt) {
+		fields = append(fields, organisationdomain.FieldConfirmedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OrganisationDomainMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OrganisationDomainMutation) ClearField(name string) error {
+	switch name {
+	case organisationdomain.FieldProposedByID:
+		m.ClearProposedByID()
+		return nil
+	case organisationdomain.FieldConfirmedByID:
+		m.ClearConfirmedByID()
+		return nil
+	case organisationdomain.FieldConfirmedAt:
+		m.ClearConfirmedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown OrganisationDomain nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OrganisationDomainMutation) ResetField(name string) error {
+	switch name {
+	case organisationdomain.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case organisationdomain.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case organisationdomain.FieldCustomerAccountID:
+		m.ResetCustomerAccountID()
+		return nil
+	case organisationdomain.FieldDomain:
+		m.ResetDomain()
+		return nil
+	case organisationdomain.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case organisationdomain.FieldProposedByID:
+		m.ResetProposedByID()
+		return nil
+	case organisationdomain.FieldConfirmedByID:
+		m.ResetConfirmedByID()
+		return nil
+	case organisationdomain.FieldConfirmedAt:
+		m.ResetConfirmedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown OrganisationDomain field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OrganisationDomainMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.customer_account != nil {
+		edges = append(edges, organisationdomain.EdgeCustomerAccount)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OrganisationDomainMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case organisationdomain.EdgeCustomerAccount:
+		if id := m.customer_account; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OrganisationDomainMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OrganisationDomainMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OrganisationDomainMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcustomer_account {
+		edges = append(edges, organisationdomain.EdgeCustomerAccount)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OrganisationDomainMutation) EdgeCleared(name string) bool {
+	switch name {
+	case organisationdomain.EdgeCustomerAccount:
+		return m.clearedcustomer_account
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OrganisationDomainMutation) ClearEdge(name string) error {
+	switch name {
+	case organisationdomain.EdgeCustomerAccount:
+		m.ClearCustomerAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown OrganisationDomain unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OrganisationDomainMutation) ResetEdge(name string) error {
+	switch name {
+	case organisationdomain.EdgeCustomerAccount:
+		m.ResetCustomerAccount()
+		return nil
+	}
+	return fmt.Errorf("unknown OrganisationDomain edge %s", name)
 }
 
 // OutboxMessageMutation represents an operation that mutates the OutboxMessage nodes in the graph.

@@ -71,6 +71,12 @@ func (q *OneTimeTokenQuery) PrivacyFilter() interface{ Where(entql.P) } { return
 func (m *OneTimeTokenMutation) PrivacyFilter() interface{ Where(entql.P) } { return m.Filter() }
 
 // PrivacyFilter returns the entql filter of the query, for privacy rules.
+func (q *OrganisationDomainQuery) PrivacyFilter() interface{ Where(entql.P) } { return q.Filter() }
+
+// PrivacyFilter returns the entql filter of the mutation, for privacy rules.
+func (m *OrganisationDomainMutation) PrivacyFilter() interface{ Where(entql.P) } { return m.Filter() }
+
+// PrivacyFilter returns the entql filter of the query, for privacy rules.
 func (q *OutboxMessageQuery) PrivacyFilter() interface{ Where(entql.P) } { return q.Filter() }
 
 // PrivacyFilter returns the entql filter of the mutation, for privacy rules.

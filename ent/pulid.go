@@ -14,6 +14,7 @@ import (
 	"portier/ent/invitation"
 	"portier/ent/loginchallenge"
 	"portier/ent/onetimetoken"
+	"portier/ent/organisationdomain"
 	"portier/ent/outboxmessage"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
@@ -38,6 +39,7 @@ var prefixToTable = map[string]string{
 	"inv":  invitation.Table,
 	"chl":  loginchallenge.Table,
 	"ott":  onetimetoken.Table,
+	"odm":  organisationdomain.Table,
 	"msg":  outboxmessage.Table,
 	"res":  resource.Table,
 	"grp":  rightsgroup.Table,

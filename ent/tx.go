@@ -36,6 +36,8 @@ type Tx struct {
 	LoginChallenge *LoginChallengeClient
 	// OneTimeToken is the client for interacting with the OneTimeToken builders.
 	OneTimeToken *OneTimeTokenClient
+	// OrganisationDomain is the client for interacting with the OrganisationDomain builders.
+	OrganisationDomain *OrganisationDomainClient
 	// OutboxMessage is the client for interacting with the OutboxMessage builders.
 	OutboxMessage *OutboxMessageClient
 	// RateLimitBucket is the client for interacting with the RateLimitBucket builders.
@@ -200,6 +202,7 @@ func (tx *Tx) init() {
 	tx.Invitation = NewInvitationClient(tx.config)
 	tx.LoginChallenge = NewLoginChallengeClient(tx.config)
 	tx.OneTimeToken = NewOneTimeTokenClient(tx.config)
+	tx.OrganisationDomain = NewOrganisationDomainClient(tx.config)
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.RateLimitBucket = NewRateLimitBucketClient(tx.config)
 	tx.Resource = NewResourceClient(tx.config)

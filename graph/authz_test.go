@@ -395,7 +395,7 @@ func TestNestedListsHaveNoNPlusOne(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		acct := e.createAccount(fmt.Sprintf("80%03d", i))
 		for j := 0; j < 3; j++ {
-			e.createContact(e.admin, acct, fmt.Sprintf("Person %d", j), fmt.Sprintf("p%d@%d.example", j, i), "PORTAL_ACCESS", "TECHNICAL_CONTACT")
+			e.createContact(e.admin, acct, fmt.Sprintf("Person %d", j), fmt.Sprintf("p%d-%d@a.example", j, i), "PORTAL_ACCESS", "TECHNICAL_CONTACT")
 		}
 	}
 	doc := `query($n: Int!) { customerAccounts(first: $n) { totalCount edges { node { number

@@ -13,7 +13,7 @@ func BenchmarkNestedPage(b *testing.B) {
 	for i := 0; i < 50; i++ {
 		acct := e.createAccount(fmt.Sprintf("B%04d", i))
 		for j := 0; j < 3; j++ {
-			e.createContact(e.admin, acct, fmt.Sprintf("P%d", j), fmt.Sprintf("p%d@%d.example", j, i), "PORTAL_ACCESS")
+			e.createContact(e.admin, acct, fmt.Sprintf("P%d", j), fmt.Sprintf("p%d-%d@a.example", j, i), "PORTAL_ACCESS")
 		}
 	}
 	doc := `{ customerAccounts(first: 50) { totalCount edges { node { number

@@ -14,6 +14,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/organisationdomain"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
@@ -178,6 +179,16 @@ func probeKinds(c *ent.Client, now time.Time) []probeKind {
 			func(ctx context.Context, id pulid.ID) (int, error) {
 				return c.AuditEvent.Delete().Where(auditevent.ID(id)).Exec(ctx)
 			}},
+		{"OrganisationDomain", true,
+			func(ctx context.Context, id pulid.ID) (int, error) {
+				return c.OrganisationDomain.Query().Where(organisationdomain.ID(id)).Count(ctx)
+			},
+			func(ctx context.Context, id pulid.ID) (int, error) {
+				return c.OrganisationDomain.Update().Where(organisationdomain.ID(id)).SetConfirmedAt(now).Save(ctx)
+			},
+			func(ctx context.Context, id pulid.ID) (int, error) {
+				return c.OrganisationDomain.Delete().Where(organisationdomain.ID(id)).Exec(ctx)
+			}},
 		{"AccountManager", false,
 			func(ctx context.Context, id pulid.ID) (int, error) {
 				return c.AccountManager.Query().Where(accountmanager.ID(id)).Count(ctx)
@@ -225,6 +236,8 @@ func seedProbeRows(t *testing.T, c *ent.Client, acct, ct, u, agency, sales pulid
 	ids["Session"] = must(c.Session.Create().SetUserID(u).SetExpiresAt(now.Add(time.Hour)).Save(ctx)).ID
 	ids["AuditEvent"] = must(c.AuditEvent.Create().SetCustomerAccountID(acct).SetActorID(string(u)).
 		SetActorKind("USER").SetAction("probe").Save(ctx)).ID
+	ids["OrganisationDomain"] = must(c.OrganisationDomain.Create().SetCustomerAccountID(acct).SetDomain("probe.example").
+		Save(ctx)).ID
 	ids["AccountManager"] = must(c.AccountManager.Create().SetCustomerAccountID(acct).SetUserID(sales).
 		Save(ctx)).ID
 	return ids

@@ -696,7 +696,7 @@ func TestGroupsListingHasNoNPlusOne(t *testing.T) {
 		acct := e.createAccount(fmt.Sprintf("G9%03d", i))
 		var contacts []string
 		for j := 0; j < 3; j++ {
-			contacts = append(contacts, e.createContact(e.admin, acct, fmt.Sprintf("P%d", j), fmt.Sprintf("p%d@%d.example", j, i), "PORTAL_ACCESS"))
+			contacts = append(contacts, e.createContact(e.admin, acct, fmt.Sprintf("P%d", j), fmt.Sprintf("p%d-%d@a.example", j, i), "PORTAL_ACCESS"))
 		}
 		for k := 0; k < 3; k++ {
 			g := e.createGroup(e.admin, acct, fmt.Sprintf("Group %d", k), "INVOICES_READ")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -253,13 +254,29 @@ func (e *env) createUser(email string, staff domain.StaffRole) string {
 	return e.login(email, adminPassword)
 }
 
-const createAccountDoc = `mutation($n: String!, $name: String!, $tz: String) {
-  createCustomerAccount(input: {number: $n, name: $name, timeZone: $tz}) { id number timeZone }
+const createAccountDoc = `mutation($n: String!, $name: String!, $tz: String, $d: [String!]) {
+  createCustomerAccount(input: {number: $n, name: $name, timeZone: $tz, organisationDomains: $d}) { id number timeZone }
 }`
 
+// testOrgDomains are the confirmed organisation domains of every account
+// createAccount makes: a BUSINESS account admits new contacts and
+// invitations only with addresses in them (exact domain match, seed 002).
+// New tests use @a.example and @example.org addresses.
+var testOrgDomains = []string{
+	"a.example", "b.example", "c.example", "d.example", "example.org", "example.com", "example.de", "example.test",
+	"firma.de", "neu.de", "a.de", "b.de", "y.de", "a.test", "b.test", "x.test", "matrix.test",
+	"notify.test", "notify2.test", "notify3.test", "lifecycle.test",
+	"agency.example", "ag.example", "ag5.example", "client.example", "customer.example", "hoster.example",
+	"mail.example", "other.example", "p.example", "provider.example", "r1.example", "solo.example",
+	"c5.example", "k1.example", "k2.example", "k4.example",
+}
+
+// createAccount makes a BUSINESS account (by the staff ADMIN) whose
+// confirmed organisation domains are testOrgDomains and <number>.example.
 func (e *env) createAccount(number string) string {
 	e.t.Helper()
-	d := e.ok(e.admin, createAccountDoc, map[string]any{"n": number, "name": "Customer " + number})
+	domains := append(slices.Clone(testOrgDomains), strings.ToLower(number)+".example")
+	d := e.ok(e.admin, createAccountDoc, map[string]any{"n": number, "name": "Customer " + number, "d": domains})
 	return dig(d, "createCustomerAccount", "id").(string)
 }
 

@@ -34,6 +34,7 @@ func (r *mutationResolver) InviteContact(ctx context.Context, input model.Invite
 	return r.invitations(ctx).Invite(ctx, invitations.New{
 		AccountID: input.CustomerAccountID, Email: input.Email, Name: input.Name,
 		Roles: input.Roles, Groups: input.Groups, ValidUntil: input.ValidUntil,
+		AllowOutsideOrganisationDomains: input.AllowOutsideOrganisationDomains != nil && *input.AllowOutsideOrganisationDomains,
 	})
 }
 

@@ -392,7 +392,7 @@ func TestInvitationTokenGuessesAreRateLimited(t *testing.T) {
 
 func TestInvitationFirstCustomerAdmin(t *testing.T) {
 	e := newEnv(t)
-	d := e.ok(e.admin, `mutation { createCustomerAccount(input: {number: "50012", name: "Neu GmbH",
+	d := e.ok(e.admin, `mutation { createCustomerAccount(input: {number: "50012", name: "Neu GmbH", organisationDomains: ["neu.de"],
 		initialAdminEmail: "Nora@Neu.DE", initialAdminName: "Nora Neumann"}) { id } }`, nil)
 	acct := dig(d, "createCustomerAccount", "id").(string)
 	m := e.mailTo("nora@neu.de")

@@ -93,6 +93,27 @@ var matrixTable = []matrixRow{
 		vars:    map[string]string{"i": "$invitation"},
 		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK portal,tech,group,agency,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	// ------------------------------------------------------------ organisation domains, account kinds (issue 8 item 1)
+	// Proposing needs ACCOUNT_UPDATE (customer admins, full keys, SALES on an
+	// assigned consenting account, ADMIN); confirming and converting are the
+	// provider's (SUPPORT, ADMIN); removing needs ACCOUNT_UPDATE or SUPPORT.
+	// $domain is a fresh domain; $proposedDomain, $orgDomain and $personal
+	// are made for each principal and side alone.
+	{field: "Mutation.proposeOrganisationDomain", doc: `mutation($a: ID!, $d: String!) { proposeOrganisationDomain(input: {customerAccountID: $a, domain: $d}) { id status } }`,
+		vars:    map[string]string{"a": "$account", "d": "$domain"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,salesC,staffAdmin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.confirmOrganisationDomain", doc: `mutation($i: ID!) { confirmOrganisationDomain(id: $i) { id status } }`,
+		vars: map[string]string{"i": "$proposedDomain"},
+		own:  "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=FORBIDDEN"},
+	{field: "Mutation.removeOrganisationDomain", doc: `mutation($i: ID!) { removeOrganisationDomain(id: $i) { id } }`,
+		vars:    map[string]string{"i": "$orgDomain"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,salesC,staffAdmin,support,supportC=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=NOT_FOUND"},
+	{field: "Mutation.convertToBusinessAccount", doc: `mutation($a: ID!) { convertToBusinessAccount(customerAccountID: $a) { id kind } }`,
+		vars: map[string]string{"a": "$personal"},
+		own:  "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=FORBIDDEN"},
+
 	// ------------------------------------------------------------ lifecycles (issue 8 items 5, 6)
 	// deleteMyAccount carries a wrong password: whoever passes the gate gets
 	// BAD_USER_INPUT; keys and staff users never delete themselves.

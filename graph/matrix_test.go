@@ -101,6 +101,9 @@ type matrixSide struct {
 	group                    string // a rights group granting matrixTargetGroupPermissions
 	invitation               string // a pending invitation granting TECHNICAL_CONTACT
 	lifecycle                string // an account of this principal and side alone, to deactivate and delete
+	proposedDomain           string // a PROPOSED organisation domain, to confirm
+	orgDomain                string // a CONFIRMED organisation domain (not matrix.test), to remove
+	personal                 string // a PERSONAL account of this principal and side alone, to convert
 }
 
 // matrixTargetGroupPermissions are what each target rights group grants.
@@ -135,6 +138,11 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			t.Fatal(err)
 		}
 		f.accounts[key] = a
+		// Contacts and invitations with @matrix.test addresses are inside.
+		if err := e.client.OrganisationDomain.Create().SetCustomerAccountID(a.ID).SetDomain("matrix.test").
+			SetStatus("CONFIRMED").SetConfirmedAt(e.clock.Now()).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	yesterday := caldate.Date(e.clock.Now().In(berlin).AddDate(0, 0, -1).Format("2006-01-02"))
@@ -250,8 +258,24 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			if err != nil {
 				t.Fatal(err)
 			}
+			tag := strings.ToLower(p.name) + "-" + side
+			pd, err := e.client.OrganisationDomain.Create().SetCustomerAccountID(a.ID).SetDomain("p-" + tag + ".matrix.test").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			od, err := e.client.OrganisationDomain.Create().SetCustomerAccountID(a.ID).SetDomain("r-" + tag + ".matrix.test").
+				SetStatus("CONFIRMED").SetConfirmedAt(e.clock.Now()).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pa, err := e.client.CustomerAccount.Create().SetNumber("PA-" + strings.ToUpper(tag)).
+				SetName("Personal target of " + p.name).SetKind("PERSONAL").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID),
-				invitation: string(inv.ID), lifecycle: string(lc.ID)}
+				invitation: string(inv.ID), lifecycle: string(lc.ID),
+				proposedDomain: string(pd.ID), orgDomain: string(od.ID), personal: string(pa.ID)}
 		}
 	}
 	if err := e.client.CustomerAccount.UpdateOneID(f.accounts["D"].ID).SetStatus("DEACTIVATED").Exec(ctx); err != nil {
@@ -311,6 +335,15 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 			out[k] = fmt.Sprintf("invitee%05d@matrix.test", f.unique)
 		case "$lifecycle":
 			out[k] = side.lifecycle
+		case "$proposedDomain":
+			out[k] = side.proposedDomain
+		case "$orgDomain":
+			out[k] = side.orgDomain
+		case "$personal":
+			out[k] = side.personal
+		case "$domain":
+			f.unique++
+			out[k] = fmt.Sprintf("d%05d.matrix.test", f.unique)
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
 		case "$expiry": // a day ahead of the clock
@@ -427,7 +460,8 @@ type matrixRow struct {
 // object, else once.
 func (r matrixRow) sides() []string {
 	for _, v := range r.vars {
-		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" || v == "$lifecycle" {
+		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" || v == "$lifecycle" ||
+			v == "$proposedDomain" || v == "$orgDomain" || v == "$personal" {
 			return []string{"own", "foreign"}
 		}
 	}

@@ -25,6 +25,7 @@ func (r *mutationResolver) CreateCustomerAccount(ctx context.Context, input mode
 	a, err := r.customers(ctx).CreateAccount(ctx, customers.NewAccount{
 		Number: input.Number, Name: input.Name, ShortName: input.ShortName,
 		Kind: input.Kind, TimeZone: input.TimeZone, HasSLA: input.HasSLA,
+		OrganisationDomains: input.OrganisationDomains,
 	})
 	if err != nil || input.InitialAdminEmail == nil {
 		return a, err
@@ -43,6 +44,7 @@ func (r *mutationResolver) CreateCustomerAccount(ctx context.Context, input mode
 func (r *mutationResolver) CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error) {
 	return r.customers(ctx).CreateContact(ctx, customers.NewContact{
 		AccountID: input.CustomerAccountID, Name: input.Name, Email: input.Email, Phone: input.Phone, Roles: input.Roles,
+		AllowOutsideOrganisationDomains: input.AllowOutsideOrganisationDomains != nil && *input.AllowOutsideOrganisationDomains,
 	})
 }
 

@@ -28,6 +28,8 @@ const (
 	FieldEmail = "email"
 	// FieldPhone holds the string denoting the phone field in the database.
 	FieldPhone = "phone"
+	// FieldOutsideOrganisationDomains holds the string denoting the outside_organisation_domains field in the database.
+	FieldOutsideOrganisationDomains = "outside_organisation_domains"
 	// FieldUserID holds the string denoting the user_id field in the database.
 	FieldUserID = "user_id"
 	// FieldUnlinkedUserID holds the string denoting the unlinked_user_id field in the database.
@@ -90,6 +92,7 @@ var Columns = []string{
 	FieldName,
 	FieldEmail,
 	FieldPhone,
+	FieldOutsideOrganisationDomains,
 	FieldUserID,
 	FieldUnlinkedUserID,
 }
@@ -124,6 +127,8 @@ var (
 	EmailValidator func(string) error
 	// PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
 	PhoneValidator func(string) error
+	// DefaultOutsideOrganisationDomains holds the default value on creation for the "outside_organisation_domains" field.
+	DefaultOutsideOrganisationDomains bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -166,6 +171,11 @@ func ByEmail(opts ...sql.OrderTermOption) OrderOption {
 // ByPhone orders the results by the phone field.
 func ByPhone(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPhone, opts...).ToFunc()
+}
+
+// ByOutsideOrganisationDomains orders the results by the outside_organisation_domains field.
+func ByOutsideOrganisationDomains(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOutsideOrganisationDomains, opts...).ToFunc()
 }
 
 // ByUserID orders the results by the user_id field.

@@ -86,6 +86,11 @@ func Phone(v string) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldPhone, v))
 }
 
+// OutsideOrganisationDomains applies equality check predicate on the "outside_organisation_domains" field. It's identical to OutsideOrganisationDomainsEQ.
+func OutsideOrganisationDomains(v bool) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldOutsideOrganisationDomains, v))
+}
+
 // UserID applies equality check predicate on the "user_id" field. It's identical to UserIDEQ.
 func UserID(v pulid.ID) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldUserID, v))
@@ -459,6 +464,16 @@ func PhoneEqualFold(v string) predicate.Contact {
 // PhoneContainsFold applies the ContainsFold predicate on the "phone" field.
 func PhoneContainsFold(v string) predicate.Contact {
 	return predicate.Contact(sql.FieldContainsFold(FieldPhone, v))
+}
+
+// OutsideOrganisationDomainsEQ applies the EQ predicate on the "outside_organisation_domains" field.
+func OutsideOrganisationDomainsEQ(v bool) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldOutsideOrganisationDomains, v))
+}
+
+// OutsideOrganisationDomainsNEQ applies the NEQ predicate on the "outside_organisation_domains" field.
+func OutsideOrganisationDomainsNEQ(v bool) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldOutsideOrganisationDomains, v))
 }
 
 // UserIDEQ applies the EQ predicate on the "user_id" field.

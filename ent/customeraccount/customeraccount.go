@@ -31,8 +31,6 @@ const (
 	FieldShortName = "short_name"
 	// FieldKind holds the string denoting the kind field in the database.
 	FieldKind = "kind"
-	// FieldOrganisationDomains holds the string denoting the organisation_domains field in the database.
-	FieldOrganisationDomains = "organisation_domains"
 	// FieldTimeZone holds the string denoting the time_zone field in the database.
 	FieldTimeZone = "time_zone"
 	// FieldStatus holds the string denoting the status field in the database.
@@ -55,6 +53,8 @@ const (
 	FieldDefaultAgencyID = "default_agency_id"
 	// FieldSupportAccessConsent holds the string denoting the support_access_consent field in the database.
 	FieldSupportAccessConsent = "support_access_consent"
+	// EdgeOrganisationDomains holds the string denoting the organisation_domains edge name in mutations.
+	EdgeOrganisationDomains = "organisation_domains"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
 	EdgeContacts = "contacts"
 	// EdgeRoleAssignments holds the string denoting the role_assignments edge name in mutations.
@@ -87,6 +87,13 @@ const (
 	EdgeDelegationsReceived = "delegations_received"
 	// Table holds the table name of the customeraccount in the database.
 	Table = "customer_accounts"
+	// OrganisationDomainsTable is the table that holds the organisation_domains relation/edge.
+	OrganisationDomainsTable = "organisation_domains"
+	// OrganisationDomainsInverseTable is the table name for the OrganisationDomain entity.
+	// It exists in this package in order to avoid circular dependency with the "organisationdomain" package.
+	OrganisationDomainsInverseTable = "organisation_domains"
+	// OrganisationDomainsColumn is the table column denoting the organisation_domains relation/edge.
+	OrganisationDomainsColumn = "customer_account_id"
 	// ContactsTable is the table that holds the contacts relation/edge.
 	ContactsTable = "contacts"
 	// ContactsInverseTable is the table name for the Contact entity.
@@ -197,7 +204,6 @@ var Columns = []string{
 	FieldName,
 	FieldShortName,
 	FieldKind,
-	FieldOrganisationDomains,
 	FieldTimeZone,
 	FieldStatus,
 	FieldDeactivatedAt,
@@ -407,6 +413,20 @@ func BySupportAccessConsent(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSupportAccessConsent, opts...).ToFunc()
 }
 
+// ByOrganisationDomainsCount orders the results by organisation_domains count.
+func ByOrganisationDomainsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newOrganisationDomainsStep(), opts...)
+	}
+}
+
+// ByOrganisationDomains orders the results by organisation_domains terms.
+func ByOrganisationDomains(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newOrganisationDomainsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByContactsCount orders the results by contacts count.
 func ByContactsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -608,6 +628,13 @@ func ByDelegationsReceived(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOpti
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newDelegationsReceivedStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
+}
+func newOrganisationDomainsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(OrganisationDomainsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, OrganisationDomainsTable, OrganisationDomainsColumn),
+	)
 }
 func newContactsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(

@@ -437,16 +437,6 @@ func KindNotIn(vs ...Kind) predicate.CustomerAccount {
 	return predicate.CustomerAccount(sql.FieldNotIn(FieldKind, vs...))
 }
 
-// OrganisationDomainsIsNil applies the IsNil predicate on the "organisation_domains" field.
-func OrganisationDomainsIsNil() predicate.CustomerAccount {
-	return predicate.CustomerAccount(sql.FieldIsNull(FieldOrganisationDomains))
-}
-
-// OrganisationDomainsNotNil applies the NotNil predicate on the "organisation_domains" field.
-func OrganisationDomainsNotNil() predicate.CustomerAccount {
-	return predicate.CustomerAccount(sql.FieldNotNull(FieldOrganisationDomains))
-}
-
 // TimeZoneEQ applies the EQ predicate on the "time_zone" field.
 func TimeZoneEQ(v string) predicate.CustomerAccount {
 	return predicate.CustomerAccount(sql.FieldEQ(FieldTimeZone, v))
@@ -880,6 +870,29 @@ func SupportAccessConsentEQ(v bool) predicate.CustomerAccount {
 // SupportAccessConsentNEQ applies the NEQ predicate on the "support_access_consent" field.
 func SupportAccessConsentNEQ(v bool) predicate.CustomerAccount {
 	return predicate.CustomerAccount(sql.FieldNEQ(FieldSupportAccessConsent, v))
+}
+
+// HasOrganisationDomains applies the HasEdge predicate on the "organisation_domains" edge.
+func HasOrganisationDomains() predicate.CustomerAccount {
+	return predicate.CustomerAccount(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, OrganisationDomainsTable, OrganisationDomainsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasOrganisationDomainsWith applies the HasEdge predicate on the "organisation_domains" edge with a given conditions (other predicates).
+func HasOrganisationDomainsWith(preds ...predicate.OrganisationDomain) predicate.CustomerAccount {
+	return predicate.CustomerAccount(func(s *sql.Selector) {
+		step := newOrganisationDomainsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // HasContacts applies the HasEdge predicate on the "contacts" edge.

@@ -140,6 +140,18 @@ func (f OneTimeTokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OneTimeTokenMutation", m)
 }
 
+// The OrganisationDomainFunc type is an adapter to allow the use of ordinary
+// function as OrganisationDomain mutator.
+type OrganisationDomainFunc func(context.Context, *ent.OrganisationDomainMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OrganisationDomainFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OrganisationDomainMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrganisationDomainMutation", m)
+}
+
 // The OutboxMessageFunc type is an adapter to allow the use of ordinary
 // function as OutboxMessage mutator.
 type OutboxMessageFunc func(context.Context, *ent.OutboxMessageMutation) (ent.Value, error)

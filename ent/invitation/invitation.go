@@ -37,6 +37,8 @@ const (
 	FieldTokenHash = "token_hash"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
 	FieldExpiresAt = "expires_at"
+	// FieldOutsideOrganisationDomains holds the string denoting the outside_organisation_domains field in the database.
+	FieldOutsideOrganisationDomains = "outside_organisation_domains"
 	// FieldValidUntil holds the string denoting the valid_until field in the database.
 	FieldValidUntil = "valid_until"
 	// FieldState holds the string denoting the state field in the database.
@@ -92,6 +94,7 @@ var Columns = []string{
 	FieldGroupIds,
 	FieldTokenHash,
 	FieldExpiresAt,
+	FieldOutsideOrganisationDomains,
 	FieldValidUntil,
 	FieldState,
 	FieldInvitedByID,
@@ -130,6 +133,8 @@ var (
 	DefaultName string
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
+	// DefaultOutsideOrganisationDomains holds the default value on creation for the "outside_organisation_domains" field.
+	DefaultOutsideOrganisationDomains bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -205,6 +210,11 @@ func ByTokenHash(opts ...sql.OrderTermOption) OrderOption {
 // ByExpiresAt orders the results by the expires_at field.
 func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExpiresAt, opts...).ToFunc()
+}
+
+// ByOutsideOrganisationDomains orders the results by the outside_organisation_domains field.
+func ByOutsideOrganisationDomains(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOutsideOrganisationDomains, opts...).ToFunc()
 }
 
 // ByValidUntil orders the results by the valid_until field.

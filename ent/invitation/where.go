@@ -92,6 +92,11 @@ func ExpiresAt(v time.Time) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldExpiresAt, v))
 }
 
+// OutsideOrganisationDomains applies equality check predicate on the "outside_organisation_domains" field. It's identical to OutsideOrganisationDomainsEQ.
+func OutsideOrganisationDomains(v bool) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldOutsideOrganisationDomains, v))
+}
+
 // ValidUntil applies equality check predicate on the "valid_until" field. It's identical to ValidUntilEQ.
 func ValidUntil(v caldate.Date) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldValidUntil, v))
@@ -520,6 +525,16 @@ func ExpiresAtLT(v time.Time) predicate.Invitation {
 // ExpiresAtLTE applies the LTE predicate on the "expires_at" field.
 func ExpiresAtLTE(v time.Time) predicate.Invitation {
 	return predicate.Invitation(sql.FieldLTE(FieldExpiresAt, v))
+}
+
+// OutsideOrganisationDomainsEQ applies the EQ predicate on the "outside_organisation_domains" field.
+func OutsideOrganisationDomainsEQ(v bool) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldOutsideOrganisationDomains, v))
+}
+
+// OutsideOrganisationDomainsNEQ applies the NEQ predicate on the "outside_organisation_domains" field.
+func OutsideOrganisationDomainsNEQ(v bool) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNEQ(FieldOutsideOrganisationDomains, v))
 }
 
 // ValidUntilEQ applies the EQ predicate on the "valid_until" field.

@@ -184,6 +184,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "email", Type: field.TypeString, Nullable: true, Size: 254},
 		{Name: "phone", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "outside_organisation_domains", Type: field.TypeBool, Default: false},
 		{Name: "unlinked_user_id", Type: field.TypeString, Nullable: true},
 		{Name: "customer_account_id", Type: field.TypeString, Size: 40},
 		{Name: "user_id", Type: field.TypeString, Nullable: true, Size: 40},
@@ -196,13 +197,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_customer_accounts_contacts",
-				Columns:    []*schema.Column{ContactsColumns[7]},
+				Columns:    []*schema.Column{ContactsColumns[8]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "contacts_user_accounts_contacts",
-				Columns:    []*schema.Column{ContactsColumns[8]},
+				Columns:    []*schema.Column{ContactsColumns[9]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -211,27 +212,27 @@ var (
 			{
 				Name:    "contact_customer_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[7]},
+				Columns: []*schema.Column{ContactsColumns[8]},
 			},
 			{
 				Name:    "contact_customer_account_id_email",
 				Unique:  true,
-				Columns: []*schema.Column{ContactsColumns[7], ContactsColumns[4]},
+				Columns: []*schema.Column{ContactsColumns[8], ContactsColumns[4]},
 			},
 			{
 				Name:    "contact_customer_account_id_user_id",
 				Unique:  true,
-				Columns: []*schema.Column{ContactsColumns[7], ContactsColumns[8]},
+				Columns: []*schema.Column{ContactsColumns[8], ContactsColumns[9]},
 			},
 			{
 				Name:    "contact_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[8]},
+				Columns: []*schema.Column{ContactsColumns[9]},
 			},
 			{
 				Name:    "contact_unlinked_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[6]},
+				Columns: []*schema.Column{ContactsColumns[7]},
 			},
 		},
 	}
@@ -244,7 +245,6 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "short_name", Type: field.TypeString, Nullable: true, Size: 50},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PERSONAL", "BUSINESS"}, Default: "BUSINESS"},
-		{Name: "organisation_domains", Type: field.TypeJSON, Nullable: true},
 		{Name: "time_zone", Type: field.TypeString, Default: "Europe/Berlin"},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "DEACTIVATED", "DELETED"}, Default: "ACTIVE"},
 		{Name: "deactivated_at", Type: field.TypeTime, Nullable: true},
@@ -265,7 +265,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customer_accounts_customer_accounts_default_agency_clients",
-				Columns:    []*schema.Column{CustomerAccountsColumns[18]},
+				Columns:    []*schema.Column{CustomerAccountsColumns[17]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -358,6 +358,7 @@ var (
 		{Name: "group_ids", Type: field.TypeJSON, Nullable: true},
 		{Name: "token_hash", Type: field.TypeString, Unique: true},
 		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "outside_organisation_domains", Type: field.TypeBool, Default: false},
 		{Name: "valid_until", Type: field.TypeString, Nullable: true},
 		{Name: "state", Type: field.TypeEnum, Enums: []string{"PENDING", "ACCEPTED", "REVOKED", "EXPIRED"}, Default: "PENDING"},
 		{Name: "accepted_at", Type: field.TypeTime, Nullable: true},
@@ -374,19 +375,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "invitations_customer_accounts_invitations",
-				Columns:    []*schema.Column{InvitationsColumns[13]},
+				Columns:    []*schema.Column{InvitationsColumns[14]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "invitations_user_accounts_invited_by",
-				Columns:    []*schema.Column{InvitationsColumns[14]},
+				Columns:    []*schema.Column{InvitationsColumns[15]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "invitations_user_accounts_accepted_by",
-				Columns:    []*schema.Column{InvitationsColumns[15]},
+				Columns:    []*schema.Column{InvitationsColumns[16]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -395,7 +396,7 @@ var (
 			{
 				Name:    "invitation_customer_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{InvitationsColumns[13]},
+				Columns: []*schema.Column{InvitationsColumns[14]},
 			},
 		},
 	}
@@ -446,6 +447,44 @@ var (
 				Name:    "onetimetoken_user_id_purpose",
 				Unique:  false,
 				Columns: []*schema.Column{OneTimeTokensColumns[4], OneTimeTokensColumns[3]},
+			},
+		},
+	}
+	// OrganisationDomainsColumns holds the columns for the "organisation_domains" table.
+	OrganisationDomainsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "domain", Type: field.TypeString, Size: 253},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PROPOSED", "CONFIRMED"}, Default: "PROPOSED"},
+		{Name: "proposed_by_id", Type: field.TypeString, Nullable: true},
+		{Name: "confirmed_by_id", Type: field.TypeString, Nullable: true},
+		{Name: "confirmed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "customer_account_id", Type: field.TypeString, Size: 40},
+	}
+	// OrganisationDomainsTable holds the schema information for the "organisation_domains" table.
+	OrganisationDomainsTable = &schema.Table{
+		Name:       "organisation_domains",
+		Columns:    OrganisationDomainsColumns,
+		PrimaryKey: []*schema.Column{OrganisationDomainsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "organisation_domains_customer_accounts_organisation_domains",
+				Columns:    []*schema.Column{OrganisationDomainsColumns[8]},
+				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "organisationdomain_customer_account_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrganisationDomainsColumns[8]},
+			},
+			{
+				Name:    "organisationdomain_customer_account_id_domain",
+				Unique:  true,
+				Columns: []*schema.Column{OrganisationDomainsColumns[8], OrganisationDomainsColumns[3]},
 			},
 		},
 	}
@@ -836,6 +875,7 @@ var (
 		InvitationsTable,
 		LoginChallengesTable,
 		OneTimeTokensTable,
+		OrganisationDomainsTable,
 		OutboxMessagesTable,
 		RateLimitBucketsTable,
 		ResourcesTable,
@@ -867,6 +907,7 @@ func init() {
 	InvitationsTable.ForeignKeys[0].RefTable = CustomerAccountsTable
 	InvitationsTable.ForeignKeys[1].RefTable = UserAccountsTable
 	InvitationsTable.ForeignKeys[2].RefTable = UserAccountsTable
+	OrganisationDomainsTable.ForeignKeys[0].RefTable = CustomerAccountsTable
 	ResourcesTable.ForeignKeys[0].RefTable = CustomerAccountsTable
 	RightsGroupsTable.ForeignKeys[0].RefTable = CustomerAccountsTable
 	RoleAssignmentsTable.ForeignKeys[0].RefTable = ContactsTable

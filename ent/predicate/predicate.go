@@ -39,6 +39,9 @@ type LoginChallenge func(*sql.Selector)
 // OneTimeToken is the predicate function for onetimetoken builders.
 type OneTimeToken func(*sql.Selector)
 
+// OrganisationDomain is the predicate function for organisationdomain builders.
+type OrganisationDomain func(*sql.Selector)
+
 // OutboxMessage is the predicate function for outboxmessage builders.
 type OutboxMessage func(*sql.Selector)
 

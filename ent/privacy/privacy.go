@@ -375,6 +375,30 @@ func (f OneTimeTokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OneTimeTokenMutation", m)
 }
 
+// The OrganisationDomainQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OrganisationDomainQueryRuleFunc func(context.Context, *ent.OrganisationDomainQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OrganisationDomainQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OrganisationDomainQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OrganisationDomainQuery", q)
+}
+
+// The OrganisationDomainMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OrganisationDomainMutationRuleFunc func(context.Context, *ent.OrganisationDomainMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OrganisationDomainMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OrganisationDomainMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrganisationDomainMutation", m)
+}
+
 // The OutboxMessageQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type OutboxMessageQueryRuleFunc func(context.Context, *ent.OutboxMessageQuery) error
@@ -696,6 +720,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.OneTimeTokenQuery:
 		return q.Filter(), nil
+	case *ent.OrganisationDomainQuery:
+		return q.Filter(), nil
 	case *ent.OutboxMessageQuery:
 		return q.Filter(), nil
 	case *ent.RateLimitBucketQuery:
@@ -746,6 +772,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.LoginChallengeMutation:
 		return m.Filter(), nil
 	case *ent.OneTimeTokenMutation:
+		return m.Filter(), nil
+	case *ent.OrganisationDomainMutation:
 		return m.Filter(), nil
 	case *ent.OutboxMessageMutation:
 		return m.Filter(), nil

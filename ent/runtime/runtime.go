@@ -15,6 +15,7 @@ import (
 	"portier/ent/invitation"
 	"portier/ent/loginchallenge"
 	"portier/ent/onetimetoken"
+	"portier/ent/organisationdomain"
 	"portier/ent/outboxmessage"
 	"portier/ent/ratelimitbucket"
 	"portier/ent/resource"
@@ -232,6 +233,10 @@ func init() {
 	contactDescPhone := contactFields[2].Descriptor()
 	// contact.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
 	contact.PhoneValidator = contactDescPhone.Validators[0].(func(string) error)
+	// contactDescOutsideOrganisationDomains is the schema descriptor for outside_organisation_domains field.
+	contactDescOutsideOrganisationDomains := contactFields[3].Descriptor()
+	// contact.DefaultOutsideOrganisationDomains holds the default value on creation for the outside_organisation_domains field.
+	contact.DefaultOutsideOrganisationDomains = contactDescOutsideOrganisationDomains.Default.(bool)
 	// contactDescID is the schema descriptor for id field.
 	contactDescID := contactMixinFields0[0].Descriptor()
 	// contact.DefaultID holds the default value on creation for the id field.
@@ -291,29 +296,29 @@ func init() {
 	// customeraccount.ShortNameValidator is a validator for the "short_name" field. It is called by the builders before save.
 	customeraccount.ShortNameValidator = customeraccountDescShortName.Validators[0].(func(string) error)
 	// customeraccountDescTimeZone is the schema descriptor for time_zone field.
-	customeraccountDescTimeZone := customeraccountFields[5].Descriptor()
+	customeraccountDescTimeZone := customeraccountFields[4].Descriptor()
 	// customeraccount.DefaultTimeZone holds the default value on creation for the time_zone field.
 	customeraccount.DefaultTimeZone = customeraccountDescTimeZone.Default.(string)
 	// customeraccount.TimeZoneValidator is a validator for the "time_zone" field. It is called by the builders before save.
 	customeraccount.TimeZoneValidator = customeraccountDescTimeZone.Validators[0].(func(string) error)
 	// customeraccountDescHasSLA is the schema descriptor for has_sla field.
-	customeraccountDescHasSLA := customeraccountFields[9].Descriptor()
+	customeraccountDescHasSLA := customeraccountFields[8].Descriptor()
 	// customeraccount.DefaultHasSLA holds the default value on creation for the has_sla field.
 	customeraccount.DefaultHasSLA = customeraccountDescHasSLA.Default.(bool)
 	// customeraccountDescPortalEnabled is the schema descriptor for portal_enabled field.
-	customeraccountDescPortalEnabled := customeraccountFields[11].Descriptor()
+	customeraccountDescPortalEnabled := customeraccountFields[10].Descriptor()
 	// customeraccount.DefaultPortalEnabled holds the default value on creation for the portal_enabled field.
 	customeraccount.DefaultPortalEnabled = customeraccountDescPortalEnabled.Default.(bool)
 	// customeraccountDescStorageQuotaBytes is the schema descriptor for storage_quota_bytes field.
-	customeraccountDescStorageQuotaBytes := customeraccountFields[12].Descriptor()
+	customeraccountDescStorageQuotaBytes := customeraccountFields[11].Descriptor()
 	// customeraccount.StorageQuotaBytesValidator is a validator for the "storage_quota_bytes" field. It is called by the builders before save.
 	customeraccount.StorageQuotaBytesValidator = customeraccountDescStorageQuotaBytes.Validators[0].(func(int64) error)
 	// customeraccountDescIsAgency is the schema descriptor for is_agency field.
-	customeraccountDescIsAgency := customeraccountFields[13].Descriptor()
+	customeraccountDescIsAgency := customeraccountFields[12].Descriptor()
 	// customeraccount.DefaultIsAgency holds the default value on creation for the is_agency field.
 	customeraccount.DefaultIsAgency = customeraccountDescIsAgency.Default.(bool)
 	// customeraccountDescSupportAccessConsent is the schema descriptor for support_access_consent field.
-	customeraccountDescSupportAccessConsent := customeraccountFields[15].Descriptor()
+	customeraccountDescSupportAccessConsent := customeraccountFields[14].Descriptor()
 	// customeraccount.DefaultSupportAccessConsent holds the default value on creation for the support_access_consent field.
 	customeraccount.DefaultSupportAccessConsent = customeraccountDescSupportAccessConsent.Default.(bool)
 	// customeraccountDescID is the schema descriptor for id field.
@@ -459,6 +464,10 @@ func init() {
 	invitation.DefaultName = invitationDescName.Default.(string)
 	// invitation.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	invitation.NameValidator = invitationDescName.Validators[0].(func(string) error)
+	// invitationDescOutsideOrganisationDomains is the schema descriptor for outside_organisation_domains field.
+	invitationDescOutsideOrganisationDomains := invitationFields[6].Descriptor()
+	// invitation.DefaultOutsideOrganisationDomains holds the default value on creation for the outside_organisation_domains field.
+	invitation.DefaultOutsideOrganisationDomains = invitationDescOutsideOrganisationDomains.Default.(bool)
 	// invitationDescID is the schema descriptor for id field.
 	invitationDescID := invitationMixinFields0[0].Descriptor()
 	// invitation.DefaultID holds the default value on creation for the id field.
@@ -541,6 +550,57 @@ func init() {
 	onetimetoken.DefaultID = onetimetokenDescID.Default.(func() pulid.ID)
 	// onetimetoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	onetimetoken.IDValidator = onetimetokenDescID.Validators[0].(func(string) error)
+	organisationdomainMixin := schema.OrganisationDomain{}.Mixin()
+	organisationdomain.Policy = privacy.NewPolicies(organisationdomainMixin[2], schema.OrganisationDomain{})
+	organisationdomain.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := organisationdomain.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	organisationdomainMixinFields0 := organisationdomainMixin[0].Fields()
+	_ = organisationdomainMixinFields0
+	organisationdomainMixinFields1 := organisationdomainMixin[1].Fields()
+	_ = organisationdomainMixinFields1
+	organisationdomainFields := schema.OrganisationDomain{}.Fields()
+	_ = organisationdomainFields
+	// organisationdomainDescCreatedAt is the schema descriptor for created_at field.
+	organisationdomainDescCreatedAt := organisationdomainMixinFields1[0].Descriptor()
+	// organisationdomain.DefaultCreatedAt holds the default value on creation for the created_at field.
+	organisationdomain.DefaultCreatedAt = organisationdomainDescCreatedAt.Default.(func() time.Time)
+	// organisationdomainDescUpdatedAt is the schema descriptor for updated_at field.
+	organisationdomainDescUpdatedAt := organisationdomainMixinFields1[1].Descriptor()
+	// organisationdomain.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	organisationdomain.DefaultUpdatedAt = organisationdomainDescUpdatedAt.Default.(func() time.Time)
+	// organisationdomain.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	organisationdomain.UpdateDefaultUpdatedAt = organisationdomainDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// organisationdomainDescDomain is the schema descriptor for domain field.
+	organisationdomainDescDomain := organisationdomainFields[0].Descriptor()
+	// organisationdomain.DomainValidator is a validator for the "domain" field. It is called by the builders before save.
+	organisationdomain.DomainValidator = func() func(string) error {
+		validators := organisationdomainDescDomain.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(domain string) error {
+			for _, fn := range fns {
+				if err := fn(domain); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// organisationdomainDescID is the schema descriptor for id field.
+	organisationdomainDescID := organisationdomainMixinFields0[0].Descriptor()
+	// organisationdomain.DefaultID holds the default value on creation for the id field.
+	organisationdomain.DefaultID = organisationdomainDescID.Default.(func() pulid.ID)
+	// organisationdomain.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	organisationdomain.IDValidator = organisationdomainDescID.Validators[0].(func(string) error)
 	outboxmessageMixin := schema.OutboxMessage{}.Mixin()
 	outboxmessage.Policy = privacy.NewPolicies(schema.OutboxMessage{})
 	outboxmessage.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -34,6 +34,8 @@ func (Contact) Fields() []ent.Field {
 			Comment("E-mail address, trimmed and lower-case.").
 			Annotations(entgql.OrderField("EMAIL")),
 		field.String("phone").Optional().Nillable().MaxLen(32).Comment("Phone number."),
+		field.Bool("outside_organisation_domains").Default(false).
+			Comment("Whether the provider's staff admitted this contact with an e-mail address outside the account's confirmed organisation domains (an audited override)."),
 		field.String("user_id").GoType(pulid.ID("")).Optional().Nillable().
 			Comment("The user account of this person, if it has one.").
 			Annotations(entgql.Type("ID"), entgql.Skip(entgql.SkipWhereInput)),

@@ -46,9 +46,7 @@ func (CustomerAccount) Fields() []ent.Field {
 		field.String("short_name").Optional().MaxLen(50).
 			Comment("A short name (Kurzname)."),
 		field.Enum("kind").Values("PERSONAL", "BUSINESS").Default("BUSINESS").
-			Comment("PERSONAL or BUSINESS. Only business accounts manage several contacts."),
-		field.Strings("organisation_domains").Optional().
-			Comment("Domains of the customer's organisation (lower-case)."),
+			Comment("PERSONAL (exactly one contact: its owner) or BUSINESS (contacts with addresses in its confirmed organisation domains). Staff switch PERSONAL to BUSINESS with convertToBusinessAccount."),
 		field.String("time_zone").Default("Europe/Berlin").
 			Validate(func(s string) error { _, err := time.LoadLocation(s); return err }).
 			Comment("IANA time zone; validity dates end at midnight of this zone."),
@@ -77,6 +75,8 @@ func (CustomerAccount) Fields() []ent.Field {
 func (CustomerAccount) Edges() []ent.Edge {
 	noWhere := entgql.Skip(entgql.SkipWhereInput)
 	return []ent.Edge{
+		// Exposed by schema/domains.graphqls as a non-null list.
+		edge.To("organisation_domains", OrganisationDomain.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("contacts", Contact.Type).
 			Comment("People known to this account.").
 			Annotations(entgql.RelayConnection()),

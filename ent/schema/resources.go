@@ -114,6 +114,8 @@ func (Invitation) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("token_hash").Sensitive().Unique().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("expires_at").Comment("When the invitation expires."),
+		field.Bool("outside_organisation_domains").Default(false).
+			Comment("Whether the provider's staff allowed this address outside the account's confirmed organisation domains (an audited override, carried to the contact on acceptance)."),
 		field.String("valid_until").GoType(caldateType).Optional().Nillable().
 			Comment("The last day (inclusive, in the account's time zone) of the roles and memberships granted on acceptance; null means open-ended.").
 			Annotations(entgql.Type("Date")),

@@ -10,6 +10,7 @@ import (
 	"math"
 	"portier/ent"
 	"portier/ent/customeraccount"
+	"portier/ent/organisationdomain"
 	"portier/ent/resource"
 	"portier/ent/scopedlogin"
 	"portier/ent/useraccount"
@@ -164,20 +165,21 @@ type ComplexityRoot struct {
 	}
 
 	Contact struct {
-		AuditEvents           func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, filter *model.ActivityFilter) int
-		CreatedAt             func(childComplexity int) int
-		CustomerAccount       func(childComplexity int) int
-		CustomerAccountID     func(childComplexity int) int
-		Email                 func(childComplexity int) int
-		GroupMemberships      func(childComplexity int) int
-		ID                    func(childComplexity int) int
-		Name                  func(childComplexity int) int
-		Phone                 func(childComplexity int) int
-		RoleAssignments       func(childComplexity int) int
-		SupportAuthorizations func(childComplexity int) int
-		UpdatedAt             func(childComplexity int) int
-		User                  func(childComplexity int) int
-		UserID                func(childComplexity int) int
+		AuditEvents                func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, filter *model.ActivityFilter) int
+		CreatedAt                  func(childComplexity int) int
+		CustomerAccount            func(childComplexity int) int
+		CustomerAccountID          func(childComplexity int) int
+		Email                      func(childComplexity int) int
+		GroupMemberships           func(childComplexity int) int
+		ID                         func(childComplexity int) int
+		Name                       func(childComplexity int) int
+		OutsideOrganisationDomains func(childComplexity int) int
+		Phone                      func(childComplexity int) int
+		RoleAssignments            func(childComplexity int) int
+		SupportAuthorizations      func(childComplexity int) int
+		UpdatedAt                  func(childComplexity int) int
+		User                       func(childComplexity int) int
+		UserID                     func(childComplexity int) int
 	}
 
 	ContactConnection struct {
@@ -253,24 +255,25 @@ type ComplexityRoot struct {
 	}
 
 	Invitation struct {
-		AcceptedAt        func(childComplexity int) int
-		AcceptedBy        func(childComplexity int) int
-		AcceptedByID      func(childComplexity int) int
-		CreatedAt         func(childComplexity int) int
-		CustomerAccount   func(childComplexity int) int
-		CustomerAccountID func(childComplexity int) int
-		Email             func(childComplexity int) int
-		ExpiresAt         func(childComplexity int) int
-		GroupIDs          func(childComplexity int) int
-		ID                func(childComplexity int) int
-		InvitedBy         func(childComplexity int) int
-		InvitedByID       func(childComplexity int) int
-		Name              func(childComplexity int) int
-		RevokedAt         func(childComplexity int) int
-		Roles             func(childComplexity int) int
-		State             func(childComplexity int) int
-		UpdatedAt         func(childComplexity int) int
-		ValidUntil        func(childComplexity int) int
+		AcceptedAt                 func(childComplexity int) int
+		AcceptedBy                 func(childComplexity int) int
+		AcceptedByID               func(childComplexity int) int
+		CreatedAt                  func(childComplexity int) int
+		CustomerAccount            func(childComplexity int) int
+		CustomerAccountID          func(childComplexity int) int
+		Email                      func(childComplexity int) int
+		ExpiresAt                  func(childComplexity int) int
+		GroupIDs                   func(childComplexity int) int
+		ID                         func(childComplexity int) int
+		InvitedBy                  func(childComplexity int) int
+		InvitedByID                func(childComplexity int) int
+		Name                       func(childComplexity int) int
+		OutsideOrganisationDomains func(childComplexity int) int
+		RevokedAt                  func(childComplexity int) int
+		Roles                      func(childComplexity int) int
+		State                      func(childComplexity int) int
+		UpdatedAt                  func(childComplexity int) int
+		ValidUntil                 func(childComplexity int) int
 	}
 
 	LoginPayload struct {
@@ -302,7 +305,9 @@ type ComplexityRoot struct {
 		ChangePassword                     func(childComplexity int, input model.ChangePasswordInput) int
 		ChangeStaffRole                    func(childComplexity int, input model.ChangeStaffRoleInput) int
 		ChangeSupportAuthorizationValidity func(childComplexity int, input model.ChangeSupportAuthorizationValidityInput) int
+		ConfirmOrganisationDomain          func(childComplexity int, id pulid.ID) int
 		ConfirmSecondFactor                func(childComplexity int, input model.ConfirmSecondFactorInput) int
+		ConvertToBusinessAccount           func(childComplexity int, customerAccountID pulid.ID) int
 		CreateAPIKey                       func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateContact                      func(childComplexity int, input model.CreateContactInput) int
 		CreateCustomerAccount              func(childComplexity int, input model.CreateCustomerAccountInput) int
@@ -320,9 +325,11 @@ type ComplexityRoot struct {
 		LinkContacts                       func(childComplexity int) int
 		Login                              func(childComplexity int, input model.LoginInput) int
 		Logout                             func(childComplexity int) int
+		ProposeOrganisationDomain          func(childComplexity int, input model.ProposeOrganisationDomainInput) int
 		ReactivateCustomerAccount          func(childComplexity int, customerAccountID pulid.ID) int
 		RefreshSession                     func(childComplexity int, refreshToken string) int
 		RegenerateRecoveryCodes            func(childComplexity int) int
+		RemoveOrganisationDomain           func(childComplexity int, id pulid.ID) int
 		RemoveRightsGroupMember            func(childComplexity int, input model.RemoveRightsGroupMemberInput) int
 		RemoveRole                         func(childComplexity int, input model.RemoveRoleInput) int
 		RemoveStaffUser                    func(childComplexity int, userID pulid.ID) int
@@ -351,6 +358,19 @@ type ComplexityRoot struct {
 		UpdateRightsGroup                  func(childComplexity int, input model.UpdateRightsGroupInput) int
 		VerifyEmail                        func(childComplexity int, token string, password *string) int
 		VerifySecondFactor                 func(childComplexity int, input model.VerifySecondFactorInput) int
+	}
+
+	OrganisationDomain struct {
+		ConfirmedAt       func(childComplexity int) int
+		ConfirmedByID     func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		CustomerAccount   func(childComplexity int) int
+		CustomerAccountID func(childComplexity int) int
+		Domain            func(childComplexity int) int
+		ID                func(childComplexity int) int
+		ProposedByID      func(childComplexity int) int
+		Status            func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -560,6 +580,7 @@ type ContactResolver interface {
 }
 type CustomerAccountResolver interface {
 	AuditEvents(ctx context.Context, obj *ent.CustomerAccount, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, filter *model.ActivityFilter) (*ent.AuditEventConnection, error)
+	OrganisationDomains(ctx context.Context, obj *ent.CustomerAccount) ([]*ent.OrganisationDomain, error)
 	AccountManagers(ctx context.Context, obj *ent.CustomerAccount) ([]*model.AccountManagerContact, error)
 }
 type InvitationResolver interface {
@@ -582,6 +603,10 @@ type MutationResolver interface {
 	ChangeSupportAuthorizationValidity(ctx context.Context, input model.ChangeSupportAuthorizationValidityInput) (*ent.SupportAuthorization, error)
 	RevokeSupportAuthorization(ctx context.Context, input model.RevokeSupportAuthorizationInput) (*ent.SupportAuthorization, error)
 	SetAccountSLA(ctx context.Context, input model.SetAccountSLAInput) (*ent.CustomerAccount, error)
+	ProposeOrganisationDomain(ctx context.Context, input model.ProposeOrganisationDomainInput) (*ent.OrganisationDomain, error)
+	ConfirmOrganisationDomain(ctx context.Context, id pulid.ID) (*ent.OrganisationDomain, error)
+	RemoveOrganisationDomain(ctx context.Context, id pulid.ID) (*ent.OrganisationDomain, error)
+	ConvertToBusinessAccount(ctx context.Context, customerAccountID pulid.ID) (*ent.CustomerAccount, error)
 	CreateRightsGroup(ctx context.Context, input model.CreateRightsGroupInput) (*ent.RightsGroup, error)
 	UpdateRightsGroup(ctx context.Context, input model.UpdateRightsGroupInput) (*ent.RightsGroup, error)
 	DeleteRightsGroup(ctx context.Context, input model.DeleteRightsGroupInput) (pulid.ID, error)
@@ -1176,6 +1201,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Name(childComplexity), true
+	case "Contact.outsideOrganisationDomains":
+		if e.ComplexityRoot.Contact.OutsideOrganisationDomains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.OutsideOrganisationDomains(childComplexity), true
 	case "Contact.phone":
 		if e.ComplexityRoot.Contact.Phone == nil {
 			break
@@ -1614,6 +1645,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invitation.Name(childComplexity), true
+	case "Invitation.outsideOrganisationDomains":
+		if e.ComplexityRoot.Invitation.OutsideOrganisationDomains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.OutsideOrganisationDomains(childComplexity), true
 	case "Invitation.revokedAt":
 		if e.ComplexityRoot.Invitation.RevokedAt == nil {
 			break
@@ -1802,6 +1839,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangeSupportAuthorizationValidity(childComplexity, args["input"].(model.ChangeSupportAuthorizationValidityInput)), true
+	case "Mutation.confirmOrganisationDomain":
+		if e.ComplexityRoot.Mutation.ConfirmOrganisationDomain == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmOrganisationDomain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmOrganisationDomain(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.confirmSecondFactor":
 		if e.ComplexityRoot.Mutation.ConfirmSecondFactor == nil {
 			break
@@ -1813,6 +1861,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmSecondFactor(childComplexity, args["input"].(model.ConfirmSecondFactorInput)), true
+	case "Mutation.convertToBusinessAccount":
+		if e.ComplexityRoot.Mutation.ConvertToBusinessAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_convertToBusinessAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConvertToBusinessAccount(childComplexity, args["customerAccountID"].(pulid.ID)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -1990,6 +2049,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.proposeOrganisationDomain":
+		if e.ComplexityRoot.Mutation.ProposeOrganisationDomain == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeOrganisationDomain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeOrganisationDomain(childComplexity, args["input"].(model.ProposeOrganisationDomainInput)), true
 	case "Mutation.reactivateCustomerAccount":
 		if e.ComplexityRoot.Mutation.ReactivateCustomerAccount == nil {
 			break
@@ -2018,6 +2088,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegenerateRecoveryCodes(childComplexity), true
+	case "Mutation.removeOrganisationDomain":
+		if e.ComplexityRoot.Mutation.RemoveOrganisationDomain == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeOrganisationDomain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveOrganisationDomain(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.removeRightsGroupMember":
 		if e.ComplexityRoot.Mutation.RemoveRightsGroupMember == nil {
 			break
@@ -2311,6 +2392,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifySecondFactor(childComplexity, args["input"].(model.VerifySecondFactorInput)), true
+
+	case "OrganisationDomain.confirmedAt":
+		if e.ComplexityRoot.OrganisationDomain.ConfirmedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationDomain.ConfirmedAt(childComplexity), true
+	case "OrganisationDomain.confirmedByID":
+		if e.ComplexityRoot.OrganisationDomain.ConfirmedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationDomain.ConfirmedByID(childComplexity), true
+	case "OrganisationDomain.createdAt":
+		if e.ComplexityRoot.OrganisationDomain.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationDomain.CreatedAt(childComplexity), true
+	case "OrganisationDomain.customerAccount":
+		if e.ComplexityRoot.OrganisationDomain.CustomerAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationDomain.CustomerAccount(childComplexity), true
+	case "OrganisationDomain.customerAccountID":
+		if e.ComplexityRoot.OrganisationDomain.CustomerAccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationDomain.CustomerAccountID(childComplexity), true
+	case "OrganisationDomain.domain":
+		if e.ComplexityRoot.OrganisationDomain.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationDomain.Domain(childComplexity), true
+	case "OrganisationDomain.id":
+		if e.ComplexityRoot.OrganisationDomain.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationDomain.ID(childComplexity), true
+	case "OrganisationDomain.proposedByID":
+		if e.ComplexityRoot.OrganisationDomain.ProposedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationDomain.ProposedByID(childComplexity), true
+	case "OrganisationDomain.status":
+		if e.ComplexityRoot.OrganisationDomain.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationDomain.Status(childComplexity), true
+	case "OrganisationDomain.updatedAt":
+		if e.ComplexityRoot.OrganisationDomain.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganisationDomain.UpdatedAt(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -3225,6 +3367,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("InviteStaffUserInput", ec.unmarshalInputInviteStaffUserInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrderingScopeInput", ec.unmarshalInputOrderingScopeInput),
+			graphql.NewInputUnmarshaler("OrganisationDomainOrder", ec.unmarshalInputOrganisationDomainOrder),
+			graphql.NewInputUnmarshaler("ProposeOrganisationDomainInput", ec.unmarshalInputProposeOrganisationDomainInput),
 			graphql.NewInputUnmarshaler("RemoveRightsGroupMemberInput", ec.unmarshalInputRemoveRightsGroupMemberInput),
 			graphql.NewInputUnmarshaler("RemoveRoleInput", ec.unmarshalInputRemoveRoleInput),
 			graphql.NewInputUnmarshaler("RequestEmailChangeInput", ec.unmarshalInputRequestEmailChangeInput),
@@ -3730,6 +3874,116 @@ On UserAccount fields: readable only by the user itself and by provider
 staff. Others get null (or FORBIDDEN for a non-null field).
 """
 directive @selfOrStaff on FIELD_DEFINITION
+`, BuiltIn: false},
+	{Name: "../../schema/domains.graphqls", Input: `# Account kinds and organisation domains (issue 8 item 1, seed 002).
+#
+# A PERSONAL account has exactly one contact: its owner. A BUSINESS account
+# adds contacts and invitations only once it has at least one CONFIRMED
+# organisation domain, and then only with e-mail addresses whose domain
+# equals one of them exactly (mail.firma.de is not firma.de, evilfirma.de is
+# not firma.de). A customer admin proposes a domain; the provider's staff
+# (SUPPORT or ADMIN) confirm it. Staff may admit a single contact or
+# invitation outside the domains (allowOutsideOrganisationDomains); the
+# contact then shows outsideOrganisationDomains, and the audit log records
+# the override. Refusals:
+#   FORBIDDEN, reason PERSONAL_ACCOUNT: a second contact or invitation on a
+#     PERSONAL account (ask the provider to switch it to BUSINESS);
+#   FORBIDDEN, reason NO_ORGANISATION_DOMAIN: a BUSINESS account without a
+#     confirmed domain;
+#   BAD_USER_INPUT on the e-mail field, reason
+#     EMAIL_OUTSIDE_ORGANISATION_DOMAINS: an address outside them;
+#   FORBIDDEN, reason OVERRIDE_STAFF_ONLY: allowOutsideOrganisationDomains
+#     set by someone who is not provider staff.
+
+extend type CustomerAccount {
+  """
+  The organisation domains of the account, proposed and confirmed, ordered by
+  domain. Visible with ACCOUNT_READ.
+  """
+  organisationDomains: [OrganisationDomain!]!
+}
+
+"Propose an organisation domain."
+input ProposeOrganisationDomainInput {
+  "The customer account."
+  customerAccountID: ID!
+  """
+  The domain: an ASCII host name with at least one dot and at most 253
+  characters (internationalised names in their xn-- form), no wildcard; it is
+  stored lower-case. Only addresses whose domain equals it exactly are inside
+  it; a subdomain is a domain of its own.
+  """
+  domain: String!
+}
+
+extend type Mutation {
+  """
+  Propose an organisation domain for a customer account. A customer's
+  proposal is PROPOSED until the provider's staff confirm it; staff SUPPORT or
+  ADMIN proposing it confirm it at once (an assigned SALES user's proposal
+  waits for confirmation like a customer's). CONFLICT when the account has
+  the domain already; BAD_USER_INPUT on input.domain when it is not a host
+  name. Audited on the account.
+  """
+  proposeOrganisationDomain("Account and domain." input: ProposeOrganisationDomainInput!): OrganisationDomain!
+    @hasPermission(permission: ACCOUNT_UPDATE, account: "input.customerAccountID")
+
+  """
+  Confirm a PROPOSED organisation domain, after checking that the customer
+  holds it. From now on contacts and invitations with addresses in it can be
+  added. The account's customer admins are told by e-mail. BAD_USER_INPUT
+  when it is confirmed already. Staff SUPPORT or ADMIN; audited on the account.
+  """
+  confirmOrganisationDomain("The organisation domain." id: ID!): OrganisationDomain! @staff(role: SUPPORT)
+
+  """
+  Remove an organisation domain, proposed or confirmed. Existing contacts
+  stay as they are; only new contacts and invitations (and acceptances of
+  pending invitations) need the remaining confirmed domains. Holders of
+  ACCOUNT_UPDATE on the account, and staff SUPPORT or ADMIN; others who see
+  the account get FORBIDDEN. Returns the removed domain; audited on the account.
+  """
+  removeOrganisationDomain("The organisation domain." id: ID!): OrganisationDomain!
+    @hasPermission(permission: ACCOUNT_READ, account: "id")
+
+  """
+  Switch a PERSONAL customer account to BUSINESS, so that it can add
+  contacts (once it has a confirmed organisation domain). There is no way
+  back: a BUSINESS account is BAD_USER_INPUT (reason ALREADY_BUSINESS). Staff
+  SUPPORT or ADMIN; audited on the account.
+  """
+  convertToBusinessAccount("The account." customerAccountID: ID!): CustomerAccount! @staff(role: SUPPORT)
+}
+
+extend input CreateCustomerAccountInput {
+  """
+  Organisation domains of the new account (see ProposeOrganisationDomainInput.domain);
+  they are CONFIRMED at once, since staff create the account. With them, the
+  initialAdminEmail must be in one of them; without any, the first admin's
+  invitation is admitted as a staff override (recorded in the audit log).
+  """
+  organisationDomains: [String!]
+}
+
+extend input CreateContactInput {
+  """
+  Staff only (FORBIDDEN, reason OVERRIDE_STAFF_ONLY, for anyone else): admit
+  an e-mail address outside the account's confirmed organisation domains, or
+  a contact on a BUSINESS account that has none yet. Recorded on the contact
+  (outsideOrganisationDomains) and in the audit log. Does not lift the one-contact
+  limit of a PERSONAL account.
+  """
+  allowOutsideOrganisationDomains: Boolean
+}
+
+extend input InviteContactInput {
+  """
+  Staff only (FORBIDDEN, reason OVERRIDE_STAFF_ONLY, for anyone else): invite
+  an address outside the account's confirmed organisation domains. Recorded
+  on the invitation and, on acceptance, on the contact; audited.
+  """
+  allowOutsideOrganisationDomains: Boolean
+}
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
@@ -4726,6 +4980,10 @@ type Contact implements Node {
   """
   phone: String
   """
+  Whether the provider's staff admitted this contact with an e-mail address outside the account's confirmed organisation domains (an audited override).
+  """
+  outsideOrganisationDomains: Boolean!
+  """
   The user account of this person, if it has one.
   """
   userID: ID
@@ -5086,6 +5344,14 @@ input ContactWhereInput {
   Predicate: phoneContainsFold.
   """
   phoneContainsFold: String
+  """
+  outside_organisation_domains field predicates
+  """
+  outsideOrganisationDomains: Boolean
+  """
+  Predicate: outsideOrganisationDomainsNEQ.
+  """
+  outsideOrganisationDomainsNEQ: Boolean
 }
 """
 Define a Relay Cursor type:
@@ -5121,13 +5387,9 @@ type CustomerAccount implements Node {
   """
   shortName: String
   """
-  PERSONAL or BUSINESS. Only business accounts manage several contacts.
+  PERSONAL (exactly one contact: its owner) or BUSINESS (contacts with addresses in its confirmed organisation domains). Staff switch PERSONAL to BUSINESS with convertToBusinessAccount.
   """
   kind: CustomerAccountKind!
-  """
-  Domains of the customer's organisation (lower-case).
-  """
-  organisationDomains: [String!]
   """
   IANA time zone; validity dates end at midnight of this zone.
   """
@@ -5905,6 +6167,10 @@ type Invitation implements Node {
   """
   expiresAt: Time!
   """
+  Whether the provider's staff allowed this address outside the account's confirmed organisation domains (an audited override, carried to the contact on acceptance).
+  """
+  outsideOrganisationDomains: Boolean!
+  """
   The last day (inclusive, in the account's time zone) of the roles and memberships granted on acceptance; null means open-ended.
   """
   validUntil: Date
@@ -5978,6 +6244,77 @@ enum OrderDirection {
   Specifies a descending order for a given ` + "`" + `orderBy` + "`" + ` argument.
   """
   DESC
+}
+"""
+A domain of a customer's organisation: proposed by the customer, confirmed by the provider; new contacts of a BUSINESS account need an address in a confirmed one.
+"""
+type OrganisationDomain implements Node {
+  """
+  The globally unique, opaque ID.
+  """
+  id: ID!
+  """
+  When the record was created.
+  """
+  createdAt: Time!
+  """
+  When the record was last changed.
+  """
+  updatedAt: Time!
+  """
+  The customer account this belongs to.
+  """
+  customerAccountID: ID!
+  """
+  The domain, a lower-case ASCII host name (e.g. "firma.de"). Only addresses whose domain equals it exactly count as inside: not its subdomains.
+  """
+  domain: String!
+  """
+  PROPOSED by the customer, or CONFIRMED by the provider's staff; only confirmed domains admit contacts.
+  """
+  status: OrganisationDomainStatus!
+  """
+  The user who proposed (or, staff, added) the domain.
+  """
+  proposedByID: ID
+  """
+  The staff user who confirmed the domain.
+  """
+  confirmedByID: ID
+  """
+  When the domain was confirmed.
+  """
+  confirmedAt: Time
+  """
+  The customer account this belongs to.
+  """
+  customerAccount: CustomerAccount!
+}
+"""
+Ordering options for OrganisationDomain connections
+"""
+input OrganisationDomainOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order OrganisationDomains.
+  """
+  field: OrganisationDomainOrderField!
+}
+"""
+Properties by which OrganisationDomain connections can be ordered.
+"""
+enum OrganisationDomainOrderField {
+  CREATED_AT
+}
+"""
+OrganisationDomainStatus is enum for the field status
+"""
+enum OrganisationDomainStatus @goModel(model: "portier/ent/organisationdomain.Status") {
+  PROPOSED
+  CONFIRMED
 }
 """
 Information about pagination in a connection.
@@ -8412,6 +8749,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_email(ctx, field)
 	case "phone":
 		return ec.fieldContext_Contact_phone(ctx, field)
+	case "outsideOrganisationDomains":
+		return ec.fieldContext_Contact_outsideOrganisationDomains(ctx, field)
 	case "userID":
 		return ec.fieldContext_Contact_userID(ctx, field)
 	case "customerAccount":
@@ -8478,8 +8817,6 @@ func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, fie
 		return ec.fieldContext_CustomerAccount_shortName(ctx, field)
 	case "kind":
 		return ec.fieldContext_CustomerAccount_kind(ctx, field)
-	case "organisationDomains":
-		return ec.fieldContext_CustomerAccount_organisationDomains(ctx, field)
 	case "timeZone":
 		return ec.fieldContext_CustomerAccount_timeZone(ctx, field)
 	case "status":
@@ -8516,6 +8853,8 @@ func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, fie
 		return ec.fieldContext_CustomerAccount_defaultAgency(ctx, field)
 	case "auditEvents":
 		return ec.fieldContext_CustomerAccount_auditEvents(ctx, field)
+	case "organisationDomains":
+		return ec.fieldContext_CustomerAccount_organisationDomains(ctx, field)
 	case "accountManagers":
 		return ec.fieldContext_CustomerAccount_accountManagers(ctx, field)
 	}
@@ -8590,6 +8929,8 @@ func (ec *executionContext) childFields_Invitation(ctx context.Context, field gr
 		return ec.fieldContext_Invitation_name(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_Invitation_expiresAt(ctx, field)
+	case "outsideOrganisationDomains":
+		return ec.fieldContext_Invitation_outsideOrganisationDomains(ctx, field)
 	case "validUntil":
 		return ec.fieldContext_Invitation_validUntil(ctx, field)
 	case "invitedByID":
@@ -8654,6 +8995,32 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_permissions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganisationDomain(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OrganisationDomain_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OrganisationDomain_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_OrganisationDomain_updatedAt(ctx, field)
+	case "customerAccountID":
+		return ec.fieldContext_OrganisationDomain_customerAccountID(ctx, field)
+	case "domain":
+		return ec.fieldContext_OrganisationDomain_domain(ctx, field)
+	case "status":
+		return ec.fieldContext_OrganisationDomain_status(ctx, field)
+	case "proposedByID":
+		return ec.fieldContext_OrganisationDomain_proposedByID(ctx, field)
+	case "confirmedByID":
+		return ec.fieldContext_OrganisationDomain_confirmedByID(ctx, field)
+	case "confirmedAt":
+		return ec.fieldContext_OrganisationDomain_confirmedAt(ctx, field)
+	case "customerAccount":
+		return ec.fieldContext_OrganisationDomain_customerAccount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganisationDomain", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9368,6 +9735,20 @@ func (ec *executionContext) field_Mutation_changeSupportAuthorizationValidity_ar
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirmOrganisationDomain_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmSecondFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9379,6 +9760,20 @@ func (ec *executionContext) field_Mutation_confirmSecondFactor_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_convertToBusinessAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerAccountID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerAccountID"] = arg0
 	return args, nil
 }
 
@@ -9592,6 +9987,20 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_proposeOrganisationDomain_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProposeOrganisationDomainInput, error) {
+			return ec.unmarshalNProposeOrganisationDomainInput2portierᚋgraphᚋmodelᚐProposeOrganisationDomainInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reactivateCustomerAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9617,6 +10026,20 @@ func (ec *executionContext) field_Mutation_refreshSession_args(ctx context.Conte
 		return nil, err
 	}
 	args["refreshToken"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeOrganisationDomain_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -12318,6 +12741,29 @@ func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
+func (ec *executionContext) _Contact_outsideOrganisationDomains(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_outsideOrganisationDomains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutsideOrganisationDomains, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_outsideOrganisationDomains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Contact_userID(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12903,29 +13349,6 @@ func (ec *executionContext) fieldContext_CustomerAccount_kind(_ context.Context,
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "CustomerAccountKind")
 }
 
-func (ec *executionContext) _CustomerAccount_organisationDomains(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAccount_organisationDomains(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OrganisationDomains, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_CustomerAccount_organisationDomains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
-}
-
 func (ec *executionContext) _CustomerAccount_timeZone(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13423,6 +13846,38 @@ func (ec *executionContext) fieldContext_CustomerAccount_auditEvents(ctx context
 	if fc.Args, err = ec.field_CustomerAccount_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAccount_organisationDomains(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccount_organisationDomains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerAccount().OrganisationDomains(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OrganisationDomain) graphql.Marshaler {
+			return ec.marshalNOrganisationDomain2ᚕᚖportierᚋentᚐOrganisationDomainᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccount_organisationDomains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationDomain(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -14063,6 +14518,29 @@ func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Invitation_outsideOrganisationDomains(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_outsideOrganisationDomains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutsideOrganisationDomains, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_outsideOrganisationDomains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Invitation_validUntil(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
@@ -15550,6 +16028,264 @@ func (ec *executionContext) fieldContext_Mutation_setAccountSla(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setAccountSla_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeOrganisationDomain(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeOrganisationDomain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeOrganisationDomain(ctx, fc.Args["input"].(model.ProposeOrganisationDomainInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "ACCOUNT_UPDATE")
+				if err != nil {
+					var zeroVal *ent.OrganisationDomain
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.customerAccountID")
+				if err != nil {
+					var zeroVal *ent.OrganisationDomain
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.OrganisationDomain
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrganisationDomain) graphql.Marshaler {
+			return ec.marshalNOrganisationDomain2ᚖportierᚋentᚐOrganisationDomain(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeOrganisationDomain(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationDomain(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeOrganisationDomain_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmOrganisationDomain(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmOrganisationDomain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmOrganisationDomain(ctx, fc.Args["id"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *ent.OrganisationDomain
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.OrganisationDomain
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrganisationDomain) graphql.Marshaler {
+			return ec.marshalNOrganisationDomain2ᚖportierᚋentᚐOrganisationDomain(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmOrganisationDomain(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationDomain(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmOrganisationDomain_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeOrganisationDomain(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeOrganisationDomain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveOrganisationDomain(ctx, fc.Args["id"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "ACCOUNT_READ")
+				if err != nil {
+					var zeroVal *ent.OrganisationDomain
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "id")
+				if err != nil {
+					var zeroVal *ent.OrganisationDomain
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.OrganisationDomain
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrganisationDomain) graphql.Marshaler {
+			return ec.marshalNOrganisationDomain2ᚖportierᚋentᚐOrganisationDomain(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeOrganisationDomain(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganisationDomain(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeOrganisationDomain_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_convertToBusinessAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_convertToBusinessAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConvertToBusinessAccount(ctx, fc.Args["customerAccountID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalOStaffRole2ᚖportierᚋinternalᚋdomainᚐStaffRole(ctx, "SUPPORT")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				if ec.Directives.Staff == nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_convertToBusinessAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_convertToBusinessAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18040,6 +18776,245 @@ func (ec *executionContext) fieldContext_Mutation_setSupportAccessConsent(ctx co
 	if fc.Args, err = ec.field_Mutation_setSupportAccessConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganisationDomain_id(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationDomain_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationDomain_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganisationDomain_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationDomain_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationDomain_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrganisationDomain_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationDomain_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationDomain_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrganisationDomain_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationDomain_customerAccountID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerAccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationDomain_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganisationDomain_domain(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationDomain_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationDomain_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganisationDomain_status(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationDomain_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v organisationdomain.Status) graphql.Marshaler {
+			return ec.marshalNOrganisationDomainStatus2portierᚋentᚋorganisationdomainᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationDomain_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "OrganisationDomainStatus")
+}
+
+func (ec *executionContext) _OrganisationDomain_proposedByID(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationDomain_proposedByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProposedByID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationDomain_proposedByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganisationDomain_confirmedByID(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationDomain_confirmedByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfirmedByID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationDomain_confirmedByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OrganisationDomain_confirmedAt(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationDomain_confirmedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfirmedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationDomain_confirmedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrganisationDomain_customerAccount(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganisationDomain_customerAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerAccount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganisationDomain_customerAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganisationDomain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -24947,7 +25922,7 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "outsideOrganisationDomains", "outsideOrganisationDomainsNEQ"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25444,6 +26419,20 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.PhoneContainsFold = data
+		case "outsideOrganisationDomains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outsideOrganisationDomains"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutsideOrganisationDomains = data
+		case "outsideOrganisationDomainsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outsideOrganisationDomainsNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutsideOrganisationDomainsNEQ = data
 		}
 	}
 	return it, nil
@@ -25535,7 +26524,7 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerAccountID", "name", "email", "phone", "roles"}
+	fieldsInOrder := [...]string{"customerAccountID", "name", "email", "phone", "roles", "allowOutsideOrganisationDomains"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25577,6 +26566,13 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 				return it, err
 			}
 			it.Roles = data
+		case "allowOutsideOrganisationDomains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowOutsideOrganisationDomains"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowOutsideOrganisationDomains = data
 		}
 	}
 	return it, nil
@@ -25605,7 +26601,7 @@ func (ec *executionContext) unmarshalInputCreateCustomerAccountInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"number", "name", "shortName", "kind", "timeZone", "hasSLA", "initialAdminEmail", "initialAdminName"}
+	fieldsInOrder := [...]string{"number", "name", "shortName", "kind", "timeZone", "hasSLA", "initialAdminEmail", "initialAdminName", "organisationDomains"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25668,6 +26664,13 @@ func (ec *executionContext) unmarshalInputCreateCustomerAccountInput(ctx context
 				return it, err
 			}
 			it.InitialAdminName = data
+		case "organisationDomains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organisationDomains"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganisationDomains = data
 		}
 	}
 	return it, nil
@@ -27108,7 +28111,7 @@ func (ec *executionContext) unmarshalInputInviteContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerAccountID", "email", "name", "roles", "groups", "validUntil"}
+	fieldsInOrder := [...]string{"customerAccountID", "email", "name", "roles", "groups", "validUntil", "allowOutsideOrganisationDomains"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27157,6 +28160,13 @@ func (ec *executionContext) unmarshalInputInviteContactInput(ctx context.Context
 				return it, err
 			}
 			it.ValidUntil = data
+		case "allowOutsideOrganisationDomains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowOutsideOrganisationDomains"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowOutsideOrganisationDomains = data
 		}
 	}
 	return it, nil
@@ -27339,6 +28349,108 @@ func (ec *executionContext) unmarshalInputOrderingScopeInput(ctx context.Context
 func UnmarshalOrderingScopeInput(ctx context.Context, raw any) (model.OrderingScopeInput, error) {
 	var out model.OrderingScopeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderingScopeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOrganisationDomainOrder(ctx context.Context, obj any) (ent.OrganisationDomainOrder, error) {
+	var it ent.OrganisationDomainOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNOrganisationDomainOrderField2ᚖportierᚋentᚐOrganisationDomainOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrganisationDomainOrder unmarshals raw into the OrganisationDomainOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrganisationDomainOrder(ctx context.Context, raw any) (ent.OrganisationDomainOrder, error) {
+	var out ent.OrganisationDomainOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganisationDomainOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProposeOrganisationDomainInput(ctx context.Context, obj any) (model.ProposeOrganisationDomainInput, error) {
+	var it model.ProposeOrganisationDomainInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerAccountID", "domain"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "domain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domain"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Domain = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProposeOrganisationDomainInput unmarshals raw into the ProposeOrganisationDomainInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposeOrganisationDomainInput(ctx context.Context, raw any) (model.ProposeOrganisationDomainInput, error) {
+	var out model.ProposeOrganisationDomainInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposeOrganisationDomainInput", raw, &out)
 	return out, err
 }
 
@@ -29695,6 +30807,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Resource(ctx, sel, obj)
+	case *ent.OrganisationDomain:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OrganisationDomain(ctx, sel, obj)
 	case *ent.Invitation:
 		if obj == nil {
 			return graphql.Null
@@ -30457,6 +31574,11 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "outsideOrganisationDomains":
+			out.Values[i] = ec._Contact_outsideOrganisationDomains(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "userID":
 			out.Values[i] = ec._Contact_userID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -30680,11 +31802,6 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "organisationDomains":
-			out.Values[i] = ec._CustomerAccount_organisationDomains(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "timeZone":
 			out.Values[i] = ec._CustomerAccount_timeZone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -30781,6 +31898,12 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerAccount_auditEvents(ctx, field, obj)
+				})
+		case "organisationDomains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerAccount_organisationDomains(ctx, field, obj)
 				})
 		case "accountManagers":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -31020,6 +32143,11 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 			}
 		case "expiresAt":
 			out.Values[i] = ec._Invitation_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outsideOrganisationDomains":
+			out.Values[i] = ec._Invitation_outsideOrganisationDomains(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -31357,6 +32485,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "proposeOrganisationDomain":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeOrganisationDomain(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmOrganisationDomain":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmOrganisationDomain(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeOrganisationDomain":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeOrganisationDomain(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "convertToBusinessAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_convertToBusinessAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createRightsGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createRightsGroup(ctx, field)
@@ -31658,6 +32814,85 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organisationDomainImplementors = []string{"OrganisationDomain", "Node"}
+
+func (ec *executionContext) _OrganisationDomain(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganisationDomain) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organisationDomainImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganisationDomain")
+		case "id":
+			out.Values[i] = ec._OrganisationDomain_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._OrganisationDomain_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._OrganisationDomain_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerAccountID":
+			out.Values[i] = ec._OrganisationDomain_customerAccountID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "domain":
+			out.Values[i] = ec._OrganisationDomain_domain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._OrganisationDomain_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "proposedByID":
+			out.Values[i] = ec._OrganisationDomain_proposedByID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "confirmedByID":
+			out.Values[i] = ec._OrganisationDomain_confirmedByID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "confirmedAt":
+			out.Values[i] = ec._OrganisationDomain_confirmedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerAccount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganisationDomain_customerAccount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33868,6 +35103,54 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 	return v
 }
 
+func (ec *executionContext) marshalNOrganisationDomain2ᚕᚖportierᚋentᚐOrganisationDomainᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.OrganisationDomain) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganisationDomain2ᚖportierᚋentᚐOrganisationDomain(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrganisationDomain2ᚖportierᚋentᚐOrganisationDomain(ctx context.Context, sel ast.SelectionSet, v *ent.OrganisationDomain) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationDomain!")
+		return graphql.Null
+	}
+	return ec._OrganisationDomain(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrganisationDomainOrderField2ᚖportierᚋentᚐOrganisationDomainOrderField(ctx context.Context, v any) (*ent.OrganisationDomainOrderField, error) {
+	var res = new(ent.OrganisationDomainOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrganisationDomainOrderField2ᚖportierᚋentᚐOrganisationDomainOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.OrganisationDomainOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganisationDomainOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNOrganisationDomainStatus2portierᚋentᚋorganisationdomainᚐStatus(ctx context.Context, v any) (organisationdomain.Status, error) {
+	var res organisationdomain.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrganisationDomainStatus2portierᚋentᚋorganisationdomainᚐStatus(ctx context.Context, sel ast.SelectionSet, v organisationdomain.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
 }
@@ -33944,6 +35227,11 @@ func (ec *executionContext) unmarshalNPrincipalKind2portierᚋgraphᚋmodelᚐPr
 
 func (ec *executionContext) marshalNPrincipalKind2portierᚋgraphᚋmodelᚐPrincipalKind(ctx context.Context, sel ast.SelectionSet, v model.PrincipalKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNProposeOrganisationDomainInput2portierᚋgraphᚋmodelᚐProposeOrganisationDomainInput(ctx context.Context, v any) (model.ProposeOrganisationDomainInput, error) {
+	res, err := ec.unmarshalInputProposeOrganisationDomainInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRemoveRightsGroupMemberInput2portierᚋgraphᚋmodelᚐRemoveRightsGroupMemberInput(ctx context.Context, v any) (model.RemoveRightsGroupMemberInput, error) {

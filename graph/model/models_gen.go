@@ -198,6 +198,12 @@ type CreateContactInput struct {
 	Phone *string `json:"phone,omitempty"`
 	// Roles to grant from now on.
 	Roles []domain.Role `json:"roles,omitempty"`
+	// Staff only (FORBIDDEN, reason OVERRIDE_STAFF_ONLY, for anyone else): admit
+	// an e-mail address outside the account's confirmed organisation domains, or
+	// a contact on a BUSINESS account that has none yet. Recorded on the contact
+	// (outsideOrganisationDomains) and in the audit log. Does not lift the one-contact
+	// limit of a PERSONAL account.
+	AllowOutsideOrganisationDomains *bool `json:"allowOutsideOrganisationDomains,omitempty"`
 }
 
 // A new customer account.
@@ -219,6 +225,11 @@ type CreateCustomerAccountInput struct {
 	InitialAdminEmail *string `json:"initialAdminEmail,omitempty"`
 	// The first customer admin's name.
 	InitialAdminName *string `json:"initialAdminName,omitempty"`
+	// Organisation domains of the new account (see ProposeOrganisationDomainInput.domain);
+	// they are CONFIRMED at once, since staff create the account. With them, the
+	// initialAdminEmail must be in one of them; without any, the first admin's
+	// invitation is admitted as a staff override (recorded in the audit log).
+	OrganisationDomains []string `json:"organisationDomains,omitempty"`
 }
 
 // A new rights group.
@@ -298,6 +309,10 @@ type InviteContactInput struct {
 	Groups []pulid.ID `json:"groups,omitempty"`
 	// The last day (inclusive, in the account's time zone) of the roles and memberships; empty for open-ended.
 	ValidUntil *caldate.Date `json:"validUntil,omitempty"`
+	// Staff only (FORBIDDEN, reason OVERRIDE_STAFF_ONLY, for anyone else): invite
+	// an address outside the account's confirmed organisation domains. Recorded
+	// on the invitation and, on acceptance, on the contact; audited.
+	AllowOutsideOrganisationDomains *bool `json:"allowOutsideOrganisationDomains,omitempty"`
 }
 
 // An invitation for a person to become a staff user of the provider.
@@ -375,6 +390,17 @@ type PermissionInfo struct {
 	Name domain.Permission `json:"name"`
 	// What the permission allows (the same text as the enum value's description).
 	Description string `json:"description"`
+}
+
+// Propose an organisation domain.
+type ProposeOrganisationDomainInput struct {
+	// The customer account.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// The domain: an ASCII host name with at least one dot and at most 253
+	// characters (internationalised names in their xn-- form), no wildcard; it is
+	// stored lower-case. Only addresses whose domain equals it exactly are inside
+	// it; a subdomain is a domain of its own.
+	Domain string `json:"domain"`
 }
 
 // End, shorten or extend a contact's membership of a rights group.

@@ -11,6 +11,7 @@ import (
 	"portier/ent/customeraccount"
 	"portier/ent/groupmembership"
 	"portier/ent/invitation"
+	"portier/ent/organisationdomain"
 	"portier/ent/resource"
 	"portier/ent/rightsgroup"
 	"portier/ent/roleassignment"
@@ -45,6 +46,7 @@ func OwnerAccount(ctx context.Context, client *ent.Client, id pulid.ID) (pulid.I
 		contact.Table: true, roleassignment.Table: true, supportauthorization.Table: true,
 		rightsgroup.Table: true, groupmembership.Table: true, resource.Table: true,
 		scopedlogin.Table: true, invitation.Table: true, agencydelegation.Table: true,
+		organisationdomain.Table: true,
 	}
 	if !owned[table] {
 		return "", &ent.NotFoundError{}

@@ -39,6 +39,8 @@ type NewAccount struct {
 	Kind         *customeraccount.Kind
 	TimeZone     *string
 	HasSLA       *bool
+	// OrganisationDomains are confirmed at once: staff create accounts.
+	OrganisationDomains []string
 }
 
 // CreateAccount creates a customer account.
@@ -50,6 +52,10 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*ent.Custom
 	name := strings.TrimSpace(in.Name)
 	if name == "" || len(name) > 200 {
 		return nil, apperr.BadInput("input.name", "a name of 1 to 200 characters is required")
+	}
+	domains, err := normalizeDomains(in.OrganisationDomains, "input.organisationDomains")
+	if err != nil {
+		return nil, err
 	}
 	c, err := s.Tx()
 	if err != nil {
@@ -89,9 +95,16 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*ent.Custom
 	if _, err := groups.CreateBuiltIn(ctx, c, a); err != nil {
 		return nil, err
 	}
+	if err := s.addConfirmedDomains(ctx, c, a, domains); err != nil {
+		return nil, err
+	}
+	changes := map[string]any{"number": a.Number, "name": a.Name, "kind": string(a.Kind), "timeZone": a.TimeZone, "hasSLA": a.HasSLA}
+	if len(domains) > 0 {
+		changes["organisationDomains"] = domains
+	}
 	return a, audit.Record(ctx, c, audit.Entry{
 		Action: "customer_account.create", AccountID: a.ID, TargetType: "CustomerAccount", TargetID: string(a.ID),
-		Changes: map[string]any{"number": a.Number, "name": a.Name, "kind": string(a.Kind), "timeZone": a.TimeZone, "hasSLA": a.HasSLA},
+		Changes: changes,
 	})
 }
 
@@ -101,6 +114,9 @@ type NewContact struct {
 	Name         string
 	Email, Phone *string
 	Roles        []domain.Role
+	// AllowOutsideOrganisationDomains is the staff override of the domain
+	// rule (see domains.go).
+	AllowOutsideOrganisationDomains bool
 }
 
 // CreateContact creates a contact with roles. A contact whose e-mail is the
@@ -134,7 +150,11 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 	if acct.Status == customeraccount.StatusDELETED {
 		return nil, apperr.BadInput("input.customerAccountID", "the customer account is deleted")
 	}
-	q := c.Contact.Create().SetCustomerAccountID(acct.ID).SetName(name)
+	outside, err := CheckNewContactAddress(ctx, c, acct, email, in.AllowOutsideOrganisationDomains, "input.email")
+	if err != nil {
+		return nil, err
+	}
+	q := c.Contact.Create().SetCustomerAccountID(acct.ID).SetName(name).SetOutsideOrganisationDomains(outside)
 	byStaff := viewer.FromContext(ctx).IsStaff()
 	if email != "" {
 		q.SetEmail(email)
@@ -180,10 +200,18 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 	if ct.UserID != nil {
 		changes["linkedUser"] = string(*ct.UserID)
 	}
+	if outside {
+		changes["outsideOrganisationDomains"] = true
+	}
 	if err := audit.Record(ctx, c, audit.Entry{
 		Action: "contact.create", AccountID: acct.ID, TargetType: "Contact", TargetID: string(ct.ID), Changes: changes,
 	}); err != nil {
 		return nil, err
+	}
+	if outside {
+		if err := AuditOverride(ctx, c, acct.ID, "Contact", ct.ID, email); err != nil {
+			return nil, err
+		}
 	}
 	if email != "" && !byStaff {
 		if err := identity.ContactAdded(ctx, c, email, acct.Name, acct.Number); err != nil {

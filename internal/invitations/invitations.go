@@ -85,6 +85,9 @@ type New struct {
 	Roles      []domain.Role
 	Groups     []pulid.ID
 	ValidUntil *caldate.Date
+	// AllowOutsideOrganisationDomains is the staff override of the
+	// organisation-domain rule (customers.CheckNewContactAddress).
+	AllowOutsideOrganisationDomains bool
 }
 
 // fields names the input fields errors point at.
@@ -126,10 +129,18 @@ func (s *Service) Invite(ctx context.Context, in New) (*ent.Invitation, error) {
 
 // InviteFirstAdmin invites the first customer admin of a new account (made
 // by staff in the same transaction c) with CUSTOMER_ADMIN and PORTAL_ACCESS.
+// A BUSINESS account created without organisation domains admits the
+// address as a staff override (recorded on the invitation and audited); one
+// created with domains needs the address in one of them.
 func (s *Service) InviteFirstAdmin(ctx context.Context, c *ent.Client, acct *ent.CustomerAccount, email string, name *string) (*ent.Invitation, error) {
+	confirmed, err := customers.ConfirmedDomains(ctx, c, acct.ID)
+	if err != nil {
+		return nil, err
+	}
 	return s.invite(ctx, c, acct, New{
 		AccountID: acct.ID, Email: email, Name: name,
-		Roles: []domain.Role{domain.RoleCustomerAdmin, domain.RolePortalAccess},
+		Roles:                           []domain.Role{domain.RoleCustomerAdmin, domain.RolePortalAccess},
+		AllowOutsideOrganisationDomains: len(confirmed) == 0 && acct.Kind == customeraccount.KindBUSINESS,
 	}, fields{email: "input.initialAdminEmail", name: "input.initialAdminName", roles: "input.initialAdminEmail",
 		groups: "input.initialAdminEmail", validUntil: "input.initialAdminEmail", account: "input"})
 }
@@ -175,9 +186,13 @@ func (s *Service) invite(ctx context.Context, c *ent.Client, acct *ent.CustomerA
 	if pending {
 		return nil, apperr.Conflict(f.email, "an invitation for this e-mail address is pending; resend or revoke it")
 	}
+	outside, err := customers.CheckNewContactAddress(ctx, c, acct, email, in.AllowOutsideOrganisationDomains, f.email)
+	if err != nil {
+		return nil, err
+	}
 	tok, hash := newToken()
 	q := c.Invitation.Create().
-		SetCustomerAccountID(acct.ID).SetEmail(email).SetName(name).
+		SetCustomerAccountID(acct.ID).SetEmail(email).SetName(name).SetOutsideOrganisationDomains(outside).
 		SetRoles(roleStrings(roles)).SetGroupIds(idStrings(groupIDs)).
 		SetNillableValidUntil(in.ValidUntil).
 		SetTokenHash(hash).SetExpiresAt(now.Add(Lifetime))
@@ -196,9 +211,17 @@ func (s *Service) invite(ctx context.Context, c *ent.Client, acct *ent.CustomerA
 	if in.ValidUntil != nil {
 		changes["validUntil"] = string(*in.ValidUntil)
 	}
+	if outside {
+		changes["outsideOrganisationDomains"] = true
+	}
 	if err := audit.Record(ctx, c, audit.Entry{Action: "invitation.create", AccountID: acct.ID,
 		TargetType: "Invitation", TargetID: string(inv.ID), Changes: changes}); err != nil {
 		return nil, err
+	}
+	if outside {
+		if err := customers.AuditOverride(ctx, c, acct.ID, "Invitation", inv.ID, email); err != nil {
+			return nil, err
+		}
 	}
 	return inv, s.sendLink(ctx, c, acct, inv, tok)
 }
@@ -277,6 +300,10 @@ func (s *Service) Resend(ctx context.Context, id pulid.ID) (*ent.Invitation, err
 		return nil, apperr.BadInput("id", "the customer account is not active")
 	}
 	if err := s.checkGrants(ctx, c, acct.ID, rolesOf(inv), idsOf(inv), "id", "id"); err != nil {
+		return nil, err
+	}
+	// The address is offered anew too: the domains may have changed.
+	if _, err := customers.CheckInvitedContactAddress(ctx, c, acct, inv, "id"); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -392,7 +419,7 @@ func (s *Service) Accept(ctx context.Context, tok string) (*ent.Invitation, erro
 	if n != 1 {
 		return nil, bad // a concurrent accept, revoke or resend won
 	}
-	ct, created, err := s.contactFor(ctx, c, inv, u)
+	ct, created, err := s.contactFor(ctx, c, acct, inv, u)
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +452,7 @@ func (s *Service) Accept(ctx context.Context, tok string) (*ent.Invitation, erro
 // contactFor returns the user's contact on the invitation's account: the
 // one already linked to the user, else the unlinked one with the invited
 // address (now linked), else a new one.
-func (s *Service) contactFor(ctx context.Context, c *ent.Client, inv *ent.Invitation, u *ent.UserAccount) (*ent.Contact, bool, error) {
+func (s *Service) contactFor(ctx context.Context, c *ent.Client, acct *ent.CustomerAccount, inv *ent.Invitation, u *ent.UserAccount) (*ent.Contact, bool, error) {
 	ct, err := c.Contact.Query().
 		Where(contact.CustomerAccountID(inv.CustomerAccountID), contact.UserID(u.ID)).Only(sys(ctx))
 	if err == nil {
@@ -445,6 +472,14 @@ func (s *Service) contactFor(ctx context.Context, c *ent.Client, inv *ent.Invita
 	case !ent.IsNotFound(err):
 		return nil, false, err
 	}
+	// A new contact: the account's rule applies as it is now (a domain
+	// removed since the invitation stops it; a PERSONAL account that got
+	// its owner meanwhile takes no second one), with the staff override
+	// stored on the invitation.
+	outside, err := customers.CheckInvitedContactAddress(ctx, c, acct, inv, "token")
+	if err != nil {
+		return nil, false, err
+	}
 	name := inv.Name
 	if name == "" {
 		name = u.Name
@@ -453,7 +488,7 @@ func (s *Service) contactFor(ctx context.Context, c *ent.Client, inv *ent.Invita
 		name = inv.Email
 	}
 	ct, err = c.Contact.Create().SetCustomerAccountID(inv.CustomerAccountID).
-		SetName(name).SetEmail(inv.Email).SetUserID(u.ID).Save(sys(ctx))
+		SetName(name).SetEmail(inv.Email).SetUserID(u.ID).SetOutsideOrganisationDomains(outside).Save(sys(ctx))
 	if ent.IsConstraintError(err) {
 		return nil, false, apperr.Conflict("token", "the customer account already has a contact for this user")
 	}

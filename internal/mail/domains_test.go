@@ -1,0 +1,3 @@
+package mail
+
+func init() { wants[OrganisationDomainConfirmed] = []string{"name", "account", "actor"} }
