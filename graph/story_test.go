@@ -57,7 +57,7 @@ func TestCustomerSelfAdministrationStory(t *testing.T) {
 
 	// 1. The provider opens the account and names its first admin.
 	d := e.ok(e.admin, `mutation { createCustomerAccount(input: {number: "80001", name: "Story GmbH",
-		initialAdminEmail: "Boss@A.example", initialAdminName: "Berta Boss"}) { id number } }`, nil)
+		initialAdminEmail: "Boss@A.example", initialAdminName: "Berta Boss", organisationDomains: ["a.example"]}) { id number } }`, nil)
 	acct := dig(d, "createCustomerAccount", "id").(string)
 	bossTok := e.linkTokenIn(e.mailAbout("boss@a.example", storyInviteSubject))
 	boss := e.createUser("boss@a.example", "")
