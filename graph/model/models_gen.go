@@ -377,6 +377,16 @@ type PermissionInfo struct {
 	Description string `json:"description"`
 }
 
+// The current user's mobile numbers after a change.
+type PhoneNumberPayload struct {
+	// The verified number SMS codes go to; null when there is none.
+	Phone *string `json:"phone,omitempty"`
+	// When the number was verified; null while there is no verified number.
+	PhoneVerifiedAt *time.Time `json:"phoneVerifiedAt,omitempty"`
+	// The new number waiting for its code; null when no change is pending.
+	PendingPhone *string `json:"pendingPhone,omitempty"`
+}
+
 // End, shorten or extend a contact's membership of a rights group.
 type RemoveRightsGroupMemberInput struct {
 	// The group.
@@ -494,6 +504,15 @@ type SetDefaultAgencyInput struct {
 	AgencyCustomerNumber *string `json:"agencyCustomerNumber,omitempty"`
 	// The agency's account ID.
 	AgencyAccountID *pulid.ID `json:"agencyAccountID,omitempty"`
+}
+
+// Set a new mobile number for SMS codes.
+type SetPhoneNumberInput struct {
+	// The new mobile number in international format (E.164): `+`, then 8 to 15
+	// digits, the first not 0. Spaces and dashes are ignored ("+49 151 2345-678").
+	Phone string `json:"phone"`
+	// The current password.
+	Password string `json:"password"`
 }
 
 // Replace the permissions of a rights group.
