@@ -35,7 +35,7 @@ type LoginChallenge struct {
 	CodeHash string `json:"-"`
 	// EMAIL_CODE or SMS_CODE: where the code went.
 	CodeMethod string `json:"code_method,omitempty"`
-	// PHONE_VERIFY: the number the code was sent to, and that it verifies.
+	// PHONE_VERIFY, and STEP_UP by SMS: the number the code was sent to, and that it proves.
 	Phone string `json:"phone,omitempty"`
 	// CodeExpiresAt holds the value of the "code_expires_at" field.
 	CodeExpiresAt *time.Time `json:"code_expires_at,omitempty"`

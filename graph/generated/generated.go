@@ -7952,9 +7952,9 @@ input SetPhoneNumberInput {
 
 "The current user's mobile numbers after a change."
 type PhoneNumberPayload {
-  "The verified number SMS codes go to; null when there is none."
+  "The current number; null when there is none. SMS codes go to it only when it is verified."
   phone: String
-  "When the number was verified; null while there is no verified number."
+  "When the current number was verified; null while it is unverified (a number stored before verification existed) or there is none."
   phoneVerifiedAt: Time
   "The new number waiting for its code; null when no change is pending."
   pendingPhone: String

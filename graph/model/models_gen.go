@@ -379,9 +379,9 @@ type PermissionInfo struct {
 
 // The current user's mobile numbers after a change.
 type PhoneNumberPayload struct {
-	// The verified number SMS codes go to; null when there is none.
+	// The current number; null when there is none. SMS codes go to it only when it is verified.
 	Phone *string `json:"phone,omitempty"`
-	// When the number was verified; null while there is no verified number.
+	// When the current number was verified; null while it is unverified (a number stored before verification existed) or there is none.
 	PhoneVerifiedAt *time.Time `json:"phoneVerifiedAt,omitempty"`
 	// The new number waiting for its code; null when no change is pending.
 	PendingPhone *string `json:"pendingPhone,omitempty"`
