@@ -7544,7 +7544,7 @@ extend type Mutation {
 enum SecondFactorMethod {
   "A 5-digit one-time code sent by e-mail (valid 10 minutes)."
   EMAIL_CODE
-  "A 5-digit one-time code sent by SMS to the user's phone (valid 10 minutes)."
+  "A 5-digit one-time code sent by SMS to the user's verified phone number (setPhoneNumber, verifyPhoneNumber; valid 10 minutes)."
   SMS_CODE
   "A code from an authenticator app (RFC 6238 TOTP)."
   TOTP
