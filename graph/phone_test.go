@@ -2,7 +2,10 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -423,5 +426,49 @@ func TestPhoneHiddenFromCustomerAdmins(t *testing.T) {
 	d = e.ok(e.admin, doc, map[string]any{"c": contact})
 	if dig(d, "node", "user", "phone") != "+4915177776666" || dig(d, "node", "user", "pendingPhone") != "+4915155554444" {
 		t.Fatalf("staff: %v", d)
+	}
+}
+
+// Concurrent tries get no more than 5 comparisons in all, and of two
+// concurrent right answers one wins.
+func TestPhoneVerifyConcurrent(t *testing.T) {
+	e := newEnv(t)
+	pw := secrets.add("Wellenbrecher-Mole-61")
+	tok := e.signUpVerified("race-phone@example.org", "racephone", pw)
+	number := "+4917712341234"
+	e.ok(tok, setPhoneDoc, map[string]any{"n": number, "p": pw})
+	code, _ := e.phoneSMSCode(number, 1)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); e.do(tok, verifyPhoneDoc, map[string]any{"c": phoneWrongCode(code)}) }()
+	}
+	wg.Wait()
+	e.wantCode(tok, verifyPhoneDoc, map[string]any{"c": code}, "BAD_USER_INPUT")
+	raw := e.do(e.admin, `{ auditEvents(first: 20, where: {actionHasPrefix: "user.phone_verify_failure"}) { totalCount } }`, nil).Raw
+	var n int
+	if _, err := fmt.Sscanf(raw[strings.Index(raw, `"totalCount":`)+len(`"totalCount":`):], "%d", &n); err != nil || n > 4 {
+		t.Fatalf("%d wrong codes were compared (at most 4 before the fifth voids): %s", n, raw)
+	}
+
+	// Two right answers at once: one wins, the number is set once.
+	e.ok(tok, setPhoneDoc, map[string]any{"n": number, "p": pw})
+	code, _ = e.phoneSMSCode(number, 2)
+	var ok atomic.Int32
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := e.do(tok, verifyPhoneDoc, map[string]any{"c": code}); len(r.Errors) == 0 {
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 {
+		t.Fatalf("%d concurrent verifications succeeded", ok.Load())
+	}
+	if raw := e.do(e.admin, `{ auditEvents(first: 5, where: {actionHasPrefix: "user.phone_verified"}) { totalCount } }`, nil).Raw; !strings.Contains(raw, `"totalCount":1`) {
+		t.Fatalf("verified events: %s", raw)
 	}
 }

@@ -188,7 +188,13 @@ func (s *Service) VerifyPhoneNumber(ctx context.Context, code string) (*PhoneSta
 		return nil, s.voidPhoneChange(ctx, u, ch)
 	}
 	if !equalHash(hashCode(string(ch.ID), normalizeCode(code)), ch.CodeHash) {
-		if ch.Attempts+1 >= MaxCodeAttempts {
+		// The count after this try (concurrent tries included): the try
+		// that uses up the last one voids the change at once.
+		cur, err := s.Client.LoginChallenge.Get(sys(ctx), ch.ID)
+		if err != nil {
+			return nil, err
+		}
+		if cur.Attempts >= MaxCodeAttempts {
 			return nil, s.voidPhoneChange(ctx, u, ch)
 		}
 		s.auditOutside(ctx, "user.phone_verify_failure", string(u.ID), map[string]any{"pendingPhone": MaskPhone(ch.Phone)})
