@@ -263,6 +263,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginchallenge.FieldMethods:       {Type: field.TypeJSON, Column: loginchallenge.FieldMethods},
 			loginchallenge.FieldCodeHash:      {Type: field.TypeString, Column: loginchallenge.FieldCodeHash},
 			loginchallenge.FieldCodeMethod:    {Type: field.TypeString, Column: loginchallenge.FieldCodeMethod},
+			loginchallenge.FieldPhone:         {Type: field.TypeString, Column: loginchallenge.FieldPhone},
 			loginchallenge.FieldCodeExpiresAt: {Type: field.TypeTime, Column: loginchallenge.FieldCodeExpiresAt},
 			loginchallenge.FieldAttempts:      {Type: field.TypeInt, Column: loginchallenge.FieldAttempts},
 			loginchallenge.FieldExpiresAt:     {Type: field.TypeTime, Column: loginchallenge.FieldExpiresAt},
@@ -543,6 +544,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			useraccount.FieldUsername:            {Type: field.TypeString, Column: useraccount.FieldUsername},
 			useraccount.FieldName:                {Type: field.TypeString, Column: useraccount.FieldName},
 			useraccount.FieldPhone:               {Type: field.TypeString, Column: useraccount.FieldPhone},
+			useraccount.FieldPhoneVerifiedAt:     {Type: field.TypeTime, Column: useraccount.FieldPhoneVerifiedAt},
+			useraccount.FieldPendingPhone:        {Type: field.TypeString, Column: useraccount.FieldPendingPhone},
 			useraccount.FieldLocale:              {Type: field.TypeString, Column: useraccount.FieldLocale},
 			useraccount.FieldPasswordHash:        {Type: field.TypeString, Column: useraccount.FieldPasswordHash},
 			useraccount.FieldPasswordChangedAt:   {Type: field.TypeTime, Column: useraccount.FieldPasswordChangedAt},
@@ -2558,6 +2561,11 @@ func (f *LoginChallengeFilter) WhereCodeMethod(p entql.StringP) {
 	f.Where(p.Field(loginchallenge.FieldCodeMethod))
 }
 
+// WherePhone applies the entql string predicate on the phone field.
+func (f *LoginChallengeFilter) WherePhone(p entql.StringP) {
+	f.Where(p.Field(loginchallenge.FieldPhone))
+}
+
 // WhereCodeExpiresAt applies the entql time.Time predicate on the code_expires_at field.
 func (f *LoginChallengeFilter) WhereCodeExpiresAt(p entql.TimeP) {
 	f.Where(p.Field(loginchallenge.FieldCodeExpiresAt))
@@ -3827,6 +3835,16 @@ func (f *UserAccountFilter) WhereName(p entql.StringP) {
 // WherePhone applies the entql string predicate on the phone field.
 func (f *UserAccountFilter) WherePhone(p entql.StringP) {
 	f.Where(p.Field(useraccount.FieldPhone))
+}
+
+// WherePhoneVerifiedAt applies the entql time.Time predicate on the phone_verified_at field.
+func (f *UserAccountFilter) WherePhoneVerifiedAt(p entql.TimeP) {
+	f.Where(p.Field(useraccount.FieldPhoneVerifiedAt))
+}
+
+// WherePendingPhone applies the entql string predicate on the pending_phone field.
+func (f *UserAccountFilter) WherePendingPhone(p entql.StringP) {
+	f.Where(p.Field(useraccount.FieldPendingPhone))
 }
 
 // WhereLocale applies the entql string predicate on the locale field.

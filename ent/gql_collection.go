@@ -2626,6 +2626,16 @@ func (_q *UserAccountQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, useraccount.FieldPhone)
 				fieldSeen[useraccount.FieldPhone] = struct{}{}
 			}
+		case "phoneVerifiedAt":
+			if _, ok := fieldSeen[useraccount.FieldPhoneVerifiedAt]; !ok {
+				selectedFields = append(selectedFields, useraccount.FieldPhoneVerifiedAt)
+				fieldSeen[useraccount.FieldPhoneVerifiedAt] = struct{}{}
+			}
+		case "pendingPhone":
+			if _, ok := fieldSeen[useraccount.FieldPendingPhone]; !ok {
+				selectedFields = append(selectedFields, useraccount.FieldPendingPhone)
+				fieldSeen[useraccount.FieldPendingPhone] = struct{}{}
+			}
 		case "locale":
 			if _, ok := fieldSeen[useraccount.FieldLocale]; !ok {
 				selectedFields = append(selectedFields, useraccount.FieldLocale)

@@ -1910,6 +1910,18 @@ type UserAccountWhereInput struct {
 	PhoneEqualFold    *string  `json:"phoneEqualFold,omitempty"`
 	PhoneContainsFold *string  `json:"phoneContainsFold,omitempty"`
 
+	// "phone_verified_at" field predicates.
+	PhoneVerifiedAt       *time.Time  `json:"phoneVerifiedAt,omitempty"`
+	PhoneVerifiedAtNEQ    *time.Time  `json:"phoneVerifiedAtNEQ,omitempty"`
+	PhoneVerifiedAtIn     []time.Time `json:"phoneVerifiedAtIn,omitempty"`
+	PhoneVerifiedAtNotIn  []time.Time `json:"phoneVerifiedAtNotIn,omitempty"`
+	PhoneVerifiedAtGT     *time.Time  `json:"phoneVerifiedAtGT,omitempty"`
+	PhoneVerifiedAtGTE    *time.Time  `json:"phoneVerifiedAtGTE,omitempty"`
+	PhoneVerifiedAtLT     *time.Time  `json:"phoneVerifiedAtLT,omitempty"`
+	PhoneVerifiedAtLTE    *time.Time  `json:"phoneVerifiedAtLTE,omitempty"`
+	PhoneVerifiedAtIsNil  bool        `json:"phoneVerifiedAtIsNil,omitempty"`
+	PhoneVerifiedAtNotNil bool        `json:"phoneVerifiedAtNotNil,omitempty"`
+
 	// "locale" field predicates.
 	Locale             *string  `json:"locale,omitempty"`
 	LocaleNEQ          *string  `json:"localeNEQ,omitempty"`
@@ -2332,6 +2344,36 @@ func (i *UserAccountWhereInput) P() (predicate.UserAccount, error) {
 	}
 	if i.PhoneContainsFold != nil {
 		predicates = append(predicates, useraccount.PhoneContainsFold(*i.PhoneContainsFold))
+	}
+	if i.PhoneVerifiedAt != nil {
+		predicates = append(predicates, useraccount.PhoneVerifiedAtEQ(*i.PhoneVerifiedAt))
+	}
+	if i.PhoneVerifiedAtNEQ != nil {
+		predicates = append(predicates, useraccount.PhoneVerifiedAtNEQ(*i.PhoneVerifiedAtNEQ))
+	}
+	if len(i.PhoneVerifiedAtIn) > 0 {
+		predicates = append(predicates, useraccount.PhoneVerifiedAtIn(i.PhoneVerifiedAtIn...))
+	}
+	if len(i.PhoneVerifiedAtNotIn) > 0 {
+		predicates = append(predicates, useraccount.PhoneVerifiedAtNotIn(i.PhoneVerifiedAtNotIn...))
+	}
+	if i.PhoneVerifiedAtGT != nil {
+		predicates = append(predicates, useraccount.PhoneVerifiedAtGT(*i.PhoneVerifiedAtGT))
+	}
+	if i.PhoneVerifiedAtGTE != nil {
+		predicates = append(predicates, useraccount.PhoneVerifiedAtGTE(*i.PhoneVerifiedAtGTE))
+	}
+	if i.PhoneVerifiedAtLT != nil {
+		predicates = append(predicates, useraccount.PhoneVerifiedAtLT(*i.PhoneVerifiedAtLT))
+	}
+	if i.PhoneVerifiedAtLTE != nil {
+		predicates = append(predicates, useraccount.PhoneVerifiedAtLTE(*i.PhoneVerifiedAtLTE))
+	}
+	if i.PhoneVerifiedAtIsNil {
+		predicates = append(predicates, useraccount.PhoneVerifiedAtIsNil())
+	}
+	if i.PhoneVerifiedAtNotNil {
+		predicates = append(predicates, useraccount.PhoneVerifiedAtNotNil())
 	}
 	if i.Locale != nil {
 		predicates = append(predicates, useraccount.LocaleEQ(*i.Locale))

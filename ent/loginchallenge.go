@@ -23,7 +23,7 @@ type LoginChallenge struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When the record was last changed.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Purpose holds the value of the "purpose" field.
+	// LOGIN after the password; STEP_UP to confirm a second factor; PHONE_VERIFY to prove a new phone number.
 	Purpose loginchallenge.Purpose `json:"purpose,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID pulid.ID `json:"user_id,omitempty"`
@@ -35,6 +35,8 @@ type LoginChallenge struct {
 	CodeHash string `json:"-"`
 	// EMAIL_CODE or SMS_CODE: where the code went.
 	CodeMethod string `json:"code_method,omitempty"`
+	// PHONE_VERIFY, and STEP_UP by SMS: the number the code was sent to, and that it proves.
+	Phone string `json:"phone,omitempty"`
 	// CodeExpiresAt holds the value of the "code_expires_at" field.
 	CodeExpiresAt *time.Time `json:"code_expires_at,omitempty"`
 	// Attempts holds the value of the "attempts" field.
@@ -63,7 +65,7 @@ func (*LoginChallenge) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case loginchallenge.FieldAttempts:
 			values[i] = new(sql.NullInt64)
-		case loginchallenge.FieldPurpose, loginchallenge.FieldCodeHash, loginchallenge.FieldCodeMethod, loginchallenge.FieldIP, loginchallenge.FieldUserAgent:
+		case loginchallenge.FieldPurpose, loginchallenge.FieldCodeHash, loginchallenge.FieldCodeMethod, loginchallenge.FieldPhone, loginchallenge.FieldIP, loginchallenge.FieldUserAgent:
 			values[i] = new(sql.NullString)
 		case loginchallenge.FieldCreatedAt, loginchallenge.FieldUpdatedAt, loginchallenge.FieldCodeExpiresAt, loginchallenge.FieldExpiresAt, loginchallenge.FieldConsumedAt:
 			values[i] = new(sql.NullTime)
@@ -138,6 +140,12 @@ func (_m *LoginChallenge) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field code_method", values[i])
 			} else if value.Valid {
 				_m.CodeMethod = value.String
+			}
+		case loginchallenge.FieldPhone:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field phone", values[i])
+			} else if value.Valid {
+				_m.Phone = value.String
 			}
 		case loginchallenge.FieldCodeExpiresAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -237,6 +245,9 @@ func (_m *LoginChallenge) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("code_method=")
 	builder.WriteString(_m.CodeMethod)
+	builder.WriteString(", ")
+	builder.WriteString("phone=")
+	builder.WriteString(_m.Phone)
 	builder.WriteString(", ")
 	if v := _m.CodeExpiresAt; v != nil {
 		builder.WriteString("code_expires_at=")

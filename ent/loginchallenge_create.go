@@ -112,6 +112,20 @@ func (_c *LoginChallengeCreate) SetNillableCodeMethod(v *string) *LoginChallenge
 	return _c
 }
 
+// SetPhone sets the "phone" field.
+func (_c *LoginChallengeCreate) SetPhone(v string) *LoginChallengeCreate {
+	_c.mutation.SetPhone(v)
+	return _c
+}
+
+// SetNillablePhone sets the "phone" field if the given value is not nil.
+func (_c *LoginChallengeCreate) SetNillablePhone(v *string) *LoginChallengeCreate {
+	if v != nil {
+		_c.SetPhone(*v)
+	}
+	return _c
+}
+
 // SetCodeExpiresAt sets the "code_expires_at" field.
 func (_c *LoginChallengeCreate) SetCodeExpiresAt(v time.Time) *LoginChallengeCreate {
 	_c.mutation.SetCodeExpiresAt(v)
@@ -297,6 +311,11 @@ func (_c *LoginChallengeCreate) check() error {
 	if _, ok := _c.mutation.Methods(); !ok {
 		return &ValidationError{Name: "methods", err: errors.New(`ent: missing required field "LoginChallenge.methods"`)}
 	}
+	if v, ok := _c.mutation.Phone(); ok {
+		if err := loginchallenge.PhoneValidator(v); err != nil {
+			return &ValidationError{Name: "phone", err: fmt.Errorf(`ent: validator failed for field "LoginChallenge.phone": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Attempts(); !ok {
 		return &ValidationError{Name: "attempts", err: errors.New(`ent: missing required field "LoginChallenge.attempts"`)}
 	}
@@ -381,6 +400,10 @@ func (_c *LoginChallengeCreate) createSpec() (*LoginChallenge, *sqlgraph.CreateS
 	if value, ok := _c.mutation.CodeMethod(); ok {
 		_spec.SetField(loginchallenge.FieldCodeMethod, field.TypeString, value)
 		_node.CodeMethod = value
+	}
+	if value, ok := _c.mutation.Phone(); ok {
+		_spec.SetField(loginchallenge.FieldPhone, field.TypeString, value)
+		_node.Phone = value
 	}
 	if value, ok := _c.mutation.CodeExpiresAt(); ok {
 		_spec.SetField(loginchallenge.FieldCodeExpiresAt, field.TypeTime, value)
@@ -651,6 +674,9 @@ func (u *LoginChallengeUpsertOne) UpdateNewValues() *LoginChallengeUpsertOne {
 		}
 		if _, exists := u.create.mutation.UserID(); exists {
 			s.SetIgnore(loginchallenge.FieldUserID)
+		}
+		if _, exists := u.create.mutation.Phone(); exists {
+			s.SetIgnore(loginchallenge.FieldPhone)
 		}
 	}))
 	return u
@@ -1070,6 +1096,9 @@ func (u *LoginChallengeUpsertBulk) UpdateNewValues() *LoginChallengeUpsertBulk {
 			}
 			if _, exists := b.mutation.UserID(); exists {
 				s.SetIgnore(loginchallenge.FieldUserID)
+			}
+			if _, exists := b.mutation.Phone(); exists {
+				s.SetIgnore(loginchallenge.FieldPhone)
 			}
 		}
 	}))

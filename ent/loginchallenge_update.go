@@ -296,6 +296,9 @@ func (_u *LoginChallengeUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if _u.mutation.CodeMethodCleared() {
 		_spec.ClearField(loginchallenge.FieldCodeMethod, field.TypeString)
 	}
+	if _u.mutation.PhoneCleared() {
+		_spec.ClearField(loginchallenge.FieldPhone, field.TypeString)
+	}
 	if value, ok := _u.mutation.CodeExpiresAt(); ok {
 		_spec.SetField(loginchallenge.FieldCodeExpiresAt, field.TypeTime, value)
 	}
@@ -638,6 +641,9 @@ func (_u *LoginChallengeUpdateOne) sqlSave(ctx context.Context) (_node *LoginCha
 	}
 	if _u.mutation.CodeMethodCleared() {
 		_spec.ClearField(loginchallenge.FieldCodeMethod, field.TypeString)
+	}
+	if _u.mutation.PhoneCleared() {
+		_spec.ClearField(loginchallenge.FieldPhone, field.TypeString)
 	}
 	if value, ok := _u.mutation.CodeExpiresAt(); ok {
 		_spec.SetField(loginchallenge.FieldCodeExpiresAt, field.TypeTime, value)

@@ -10578,6 +10578,7 @@ type LoginChallengeMutation struct {
 	appendmethods   []string
 	code_hash       *string
 	code_method     *string
+	phone           *string
 	code_expires_at *time.Time
 	attempts        *int
 	addattempts     *int
@@ -11037,6 +11038,55 @@ func (m *LoginChallengeMutation) ResetCodeMethod() {
 	delete(m.clearedFields, loginchallenge.FieldCodeMethod)
 }
 
+// SetPhone sets the "phone" field.
+func (m *LoginChallengeMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *LoginChallengeMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the LoginChallenge entity.
+// If the LoginChallenge object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginChallengeMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ClearPhone clears the value of the "phone" field.
+func (m *LoginChallengeMutation) ClearPhone() {
+	m.phone = nil
+	m.clearedFields[loginchallenge.FieldPhone] = struct{}{}
+}
+
+// PhoneCleared returns if the "phone" field was cleared in this mutation.
+func (m *LoginChallengeMutation) PhoneCleared() bool {
+	_, ok := m.clearedFields[loginchallenge.FieldPhone]
+	return ok
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *LoginChallengeMutation) ResetPhone() {
+	m.phone = nil
+	delete(m.clearedFields, loginchallenge.FieldPhone)
+}
+
 // SetCodeExpiresAt sets the "code_expires_at" field.
 func (m *LoginChallengeMutation) SetCodeExpiresAt(t time.Time) {
 	m.code_expires_at = &t
@@ -11333,7 +11383,7 @@ func (m *LoginChallengeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LoginChallengeMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, loginchallenge.FieldCreatedAt)
 	}
@@ -11357,6 +11407,9 @@ func (m *LoginChallengeMutation) Fields() []string {
 	}
 	if m.code_method != nil {
 		fields = append(fields, loginchallenge.FieldCodeMethod)
+	}
+	if m.phone != nil {
+		fields = append(fields, loginchallenge.FieldPhone)
 	}
 	if m.code_expires_at != nil {
 		fields = append(fields, loginchallenge.FieldCodeExpiresAt)
@@ -11400,6 +11453,8 @@ func (m *LoginChallengeMutation) Field(name string) (ent.Value, bool) {
 		return m.CodeHash()
 	case loginchallenge.FieldCodeMethod:
 		return m.CodeMethod()
+	case loginchallenge.FieldPhone:
+		return m.Phone()
 	case loginchallenge.FieldCodeExpiresAt:
 		return m.CodeExpiresAt()
 	case loginchallenge.FieldAttempts:
@@ -11437,6 +11492,8 @@ func (m *LoginChallengeMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldCodeHash(ctx)
 	case loginchallenge.FieldCodeMethod:
 		return m.OldCodeMethod(ctx)
+	case loginchallenge.FieldPhone:
+		return m.OldPhone(ctx)
 	case loginchallenge.FieldCodeExpiresAt:
 		return m.OldCodeExpiresAt(ctx)
 	case loginchallenge.FieldAttempts:
@@ -11513,6 +11570,13 @@ func (m *LoginChallengeMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCodeMethod(v)
+		return nil
+	case loginchallenge.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
 		return nil
 	case loginchallenge.FieldCodeExpiresAt:
 		v, ok := value.(time.Time)
@@ -11610,6 +11674,9 @@ func (m *LoginChallengeMutation) ClearedFields() []string {
 	if m.FieldCleared(loginchallenge.FieldCodeMethod) {
 		fields = append(fields, loginchallenge.FieldCodeMethod)
 	}
+	if m.FieldCleared(loginchallenge.FieldPhone) {
+		fields = append(fields, loginchallenge.FieldPhone)
+	}
 	if m.FieldCleared(loginchallenge.FieldCodeExpiresAt) {
 		fields = append(fields, loginchallenge.FieldCodeExpiresAt)
 	}
@@ -11638,6 +11705,9 @@ func (m *LoginChallengeMutation) ClearField(name string) error {
 		return nil
 	case loginchallenge.FieldCodeMethod:
 		m.ClearCodeMethod()
+		return nil
+	case loginchallenge.FieldPhone:
+		m.ClearPhone()
 		return nil
 	case loginchallenge.FieldCodeExpiresAt:
 		m.ClearCodeExpiresAt()
@@ -11676,6 +11746,9 @@ func (m *LoginChallengeMutation) ResetField(name string) error {
 		return nil
 	case loginchallenge.FieldCodeMethod:
 		m.ResetCodeMethod()
+		return nil
+	case loginchallenge.FieldPhone:
+		m.ResetPhone()
 		return nil
 	case loginchallenge.FieldCodeExpiresAt:
 		m.ResetCodeExpiresAt()
@@ -21925,6 +21998,8 @@ type UserAccountMutation struct {
 	username                    *string
 	name                        *string
 	phone                       *string
+	phone_verified_at           *time.Time
+	pending_phone               *string
 	locale                      *string
 	password_hash               *string
 	password_changed_at         *time.Time
@@ -22402,6 +22477,104 @@ func (m *UserAccountMutation) PhoneCleared() bool {
 func (m *UserAccountMutation) ResetPhone() {
 	m.phone = nil
 	delete(m.clearedFields, useraccount.FieldPhone)
+}
+
+// SetPhoneVerifiedAt sets the "phone_verified_at" field.
+func (m *UserAccountMutation) SetPhoneVerifiedAt(t time.Time) {
+	m.phone_verified_at = &t
+}
+
+// PhoneVerifiedAt returns the value of the "phone_verified_at" field in the mutation.
+func (m *UserAccountMutation) PhoneVerifiedAt() (r time.Time, exists bool) {
+	v := m.phone_verified_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhoneVerifiedAt returns the old "phone_verified_at" field's value of the UserAccount entity.
+// If the UserAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserAccountMutation) OldPhoneVerifiedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhoneVerifiedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhoneVerifiedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhoneVerifiedAt: %w", err)
+	}
+	return oldValue.PhoneVerifiedAt, nil
+}
+
+// ClearPhoneVerifiedAt clears the value of the "phone_verified_at" field.
+func (m *UserAccountMutation) ClearPhoneVerifiedAt() {
+	m.phone_verified_at = nil
+	m.clearedFields[useraccount.FieldPhoneVerifiedAt] = struct{}{}
+}
+
+// PhoneVerifiedAtCleared returns if the "phone_verified_at" field was cleared in this mutation.
+func (m *UserAccountMutation) PhoneVerifiedAtCleared() bool {
+	_, ok := m.clearedFields[useraccount.FieldPhoneVerifiedAt]
+	return ok
+}
+
+// ResetPhoneVerifiedAt resets all changes to the "phone_verified_at" field.
+func (m *UserAccountMutation) ResetPhoneVerifiedAt() {
+	m.phone_verified_at = nil
+	delete(m.clearedFields, useraccount.FieldPhoneVerifiedAt)
+}
+
+// SetPendingPhone sets the "pending_phone" field.
+func (m *UserAccountMutation) SetPendingPhone(s string) {
+	m.pending_phone = &s
+}
+
+// PendingPhone returns the value of the "pending_phone" field in the mutation.
+func (m *UserAccountMutation) PendingPhone() (r string, exists bool) {
+	v := m.pending_phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPendingPhone returns the old "pending_phone" field's value of the UserAccount entity.
+// If the UserAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserAccountMutation) OldPendingPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPendingPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPendingPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPendingPhone: %w", err)
+	}
+	return oldValue.PendingPhone, nil
+}
+
+// ClearPendingPhone clears the value of the "pending_phone" field.
+func (m *UserAccountMutation) ClearPendingPhone() {
+	m.pending_phone = nil
+	m.clearedFields[useraccount.FieldPendingPhone] = struct{}{}
+}
+
+// PendingPhoneCleared returns if the "pending_phone" field was cleared in this mutation.
+func (m *UserAccountMutation) PendingPhoneCleared() bool {
+	_, ok := m.clearedFields[useraccount.FieldPendingPhone]
+	return ok
+}
+
+// ResetPendingPhone resets all changes to the "pending_phone" field.
+func (m *UserAccountMutation) ResetPendingPhone() {
+	m.pending_phone = nil
+	delete(m.clearedFields, useraccount.FieldPendingPhone)
 }
 
 // SetLocale sets the "locale" field.
@@ -23354,7 +23527,7 @@ func (m *UserAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserAccountMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 24)
 	if m.created_at != nil {
 		fields = append(fields, useraccount.FieldCreatedAt)
 	}
@@ -23378,6 +23551,12 @@ func (m *UserAccountMutation) Fields() []string {
 	}
 	if m.phone != nil {
 		fields = append(fields, useraccount.FieldPhone)
+	}
+	if m.phone_verified_at != nil {
+		fields = append(fields, useraccount.FieldPhoneVerifiedAt)
+	}
+	if m.pending_phone != nil {
+		fields = append(fields, useraccount.FieldPendingPhone)
 	}
 	if m.locale != nil {
 		fields = append(fields, useraccount.FieldLocale)
@@ -23445,6 +23624,10 @@ func (m *UserAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case useraccount.FieldPhone:
 		return m.Phone()
+	case useraccount.FieldPhoneVerifiedAt:
+		return m.PhoneVerifiedAt()
+	case useraccount.FieldPendingPhone:
+		return m.PendingPhone()
 	case useraccount.FieldLocale:
 		return m.Locale()
 	case useraccount.FieldPasswordHash:
@@ -23498,6 +23681,10 @@ func (m *UserAccountMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldName(ctx)
 	case useraccount.FieldPhone:
 		return m.OldPhone(ctx)
+	case useraccount.FieldPhoneVerifiedAt:
+		return m.OldPhoneVerifiedAt(ctx)
+	case useraccount.FieldPendingPhone:
+		return m.OldPendingPhone(ctx)
 	case useraccount.FieldLocale:
 		return m.OldLocale(ctx)
 	case useraccount.FieldPasswordHash:
@@ -23590,6 +23777,20 @@ func (m *UserAccountMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPhone(v)
+		return nil
+	case useraccount.FieldPhoneVerifiedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhoneVerifiedAt(v)
+		return nil
+	case useraccount.FieldPendingPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPendingPhone(v)
 		return nil
 	case useraccount.FieldLocale:
 		v, ok := value.(string)
@@ -23746,6 +23947,12 @@ func (m *UserAccountMutation) ClearedFields() []string {
 	if m.FieldCleared(useraccount.FieldPhone) {
 		fields = append(fields, useraccount.FieldPhone)
 	}
+	if m.FieldCleared(useraccount.FieldPhoneVerifiedAt) {
+		fields = append(fields, useraccount.FieldPhoneVerifiedAt)
+	}
+	if m.FieldCleared(useraccount.FieldPendingPhone) {
+		fields = append(fields, useraccount.FieldPendingPhone)
+	}
 	if m.FieldCleared(useraccount.FieldPasswordHash) {
 		fields = append(fields, useraccount.FieldPasswordHash)
 	}
@@ -23804,6 +24011,12 @@ func (m *UserAccountMutation) ClearField(name string) error {
 		return nil
 	case useraccount.FieldPhone:
 		m.ClearPhone()
+		return nil
+	case useraccount.FieldPhoneVerifiedAt:
+		m.ClearPhoneVerifiedAt()
+		return nil
+	case useraccount.FieldPendingPhone:
+		m.ClearPendingPhone()
 		return nil
 	case useraccount.FieldPasswordHash:
 		m.ClearPasswordHash()
@@ -23869,6 +24082,12 @@ func (m *UserAccountMutation) ResetField(name string) error {
 		return nil
 	case useraccount.FieldPhone:
 		m.ResetPhone()
+		return nil
+	case useraccount.FieldPhoneVerifiedAt:
+		m.ResetPhoneVerifiedAt()
+		return nil
+	case useraccount.FieldPendingPhone:
+		m.ResetPendingPhone()
 		return nil
 	case useraccount.FieldLocale:
 		m.ResetLocale()

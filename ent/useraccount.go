@@ -34,8 +34,12 @@ type UserAccount struct {
 	Username string `json:"username,omitempty"`
 	// Full name.
 	Name string `json:"name,omitempty"`
-	// Mobile number (E.164), also used for SMS codes.
+	// Mobile number (E.164), also used for SMS codes once verified (phoneVerifiedAt).
 	Phone string `json:"phone,omitempty"`
+	// When the phone number was verified by an SMS code; null while unverified. SMS codes go only to a verified number.
+	PhoneVerifiedAt *time.Time `json:"phone_verified_at,omitempty"`
+	// A new mobile number (E.164) waiting for its SMS code (verifyPhoneNumber); the current phone stays in force until then.
+	PendingPhone string `json:"pending_phone,omitempty"`
 	// Language for messages: de or en.
 	Locale string `json:"locale,omitempty"`
 	// PasswordHash holds the value of the "password_hash" field.
@@ -141,9 +145,9 @@ func (*UserAccount) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case useraccount.FieldTotpLastStep:
 			values[i] = new(sql.NullInt64)
-		case useraccount.FieldEmail, useraccount.FieldPendingEmail, useraccount.FieldUsername, useraccount.FieldName, useraccount.FieldPhone, useraccount.FieldLocale, useraccount.FieldPasswordHash, useraccount.FieldTotpSecret, useraccount.FieldPendingTotpSecret, useraccount.FieldStatus, useraccount.FieldStaffRole:
+		case useraccount.FieldEmail, useraccount.FieldPendingEmail, useraccount.FieldUsername, useraccount.FieldName, useraccount.FieldPhone, useraccount.FieldPendingPhone, useraccount.FieldLocale, useraccount.FieldPasswordHash, useraccount.FieldTotpSecret, useraccount.FieldPendingTotpSecret, useraccount.FieldStatus, useraccount.FieldStaffRole:
 			values[i] = new(sql.NullString)
-		case useraccount.FieldCreatedAt, useraccount.FieldUpdatedAt, useraccount.FieldEmailVerifiedAt, useraccount.FieldPasswordChangedAt, useraccount.FieldDeletedAt, useraccount.FieldAnonymisedAt, useraccount.FieldLastLoginAt:
+		case useraccount.FieldCreatedAt, useraccount.FieldUpdatedAt, useraccount.FieldEmailVerifiedAt, useraccount.FieldPhoneVerifiedAt, useraccount.FieldPasswordChangedAt, useraccount.FieldDeletedAt, useraccount.FieldAnonymisedAt, useraccount.FieldLastLoginAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -214,6 +218,19 @@ func (_m *UserAccount) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field phone", values[i])
 			} else if value.Valid {
 				_m.Phone = value.String
+			}
+		case useraccount.FieldPhoneVerifiedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field phone_verified_at", values[i])
+			} else if value.Valid {
+				_m.PhoneVerifiedAt = new(time.Time)
+				*_m.PhoneVerifiedAt = value.Time
+			}
+		case useraccount.FieldPendingPhone:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field pending_phone", values[i])
+			} else if value.Valid {
+				_m.PendingPhone = value.String
 			}
 		case useraccount.FieldLocale:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -390,6 +407,14 @@ func (_m *UserAccount) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("phone=")
 	builder.WriteString(_m.Phone)
+	builder.WriteString(", ")
+	if v := _m.PhoneVerifiedAt; v != nil {
+		builder.WriteString("phone_verified_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("pending_phone=")
+	builder.WriteString(_m.PendingPhone)
 	builder.WriteString(", ")
 	builder.WriteString("locale=")
 	builder.WriteString(_m.Locale)

@@ -133,6 +133,34 @@ func (_c *UserAccountCreate) SetNillablePhone(v *string) *UserAccountCreate {
 	return _c
 }
 
+// SetPhoneVerifiedAt sets the "phone_verified_at" field.
+func (_c *UserAccountCreate) SetPhoneVerifiedAt(v time.Time) *UserAccountCreate {
+	_c.mutation.SetPhoneVerifiedAt(v)
+	return _c
+}
+
+// SetNillablePhoneVerifiedAt sets the "phone_verified_at" field if the given value is not nil.
+func (_c *UserAccountCreate) SetNillablePhoneVerifiedAt(v *time.Time) *UserAccountCreate {
+	if v != nil {
+		_c.SetPhoneVerifiedAt(*v)
+	}
+	return _c
+}
+
+// SetPendingPhone sets the "pending_phone" field.
+func (_c *UserAccountCreate) SetPendingPhone(v string) *UserAccountCreate {
+	_c.mutation.SetPendingPhone(v)
+	return _c
+}
+
+// SetNillablePendingPhone sets the "pending_phone" field if the given value is not nil.
+func (_c *UserAccountCreate) SetNillablePendingPhone(v *string) *UserAccountCreate {
+	if v != nil {
+		_c.SetPendingPhone(*v)
+	}
+	return _c
+}
+
 // SetLocale sets the "locale" field.
 func (_c *UserAccountCreate) SetLocale(v string) *UserAccountCreate {
 	_c.mutation.SetLocale(v)
@@ -503,6 +531,11 @@ func (_c *UserAccountCreate) check() error {
 			return &ValidationError{Name: "phone", err: fmt.Errorf(`ent: validator failed for field "UserAccount.phone": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.PendingPhone(); ok {
+		if err := useraccount.PendingPhoneValidator(v); err != nil {
+			return &ValidationError{Name: "pending_phone", err: fmt.Errorf(`ent: validator failed for field "UserAccount.pending_phone": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Locale(); !ok {
 		return &ValidationError{Name: "locale", err: errors.New(`ent: missing required field "UserAccount.locale"`)}
 	}
@@ -594,6 +627,14 @@ func (_c *UserAccountCreate) createSpec() (*UserAccount, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Phone(); ok {
 		_spec.SetField(useraccount.FieldPhone, field.TypeString, value)
 		_node.Phone = value
+	}
+	if value, ok := _c.mutation.PhoneVerifiedAt(); ok {
+		_spec.SetField(useraccount.FieldPhoneVerifiedAt, field.TypeTime, value)
+		_node.PhoneVerifiedAt = &value
+	}
+	if value, ok := _c.mutation.PendingPhone(); ok {
+		_spec.SetField(useraccount.FieldPendingPhone, field.TypeString, value)
+		_node.PendingPhone = value
 	}
 	if value, ok := _c.mutation.Locale(); ok {
 		_spec.SetField(useraccount.FieldLocale, field.TypeString, value)
@@ -872,6 +913,42 @@ func (u *UserAccountUpsert) UpdatePhone() *UserAccountUpsert {
 // ClearPhone clears the value of the "phone" field.
 func (u *UserAccountUpsert) ClearPhone() *UserAccountUpsert {
 	u.SetNull(useraccount.FieldPhone)
+	return u
+}
+
+// SetPhoneVerifiedAt sets the "phone_verified_at" field.
+func (u *UserAccountUpsert) SetPhoneVerifiedAt(v time.Time) *UserAccountUpsert {
+	u.Set(useraccount.FieldPhoneVerifiedAt, v)
+	return u
+}
+
+// UpdatePhoneVerifiedAt sets the "phone_verified_at" field to the value that was provided on create.
+func (u *UserAccountUpsert) UpdatePhoneVerifiedAt() *UserAccountUpsert {
+	u.SetExcluded(useraccount.FieldPhoneVerifiedAt)
+	return u
+}
+
+// ClearPhoneVerifiedAt clears the value of the "phone_verified_at" field.
+func (u *UserAccountUpsert) ClearPhoneVerifiedAt() *UserAccountUpsert {
+	u.SetNull(useraccount.FieldPhoneVerifiedAt)
+	return u
+}
+
+// SetPendingPhone sets the "pending_phone" field.
+func (u *UserAccountUpsert) SetPendingPhone(v string) *UserAccountUpsert {
+	u.Set(useraccount.FieldPendingPhone, v)
+	return u
+}
+
+// UpdatePendingPhone sets the "pending_phone" field to the value that was provided on create.
+func (u *UserAccountUpsert) UpdatePendingPhone() *UserAccountUpsert {
+	u.SetExcluded(useraccount.FieldPendingPhone)
+	return u
+}
+
+// ClearPendingPhone clears the value of the "pending_phone" field.
+func (u *UserAccountUpsert) ClearPendingPhone() *UserAccountUpsert {
+	u.SetNull(useraccount.FieldPendingPhone)
 	return u
 }
 
@@ -1289,6 +1366,48 @@ func (u *UserAccountUpsertOne) UpdatePhone() *UserAccountUpsertOne {
 func (u *UserAccountUpsertOne) ClearPhone() *UserAccountUpsertOne {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.ClearPhone()
+	})
+}
+
+// SetPhoneVerifiedAt sets the "phone_verified_at" field.
+func (u *UserAccountUpsertOne) SetPhoneVerifiedAt(v time.Time) *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetPhoneVerifiedAt(v)
+	})
+}
+
+// UpdatePhoneVerifiedAt sets the "phone_verified_at" field to the value that was provided on create.
+func (u *UserAccountUpsertOne) UpdatePhoneVerifiedAt() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdatePhoneVerifiedAt()
+	})
+}
+
+// ClearPhoneVerifiedAt clears the value of the "phone_verified_at" field.
+func (u *UserAccountUpsertOne) ClearPhoneVerifiedAt() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearPhoneVerifiedAt()
+	})
+}
+
+// SetPendingPhone sets the "pending_phone" field.
+func (u *UserAccountUpsertOne) SetPendingPhone(v string) *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetPendingPhone(v)
+	})
+}
+
+// UpdatePendingPhone sets the "pending_phone" field to the value that was provided on create.
+func (u *UserAccountUpsertOne) UpdatePendingPhone() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdatePendingPhone()
+	})
+}
+
+// ClearPendingPhone clears the value of the "pending_phone" field.
+func (u *UserAccountUpsertOne) ClearPendingPhone() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearPendingPhone()
 	})
 }
 
@@ -1913,6 +2032,48 @@ func (u *UserAccountUpsertBulk) UpdatePhone() *UserAccountUpsertBulk {
 func (u *UserAccountUpsertBulk) ClearPhone() *UserAccountUpsertBulk {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.ClearPhone()
+	})
+}
+
+// SetPhoneVerifiedAt sets the "phone_verified_at" field.
+func (u *UserAccountUpsertBulk) SetPhoneVerifiedAt(v time.Time) *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetPhoneVerifiedAt(v)
+	})
+}
+
+// UpdatePhoneVerifiedAt sets the "phone_verified_at" field to the value that was provided on create.
+func (u *UserAccountUpsertBulk) UpdatePhoneVerifiedAt() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdatePhoneVerifiedAt()
+	})
+}
+
+// ClearPhoneVerifiedAt clears the value of the "phone_verified_at" field.
+func (u *UserAccountUpsertBulk) ClearPhoneVerifiedAt() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearPhoneVerifiedAt()
+	})
+}
+
+// SetPendingPhone sets the "pending_phone" field.
+func (u *UserAccountUpsertBulk) SetPendingPhone(v string) *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetPendingPhone(v)
+	})
+}
+
+// UpdatePendingPhone sets the "pending_phone" field to the value that was provided on create.
+func (u *UserAccountUpsertBulk) UpdatePendingPhone() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdatePendingPhone()
+	})
+}
+
+// ClearPendingPhone clears the value of the "pending_phone" field.
+func (u *UserAccountUpsertBulk) ClearPendingPhone() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearPendingPhone()
 	})
 }
 

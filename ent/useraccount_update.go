@@ -149,6 +149,46 @@ func (_u *UserAccountUpdate) ClearPhone() *UserAccountUpdate {
 	return _u
 }
 
+// SetPhoneVerifiedAt sets the "phone_verified_at" field.
+func (_u *UserAccountUpdate) SetPhoneVerifiedAt(v time.Time) *UserAccountUpdate {
+	_u.mutation.SetPhoneVerifiedAt(v)
+	return _u
+}
+
+// SetNillablePhoneVerifiedAt sets the "phone_verified_at" field if the given value is not nil.
+func (_u *UserAccountUpdate) SetNillablePhoneVerifiedAt(v *time.Time) *UserAccountUpdate {
+	if v != nil {
+		_u.SetPhoneVerifiedAt(*v)
+	}
+	return _u
+}
+
+// ClearPhoneVerifiedAt clears the value of the "phone_verified_at" field.
+func (_u *UserAccountUpdate) ClearPhoneVerifiedAt() *UserAccountUpdate {
+	_u.mutation.ClearPhoneVerifiedAt()
+	return _u
+}
+
+// SetPendingPhone sets the "pending_phone" field.
+func (_u *UserAccountUpdate) SetPendingPhone(v string) *UserAccountUpdate {
+	_u.mutation.SetPendingPhone(v)
+	return _u
+}
+
+// SetNillablePendingPhone sets the "pending_phone" field if the given value is not nil.
+func (_u *UserAccountUpdate) SetNillablePendingPhone(v *string) *UserAccountUpdate {
+	if v != nil {
+		_u.SetPendingPhone(*v)
+	}
+	return _u
+}
+
+// ClearPendingPhone clears the value of the "pending_phone" field.
+func (_u *UserAccountUpdate) ClearPendingPhone() *UserAccountUpdate {
+	_u.mutation.ClearPendingPhone()
+	return _u
+}
+
 // SetLocale sets the "locale" field.
 func (_u *UserAccountUpdate) SetLocale(v string) *UserAccountUpdate {
 	_u.mutation.SetLocale(v)
@@ -632,6 +672,11 @@ func (_u *UserAccountUpdate) check() error {
 			return &ValidationError{Name: "phone", err: fmt.Errorf(`ent: validator failed for field "UserAccount.phone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PendingPhone(); ok {
+		if err := useraccount.PendingPhoneValidator(v); err != nil {
+			return &ValidationError{Name: "pending_phone", err: fmt.Errorf(`ent: validator failed for field "UserAccount.pending_phone": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := useraccount.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "UserAccount.status": %w`, err)}
@@ -689,6 +734,18 @@ func (_u *UserAccountUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.PhoneCleared() {
 		_spec.ClearField(useraccount.FieldPhone, field.TypeString)
+	}
+	if value, ok := _u.mutation.PhoneVerifiedAt(); ok {
+		_spec.SetField(useraccount.FieldPhoneVerifiedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PhoneVerifiedAtCleared() {
+		_spec.ClearField(useraccount.FieldPhoneVerifiedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PendingPhone(); ok {
+		_spec.SetField(useraccount.FieldPendingPhone, field.TypeString, value)
+	}
+	if _u.mutation.PendingPhoneCleared() {
+		_spec.ClearField(useraccount.FieldPendingPhone, field.TypeString)
 	}
 	if value, ok := _u.mutation.Locale(); ok {
 		_spec.SetField(useraccount.FieldLocale, field.TypeString, value)
@@ -1089,6 +1146,46 @@ func (_u *UserAccountUpdateOne) SetNillablePhone(v *string) *UserAccountUpdateOn
 // ClearPhone clears the value of the "phone" field.
 func (_u *UserAccountUpdateOne) ClearPhone() *UserAccountUpdateOne {
 	_u.mutation.ClearPhone()
+	return _u
+}
+
+// SetPhoneVerifiedAt sets the "phone_verified_at" field.
+func (_u *UserAccountUpdateOne) SetPhoneVerifiedAt(v time.Time) *UserAccountUpdateOne {
+	_u.mutation.SetPhoneVerifiedAt(v)
+	return _u
+}
+
+// SetNillablePhoneVerifiedAt sets the "phone_verified_at" field if the given value is not nil.
+func (_u *UserAccountUpdateOne) SetNillablePhoneVerifiedAt(v *time.Time) *UserAccountUpdateOne {
+	if v != nil {
+		_u.SetPhoneVerifiedAt(*v)
+	}
+	return _u
+}
+
+// ClearPhoneVerifiedAt clears the value of the "phone_verified_at" field.
+func (_u *UserAccountUpdateOne) ClearPhoneVerifiedAt() *UserAccountUpdateOne {
+	_u.mutation.ClearPhoneVerifiedAt()
+	return _u
+}
+
+// SetPendingPhone sets the "pending_phone" field.
+func (_u *UserAccountUpdateOne) SetPendingPhone(v string) *UserAccountUpdateOne {
+	_u.mutation.SetPendingPhone(v)
+	return _u
+}
+
+// SetNillablePendingPhone sets the "pending_phone" field if the given value is not nil.
+func (_u *UserAccountUpdateOne) SetNillablePendingPhone(v *string) *UserAccountUpdateOne {
+	if v != nil {
+		_u.SetPendingPhone(*v)
+	}
+	return _u
+}
+
+// ClearPendingPhone clears the value of the "pending_phone" field.
+func (_u *UserAccountUpdateOne) ClearPendingPhone() *UserAccountUpdateOne {
+	_u.mutation.ClearPendingPhone()
 	return _u
 }
 
@@ -1588,6 +1685,11 @@ func (_u *UserAccountUpdateOne) check() error {
 			return &ValidationError{Name: "phone", err: fmt.Errorf(`ent: validator failed for field "UserAccount.phone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PendingPhone(); ok {
+		if err := useraccount.PendingPhoneValidator(v); err != nil {
+			return &ValidationError{Name: "pending_phone", err: fmt.Errorf(`ent: validator failed for field "UserAccount.pending_phone": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := useraccount.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "UserAccount.status": %w`, err)}
@@ -1662,6 +1764,18 @@ func (_u *UserAccountUpdateOne) sqlSave(ctx context.Context) (_node *UserAccount
 	}
 	if _u.mutation.PhoneCleared() {
 		_spec.ClearField(useraccount.FieldPhone, field.TypeString)
+	}
+	if value, ok := _u.mutation.PhoneVerifiedAt(); ok {
+		_spec.SetField(useraccount.FieldPhoneVerifiedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PhoneVerifiedAtCleared() {
+		_spec.ClearField(useraccount.FieldPhoneVerifiedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PendingPhone(); ok {
+		_spec.SetField(useraccount.FieldPendingPhone, field.TypeString, value)
+	}
+	if _u.mutation.PendingPhoneCleared() {
+		_spec.ClearField(useraccount.FieldPendingPhone, field.TypeString)
 	}
 	if value, ok := _u.mutation.Locale(); ok {
 		_spec.SetField(useraccount.FieldLocale, field.TypeString, value)

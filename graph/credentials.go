@@ -33,6 +33,9 @@ var credentialFields = map[string]bool{
 	"enableTwoFactor":         true,
 	"confirmSecondFactor":     true,
 	"deleteMyAccount":         true,
+	"setPhoneNumber":          true,
+	"verifyPhoneNumber":       true,
+	"removePhoneNumber":       true,
 }
 
 // oneCredentialField refuses an operation with more than one root field

@@ -208,6 +208,15 @@ var matrixTable = []matrixRow{
 		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.confirmSecondFactor", doc: `mutation { confirmSecondFactor(input: {method: EMAIL_CODE, code: "00000"}) }`,
 		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+	// The user's own phone number: every user (staff too) may set one; keys
+	// never. The documents fail harmlessly before any password try or SMS:
+	// a malformed number, no pending change, no number on file.
+	{field: "Mutation.setPhoneNumber", doc: `mutation { setPhoneNumber(input: {phone: "0151 not a number", password: "wrong-password-1"}) { pendingPhone } }`,
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+	{field: "Mutation.verifyPhoneNumber", doc: `mutation { verifyPhoneNumber(code: "00000") { phone } }`,
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+	{field: "Mutation.removePhoneNumber", doc: `mutation { removePhoneNumber(password: "wrong-password-1") { phone } }`,
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 
 	// ------------------------------------------------------------ API keys
 	// Listing needs some right on the account (own keys; all of the

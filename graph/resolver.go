@@ -89,3 +89,18 @@ func (r *Resolver) invitations(ctx context.Context) *invitations.Service {
 		Limiter: r.Limiter, PublicURL: r.PublicURL, Now: r.Now,
 	}
 }
+
+// phonePayload turns the identity service's phone state into the API's.
+func phonePayload(st *identity.PhoneState, err error) (*model.PhoneNumberPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	p := &model.PhoneNumberPayload{PhoneVerifiedAt: st.PhoneVerifiedAt}
+	if st.Phone != "" {
+		p.Phone = &st.Phone
+	}
+	if st.PendingPhone != "" {
+		p.PendingPhone = &st.PendingPhone
+	}
+	return p, nil
+}

@@ -34,6 +34,8 @@ const (
 	FieldCodeHash = "code_hash"
 	// FieldCodeMethod holds the string denoting the code_method field in the database.
 	FieldCodeMethod = "code_method"
+	// FieldPhone holds the string denoting the phone field in the database.
+	FieldPhone = "phone"
 	// FieldCodeExpiresAt holds the string denoting the code_expires_at field in the database.
 	FieldCodeExpiresAt = "code_expires_at"
 	// FieldAttempts holds the string denoting the attempts field in the database.
@@ -61,6 +63,7 @@ var Columns = []string{
 	FieldMethods,
 	FieldCodeHash,
 	FieldCodeMethod,
+	FieldPhone,
 	FieldCodeExpiresAt,
 	FieldAttempts,
 	FieldExpiresAt,
@@ -93,6 +96,8 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
 	UpdateDefaultUpdatedAt func() time.Time
+	// PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	PhoneValidator func(string) error
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
 	DefaultAttempts int
 	// DefaultIP holds the default value on creation for the "ip" field.
@@ -110,8 +115,9 @@ type Purpose string
 
 // Purpose values.
 const (
-	PurposeLOGIN   Purpose = "LOGIN"
-	PurposeSTEP_UP Purpose = "STEP_UP"
+	PurposeLOGIN        Purpose = "LOGIN"
+	PurposeSTEP_UP      Purpose = "STEP_UP"
+	PurposePHONE_VERIFY Purpose = "PHONE_VERIFY"
 )
 
 func (pu Purpose) String() string {
@@ -121,7 +127,7 @@ func (pu Purpose) String() string {
 // PurposeValidator is a validator for the "purpose" field enum values. It is called by the builders before save.
 func PurposeValidator(pu Purpose) error {
 	switch pu {
-	case PurposeLOGIN, PurposeSTEP_UP:
+	case PurposeLOGIN, PurposeSTEP_UP, PurposePHONE_VERIFY:
 		return nil
 	default:
 		return fmt.Errorf("loginchallenge: invalid enum value for purpose field: %q", pu)
@@ -169,6 +175,11 @@ func ByCodeHash(opts ...sql.OrderTermOption) OrderOption {
 // ByCodeMethod orders the results by the code_method field.
 func ByCodeMethod(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCodeMethod, opts...).ToFunc()
+}
+
+// ByPhone orders the results by the phone field.
+func ByPhone(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPhone, opts...).ToFunc()
 }
 
 // ByCodeExpiresAt orders the results by the code_expires_at field.

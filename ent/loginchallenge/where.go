@@ -85,6 +85,11 @@ func CodeMethod(v string) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldEQ(FieldCodeMethod, v))
 }
 
+// Phone applies equality check predicate on the "phone" field. It's identical to PhoneEQ.
+func Phone(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldPhone, v))
+}
+
 // CodeExpiresAt applies equality check predicate on the "code_expires_at" field. It's identical to CodeExpiresAtEQ.
 func CodeExpiresAt(v time.Time) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldEQ(FieldCodeExpiresAt, v))
@@ -513,6 +518,81 @@ func CodeMethodEqualFold(v string) predicate.LoginChallenge {
 // CodeMethodContainsFold applies the ContainsFold predicate on the "code_method" field.
 func CodeMethodContainsFold(v string) predicate.LoginChallenge {
 	return predicate.LoginChallenge(sql.FieldContainsFold(FieldCodeMethod, v))
+}
+
+// PhoneEQ applies the EQ predicate on the "phone" field.
+func PhoneEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEQ(FieldPhone, v))
+}
+
+// PhoneNEQ applies the NEQ predicate on the "phone" field.
+func PhoneNEQ(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNEQ(FieldPhone, v))
+}
+
+// PhoneIn applies the In predicate on the "phone" field.
+func PhoneIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIn(FieldPhone, vs...))
+}
+
+// PhoneNotIn applies the NotIn predicate on the "phone" field.
+func PhoneNotIn(vs ...string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotIn(FieldPhone, vs...))
+}
+
+// PhoneGT applies the GT predicate on the "phone" field.
+func PhoneGT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGT(FieldPhone, v))
+}
+
+// PhoneGTE applies the GTE predicate on the "phone" field.
+func PhoneGTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldGTE(FieldPhone, v))
+}
+
+// PhoneLT applies the LT predicate on the "phone" field.
+func PhoneLT(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLT(FieldPhone, v))
+}
+
+// PhoneLTE applies the LTE predicate on the "phone" field.
+func PhoneLTE(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldLTE(FieldPhone, v))
+}
+
+// PhoneContains applies the Contains predicate on the "phone" field.
+func PhoneContains(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContains(FieldPhone, v))
+}
+
+// PhoneHasPrefix applies the HasPrefix predicate on the "phone" field.
+func PhoneHasPrefix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasPrefix(FieldPhone, v))
+}
+
+// PhoneHasSuffix applies the HasSuffix predicate on the "phone" field.
+func PhoneHasSuffix(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldHasSuffix(FieldPhone, v))
+}
+
+// PhoneIsNil applies the IsNil predicate on the "phone" field.
+func PhoneIsNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldIsNull(FieldPhone))
+}
+
+// PhoneNotNil applies the NotNil predicate on the "phone" field.
+func PhoneNotNil() predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldNotNull(FieldPhone))
+}
+
+// PhoneEqualFold applies the EqualFold predicate on the "phone" field.
+func PhoneEqualFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldEqualFold(FieldPhone, v))
+}
+
+// PhoneContainsFold applies the ContainsFold predicate on the "phone" field.
+func PhoneContainsFold(v string) predicate.LoginChallenge {
+	return predicate.LoginChallenge(sql.FieldContainsFold(FieldPhone, v))
 }
 
 // CodeExpiresAtEQ applies the EQ predicate on the "code_expires_at" field.

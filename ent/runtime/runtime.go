@@ -500,16 +500,20 @@ func init() {
 	loginchallenge.DefaultUpdatedAt = loginchallengeDescUpdatedAt.Default.(func() time.Time)
 	// loginchallenge.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	loginchallenge.UpdateDefaultUpdatedAt = loginchallengeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// loginchallengeDescPhone is the schema descriptor for phone field.
+	loginchallengeDescPhone := loginchallengeFields[6].Descriptor()
+	// loginchallenge.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	loginchallenge.PhoneValidator = loginchallengeDescPhone.Validators[0].(func(string) error)
 	// loginchallengeDescAttempts is the schema descriptor for attempts field.
-	loginchallengeDescAttempts := loginchallengeFields[7].Descriptor()
+	loginchallengeDescAttempts := loginchallengeFields[8].Descriptor()
 	// loginchallenge.DefaultAttempts holds the default value on creation for the attempts field.
 	loginchallenge.DefaultAttempts = loginchallengeDescAttempts.Default.(int)
 	// loginchallengeDescIP is the schema descriptor for ip field.
-	loginchallengeDescIP := loginchallengeFields[10].Descriptor()
+	loginchallengeDescIP := loginchallengeFields[11].Descriptor()
 	// loginchallenge.DefaultIP holds the default value on creation for the ip field.
 	loginchallenge.DefaultIP = loginchallengeDescIP.Default.(string)
 	// loginchallengeDescUserAgent is the schema descriptor for user_agent field.
-	loginchallengeDescUserAgent := loginchallengeFields[11].Descriptor()
+	loginchallengeDescUserAgent := loginchallengeFields[12].Descriptor()
 	// loginchallenge.DefaultUserAgent holds the default value on creation for the user_agent field.
 	loginchallenge.DefaultUserAgent = loginchallengeDescUserAgent.Default.(string)
 	// loginchallengeDescID is the schema descriptor for id field.
@@ -1137,12 +1141,16 @@ func init() {
 	useraccountDescPhone := useraccountFields[5].Descriptor()
 	// useraccount.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
 	useraccount.PhoneValidator = useraccountDescPhone.Validators[0].(func(string) error)
+	// useraccountDescPendingPhone is the schema descriptor for pending_phone field.
+	useraccountDescPendingPhone := useraccountFields[7].Descriptor()
+	// useraccount.PendingPhoneValidator is a validator for the "pending_phone" field. It is called by the builders before save.
+	useraccount.PendingPhoneValidator = useraccountDescPendingPhone.Validators[0].(func(string) error)
 	// useraccountDescLocale is the schema descriptor for locale field.
-	useraccountDescLocale := useraccountFields[6].Descriptor()
+	useraccountDescLocale := useraccountFields[8].Descriptor()
 	// useraccount.DefaultLocale holds the default value on creation for the locale field.
 	useraccount.DefaultLocale = useraccountDescLocale.Default.(string)
 	// useraccountDescMustChangePassword is the schema descriptor for must_change_password field.
-	useraccountDescMustChangePassword := useraccountFields[9].Descriptor()
+	useraccountDescMustChangePassword := useraccountFields[11].Descriptor()
 	// useraccount.DefaultMustChangePassword holds the default value on creation for the must_change_password field.
 	useraccount.DefaultMustChangePassword = useraccountDescMustChangePassword.Default.(bool)
 	// useraccountDescID is the schema descriptor for id field.

@@ -57,12 +57,14 @@ func (LoginChallenge) Mixin() []ent.Mixin {
 // Fields implements ent.Schema.
 func (LoginChallenge) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("purpose").Values("LOGIN", "STEP_UP").Immutable(),
+		field.Enum("purpose").Values("LOGIN", "STEP_UP", "PHONE_VERIFY").Immutable().
+			Comment("LOGIN after the password; STEP_UP to confirm a second factor; PHONE_VERIFY to prove a new phone number."),
 		field.String("user_id").GoType(pulid.ID("")).Immutable(),
 		field.String("session_id").GoType(pulid.ID("")).Optional().Nillable().Comment("STEP_UP: the session asking."),
 		field.Strings("methods").Comment("Methods that can answer this challenge."),
 		field.String("code_hash").Sensitive().Optional().Comment("Hash of the code sent by e-mail or SMS."),
 		field.String("code_method").Optional().Comment("EMAIL_CODE or SMS_CODE: where the code went."),
+		field.String("phone").Optional().Immutable().MaxLen(32).Comment("PHONE_VERIFY, and STEP_UP by SMS: the number the code was sent to, and that it proves."),
 		field.Time("code_expires_at").Optional().Nillable(),
 		field.Int("attempts").Default(0),
 		field.Time("expires_at"),

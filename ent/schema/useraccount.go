@@ -64,8 +64,18 @@ func (UserAccount) Fields() []ent.Field {
 			Comment("Login name, trimmed and lower-case; unique forever.").
 			Annotations(entgql.OrderField("USERNAME")),
 		field.String("name").Default("").MaxLen(200).Comment("Full name."),
-		field.String("phone").Optional().MaxLen(32).Comment("Mobile number (E.164), also used for SMS codes.").
+		field.String("phone").Optional().MaxLen(32).
+			Comment("Mobile number (E.164), also used for SMS codes once verified (phoneVerifiedAt).").
 			Annotations(private),
+		// A number set before phone verification existed has no
+		// phone_verified_at: it counts as unverified (no SMS codes go to it)
+		// until the user sets and verifies it with setPhoneNumber.
+		field.Time("phone_verified_at").Optional().Nillable().
+			Comment("When the phone number was verified by an SMS code; null while unverified. SMS codes go only to a verified number.").
+			Annotations(private),
+		field.String("pending_phone").Optional().MaxLen(32).
+			Comment("A new mobile number (E.164) waiting for its SMS code (verifyPhoneNumber); the current phone stays in force until then.").
+			Annotations(private, entgql.Skip(entgql.SkipWhereInput|entgql.SkipOrderField)),
 		field.String("locale").Default("de").Comment("Language for messages: de or en."),
 		field.String("password_hash").Sensitive().Optional().
 			Annotations(entgql.Skip(entgql.SkipAll)),

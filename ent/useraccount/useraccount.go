@@ -37,6 +37,10 @@ const (
 	FieldName = "name"
 	// FieldPhone holds the string denoting the phone field in the database.
 	FieldPhone = "phone"
+	// FieldPhoneVerifiedAt holds the string denoting the phone_verified_at field in the database.
+	FieldPhoneVerifiedAt = "phone_verified_at"
+	// FieldPendingPhone holds the string denoting the pending_phone field in the database.
+	FieldPendingPhone = "pending_phone"
 	// FieldLocale holds the string denoting the locale field in the database.
 	FieldLocale = "locale"
 	// FieldPasswordHash holds the string denoting the password_hash field in the database.
@@ -116,6 +120,8 @@ var Columns = []string{
 	FieldUsername,
 	FieldName,
 	FieldPhone,
+	FieldPhoneVerifiedAt,
+	FieldPendingPhone,
 	FieldLocale,
 	FieldPasswordHash,
 	FieldPasswordChangedAt,
@@ -168,6 +174,8 @@ var (
 	NameValidator func(string) error
 	// PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
 	PhoneValidator func(string) error
+	// PendingPhoneValidator is a validator for the "pending_phone" field. It is called by the builders before save.
+	PendingPhoneValidator func(string) error
 	// DefaultLocale holds the default value on creation for the "locale" field.
 	DefaultLocale string
 	// DefaultMustChangePassword holds the default value on creation for the "must_change_password" field.
@@ -261,6 +269,16 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByPhone orders the results by the phone field.
 func ByPhone(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPhone, opts...).ToFunc()
+}
+
+// ByPhoneVerifiedAt orders the results by the phone_verified_at field.
+func ByPhoneVerifiedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPhoneVerifiedAt, opts...).ToFunc()
+}
+
+// ByPendingPhone orders the results by the pending_phone field.
+func ByPendingPhone(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPendingPhone, opts...).ToFunc()
 }
 
 // ByLocale orders the results by the locale field.

@@ -97,6 +97,16 @@ func Phone(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldPhone, v))
 }
 
+// PhoneVerifiedAt applies equality check predicate on the "phone_verified_at" field. It's identical to PhoneVerifiedAtEQ.
+func PhoneVerifiedAt(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldPhoneVerifiedAt, v))
+}
+
+// PendingPhone applies equality check predicate on the "pending_phone" field. It's identical to PendingPhoneEQ.
+func PendingPhone(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldPendingPhone, v))
+}
+
 // Locale applies equality check predicate on the "locale" field. It's identical to LocaleEQ.
 func Locale(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldLocale, v))
@@ -630,6 +640,131 @@ func PhoneEqualFold(v string) predicate.UserAccount {
 // PhoneContainsFold applies the ContainsFold predicate on the "phone" field.
 func PhoneContainsFold(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldContainsFold(FieldPhone, v))
+}
+
+// PhoneVerifiedAtEQ applies the EQ predicate on the "phone_verified_at" field.
+func PhoneVerifiedAtEQ(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldPhoneVerifiedAt, v))
+}
+
+// PhoneVerifiedAtNEQ applies the NEQ predicate on the "phone_verified_at" field.
+func PhoneVerifiedAtNEQ(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNEQ(FieldPhoneVerifiedAt, v))
+}
+
+// PhoneVerifiedAtIn applies the In predicate on the "phone_verified_at" field.
+func PhoneVerifiedAtIn(vs ...time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIn(FieldPhoneVerifiedAt, vs...))
+}
+
+// PhoneVerifiedAtNotIn applies the NotIn predicate on the "phone_verified_at" field.
+func PhoneVerifiedAtNotIn(vs ...time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotIn(FieldPhoneVerifiedAt, vs...))
+}
+
+// PhoneVerifiedAtGT applies the GT predicate on the "phone_verified_at" field.
+func PhoneVerifiedAtGT(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGT(FieldPhoneVerifiedAt, v))
+}
+
+// PhoneVerifiedAtGTE applies the GTE predicate on the "phone_verified_at" field.
+func PhoneVerifiedAtGTE(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGTE(FieldPhoneVerifiedAt, v))
+}
+
+// PhoneVerifiedAtLT applies the LT predicate on the "phone_verified_at" field.
+func PhoneVerifiedAtLT(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLT(FieldPhoneVerifiedAt, v))
+}
+
+// PhoneVerifiedAtLTE applies the LTE predicate on the "phone_verified_at" field.
+func PhoneVerifiedAtLTE(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLTE(FieldPhoneVerifiedAt, v))
+}
+
+// PhoneVerifiedAtIsNil applies the IsNil predicate on the "phone_verified_at" field.
+func PhoneVerifiedAtIsNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIsNull(FieldPhoneVerifiedAt))
+}
+
+// PhoneVerifiedAtNotNil applies the NotNil predicate on the "phone_verified_at" field.
+func PhoneVerifiedAtNotNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotNull(FieldPhoneVerifiedAt))
+}
+
+// PendingPhoneEQ applies the EQ predicate on the "pending_phone" field.
+func PendingPhoneEQ(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldPendingPhone, v))
+}
+
+// PendingPhoneNEQ applies the NEQ predicate on the "pending_phone" field.
+func PendingPhoneNEQ(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNEQ(FieldPendingPhone, v))
+}
+
+// PendingPhoneIn applies the In predicate on the "pending_phone" field.
+func PendingPhoneIn(vs ...string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIn(FieldPendingPhone, vs...))
+}
+
+// PendingPhoneNotIn applies the NotIn predicate on the "pending_phone" field.
+func PendingPhoneNotIn(vs ...string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotIn(FieldPendingPhone, vs...))
+}
+
+// PendingPhoneGT applies the GT predicate on the "pending_phone" field.
+func PendingPhoneGT(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGT(FieldPendingPhone, v))
+}
+
+// PendingPhoneGTE applies the GTE predicate on the "pending_phone" field.
+func PendingPhoneGTE(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGTE(FieldPendingPhone, v))
+}
+
+// PendingPhoneLT applies the LT predicate on the "pending_phone" field.
+func PendingPhoneLT(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLT(FieldPendingPhone, v))
+}
+
+// PendingPhoneLTE applies the LTE predicate on the "pending_phone" field.
+func PendingPhoneLTE(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLTE(FieldPendingPhone, v))
+}
+
+// PendingPhoneContains applies the Contains predicate on the "pending_phone" field.
+func PendingPhoneContains(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldContains(FieldPendingPhone, v))
+}
+
+// PendingPhoneHasPrefix applies the HasPrefix predicate on the "pending_phone" field.
+func PendingPhoneHasPrefix(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldHasPrefix(FieldPendingPhone, v))
+}
+
+// PendingPhoneHasSuffix applies the HasSuffix predicate on the "pending_phone" field.
+func PendingPhoneHasSuffix(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldHasSuffix(FieldPendingPhone, v))
+}
+
+// PendingPhoneIsNil applies the IsNil predicate on the "pending_phone" field.
+func PendingPhoneIsNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIsNull(FieldPendingPhone))
+}
+
+// PendingPhoneNotNil applies the NotNil predicate on the "pending_phone" field.
+func PendingPhoneNotNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotNull(FieldPendingPhone))
+}
+
+// PendingPhoneEqualFold applies the EqualFold predicate on the "pending_phone" field.
+func PendingPhoneEqualFold(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEqualFold(FieldPendingPhone, v))
+}
+
+// PendingPhoneContainsFold applies the ContainsFold predicate on the "pending_phone" field.
+func PendingPhoneContainsFold(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldContainsFold(FieldPendingPhone, v))
 }
 
 // LocaleEQ applies the EQ predicate on the "locale" field.

@@ -330,6 +330,7 @@ type ComplexityRoot struct {
 		RefreshSession                     func(childComplexity int, refreshToken string) int
 		RegenerateRecoveryCodes            func(childComplexity int) int
 		RemoveOrganisationDomain           func(childComplexity int, id pulid.ID) int
+		RemovePhoneNumber                  func(childComplexity int, password string) int
 		RemoveRightsGroupMember            func(childComplexity int, input model.RemoveRightsGroupMemberInput) int
 		RemoveRole                         func(childComplexity int, input model.RemoveRoleInput) int
 		RemoveStaffUser                    func(childComplexity int, userID pulid.ID) int
@@ -350,6 +351,7 @@ type ComplexityRoot struct {
 		SetAccountIsAgency                 func(childComplexity int, input model.SetAccountIsAgencyInput) int
 		SetAccountSLA                      func(childComplexity int, input model.SetAccountSLAInput) int
 		SetDefaultAgency                   func(childComplexity int, input model.SetDefaultAgencyInput) int
+		SetPhoneNumber                     func(childComplexity int, input model.SetPhoneNumberInput) int
 		SetRightsGroupPermissions          func(childComplexity int, input model.SetRightsGroupPermissionsInput) int
 		SetSupportAccessConsent            func(childComplexity int, input model.SetSupportAccessConsentInput) int
 		SignUp                             func(childComplexity int, input model.SignUpInput) int
@@ -357,6 +359,7 @@ type ComplexityRoot struct {
 		UnassignAccountManager             func(childComplexity int, input model.AccountManagerInput) int
 		UpdateRightsGroup                  func(childComplexity int, input model.UpdateRightsGroupInput) int
 		VerifyEmail                        func(childComplexity int, token string, password *string) int
+		VerifyPhoneNumber                  func(childComplexity int, code string) int
 		VerifySecondFactor                 func(childComplexity int, input model.VerifySecondFactorInput) int
 	}
 
@@ -383,6 +386,12 @@ type ComplexityRoot struct {
 	PermissionInfo struct {
 		Description func(childComplexity int) int
 		Name        func(childComplexity int) int
+	}
+
+	PhoneNumberPayload struct {
+		PendingPhone    func(childComplexity int) int
+		Phone           func(childComplexity int) int
+		PhoneVerifiedAt func(childComplexity int) int
 	}
 
 	Query struct {
@@ -538,7 +547,9 @@ type ComplexityRoot struct {
 		Name                func(childComplexity int) int
 		PasswordChangedAt   func(childComplexity int) int
 		PendingEmail        func(childComplexity int) int
+		PendingPhone        func(childComplexity int) int
 		Phone               func(childComplexity int) int
+		PhoneVerifiedAt     func(childComplexity int) int
 		SecondFactorMethods func(childComplexity int) int
 		StaffRole           func(childComplexity int) int
 		Status              func(childComplexity int) int
@@ -643,6 +654,9 @@ type MutationResolver interface {
 	DeactivateCustomerAccount(ctx context.Context, customerAccountID pulid.ID) (*ent.CustomerAccount, error)
 	ReactivateCustomerAccount(ctx context.Context, customerAccountID pulid.ID) (*ent.CustomerAccount, error)
 	DeleteCustomerAccount(ctx context.Context, customerAccountID pulid.ID) (*ent.CustomerAccount, error)
+	SetPhoneNumber(ctx context.Context, input model.SetPhoneNumberInput) (*model.PhoneNumberPayload, error)
+	VerifyPhoneNumber(ctx context.Context, code string) (*model.PhoneNumberPayload, error)
+	RemovePhoneNumber(ctx context.Context, password string) (*model.PhoneNumberPayload, error)
 	InviteStaffUser(ctx context.Context, input model.InviteStaffUserInput) (*ent.UserAccount, error)
 	AcceptStaffInvitation(ctx context.Context, input model.AcceptStaffInvitationInput) (bool, error)
 	ChangeStaffRole(ctx context.Context, input model.ChangeStaffRoleInput) (*ent.UserAccount, error)
@@ -2099,6 +2113,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveOrganisationDomain(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.removePhoneNumber":
+		if e.ComplexityRoot.Mutation.RemovePhoneNumber == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removePhoneNumber_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemovePhoneNumber(childComplexity, args["password"].(string)), true
 	case "Mutation.removeRightsGroupMember":
 		if e.ComplexityRoot.Mutation.RemoveRightsGroupMember == nil {
 			break
@@ -2309,6 +2334,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetDefaultAgency(childComplexity, args["input"].(model.SetDefaultAgencyInput)), true
+	case "Mutation.setPhoneNumber":
+		if e.ComplexityRoot.Mutation.SetPhoneNumber == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setPhoneNumber_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetPhoneNumber(childComplexity, args["input"].(model.SetPhoneNumberInput)), true
 	case "Mutation.setRightsGroupPermissions":
 		if e.ComplexityRoot.Mutation.SetRightsGroupPermissions == nil {
 			break
@@ -2381,6 +2417,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string), args["password"].(*string)), true
+	case "Mutation.verifyPhoneNumber":
+		if e.ComplexityRoot.Mutation.VerifyPhoneNumber == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyPhoneNumber_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyPhoneNumber(childComplexity, args["code"].(string)), true
 	case "Mutation.verifySecondFactor":
 		if e.ComplexityRoot.Mutation.VerifySecondFactor == nil {
 			break
@@ -2491,6 +2538,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PermissionInfo.Name(childComplexity), true
+
+	case "PhoneNumberPayload.pendingPhone":
+		if e.ComplexityRoot.PhoneNumberPayload.PendingPhone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PhoneNumberPayload.PendingPhone(childComplexity), true
+	case "PhoneNumberPayload.phone":
+		if e.ComplexityRoot.PhoneNumberPayload.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PhoneNumberPayload.Phone(childComplexity), true
+	case "PhoneNumberPayload.phoneVerifiedAt":
+		if e.ComplexityRoot.PhoneNumberPayload.PhoneVerifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PhoneNumberPayload.PhoneVerifiedAt(childComplexity), true
 
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
@@ -3256,12 +3322,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserAccount.PendingEmail(childComplexity), true
+	case "UserAccount.pendingPhone":
+		if e.ComplexityRoot.UserAccount.PendingPhone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserAccount.PendingPhone(childComplexity), true
 	case "UserAccount.phone":
 		if e.ComplexityRoot.UserAccount.Phone == nil {
 			break
 		}
 
 		return e.ComplexityRoot.UserAccount.Phone(childComplexity), true
+	case "UserAccount.phoneVerifiedAt":
+		if e.ComplexityRoot.UserAccount.PhoneVerifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserAccount.PhoneVerifiedAt(childComplexity), true
 	case "UserAccount.secondFactorMethods":
 		if e.ComplexityRoot.UserAccount.SecondFactorMethods == nil {
 			break
@@ -3384,6 +3462,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SetAccountIsAgencyInput", ec.unmarshalInputSetAccountIsAgencyInput),
 			graphql.NewInputUnmarshaler("SetAccountSlaInput", ec.unmarshalInputSetAccountSlaInput),
 			graphql.NewInputUnmarshaler("SetDefaultAgencyInput", ec.unmarshalInputSetDefaultAgencyInput),
+			graphql.NewInputUnmarshaler("SetPhoneNumberInput", ec.unmarshalInputSetPhoneNumberInput),
 			graphql.NewInputUnmarshaler("SetRightsGroupPermissionsInput", ec.unmarshalInputSetRightsGroupPermissionsInput),
 			graphql.NewInputUnmarshaler("SetSupportAccessConsentInput", ec.unmarshalInputSetSupportAccessConsentInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
@@ -6858,9 +6937,17 @@ type UserAccount implements Node {
   """
   name: String!
   """
-  Mobile number (E.164), also used for SMS codes.
+  Mobile number (E.164), also used for SMS codes once verified (phoneVerifiedAt).
   """
   phone: String @selfOrStaff
+  """
+  When the phone number was verified by an SMS code; null while unverified. SMS codes go only to a verified number.
+  """
+  phoneVerifiedAt: Time @selfOrStaff
+  """
+  A new mobile number (E.164) waiting for its SMS code (verifyPhoneNumber); the current phone stays in force until then.
+  """
+  pendingPhone: String @selfOrStaff
   """
   Language for messages: de or en.
   """
@@ -7339,6 +7426,46 @@ input UserAccountWhereInput {
   """
   phoneContainsFold: String
   """
+  phone_verified_at field predicates
+  """
+  phoneVerifiedAt: Time
+  """
+  Predicate: phoneVerifiedAtNEQ.
+  """
+  phoneVerifiedAtNEQ: Time
+  """
+  Predicate: phoneVerifiedAtIn.
+  """
+  phoneVerifiedAtIn: [Time!]
+  """
+  Predicate: phoneVerifiedAtNotIn.
+  """
+  phoneVerifiedAtNotIn: [Time!]
+  """
+  Predicate: phoneVerifiedAtGT.
+  """
+  phoneVerifiedAtGT: Time
+  """
+  Predicate: phoneVerifiedAtGTE.
+  """
+  phoneVerifiedAtGTE: Time
+  """
+  Predicate: phoneVerifiedAtLT.
+  """
+  phoneVerifiedAtLT: Time
+  """
+  Predicate: phoneVerifiedAtLTE.
+  """
+  phoneVerifiedAtLTE: Time
+  """
+  Predicate: phoneVerifiedAtIsNil.
+  """
+  phoneVerifiedAtIsNil: Boolean
+  """
+  Predicate: phoneVerifiedAtNotNil.
+  """
+  phoneVerifiedAtNotNil: Boolean
+  """
   locale field predicates
   """
   locale: String
@@ -7754,7 +7881,7 @@ extend type Mutation {
 enum SecondFactorMethod {
   "A 5-digit one-time code sent by e-mail (valid 10 minutes)."
   EMAIL_CODE
-  "A 5-digit one-time code sent by SMS to the user's phone (valid 10 minutes)."
+  "A 5-digit one-time code sent by SMS to the user's verified phone number (setPhoneNumber, verifyPhoneNumber; valid 10 minutes)."
   SMS_CODE
   "A code from an authenticator app (RFC 6238 TOTP)."
   TOTP
@@ -8143,6 +8270,60 @@ extend type Mutation {
   ADMIN only.
   """
   deleteCustomerAccount("The account." customerAccountID: ID!): CustomerAccount! @staff(role: ADMIN)
+}
+`, BuiltIn: false},
+	{Name: "../../schema/phone.graphqls", Input: `# The user's own mobile number (issue 8 item 9): set it, prove it with a code
+# sent by SMS, remove it. SMS second-factor codes go only to a verified
+# number. A number stored before verification existed counts as unverified.
+
+"Set a new mobile number for SMS codes."
+input SetPhoneNumberInput {
+  """
+  The new mobile number in international format (E.164): ` + "`" + `+` + "`" + `, then 8 to 15
+  digits, the first not 0. Spaces and dashes are ignored ("+49 151 2345-678").
+  """
+  phone: String!
+  "The current password."
+  password: String!
+}
+
+"The current user's mobile numbers after a change."
+type PhoneNumberPayload {
+  "The current number; null when there is none. SMS codes go to it only when it is verified."
+  phone: String
+  "When the current number was verified; null while it is unverified (a number stored before verification existed) or there is none."
+  phoneVerifiedAt: Time
+  "The new number waiting for its code; null when no change is pending."
+  pendingPhone: String
+}
+
+extend type Mutation {
+  """
+  Start changing (or setting) the current user's mobile number: a 5-digit
+  code (valid 10 minutes, 5 tries) goes by SMS to the NEW number, and
+  verifyPhoneNumber makes it the user's number. Until then the current number
+  (if any) stays in force for SMS login codes. Needs the password, and a
+  fresh second factor (confirmSecondFactor within 15 minutes) when two-factor
+  login is on. Calling it again sends a new code (the older one stops
+  working); codes are rate-limited per user and per number. Not for API keys.
+  """
+  setPhoneNumber("The new number and the current password." input: SetPhoneNumberInput!): PhoneNumberPayload! @auth
+
+  """
+  Make the pending number the current user's mobile number with the code sent
+  to it. A wrong or expired code is BAD_USER_INPUT on ` + "`" + `code` + "`" + `; after 5
+  wrong codes the pending change is void (reason TOO_MANY_ATTEMPTS) and must
+  be started again with setPhoneNumber. Not for API keys.
+  """
+  verifyPhoneNumber("The 5-digit code sent by SMS to the new number." code: String!): PhoneNumberPayload! @auth
+
+  """
+  Remove the current user's mobile number (and any pending change). Refused
+  while SMS_CODE is an enabled second-factor method (reason SMS_CODE_ENABLED):
+  disable it first. Needs the password, and a fresh second factor when
+  two-factor login is on. Not for API keys.
+  """
+  removePhoneNumber("The current password." password: String!): PhoneNumberPayload! @auth
 }
 `, BuiltIn: false},
 	{Name: "../../schema/portier.graphqls", Input: `"""
@@ -9047,6 +9228,18 @@ func (ec *executionContext) childFields_PermissionInfo(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type PermissionInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PhoneNumberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "phone":
+		return ec.fieldContext_PhoneNumberPayload_phone(ctx, field)
+	case "phoneVerifiedAt":
+		return ec.fieldContext_PhoneNumberPayload_phoneVerifiedAt(ctx, field)
+	case "pendingPhone":
+		return ec.fieldContext_PhoneNumberPayload_pendingPhone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PhoneNumberPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Resource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9279,6 +9472,10 @@ func (ec *executionContext) childFields_UserAccount(ctx context.Context, field g
 		return ec.fieldContext_UserAccount_name(ctx, field)
 	case "phone":
 		return ec.fieldContext_UserAccount_phone(ctx, field)
+	case "phoneVerifiedAt":
+		return ec.fieldContext_UserAccount_phoneVerifiedAt(ctx, field)
+	case "pendingPhone":
+		return ec.fieldContext_UserAccount_pendingPhone(ctx, field)
 	case "locale":
 		return ec.fieldContext_UserAccount_locale(ctx, field)
 	case "passwordChangedAt":
@@ -10043,6 +10240,20 @@ func (ec *executionContext) field_Mutation_removeOrganisationDomain_args(ctx con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removePhoneNumber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeRightsGroupMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10295,6 +10506,20 @@ func (ec *executionContext) field_Mutation_setDefaultAgency_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setPhoneNumber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetPhoneNumberInput, error) {
+			return ec.unmarshalNSetPhoneNumberInput2portierᚋgraphᚋmodelᚐSetPhoneNumberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setRightsGroupPermissions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10384,6 +10609,20 @@ func (ec *executionContext) field_Mutation_verifyEmail_args(ctx context.Context,
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyPhoneNumber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -18346,6 +18585,177 @@ func (ec *executionContext) fieldContext_Mutation_deleteCustomerAccount(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setPhoneNumber(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setPhoneNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetPhoneNumber(ctx, fc.Args["input"].(model.SetPhoneNumberInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PhoneNumberPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PhoneNumberPayload) graphql.Marshaler {
+			return ec.marshalNPhoneNumberPayload2ᚖportierᚋgraphᚋmodelᚐPhoneNumberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setPhoneNumber(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PhoneNumberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setPhoneNumber_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyPhoneNumber(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyPhoneNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyPhoneNumber(ctx, fc.Args["code"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PhoneNumberPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PhoneNumberPayload) graphql.Marshaler {
+			return ec.marshalNPhoneNumberPayload2ᚖportierᚋgraphᚋmodelᚐPhoneNumberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyPhoneNumber(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PhoneNumberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyPhoneNumber_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removePhoneNumber(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removePhoneNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemovePhoneNumber(ctx, fc.Args["password"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PhoneNumberPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PhoneNumberPayload) graphql.Marshaler {
+			return ec.marshalNPhoneNumberPayload2ᚖportierᚋgraphᚋmodelᚐPhoneNumberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removePhoneNumber(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PhoneNumberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removePhoneNumber_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_inviteStaffUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19155,6 +19565,75 @@ func (ec *executionContext) _PermissionInfo_description(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_PermissionInfo_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PermissionInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PhoneNumberPayload_phone(ctx context.Context, field graphql.CollectedField, obj *model.PhoneNumberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PhoneNumberPayload_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PhoneNumberPayload_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PhoneNumberPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _PhoneNumberPayload_phoneVerifiedAt(ctx context.Context, field graphql.CollectedField, obj *model.PhoneNumberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PhoneNumberPayload_phoneVerifiedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhoneVerifiedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PhoneNumberPayload_phoneVerifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PhoneNumberPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PhoneNumberPayload_pendingPhone(ctx context.Context, field graphql.CollectedField, obj *model.PhoneNumberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PhoneNumberPayload_pendingPhone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingPhone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PhoneNumberPayload_pendingPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PhoneNumberPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -22432,6 +22911,78 @@ func (ec *executionContext) _UserAccount_phone(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_UserAccount_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserAccount_phoneVerifiedAt(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserAccount_phoneVerifiedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhoneVerifiedAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserAccount_phoneVerifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UserAccount_pendingPhone(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserAccount_pendingPhone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingPhone, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal string
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserAccount_pendingPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "String")
 }
 
@@ -29237,6 +29788,55 @@ func UnmarshalSetDefaultAgencyInput(ctx context.Context, raw any) (model.SetDefa
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetPhoneNumberInput(ctx context.Context, obj any) (model.SetPhoneNumberInput, error) {
+	var it model.SetPhoneNumberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"phone", "password"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetPhoneNumberInput unmarshals raw into the SetPhoneNumberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetPhoneNumberInput(ctx context.Context, raw any) (model.SetPhoneNumberInput, error) {
+	var out model.SetPhoneNumberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetPhoneNumberInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetRightsGroupPermissionsInput(ctx context.Context, obj any) (model.SetRightsGroupPermissionsInput, error) {
 	var it model.SetRightsGroupPermissionsInput
 	if obj == nil {
@@ -29578,7 +30178,7 @@ func (ec *executionContext) unmarshalInputUserAccountWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "emailVerifiedAt", "emailVerifiedAtNEQ", "emailVerifiedAtIn", "emailVerifiedAtNotIn", "emailVerifiedAtGT", "emailVerifiedAtGTE", "emailVerifiedAtLT", "emailVerifiedAtLTE", "emailVerifiedAtIsNil", "emailVerifiedAtNotNil", "username", "usernameNEQ", "usernameIn", "usernameNotIn", "usernameGT", "usernameGTE", "usernameLT", "usernameLTE", "usernameContains", "usernameHasPrefix", "usernameHasSuffix", "usernameEqualFold", "usernameContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "locale", "localeNEQ", "localeIn", "localeNotIn", "localeGT", "localeGTE", "localeLT", "localeLTE", "localeContains", "localeHasPrefix", "localeHasSuffix", "localeEqualFold", "localeContainsFold", "passwordChangedAt", "passwordChangedAtNEQ", "passwordChangedAtIn", "passwordChangedAtNotIn", "passwordChangedAtGT", "passwordChangedAtGTE", "passwordChangedAtLT", "passwordChangedAtLTE", "passwordChangedAtIsNil", "passwordChangedAtNotNil", "mustChangePassword", "mustChangePasswordNEQ", "status", "statusNEQ", "statusIn", "statusNotIn", "deletedAt", "deletedAtNEQ", "deletedAtIn", "deletedAtNotIn", "deletedAtGT", "deletedAtGTE", "deletedAtLT", "deletedAtLTE", "deletedAtIsNil", "deletedAtNotNil", "anonymisedAt", "anonymisedAtNEQ", "anonymisedAtIn", "anonymisedAtNotIn", "anonymisedAtGT", "anonymisedAtGTE", "anonymisedAtLT", "anonymisedAtLTE", "anonymisedAtIsNil", "anonymisedAtNotNil", "lastLoginAt", "lastLoginAtNEQ", "lastLoginAtIn", "lastLoginAtNotIn", "lastLoginAtGT", "lastLoginAtGTE", "lastLoginAtLT", "lastLoginAtLTE", "lastLoginAtIsNil", "lastLoginAtNotNil", "staffRole", "staffRoleNEQ", "staffRoleIn", "staffRoleNotIn", "staffRoleIsNil", "staffRoleNotNil"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "emailVerifiedAt", "emailVerifiedAtNEQ", "emailVerifiedAtIn", "emailVerifiedAtNotIn", "emailVerifiedAtGT", "emailVerifiedAtGTE", "emailVerifiedAtLT", "emailVerifiedAtLTE", "emailVerifiedAtIsNil", "emailVerifiedAtNotNil", "username", "usernameNEQ", "usernameIn", "usernameNotIn", "usernameGT", "usernameGTE", "usernameLT", "usernameLTE", "usernameContains", "usernameHasPrefix", "usernameHasSuffix", "usernameEqualFold", "usernameContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "phoneVerifiedAt", "phoneVerifiedAtNEQ", "phoneVerifiedAtIn", "phoneVerifiedAtNotIn", "phoneVerifiedAtGT", "phoneVerifiedAtGTE", "phoneVerifiedAtLT", "phoneVerifiedAtLTE", "phoneVerifiedAtIsNil", "phoneVerifiedAtNotNil", "locale", "localeNEQ", "localeIn", "localeNotIn", "localeGT", "localeGTE", "localeLT", "localeLTE", "localeContains", "localeHasPrefix", "localeHasSuffix", "localeEqualFold", "localeContainsFold", "passwordChangedAt", "passwordChangedAtNEQ", "passwordChangedAtIn", "passwordChangedAtNotIn", "passwordChangedAtGT", "passwordChangedAtGTE", "passwordChangedAtLT", "passwordChangedAtLTE", "passwordChangedAtIsNil", "passwordChangedAtNotNil", "mustChangePassword", "mustChangePasswordNEQ", "status", "statusNEQ", "statusIn", "statusNotIn", "deletedAt", "deletedAtNEQ", "deletedAtIn", "deletedAtNotIn", "deletedAtGT", "deletedAtGTE", "deletedAtLT", "deletedAtLTE", "deletedAtIsNil", "deletedAtNotNil", "anonymisedAt", "anonymisedAtNEQ", "anonymisedAtIn", "anonymisedAtNotIn", "anonymisedAtGT", "anonymisedAtGTE", "anonymisedAtLT", "anonymisedAtLTE", "anonymisedAtIsNil", "anonymisedAtNotNil", "lastLoginAt", "lastLoginAtNEQ", "lastLoginAtIn", "lastLoginAtNotIn", "lastLoginAtGT", "lastLoginAtGTE", "lastLoginAtLT", "lastLoginAtLTE", "lastLoginAtIsNil", "lastLoginAtNotNil", "staffRole", "staffRoleNEQ", "staffRoleIn", "staffRoleNotIn", "staffRoleIsNil", "staffRoleNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30236,6 +30836,76 @@ func (ec *executionContext) unmarshalInputUserAccountWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.PhoneContainsFold = data
+		case "phoneVerifiedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneVerifiedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneVerifiedAt = data
+		case "phoneVerifiedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneVerifiedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneVerifiedAtNEQ = data
+		case "phoneVerifiedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneVerifiedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneVerifiedAtIn = data
+		case "phoneVerifiedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneVerifiedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneVerifiedAtNotIn = data
+		case "phoneVerifiedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneVerifiedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneVerifiedAtGT = data
+		case "phoneVerifiedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneVerifiedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneVerifiedAtGTE = data
+		case "phoneVerifiedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneVerifiedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneVerifiedAtLT = data
+		case "phoneVerifiedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneVerifiedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneVerifiedAtLTE = data
+		case "phoneVerifiedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneVerifiedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneVerifiedAtIsNil = data
+		case "phoneVerifiedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneVerifiedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneVerifiedAtNotNil = data
 		case "locale":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -32765,6 +33435,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setPhoneNumber":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setPhoneNumber(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyPhoneNumber":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyPhoneNumber(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removePhoneNumber":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removePhoneNumber(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "inviteStaffUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_inviteStaffUser(ctx, field)
@@ -32977,6 +33668,49 @@ func (ec *executionContext) _PermissionInfo(ctx context.Context, sel ast.Selecti
 		case "description":
 			out.Values[i] = ec._PermissionInfo_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var phoneNumberPayloadImplementors = []string{"PhoneNumberPayload"}
+
+func (ec *executionContext) _PhoneNumberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PhoneNumberPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, phoneNumberPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PhoneNumberPayload")
+		case "phone":
+			out.Values[i] = ec._PhoneNumberPayload_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "phoneVerifiedAt":
+			out.Values[i] = ec._PhoneNumberPayload_phoneVerifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pendingPhone":
+			out.Values[i] = ec._PhoneNumberPayload_pendingPhone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -33952,6 +34686,16 @@ func (ec *executionContext) _UserAccount(ctx context.Context, sel ast.SelectionS
 			}
 		case "phone":
 			out.Values[i] = ec._UserAccount_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "phoneVerifiedAt":
+			out.Values[i] = ec._UserAccount_phoneVerifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pendingPhone":
+			out.Values[i] = ec._UserAccount_pendingPhone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -35219,6 +35963,14 @@ func (ec *executionContext) marshalNPermissionInfo2ᚖportierᚋgraphᚋmodelᚐ
 	return ec._PermissionInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPhoneNumberPayload2ᚖportierᚋgraphᚋmodelᚐPhoneNumberPayload(ctx context.Context, sel ast.SelectionSet, v *model.PhoneNumberPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PhoneNumberPayload!")
+		return graphql.Null
+	}
+	return ec._PhoneNumberPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPrincipalKind2portierᚋgraphᚋmodelᚐPrincipalKind(ctx context.Context, v any) (model.PrincipalKind, error) {
 	var res model.PrincipalKind
 	err := res.UnmarshalGQL(v)
@@ -35507,6 +36259,11 @@ func (ec *executionContext) unmarshalNSetAccountSlaInput2portierᚋgraphᚋmodel
 
 func (ec *executionContext) unmarshalNSetDefaultAgencyInput2portierᚋgraphᚋmodelᚐSetDefaultAgencyInput(ctx context.Context, v any) (model.SetDefaultAgencyInput, error) {
 	res, err := ec.unmarshalInputSetDefaultAgencyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetPhoneNumberInput2portierᚋgraphᚋmodelᚐSetPhoneNumberInput(ctx context.Context, v any) (model.SetPhoneNumberInput, error) {
+	res, err := ec.unmarshalInputSetPhoneNumberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

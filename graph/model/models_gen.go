@@ -392,6 +392,16 @@ type PermissionInfo struct {
 	Description string `json:"description"`
 }
 
+// The current user's mobile numbers after a change.
+type PhoneNumberPayload struct {
+	// The current number; null when there is none. SMS codes go to it only when it is verified.
+	Phone *string `json:"phone,omitempty"`
+	// When the current number was verified; null while it is unverified (a number stored before verification existed) or there is none.
+	PhoneVerifiedAt *time.Time `json:"phoneVerifiedAt,omitempty"`
+	// The new number waiting for its code; null when no change is pending.
+	PendingPhone *string `json:"pendingPhone,omitempty"`
+}
+
 // Propose an organisation domain.
 type ProposeOrganisationDomainInput struct {
 	// The customer account.
@@ -520,6 +530,15 @@ type SetDefaultAgencyInput struct {
 	AgencyCustomerNumber *string `json:"agencyCustomerNumber,omitempty"`
 	// The agency's account ID.
 	AgencyAccountID *pulid.ID `json:"agencyAccountID,omitempty"`
+}
+
+// Set a new mobile number for SMS codes.
+type SetPhoneNumberInput struct {
+	// The new mobile number in international format (E.164): `+`, then 8 to 15
+	// digits, the first not 0. Spaces and dashes are ignored ("+49 151 2345-678").
+	Phone string `json:"phone"`
+	// The current password.
+	Password string `json:"password"`
 }
 
 // Replace the permissions of a rights group.

@@ -253,7 +253,8 @@ func (s *Service) proveHolder(ctx context.Context, u *ent.UserAccount, pw *strin
 // address is told and stays reserved. Contacts with the address and no
 // login are linked to the user (flow 5), where the user has no contact on
 // that customer account yet; the others stay unlinked. Each link and each
-// skip is audited.
+// skip is audited. After an e-mail change the contacts already linked to
+// the user take the new address (followEmail).
 func (s *Service) VerifyEmail(ctx context.Context, tok string, pw *string) error {
 	t, err := s.redeem(ctx, tok, onetimetoken.PurposeEMAIL_VERIFY, onetimetoken.PurposeEMAIL_CHANGE)
 	if err != nil {
@@ -331,8 +332,70 @@ func (s *Service) VerifyEmail(ctx context.Context, tok string, pw *string) error
 		TargetID: string(u.ID), Changes: changes}); err != nil {
 		return err
 	}
+	if t.Purpose == onetimetoken.PurposeEMAIL_CHANGE && oldEmail != address {
+		if err := followEmail(ctx, c, u); err != nil {
+			return err
+		}
+	}
 	_, err = linkContacts(ctx, c, u)
 	return err
+}
+
+// followEmail gives every contact linked to u its new verified address
+// (issue 8 item 9): a person's contacts follow the address the person
+// proved. Each change is audited on the contact's account as
+// contact.email_followed_user (from, to). Where that account already has
+// another contact with the new address, the contact keeps its old one and
+// contact.email_follow_skipped says why; the e-mail change succeeds anyway.
+// It runs in the transaction of the verification; the contacts are read
+// with the system context because the user need not be allowed to read
+// its accounts' contacts (a contact without CONTACTS_READ is still the
+// user's own).
+func followEmail(ctx context.Context, c *ent.Client, u *ent.UserAccount) error {
+	if u.Email == "" || u.EmailVerifiedAt == nil {
+		return nil
+	}
+	linked, err := c.Contact.Query().Where(contact.UserID(u.ID)).
+		Order(ent.Asc(contact.FieldCreatedAt), ent.Asc(contact.FieldID)).All(sys(ctx))
+	if err != nil {
+		return err
+	}
+	for _, ct := range linked {
+		from := ""
+		if ct.Email != nil {
+			from = *ct.Email
+		}
+		if from == u.Email {
+			continue
+		}
+		taken, err := c.Contact.Query().
+			Where(contact.CustomerAccountID(ct.CustomerAccountID), contact.Email(u.Email), contact.IDNEQ(ct.ID)).
+			Exist(sys(ctx))
+		if err != nil {
+			return err
+		}
+		changes := map[string]any{"from": from, "to": u.Email, "user": string(u.ID)}
+		action := "contact.email_followed_user"
+		if taken {
+			action = "contact.email_follow_skipped"
+			changes["reason"] = "another contact of this customer account has the address"
+		} else {
+			// Guarded: a contact unlinked meanwhile keeps its address.
+			k, err := c.Contact.Update().Where(contact.ID(ct.ID), contact.UserID(u.ID)).
+				SetEmail(u.Email).Save(sys(ctx))
+			if err != nil {
+				return err
+			}
+			if k == 0 {
+				continue
+			}
+		}
+		if err := audit.Record(ctx, c, audit.Entry{Action: action, ActorID: string(u.ID),
+			AccountID: ct.CustomerAccountID, TargetType: "Contact", TargetID: string(ct.ID), Changes: changes}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // voidOtherClaims ends every unverified claim of other accounts on address,

@@ -136,7 +136,7 @@ func send(ctx context.Context, c *ent.Client, u *ent.UserAccount, to, kind strin
 		return err
 	}
 	ch := "EMAIL"
-	if kind == mail.SMSLoginCode {
+	if mail.IsSMS(kind) {
 		ch = "SMS"
 	}
 	return outbox.Enqueue(ctx, c, outbox.Message{Channel: ch, To: to, Subject: subject, Body: body})

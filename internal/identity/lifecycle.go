@@ -224,7 +224,7 @@ func anonymise(ctx context.Context, client *ent.Client, id pulid.ID, now time.Ti
 	}
 	if err := c.UserAccount.UpdateOneID(u.ID).
 		ClearEmail().ClearPendingEmail().SetUsername("deleted." + strings.ToLower(string(u.ID))).
-		SetName("").ClearPhone().ClearPasswordHash().ClearTotpSecret().ClearPendingTotpSecret().
+		SetName("").ClearPhone().ClearPhoneVerifiedAt().ClearPendingPhone().ClearPasswordHash().ClearTotpSecret().ClearPendingTotpSecret().
 		ClearRecoveryCodeHashes().ClearSecondFactorMethods().SetAnonymisedAt(now).
 		Exec(sys(ctx)); err != nil {
 		return err

@@ -28,6 +28,12 @@ var errBadCode = apperr.Unauthenticated("the code is wrong or expired")
 func challengeMethods(u *ent.UserAccount) []string {
 	var out []string
 	for _, m := range enabledMethods(u) {
+		// SMS_CODE without a verified number (one stored before numbers
+		// were verified) cannot be answered: it is not offered, so the
+		// login goes on with the other methods or a recovery code.
+		if m == domain.MethodSMSCode && !hasVerifiedPhone(u) {
+			continue
+		}
 		out = append(out, string(m))
 	}
 	if len(u.RecoveryCodeHashes) > 0 {
@@ -38,7 +44,7 @@ func challengeMethods(u *ent.UserAccount) []string {
 
 // newLoginChallenge stores a LOGIN challenge; when the preferred method is
 // a code, the code is sent at once.
-func (s *Service) newLoginChallenge(ctx context.Context, c *ent.Client, u *ent.UserAccount, methods []domain.SecondFactorMethod) (*ent.LoginChallenge, error) {
+func (s *Service) newLoginChallenge(ctx context.Context, c *ent.Client, u *ent.UserAccount, _ []domain.SecondFactorMethod) (*ent.LoginChallenge, error) {
 	v := viewer.FromContext(ctx)
 	now := s.Now()
 	ch, err := c.LoginChallenge.Create().
@@ -51,8 +57,9 @@ func (s *Service) newLoginChallenge(ctx context.Context, c *ent.Client, u *ent.U
 	if err != nil {
 		return nil, err
 	}
-	if methods[0].IsCode() {
-		if ch, err = s.sendCode(ctx, c, u, ch, methods[0]); err != nil {
+	// The first offered method is the preferred one; a code is sent at once.
+	if len(ch.Methods) > 0 && domain.SecondFactorMethod(ch.Methods[0]).IsCode() {
+		if ch, err = s.sendCode(ctx, c, u, ch, domain.SecondFactorMethod(ch.Methods[0])); err != nil {
 			return nil, err
 		}
 	}
@@ -74,8 +81,9 @@ func (s *Service) sendCode(ctx context.Context, c *ent.Client, u *ent.UserAccoun
 	case domain.MethodEmailCode:
 		err = send(ctx, c, u, u.Email, mail.LoginCode, map[string]string{"code": code})
 	case domain.MethodSMSCode:
-		if u.Phone == "" {
-			return nil, apperr.BadInput("method", "no phone number is on file for SMS codes")
+		// Only to a verified number (setPhoneNumber, verifyPhoneNumber).
+		if !hasVerifiedPhone(u) {
+			return nil, apperr.BadInput("method", "no verified phone number is on file for SMS codes")
 		}
 		err = send(ctx, c, u, u.Phone, mail.SMSLoginCode, map[string]string{"code": code})
 	default:
@@ -309,8 +317,8 @@ func (s *Service) RequestSecondFactorCode(ctx context.Context, m domain.SecondFa
 	if m == domain.MethodEmailCode && u.EmailVerifiedAt == nil {
 		return apperr.BadInput("method", "verify your e-mail address first")
 	}
-	if m == domain.MethodSMSCode && u.Phone == "" {
-		return apperr.BadInput("method", "no phone number is on file")
+	if m == domain.MethodSMSCode && !hasVerifiedPhone(u) {
+		return apperr.BadInput("method", "verify a phone number first (setPhoneNumber, verifyPhoneNumber)")
 	}
 	if err := s.Limiter.Take(ctx, ruleCodeSend, string(u.ID)); err != nil {
 		return err
@@ -321,14 +329,17 @@ func (s *Service) RequestSecondFactorCode(ctx context.Context, m domain.SecondFa
 		return err
 	}
 	sid := pulid.ID(v.SessionID)
-	ch, err := c.LoginChallenge.Create().
+	q := c.LoginChallenge.Create().
 		SetPurpose(loginchallenge.PurposeSTEP_UP).
 		SetUserID(u.ID).
 		SetSessionID(sid).
 		SetMethods([]string{string(m)}).
 		SetExpiresAt(s.Now().Add(ChallengeLifetime)).
-		SetIP(v.IP).SetUserAgent(v.UserAgent).
-		Save(sys(ctx))
+		SetIP(v.IP).SetUserAgent(v.UserAgent)
+	if m == domain.MethodSMSCode {
+		q.SetPhone(u.Phone) // the code proves this number, no other
+	}
+	ch, err := q.Save(sys(ctx))
 	if err != nil {
 		return err
 	}
@@ -422,6 +433,9 @@ func (s *Service) EnableTwoFactor(ctx context.Context, m domain.SecondFactorMeth
 	if slices.Contains(u.SecondFactorMethods, string(m)) {
 		return nil, nil, apperr.Conflict("input.method", "%s is already enabled", m)
 	}
+	if m == domain.MethodSMSCode && !hasVerifiedPhone(u) {
+		return nil, nil, apperr.BadInput("input.method", "verify a phone number first (setPhoneNumber, verifyPhoneNumber)")
+	}
 	if err := s.requireFreshIfEnabled(ctx, u); err != nil {
 		return nil, nil, err
 	}
@@ -444,6 +458,10 @@ func (s *Service) EnableTwoFactor(ctx context.Context, m domain.SecondFactorMeth
 		if _, err := s.checkFactor(u, ch, m, code); err != nil {
 			return nil, nil, err
 		}
+		if m == domain.MethodSMSCode && ch.Phone != u.Phone {
+			// The code went to a number the user has changed since.
+			return nil, nil, errBadCode
+		}
 	}
 	c, err := s.Tx()
 	if err != nil {
@@ -453,6 +471,11 @@ func (s *Service) EnableTwoFactor(ctx context.Context, m domain.SecondFactorMeth
 		return nil, nil, err
 	}
 	upd := c.UserAccount.UpdateOneID(u.ID).SetSecondFactorMethods(append(slices.Clone(u.SecondFactorMethods), string(m)))
+	if m == domain.MethodSMSCode {
+		// Guarded: the number proven must still be the verified one
+		// (removePhoneNumber or a new number in between fail this).
+		upd.Where(useraccount.Phone(u.Phone), useraccount.PhoneVerifiedAtNotNil())
+	}
 	if m == domain.MethodTOTP {
 		upd.SetTotpSecret(u.PendingTotpSecret).SetPendingTotpSecret("").SetNillableTotpLastStep(enrolStep)
 	}
@@ -463,6 +486,9 @@ func (s *Service) EnableTwoFactor(ctx context.Context, m domain.SecondFactorMeth
 		upd.SetRecoveryCodeHashes(hashes)
 	}
 	u, err = upd.Save(sys(ctx))
+	if ent.IsNotFound(err) {
+		return nil, nil, errBadCode
+	}
 	if err != nil {
 		return nil, nil, err
 	}

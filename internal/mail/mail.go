@@ -33,6 +33,13 @@ const (
 	LoginCode = "login_code"
 	// SMSLoginCode is the short SMS text with a login code. Data: code.
 	SMSLoginCode = "sms_login_code"
+	// SMSPhoneVerify is the short SMS text with the code that proves a new
+	// phone number (setPhoneNumber), valid 10 minutes. Data: code.
+	SMSPhoneVerify = "sms_phone_verify"
+	// PhoneChanged tells the user by e-mail that the phone number for SMS
+	// codes was verified (phone: the new number, masked) or removed
+	// (phone empty). Data: name, phone.
+	PhoneChanged = "phone_changed"
 	// SecondFactorChanged tells the user the second-factor settings changed.
 	// Data: name, change (a human-readable description of the change).
 	SecondFactorChanged = "second_factor_changed"
@@ -44,8 +51,12 @@ var Kinds = []string{
 	PasswordChanged, LoginCode, SMSLoginCode, SecondFactorChanged, SignUpUsernameTaken, ContactAdded,
 	StaffInvitation, ContactInvitation, UserAccountDeleted, UserAccountRestored,
 	CustomerAdminAdded, CustomerAdminRemoved, APIKeyCreated, CustomerAccountDeactivated,
-	AccountAccessGranted, AccountAccessRemoved,
+	AccountAccessGranted, AccountAccessRemoved, SMSPhoneVerify, PhoneChanged,
 }
+
+// IsSMS reports whether kind is a text message (sent by SMS, no subject)
+// rather than an e-mail.
+func IsSMS(kind string) bool { return kind == SMSLoginCode || kind == SMSPhoneVerify }
 
 // Locales Render knows; the first one is the fallback.
 const (

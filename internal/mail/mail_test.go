@@ -20,6 +20,7 @@ func fullData() map[string]string {
 		"person":    "Erika Beispiel",
 		"actor":     "Max Mustermann",
 		"key":       "Monitoring",
+		"phone":     "…678",
 	}
 }
 
@@ -32,6 +33,8 @@ var wants = map[string][]string{
 	PasswordChanged:            {"name"},
 	LoginCode:                  {"name", "code"},
 	SMSLoginCode:               {"code"},
+	SMSPhoneVerify:             {"code"},
+	PhoneChanged:               {"name", "phone"},
 	SecondFactorChanged:        {"name", "change"},
 	SignUpUsernameTaken:        {"name", "username"},
 	ContactAdded:               {"name", "account", "username"},
@@ -74,7 +77,7 @@ func TestEveryKindRendersInBothLocales(t *testing.T) {
 					t.Errorf("%s/%s: body lacks %s %q:\n%s", kind, loc, key, data[key], body)
 				}
 			}
-			if kind == SMSLoginCode {
+			if IsSMS(kind) {
 				if subject != "" {
 					t.Errorf("%s/%s: SMS has a subject %q", kind, loc, subject)
 				}
@@ -91,7 +94,7 @@ func TestEveryKindRendersInBothLocales(t *testing.T) {
 			}
 			subjects[i], bodies[i] = subject, body
 		}
-		if bodies[0] == bodies[1] || (kind != SMSLoginCode && subjects[0] == subjects[1]) {
+		if bodies[0] == bodies[1] || (!IsSMS(kind) && subjects[0] == subjects[1]) {
 			t.Errorf("%s: German and English texts are the same", kind)
 		}
 		if !strings.Contains(bodies[0], "Sie") {

@@ -161,6 +161,22 @@ Passwort. Bitte ändern Sie es in diesem Fall umgehend.
 	SMSLoginCode: {
 		body: `Ihr Portier-Anmeldecode: {{.code}} (10 Minuten gültig). Geben Sie diesen Code nicht weiter.`,
 	},
+	SMSPhoneVerify: {
+		body: `Ihr Portier-Code zur Bestätigung dieser Rufnummer: {{.code}} (10 Minuten gültig). Geben Sie ihn nicht weiter.`,
+	},
+	PhoneChanged: {
+		subject: "Die Mobilnummer Ihres Portier-Zugangs wurde geändert",
+		body: greetingDE + `{{if .phone}}die Mobilnummer Ihres Portier-Zugangs wurde soeben bestätigt. SMS-Codes
+gehen ab jetzt an die Nummer, die auf {{.phone}} endet.{{else}}die Mobilnummer Ihres Portier-Zugangs wurde soeben entfernt. Es gehen
+keine SMS-Codes mehr an sie.{{end}}
+
+Wenn Sie das selbst waren, ist nichts weiter zu tun.
+
+Falls nicht, ändern Sie bitte sofort Ihr Passwort und wenden Sie sich an
+unseren Support: Möglicherweise hat eine unbefugte Person Zugriff auf Ihren
+Zugang.
+` + closingDE,
+	},
 	SecondFactorChanged: {
 		subject: "Die Zwei-Faktor-Anmeldung Ihres Portier-Zugangs wurde geändert",
 		body: greetingDE + `die Einstellungen der Zwei-Faktor-Anmeldung Ihres Portier-Zugangs wurden
@@ -392,6 +408,21 @@ In that case, please change it immediately.
 	},
 	SMSLoginCode: {
 		body: `Your Portier login code: {{.code}} (valid for 10 minutes). Do not share this code.`,
+	},
+	SMSPhoneVerify: {
+		body: `Your Portier code to confirm this phone number: {{.code}} (valid for 10 minutes). Do not share it.`,
+	},
+	PhoneChanged: {
+		subject: "The mobile number of your Portier account has been changed",
+		body: greetingEN + `{{if .phone}}The mobile number of your Portier account has just been verified. SMS
+codes now go to the number ending in {{.phone}}.{{else}}The mobile number of your Portier account has just been removed. No SMS
+codes go to it any more.{{end}}
+
+If this was you, there is nothing else to do.
+
+If it was not, please change your password immediately and contact our
+support: someone else may have access to your account.
+` + closingEN,
 	},
 	SecondFactorChanged: {
 		subject: "The two-factor authentication of your Portier account has been changed",
