@@ -339,6 +339,13 @@ func (s *Service) VerifyEmail(ctx context.Context, tok string, pw *string) error
 // now that uid has proven it: sign-ups waiting for it, links already sent
 // for it, and e-mail changes to it. Each voided account is audited.
 func (s *Service) voidOtherClaims(ctx context.Context, c *ent.Client, uid pulid.ID, address string, now time.Time) error {
+	return VoidOtherClaims(ctx, c, uid, address, now)
+}
+
+// VoidOtherClaims is voidOtherClaims for every flow in which a user proves
+// an address (verification, staff and login activation), through c, the
+// transaction in which uid gets the address.
+func VoidOtherClaims(ctx context.Context, c *ent.Client, uid pulid.ID, address string, now time.Time) error {
 	claimants, err := c.UserAccount.Query().
 		Where(useraccount.IDNEQ(uid), useraccount.Or(
 			useraccount.PendingEmail(address),
@@ -401,7 +408,7 @@ func linkContacts(ctx context.Context, c *ent.Client, u *ent.UserAccount) (int, 
 	if u.StaffRole != nil || u.Email == "" || u.EmailVerifiedAt == nil || u.Status != useraccount.StatusACTIVE {
 		return 0, nil
 	}
-	cands, err := c.Contact.Query().Where(contact.Email(u.Email), contact.UserIDIsNil()).
+	cands, err := c.Contact.Query().Where(contact.Email(u.Email), contact.UserIDIsNil(), contact.DeletedAtIsNil()).
 		Order(ent.Asc(contact.FieldCreatedAt), ent.Asc(contact.FieldID)).All(sys(ctx))
 	if err != nil {
 		return 0, err
@@ -409,7 +416,7 @@ func linkContacts(ctx context.Context, c *ent.Client, u *ent.UserAccount) (int, 
 	n := 0
 	for _, ct := range cands {
 		has, err := c.Contact.Query().
-			Where(contact.CustomerAccountID(ct.CustomerAccountID), contact.UserID(u.ID)).Exist(sys(ctx))
+			Where(contact.CustomerAccountID(ct.CustomerAccountID), contact.UserID(u.ID), contact.DeletedAtIsNil()).Exist(sys(ctx))
 		if err != nil {
 			return n, err
 		}
@@ -418,7 +425,7 @@ func linkContacts(ctx context.Context, c *ent.Client, u *ent.UserAccount) (int, 
 			action = "contact.link_skipped"
 		} else {
 			// Guarded: a contact linked meanwhile is left alone.
-			k, err := c.Contact.Update().Where(contact.ID(ct.ID), contact.UserIDIsNil()).SetUserID(u.ID).Save(sys(ctx))
+			k, err := c.Contact.Update().Where(contact.ID(ct.ID), contact.UserIDIsNil(), contact.DeletedAtIsNil()).SetUserID(u.ID).Save(sys(ctx))
 			if err != nil {
 				return n, err
 			}
