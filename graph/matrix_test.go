@@ -101,6 +101,7 @@ type matrixSide struct {
 	group                    string // a rights group granting matrixTargetGroupPermissions
 	invitation               string // a pending invitation granting TECHNICAL_CONTACT
 	lifecycle                string // an account of this principal and side alone, to deactivate and delete
+	disposable               string // a contact with an e-mail and no roles, to enable the login of and delete
 }
 
 // matrixTargetGroupPermissions are what each target rights group grants.
@@ -250,8 +251,13 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			if err != nil {
 				t.Fatal(err)
 			}
+			dc, err := e.client.Contact.Create().SetCustomerAccountID(a.ID).SetName("Disposable of " + p.name).
+				SetEmail("disposable-" + strings.ToLower(p.name) + "-" + side + "@matrix.test").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID),
-				invitation: string(inv.ID), lifecycle: string(lc.ID)}
+				invitation: string(inv.ID), lifecycle: string(lc.ID), disposable: string(dc.ID)}
 		}
 	}
 	if err := e.client.CustomerAccount.UpdateOneID(f.accounts["D"].ID).SetStatus("DEACTIVATED").Exec(ctx); err != nil {
@@ -311,6 +317,8 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 			out[k] = fmt.Sprintf("invitee%05d@matrix.test", f.unique)
 		case "$lifecycle":
 			out[k] = side.lifecycle
+		case "$disposable":
+			out[k] = side.disposable
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
 		case "$expiry": // a day ahead of the clock
@@ -427,7 +435,7 @@ type matrixRow struct {
 // object, else once.
 func (r matrixRow) sides() []string {
 	for _, v := range r.vars {
-		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" || v == "$lifecycle" {
+		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" || v == "$lifecycle" || v == "$disposable" {
 			return []string{"own", "foreign"}
 		}
 	}

@@ -64,7 +64,7 @@ func errEmailTaken(field string) error {
 // (so the tenant policies apply) and refuses a deleted one: every change of
 // a contact starts here (roles, updates, deletion, login activation).
 func (s *Service) liveContact(ctx context.Context, c *ent.Client, id pulid.ID, field string) (*ent.Contact, *time.Location, error) {
-	ct, err := c.Contact.Query().Where(contactID(id)).WithCustomerAccount().Only(ctx)
+	ct, err := c.Contact.Query().Where(contactID(id)).Only(ctx)
 	if ent.IsNotFound(err) {
 		e := apperr.NotFound()
 		e.Field = field
@@ -76,6 +76,14 @@ func (s *Service) liveContact(ctx context.Context, c *ent.Client, id pulid.ID, f
 	if ct.DeletedAt != nil {
 		return nil, nil, apperr.ContactDeleted(field)
 	}
+	// The account is read as Portier: only its status and time zone are
+	// needed, and a caller may manage contacts without ACCOUNT_READ (an API
+	// key narrowed to CONTACTS_*), for whom an eager load comes back empty.
+	acct, err := c.CustomerAccount.Get(viewer.SystemContext(ctx), ct.CustomerAccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ct.Edges.CustomerAccount = acct
 	loc, err := time.LoadLocation(ct.Edges.CustomerAccount.TimeZone)
 	if err != nil {
 		loc = time.UTC
