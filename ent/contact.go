@@ -38,6 +38,10 @@ type Contact struct {
 	UserID *pulid.ID `json:"user_id,omitempty"`
 	// The user account that was linked before that user deleted itself.
 	UnlinkedUserID *pulid.ID `json:"unlinked_user_id,omitempty"`
+	// When the contact was deleted; null for a live contact. A deleted contact stays visible in history and gives no access.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// The user account the contact was linked to when it was deleted.
+	FormerUserID *pulid.ID `json:"former_user_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ContactQuery when eager-loading is set.
 	Edges        ContactEdges `json:"edges"`
@@ -121,7 +125,7 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case contact.FieldUserID, contact.FieldUnlinkedUserID:
+		case contact.FieldUserID, contact.FieldUnlinkedUserID, contact.FieldFormerUserID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case contact.FieldID, contact.FieldCustomerAccountID:
 			values[i] = new(pulid.ID)
@@ -129,7 +133,7 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case contact.FieldName, contact.FieldEmail, contact.FieldPhone:
 			values[i] = new(sql.NullString)
-		case contact.FieldCreatedAt, contact.FieldUpdatedAt:
+		case contact.FieldCreatedAt, contact.FieldUpdatedAt, contact.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -209,6 +213,20 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UnlinkedUserID = new(pulid.ID)
 				*_m.UnlinkedUserID = *value.S.(*pulid.ID)
+			}
+		case contact.FieldDeletedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field deleted_at", values[i])
+			} else if value.Valid {
+				_m.DeletedAt = new(time.Time)
+				*_m.DeletedAt = value.Time
+			}
+		case contact.FieldFormerUserID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field former_user_id", values[i])
+			} else if value.Valid {
+				_m.FormerUserID = new(pulid.ID)
+				*_m.FormerUserID = *value.S.(*pulid.ID)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -303,6 +321,16 @@ func (_m *Contact) String() string {
 	builder.WriteString(", ")
 	if v := _m.UnlinkedUserID; v != nil {
 		builder.WriteString("unlinked_user_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.DeletedAt; v != nil {
+		builder.WriteString("deleted_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.FormerUserID; v != nil {
+		builder.WriteString("former_user_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')

@@ -139,6 +139,34 @@ func (_c *ContactCreate) SetNillableUnlinkedUserID(v *pulid.ID) *ContactCreate {
 	return _c
 }
 
+// SetDeletedAt sets the "deleted_at" field.
+func (_c *ContactCreate) SetDeletedAt(v time.Time) *ContactCreate {
+	_c.mutation.SetDeletedAt(v)
+	return _c
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableDeletedAt(v *time.Time) *ContactCreate {
+	if v != nil {
+		_c.SetDeletedAt(*v)
+	}
+	return _c
+}
+
+// SetFormerUserID sets the "former_user_id" field.
+func (_c *ContactCreate) SetFormerUserID(v pulid.ID) *ContactCreate {
+	_c.mutation.SetFormerUserID(v)
+	return _c
+}
+
+// SetNillableFormerUserID sets the "former_user_id" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableFormerUserID(v *pulid.ID) *ContactCreate {
+	if v != nil {
+		_c.SetFormerUserID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ContactCreate) SetID(v pulid.ID) *ContactCreate {
 	_c.mutation.SetID(v)
@@ -376,6 +404,14 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UnlinkedUserID(); ok {
 		_spec.SetField(contact.FieldUnlinkedUserID, field.TypeString, value)
 		_node.UnlinkedUserID = &value
+	}
+	if value, ok := _c.mutation.DeletedAt(); ok {
+		_spec.SetField(contact.FieldDeletedAt, field.TypeTime, value)
+		_node.DeletedAt = &value
+	}
+	if value, ok := _c.mutation.FormerUserID(); ok {
+		_spec.SetField(contact.FieldFormerUserID, field.TypeString, value)
+		_node.FormerUserID = &value
 	}
 	if nodes := _c.mutation.CustomerAccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -619,6 +655,42 @@ func (u *ContactUpsert) ClearUnlinkedUserID() *ContactUpsert {
 	return u
 }
 
+// SetDeletedAt sets the "deleted_at" field.
+func (u *ContactUpsert) SetDeletedAt(v time.Time) *ContactUpsert {
+	u.Set(contact.FieldDeletedAt, v)
+	return u
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateDeletedAt() *ContactUpsert {
+	u.SetExcluded(contact.FieldDeletedAt)
+	return u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *ContactUpsert) ClearDeletedAt() *ContactUpsert {
+	u.SetNull(contact.FieldDeletedAt)
+	return u
+}
+
+// SetFormerUserID sets the "former_user_id" field.
+func (u *ContactUpsert) SetFormerUserID(v pulid.ID) *ContactUpsert {
+	u.Set(contact.FieldFormerUserID, v)
+	return u
+}
+
+// UpdateFormerUserID sets the "former_user_id" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateFormerUserID() *ContactUpsert {
+	u.SetExcluded(contact.FieldFormerUserID)
+	return u
+}
+
+// ClearFormerUserID clears the value of the "former_user_id" field.
+func (u *ContactUpsert) ClearFormerUserID() *ContactUpsert {
+	u.SetNull(contact.FieldFormerUserID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -796,6 +868,48 @@ func (u *ContactUpsertOne) UpdateUnlinkedUserID() *ContactUpsertOne {
 func (u *ContactUpsertOne) ClearUnlinkedUserID() *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearUnlinkedUserID()
+	})
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *ContactUpsertOne) SetDeletedAt(v time.Time) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetDeletedAt(v)
+	})
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateDeletedAt() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateDeletedAt()
+	})
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *ContactUpsertOne) ClearDeletedAt() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearDeletedAt()
+	})
+}
+
+// SetFormerUserID sets the "former_user_id" field.
+func (u *ContactUpsertOne) SetFormerUserID(v pulid.ID) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetFormerUserID(v)
+	})
+}
+
+// UpdateFormerUserID sets the "former_user_id" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateFormerUserID() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateFormerUserID()
+	})
+}
+
+// ClearFormerUserID clears the value of the "former_user_id" field.
+func (u *ContactUpsertOne) ClearFormerUserID() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearFormerUserID()
 	})
 }
 
@@ -1143,6 +1257,48 @@ func (u *ContactUpsertBulk) UpdateUnlinkedUserID() *ContactUpsertBulk {
 func (u *ContactUpsertBulk) ClearUnlinkedUserID() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearUnlinkedUserID()
+	})
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *ContactUpsertBulk) SetDeletedAt(v time.Time) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetDeletedAt(v)
+	})
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateDeletedAt() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateDeletedAt()
+	})
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *ContactUpsertBulk) ClearDeletedAt() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearDeletedAt()
+	})
+}
+
+// SetFormerUserID sets the "former_user_id" field.
+func (u *ContactUpsertBulk) SetFormerUserID(v pulid.ID) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetFormerUserID(v)
+	})
+}
+
+// UpdateFormerUserID sets the "former_user_id" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateFormerUserID() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateFormerUserID()
+	})
+}
+
+// ClearFormerUserID clears the value of the "former_user_id" field.
+func (u *ContactUpsertBulk) ClearFormerUserID() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearFormerUserID()
 	})
 }
 

@@ -147,6 +147,46 @@ func (_u *ContactUpdate) ClearUnlinkedUserID() *ContactUpdate {
 	return _u
 }
 
+// SetDeletedAt sets the "deleted_at" field.
+func (_u *ContactUpdate) SetDeletedAt(v time.Time) *ContactUpdate {
+	_u.mutation.SetDeletedAt(v)
+	return _u
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableDeletedAt(v *time.Time) *ContactUpdate {
+	if v != nil {
+		_u.SetDeletedAt(*v)
+	}
+	return _u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (_u *ContactUpdate) ClearDeletedAt() *ContactUpdate {
+	_u.mutation.ClearDeletedAt()
+	return _u
+}
+
+// SetFormerUserID sets the "former_user_id" field.
+func (_u *ContactUpdate) SetFormerUserID(v pulid.ID) *ContactUpdate {
+	_u.mutation.SetFormerUserID(v)
+	return _u
+}
+
+// SetNillableFormerUserID sets the "former_user_id" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableFormerUserID(v *pulid.ID) *ContactUpdate {
+	if v != nil {
+		_u.SetFormerUserID(*v)
+	}
+	return _u
+}
+
+// ClearFormerUserID clears the value of the "former_user_id" field.
+func (_u *ContactUpdate) ClearFormerUserID() *ContactUpdate {
+	_u.mutation.ClearFormerUserID()
+	return _u
+}
+
 // SetUser sets the "user" edge to the UserAccount entity.
 func (_u *ContactUpdate) SetUser(v *UserAccount) *ContactUpdate {
 	return _u.SetUserID(v.ID)
@@ -374,6 +414,18 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.UnlinkedUserIDCleared() {
 		_spec.ClearField(contact.FieldUnlinkedUserID, field.TypeString)
+	}
+	if value, ok := _u.mutation.DeletedAt(); ok {
+		_spec.SetField(contact.FieldDeletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DeletedAtCleared() {
+		_spec.ClearField(contact.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FormerUserID(); ok {
+		_spec.SetField(contact.FieldFormerUserID, field.TypeString, value)
+	}
+	if _u.mutation.FormerUserIDCleared() {
+		_spec.ClearField(contact.FieldFormerUserID, field.TypeString)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -673,6 +725,46 @@ func (_u *ContactUpdateOne) ClearUnlinkedUserID() *ContactUpdateOne {
 	return _u
 }
 
+// SetDeletedAt sets the "deleted_at" field.
+func (_u *ContactUpdateOne) SetDeletedAt(v time.Time) *ContactUpdateOne {
+	_u.mutation.SetDeletedAt(v)
+	return _u
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableDeletedAt(v *time.Time) *ContactUpdateOne {
+	if v != nil {
+		_u.SetDeletedAt(*v)
+	}
+	return _u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (_u *ContactUpdateOne) ClearDeletedAt() *ContactUpdateOne {
+	_u.mutation.ClearDeletedAt()
+	return _u
+}
+
+// SetFormerUserID sets the "former_user_id" field.
+func (_u *ContactUpdateOne) SetFormerUserID(v pulid.ID) *ContactUpdateOne {
+	_u.mutation.SetFormerUserID(v)
+	return _u
+}
+
+// SetNillableFormerUserID sets the "former_user_id" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableFormerUserID(v *pulid.ID) *ContactUpdateOne {
+	if v != nil {
+		_u.SetFormerUserID(*v)
+	}
+	return _u
+}
+
+// ClearFormerUserID clears the value of the "former_user_id" field.
+func (_u *ContactUpdateOne) ClearFormerUserID() *ContactUpdateOne {
+	_u.mutation.ClearFormerUserID()
+	return _u
+}
+
 // SetUser sets the "user" edge to the UserAccount entity.
 func (_u *ContactUpdateOne) SetUser(v *UserAccount) *ContactUpdateOne {
 	return _u.SetUserID(v.ID)
@@ -930,6 +1022,18 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if _u.mutation.UnlinkedUserIDCleared() {
 		_spec.ClearField(contact.FieldUnlinkedUserID, field.TypeString)
+	}
+	if value, ok := _u.mutation.DeletedAt(); ok {
+		_spec.SetField(contact.FieldDeletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DeletedAtCleared() {
+		_spec.ClearField(contact.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FormerUserID(); ok {
+		_spec.SetField(contact.FieldFormerUserID, field.TypeString, value)
+	}
+	if _u.mutation.FormerUserIDCleared() {
+		_spec.ClearField(contact.FieldFormerUserID, field.TypeString)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -145,6 +145,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldOutsideOrganisationDomains: {Type: field.TypeBool, Column: contact.FieldOutsideOrganisationDomains},
 			contact.FieldUserID:                     {Type: field.TypeString, Column: contact.FieldUserID},
 			contact.FieldUnlinkedUserID:             {Type: field.TypeString, Column: contact.FieldUnlinkedUserID},
+			contact.FieldDeletedAt:                  {Type: field.TypeTime, Column: contact.FieldDeletedAt},
+			contact.FieldFormerUserID:               {Type: field.TypeString, Column: contact.FieldFormerUserID},
 		},
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
@@ -242,6 +244,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldAcceptedByID:               {Type: field.TypeString, Column: invitation.FieldAcceptedByID},
 			invitation.FieldAcceptedAt:                 {Type: field.TypeTime, Column: invitation.FieldAcceptedAt},
 			invitation.FieldRevokedAt:                  {Type: field.TypeTime, Column: invitation.FieldRevokedAt},
+			invitation.FieldContactID:                  {Type: field.TypeString, Column: invitation.FieldContactID},
 		},
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
@@ -1718,6 +1721,16 @@ func (f *ContactFilter) WhereUnlinkedUserID(p entql.StringP) {
 	f.Where(p.Field(contact.FieldUnlinkedUserID))
 }
 
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *ContactFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(contact.FieldDeletedAt))
+}
+
+// WhereFormerUserID applies the entql string predicate on the former_user_id field.
+func (f *ContactFilter) WhereFormerUserID(p entql.StringP) {
+	f.Where(p.Field(contact.FieldFormerUserID))
+}
+
 // WhereHasCustomerAccount applies a predicate to check if query has an edge customer_account.
 func (f *ContactFilter) WhereHasCustomerAccount() {
 	f.Where(entql.HasEdge("customer_account"))
@@ -2437,6 +2450,11 @@ func (f *InvitationFilter) WhereAcceptedAt(p entql.TimeP) {
 // WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
 func (f *InvitationFilter) WhereRevokedAt(p entql.TimeP) {
 	f.Where(p.Field(invitation.FieldRevokedAt))
+}
+
+// WhereContactID applies the entql string predicate on the contact_id field.
+func (f *InvitationFilter) WhereContactID(p entql.StringP) {
+	f.Where(p.Field(invitation.FieldContactID))
 }
 
 // WhereHasCustomerAccount applies a predicate to check if query has an edge customer_account.

@@ -742,6 +742,16 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, contact.FieldUserID)
 				fieldSeen[contact.FieldUserID] = struct{}{}
 			}
+		case "deletedAt":
+			if _, ok := fieldSeen[contact.FieldDeletedAt]; !ok {
+				selectedFields = append(selectedFields, contact.FieldDeletedAt)
+				fieldSeen[contact.FieldDeletedAt] = struct{}{}
+			}
+		case "formerUserID":
+			if _, ok := fieldSeen[contact.FieldFormerUserID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldFormerUserID)
+				fieldSeen[contact.FieldFormerUserID] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -1433,6 +1443,11 @@ func (_q *InvitationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[invitation.FieldRevokedAt]; !ok {
 				selectedFields = append(selectedFields, invitation.FieldRevokedAt)
 				fieldSeen[invitation.FieldRevokedAt] = struct{}{}
+			}
+		case "contactID":
+			if _, ok := fieldSeen[invitation.FieldContactID]; !ok {
+				selectedFields = append(selectedFields, invitation.FieldContactID)
+				fieldSeen[invitation.FieldContactID] = struct{}{}
 			}
 		case "id":
 		case "__typename":

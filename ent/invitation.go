@@ -54,6 +54,8 @@ type Invitation struct {
 	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
 	// When it was revoked.
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// For a login activation (enableLogin): the existing contact that is linked and receives the roles on acceptance; null for an invitation of a new person.
+	ContactID *pulid.ID `json:"contact_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the InvitationQuery when eager-loading is set.
 	Edges        InvitationEdges `json:"edges"`
@@ -115,7 +117,7 @@ func (*Invitation) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case invitation.FieldValidUntil:
 			values[i] = &sql.NullScanner{S: new(caldate.Date)}
-		case invitation.FieldInvitedByID, invitation.FieldAcceptedByID:
+		case invitation.FieldInvitedByID, invitation.FieldAcceptedByID, invitation.FieldContactID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case invitation.FieldRoles, invitation.FieldGroupIds:
 			values[i] = new([]byte)
@@ -253,6 +255,13 @@ func (_m *Invitation) assignValues(columns []string, values []any) error {
 				_m.RevokedAt = new(time.Time)
 				*_m.RevokedAt = value.Time
 			}
+		case invitation.FieldContactID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field contact_id", values[i])
+			} else if value.Valid {
+				_m.ContactID = new(pulid.ID)
+				*_m.ContactID = *value.S.(*pulid.ID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -359,6 +368,11 @@ func (_m *Invitation) String() string {
 	if v := _m.RevokedAt; v != nil {
 		builder.WriteString("revoked_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.ContactID; v != nil {
+		builder.WriteString("contact_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -203,6 +203,20 @@ func (_c *InvitationCreate) SetNillableRevokedAt(v *time.Time) *InvitationCreate
 	return _c
 }
 
+// SetContactID sets the "contact_id" field.
+func (_c *InvitationCreate) SetContactID(v pulid.ID) *InvitationCreate {
+	_c.mutation.SetContactID(v)
+	return _c
+}
+
+// SetNillableContactID sets the "contact_id" field if the given value is not nil.
+func (_c *InvitationCreate) SetNillableContactID(v *pulid.ID) *InvitationCreate {
+	if v != nil {
+		_c.SetContactID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *InvitationCreate) SetID(v pulid.ID) *InvitationCreate {
 	_c.mutation.SetID(v)
@@ -444,6 +458,10 @@ func (_c *InvitationCreate) createSpec() (*Invitation, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RevokedAt(); ok {
 		_spec.SetField(invitation.FieldRevokedAt, field.TypeTime, value)
 		_node.RevokedAt = &value
+	}
+	if value, ok := _c.mutation.ContactID(); ok {
+		_spec.SetField(invitation.FieldContactID, field.TypeString, value)
+		_node.ContactID = &value
 	}
 	if nodes := _c.mutation.CustomerAccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -765,6 +783,9 @@ func (u *InvitationUpsertOne) UpdateNewValues() *InvitationUpsertOne {
 		}
 		if _, exists := u.create.mutation.InvitedByID(); exists {
 			s.SetIgnore(invitation.FieldInvitedByID)
+		}
+		if _, exists := u.create.mutation.ContactID(); exists {
+			s.SetIgnore(invitation.FieldContactID)
 		}
 	}))
 	return u
@@ -1212,6 +1233,9 @@ func (u *InvitationUpsertBulk) UpdateNewValues() *InvitationUpsertBulk {
 			}
 			if _, exists := b.mutation.InvitedByID(); exists {
 				s.SetIgnore(invitation.FieldInvitedByID)
+			}
+			if _, exists := b.mutation.ContactID(); exists {
+				s.SetIgnore(invitation.FieldContactID)
 			}
 		}
 	}))

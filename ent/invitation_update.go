@@ -392,6 +392,9 @@ func (_u *InvitationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(invitation.FieldRevokedAt, field.TypeTime)
 	}
+	if _u.mutation.ContactIDCleared() {
+		_spec.ClearField(invitation.FieldContactID, field.TypeString)
+	}
 	if _u.mutation.AcceptedByCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -830,6 +833,9 @@ func (_u *InvitationUpdateOne) sqlSave(ctx context.Context) (_node *Invitation, 
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(invitation.FieldRevokedAt, field.TypeTime)
+	}
+	if _u.mutation.ContactIDCleared() {
+		_spec.ClearField(invitation.FieldContactID, field.TypeString)
 	}
 	if _u.mutation.AcceptedByCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -3882,6 +3882,8 @@ type ContactMutation struct {
 	phone                         *string
 	outside_organisation_domains  *bool
 	unlinked_user_id              *pulid.ID
+	deleted_at                    *time.Time
+	former_user_id                *pulid.ID
 	clearedFields                 map[string]struct{}
 	customer_account              *pulid.ID
 	clearedcustomer_account       bool
@@ -4381,6 +4383,104 @@ func (m *ContactMutation) ResetUnlinkedUserID() {
 	delete(m.clearedFields, contact.FieldUnlinkedUserID)
 }
 
+// SetDeletedAt sets the "deleted_at" field.
+func (m *ContactMutation) SetDeletedAt(t time.Time) {
+	m.deleted_at = &t
+}
+
+// DeletedAt returns the value of the "deleted_at" field in the mutation.
+func (m *ContactMutation) DeletedAt() (r time.Time, exists bool) {
+	v := m.deleted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedAt returns the old "deleted_at" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldDeletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedAt: %w", err)
+	}
+	return oldValue.DeletedAt, nil
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (m *ContactMutation) ClearDeletedAt() {
+	m.deleted_at = nil
+	m.clearedFields[contact.FieldDeletedAt] = struct{}{}
+}
+
+// DeletedAtCleared returns if the "deleted_at" field was cleared in this mutation.
+func (m *ContactMutation) DeletedAtCleared() bool {
+	_, ok := m.clearedFields[contact.FieldDeletedAt]
+	return ok
+}
+
+// ResetDeletedAt resets all changes to the "deleted_at" field.
+func (m *ContactMutation) ResetDeletedAt() {
+	m.deleted_at = nil
+	delete(m.clearedFields, contact.FieldDeletedAt)
+}
+
+// SetFormerUserID sets the "former_user_id" field.
+func (m *ContactMutation) SetFormerUserID(pu pulid.ID) {
+	m.former_user_id = &pu
+}
+
+// FormerUserID returns the value of the "former_user_id" field in the mutation.
+func (m *ContactMutation) FormerUserID() (r pulid.ID, exists bool) {
+	v := m.former_user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFormerUserID returns the old "former_user_id" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldFormerUserID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFormerUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFormerUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFormerUserID: %w", err)
+	}
+	return oldValue.FormerUserID, nil
+}
+
+// ClearFormerUserID clears the value of the "former_user_id" field.
+func (m *ContactMutation) ClearFormerUserID() {
+	m.former_user_id = nil
+	m.clearedFields[contact.FieldFormerUserID] = struct{}{}
+}
+
+// FormerUserIDCleared returns if the "former_user_id" field was cleared in this mutation.
+func (m *ContactMutation) FormerUserIDCleared() bool {
+	_, ok := m.clearedFields[contact.FieldFormerUserID]
+	return ok
+}
+
+// ResetFormerUserID resets all changes to the "former_user_id" field.
+func (m *ContactMutation) ResetFormerUserID() {
+	m.former_user_id = nil
+	delete(m.clearedFields, contact.FieldFormerUserID)
+}
+
 // ClearCustomerAccount clears the "customer_account" edge to the CustomerAccount entity.
 func (m *ContactMutation) ClearCustomerAccount() {
 	m.clearedcustomer_account = true
@@ -4631,7 +4731,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, contact.FieldCreatedAt)
 	}
@@ -4659,6 +4759,12 @@ func (m *ContactMutation) Fields() []string {
 	if m.unlinked_user_id != nil {
 		fields = append(fields, contact.FieldUnlinkedUserID)
 	}
+	if m.deleted_at != nil {
+		fields = append(fields, contact.FieldDeletedAt)
+	}
+	if m.former_user_id != nil {
+		fields = append(fields, contact.FieldFormerUserID)
+	}
 	return fields
 }
 
@@ -4685,6 +4791,10 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.UserID()
 	case contact.FieldUnlinkedUserID:
 		return m.UnlinkedUserID()
+	case contact.FieldDeletedAt:
+		return m.DeletedAt()
+	case contact.FieldFormerUserID:
+		return m.FormerUserID()
 	}
 	return nil, false
 }
@@ -4712,6 +4822,10 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldUserID(ctx)
 	case contact.FieldUnlinkedUserID:
 		return m.OldUnlinkedUserID(ctx)
+	case contact.FieldDeletedAt:
+		return m.OldDeletedAt(ctx)
+	case contact.FieldFormerUserID:
+		return m.OldFormerUserID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Contact field %s", name)
 }
@@ -4784,6 +4898,20 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUnlinkedUserID(v)
 		return nil
+	case contact.FieldDeletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedAt(v)
+		return nil
+	case contact.FieldFormerUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFormerUserID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Contact field %s", name)
 }
@@ -4826,6 +4954,12 @@ func (m *ContactMutation) ClearedFields() []string {
 	if m.FieldCleared(contact.FieldUnlinkedUserID) {
 		fields = append(fields, contact.FieldUnlinkedUserID)
 	}
+	if m.FieldCleared(contact.FieldDeletedAt) {
+		fields = append(fields, contact.FieldDeletedAt)
+	}
+	if m.FieldCleared(contact.FieldFormerUserID) {
+		fields = append(fields, contact.FieldFormerUserID)
+	}
 	return fields
 }
 
@@ -4851,6 +4985,12 @@ func (m *ContactMutation) ClearField(name string) error {
 		return nil
 	case contact.FieldUnlinkedUserID:
 		m.ClearUnlinkedUserID()
+		return nil
+	case contact.FieldDeletedAt:
+		m.ClearDeletedAt()
+		return nil
+	case contact.FieldFormerUserID:
+		m.ClearFormerUserID()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact nullable field %s", name)
@@ -4886,6 +5026,12 @@ func (m *ContactMutation) ResetField(name string) error {
 		return nil
 	case contact.FieldUnlinkedUserID:
 		m.ResetUnlinkedUserID()
+		return nil
+	case contact.FieldDeletedAt:
+		m.ResetDeletedAt()
+		return nil
+	case contact.FieldFormerUserID:
+		m.ResetFormerUserID()
 		return nil
 	}
 	return fmt.Errorf("unknown Contact field %s", name)
@@ -9126,6 +9272,7 @@ type InvitationMutation struct {
 	state                        *invitation.State
 	accepted_at                  *time.Time
 	revoked_at                   *time.Time
+	contact_id                   *pulid.ID
 	clearedFields                map[string]struct{}
 	customer_account             *pulid.ID
 	clearedcustomer_account      bool
@@ -9941,6 +10088,55 @@ func (m *InvitationMutation) ResetRevokedAt() {
 	delete(m.clearedFields, invitation.FieldRevokedAt)
 }
 
+// SetContactID sets the "contact_id" field.
+func (m *InvitationMutation) SetContactID(pu pulid.ID) {
+	m.contact_id = &pu
+}
+
+// ContactID returns the value of the "contact_id" field in the mutation.
+func (m *InvitationMutation) ContactID() (r pulid.ID, exists bool) {
+	v := m.contact_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactID returns the old "contact_id" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldContactID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactID: %w", err)
+	}
+	return oldValue.ContactID, nil
+}
+
+// ClearContactID clears the value of the "contact_id" field.
+func (m *InvitationMutation) ClearContactID() {
+	m.contact_id = nil
+	m.clearedFields[invitation.FieldContactID] = struct{}{}
+}
+
+// ContactIDCleared returns if the "contact_id" field was cleared in this mutation.
+func (m *InvitationMutation) ContactIDCleared() bool {
+	_, ok := m.clearedFields[invitation.FieldContactID]
+	return ok
+}
+
+// ResetContactID resets all changes to the "contact_id" field.
+func (m *InvitationMutation) ResetContactID() {
+	m.contact_id = nil
+	delete(m.clearedFields, invitation.FieldContactID)
+}
+
 // ClearCustomerAccount clears the "customer_account" edge to the CustomerAccount entity.
 func (m *InvitationMutation) ClearCustomerAccount() {
 	m.clearedcustomer_account = true
@@ -10056,7 +10252,7 @@ func (m *InvitationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InvitationMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, invitation.FieldCreatedAt)
 	}
@@ -10105,6 +10301,9 @@ func (m *InvitationMutation) Fields() []string {
 	if m.revoked_at != nil {
 		fields = append(fields, invitation.FieldRevokedAt)
 	}
+	if m.contact_id != nil {
+		fields = append(fields, invitation.FieldContactID)
+	}
 	return fields
 }
 
@@ -10145,6 +10344,8 @@ func (m *InvitationMutation) Field(name string) (ent.Value, bool) {
 		return m.AcceptedAt()
 	case invitation.FieldRevokedAt:
 		return m.RevokedAt()
+	case invitation.FieldContactID:
+		return m.ContactID()
 	}
 	return nil, false
 }
@@ -10186,6 +10387,8 @@ func (m *InvitationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldAcceptedAt(ctx)
 	case invitation.FieldRevokedAt:
 		return m.OldRevokedAt(ctx)
+	case invitation.FieldContactID:
+		return m.OldContactID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Invitation field %s", name)
 }
@@ -10307,6 +10510,13 @@ func (m *InvitationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRevokedAt(v)
 		return nil
+	case invitation.FieldContactID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Invitation field %s", name)
 }
@@ -10358,6 +10568,9 @@ func (m *InvitationMutation) ClearedFields() []string {
 	if m.FieldCleared(invitation.FieldRevokedAt) {
 		fields = append(fields, invitation.FieldRevokedAt)
 	}
+	if m.FieldCleared(invitation.FieldContactID) {
+		fields = append(fields, invitation.FieldContactID)
+	}
 	return fields
 }
 
@@ -10392,6 +10605,9 @@ func (m *InvitationMutation) ClearField(name string) error {
 		return nil
 	case invitation.FieldRevokedAt:
 		m.ClearRevokedAt()
+		return nil
+	case invitation.FieldContactID:
+		m.ClearContactID()
 		return nil
 	}
 	return fmt.Errorf("unknown Invitation nullable field %s", name)
@@ -10448,6 +10664,9 @@ func (m *InvitationMutation) ResetField(name string) error {
 		return nil
 	case invitation.FieldRevokedAt:
 		m.ResetRevokedAt()
+		return nil
+	case invitation.FieldContactID:
+		m.ResetContactID()
 		return nil
 	}
 	return fmt.Errorf("unknown Invitation field %s", name)

@@ -108,7 +108,8 @@ func TestAgencyDelegation(t *testing.T) {
 	// Through the API: the agency admin reads and manages contacts of the
 	// client, but not its support authorizations (not delegated).
 	e.ok(agencyAdmin, contactsOfDoc, map[string]any{"n": "71001"})
-	newContact := e.createContact(agencyAdmin, client, "Neu über Agentur", "neu@client.example")
+	// No roles: the delegation does not hold what TECHNICAL_CONTACT gives.
+	newContact := e.createContact(agencyAdmin, client, "Neu über Agentur", "neu@client.example", []string{}...)
 	e.wantCode(agencyAdmin, grantAuthDoc, map[string]any{"c": newContact, "k": "FINANCE_INVOICES"}, "FORBIDDEN")
 	e.wantCode(agencyTech, createContactDoc, map[string]any{"a": client, "name": "X", "email": "x@client.example"}, "FORBIDDEN")
 	e.wantCode(agencyAdmin, createContactDoc, map[string]any{"a": other, "name": "X", "email": "x@other.example"}, "NOT_FOUND")

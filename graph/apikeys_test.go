@@ -75,7 +75,8 @@ func TestAPIKeyHappyPath(t *testing.T) {
 	if got := keyPermissions(t, e, secret); strings.Join(got, ",") != "ACCOUNT_READ,CONTACTS_MANAGE,CONTACTS_READ" {
 		t.Fatalf("key permissions: %v", got)
 	}
-	d = e.ok(secret, `mutation($a: ID!) { createContact(input: {customerAccountID: $a, name: "Bob"}) { id } }`, map[string]any{"a": a})
+	// roles: [] — the key cannot grant the default TECHNICAL_CONTACT.
+	d = e.ok(secret, `mutation($a: ID!) { createContact(input: {customerAccountID: $a, name: "Bob", roles: []}) { id } }`, map[string]any{"a": a})
 	bob := dig(d, "createContact", "id").(string)
 
 	// Audit: actor alice, acting via the key, in the same transaction.
@@ -162,7 +163,7 @@ func TestAPIKeyFollowsItsUserLive(t *testing.T) {
 	// account always keeps one).
 	e.createContact(e.admin, a, "Second admin", "second@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
 	key, _ := e.createKey(alice, a, []string{"ACCOUNT_READ", "CONTACTS_MANAGE"}, e.clock.Now().Add(time.Hour))
-	create := `mutation($a: ID!) { createContact(input: {customerAccountID: $a, name: "X"}) { id } }`
+	create := `mutation($a: ID!) { createContact(input: {customerAccountID: $a, name: "X", roles: []}) { id } }`
 	e.ok(key, create, map[string]any{"a": a})
 
 	remove := `mutation($c: ID!, $r: Role!) { removeRole(input: {contactID: $c, role: $r}) { id } }`
@@ -241,7 +242,7 @@ func TestAPIKeyCannotTouchCredentialsKeysOrOwnRights(t *testing.T) {
 	e := newEnv(t)
 	a := e.createAccount("K-20041")
 	alice, aliceContact := e.customerUser(a, "alice@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
-	other := e.createContact(alice, a, "Other", "")
+	other := e.createContact(alice, a, "Other", "", []string{}...) // no roles: TECHNICAL_CONTACT is assigned below
 	all := []string{"ACCOUNT_READ", "CONTACTS_READ", "CONTACTS_MANAGE", "GROUPS_MANAGE", "INVITATIONS_MANAGE", "RESOURCES_READ", "TICKETS_CREATE"}
 	key, keyID := e.createKey(alice, a, all, e.clock.Now().Add(time.Hour))
 

@@ -31,9 +31,9 @@ const (
   createCustomerAccount(input: {number: $n, name: "Kunde", kind: $k, initialAdminEmail: $e, organisationDomains: $d}) { id kind } }`
 )
 
-// wantReason runs a document and asserts the first error's code, reason
+// wantReasonField runs a document and asserts the first error's code, reason
 // and (when not "") field.
-func (e *env) wantReason(tok, doc string, vars map[string]any, code, reason, field string) {
+func (e *env) wantReasonField(tok, doc string, vars map[string]any, code, reason, field string) {
 	e.t.Helper()
 	r := e.wantCode(tok, doc, vars, code)
 	if r.Errors[0].Extensions["reason"] != reason || (field != "" && r.Errors[0].Extensions["field"] != field) {
@@ -93,8 +93,8 @@ func TestOrganisationDomainFlow(t *testing.T) {
 
 	// Before any domain, nobody is added, also not by invitation.
 	contact := map[string]any{"a": acct, "name": "Bob", "email": "bob@x.de"}
-	e.wantReason(chef, overrideContactDoc, contact, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
-	e.wantReason(chef, overrideInviteDoc, map[string]any{"a": acct, "e": "bob@x.de"}, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
+	e.wantReasonField(chef, overrideContactDoc, contact, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
+	e.wantReasonField(chef, overrideInviteDoc, map[string]any{"a": acct, "e": "bob@x.de"}, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
 
 	// The customer admin proposes; a proposal admits nobody yet.
 	p := e.ok(chef, proposeDomainDoc, map[string]any{"a": acct, "d": "  X.De "})
@@ -104,7 +104,7 @@ func TestOrganisationDomainFlow(t *testing.T) {
 	}
 	id := od["id"].(string)
 	e.wantCode(chef, proposeDomainDoc, map[string]any{"a": acct, "d": "x.de"}, "CONFLICT")
-	e.wantReason(chef, overrideContactDoc, contact, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
+	e.wantReasonField(chef, overrideContactDoc, contact, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
 
 	// Only the provider confirms.
 	e.wantCode(chef, confirmDomainDoc, map[string]any{"i": id}, "FORBIDDEN")
@@ -124,18 +124,18 @@ func TestOrganisationDomainFlow(t *testing.T) {
 	e.ok(chef, overrideInviteDoc, map[string]any{"a": acct, "e": "dora@x.de"})
 	// Outside: look-alikes, subdomains, the domain inside another one.
 	for _, addr := range []string{"eve@evilx.de", "eve@mail.x.de", "eve@x.de.evil.example", "x.de@evil.example", "eve@X.DE.evil.example"} {
-		e.wantReason(chef, overrideContactDoc, map[string]any{"a": acct, "name": "Eve", "email": addr},
+		e.wantReasonField(chef, overrideContactDoc, map[string]any{"a": acct, "name": "Eve", "email": addr},
 			"BAD_USER_INPUT", "EMAIL_OUTSIDE_ORGANISATION_DOMAINS", "input.email")
-		e.wantReason(chef, overrideInviteDoc, map[string]any{"a": acct, "e": addr},
+		e.wantReasonField(chef, overrideInviteDoc, map[string]any{"a": acct, "e": addr},
 			"BAD_USER_INPUT", "EMAIL_OUTSIDE_ORGANISATION_DOMAINS", "input.email")
 	}
 	// The override is the provider's.
 	outside := map[string]any{"a": acct, "name": "Partner", "email": "partner@extern.example", "o": true}
-	e.wantReason(chef, overrideContactDoc, outside, "FORBIDDEN", "OVERRIDE_STAFF_ONLY", "input.allowOutsideOrganisationDomains")
-	e.wantReason(chef, overrideInviteDoc, map[string]any{"a": acct, "e": "partner@extern.example", "o": true},
+	e.wantReasonField(chef, overrideContactDoc, outside, "FORBIDDEN", "OVERRIDE_STAFF_ONLY", "input.allowOutsideOrganisationDomains")
+	e.wantReasonField(chef, overrideInviteDoc, map[string]any{"a": acct, "e": "partner@extern.example", "o": true},
 		"FORBIDDEN", "OVERRIDE_STAFF_ONLY", "input.allowOutsideOrganisationDomains")
 	// Not even with an address inside.
-	e.wantReason(chef, overrideContactDoc, map[string]any{"a": acct, "name": "Fritz", "email": "fritz@x.de", "o": true},
+	e.wantReasonField(chef, overrideContactDoc, map[string]any{"a": acct, "name": "Fritz", "email": "fritz@x.de", "o": true},
 		"FORBIDDEN", "OVERRIDE_STAFF_ONLY", "")
 	o := e.ok(e.admin, overrideContactDoc, outside)
 	partner := dig(o, "createContact", "id").(string)
@@ -189,9 +189,9 @@ func TestOrganisationDomainFlow(t *testing.T) {
 	if after := e.contactCount(acct); after != before {
 		t.Fatalf("contacts %d before removing the domain, %d after", before, after)
 	}
-	e.wantReason(chef, overrideContactDoc, map[string]any{"a": acct, "name": "Hans", "email": "hans@x.de"}, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
+	e.wantReasonField(chef, overrideContactDoc, map[string]any{"a": acct, "name": "Hans", "email": "hans@x.de"}, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
 	dora := e.createUser("dora@x.de", "")
-	e.wantReason(dora, acceptDoc, map[string]any{"t": e.linkTokenIn(e.mailTo("dora@x.de"))}, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
+	e.wantReasonField(dora, acceptDoc, map[string]any{"t": e.linkTokenIn(e.mailTo("dora@x.de"))}, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
 	if evs := accountChanges(e, chef, "81001", "organisation_domain.remove"); len(evs) != 1 || changeOf(evs[0], "domain") != "x.de" {
 		t.Fatalf("remove events: %v", evs)
 	}
@@ -268,7 +268,7 @@ func TestOrganisationDomainDenials(t *testing.T) {
 	r = e.wantCode(e.admin, createAccountWithAdminDoc, map[string]any{"n": "82003", "d": []string{"ok.example", "*.bad.example"}}, "BAD_USER_INPUT")
 	wantField(t, r, "input.organisationDomains")
 	// With domains given at creation, the first admin must be inside them.
-	e.wantReason(e.admin, createAccountWithAdminDoc, map[string]any{"n": "82003", "d": []string{"ok.example"}, "e": "chef@elsewhere.example"},
+	e.wantReasonField(e.admin, createAccountWithAdminDoc, map[string]any{"n": "82003", "d": []string{"ok.example"}, "e": "chef@elsewhere.example"},
 		"BAD_USER_INPUT", "EMAIL_OUTSIDE_ORGANISATION_DOMAINS", "input.initialAdminEmail")
 	d := e.ok(e.admin, createAccountWithAdminDoc, map[string]any{"n": "82003", "d": []string{"OK.example", "ok.example"}, "e": "chef@ok.example"})
 	l = e.ok(e.admin, accountDomainsDoc, map[string]any{"n": "82003"})
@@ -288,9 +288,9 @@ func TestPersonalAccount(t *testing.T) {
 	}
 	// While the owner's invitation is pending, nobody else — not even
 	// staff with the override.
-	e.wantReason(e.admin, overrideContactDoc, map[string]any{"a": acct, "name": "Second", "email": "second@a.example", "o": true},
+	e.wantReasonField(e.admin, overrideContactDoc, map[string]any{"a": acct, "name": "Second", "email": "second@a.example", "o": true},
 		"FORBIDDEN", "PERSONAL_ACCOUNT", "")
-	e.wantReason(e.admin, overrideInviteDoc, map[string]any{"a": acct, "e": "second@a.example"}, "FORBIDDEN", "PERSONAL_ACCOUNT", "")
+	e.wantReasonField(e.admin, overrideInviteDoc, map[string]any{"a": acct, "e": "second@a.example"}, "FORBIDDEN", "PERSONAL_ACCOUNT", "")
 	owner := e.acceptedAdmin("max@mailbox.example")
 	// The owner is the one contact.
 	for _, v := range []map[string]any{{"a": acct, "name": "Frau", "email": "frau@mailbox.example"}, {"a": acct, "name": "Ohne Mail"}} {
@@ -299,8 +299,8 @@ func TestPersonalAccount(t *testing.T) {
 			t.Fatalf("refusal: %s", r.Raw)
 		}
 	}
-	e.wantReason(owner, overrideInviteDoc, map[string]any{"a": acct, "e": "frau@mailbox.example"}, "FORBIDDEN", "PERSONAL_ACCOUNT", "")
-	e.wantReason(e.admin, overrideContactDoc, map[string]any{"a": acct, "name": "Frau", "email": "frau@mailbox.example"}, "FORBIDDEN", "PERSONAL_ACCOUNT", "")
+	e.wantReasonField(owner, overrideInviteDoc, map[string]any{"a": acct, "e": "frau@mailbox.example"}, "FORBIDDEN", "PERSONAL_ACCOUNT", "")
+	e.wantReasonField(e.admin, overrideContactDoc, map[string]any{"a": acct, "name": "Frau", "email": "frau@mailbox.example"}, "FORBIDDEN", "PERSONAL_ACCOUNT", "")
 
 	// The provider switches it to BUSINESS, once.
 	e.wantCode(owner, convertDoc, map[string]any{"a": acct}, "FORBIDDEN")
@@ -309,13 +309,13 @@ func TestPersonalAccount(t *testing.T) {
 	if dig(c, "convertToBusinessAccount", "kind") != "BUSINESS" {
 		t.Fatalf("convert: %v", c)
 	}
-	e.wantReason(support, convertDoc, map[string]any{"a": acct}, "BAD_USER_INPUT", "ALREADY_BUSINESS", "customerAccountID")
+	e.wantReasonField(support, convertDoc, map[string]any{"a": acct}, "BAD_USER_INPUT", "ALREADY_BUSINESS", "customerAccountID")
 	if evs := accountChanges(e, owner, "83001", "customer_account.convert_to_business"); len(evs) != 1 ||
 		changeOf(evs[0], "previousKind") != "PERSONAL" || dig(evs[0], "node", "actor", "staffRole") != "SUPPORT" {
 		t.Fatalf("convert events: %v", evs)
 	}
 	// Now a business account: it needs a confirmed domain.
-	e.wantReason(owner, overrideContactDoc, map[string]any{"a": acct, "name": "Frau", "email": "frau@mailbox.example"}, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
+	e.wantReasonField(owner, overrideContactDoc, map[string]any{"a": acct, "name": "Frau", "email": "frau@mailbox.example"}, "FORBIDDEN", "NO_ORGANISATION_DOMAIN", "")
 	p := e.ok(owner, proposeDomainDoc, map[string]any{"a": acct, "d": "mailbox.example"})
 	e.ok(support, confirmDomainDoc, map[string]any{"i": dig(p, "proposeOrganisationDomain", "id")})
 	e.ok(owner, overrideContactDoc, map[string]any{"a": acct, "name": "Frau", "email": "frau@mailbox.example"})

@@ -53,7 +53,10 @@ var matrixTable = []matrixRow{
 	{field: "Mutation.createCustomerAccount", doc: `mutation($n: String!) { createCustomerAccount(input: {number: $n, name: "Matrix new"}) { id } }`,
 		vars: map[string]string{"n": "$unique"},
 		own:  "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
-	{field: "Mutation.createContact", doc: `mutation($a: ID!) { createContact(input: {customerAccountID: $a, name: "Matrix new"}) { id } }`,
+	// Without roles a contact starts with TECHNICAL_CONTACT, which only who
+	// may grant it gets (contacts_test.go); roles: [] asks who may create
+	// a contact at all.
+	{field: "Mutation.createContact", doc: `mutation($a: ID!) { createContact(input: {customerAccountID: $a, name: "Matrix new", roles: []}) { id } }`,
 		vars:    map[string]string{"a": "$account"},
 		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
@@ -68,6 +71,27 @@ var matrixTable = []matrixRow{
 		vars:    map[string]string{"c": "$contact"},
 		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+
+	// Contacts (issue 8 item 1): CONTACTS_MANAGE, like the roles above.
+	// enableLogin also needs the right to grant PORTAL_ACCESS (account:read
+	// and resources:read), which the agency's delegation lacks. It runs
+	// before deleteContact on the same disposable contact.
+	{field: "Mutation.updateContact", doc: `mutation($c: ID!) { updateContact(input: {id: $c, name: "Matrix renamed"}) { id } }`,
+		vars:    map[string]string{"c": "$contact"},
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.enableLogin", doc: `mutation($c: ID!) { enableLogin(contactID: $c) { id } }`,
+		vars:    map[string]string{"c": "$disposable"},
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull=OK agency,portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.deleteContact", doc: `mutation($c: ID!) { deleteContact(id: $c) { id deletedAt } }`,
+		vars:    map[string]string{"c": "$disposable"},
+		own:     "anon=UNAUTHENTICATED admin,group,salesC,staffAdmin,keyFull,agency=OK portal,tech,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	// A made-up token: every caller, logged in or not, is told it is
+	// invalid (public, like signUp).
+	{field: "Mutation.activateLogin", doc: `mutation { activateLogin(input: {token: "matrix-not-a-token", username: "matrix-new", name: "M", password: "Wanderlust-Fjord-Kayak"}) { accessToken } }`,
+		own: "*=BAD_USER_INPUT"},
 
 	// ------------------------------------------------------------ invitations
 	// invitations:manage is a customer admin's (and a full key's); a group

@@ -104,6 +104,7 @@ type matrixSide struct {
 	proposedDomain           string // a PROPOSED organisation domain, to confirm
 	orgDomain                string // a CONFIRMED organisation domain (not matrix.test), to remove
 	personal                 string // a PERSONAL account of this principal and side alone, to convert
+	disposable               string // a contact with an e-mail and no roles, to enable the login of and delete
 }
 
 // matrixTargetGroupPermissions are what each target rights group grants.
@@ -258,6 +259,11 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			if err != nil {
 				t.Fatal(err)
 			}
+			dc, err := e.client.Contact.Create().SetCustomerAccountID(a.ID).SetName("Disposable of " + p.name).
+				SetEmail("disposable-" + strings.ToLower(p.name) + "-" + side + "@matrix.test").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			tag := strings.ToLower(p.name) + "-" + side
 			pd, err := e.client.OrganisationDomain.Create().SetCustomerAccountID(a.ID).SetDomain("p-" + tag + ".matrix.test").Save(ctx)
 			if err != nil {
@@ -275,7 +281,7 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			}
 			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID),
 				invitation: string(inv.ID), lifecycle: string(lc.ID),
-				proposedDomain: string(pd.ID), orgDomain: string(od.ID), personal: string(pa.ID)}
+				proposedDomain: string(pd.ID), orgDomain: string(od.ID), personal: string(pa.ID), disposable: string(dc.ID)}
 		}
 	}
 	if err := e.client.CustomerAccount.UpdateOneID(f.accounts["D"].ID).SetStatus("DEACTIVATED").Exec(ctx); err != nil {
@@ -344,6 +350,8 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 		case "$domain":
 			f.unique++
 			out[k] = fmt.Sprintf("d%05d.matrix.test", f.unique)
+		case "$disposable":
+			out[k] = side.disposable
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
 		case "$expiry": // a day ahead of the clock
@@ -461,7 +469,7 @@ type matrixRow struct {
 func (r matrixRow) sides() []string {
 	for _, v := range r.vars {
 		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" || v == "$lifecycle" ||
-			v == "$proposedDomain" || v == "$orgDomain" || v == "$personal" {
+			v == "$proposedDomain" || v == "$orgDomain" || v == "$personal" || v == "$disposable" {
 			return []string{"own", "foreign"}
 		}
 	}

@@ -86,7 +86,7 @@ func (r *Resolver) apiKeys(ctx context.Context) *apikeys.Service {
 func (r *Resolver) invitations(ctx context.Context) *invitations.Service {
 	return &invitations.Service{
 		Client: r.Client, Tx: func() (*ent.Client, error) { return Tx(ctx) },
-		Limiter: r.Limiter, PublicURL: r.PublicURL, Now: r.Now,
+		Limiter: r.Limiter, PublicURL: r.PublicURL, Now: r.Now, Identity: r.identity(ctx),
 	}
 }
 

@@ -80,6 +80,7 @@ var plainWriters = map[string]bool{
 	"requestSecondFactorCode": true, "enableTwoFactor": true, "confirmSecondFactor": true,
 	"acceptStaffInvitation": true, "acceptInvitation": true, "deleteMyAccount": true,
 	"setPhoneNumber": true, "verifyPhoneNumber": true, "removePhoneNumber": true,
+	"activateLogin": true,
 }
 
 func (t txExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {

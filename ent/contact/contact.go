@@ -34,6 +34,10 @@ const (
 	FieldUserID = "user_id"
 	// FieldUnlinkedUserID holds the string denoting the unlinked_user_id field in the database.
 	FieldUnlinkedUserID = "unlinked_user_id"
+	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
+	FieldDeletedAt = "deleted_at"
+	// FieldFormerUserID holds the string denoting the former_user_id field in the database.
+	FieldFormerUserID = "former_user_id"
 	// EdgeCustomerAccount holds the string denoting the customer_account edge name in mutations.
 	EdgeCustomerAccount = "customer_account"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -95,6 +99,8 @@ var Columns = []string{
 	FieldOutsideOrganisationDomains,
 	FieldUserID,
 	FieldUnlinkedUserID,
+	FieldDeletedAt,
+	FieldFormerUserID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -186,6 +192,16 @@ func ByUserID(opts ...sql.OrderTermOption) OrderOption {
 // ByUnlinkedUserID orders the results by the unlinked_user_id field.
 func ByUnlinkedUserID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUnlinkedUserID, opts...).ToFunc()
+}
+
+// ByDeletedAt orders the results by the deleted_at field.
+func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
+}
+
+// ByFormerUserID orders the results by the former_user_id field.
+func ByFormerUserID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFormerUserID, opts...).ToFunc()
 }
 
 // ByCustomerAccountField orders the results by customer_account field.

@@ -101,6 +101,16 @@ func UnlinkedUserID(v pulid.ID) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldUnlinkedUserID, v))
 }
 
+// DeletedAt applies equality check predicate on the "deleted_at" field. It's identical to DeletedAtEQ.
+func DeletedAt(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldDeletedAt, v))
+}
+
+// FormerUserID applies equality check predicate on the "former_user_id" field. It's identical to FormerUserIDEQ.
+func FormerUserID(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldFormerUserID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldCreatedAt, v))
@@ -634,6 +644,136 @@ func UnlinkedUserIDEqualFold(v pulid.ID) predicate.Contact {
 func UnlinkedUserIDContainsFold(v pulid.ID) predicate.Contact {
 	vc := string(v)
 	return predicate.Contact(sql.FieldContainsFold(FieldUnlinkedUserID, vc))
+}
+
+// DeletedAtEQ applies the EQ predicate on the "deleted_at" field.
+func DeletedAtEQ(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldDeletedAt, v))
+}
+
+// DeletedAtNEQ applies the NEQ predicate on the "deleted_at" field.
+func DeletedAtNEQ(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldDeletedAt, v))
+}
+
+// DeletedAtIn applies the In predicate on the "deleted_at" field.
+func DeletedAtIn(vs ...time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldDeletedAt, vs...))
+}
+
+// DeletedAtNotIn applies the NotIn predicate on the "deleted_at" field.
+func DeletedAtNotIn(vs ...time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldDeletedAt, vs...))
+}
+
+// DeletedAtGT applies the GT predicate on the "deleted_at" field.
+func DeletedAtGT(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldDeletedAt, v))
+}
+
+// DeletedAtGTE applies the GTE predicate on the "deleted_at" field.
+func DeletedAtGTE(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldDeletedAt, v))
+}
+
+// DeletedAtLT applies the LT predicate on the "deleted_at" field.
+func DeletedAtLT(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldDeletedAt, v))
+}
+
+// DeletedAtLTE applies the LTE predicate on the "deleted_at" field.
+func DeletedAtLTE(v time.Time) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldDeletedAt, v))
+}
+
+// DeletedAtIsNil applies the IsNil predicate on the "deleted_at" field.
+func DeletedAtIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldDeletedAt))
+}
+
+// DeletedAtNotNil applies the NotNil predicate on the "deleted_at" field.
+func DeletedAtNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldDeletedAt))
+}
+
+// FormerUserIDEQ applies the EQ predicate on the "former_user_id" field.
+func FormerUserIDEQ(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldFormerUserID, v))
+}
+
+// FormerUserIDNEQ applies the NEQ predicate on the "former_user_id" field.
+func FormerUserIDNEQ(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldFormerUserID, v))
+}
+
+// FormerUserIDIn applies the In predicate on the "former_user_id" field.
+func FormerUserIDIn(vs ...pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldFormerUserID, vs...))
+}
+
+// FormerUserIDNotIn applies the NotIn predicate on the "former_user_id" field.
+func FormerUserIDNotIn(vs ...pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldFormerUserID, vs...))
+}
+
+// FormerUserIDGT applies the GT predicate on the "former_user_id" field.
+func FormerUserIDGT(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldFormerUserID, v))
+}
+
+// FormerUserIDGTE applies the GTE predicate on the "former_user_id" field.
+func FormerUserIDGTE(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldFormerUserID, v))
+}
+
+// FormerUserIDLT applies the LT predicate on the "former_user_id" field.
+func FormerUserIDLT(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldFormerUserID, v))
+}
+
+// FormerUserIDLTE applies the LTE predicate on the "former_user_id" field.
+func FormerUserIDLTE(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldFormerUserID, v))
+}
+
+// FormerUserIDContains applies the Contains predicate on the "former_user_id" field.
+func FormerUserIDContains(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldContains(FieldFormerUserID, vc))
+}
+
+// FormerUserIDHasPrefix applies the HasPrefix predicate on the "former_user_id" field.
+func FormerUserIDHasPrefix(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldHasPrefix(FieldFormerUserID, vc))
+}
+
+// FormerUserIDHasSuffix applies the HasSuffix predicate on the "former_user_id" field.
+func FormerUserIDHasSuffix(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldHasSuffix(FieldFormerUserID, vc))
+}
+
+// FormerUserIDIsNil applies the IsNil predicate on the "former_user_id" field.
+func FormerUserIDIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldFormerUserID))
+}
+
+// FormerUserIDNotNil applies the NotNil predicate on the "former_user_id" field.
+func FormerUserIDNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldFormerUserID))
+}
+
+// FormerUserIDEqualFold applies the EqualFold predicate on the "former_user_id" field.
+func FormerUserIDEqualFold(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldEqualFold(FieldFormerUserID, vc))
+}
+
+// FormerUserIDContainsFold applies the ContainsFold predicate on the "former_user_id" field.
+func FormerUserIDContainsFold(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldContainsFold(FieldFormerUserID, vc))
 }
 
 // HasCustomerAccount applies the HasEdge predicate on the "customer_account" edge.

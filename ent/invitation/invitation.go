@@ -51,6 +51,8 @@ const (
 	FieldAcceptedAt = "accepted_at"
 	// FieldRevokedAt holds the string denoting the revoked_at field in the database.
 	FieldRevokedAt = "revoked_at"
+	// FieldContactID holds the string denoting the contact_id field in the database.
+	FieldContactID = "contact_id"
 	// EdgeCustomerAccount holds the string denoting the customer_account edge name in mutations.
 	EdgeCustomerAccount = "customer_account"
 	// EdgeInvitedBy holds the string denoting the invited_by edge name in mutations.
@@ -101,6 +103,7 @@ var Columns = []string{
 	FieldAcceptedByID,
 	FieldAcceptedAt,
 	FieldRevokedAt,
+	FieldContactID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -245,6 +248,11 @@ func ByAcceptedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByRevokedAt orders the results by the revoked_at field.
 func ByRevokedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevokedAt, opts...).ToFunc()
+}
+
+// ByContactID orders the results by the contact_id field.
+func ByContactID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldContactID, opts...).ToFunc()
 }
 
 // ByCustomerAccountField orders the results by customer_account field.

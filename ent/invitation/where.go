@@ -122,6 +122,11 @@ func RevokedAt(v time.Time) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldRevokedAt, v))
 }
 
+// ContactID applies equality check predicate on the "contact_id" field. It's identical to ContactIDEQ.
+func ContactID(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldContactID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldCreatedAt, v))
@@ -895,6 +900,86 @@ func RevokedAtIsNil() predicate.Invitation {
 // RevokedAtNotNil applies the NotNil predicate on the "revoked_at" field.
 func RevokedAtNotNil() predicate.Invitation {
 	return predicate.Invitation(sql.FieldNotNull(FieldRevokedAt))
+}
+
+// ContactIDEQ applies the EQ predicate on the "contact_id" field.
+func ContactIDEQ(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldContactID, v))
+}
+
+// ContactIDNEQ applies the NEQ predicate on the "contact_id" field.
+func ContactIDNEQ(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNEQ(FieldContactID, v))
+}
+
+// ContactIDIn applies the In predicate on the "contact_id" field.
+func ContactIDIn(vs ...pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldIn(FieldContactID, vs...))
+}
+
+// ContactIDNotIn applies the NotIn predicate on the "contact_id" field.
+func ContactIDNotIn(vs ...pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNotIn(FieldContactID, vs...))
+}
+
+// ContactIDGT applies the GT predicate on the "contact_id" field.
+func ContactIDGT(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldGT(FieldContactID, v))
+}
+
+// ContactIDGTE applies the GTE predicate on the "contact_id" field.
+func ContactIDGTE(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldGTE(FieldContactID, v))
+}
+
+// ContactIDLT applies the LT predicate on the "contact_id" field.
+func ContactIDLT(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldLT(FieldContactID, v))
+}
+
+// ContactIDLTE applies the LTE predicate on the "contact_id" field.
+func ContactIDLTE(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldLTE(FieldContactID, v))
+}
+
+// ContactIDContains applies the Contains predicate on the "contact_id" field.
+func ContactIDContains(v pulid.ID) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldContains(FieldContactID, vc))
+}
+
+// ContactIDHasPrefix applies the HasPrefix predicate on the "contact_id" field.
+func ContactIDHasPrefix(v pulid.ID) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldHasPrefix(FieldContactID, vc))
+}
+
+// ContactIDHasSuffix applies the HasSuffix predicate on the "contact_id" field.
+func ContactIDHasSuffix(v pulid.ID) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldHasSuffix(FieldContactID, vc))
+}
+
+// ContactIDIsNil applies the IsNil predicate on the "contact_id" field.
+func ContactIDIsNil() predicate.Invitation {
+	return predicate.Invitation(sql.FieldIsNull(FieldContactID))
+}
+
+// ContactIDNotNil applies the NotNil predicate on the "contact_id" field.
+func ContactIDNotNil() predicate.Invitation {
+	return predicate.Invitation(sql.FieldNotNull(FieldContactID))
+}
+
+// ContactIDEqualFold applies the EqualFold predicate on the "contact_id" field.
+func ContactIDEqualFold(v pulid.ID) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldEqualFold(FieldContactID, vc))
+}
+
+// ContactIDContainsFold applies the ContainsFold predicate on the "contact_id" field.
+func ContactIDContainsFold(v pulid.ID) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldContainsFold(FieldContactID, vc))
 }
 
 // HasCustomerAccount applies the HasEdge predicate on the "customer_account" edge.

@@ -186,6 +186,8 @@ var (
 		{Name: "phone", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "outside_organisation_domains", Type: field.TypeBool, Default: false},
 		{Name: "unlinked_user_id", Type: field.TypeString, Nullable: true},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "former_user_id", Type: field.TypeString, Nullable: true},
 		{Name: "customer_account_id", Type: field.TypeString, Size: 40},
 		{Name: "user_id", Type: field.TypeString, Nullable: true, Size: 40},
 	}
@@ -197,13 +199,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_customer_accounts_contacts",
-				Columns:    []*schema.Column{ContactsColumns[8]},
+				Columns:    []*schema.Column{ContactsColumns[10]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "contacts_user_accounts_contacts",
-				Columns:    []*schema.Column{ContactsColumns[9]},
+				Columns:    []*schema.Column{ContactsColumns[11]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -212,22 +214,28 @@ var (
 			{
 				Name:    "contact_customer_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[8]},
+				Columns: []*schema.Column{ContactsColumns[10]},
 			},
 			{
 				Name:    "contact_customer_account_id_email",
 				Unique:  true,
-				Columns: []*schema.Column{ContactsColumns[8], ContactsColumns[4]},
+				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[4]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "deleted_at IS NULL",
+				},
 			},
 			{
 				Name:    "contact_customer_account_id_user_id",
 				Unique:  true,
-				Columns: []*schema.Column{ContactsColumns[8], ContactsColumns[9]},
+				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[11]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "deleted_at IS NULL",
+				},
 			},
 			{
 				Name:    "contact_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[9]},
+				Columns: []*schema.Column{ContactsColumns[11]},
 			},
 			{
 				Name:    "contact_unlinked_user_id",
@@ -363,6 +371,7 @@ var (
 		{Name: "state", Type: field.TypeEnum, Enums: []string{"PENDING", "ACCEPTED", "REVOKED", "EXPIRED"}, Default: "PENDING"},
 		{Name: "accepted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "contact_id", Type: field.TypeString, Nullable: true},
 		{Name: "customer_account_id", Type: field.TypeString, Size: 40},
 		{Name: "invited_by_id", Type: field.TypeString, Nullable: true, Size: 40},
 		{Name: "accepted_by_id", Type: field.TypeString, Nullable: true, Size: 40},
@@ -375,19 +384,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "invitations_customer_accounts_invitations",
-				Columns:    []*schema.Column{InvitationsColumns[14]},
+				Columns:    []*schema.Column{InvitationsColumns[15]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "invitations_user_accounts_invited_by",
-				Columns:    []*schema.Column{InvitationsColumns[15]},
+				Columns:    []*schema.Column{InvitationsColumns[16]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "invitations_user_accounts_accepted_by",
-				Columns:    []*schema.Column{InvitationsColumns[16]},
+				Columns:    []*schema.Column{InvitationsColumns[17]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -395,6 +404,11 @@ var (
 		Indexes: []*schema.Index{
 			{
 				Name:    "invitation_customer_account_id",
+				Unique:  false,
+				Columns: []*schema.Column{InvitationsColumns[15]},
+			},
+			{
+				Name:    "invitation_contact_id",
 				Unique:  false,
 				Columns: []*schema.Column{InvitationsColumns[14]},
 			},

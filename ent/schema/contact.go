@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -45,6 +46,15 @@ func (Contact) Fields() []ent.Field {
 		field.String("unlinked_user_id").GoType(pulid.ID("")).Optional().Nillable().
 			Comment("The user account that was linked before that user deleted itself.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Contacts are deleted softly (deleteContact): the row stays in
+		// history with its roles, memberships and authorizations ended and
+		// its user link cleared; the user it had is kept in former_user_id.
+		// A deleted contact gives nobody anything and cannot be changed.
+		field.Time("deleted_at").Optional().Nillable().
+			Comment("When the contact was deleted; null for a live contact. A deleted contact stays visible in history and gives no access."),
+		field.String("former_user_id").GoType(pulid.ID("")).Optional().Nillable().
+			Comment("The user account the contact was linked to when it was deleted.").
+			Annotations(entgql.Type("ID"), entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 
@@ -69,10 +79,14 @@ func (Contact) Edges() []ent.Edge {
 // Indexes implements ent.Schema.
 func (Contact) Indexes() []ent.Index {
 	return []ent.Index{
-		// One contact per e-mail and account; NULL e-mails do not collide.
-		index.Fields("customer_account_id", "email").Unique(),
-		// One contact per user and account.
-		index.Fields("customer_account_id", "user_id").Unique(),
+		// One live contact per e-mail and account; NULL e-mails do not
+		// collide, and deleted contacts keep their address for history
+		// without blocking the same person from being added again.
+		index.Fields("customer_account_id", "email").Unique().
+			Annotations(entsql.IndexWhere("deleted_at IS NULL")),
+		// One live contact per user and account.
+		index.Fields("customer_account_id", "user_id").Unique().
+			Annotations(entsql.IndexWhere("deleted_at IS NULL")),
 		index.Fields("user_id"),
 		index.Fields("unlinked_user_id"),
 	}

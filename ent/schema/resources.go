@@ -131,7 +131,17 @@ func (Invitation) Fields() []ent.Field {
 			Comment("The user who accepted it.").Annotations(entgql.Type("ID")),
 		field.Time("accepted_at").Optional().Nillable().Comment("When it was accepted."),
 		field.Time("revoked_at").Optional().Nillable().Comment("When it was revoked."),
+		// A login activation (enableLogin) is an invitation bound to one
+		// existing contact: accepting it links and grants to that contact.
+		field.String("contact_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
+			Comment("For a login activation (enableLogin): the existing contact that is linked and receives the roles on acceptance; null for an invitation of a new person.").
+			Annotations(entgql.Type("ID")),
 	}
+}
+
+// Indexes implements ent.Schema.
+func (Invitation) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("contact_id")}
 }
 
 // Edges implements ent.Schema.

@@ -169,7 +169,9 @@ type ComplexityRoot struct {
 		CreatedAt                  func(childComplexity int) int
 		CustomerAccount            func(childComplexity int) int
 		CustomerAccountID          func(childComplexity int) int
+		DeletedAt                  func(childComplexity int) int
 		Email                      func(childComplexity int) int
+		FormerUserID               func(childComplexity int) int
 		GroupMemberships           func(childComplexity int) int
 		ID                         func(childComplexity int) int
 		Name                       func(childComplexity int) int
@@ -258,6 +260,7 @@ type ComplexityRoot struct {
 		AcceptedAt                 func(childComplexity int) int
 		AcceptedBy                 func(childComplexity int) int
 		AcceptedByID               func(childComplexity int) int
+		ContactID                  func(childComplexity int) int
 		CreatedAt                  func(childComplexity int) int
 		CustomerAccount            func(childComplexity int) int
 		CustomerAccountID          func(childComplexity int) int
@@ -299,6 +302,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AcceptInvitation                   func(childComplexity int, token string) int
 		AcceptStaffInvitation              func(childComplexity int, input model.AcceptStaffInvitationInput) int
+		ActivateLogin                      func(childComplexity int, input model.ActivateLoginInput) int
 		AddRightsGroupMember               func(childComplexity int, input model.AddRightsGroupMemberInput) int
 		AssignAccountManager               func(childComplexity int, input model.AccountManagerInput) int
 		AssignRole                         func(childComplexity int, input model.AssignRoleInput) int
@@ -314,10 +318,12 @@ type ComplexityRoot struct {
 		CreateRightsGroup                  func(childComplexity int, input model.CreateRightsGroupInput) int
 		DeactivateCustomerAccount          func(childComplexity int, customerAccountID pulid.ID) int
 		DelegateToAgency                   func(childComplexity int, input model.DelegateToAgencyInput) int
+		DeleteContact                      func(childComplexity int, id pulid.ID) int
 		DeleteCustomerAccount              func(childComplexity int, customerAccountID pulid.ID) int
 		DeleteMyAccount                    func(childComplexity int, input model.DeleteMyAccountInput) int
 		DeleteRightsGroup                  func(childComplexity int, input model.DeleteRightsGroupInput) int
 		DisableTwoFactor                   func(childComplexity int, method domain.SecondFactorMethod) int
+		EnableLogin                        func(childComplexity int, contactID pulid.ID) int
 		EnableTwoFactor                    func(childComplexity int, input model.EnableTwoFactorInput) int
 		GrantSupportAuthorization          func(childComplexity int, input model.GrantSupportAuthorizationInput) int
 		InviteContact                      func(childComplexity int, input model.InviteContactInput) int
@@ -357,6 +363,7 @@ type ComplexityRoot struct {
 		SignUp                             func(childComplexity int, input model.SignUpInput) int
 		StartTotpEnrollment                func(childComplexity int) int
 		UnassignAccountManager             func(childComplexity int, input model.AccountManagerInput) int
+		UpdateContact                      func(childComplexity int, input model.UpdateContactInput) int
 		UpdateRightsGroup                  func(childComplexity int, input model.UpdateRightsGroupInput) int
 		VerifyEmail                        func(childComplexity int, token string, password *string) int
 		VerifyPhoneNumber                  func(childComplexity int, code string) int
@@ -614,6 +621,10 @@ type MutationResolver interface {
 	ChangeSupportAuthorizationValidity(ctx context.Context, input model.ChangeSupportAuthorizationValidityInput) (*ent.SupportAuthorization, error)
 	RevokeSupportAuthorization(ctx context.Context, input model.RevokeSupportAuthorizationInput) (*ent.SupportAuthorization, error)
 	SetAccountSLA(ctx context.Context, input model.SetAccountSLAInput) (*ent.CustomerAccount, error)
+	UpdateContact(ctx context.Context, input model.UpdateContactInput) (*ent.Contact, error)
+	DeleteContact(ctx context.Context, id pulid.ID) (*ent.Contact, error)
+	EnableLogin(ctx context.Context, contactID pulid.ID) (*ent.Invitation, error)
+	ActivateLogin(ctx context.Context, input model.ActivateLoginInput) (*model.LoginPayload, error)
 	ProposeOrganisationDomain(ctx context.Context, input model.ProposeOrganisationDomainInput) (*ent.OrganisationDomain, error)
 	ConfirmOrganisationDomain(ctx context.Context, id pulid.ID) (*ent.OrganisationDomain, error)
 	RemoveOrganisationDomain(ctx context.Context, id pulid.ID) (*ent.OrganisationDomain, error)
@@ -1191,12 +1202,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.CustomerAccountID(childComplexity), true
+	case "Contact.deletedAt":
+		if e.ComplexityRoot.Contact.DeletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.DeletedAt(childComplexity), true
 	case "Contact.email":
 		if e.ComplexityRoot.Contact.Email == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Contact.Email(childComplexity), true
+	case "Contact.formerUserID":
+		if e.ComplexityRoot.Contact.FormerUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.FormerUserID(childComplexity), true
 	case "Contact.groupMemberships":
 		if e.ComplexityRoot.Contact.GroupMemberships == nil {
 			break
@@ -1599,6 +1622,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invitation.AcceptedByID(childComplexity), true
+	case "Invitation.contactID":
+		if e.ComplexityRoot.Invitation.ContactID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.ContactID(childComplexity), true
 	case "Invitation.createdAt":
 		if e.ComplexityRoot.Invitation.CreatedAt == nil {
 			break
@@ -1787,6 +1816,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptStaffInvitation(childComplexity, args["input"].(model.AcceptStaffInvitationInput)), true
+	case "Mutation.activateLogin":
+		if e.ComplexityRoot.Mutation.ActivateLogin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_activateLogin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActivateLogin(childComplexity, args["input"].(model.ActivateLoginInput)), true
 	case "Mutation.addRightsGroupMember":
 		if e.ComplexityRoot.Mutation.AddRightsGroupMember == nil {
 			break
@@ -1952,6 +1992,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DelegateToAgency(childComplexity, args["input"].(model.DelegateToAgencyInput)), true
+	case "Mutation.deleteContact":
+		if e.ComplexityRoot.Mutation.DeleteContact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteContact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteContact(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.deleteCustomerAccount":
 		if e.ComplexityRoot.Mutation.DeleteCustomerAccount == nil {
 			break
@@ -1996,6 +2047,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisableTwoFactor(childComplexity, args["method"].(domain.SecondFactorMethod)), true
+	case "Mutation.enableLogin":
+		if e.ComplexityRoot.Mutation.EnableLogin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enableLogin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnableLogin(childComplexity, args["contactID"].(pulid.ID)), true
 	case "Mutation.enableTwoFactor":
 		if e.ComplexityRoot.Mutation.EnableTwoFactor == nil {
 			break
@@ -2395,6 +2457,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnassignAccountManager(childComplexity, args["input"].(model.AccountManagerInput)), true
+	case "Mutation.updateContact":
+		if e.ComplexityRoot.Mutation.UpdateContact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateContact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["input"].(model.UpdateContactInput)), true
 	case "Mutation.updateRightsGroup":
 		if e.ComplexityRoot.Mutation.UpdateRightsGroup == nil {
 			break
@@ -3416,6 +3489,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AcceptStaffInvitationInput", ec.unmarshalInputAcceptStaffInvitationInput),
 			graphql.NewInputUnmarshaler("AccountManagerInput", ec.unmarshalInputAccountManagerInput),
 			graphql.NewInputUnmarshaler("AccountManagerOrder", ec.unmarshalInputAccountManagerOrder),
+			graphql.NewInputUnmarshaler("ActivateLoginInput", ec.unmarshalInputActivateLoginInput),
 			graphql.NewInputUnmarshaler("ActivityFilter", ec.unmarshalInputActivityFilter),
 			graphql.NewInputUnmarshaler("AddRightsGroupMemberInput", ec.unmarshalInputAddRightsGroupMemberInput),
 			graphql.NewInputUnmarshaler("AgencyDelegationOrder", ec.unmarshalInputAgencyDelegationOrder),
@@ -3467,6 +3541,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SetSupportAccessConsentInput", ec.unmarshalInputSetSupportAccessConsentInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SupportAuthorizationOrder", ec.unmarshalInputSupportAuthorizationOrder),
+			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
 			graphql.NewInputUnmarshaler("UpdateRightsGroupInput", ec.unmarshalInputUpdateRightsGroupInput),
 			graphql.NewInputUnmarshaler("UserAccountOrder", ec.unmarshalInputUserAccountOrder),
 			graphql.NewInputUnmarshaler("UserAccountWhereInput", ec.unmarshalInputUserAccountWhereInput),
@@ -3921,6 +3996,98 @@ extend type Mutation {
 
   "Set or end a customer account's SLA (needed for EMERGENCY_SLA). Staff ADMIN only."
   setAccountSla("Account and SLA end." input: SetAccountSlaInput!): CustomerAccount! @staff(role: ADMIN)
+}
+`, BuiltIn: false},
+	{Name: "../../schema/contacts.graphqls", Input: `# Contacts (issue 8 item 1; seeds 001 and 002): a contact is a name and an
+# e-mail known to the provider; a user is a contact with a login. Holders of
+# CONTACTS_MANAGE change and delete contacts and activate their login; the
+# person sets its own password through the mailed activation link.
+
+"Change a contact. Only the fields given change."
+input UpdateContactInput {
+  "The contact."
+  id: ID!
+  "Full name, 1 to 200 characters."
+  name: String
+  """
+  E-mail address; unique among the account's live contacts. An empty string
+  removes it. The address of a contact linked to a user cannot be changed here:
+  it follows the user's verified address (BAD_USER_INPUT). Changing the address
+  never links the contact to a user, and a pending login activation sent to the
+  old address stops working.
+  """
+  email: String
+  "Phone number; an empty string removes it."
+  phone: String
+  """
+  Staff only: allow a new e-mail address outside the account's confirmed
+  organisation domains (audited as organisation_domain.override). Anyone
+  else setting it is FORBIDDEN.
+  """
+  allowOutsideOrganisationDomains: Boolean
+}
+
+"Activate the login of a contact without a user account."
+input ActivateLoginInput {
+  "The token from the activation link."
+  token: String!
+  "Login name: 3 to 64 letters, digits, dots, dashes or underscores. Each can be used once, ever."
+  username: String!
+  "The new password: at least 12 characters; not a common password; not the e-mail or username."
+  password: String!
+  "Full name."
+  name: String!
+  "Language for messages: de (default) or en."
+  locale: String
+}
+
+extend type Mutation {
+  """
+  Change a contact's name, e-mail or phone. CONFLICT on ` + "`" + `input.email` + "`" + ` when
+  another live contact of the account has the address. A deleted contact
+  cannot be changed (BAD_USER_INPUT, reason CONTACT_DELETED).
+  """
+  updateContact("The contact and the fields to change." input: UpdateContactInput!): Contact!
+    @hasPermission(permission: CONTACTS_MANAGE, account: "input.id")
+
+  """
+  Delete a contact. The contact stays in history (listed with ` + "`" + `deletedAt` + "`" + `;
+  filter with ` + "`" + `where: {deletedAtIsNil: true}` + "`" + ` to hide deleted ones): its roles,
+  group memberships and support authorizations end now, a pending login
+  activation is revoked and its user link is cleared (kept in ` + "`" + `formerUserID` + "`" + `).
+  The person is told it lost access. The same person can be added again later.
+  The only customer admin cannot be deleted (CONFLICT, reason
+  LAST_CUSTOMER_ADMIN); deleting a deleted contact is BAD_USER_INPUT (reason
+  CONTACT_DELETED).
+  """
+  deleteContact("The contact." id: ID!): Contact!
+    @hasPermission(permission: CONTACTS_MANAGE, account: "id")
+
+  """
+  Login aktivieren (seed 002): e-mail the contact a link, valid 7 days, with
+  which it gets PORTAL_ACCESS on this account — never a password. A person with
+  a user account whose verified e-mail is the contact's accepts it with
+  acceptInvitation while logged in; a person without one creates its login
+  with activateLogin. An earlier activation link of the contact stops working.
+  The caller must be allowed to grant PORTAL_ACCESS. BAD_USER_INPUT when the
+  contact has no e-mail or is deleted; CONFLICT when it is linked to a user
+  and already holds PORTAL_ACCESS. Returns the activation, an invitation bound
+  to the contact (listed by ` + "`" + `invitations` + "`" + `, revocable and resendable like one).
+  """
+  enableLogin("The contact." contactID: ID!): Invitation!
+    @hasPermission(permission: CONTACTS_MANAGE, account: "contactID")
+
+  """
+  Create a login with the token of an activation link (enableLogin): a new user
+  whose verified e-mail is the contact's, linked to the contact with
+  PORTAL_ACCESS, and logged in (tokens as from login). Other accounts' unverified
+  claims on the address end. A wrong, used, revoked or expired token is
+  BAD_USER_INPUT on ` + "`" + `input.token` + "`" + `; CONFLICT on ` + "`" + `input.token` + "`" + ` when a user
+  account already holds the address (log in with it and use acceptInvitation);
+  CONFLICT on ` + "`" + `input.username` + "`" + ` when the username is taken. Attempts are
+  rate-limited.
+  """
+  activateLogin("Token and the new login." input: ActivateLoginInput!): LoginPayload! @public
 }
 `, BuiltIn: false},
 	{Name: "../../schema/directives.graphqls", Input: `"""
@@ -5067,6 +5234,14 @@ type Contact implements Node {
   """
   userID: ID
   """
+  When the contact was deleted; null for a live contact. A deleted contact stays visible in history and gives no access.
+  """
+  deletedAt: Time
+  """
+  The user account the contact was linked to when it was deleted.
+  """
+  formerUserID: ID
+  """
   The customer account this belongs to.
   """
   customerAccount: CustomerAccount!
@@ -5431,6 +5606,46 @@ input ContactWhereInput {
   Predicate: outsideOrganisationDomainsNEQ.
   """
   outsideOrganisationDomainsNEQ: Boolean
+  """
+  deleted_at field predicates
+  """
+  deletedAt: Time
+  """
+  Predicate: deletedAtNEQ.
+  """
+  deletedAtNEQ: Time
+  """
+  Predicate: deletedAtIn.
+  """
+  deletedAtIn: [Time!]
+  """
+  Predicate: deletedAtNotIn.
+  """
+  deletedAtNotIn: [Time!]
+  """
+  Predicate: deletedAtGT.
+  """
+  deletedAtGT: Time
+  """
+  Predicate: deletedAtGTE.
+  """
+  deletedAtGTE: Time
+  """
+  Predicate: deletedAtLT.
+  """
+  deletedAtLT: Time
+  """
+  Predicate: deletedAtLTE.
+  """
+  deletedAtLTE: Time
+  """
+  Predicate: deletedAtIsNil.
+  """
+  deletedAtIsNil: Boolean
+  """
+  Predicate: deletedAtNotNil.
+  """
+  deletedAtNotNil: Boolean
 }
 """
 Define a Relay Cursor type:
@@ -6269,6 +6484,10 @@ type Invitation implements Node {
   When it was revoked.
   """
   revokedAt: Time
+  """
+  For a login activation (enableLogin): the existing contact that is linked and receives the roles on acceptance; null for an invitation of a new person.
+  """
+  contactID: ID
   """
   The customer account this belongs to.
   """
@@ -8500,11 +8719,22 @@ input CreateContactInput {
   customerAccountID: ID!
   "Full name."
   name: String!
-  "E-mail address. If a user with this verified address exists, the contact is linked to it."
+  """
+  E-mail address; unique among the account's live contacts. Created by
+  provider staff, the contact is linked to the user with this verified address;
+  created by anyone else, it is not, and that user is told by e-mail and links
+  it with linkContacts.
+  """
   email: String
   "Phone number."
   phone: String
-  "Roles to grant from now on."
+  """
+  Roles to grant from now on. Omitted or null: TECHNICAL_CONTACT only (least
+  privilege; a new contact may open tickets, and nothing more without
+  PORTAL_ACCESS); an empty list: no role. Nobody grants a role that gives
+  permissions he does not hold himself, the default included (FORBIDDEN,
+  reason GRANT_EXCEEDS_OWN_PERMISSIONS: pass an empty list then).
+  """
   roles: [Role!]
 }
 
@@ -8934,6 +9164,10 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_outsideOrganisationDomains(ctx, field)
 	case "userID":
 		return ec.fieldContext_Contact_userID(ctx, field)
+	case "deletedAt":
+		return ec.fieldContext_Contact_deletedAt(ctx, field)
+	case "formerUserID":
+		return ec.fieldContext_Contact_formerUserID(ctx, field)
 	case "customerAccount":
 		return ec.fieldContext_Contact_customerAccount(ctx, field)
 	case "user":
@@ -9122,6 +9356,8 @@ func (ec *executionContext) childFields_Invitation(ctx context.Context, field gr
 		return ec.fieldContext_Invitation_acceptedAt(ctx, field)
 	case "revokedAt":
 		return ec.fieldContext_Invitation_revokedAt(ctx, field)
+	case "contactID":
+		return ec.fieldContext_Invitation_contactID(ctx, field)
 	case "customerAccount":
 		return ec.fieldContext_Invitation_customerAccount(ctx, field)
 	case "invitedBy":
@@ -9848,6 +10084,20 @@ func (ec *executionContext) field_Mutation_acceptStaffInvitation_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_activateLogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ActivateLoginInput, error) {
+			return ec.unmarshalNActivateLoginInput2portierᚋgraphᚋmodelᚐActivateLoginInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addRightsGroupMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10058,6 +10308,20 @@ func (ec *executionContext) field_Mutation_delegateToAgency_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteCustomerAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10111,6 +10375,20 @@ func (ec *executionContext) field_Mutation_disableTwoFactor_args(ctx context.Con
 		return nil, err
 	}
 	args["method"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_enableLogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactID"] = arg0
 	return args, nil
 }
 
@@ -10568,6 +10846,20 @@ func (ec *executionContext) field_Mutation_unassignAccountManager_args(ctx conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AccountManagerInput, error) {
 			return ec.unmarshalNAccountManagerInput2portierᚋgraphᚋmodelᚐAccountManagerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateContactInput, error) {
+			return ec.unmarshalNUpdateContactInput2portierᚋgraphᚋmodelᚐUpdateContactInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13026,6 +13318,52 @@ func (ec *executionContext) fieldContext_Contact_userID(_ context.Context, field
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Contact_deletedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_deletedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Contact_formerUserID(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_formerUserID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormerUserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_formerUserID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Contact_customerAccount(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14897,6 +15235,29 @@ func (ec *executionContext) fieldContext_Invitation_revokedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Invitation_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_contactID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContactID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Invitation_customerAccount(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16267,6 +16628,264 @@ func (ec *executionContext) fieldContext_Mutation_setAccountSla(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setAccountSla_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateContact(ctx, fc.Args["input"].(model.UpdateContactInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "CONTACTS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.Contact
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.id")
+				if err != nil {
+					var zeroVal *ent.Contact
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖportierᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateContact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateContact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteContact(ctx, fc.Args["id"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "CONTACTS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.Contact
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "id")
+				if err != nil {
+					var zeroVal *ent.Contact
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.Contact
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖportierᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteContact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteContact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_enableLogin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enableLogin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EnableLogin(ctx, fc.Args["contactID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "CONTACTS_MANAGE")
+				if err != nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "contactID")
+				if err != nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.Invitation
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖportierᚋentᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enableLogin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enableLogin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_activateLogin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_activateLogin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ActivateLogin(ctx, fc.Args["input"].(model.ActivateLoginInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal *model.LoginPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LoginPayload) graphql.Marshaler {
+			return ec.marshalNLoginPayload2ᚖportierᚋgraphᚋmodelᚐLoginPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_activateLogin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoginPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_activateLogin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24735,6 +25354,76 @@ func UnmarshalAccountManagerOrder(ctx context.Context, raw any) (ent.AccountMana
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputActivateLoginInput(ctx context.Context, obj any) (model.ActivateLoginInput, error) {
+	var it model.ActivateLoginInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token", "username", "password", "name", "locale"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "username":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("username"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Username = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalActivateLoginInput unmarshals raw into the ActivateLoginInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalActivateLoginInput(ctx context.Context, raw any) (model.ActivateLoginInput, error) {
+	var out model.ActivateLoginInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActivateLoginInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputActivityFilter(ctx context.Context, obj any) (model.ActivityFilter, error) {
 	var it model.ActivityFilter
 	if obj == nil {
@@ -26473,7 +27162,7 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "outsideOrganisationDomains", "outsideOrganisationDomainsNEQ"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "outsideOrganisationDomains", "outsideOrganisationDomainsNEQ", "deletedAt", "deletedAtNEQ", "deletedAtIn", "deletedAtNotIn", "deletedAtGT", "deletedAtGTE", "deletedAtLT", "deletedAtLTE", "deletedAtIsNil", "deletedAtNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26984,6 +27673,76 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.OutsideOrganisationDomainsNEQ = data
+		case "deletedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletedAt = data
+		case "deletedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletedAtNEQ = data
+		case "deletedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletedAtIn = data
+		case "deletedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletedAtNotIn = data
+		case "deletedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletedAtGT = data
+		case "deletedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletedAtGTE = data
+		case "deletedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletedAtLT = data
+		case "deletedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletedAtLTE = data
+		case "deletedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletedAtIsNil = data
+		case "deletedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletedAtNotNil = data
 		}
 	}
 	return it, nil
@@ -30058,6 +30817,76 @@ func UnmarshalSupportAuthorizationOrder(ctx context.Context, raw any) (ent.Suppo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context, obj any) (model.UpdateContactInput, error) {
+	var it model.UpdateContactInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "email", "phone", "allowOutsideOrganisationDomains"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "allowOutsideOrganisationDomains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowOutsideOrganisationDomains"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowOutsideOrganisationDomains = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateContactInput unmarshals raw into the UpdateContactInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateContactInput(ctx context.Context, raw any) (model.UpdateContactInput, error) {
+	var out model.UpdateContactInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateContactInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateRightsGroupInput(ctx context.Context, obj any) (model.UpdateRightsGroupInput, error) {
 	var it model.UpdateRightsGroupInput
 	if obj == nil {
@@ -32254,6 +33083,16 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "deletedAt":
+			out.Values[i] = ec._Contact_deletedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formerUserID":
+			out.Values[i] = ec._Contact_formerUserID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "customerAccount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -32846,6 +33685,11 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "contactID":
+			out.Values[i] = ec._Invitation_contactID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "customerAccount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -33151,6 +33995,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setAccountSla":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setAccountSla(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateContact":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateContact(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteContact":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteContact(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enableLogin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enableLogin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activateLogin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_activateLogin(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35304,6 +36176,11 @@ func (ec *executionContext) marshalNAccountManagerOrderField2ᚖportierᚋentᚐ
 	return v
 }
 
+func (ec *executionContext) unmarshalNActivateLoginInput2portierᚋgraphᚋmodelᚐActivateLoginInput(ctx context.Context, v any) (model.ActivateLoginInput, error) {
+	res, err := ec.unmarshalInputActivateLoginInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAddRightsGroupMemberInput2portierᚋgraphᚋmodelᚐAddRightsGroupMemberInput(ctx context.Context, v any) (model.AddRightsGroupMemberInput, error) {
 	res, err := ec.unmarshalInputAddRightsGroupMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36404,6 +37281,11 @@ func (ec *executionContext) marshalNTwoFactorPayload2ᚖportierᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._TwoFactorPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateContactInput2portierᚋgraphᚋmodelᚐUpdateContactInput(ctx context.Context, v any) (model.UpdateContactInput, error) {
+	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateRightsGroupInput2portierᚋgraphᚋmodelᚐUpdateRightsGroupInput(ctx context.Context, v any) (model.UpdateRightsGroupInput, error) {

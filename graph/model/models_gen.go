@@ -42,6 +42,20 @@ type AccountManagerInput struct {
 	UserID pulid.ID `json:"userID"`
 }
 
+// Activate the login of a contact without a user account.
+type ActivateLoginInput struct {
+	// The token from the activation link.
+	Token string `json:"token"`
+	// Login name: 3 to 64 letters, digits, dots, dashes or underscores. Each can be used once, ever.
+	Username string `json:"username"`
+	// The new password: at least 12 characters; not a common password; not the e-mail or username.
+	Password string `json:"password"`
+	// Full name.
+	Name string `json:"name"`
+	// Language for messages: de (default) or en.
+	Locale *string `json:"locale,omitempty"`
+}
+
 // Narrows an activity log. All given conditions must hold; an empty filter
 // keeps every event.
 type ActivityFilter struct {
@@ -192,11 +206,18 @@ type CreateContactInput struct {
 	CustomerAccountID pulid.ID `json:"customerAccountID"`
 	// Full name.
 	Name string `json:"name"`
-	// E-mail address. If a user with this verified address exists, the contact is linked to it.
+	// E-mail address; unique among the account's live contacts. Created by
+	// provider staff, the contact is linked to the user with this verified address;
+	// created by anyone else, it is not, and that user is told by e-mail and links
+	// it with linkContacts.
 	Email *string `json:"email,omitempty"`
 	// Phone number.
 	Phone *string `json:"phone,omitempty"`
-	// Roles to grant from now on.
+	// Roles to grant from now on. Omitted or null: TECHNICAL_CONTACT only (least
+	// privilege; a new contact may open tickets, and nothing more without
+	// PORTAL_ACCESS); an empty list: no role. Nobody grants a role that gives
+	// permissions he does not hold himself, the default included (FORBIDDEN,
+	// reason GRANT_EXCEEDS_OWN_PERMISSIONS: pass an empty list then).
 	Roles []domain.Role `json:"roles,omitempty"`
 	// Staff only (FORBIDDEN, reason OVERRIDE_STAFF_ONLY, for anyone else): admit
 	// an e-mail address outside the account's confirmed organisation domains, or
@@ -592,6 +613,26 @@ type TwoFactorPayload struct {
 	Methods []domain.SecondFactorMethod `json:"methods"`
 	// New recovery codes, shown only now: when the first method was enabled or the codes were regenerated.
 	RecoveryCodes []string `json:"recoveryCodes,omitempty"`
+}
+
+// Change a contact. Only the fields given change.
+type UpdateContactInput struct {
+	// The contact.
+	ID pulid.ID `json:"id"`
+	// Full name, 1 to 200 characters.
+	Name *string `json:"name,omitempty"`
+	// E-mail address; unique among the account's live contacts. An empty string
+	// removes it. The address of a contact linked to a user cannot be changed here:
+	// it follows the user's verified address (BAD_USER_INPUT). Changing the address
+	// never links the contact to a user, and a pending login activation sent to the
+	// old address stops working.
+	Email *string `json:"email,omitempty"`
+	// Phone number; an empty string removes it.
+	Phone *string `json:"phone,omitempty"`
+	// Staff only: allow a new e-mail address outside the account's confirmed
+	// organisation domains (audited as organisation_domain.override). Anyone
+	// else setting it is FORBIDDEN.
+	AllowOutsideOrganisationDomains *bool `json:"allowOutsideOrganisationDomains,omitempty"`
 }
 
 // Rename a rights group or change its description.

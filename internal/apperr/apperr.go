@@ -100,3 +100,14 @@ func Unavailable(retryAfterSeconds int) *Error {
 func Transport(status int, reason, msg string) *Error {
 	return &Error{Code: CodeBadUserInput, Status: status, Reason: reason, Message: msg}
 }
+
+// ReasonContactDeleted marks a change refused because the contact it names
+// was deleted (deleteContact): a deleted contact stays in history only.
+const ReasonContactDeleted = "CONTACT_DELETED"
+
+// ContactDeleted is the one answer to any change of a deleted contact:
+// BAD_USER_INPUT on field with reason CONTACT_DELETED.
+func ContactDeleted(field string) *Error {
+	return &Error{Code: CodeBadUserInput, Field: field, Reason: ReasonContactDeleted,
+		Message: "the contact is deleted; it stays in history but cannot be changed"}
+}

@@ -133,6 +133,9 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*ent.SupportAuthori
 	if err != nil {
 		return nil, err
 	}
+	if ct.DeletedAt != nil {
+		return nil, apperr.ContactDeleted("input.contactID")
+	}
 	acct := ct.Edges.CustomerAccount
 	if acct.Status == customeraccount.StatusDELETED {
 		return nil, apperr.BadInput("input.contactID", "the customer account is deleted")
@@ -184,12 +187,15 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*ent.SupportAuthori
 func (s *Service) load(ctx context.Context, c *ent.Client, id pulid.ID) (*ent.SupportAuthorization, *ent.CustomerAccount, error) {
 	// Read as Portier: the directive checked the owning account; the update
 	// is checked by the policy again.
-	sa, err := c.SupportAuthorization.Query().Where(supportauthorization.ID(id)).WithCustomerAccount().Only(viewer.SystemContext(ctx))
+	sa, err := c.SupportAuthorization.Query().Where(supportauthorization.ID(id)).WithCustomerAccount().WithContact().Only(viewer.SystemContext(ctx))
 	if ent.IsNotFound(err) {
 		return nil, nil, notFound("input.authorizationID")
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if ct := sa.Edges.Contact; ct != nil && ct.DeletedAt != nil {
+		return nil, nil, apperr.ContactDeleted("input.authorizationID")
 	}
 	return sa, sa.Edges.CustomerAccount, nil
 }

@@ -71,7 +71,9 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 		return e.loadSales(ctx, uid)
 	}
 	contacts, err := e.client.Contact.Query().
-		Where(contact.UserID(uid)).
+		// A deleted contact gives nothing (its link is cleared and its
+		// grants ended at deletion; this holds even if one was missed).
+		Where(contact.UserID(uid), contact.DeletedAtIsNil()).
 		WithCustomerAccount(func(q *ent.CustomerAccountQuery) {
 			// The built-in group, of which every contact is a member.
 			q.WithRightsGroups(func(q *ent.RightsGroupQuery) { q.Where(rightsgroup.BuiltIn(true)) })
@@ -84,7 +86,7 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 	}
 	for _, c := range contacts {
 		acct := c.Edges.CustomerAccount
-		if acct == nil || acct.Status != customeraccount.StatusACTIVE || !acct.PortalEnabled {
+		if c.DeletedAt != nil || acct == nil || acct.Status != customeraccount.StatusACTIVE || !acct.PortalEnabled {
 			continue
 		}
 		e.contacts[string(acct.ID)] = c

@@ -6,6 +6,7 @@ package customers
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -113,13 +114,22 @@ type NewContact struct {
 	AccountID    pulid.ID
 	Name         string
 	Email, Phone *string
-	Roles        []domain.Role
+	// Roles nil means DefaultContactRoles; empty means none.
+	Roles []domain.Role
 	// AllowOutsideOrganisationDomains is the staff override of the domain
 	// rule (see domains.go).
 	AllowOutsideOrganisationDomains bool
 }
 
-// CreateContact creates a contact with roles. A contact whose e-mail is the
+// DefaultContactRoles are the roles of a contact created without roles:
+// least privilege (seed 002, "Neue Kontakte werden mit Support-Berechtigung
+// erstellt"): it may open tickets and is told technical news, and without
+// PORTAL_ACCESS it acts for nobody in the portal. The grant rule applies to
+// it as to roles given explicitly.
+var DefaultContactRoles = []domain.Role{domain.RoleTechnicalContact}
+
+// CreateContact creates a contact with roles (DefaultContactRoles when none
+// are given). A contact whose e-mail is the
 // verified e-mail of an existing user is linked to that user only when the
 // provider's staff create it (staff may read every user anyway). For anyone
 // else (a customer admin, an API key) nothing is linked and the answer does
@@ -139,6 +149,9 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 			return nil, apperr.BadInput("input.email", "%q is not an e-mail address", *in.Email)
 		}
 	}
+	if in.Phone != nil && len(strings.TrimSpace(*in.Phone)) > 32 {
+		return nil, apperr.BadInput("input.phone", "a phone number has at most 32 characters")
+	}
 	c, err := s.Tx()
 	if err != nil {
 		return nil, err
@@ -157,6 +170,9 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 	q := c.Contact.Create().SetCustomerAccountID(acct.ID).SetName(name).SetOutsideOrganisationDomains(outside)
 	byStaff := viewer.FromContext(ctx).IsStaff()
 	if email != "" {
+		if err := checkContactEmail(ctx, c, acct, email, "input.email"); err != nil {
+			return nil, err
+		}
 		q.SetEmail(email)
 	}
 	if email != "" && byStaff {
@@ -185,7 +201,14 @@ func (s *Service) CreateContact(ctx context.Context, in NewContact) (*ent.Contac
 	}
 	now := s.Now()
 	roles := dedupe(in.Roles)
+	if in.Roles == nil {
+		roles = DefaultContactRoles
+	}
 	if err := checkRoleGrant(ctx, acct.ID, roles, "input.roles"); err != nil {
+		var e *apperr.Error
+		if in.Roles == nil && errors.As(err, &e) {
+			e.Message += " (a new contact starts with TECHNICAL_CONTACT; pass roles: [] to create it without any role)"
+		}
 		return nil, err
 	}
 	for _, role := range roles {
@@ -237,23 +260,10 @@ func (s *Service) grant(ctx context.Context, c *ent.Client, ct *ent.Contact, rol
 	return q.Save(ctx)
 }
 
-// contactWithAccount loads a contact and its account's time zone through
-// the transaction (so tenant policies apply).
+// contactWithAccount loads a live contact and its account's time zone
+// through the transaction (so tenant policies apply); see liveContact.
 func (s *Service) contactWithAccount(ctx context.Context, c *ent.Client, id pulid.ID) (*ent.Contact, *time.Location, error) {
-	ct, err := c.Contact.Query().Where(contactID(id)).WithCustomerAccount().Only(ctx)
-	if ent.IsNotFound(err) {
-		e := apperr.NotFound()
-		e.Field = "input.contactID"
-		return nil, nil, e
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	loc, err := time.LoadLocation(ct.Edges.CustomerAccount.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	return ct, loc, nil
+	return s.liveContact(ctx, c, id, "input.contactID")
 }
 
 // roleChange opens the transaction, loads the contact with its account's

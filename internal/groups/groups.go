@@ -412,6 +412,9 @@ func (s *Service) contact(ctx context.Context, c *ent.Client, g *ent.RightsGroup
 	if err != nil {
 		return nil, nil, err
 	}
+	if ct.DeletedAt != nil {
+		return nil, nil, apperr.ContactDeleted("input.contactID")
+	}
 	loc := time.UTC
 	if a := g.Edges.CustomerAccount; a != nil {
 		if l, err := time.LoadLocation(a.TimeZone); err == nil {

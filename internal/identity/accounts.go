@@ -369,7 +369,7 @@ func followEmail(ctx context.Context, c *ent.Client, u *ent.UserAccount) error {
 			continue
 		}
 		taken, err := c.Contact.Query().
-			Where(contact.CustomerAccountID(ct.CustomerAccountID), contact.Email(u.Email), contact.IDNEQ(ct.ID)).
+			Where(contact.CustomerAccountID(ct.CustomerAccountID), contact.Email(u.Email), contact.IDNEQ(ct.ID), contact.DeletedAtIsNil()).
 			Exist(sys(ctx))
 		if err != nil {
 			return err
@@ -402,6 +402,13 @@ func followEmail(ctx context.Context, c *ent.Client, u *ent.UserAccount) error {
 // now that uid has proven it: sign-ups waiting for it, links already sent
 // for it, and e-mail changes to it. Each voided account is audited.
 func (s *Service) voidOtherClaims(ctx context.Context, c *ent.Client, uid pulid.ID, address string, now time.Time) error {
+	return VoidOtherClaims(ctx, c, uid, address, now)
+}
+
+// VoidOtherClaims is voidOtherClaims for every flow in which a user proves
+// an address (verification, staff and login activation), through c, the
+// transaction in which uid gets the address.
+func VoidOtherClaims(ctx context.Context, c *ent.Client, uid pulid.ID, address string, now time.Time) error {
 	claimants, err := c.UserAccount.Query().
 		Where(useraccount.IDNEQ(uid), useraccount.Or(
 			useraccount.PendingEmail(address),
@@ -464,7 +471,7 @@ func linkContacts(ctx context.Context, c *ent.Client, u *ent.UserAccount) (int, 
 	if u.StaffRole != nil || u.Email == "" || u.EmailVerifiedAt == nil || u.Status != useraccount.StatusACTIVE {
 		return 0, nil
 	}
-	cands, err := c.Contact.Query().Where(contact.Email(u.Email), contact.UserIDIsNil()).
+	cands, err := c.Contact.Query().Where(contact.Email(u.Email), contact.UserIDIsNil(), contact.DeletedAtIsNil()).
 		Order(ent.Asc(contact.FieldCreatedAt), ent.Asc(contact.FieldID)).All(sys(ctx))
 	if err != nil {
 		return 0, err
@@ -472,7 +479,7 @@ func linkContacts(ctx context.Context, c *ent.Client, u *ent.UserAccount) (int, 
 	n := 0
 	for _, ct := range cands {
 		has, err := c.Contact.Query().
-			Where(contact.CustomerAccountID(ct.CustomerAccountID), contact.UserID(u.ID)).Exist(sys(ctx))
+			Where(contact.CustomerAccountID(ct.CustomerAccountID), contact.UserID(u.ID), contact.DeletedAtIsNil()).Exist(sys(ctx))
 		if err != nil {
 			return n, err
 		}
@@ -481,7 +488,7 @@ func linkContacts(ctx context.Context, c *ent.Client, u *ent.UserAccount) (int, 
 			action = "contact.link_skipped"
 		} else {
 			// Guarded: a contact linked meanwhile is left alone.
-			k, err := c.Contact.Update().Where(contact.ID(ct.ID), contact.UserIDIsNil()).SetUserID(u.ID).Save(sys(ctx))
+			k, err := c.Contact.Update().Where(contact.ID(ct.ID), contact.UserIDIsNil(), contact.DeletedAtIsNil()).SetUserID(u.ID).Save(sys(ctx))
 			if err != nil {
 				return n, err
 			}

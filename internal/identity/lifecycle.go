@@ -129,14 +129,16 @@ func (s *Service) RestoreUserAccount(ctx context.Context, id pulid.ID) (*ent.Use
 	if n == 0 {
 		return nil, apperr.BadInput("id", "the user account is not deleted")
 	}
-	contacts, err := c.Contact.Query().Where(contact.UnlinkedUserID(u.ID)).All(sys(ctx))
+	// A contact deleted meanwhile stays deleted (deleteContact clears
+	// unlinked_user_id; the condition holds even if it did not).
+	contacts, err := c.Contact.Query().Where(contact.UnlinkedUserID(u.ID), contact.DeletedAtIsNil()).All(sys(ctx))
 	if err != nil {
 		return nil, err
 	}
 	var entries []audit.Entry
 	relinked := 0
 	for _, ct := range contacts {
-		taken, err := c.Contact.Query().Where(contact.CustomerAccountID(ct.CustomerAccountID), contact.UserID(u.ID)).Exist(sys(ctx))
+		taken, err := c.Contact.Query().Where(contact.CustomerAccountID(ct.CustomerAccountID), contact.UserID(u.ID), contact.DeletedAtIsNil()).Exist(sys(ctx))
 		if err != nil {
 			return nil, err
 		}

@@ -41,6 +41,7 @@ import (
 	"portier/internal/customers"
 	"portier/internal/domain"
 	"portier/internal/groups"
+	"portier/internal/identity"
 	"portier/internal/mail"
 	"portier/internal/notify"
 	"portier/internal/outbox"
@@ -68,13 +69,14 @@ const (
 )
 
 // Service runs the invitation operations of one request. Tx returns the
-// mutation's transaction.
+// mutation's transaction. Identity creates logins (activateLogin).
 type Service struct {
 	Client    *ent.Client
 	Tx        func() (*ent.Client, error)
 	Limiter   *ratelimit.Limiter
 	PublicURL string
 	Now       func() time.Time
+	Identity  *identity.Service
 }
 
 // New is the input of Invite.
@@ -171,7 +173,7 @@ func (s *Service) invite(ctx context.Context, c *ent.Client, acct *ent.CustomerA
 		return nil, err
 	}
 	// Any contact with the address, also one the viewer could not see.
-	isContact, err := c.Contact.Query().Where(contact.CustomerAccountID(acct.ID), contact.Email(email)).Exist(sys(ctx))
+	isContact, err := c.Contact.Query().Where(contact.CustomerAccountID(acct.ID), contact.Email(email), contact.DeletedAtIsNil()).Exist(sys(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -453,8 +455,12 @@ func (s *Service) Accept(ctx context.Context, tok string) (*ent.Invitation, erro
 // one already linked to the user, else the unlinked one with the invited
 // address (now linked), else a new one.
 func (s *Service) contactFor(ctx context.Context, c *ent.Client, acct *ent.CustomerAccount, inv *ent.Invitation, u *ent.UserAccount) (*ent.Contact, bool, error) {
+	if inv.ContactID != nil {
+		ct, err := linkActivated(ctx, c, inv, u.ID)
+		return ct, false, err
+	}
 	ct, err := c.Contact.Query().
-		Where(contact.CustomerAccountID(inv.CustomerAccountID), contact.UserID(u.ID)).Only(sys(ctx))
+		Where(contact.CustomerAccountID(inv.CustomerAccountID), contact.UserID(u.ID), contact.DeletedAtIsNil()).Only(sys(ctx))
 	if err == nil {
 		return ct, false, nil
 	}
@@ -462,7 +468,7 @@ func (s *Service) contactFor(ctx context.Context, c *ent.Client, acct *ent.Custo
 		return nil, false, err
 	}
 	ct, err = c.Contact.Query().
-		Where(contact.CustomerAccountID(inv.CustomerAccountID), contact.Email(inv.Email)).Only(sys(ctx))
+		Where(contact.CustomerAccountID(inv.CustomerAccountID), contact.Email(inv.Email), contact.DeletedAtIsNil()).Only(sys(ctx))
 	switch {
 	case err == nil && ct.UserID == nil:
 		ct, err = c.Contact.UpdateOne(ct).SetUserID(u.ID).Save(sys(ctx))
@@ -586,8 +592,12 @@ func (s *Service) sendLink(ctx context.Context, c *ent.Client, acct *ent.Custome
 			name = u.Name
 		}
 	}
-	link := strings.TrimRight(s.PublicURL, "/") + "/accept-invitation?token=" + url.QueryEscape(tok)
-	subject, body, err := mail.Render(mail.ContactInvitation, locale, map[string]string{
+	kind, path := mail.ContactInvitation, "/accept-invitation"
+	if inv.ContactID != nil {
+		kind, path = mail.ContactLoginActivation, "/activate-login"
+	}
+	link := strings.TrimRight(s.PublicURL, "/") + path + "?token=" + url.QueryEscape(tok)
+	subject, body, err := mail.Render(kind, locale, map[string]string{
 		"name": name, "account": acct.Name + " (" + acct.Number + ")", "link": link,
 	})
 	if err != nil {

@@ -40,6 +40,7 @@ var wants = map[string][]string{
 	ContactAdded:               {"name", "account", "username"},
 	StaffInvitation:            {"name", "username", "role", "link"},
 	ContactInvitation:          {"name", "account", "link"},
+	ContactLoginActivation:     {"name", "account", "link"},
 	UserAccountDeleted:         {"name", "username", "until"},
 	UserAccountRestored:        {"name", "username"},
 	CustomerAdminAdded:         {"name", "account", "person", "actor"},

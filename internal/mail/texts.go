@@ -18,6 +18,12 @@ const (
 	// link (valid 7 days) is accepted while logged in with a user whose
 	// verified address is the invited one. Data: name, account, link.
 	ContactInvitation = "contact_invitation"
+	// ContactLoginActivation gives an existing contact of a customer account
+	// a login ("Login aktivieren", seed 002): with the link (valid 7 days)
+	// the person sets its own password, or accepts while logged in with a
+	// user whose verified address is this one. Never a password by mail.
+	// Data: name, account, link.
+	ContactLoginActivation = "contact_login_activation"
 	// UserAccountDeleted confirms that the user deleted its own account and
 	// until when support can restore it. Data: name, username, until.
 	UserAccountDeleted = "user_account_deleted"
@@ -240,6 +246,24 @@ an die diese Einladung ging, und bestätigt sein.
 Der Link ist 7 Tage gültig und kann nur einmal verwendet werden.
 
 Falls Sie keine Einladung erwartet haben, können Sie diese E-Mail ignorieren.
+` + closingDE,
+	},
+	ContactLoginActivation: {
+		subject: "Ihr Zugang zum Portier-Kundenportal",
+		body: greetingDE + `für Sie wurde der Zugang zum Portier-Kundenportal für das Kundenkonto
+{{.account}} aktiviert. Um ihn einzurichten, öffnen Sie den folgenden Link und
+wählen Sie einen Benutzernamen und Ihr eigenes Passwort:
+
+{{.link}}
+
+Haben Sie bereits ein Benutzerkonto mit genau dieser bestätigten E-Mail-Adresse,
+melden Sie sich damit an und öffnen Sie den Link danach; der Zugang wird dann
+Ihrem bestehenden Konto hinzugefügt.
+
+Der Link ist 7 Tage gültig und kann nur einmal verwendet werden. Wir senden
+Ihnen niemals ein Passwort per E-Mail.
+
+Falls Sie keinen Zugang erwartet haben, können Sie diese E-Mail ignorieren.
 ` + closingDE,
 	},
 	UserAccountDeleted: {
@@ -485,6 +509,24 @@ invitation was sent to, and it must be verified.
 The link is valid for 7 days and can be used once.
 
 If you did not expect an invitation, you can ignore this e-mail.
+` + closingEN,
+	},
+	ContactLoginActivation: {
+		subject: "Your access to the Portier customer portal",
+		body: greetingEN + `access to the Portier customer portal has been activated for you for the
+customer account {{.account}}. To set it up, open the following link and choose
+a username and your own password:
+
+{{.link}}
+
+If you already have a user account with exactly this verified e-mail address,
+log in with it and then open the link; the access is added to your existing
+account.
+
+The link is valid for 7 days and can be used once. We never send you a
+password by e-mail.
+
+If you did not expect this, you can ignore this e-mail.
 ` + closingEN,
 	},
 	UserAccountDeleted: {
