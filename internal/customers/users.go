@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"entgo.io/contrib/entgql"
+
 	"portier/ent"
 	"portier/ent/apikey"
 	"portier/ent/contact"
@@ -60,7 +62,7 @@ func (s *Service) AccountUsers(ctx context.Context, acct *ent.CustomerAccount, a
 	qctx, done := detached(ctx, v)
 	defer done()
 	conn, err := q.Paginate(qctx, after, first, before, last,
-		ent.WithContactOrder([]*ent.ContactOrder{{Field: ent.ContactOrderFieldName}}))
+		ent.WithContactOrder([]*ent.ContactOrder{{Field: ent.ContactOrderFieldName, Direction: entgql.OrderDirectionAsc}}))
 	if err != nil {
 		return nil, err
 	}
