@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -541,5 +542,54 @@ func TestSecondFactorRequiredPolicy(t *testing.T) {
 	d = e.ok(boss, accountUpdatesDoc, map[string]any{"n": "74001"})
 	if dig(d, "customerAccount", "auditEvents", "totalCount") != float64(2) {
 		t.Fatalf("policy changes: %v", d)
+	}
+}
+
+// Concurrent changes never get lost silently: each either wins (and is
+// audited) or is told CONFLICT; the audit log has one event per winner.
+func TestUpdateCustomerAccountConcurrent(t *testing.T) {
+	e := newEnv(t)
+	a := e.createAccount("75001")
+	boss, _ := e.customerUser(a, "chef@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	const n = 6
+	codes := make(chan string, n)
+	names := make(chan string, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			name := fmt.Sprintf("Parallel %d", i)
+			r := e.do(boss, updateAccountDoc, map[string]any{"in": map[string]any{"customerAccountID": a, "name": name}})
+			codes <- r.code()
+			if r.code() == "" {
+				names <- name
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(codes)
+	close(names)
+	won := 0
+	for c := range codes {
+		switch c {
+		case "":
+			won++
+		case "CONFLICT":
+		default:
+			t.Fatalf("concurrent update answered %s", c)
+		}
+	}
+	var winners []string
+	for name := range names {
+		winners = append(winners, name)
+	}
+	d := e.ok(boss, accountUpdatesDoc, map[string]any{"n": "75001"})
+	if dig(d, "customerAccount", "auditEvents", "totalCount") != float64(won) || won == 0 {
+		t.Fatalf("%d winners, audit: %v", won, d)
+	}
+	final := dig(e.ok(boss, `query { customerAccount(number: "75001") { name } }`, nil), "customerAccount", "name").(string)
+	if !slices.Contains(winners, final) {
+		t.Fatalf("final name %q is no winner's %v", final, winners)
 	}
 }
