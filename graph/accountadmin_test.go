@@ -437,6 +437,16 @@ func TestSecondFactorRequiredPolicy(t *testing.T) {
 	if ch["secondFactorRequired"] != "true" || ch["previousSecondFactorRequired"] != "false" {
 		t.Fatalf("policy change not audited: %v", ch)
 	}
+	// The account's customer admins are told (in German, the users' locale).
+	for _, addr := range []string{"chef@a.example", "ohne@a.example"} {
+		if m := e.mailAbout(addr, "Zweiter Faktor"); !strings.Contains(m.Subject, "74001") || strings.Contains(m.Subject, "nicht mehr") ||
+			!strings.Contains(m.Body, "chef@a.example hat") {
+			t.Fatalf("policy mail to %s: %s\n%s", addr, m.Subject, m.Body)
+		}
+	}
+	if e.queued("mail@a.example", "Zweiter Faktor") != 0 {
+		t.Fatal("a technical contact was told about the policy")
+	}
 
 	// A user without a second factor holds nothing on A (through every
 	// gate), keeps the other account, and is told why.
@@ -536,6 +546,9 @@ func TestSecondFactorRequiredPolicy(t *testing.T) {
 		t.Fatal("new user without second factor has access")
 	}
 	e.ok(boss, updateAccountDoc, map[string]any{"in": map[string]any{"customerAccountID": a, "secondFactorRequired": false}})
+	if m := e.mailAbout("chef@a.example", "Zweiter Faktor"); !strings.Contains(m.Subject, "nicht mehr vorgeschrieben") {
+		t.Fatalf("policy-off mail: %s", m.Subject)
+	}
 	if len(e.myPerms(late, a)) == 0 {
 		t.Fatal("no access after the policy was turned off")
 	}

@@ -10,6 +10,7 @@ import (
 	"portier/ent/schema"
 	"portier/internal/apperr"
 	"portier/internal/audit"
+	"portier/internal/notify"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
 )
@@ -218,6 +219,11 @@ func (s *Service) UpdateAccount(ctx context.Context, in AccountChanges) (*ent.Cu
 	if err := audit.Record(ctx, c, audit.Entry{Action: "customer_account.update", AccountID: a.ID,
 		TargetType: "CustomerAccount", TargetID: string(a.ID), Changes: changes}); err != nil {
 		return nil, err
+	}
+	if n.secondFactorRequired != nil && *n.secondFactorRequired != a.SecondFactorRequired {
+		if err := notify.SecondFactorPolicyChanged(ctx, c, a, *n.secondFactorRequired, s.Now()); err != nil {
+			return nil, err
+		}
 	}
 	return c.CustomerAccount.Get(ctx, a.ID)
 }
