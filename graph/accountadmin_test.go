@@ -606,3 +606,39 @@ func TestUpdateCustomerAccountConcurrent(t *testing.T) {
 		t.Fatalf("final name %q is no winner's %v", final, winners)
 	}
 }
+
+// A client that requires a second factor requires it of the agency's people
+// acting for it too; the agency's own account is not affected.
+func TestSecondFactorRequiredReachesAgencyPeople(t *testing.T) {
+	e := newEnv(t)
+	client := e.createAccount("76001")
+	agency := e.createAccount("76002")
+	clientAdmin, _ := e.customerUser(client, "chef@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	agencyAdmin, _ := e.customerUser(agency, "agentur@example.org", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	e.ok(e.admin, setAgencyDoc, map[string]any{"a": agency, "on": true})
+	e.ok(clientAdmin, delegateDoc, map[string]any{"c": client, "n": "76002", "p": []string{"ACCOUNT_READ", "CONTACTS_READ"}})
+	if !slices.Contains(e.myPerms(agencyAdmin, client), "CONTACTS_READ") {
+		t.Fatal("delegation does not work")
+	}
+	e.enrolTOTP(clientAdmin)
+	e.ok(clientAdmin, updateAccountDoc, map[string]any{"in": map[string]any{"customerAccountID": client, "secondFactorRequired": true}})
+	if p := e.myPerms(agencyAdmin, client); len(p) != 0 {
+		t.Fatalf("agency person without second factor acts for the client: %v", p)
+	}
+	if dig(e.ok(agencyAdmin, `query { customerAccount(number: "76001") { id } }`, nil), "customerAccount") != nil {
+		t.Fatal("client still visible to the agency person")
+	}
+	if !slices.Contains(e.myPerms(agencyAdmin, agency), "ACCOUNT_UPDATE") {
+		t.Fatal("the client's policy reached the agency's own account")
+	}
+	d := e.ok("", loginEnrolDoc, map[string]any{"l": "agentur@example.org", "p": adminPassword})
+	secrets.add(dig(d, "login", "accessToken").(string))
+	secrets.add(dig(d, "login", "refreshToken").(string))
+	if dig(d, "login", "secondFactorEnrolmentRequired") != true {
+		t.Fatalf("agency person not told to enrol: %v", d)
+	}
+	e.enrolTOTP(agencyAdmin)
+	if !slices.Contains(e.myPerms(agencyAdmin, client), "CONTACTS_READ") {
+		t.Fatal("agency person without access after enrolling")
+	}
+}
