@@ -497,6 +497,18 @@ func TestSecondFactorRequiredPolicy(t *testing.T) {
 		t.Fatalf("refresh: %v", d)
 	}
 
+	// A contact with no role there loses nothing, so it is not told to enrol.
+	roleless, _ := e.customerUser(a, "leer@a.example")
+	if dig(e.ok(roleless, membershipsDoc, nil), "me", "memberships", 0, "secondFactorRequired") != false {
+		t.Fatal("a contact without roles is told its permissions are withheld")
+	}
+	d = e.ok("", loginEnrolDoc, map[string]any{"l": "leer@a.example", "p": adminPassword})
+	secrets.add(dig(d, "login", "accessToken").(string))
+	secrets.add(dig(d, "login", "refreshToken").(string))
+	if dig(d, "login", "secondFactorEnrolmentRequired") != false {
+		t.Fatalf("a contact without roles is told to enrol: %v", d)
+	}
+
 	// Users with a second factor, and staff, are unaffected.
 	if len(e.myPerms(secured, a)) == 0 || len(e.myPerms(boss, a)) == 0 {
 		t.Fatal("a user with a second factor lost access")

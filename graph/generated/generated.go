@@ -3660,9 +3660,10 @@ type AccountUser {
 
 extend type Membership {
   """
-  True when the account requires a second factor (secondFactorRequired) and
-  the principal has none enabled: every permission on the account is
-  withheld (permissions is empty) until the user enrols one.
+  True when the principal would hold permissions on the account, but the
+  account requires a second factor (secondFactorRequired) and the principal
+  has none enabled: every permission is withheld (permissions is empty)
+  until the user enrols one.
   """
   secondFactorRequired: Boolean!
 }

@@ -406,9 +406,10 @@ type Membership struct {
 	Contact *ent.Contact `json:"contact"`
 	// Effective permissions at this instant.
 	Permissions []domain.Permission `json:"permissions"`
-	// True when the account requires a second factor (secondFactorRequired) and
-	// the principal has none enabled: every permission on the account is
-	// withheld (permissions is empty) until the user enrols one.
+	// True when the principal would hold permissions on the account, but the
+	// account requires a second factor (secondFactorRequired) and the principal
+	// has none enabled: every permission is withheld (permissions is empty)
+	// until the user enrols one.
 	SecondFactorRequired bool `json:"secondFactorRequired"`
 }
 

@@ -119,7 +119,9 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 			set.Add(prev.List()...)
 		}
 		if e.withholds(acct) {
-			e.noteWithheld(string(acct.ID))
+			if len(set) > 0 {
+				e.noteWithheld(string(acct.ID)) // something is really withheld
+			}
 			set = PermSet{}
 		}
 		e.accounts[string(acct.ID)] = set
