@@ -53,6 +53,18 @@ type CustomerAccount struct {
 	DefaultAgencyID *pulid.ID `json:"default_agency_id,omitempty"`
 	// Whether the provider's support staff may see the account's contents beyond support operations.
 	SupportAccessConsent bool `json:"support_access_consent,omitempty"`
+	// Street and house number.
+	AddressStreet string `json:"address_street,omitempty"`
+	// Postal code.
+	AddressPostalCode string `json:"address_postal_code,omitempty"`
+	// City.
+	AddressCity string `json:"address_city,omitempty"`
+	// ISO 3166-1 alpha-2 country code, upper-case.
+	AddressCountry string `json:"address_country,omitempty"`
+	// The account's language for messages and documents: de or en.
+	Locale string `json:"locale,omitempty"`
+	// Whether the account requires a second factor: its users (and their API keys) without an enabled second factor hold no permission on it until they enrol.
+	SecondFactorRequired bool `json:"second_factor_required,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerAccountQuery when eager-loading is set.
 	Edges        CustomerAccountEdges `json:"edges"`
@@ -273,11 +285,11 @@ func (*CustomerAccount) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case customeraccount.FieldID:
 			values[i] = new(pulid.ID)
-		case customeraccount.FieldHasSLA, customeraccount.FieldPortalEnabled, customeraccount.FieldIsAgency, customeraccount.FieldSupportAccessConsent:
+		case customeraccount.FieldHasSLA, customeraccount.FieldPortalEnabled, customeraccount.FieldIsAgency, customeraccount.FieldSupportAccessConsent, customeraccount.FieldSecondFactorRequired:
 			values[i] = new(sql.NullBool)
 		case customeraccount.FieldStorageQuotaBytes:
 			values[i] = new(sql.NullInt64)
-		case customeraccount.FieldNumber, customeraccount.FieldName, customeraccount.FieldShortName, customeraccount.FieldKind, customeraccount.FieldTimeZone, customeraccount.FieldStatus:
+		case customeraccount.FieldNumber, customeraccount.FieldName, customeraccount.FieldShortName, customeraccount.FieldKind, customeraccount.FieldTimeZone, customeraccount.FieldStatus, customeraccount.FieldAddressStreet, customeraccount.FieldAddressPostalCode, customeraccount.FieldAddressCity, customeraccount.FieldAddressCountry, customeraccount.FieldLocale:
 			values[i] = new(sql.NullString)
 		case customeraccount.FieldCreatedAt, customeraccount.FieldUpdatedAt, customeraccount.FieldDeactivatedAt, customeraccount.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
@@ -408,6 +420,42 @@ func (_m *CustomerAccount) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field support_access_consent", values[i])
 			} else if value.Valid {
 				_m.SupportAccessConsent = value.Bool
+			}
+		case customeraccount.FieldAddressStreet:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field address_street", values[i])
+			} else if value.Valid {
+				_m.AddressStreet = value.String
+			}
+		case customeraccount.FieldAddressPostalCode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field address_postal_code", values[i])
+			} else if value.Valid {
+				_m.AddressPostalCode = value.String
+			}
+		case customeraccount.FieldAddressCity:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field address_city", values[i])
+			} else if value.Valid {
+				_m.AddressCity = value.String
+			}
+		case customeraccount.FieldAddressCountry:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field address_country", values[i])
+			} else if value.Valid {
+				_m.AddressCountry = value.String
+			}
+		case customeraccount.FieldLocale:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field locale", values[i])
+			} else if value.Valid {
+				_m.Locale = value.String
+			}
+		case customeraccount.FieldSecondFactorRequired:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field second_factor_required", values[i])
+			} else if value.Valid {
+				_m.SecondFactorRequired = value.Bool
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -585,6 +633,24 @@ func (_m *CustomerAccount) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("support_access_consent=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SupportAccessConsent))
+	builder.WriteString(", ")
+	builder.WriteString("address_street=")
+	builder.WriteString(_m.AddressStreet)
+	builder.WriteString(", ")
+	builder.WriteString("address_postal_code=")
+	builder.WriteString(_m.AddressPostalCode)
+	builder.WriteString(", ")
+	builder.WriteString("address_city=")
+	builder.WriteString(_m.AddressCity)
+	builder.WriteString(", ")
+	builder.WriteString("address_country=")
+	builder.WriteString(_m.AddressCountry)
+	builder.WriteString(", ")
+	builder.WriteString("locale=")
+	builder.WriteString(_m.Locale)
+	builder.WriteString(", ")
+	builder.WriteString("second_factor_required=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SecondFactorRequired))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -260,6 +260,90 @@ func (_c *CustomerAccountCreate) SetNillableSupportAccessConsent(v *bool) *Custo
 	return _c
 }
 
+// SetAddressStreet sets the "address_street" field.
+func (_c *CustomerAccountCreate) SetAddressStreet(v string) *CustomerAccountCreate {
+	_c.mutation.SetAddressStreet(v)
+	return _c
+}
+
+// SetNillableAddressStreet sets the "address_street" field if the given value is not nil.
+func (_c *CustomerAccountCreate) SetNillableAddressStreet(v *string) *CustomerAccountCreate {
+	if v != nil {
+		_c.SetAddressStreet(*v)
+	}
+	return _c
+}
+
+// SetAddressPostalCode sets the "address_postal_code" field.
+func (_c *CustomerAccountCreate) SetAddressPostalCode(v string) *CustomerAccountCreate {
+	_c.mutation.SetAddressPostalCode(v)
+	return _c
+}
+
+// SetNillableAddressPostalCode sets the "address_postal_code" field if the given value is not nil.
+func (_c *CustomerAccountCreate) SetNillableAddressPostalCode(v *string) *CustomerAccountCreate {
+	if v != nil {
+		_c.SetAddressPostalCode(*v)
+	}
+	return _c
+}
+
+// SetAddressCity sets the "address_city" field.
+func (_c *CustomerAccountCreate) SetAddressCity(v string) *CustomerAccountCreate {
+	_c.mutation.SetAddressCity(v)
+	return _c
+}
+
+// SetNillableAddressCity sets the "address_city" field if the given value is not nil.
+func (_c *CustomerAccountCreate) SetNillableAddressCity(v *string) *CustomerAccountCreate {
+	if v != nil {
+		_c.SetAddressCity(*v)
+	}
+	return _c
+}
+
+// SetAddressCountry sets the "address_country" field.
+func (_c *CustomerAccountCreate) SetAddressCountry(v string) *CustomerAccountCreate {
+	_c.mutation.SetAddressCountry(v)
+	return _c
+}
+
+// SetNillableAddressCountry sets the "address_country" field if the given value is not nil.
+func (_c *CustomerAccountCreate) SetNillableAddressCountry(v *string) *CustomerAccountCreate {
+	if v != nil {
+		_c.SetAddressCountry(*v)
+	}
+	return _c
+}
+
+// SetLocale sets the "locale" field.
+func (_c *CustomerAccountCreate) SetLocale(v string) *CustomerAccountCreate {
+	_c.mutation.SetLocale(v)
+	return _c
+}
+
+// SetNillableLocale sets the "locale" field if the given value is not nil.
+func (_c *CustomerAccountCreate) SetNillableLocale(v *string) *CustomerAccountCreate {
+	if v != nil {
+		_c.SetLocale(*v)
+	}
+	return _c
+}
+
+// SetSecondFactorRequired sets the "second_factor_required" field.
+func (_c *CustomerAccountCreate) SetSecondFactorRequired(v bool) *CustomerAccountCreate {
+	_c.mutation.SetSecondFactorRequired(v)
+	return _c
+}
+
+// SetNillableSecondFactorRequired sets the "second_factor_required" field if the given value is not nil.
+func (_c *CustomerAccountCreate) SetNillableSecondFactorRequired(v *bool) *CustomerAccountCreate {
+	if v != nil {
+		_c.SetSecondFactorRequired(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CustomerAccountCreate) SetID(v pulid.ID) *CustomerAccountCreate {
 	_c.mutation.SetID(v)
@@ -583,6 +667,14 @@ func (_c *CustomerAccountCreate) defaults() error {
 		v := customeraccount.DefaultSupportAccessConsent
 		_c.mutation.SetSupportAccessConsent(v)
 	}
+	if _, ok := _c.mutation.Locale(); !ok {
+		v := customeraccount.DefaultLocale
+		_c.mutation.SetLocale(v)
+	}
+	if _, ok := _c.mutation.SecondFactorRequired(); !ok {
+		v := customeraccount.DefaultSecondFactorRequired
+		_c.mutation.SetSecondFactorRequired(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if customeraccount.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized customeraccount.DefaultID (forgotten import ent/runtime?)")
@@ -662,6 +754,37 @@ func (_c *CustomerAccountCreate) check() error {
 	}
 	if _, ok := _c.mutation.SupportAccessConsent(); !ok {
 		return &ValidationError{Name: "support_access_consent", err: errors.New(`ent: missing required field "CustomerAccount.support_access_consent"`)}
+	}
+	if v, ok := _c.mutation.AddressStreet(); ok {
+		if err := customeraccount.AddressStreetValidator(v); err != nil {
+			return &ValidationError{Name: "address_street", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_street": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.AddressPostalCode(); ok {
+		if err := customeraccount.AddressPostalCodeValidator(v); err != nil {
+			return &ValidationError{Name: "address_postal_code", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_postal_code": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.AddressCity(); ok {
+		if err := customeraccount.AddressCityValidator(v); err != nil {
+			return &ValidationError{Name: "address_city", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_city": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.AddressCountry(); ok {
+		if err := customeraccount.AddressCountryValidator(v); err != nil {
+			return &ValidationError{Name: "address_country", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_country": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Locale(); !ok {
+		return &ValidationError{Name: "locale", err: errors.New(`ent: missing required field "CustomerAccount.locale"`)}
+	}
+	if v, ok := _c.mutation.Locale(); ok {
+		if err := customeraccount.LocaleValidator(v); err != nil {
+			return &ValidationError{Name: "locale", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.locale": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.SecondFactorRequired(); !ok {
+		return &ValidationError{Name: "second_factor_required", err: errors.New(`ent: missing required field "CustomerAccount.second_factor_required"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := customeraccount.IDValidator(string(v)); err != nil {
@@ -767,6 +890,30 @@ func (_c *CustomerAccountCreate) createSpec() (*CustomerAccount, *sqlgraph.Creat
 	if value, ok := _c.mutation.SupportAccessConsent(); ok {
 		_spec.SetField(customeraccount.FieldSupportAccessConsent, field.TypeBool, value)
 		_node.SupportAccessConsent = value
+	}
+	if value, ok := _c.mutation.AddressStreet(); ok {
+		_spec.SetField(customeraccount.FieldAddressStreet, field.TypeString, value)
+		_node.AddressStreet = value
+	}
+	if value, ok := _c.mutation.AddressPostalCode(); ok {
+		_spec.SetField(customeraccount.FieldAddressPostalCode, field.TypeString, value)
+		_node.AddressPostalCode = value
+	}
+	if value, ok := _c.mutation.AddressCity(); ok {
+		_spec.SetField(customeraccount.FieldAddressCity, field.TypeString, value)
+		_node.AddressCity = value
+	}
+	if value, ok := _c.mutation.AddressCountry(); ok {
+		_spec.SetField(customeraccount.FieldAddressCountry, field.TypeString, value)
+		_node.AddressCountry = value
+	}
+	if value, ok := _c.mutation.Locale(); ok {
+		_spec.SetField(customeraccount.FieldLocale, field.TypeString, value)
+		_node.Locale = value
+	}
+	if value, ok := _c.mutation.SecondFactorRequired(); ok {
+		_spec.SetField(customeraccount.FieldSecondFactorRequired, field.TypeBool, value)
+		_node.SecondFactorRequired = value
 	}
 	if nodes := _c.mutation.OrganisationDomainsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1299,6 +1446,102 @@ func (u *CustomerAccountUpsert) UpdateSupportAccessConsent() *CustomerAccountUps
 	return u
 }
 
+// SetAddressStreet sets the "address_street" field.
+func (u *CustomerAccountUpsert) SetAddressStreet(v string) *CustomerAccountUpsert {
+	u.Set(customeraccount.FieldAddressStreet, v)
+	return u
+}
+
+// UpdateAddressStreet sets the "address_street" field to the value that was provided on create.
+func (u *CustomerAccountUpsert) UpdateAddressStreet() *CustomerAccountUpsert {
+	u.SetExcluded(customeraccount.FieldAddressStreet)
+	return u
+}
+
+// ClearAddressStreet clears the value of the "address_street" field.
+func (u *CustomerAccountUpsert) ClearAddressStreet() *CustomerAccountUpsert {
+	u.SetNull(customeraccount.FieldAddressStreet)
+	return u
+}
+
+// SetAddressPostalCode sets the "address_postal_code" field.
+func (u *CustomerAccountUpsert) SetAddressPostalCode(v string) *CustomerAccountUpsert {
+	u.Set(customeraccount.FieldAddressPostalCode, v)
+	return u
+}
+
+// UpdateAddressPostalCode sets the "address_postal_code" field to the value that was provided on create.
+func (u *CustomerAccountUpsert) UpdateAddressPostalCode() *CustomerAccountUpsert {
+	u.SetExcluded(customeraccount.FieldAddressPostalCode)
+	return u
+}
+
+// ClearAddressPostalCode clears the value of the "address_postal_code" field.
+func (u *CustomerAccountUpsert) ClearAddressPostalCode() *CustomerAccountUpsert {
+	u.SetNull(customeraccount.FieldAddressPostalCode)
+	return u
+}
+
+// SetAddressCity sets the "address_city" field.
+func (u *CustomerAccountUpsert) SetAddressCity(v string) *CustomerAccountUpsert {
+	u.Set(customeraccount.FieldAddressCity, v)
+	return u
+}
+
+// UpdateAddressCity sets the "address_city" field to the value that was provided on create.
+func (u *CustomerAccountUpsert) UpdateAddressCity() *CustomerAccountUpsert {
+	u.SetExcluded(customeraccount.FieldAddressCity)
+	return u
+}
+
+// ClearAddressCity clears the value of the "address_city" field.
+func (u *CustomerAccountUpsert) ClearAddressCity() *CustomerAccountUpsert {
+	u.SetNull(customeraccount.FieldAddressCity)
+	return u
+}
+
+// SetAddressCountry sets the "address_country" field.
+func (u *CustomerAccountUpsert) SetAddressCountry(v string) *CustomerAccountUpsert {
+	u.Set(customeraccount.FieldAddressCountry, v)
+	return u
+}
+
+// UpdateAddressCountry sets the "address_country" field to the value that was provided on create.
+func (u *CustomerAccountUpsert) UpdateAddressCountry() *CustomerAccountUpsert {
+	u.SetExcluded(customeraccount.FieldAddressCountry)
+	return u
+}
+
+// ClearAddressCountry clears the value of the "address_country" field.
+func (u *CustomerAccountUpsert) ClearAddressCountry() *CustomerAccountUpsert {
+	u.SetNull(customeraccount.FieldAddressCountry)
+	return u
+}
+
+// SetLocale sets the "locale" field.
+func (u *CustomerAccountUpsert) SetLocale(v string) *CustomerAccountUpsert {
+	u.Set(customeraccount.FieldLocale, v)
+	return u
+}
+
+// UpdateLocale sets the "locale" field to the value that was provided on create.
+func (u *CustomerAccountUpsert) UpdateLocale() *CustomerAccountUpsert {
+	u.SetExcluded(customeraccount.FieldLocale)
+	return u
+}
+
+// SetSecondFactorRequired sets the "second_factor_required" field.
+func (u *CustomerAccountUpsert) SetSecondFactorRequired(v bool) *CustomerAccountUpsert {
+	u.Set(customeraccount.FieldSecondFactorRequired, v)
+	return u
+}
+
+// UpdateSecondFactorRequired sets the "second_factor_required" field to the value that was provided on create.
+func (u *CustomerAccountUpsert) UpdateSecondFactorRequired() *CustomerAccountUpsert {
+	u.SetExcluded(customeraccount.FieldSecondFactorRequired)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1609,6 +1852,118 @@ func (u *CustomerAccountUpsertOne) SetSupportAccessConsent(v bool) *CustomerAcco
 func (u *CustomerAccountUpsertOne) UpdateSupportAccessConsent() *CustomerAccountUpsertOne {
 	return u.Update(func(s *CustomerAccountUpsert) {
 		s.UpdateSupportAccessConsent()
+	})
+}
+
+// SetAddressStreet sets the "address_street" field.
+func (u *CustomerAccountUpsertOne) SetAddressStreet(v string) *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetAddressStreet(v)
+	})
+}
+
+// UpdateAddressStreet sets the "address_street" field to the value that was provided on create.
+func (u *CustomerAccountUpsertOne) UpdateAddressStreet() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateAddressStreet()
+	})
+}
+
+// ClearAddressStreet clears the value of the "address_street" field.
+func (u *CustomerAccountUpsertOne) ClearAddressStreet() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.ClearAddressStreet()
+	})
+}
+
+// SetAddressPostalCode sets the "address_postal_code" field.
+func (u *CustomerAccountUpsertOne) SetAddressPostalCode(v string) *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetAddressPostalCode(v)
+	})
+}
+
+// UpdateAddressPostalCode sets the "address_postal_code" field to the value that was provided on create.
+func (u *CustomerAccountUpsertOne) UpdateAddressPostalCode() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateAddressPostalCode()
+	})
+}
+
+// ClearAddressPostalCode clears the value of the "address_postal_code" field.
+func (u *CustomerAccountUpsertOne) ClearAddressPostalCode() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.ClearAddressPostalCode()
+	})
+}
+
+// SetAddressCity sets the "address_city" field.
+func (u *CustomerAccountUpsertOne) SetAddressCity(v string) *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetAddressCity(v)
+	})
+}
+
+// UpdateAddressCity sets the "address_city" field to the value that was provided on create.
+func (u *CustomerAccountUpsertOne) UpdateAddressCity() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateAddressCity()
+	})
+}
+
+// ClearAddressCity clears the value of the "address_city" field.
+func (u *CustomerAccountUpsertOne) ClearAddressCity() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.ClearAddressCity()
+	})
+}
+
+// SetAddressCountry sets the "address_country" field.
+func (u *CustomerAccountUpsertOne) SetAddressCountry(v string) *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetAddressCountry(v)
+	})
+}
+
+// UpdateAddressCountry sets the "address_country" field to the value that was provided on create.
+func (u *CustomerAccountUpsertOne) UpdateAddressCountry() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateAddressCountry()
+	})
+}
+
+// ClearAddressCountry clears the value of the "address_country" field.
+func (u *CustomerAccountUpsertOne) ClearAddressCountry() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.ClearAddressCountry()
+	})
+}
+
+// SetLocale sets the "locale" field.
+func (u *CustomerAccountUpsertOne) SetLocale(v string) *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetLocale(v)
+	})
+}
+
+// UpdateLocale sets the "locale" field to the value that was provided on create.
+func (u *CustomerAccountUpsertOne) UpdateLocale() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateLocale()
+	})
+}
+
+// SetSecondFactorRequired sets the "second_factor_required" field.
+func (u *CustomerAccountUpsertOne) SetSecondFactorRequired(v bool) *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetSecondFactorRequired(v)
+	})
+}
+
+// UpdateSecondFactorRequired sets the "second_factor_required" field to the value that was provided on create.
+func (u *CustomerAccountUpsertOne) UpdateSecondFactorRequired() *CustomerAccountUpsertOne {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateSecondFactorRequired()
 	})
 }
 
@@ -2089,6 +2444,118 @@ func (u *CustomerAccountUpsertBulk) SetSupportAccessConsent(v bool) *CustomerAcc
 func (u *CustomerAccountUpsertBulk) UpdateSupportAccessConsent() *CustomerAccountUpsertBulk {
 	return u.Update(func(s *CustomerAccountUpsert) {
 		s.UpdateSupportAccessConsent()
+	})
+}
+
+// SetAddressStreet sets the "address_street" field.
+func (u *CustomerAccountUpsertBulk) SetAddressStreet(v string) *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetAddressStreet(v)
+	})
+}
+
+// UpdateAddressStreet sets the "address_street" field to the value that was provided on create.
+func (u *CustomerAccountUpsertBulk) UpdateAddressStreet() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateAddressStreet()
+	})
+}
+
+// ClearAddressStreet clears the value of the "address_street" field.
+func (u *CustomerAccountUpsertBulk) ClearAddressStreet() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.ClearAddressStreet()
+	})
+}
+
+// SetAddressPostalCode sets the "address_postal_code" field.
+func (u *CustomerAccountUpsertBulk) SetAddressPostalCode(v string) *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetAddressPostalCode(v)
+	})
+}
+
+// UpdateAddressPostalCode sets the "address_postal_code" field to the value that was provided on create.
+func (u *CustomerAccountUpsertBulk) UpdateAddressPostalCode() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateAddressPostalCode()
+	})
+}
+
+// ClearAddressPostalCode clears the value of the "address_postal_code" field.
+func (u *CustomerAccountUpsertBulk) ClearAddressPostalCode() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.ClearAddressPostalCode()
+	})
+}
+
+// SetAddressCity sets the "address_city" field.
+func (u *CustomerAccountUpsertBulk) SetAddressCity(v string) *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetAddressCity(v)
+	})
+}
+
+// UpdateAddressCity sets the "address_city" field to the value that was provided on create.
+func (u *CustomerAccountUpsertBulk) UpdateAddressCity() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateAddressCity()
+	})
+}
+
+// ClearAddressCity clears the value of the "address_city" field.
+func (u *CustomerAccountUpsertBulk) ClearAddressCity() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.ClearAddressCity()
+	})
+}
+
+// SetAddressCountry sets the "address_country" field.
+func (u *CustomerAccountUpsertBulk) SetAddressCountry(v string) *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetAddressCountry(v)
+	})
+}
+
+// UpdateAddressCountry sets the "address_country" field to the value that was provided on create.
+func (u *CustomerAccountUpsertBulk) UpdateAddressCountry() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateAddressCountry()
+	})
+}
+
+// ClearAddressCountry clears the value of the "address_country" field.
+func (u *CustomerAccountUpsertBulk) ClearAddressCountry() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.ClearAddressCountry()
+	})
+}
+
+// SetLocale sets the "locale" field.
+func (u *CustomerAccountUpsertBulk) SetLocale(v string) *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetLocale(v)
+	})
+}
+
+// UpdateLocale sets the "locale" field to the value that was provided on create.
+func (u *CustomerAccountUpsertBulk) UpdateLocale() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateLocale()
+	})
+}
+
+// SetSecondFactorRequired sets the "second_factor_required" field.
+func (u *CustomerAccountUpsertBulk) SetSecondFactorRequired(v bool) *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.SetSecondFactorRequired(v)
+	})
+}
+
+// UpdateSecondFactorRequired sets the "second_factor_required" field to the value that was provided on create.
+func (u *CustomerAccountUpsertBulk) UpdateSecondFactorRequired() *CustomerAccountUpsertBulk {
+	return u.Update(func(s *CustomerAccountUpsert) {
+		s.UpdateSecondFactorRequired()
 	})
 }
 

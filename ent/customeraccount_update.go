@@ -288,6 +288,114 @@ func (_u *CustomerAccountUpdate) SetNillableSupportAccessConsent(v *bool) *Custo
 	return _u
 }
 
+// SetAddressStreet sets the "address_street" field.
+func (_u *CustomerAccountUpdate) SetAddressStreet(v string) *CustomerAccountUpdate {
+	_u.mutation.SetAddressStreet(v)
+	return _u
+}
+
+// SetNillableAddressStreet sets the "address_street" field if the given value is not nil.
+func (_u *CustomerAccountUpdate) SetNillableAddressStreet(v *string) *CustomerAccountUpdate {
+	if v != nil {
+		_u.SetAddressStreet(*v)
+	}
+	return _u
+}
+
+// ClearAddressStreet clears the value of the "address_street" field.
+func (_u *CustomerAccountUpdate) ClearAddressStreet() *CustomerAccountUpdate {
+	_u.mutation.ClearAddressStreet()
+	return _u
+}
+
+// SetAddressPostalCode sets the "address_postal_code" field.
+func (_u *CustomerAccountUpdate) SetAddressPostalCode(v string) *CustomerAccountUpdate {
+	_u.mutation.SetAddressPostalCode(v)
+	return _u
+}
+
+// SetNillableAddressPostalCode sets the "address_postal_code" field if the given value is not nil.
+func (_u *CustomerAccountUpdate) SetNillableAddressPostalCode(v *string) *CustomerAccountUpdate {
+	if v != nil {
+		_u.SetAddressPostalCode(*v)
+	}
+	return _u
+}
+
+// ClearAddressPostalCode clears the value of the "address_postal_code" field.
+func (_u *CustomerAccountUpdate) ClearAddressPostalCode() *CustomerAccountUpdate {
+	_u.mutation.ClearAddressPostalCode()
+	return _u
+}
+
+// SetAddressCity sets the "address_city" field.
+func (_u *CustomerAccountUpdate) SetAddressCity(v string) *CustomerAccountUpdate {
+	_u.mutation.SetAddressCity(v)
+	return _u
+}
+
+// SetNillableAddressCity sets the "address_city" field if the given value is not nil.
+func (_u *CustomerAccountUpdate) SetNillableAddressCity(v *string) *CustomerAccountUpdate {
+	if v != nil {
+		_u.SetAddressCity(*v)
+	}
+	return _u
+}
+
+// ClearAddressCity clears the value of the "address_city" field.
+func (_u *CustomerAccountUpdate) ClearAddressCity() *CustomerAccountUpdate {
+	_u.mutation.ClearAddressCity()
+	return _u
+}
+
+// SetAddressCountry sets the "address_country" field.
+func (_u *CustomerAccountUpdate) SetAddressCountry(v string) *CustomerAccountUpdate {
+	_u.mutation.SetAddressCountry(v)
+	return _u
+}
+
+// SetNillableAddressCountry sets the "address_country" field if the given value is not nil.
+func (_u *CustomerAccountUpdate) SetNillableAddressCountry(v *string) *CustomerAccountUpdate {
+	if v != nil {
+		_u.SetAddressCountry(*v)
+	}
+	return _u
+}
+
+// ClearAddressCountry clears the value of the "address_country" field.
+func (_u *CustomerAccountUpdate) ClearAddressCountry() *CustomerAccountUpdate {
+	_u.mutation.ClearAddressCountry()
+	return _u
+}
+
+// SetLocale sets the "locale" field.
+func (_u *CustomerAccountUpdate) SetLocale(v string) *CustomerAccountUpdate {
+	_u.mutation.SetLocale(v)
+	return _u
+}
+
+// SetNillableLocale sets the "locale" field if the given value is not nil.
+func (_u *CustomerAccountUpdate) SetNillableLocale(v *string) *CustomerAccountUpdate {
+	if v != nil {
+		_u.SetLocale(*v)
+	}
+	return _u
+}
+
+// SetSecondFactorRequired sets the "second_factor_required" field.
+func (_u *CustomerAccountUpdate) SetSecondFactorRequired(v bool) *CustomerAccountUpdate {
+	_u.mutation.SetSecondFactorRequired(v)
+	return _u
+}
+
+// SetNillableSecondFactorRequired sets the "second_factor_required" field if the given value is not nil.
+func (_u *CustomerAccountUpdate) SetNillableSecondFactorRequired(v *bool) *CustomerAccountUpdate {
+	if v != nil {
+		_u.SetSecondFactorRequired(*v)
+	}
+	return _u
+}
+
 // AddOrganisationDomainIDs adds the "organisation_domains" edge to the OrganisationDomain entity by IDs.
 func (_u *CustomerAccountUpdate) AddOrganisationDomainIDs(ids ...pulid.ID) *CustomerAccountUpdate {
 	_u.mutation.AddOrganisationDomainIDs(ids...)
@@ -918,6 +1026,31 @@ func (_u *CustomerAccountUpdate) check() error {
 			return &ValidationError{Name: "storage_quota_bytes", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.storage_quota_bytes": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AddressStreet(); ok {
+		if err := customeraccount.AddressStreetValidator(v); err != nil {
+			return &ValidationError{Name: "address_street", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_street": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AddressPostalCode(); ok {
+		if err := customeraccount.AddressPostalCodeValidator(v); err != nil {
+			return &ValidationError{Name: "address_postal_code", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_postal_code": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AddressCity(); ok {
+		if err := customeraccount.AddressCityValidator(v); err != nil {
+			return &ValidationError{Name: "address_city", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_city": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AddressCountry(); ok {
+		if err := customeraccount.AddressCountryValidator(v); err != nil {
+			return &ValidationError{Name: "address_country", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_country": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Locale(); ok {
+		if err := customeraccount.LocaleValidator(v); err != nil {
+			return &ValidationError{Name: "locale", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.locale": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -992,6 +1125,36 @@ func (_u *CustomerAccountUpdate) sqlSave(ctx context.Context) (_node int, err er
 	}
 	if value, ok := _u.mutation.SupportAccessConsent(); ok {
 		_spec.SetField(customeraccount.FieldSupportAccessConsent, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.AddressStreet(); ok {
+		_spec.SetField(customeraccount.FieldAddressStreet, field.TypeString, value)
+	}
+	if _u.mutation.AddressStreetCleared() {
+		_spec.ClearField(customeraccount.FieldAddressStreet, field.TypeString)
+	}
+	if value, ok := _u.mutation.AddressPostalCode(); ok {
+		_spec.SetField(customeraccount.FieldAddressPostalCode, field.TypeString, value)
+	}
+	if _u.mutation.AddressPostalCodeCleared() {
+		_spec.ClearField(customeraccount.FieldAddressPostalCode, field.TypeString)
+	}
+	if value, ok := _u.mutation.AddressCity(); ok {
+		_spec.SetField(customeraccount.FieldAddressCity, field.TypeString, value)
+	}
+	if _u.mutation.AddressCityCleared() {
+		_spec.ClearField(customeraccount.FieldAddressCity, field.TypeString)
+	}
+	if value, ok := _u.mutation.AddressCountry(); ok {
+		_spec.SetField(customeraccount.FieldAddressCountry, field.TypeString, value)
+	}
+	if _u.mutation.AddressCountryCleared() {
+		_spec.ClearField(customeraccount.FieldAddressCountry, field.TypeString)
+	}
+	if value, ok := _u.mutation.Locale(); ok {
+		_spec.SetField(customeraccount.FieldLocale, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SecondFactorRequired(); ok {
+		_spec.SetField(customeraccount.FieldSecondFactorRequired, field.TypeBool, value)
 	}
 	if _u.mutation.OrganisationDomainsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1962,6 +2125,114 @@ func (_u *CustomerAccountUpdateOne) SetNillableSupportAccessConsent(v *bool) *Cu
 	return _u
 }
 
+// SetAddressStreet sets the "address_street" field.
+func (_u *CustomerAccountUpdateOne) SetAddressStreet(v string) *CustomerAccountUpdateOne {
+	_u.mutation.SetAddressStreet(v)
+	return _u
+}
+
+// SetNillableAddressStreet sets the "address_street" field if the given value is not nil.
+func (_u *CustomerAccountUpdateOne) SetNillableAddressStreet(v *string) *CustomerAccountUpdateOne {
+	if v != nil {
+		_u.SetAddressStreet(*v)
+	}
+	return _u
+}
+
+// ClearAddressStreet clears the value of the "address_street" field.
+func (_u *CustomerAccountUpdateOne) ClearAddressStreet() *CustomerAccountUpdateOne {
+	_u.mutation.ClearAddressStreet()
+	return _u
+}
+
+// SetAddressPostalCode sets the "address_postal_code" field.
+func (_u *CustomerAccountUpdateOne) SetAddressPostalCode(v string) *CustomerAccountUpdateOne {
+	_u.mutation.SetAddressPostalCode(v)
+	return _u
+}
+
+// SetNillableAddressPostalCode sets the "address_postal_code" field if the given value is not nil.
+func (_u *CustomerAccountUpdateOne) SetNillableAddressPostalCode(v *string) *CustomerAccountUpdateOne {
+	if v != nil {
+		_u.SetAddressPostalCode(*v)
+	}
+	return _u
+}
+
+// ClearAddressPostalCode clears the value of the "address_postal_code" field.
+func (_u *CustomerAccountUpdateOne) ClearAddressPostalCode() *CustomerAccountUpdateOne {
+	_u.mutation.ClearAddressPostalCode()
+	return _u
+}
+
+// SetAddressCity sets the "address_city" field.
+func (_u *CustomerAccountUpdateOne) SetAddressCity(v string) *CustomerAccountUpdateOne {
+	_u.mutation.SetAddressCity(v)
+	return _u
+}
+
+// SetNillableAddressCity sets the "address_city" field if the given value is not nil.
+func (_u *CustomerAccountUpdateOne) SetNillableAddressCity(v *string) *CustomerAccountUpdateOne {
+	if v != nil {
+		_u.SetAddressCity(*v)
+	}
+	return _u
+}
+
+// ClearAddressCity clears the value of the "address_city" field.
+func (_u *CustomerAccountUpdateOne) ClearAddressCity() *CustomerAccountUpdateOne {
+	_u.mutation.ClearAddressCity()
+	return _u
+}
+
+// SetAddressCountry sets the "address_country" field.
+func (_u *CustomerAccountUpdateOne) SetAddressCountry(v string) *CustomerAccountUpdateOne {
+	_u.mutation.SetAddressCountry(v)
+	return _u
+}
+
+// SetNillableAddressCountry sets the "address_country" field if the given value is not nil.
+func (_u *CustomerAccountUpdateOne) SetNillableAddressCountry(v *string) *CustomerAccountUpdateOne {
+	if v != nil {
+		_u.SetAddressCountry(*v)
+	}
+	return _u
+}
+
+// ClearAddressCountry clears the value of the "address_country" field.
+func (_u *CustomerAccountUpdateOne) ClearAddressCountry() *CustomerAccountUpdateOne {
+	_u.mutation.ClearAddressCountry()
+	return _u
+}
+
+// SetLocale sets the "locale" field.
+func (_u *CustomerAccountUpdateOne) SetLocale(v string) *CustomerAccountUpdateOne {
+	_u.mutation.SetLocale(v)
+	return _u
+}
+
+// SetNillableLocale sets the "locale" field if the given value is not nil.
+func (_u *CustomerAccountUpdateOne) SetNillableLocale(v *string) *CustomerAccountUpdateOne {
+	if v != nil {
+		_u.SetLocale(*v)
+	}
+	return _u
+}
+
+// SetSecondFactorRequired sets the "second_factor_required" field.
+func (_u *CustomerAccountUpdateOne) SetSecondFactorRequired(v bool) *CustomerAccountUpdateOne {
+	_u.mutation.SetSecondFactorRequired(v)
+	return _u
+}
+
+// SetNillableSecondFactorRequired sets the "second_factor_required" field if the given value is not nil.
+func (_u *CustomerAccountUpdateOne) SetNillableSecondFactorRequired(v *bool) *CustomerAccountUpdateOne {
+	if v != nil {
+		_u.SetSecondFactorRequired(*v)
+	}
+	return _u
+}
+
 // AddOrganisationDomainIDs adds the "organisation_domains" edge to the OrganisationDomain entity by IDs.
 func (_u *CustomerAccountUpdateOne) AddOrganisationDomainIDs(ids ...pulid.ID) *CustomerAccountUpdateOne {
 	_u.mutation.AddOrganisationDomainIDs(ids...)
@@ -2605,6 +2876,31 @@ func (_u *CustomerAccountUpdateOne) check() error {
 			return &ValidationError{Name: "storage_quota_bytes", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.storage_quota_bytes": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AddressStreet(); ok {
+		if err := customeraccount.AddressStreetValidator(v); err != nil {
+			return &ValidationError{Name: "address_street", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_street": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AddressPostalCode(); ok {
+		if err := customeraccount.AddressPostalCodeValidator(v); err != nil {
+			return &ValidationError{Name: "address_postal_code", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_postal_code": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AddressCity(); ok {
+		if err := customeraccount.AddressCityValidator(v); err != nil {
+			return &ValidationError{Name: "address_city", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_city": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AddressCountry(); ok {
+		if err := customeraccount.AddressCountryValidator(v); err != nil {
+			return &ValidationError{Name: "address_country", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.address_country": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Locale(); ok {
+		if err := customeraccount.LocaleValidator(v); err != nil {
+			return &ValidationError{Name: "locale", err: fmt.Errorf(`ent: validator failed for field "CustomerAccount.locale": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -2696,6 +2992,36 @@ func (_u *CustomerAccountUpdateOne) sqlSave(ctx context.Context) (_node *Custome
 	}
 	if value, ok := _u.mutation.SupportAccessConsent(); ok {
 		_spec.SetField(customeraccount.FieldSupportAccessConsent, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.AddressStreet(); ok {
+		_spec.SetField(customeraccount.FieldAddressStreet, field.TypeString, value)
+	}
+	if _u.mutation.AddressStreetCleared() {
+		_spec.ClearField(customeraccount.FieldAddressStreet, field.TypeString)
+	}
+	if value, ok := _u.mutation.AddressPostalCode(); ok {
+		_spec.SetField(customeraccount.FieldAddressPostalCode, field.TypeString, value)
+	}
+	if _u.mutation.AddressPostalCodeCleared() {
+		_spec.ClearField(customeraccount.FieldAddressPostalCode, field.TypeString)
+	}
+	if value, ok := _u.mutation.AddressCity(); ok {
+		_spec.SetField(customeraccount.FieldAddressCity, field.TypeString, value)
+	}
+	if _u.mutation.AddressCityCleared() {
+		_spec.ClearField(customeraccount.FieldAddressCity, field.TypeString)
+	}
+	if value, ok := _u.mutation.AddressCountry(); ok {
+		_spec.SetField(customeraccount.FieldAddressCountry, field.TypeString, value)
+	}
+	if _u.mutation.AddressCountryCleared() {
+		_spec.ClearField(customeraccount.FieldAddressCountry, field.TypeString)
+	}
+	if value, ok := _u.mutation.Locale(); ok {
+		_spec.SetField(customeraccount.FieldLocale, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.SecondFactorRequired(); ok {
+		_spec.SetField(customeraccount.FieldSecondFactorRequired, field.TypeBool, value)
 	}
 	if _u.mutation.OrganisationDomainsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -177,6 +177,12 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customeraccount.FieldIsAgency:             {Type: field.TypeBool, Column: customeraccount.FieldIsAgency},
 			customeraccount.FieldDefaultAgencyID:      {Type: field.TypeString, Column: customeraccount.FieldDefaultAgencyID},
 			customeraccount.FieldSupportAccessConsent: {Type: field.TypeBool, Column: customeraccount.FieldSupportAccessConsent},
+			customeraccount.FieldAddressStreet:        {Type: field.TypeString, Column: customeraccount.FieldAddressStreet},
+			customeraccount.FieldAddressPostalCode:    {Type: field.TypeString, Column: customeraccount.FieldAddressPostalCode},
+			customeraccount.FieldAddressCity:          {Type: field.TypeString, Column: customeraccount.FieldAddressCity},
+			customeraccount.FieldAddressCountry:       {Type: field.TypeString, Column: customeraccount.FieldAddressCountry},
+			customeraccount.FieldLocale:               {Type: field.TypeString, Column: customeraccount.FieldLocale},
+			customeraccount.FieldSecondFactorRequired: {Type: field.TypeBool, Column: customeraccount.FieldSecondFactorRequired},
 		},
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
@@ -1924,6 +1930,36 @@ func (f *CustomerAccountFilter) WhereDefaultAgencyID(p entql.StringP) {
 // WhereSupportAccessConsent applies the entql bool predicate on the support_access_consent field.
 func (f *CustomerAccountFilter) WhereSupportAccessConsent(p entql.BoolP) {
 	f.Where(p.Field(customeraccount.FieldSupportAccessConsent))
+}
+
+// WhereAddressStreet applies the entql string predicate on the address_street field.
+func (f *CustomerAccountFilter) WhereAddressStreet(p entql.StringP) {
+	f.Where(p.Field(customeraccount.FieldAddressStreet))
+}
+
+// WhereAddressPostalCode applies the entql string predicate on the address_postal_code field.
+func (f *CustomerAccountFilter) WhereAddressPostalCode(p entql.StringP) {
+	f.Where(p.Field(customeraccount.FieldAddressPostalCode))
+}
+
+// WhereAddressCity applies the entql string predicate on the address_city field.
+func (f *CustomerAccountFilter) WhereAddressCity(p entql.StringP) {
+	f.Where(p.Field(customeraccount.FieldAddressCity))
+}
+
+// WhereAddressCountry applies the entql string predicate on the address_country field.
+func (f *CustomerAccountFilter) WhereAddressCountry(p entql.StringP) {
+	f.Where(p.Field(customeraccount.FieldAddressCountry))
+}
+
+// WhereLocale applies the entql string predicate on the locale field.
+func (f *CustomerAccountFilter) WhereLocale(p entql.StringP) {
+	f.Where(p.Field(customeraccount.FieldLocale))
+}
+
+// WhereSecondFactorRequired applies the entql bool predicate on the second_factor_required field.
+func (f *CustomerAccountFilter) WhereSecondFactorRequired(p entql.BoolP) {
+	f.Where(p.Field(customeraccount.FieldSecondFactorRequired))
 }
 
 // WhereHasOrganisationDomains applies a predicate to check if query has an edge organisation_domains.

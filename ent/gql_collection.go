@@ -1083,6 +1083,16 @@ func (_q *CustomerAccountQuery) collectField(ctx context.Context, oneNode bool, 
 				selectedFields = append(selectedFields, customeraccount.FieldSupportAccessConsent)
 				fieldSeen[customeraccount.FieldSupportAccessConsent] = struct{}{}
 			}
+		case "locale":
+			if _, ok := fieldSeen[customeraccount.FieldLocale]; !ok {
+				selectedFields = append(selectedFields, customeraccount.FieldLocale)
+				fieldSeen[customeraccount.FieldLocale] = struct{}{}
+			}
+		case "secondFactorRequired":
+			if _, ok := fieldSeen[customeraccount.FieldSecondFactorRequired]; !ok {
+				selectedFields = append(selectedFields, customeraccount.FieldSecondFactorRequired)
+				fieldSeen[customeraccount.FieldSecondFactorRequired] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -5232,6 +5232,12 @@ type CustomerAccountMutation struct {
 	addstorage_quota_bytes        *int64
 	is_agency                     *bool
 	support_access_consent        *bool
+	address_street                *string
+	address_postal_code           *string
+	address_city                  *string
+	address_country               *string
+	locale                        *string
+	second_factor_required        *bool
 	clearedFields                 map[string]struct{}
 	organisation_domains          map[pulid.ID]struct{}
 	removedorganisation_domains   map[pulid.ID]struct{}
@@ -6098,6 +6104,274 @@ func (m *CustomerAccountMutation) OldSupportAccessConsent(ctx context.Context) (
 // ResetSupportAccessConsent resets all changes to the "support_access_consent" field.
 func (m *CustomerAccountMutation) ResetSupportAccessConsent() {
 	m.support_access_consent = nil
+}
+
+// SetAddressStreet sets the "address_street" field.
+func (m *CustomerAccountMutation) SetAddressStreet(s string) {
+	m.address_street = &s
+}
+
+// AddressStreet returns the value of the "address_street" field in the mutation.
+func (m *CustomerAccountMutation) AddressStreet() (r string, exists bool) {
+	v := m.address_street
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddressStreet returns the old "address_street" field's value of the CustomerAccount entity.
+// If the CustomerAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAccountMutation) OldAddressStreet(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddressStreet is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddressStreet requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddressStreet: %w", err)
+	}
+	return oldValue.AddressStreet, nil
+}
+
+// ClearAddressStreet clears the value of the "address_street" field.
+func (m *CustomerAccountMutation) ClearAddressStreet() {
+	m.address_street = nil
+	m.clearedFields[customeraccount.FieldAddressStreet] = struct{}{}
+}
+
+// AddressStreetCleared returns if the "address_street" field was cleared in this mutation.
+func (m *CustomerAccountMutation) AddressStreetCleared() bool {
+	_, ok := m.clearedFields[customeraccount.FieldAddressStreet]
+	return ok
+}
+
+// ResetAddressStreet resets all changes to the "address_street" field.
+func (m *CustomerAccountMutation) ResetAddressStreet() {
+	m.address_street = nil
+	delete(m.clearedFields, customeraccount.FieldAddressStreet)
+}
+
+// SetAddressPostalCode sets the "address_postal_code" field.
+func (m *CustomerAccountMutation) SetAddressPostalCode(s string) {
+	m.address_postal_code = &s
+}
+
+// AddressPostalCode returns the value of the "address_postal_code" field in the mutation.
+func (m *CustomerAccountMutation) AddressPostalCode() (r string, exists bool) {
+	v := m.address_postal_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddressPostalCode returns the old "address_postal_code" field's value of the CustomerAccount entity.
+// If the CustomerAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAccountMutation) OldAddressPostalCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddressPostalCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddressPostalCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddressPostalCode: %w", err)
+	}
+	return oldValue.AddressPostalCode, nil
+}
+
+// ClearAddressPostalCode clears the value of the "address_postal_code" field.
+func (m *CustomerAccountMutation) ClearAddressPostalCode() {
+	m.address_postal_code = nil
+	m.clearedFields[customeraccount.FieldAddressPostalCode] = struct{}{}
+}
+
+// AddressPostalCodeCleared returns if the "address_postal_code" field was cleared in this mutation.
+func (m *CustomerAccountMutation) AddressPostalCodeCleared() bool {
+	_, ok := m.clearedFields[customeraccount.FieldAddressPostalCode]
+	return ok
+}
+
+// ResetAddressPostalCode resets all changes to the "address_postal_code" field.
+func (m *CustomerAccountMutation) ResetAddressPostalCode() {
+	m.address_postal_code = nil
+	delete(m.clearedFields, customeraccount.FieldAddressPostalCode)
+}
+
+// SetAddressCity sets the "address_city" field.
+func (m *CustomerAccountMutation) SetAddressCity(s string) {
+	m.address_city = &s
+}
+
+// AddressCity returns the value of the "address_city" field in the mutation.
+func (m *CustomerAccountMutation) AddressCity() (r string, exists bool) {
+	v := m.address_city
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddressCity returns the old "address_city" field's value of the CustomerAccount entity.
+// If the CustomerAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAccountMutation) OldAddressCity(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddressCity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddressCity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddressCity: %w", err)
+	}
+	return oldValue.AddressCity, nil
+}
+
+// ClearAddressCity clears the value of the "address_city" field.
+func (m *CustomerAccountMutation) ClearAddressCity() {
+	m.address_city = nil
+	m.clearedFields[customeraccount.FieldAddressCity] = struct{}{}
+}
+
+// AddressCityCleared returns if the "address_city" field was cleared in this mutation.
+func (m *CustomerAccountMutation) AddressCityCleared() bool {
+	_, ok := m.clearedFields[customeraccount.FieldAddressCity]
+	return ok
+}
+
+// ResetAddressCity resets all changes to the "address_city" field.
+func (m *CustomerAccountMutation) ResetAddressCity() {
+	m.address_city = nil
+	delete(m.clearedFields, customeraccount.FieldAddressCity)
+}
+
+// SetAddressCountry sets the "address_country" field.
+func (m *CustomerAccountMutation) SetAddressCountry(s string) {
+	m.address_country = &s
+}
+
+// AddressCountry returns the value of the "address_country" field in the mutation.
+func (m *CustomerAccountMutation) AddressCountry() (r string, exists bool) {
+	v := m.address_country
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddressCountry returns the old "address_country" field's value of the CustomerAccount entity.
+// If the CustomerAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAccountMutation) OldAddressCountry(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddressCountry is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddressCountry requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddressCountry: %w", err)
+	}
+	return oldValue.AddressCountry, nil
+}
+
+// ClearAddressCountry clears the value of the "address_country" field.
+func (m *CustomerAccountMutation) ClearAddressCountry() {
+	m.address_country = nil
+	m.clearedFields[customeraccount.FieldAddressCountry] = struct{}{}
+}
+
+// AddressCountryCleared returns if the "address_country" field was cleared in this mutation.
+func (m *CustomerAccountMutation) AddressCountryCleared() bool {
+	_, ok := m.clearedFields[customeraccount.FieldAddressCountry]
+	return ok
+}
+
+// ResetAddressCountry resets all changes to the "address_country" field.
+func (m *CustomerAccountMutation) ResetAddressCountry() {
+	m.address_country = nil
+	delete(m.clearedFields, customeraccount.FieldAddressCountry)
+}
+
+// SetLocale sets the "locale" field.
+func (m *CustomerAccountMutation) SetLocale(s string) {
+	m.locale = &s
+}
+
+// Locale returns the value of the "locale" field in the mutation.
+func (m *CustomerAccountMutation) Locale() (r string, exists bool) {
+	v := m.locale
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLocale returns the old "locale" field's value of the CustomerAccount entity.
+// If the CustomerAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAccountMutation) OldLocale(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLocale is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLocale requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLocale: %w", err)
+	}
+	return oldValue.Locale, nil
+}
+
+// ResetLocale resets all changes to the "locale" field.
+func (m *CustomerAccountMutation) ResetLocale() {
+	m.locale = nil
+}
+
+// SetSecondFactorRequired sets the "second_factor_required" field.
+func (m *CustomerAccountMutation) SetSecondFactorRequired(b bool) {
+	m.second_factor_required = &b
+}
+
+// SecondFactorRequired returns the value of the "second_factor_required" field in the mutation.
+func (m *CustomerAccountMutation) SecondFactorRequired() (r bool, exists bool) {
+	v := m.second_factor_required
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecondFactorRequired returns the old "second_factor_required" field's value of the CustomerAccount entity.
+// If the CustomerAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerAccountMutation) OldSecondFactorRequired(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecondFactorRequired is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecondFactorRequired requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecondFactorRequired: %w", err)
+	}
+	return oldValue.SecondFactorRequired, nil
+}
+
+// ResetSecondFactorRequired resets all changes to the "second_factor_required" field.
+func (m *CustomerAccountMutation) ResetSecondFactorRequired() {
+	m.second_factor_required = nil
 }
 
 // AddOrganisationDomainIDs adds the "organisation_domains" edge to the OrganisationDomain entity by ids.
@@ -6971,7 +7245,7 @@ func (m *CustomerAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerAccountMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 23)
 	if m.created_at != nil {
 		fields = append(fields, customeraccount.FieldCreatedAt)
 	}
@@ -7023,6 +7297,24 @@ func (m *CustomerAccountMutation) Fields() []string {
 	if m.support_access_consent != nil {
 		fields = append(fields, customeraccount.FieldSupportAccessConsent)
 	}
+	if m.address_street != nil {
+		fields = append(fields, customeraccount.FieldAddressStreet)
+	}
+	if m.address_postal_code != nil {
+		fields = append(fields, customeraccount.FieldAddressPostalCode)
+	}
+	if m.address_city != nil {
+		fields = append(fields, customeraccount.FieldAddressCity)
+	}
+	if m.address_country != nil {
+		fields = append(fields, customeraccount.FieldAddressCountry)
+	}
+	if m.locale != nil {
+		fields = append(fields, customeraccount.FieldLocale)
+	}
+	if m.second_factor_required != nil {
+		fields = append(fields, customeraccount.FieldSecondFactorRequired)
+	}
 	return fields
 }
 
@@ -7065,6 +7357,18 @@ func (m *CustomerAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.DefaultAgencyID()
 	case customeraccount.FieldSupportAccessConsent:
 		return m.SupportAccessConsent()
+	case customeraccount.FieldAddressStreet:
+		return m.AddressStreet()
+	case customeraccount.FieldAddressPostalCode:
+		return m.AddressPostalCode()
+	case customeraccount.FieldAddressCity:
+		return m.AddressCity()
+	case customeraccount.FieldAddressCountry:
+		return m.AddressCountry()
+	case customeraccount.FieldLocale:
+		return m.Locale()
+	case customeraccount.FieldSecondFactorRequired:
+		return m.SecondFactorRequired()
 	}
 	return nil, false
 }
@@ -7108,6 +7412,18 @@ func (m *CustomerAccountMutation) OldField(ctx context.Context, name string) (en
 		return m.OldDefaultAgencyID(ctx)
 	case customeraccount.FieldSupportAccessConsent:
 		return m.OldSupportAccessConsent(ctx)
+	case customeraccount.FieldAddressStreet:
+		return m.OldAddressStreet(ctx)
+	case customeraccount.FieldAddressPostalCode:
+		return m.OldAddressPostalCode(ctx)
+	case customeraccount.FieldAddressCity:
+		return m.OldAddressCity(ctx)
+	case customeraccount.FieldAddressCountry:
+		return m.OldAddressCountry(ctx)
+	case customeraccount.FieldLocale:
+		return m.OldLocale(ctx)
+	case customeraccount.FieldSecondFactorRequired:
+		return m.OldSecondFactorRequired(ctx)
 	}
 	return nil, fmt.Errorf("unknown CustomerAccount field %s", name)
 }
@@ -7236,6 +7552,48 @@ func (m *CustomerAccountMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSupportAccessConsent(v)
 		return nil
+	case customeraccount.FieldAddressStreet:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddressStreet(v)
+		return nil
+	case customeraccount.FieldAddressPostalCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddressPostalCode(v)
+		return nil
+	case customeraccount.FieldAddressCity:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddressCity(v)
+		return nil
+	case customeraccount.FieldAddressCountry:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddressCountry(v)
+		return nil
+	case customeraccount.FieldLocale:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLocale(v)
+		return nil
+	case customeraccount.FieldSecondFactorRequired:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecondFactorRequired(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerAccount field %s", name)
 }
@@ -7299,6 +7657,18 @@ func (m *CustomerAccountMutation) ClearedFields() []string {
 	if m.FieldCleared(customeraccount.FieldDefaultAgencyID) {
 		fields = append(fields, customeraccount.FieldDefaultAgencyID)
 	}
+	if m.FieldCleared(customeraccount.FieldAddressStreet) {
+		fields = append(fields, customeraccount.FieldAddressStreet)
+	}
+	if m.FieldCleared(customeraccount.FieldAddressPostalCode) {
+		fields = append(fields, customeraccount.FieldAddressPostalCode)
+	}
+	if m.FieldCleared(customeraccount.FieldAddressCity) {
+		fields = append(fields, customeraccount.FieldAddressCity)
+	}
+	if m.FieldCleared(customeraccount.FieldAddressCountry) {
+		fields = append(fields, customeraccount.FieldAddressCountry)
+	}
 	return fields
 }
 
@@ -7330,6 +7700,18 @@ func (m *CustomerAccountMutation) ClearField(name string) error {
 		return nil
 	case customeraccount.FieldDefaultAgencyID:
 		m.ClearDefaultAgencyID()
+		return nil
+	case customeraccount.FieldAddressStreet:
+		m.ClearAddressStreet()
+		return nil
+	case customeraccount.FieldAddressPostalCode:
+		m.ClearAddressPostalCode()
+		return nil
+	case customeraccount.FieldAddressCity:
+		m.ClearAddressCity()
+		return nil
+	case customeraccount.FieldAddressCountry:
+		m.ClearAddressCountry()
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerAccount nullable field %s", name)
@@ -7389,6 +7771,24 @@ func (m *CustomerAccountMutation) ResetField(name string) error {
 		return nil
 	case customeraccount.FieldSupportAccessConsent:
 		m.ResetSupportAccessConsent()
+		return nil
+	case customeraccount.FieldAddressStreet:
+		m.ResetAddressStreet()
+		return nil
+	case customeraccount.FieldAddressPostalCode:
+		m.ResetAddressPostalCode()
+		return nil
+	case customeraccount.FieldAddressCity:
+		m.ResetAddressCity()
+		return nil
+	case customeraccount.FieldAddressCountry:
+		m.ResetAddressCountry()
+		return nil
+	case customeraccount.FieldLocale:
+		m.ResetLocale()
+		return nil
+	case customeraccount.FieldSecondFactorRequired:
+		m.ResetSecondFactorRequired()
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerAccount field %s", name)

@@ -49,6 +49,7 @@ func (a *authenticator) authenticateKey(ctx context.Context, raw string, now tim
 	v.UserID = string(u.ID)
 	v.EmailVerified = u.EmailVerifiedAt != nil
 	v.MustChangePassword = u.MustChangePassword
+	v.SecondFactorEnabled = authz.SecondFactorEnabled(u)
 	v.Key = apikeys.Grant(k)
 	v.Access = authz.New(a.client, v, now)
 	if err := apikeys.Touch(ctx, a.client, k, now); err != nil {

@@ -154,6 +154,14 @@ var matrixTable = []matrixRow{
 		vars: map[string]string{"a": "$lifecycle"}, own: "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
 	{field: "Mutation.deleteCustomerAccount", doc: `mutation($a: ID!) { deleteCustomerAccount(customerAccountID: $a) { id } }`,
 		vars: map[string]string{"a": "$lifecycle"}, own: "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
+	// Master data: ACCOUNT_UPDATE is a customer admin's (and a full key's),
+	// an assigned SALES user's on a consenting account, and ADMIN's. Only
+	// the short name changes here: the shared accounts' time zone and
+	// second-factor policy stay as they are.
+	{field: "Mutation.updateCustomerAccount", doc: `mutation($a: ID!) { updateCustomerAccount(input: {customerAccountID: $a, shortName: "MX"}) { id } }`,
+		vars:    map[string]string{"a": "$account"},
+		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK portal,tech,group,support,supportC,sales,agency,keyRead=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 
 	// ------------------------------------------------------------ permissions and rights groups
 	// myPermissions and can answer every logged-in caller, for an account it

@@ -324,6 +324,7 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 				}
 				v.EmailVerified = user.EmailVerifiedAt != nil
 				v.MustChangePassword = user.MustChangePassword
+				v.SecondFactorEnabled = authz.SecondFactorEnabled(user)
 				v.Access = authz.New(a.client, v, now)
 			case errors.Is(err, errBadToken):
 				ctx = context.WithValue(ctx, invalidCredentialsKey{}, true)

@@ -86,6 +86,8 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
 			CustomerAccount: c.Edges.CustomerAccount,
 			Contact:         c,
 			Permissions:     perms[acct].List(),
+			// Why the list may be empty: the account's second-factor policy.
+			SecondFactorRequired: ev.SecondFactorWithheld(ctx, acct),
 		})
 	}
 	sortMemberships(me.Memberships)

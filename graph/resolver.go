@@ -11,6 +11,7 @@ import (
 	"portier/ent"
 	"portier/graph/model"
 	"portier/internal/apikeys"
+	"portier/internal/authz"
 	"portier/internal/customers"
 	"portier/internal/domain"
 	"portier/internal/identity"
@@ -55,6 +56,7 @@ func loginPayload(res *identity.LoginResult) *model.LoginPayload {
 	p := &model.LoginPayload{}
 	if t := res.Tokens; t != nil {
 		p.AccessToken, p.RefreshToken, p.ExpiresAt = &t.AccessToken, &t.RefreshToken, &t.ExpiresAt
+		p.SecondFactorEnrolmentRequired = t.SecondFactorEnrolmentRequired
 	}
 	if ch := res.Challenge; ch != nil {
 		p.Challenge = &model.SecondFactorChallenge{ID: ch.ID, ExpiresAt: ch.ExpiresAt}
@@ -103,4 +105,25 @@ func phonePayload(st *identity.PhoneState, err error) (*model.PhoneNumberPayload
 		p.PendingPhone = &st.PendingPhone
 	}
 	return p, nil
+}
+
+// accountUserConnection maps a page of an account's users to the API type.
+func accountUserConnection(p *customers.AccountUserPage) *model.AccountUserConnection {
+	info := p.Conn.PageInfo
+	out := &model.AccountUserConnection{Edges: []*model.AccountUserEdge{}, PageInfo: &info, TotalCount: p.Conn.TotalCount}
+	for i, u := range p.Users {
+		n := &model.AccountUser{Contact: u.Contact, Name: u.Contact.Name, Email: u.Contact.Email,
+			Roles: u.Roles, Groups: u.Groups, HasAPIKeys: u.HasAPIKeys}
+		if usr := u.User; usr != nil {
+			n.Name, n.Username, n.LastLoginAt = usr.Name, usr.Username, usr.LastLoginAt
+			n.Email = nil
+			if usr.Email != "" {
+				email := usr.Email
+				n.Email = &email
+			}
+			n.SecondFactorEnabled = authz.SecondFactorEnabled(usr)
+		}
+		out.Edges = append(out.Edges, &model.AccountUserEdge{Node: n, Cursor: p.Conn.Edges[i].Cursor})
+	}
+	return out
 }

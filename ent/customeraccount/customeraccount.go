@@ -53,6 +53,18 @@ const (
 	FieldDefaultAgencyID = "default_agency_id"
 	// FieldSupportAccessConsent holds the string denoting the support_access_consent field in the database.
 	FieldSupportAccessConsent = "support_access_consent"
+	// FieldAddressStreet holds the string denoting the address_street field in the database.
+	FieldAddressStreet = "address_street"
+	// FieldAddressPostalCode holds the string denoting the address_postal_code field in the database.
+	FieldAddressPostalCode = "address_postal_code"
+	// FieldAddressCity holds the string denoting the address_city field in the database.
+	FieldAddressCity = "address_city"
+	// FieldAddressCountry holds the string denoting the address_country field in the database.
+	FieldAddressCountry = "address_country"
+	// FieldLocale holds the string denoting the locale field in the database.
+	FieldLocale = "locale"
+	// FieldSecondFactorRequired holds the string denoting the second_factor_required field in the database.
+	FieldSecondFactorRequired = "second_factor_required"
 	// EdgeOrganisationDomains holds the string denoting the organisation_domains edge name in mutations.
 	EdgeOrganisationDomains = "organisation_domains"
 	// EdgeContacts holds the string denoting the contacts edge name in mutations.
@@ -215,6 +227,12 @@ var Columns = []string{
 	FieldIsAgency,
 	FieldDefaultAgencyID,
 	FieldSupportAccessConsent,
+	FieldAddressStreet,
+	FieldAddressPostalCode,
+	FieldAddressCity,
+	FieldAddressCountry,
+	FieldLocale,
+	FieldSecondFactorRequired,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -261,6 +279,20 @@ var (
 	DefaultIsAgency bool
 	// DefaultSupportAccessConsent holds the default value on creation for the "support_access_consent" field.
 	DefaultSupportAccessConsent bool
+	// AddressStreetValidator is a validator for the "address_street" field. It is called by the builders before save.
+	AddressStreetValidator func(string) error
+	// AddressPostalCodeValidator is a validator for the "address_postal_code" field. It is called by the builders before save.
+	AddressPostalCodeValidator func(string) error
+	// AddressCityValidator is a validator for the "address_city" field. It is called by the builders before save.
+	AddressCityValidator func(string) error
+	// AddressCountryValidator is a validator for the "address_country" field. It is called by the builders before save.
+	AddressCountryValidator func(string) error
+	// DefaultLocale holds the default value on creation for the "locale" field.
+	DefaultLocale string
+	// LocaleValidator is a validator for the "locale" field. It is called by the builders before save.
+	LocaleValidator func(string) error
+	// DefaultSecondFactorRequired holds the default value on creation for the "second_factor_required" field.
+	DefaultSecondFactorRequired bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -411,6 +443,36 @@ func ByDefaultAgencyID(opts ...sql.OrderTermOption) OrderOption {
 // BySupportAccessConsent orders the results by the support_access_consent field.
 func BySupportAccessConsent(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSupportAccessConsent, opts...).ToFunc()
+}
+
+// ByAddressStreet orders the results by the address_street field.
+func ByAddressStreet(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAddressStreet, opts...).ToFunc()
+}
+
+// ByAddressPostalCode orders the results by the address_postal_code field.
+func ByAddressPostalCode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAddressPostalCode, opts...).ToFunc()
+}
+
+// ByAddressCity orders the results by the address_city field.
+func ByAddressCity(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAddressCity, opts...).ToFunc()
+}
+
+// ByAddressCountry orders the results by the address_country field.
+func ByAddressCountry(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAddressCountry, opts...).ToFunc()
+}
+
+// ByLocale orders the results by the locale field.
+func ByLocale(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLocale, opts...).ToFunc()
+}
+
+// BySecondFactorRequired orders the results by the second_factor_required field.
+func BySecondFactorRequired(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSecondFactorRequired, opts...).ToFunc()
 }
 
 // ByOrganisationDomainsCount orders the results by organisation_domains count.

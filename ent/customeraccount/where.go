@@ -132,6 +132,36 @@ func SupportAccessConsent(v bool) predicate.CustomerAccount {
 	return predicate.CustomerAccount(sql.FieldEQ(FieldSupportAccessConsent, v))
 }
 
+// AddressStreet applies equality check predicate on the "address_street" field. It's identical to AddressStreetEQ.
+func AddressStreet(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldAddressStreet, v))
+}
+
+// AddressPostalCode applies equality check predicate on the "address_postal_code" field. It's identical to AddressPostalCodeEQ.
+func AddressPostalCode(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldAddressPostalCode, v))
+}
+
+// AddressCity applies equality check predicate on the "address_city" field. It's identical to AddressCityEQ.
+func AddressCity(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldAddressCity, v))
+}
+
+// AddressCountry applies equality check predicate on the "address_country" field. It's identical to AddressCountryEQ.
+func AddressCountry(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldAddressCountry, v))
+}
+
+// Locale applies equality check predicate on the "locale" field. It's identical to LocaleEQ.
+func Locale(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldLocale, v))
+}
+
+// SecondFactorRequired applies equality check predicate on the "second_factor_required" field. It's identical to SecondFactorRequiredEQ.
+func SecondFactorRequired(v bool) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldSecondFactorRequired, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.CustomerAccount {
 	return predicate.CustomerAccount(sql.FieldEQ(FieldCreatedAt, v))
@@ -870,6 +900,381 @@ func SupportAccessConsentEQ(v bool) predicate.CustomerAccount {
 // SupportAccessConsentNEQ applies the NEQ predicate on the "support_access_consent" field.
 func SupportAccessConsentNEQ(v bool) predicate.CustomerAccount {
 	return predicate.CustomerAccount(sql.FieldNEQ(FieldSupportAccessConsent, v))
+}
+
+// AddressStreetEQ applies the EQ predicate on the "address_street" field.
+func AddressStreetEQ(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldAddressStreet, v))
+}
+
+// AddressStreetNEQ applies the NEQ predicate on the "address_street" field.
+func AddressStreetNEQ(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNEQ(FieldAddressStreet, v))
+}
+
+// AddressStreetIn applies the In predicate on the "address_street" field.
+func AddressStreetIn(vs ...string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIn(FieldAddressStreet, vs...))
+}
+
+// AddressStreetNotIn applies the NotIn predicate on the "address_street" field.
+func AddressStreetNotIn(vs ...string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotIn(FieldAddressStreet, vs...))
+}
+
+// AddressStreetGT applies the GT predicate on the "address_street" field.
+func AddressStreetGT(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGT(FieldAddressStreet, v))
+}
+
+// AddressStreetGTE applies the GTE predicate on the "address_street" field.
+func AddressStreetGTE(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGTE(FieldAddressStreet, v))
+}
+
+// AddressStreetLT applies the LT predicate on the "address_street" field.
+func AddressStreetLT(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLT(FieldAddressStreet, v))
+}
+
+// AddressStreetLTE applies the LTE predicate on the "address_street" field.
+func AddressStreetLTE(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLTE(FieldAddressStreet, v))
+}
+
+// AddressStreetContains applies the Contains predicate on the "address_street" field.
+func AddressStreetContains(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldContains(FieldAddressStreet, v))
+}
+
+// AddressStreetHasPrefix applies the HasPrefix predicate on the "address_street" field.
+func AddressStreetHasPrefix(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldHasPrefix(FieldAddressStreet, v))
+}
+
+// AddressStreetHasSuffix applies the HasSuffix predicate on the "address_street" field.
+func AddressStreetHasSuffix(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldHasSuffix(FieldAddressStreet, v))
+}
+
+// AddressStreetIsNil applies the IsNil predicate on the "address_street" field.
+func AddressStreetIsNil() predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIsNull(FieldAddressStreet))
+}
+
+// AddressStreetNotNil applies the NotNil predicate on the "address_street" field.
+func AddressStreetNotNil() predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotNull(FieldAddressStreet))
+}
+
+// AddressStreetEqualFold applies the EqualFold predicate on the "address_street" field.
+func AddressStreetEqualFold(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEqualFold(FieldAddressStreet, v))
+}
+
+// AddressStreetContainsFold applies the ContainsFold predicate on the "address_street" field.
+func AddressStreetContainsFold(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldContainsFold(FieldAddressStreet, v))
+}
+
+// AddressPostalCodeEQ applies the EQ predicate on the "address_postal_code" field.
+func AddressPostalCodeEQ(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldAddressPostalCode, v))
+}
+
+// AddressPostalCodeNEQ applies the NEQ predicate on the "address_postal_code" field.
+func AddressPostalCodeNEQ(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNEQ(FieldAddressPostalCode, v))
+}
+
+// AddressPostalCodeIn applies the In predicate on the "address_postal_code" field.
+func AddressPostalCodeIn(vs ...string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIn(FieldAddressPostalCode, vs...))
+}
+
+// AddressPostalCodeNotIn applies the NotIn predicate on the "address_postal_code" field.
+func AddressPostalCodeNotIn(vs ...string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotIn(FieldAddressPostalCode, vs...))
+}
+
+// AddressPostalCodeGT applies the GT predicate on the "address_postal_code" field.
+func AddressPostalCodeGT(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGT(FieldAddressPostalCode, v))
+}
+
+// AddressPostalCodeGTE applies the GTE predicate on the "address_postal_code" field.
+func AddressPostalCodeGTE(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGTE(FieldAddressPostalCode, v))
+}
+
+// AddressPostalCodeLT applies the LT predicate on the "address_postal_code" field.
+func AddressPostalCodeLT(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLT(FieldAddressPostalCode, v))
+}
+
+// AddressPostalCodeLTE applies the LTE predicate on the "address_postal_code" field.
+func AddressPostalCodeLTE(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLTE(FieldAddressPostalCode, v))
+}
+
+// AddressPostalCodeContains applies the Contains predicate on the "address_postal_code" field.
+func AddressPostalCodeContains(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldContains(FieldAddressPostalCode, v))
+}
+
+// AddressPostalCodeHasPrefix applies the HasPrefix predicate on the "address_postal_code" field.
+func AddressPostalCodeHasPrefix(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldHasPrefix(FieldAddressPostalCode, v))
+}
+
+// AddressPostalCodeHasSuffix applies the HasSuffix predicate on the "address_postal_code" field.
+func AddressPostalCodeHasSuffix(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldHasSuffix(FieldAddressPostalCode, v))
+}
+
+// AddressPostalCodeIsNil applies the IsNil predicate on the "address_postal_code" field.
+func AddressPostalCodeIsNil() predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIsNull(FieldAddressPostalCode))
+}
+
+// AddressPostalCodeNotNil applies the NotNil predicate on the "address_postal_code" field.
+func AddressPostalCodeNotNil() predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotNull(FieldAddressPostalCode))
+}
+
+// AddressPostalCodeEqualFold applies the EqualFold predicate on the "address_postal_code" field.
+func AddressPostalCodeEqualFold(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEqualFold(FieldAddressPostalCode, v))
+}
+
+// AddressPostalCodeContainsFold applies the ContainsFold predicate on the "address_postal_code" field.
+func AddressPostalCodeContainsFold(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldContainsFold(FieldAddressPostalCode, v))
+}
+
+// AddressCityEQ applies the EQ predicate on the "address_city" field.
+func AddressCityEQ(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldAddressCity, v))
+}
+
+// AddressCityNEQ applies the NEQ predicate on the "address_city" field.
+func AddressCityNEQ(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNEQ(FieldAddressCity, v))
+}
+
+// AddressCityIn applies the In predicate on the "address_city" field.
+func AddressCityIn(vs ...string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIn(FieldAddressCity, vs...))
+}
+
+// AddressCityNotIn applies the NotIn predicate on the "address_city" field.
+func AddressCityNotIn(vs ...string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotIn(FieldAddressCity, vs...))
+}
+
+// AddressCityGT applies the GT predicate on the "address_city" field.
+func AddressCityGT(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGT(FieldAddressCity, v))
+}
+
+// AddressCityGTE applies the GTE predicate on the "address_city" field.
+func AddressCityGTE(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGTE(FieldAddressCity, v))
+}
+
+// AddressCityLT applies the LT predicate on the "address_city" field.
+func AddressCityLT(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLT(FieldAddressCity, v))
+}
+
+// AddressCityLTE applies the LTE predicate on the "address_city" field.
+func AddressCityLTE(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLTE(FieldAddressCity, v))
+}
+
+// AddressCityContains applies the Contains predicate on the "address_city" field.
+func AddressCityContains(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldContains(FieldAddressCity, v))
+}
+
+// AddressCityHasPrefix applies the HasPrefix predicate on the "address_city" field.
+func AddressCityHasPrefix(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldHasPrefix(FieldAddressCity, v))
+}
+
+// AddressCityHasSuffix applies the HasSuffix predicate on the "address_city" field.
+func AddressCityHasSuffix(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldHasSuffix(FieldAddressCity, v))
+}
+
+// AddressCityIsNil applies the IsNil predicate on the "address_city" field.
+func AddressCityIsNil() predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIsNull(FieldAddressCity))
+}
+
+// AddressCityNotNil applies the NotNil predicate on the "address_city" field.
+func AddressCityNotNil() predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotNull(FieldAddressCity))
+}
+
+// AddressCityEqualFold applies the EqualFold predicate on the "address_city" field.
+func AddressCityEqualFold(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEqualFold(FieldAddressCity, v))
+}
+
+// AddressCityContainsFold applies the ContainsFold predicate on the "address_city" field.
+func AddressCityContainsFold(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldContainsFold(FieldAddressCity, v))
+}
+
+// AddressCountryEQ applies the EQ predicate on the "address_country" field.
+func AddressCountryEQ(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldAddressCountry, v))
+}
+
+// AddressCountryNEQ applies the NEQ predicate on the "address_country" field.
+func AddressCountryNEQ(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNEQ(FieldAddressCountry, v))
+}
+
+// AddressCountryIn applies the In predicate on the "address_country" field.
+func AddressCountryIn(vs ...string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIn(FieldAddressCountry, vs...))
+}
+
+// AddressCountryNotIn applies the NotIn predicate on the "address_country" field.
+func AddressCountryNotIn(vs ...string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotIn(FieldAddressCountry, vs...))
+}
+
+// AddressCountryGT applies the GT predicate on the "address_country" field.
+func AddressCountryGT(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGT(FieldAddressCountry, v))
+}
+
+// AddressCountryGTE applies the GTE predicate on the "address_country" field.
+func AddressCountryGTE(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGTE(FieldAddressCountry, v))
+}
+
+// AddressCountryLT applies the LT predicate on the "address_country" field.
+func AddressCountryLT(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLT(FieldAddressCountry, v))
+}
+
+// AddressCountryLTE applies the LTE predicate on the "address_country" field.
+func AddressCountryLTE(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLTE(FieldAddressCountry, v))
+}
+
+// AddressCountryContains applies the Contains predicate on the "address_country" field.
+func AddressCountryContains(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldContains(FieldAddressCountry, v))
+}
+
+// AddressCountryHasPrefix applies the HasPrefix predicate on the "address_country" field.
+func AddressCountryHasPrefix(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldHasPrefix(FieldAddressCountry, v))
+}
+
+// AddressCountryHasSuffix applies the HasSuffix predicate on the "address_country" field.
+func AddressCountryHasSuffix(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldHasSuffix(FieldAddressCountry, v))
+}
+
+// AddressCountryIsNil applies the IsNil predicate on the "address_country" field.
+func AddressCountryIsNil() predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIsNull(FieldAddressCountry))
+}
+
+// AddressCountryNotNil applies the NotNil predicate on the "address_country" field.
+func AddressCountryNotNil() predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotNull(FieldAddressCountry))
+}
+
+// AddressCountryEqualFold applies the EqualFold predicate on the "address_country" field.
+func AddressCountryEqualFold(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEqualFold(FieldAddressCountry, v))
+}
+
+// AddressCountryContainsFold applies the ContainsFold predicate on the "address_country" field.
+func AddressCountryContainsFold(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldContainsFold(FieldAddressCountry, v))
+}
+
+// LocaleEQ applies the EQ predicate on the "locale" field.
+func LocaleEQ(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldLocale, v))
+}
+
+// LocaleNEQ applies the NEQ predicate on the "locale" field.
+func LocaleNEQ(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNEQ(FieldLocale, v))
+}
+
+// LocaleIn applies the In predicate on the "locale" field.
+func LocaleIn(vs ...string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldIn(FieldLocale, vs...))
+}
+
+// LocaleNotIn applies the NotIn predicate on the "locale" field.
+func LocaleNotIn(vs ...string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNotIn(FieldLocale, vs...))
+}
+
+// LocaleGT applies the GT predicate on the "locale" field.
+func LocaleGT(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGT(FieldLocale, v))
+}
+
+// LocaleGTE applies the GTE predicate on the "locale" field.
+func LocaleGTE(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldGTE(FieldLocale, v))
+}
+
+// LocaleLT applies the LT predicate on the "locale" field.
+func LocaleLT(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLT(FieldLocale, v))
+}
+
+// LocaleLTE applies the LTE predicate on the "locale" field.
+func LocaleLTE(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldLTE(FieldLocale, v))
+}
+
+// LocaleContains applies the Contains predicate on the "locale" field.
+func LocaleContains(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldContains(FieldLocale, v))
+}
+
+// LocaleHasPrefix applies the HasPrefix predicate on the "locale" field.
+func LocaleHasPrefix(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldHasPrefix(FieldLocale, v))
+}
+
+// LocaleHasSuffix applies the HasSuffix predicate on the "locale" field.
+func LocaleHasSuffix(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldHasSuffix(FieldLocale, v))
+}
+
+// LocaleEqualFold applies the EqualFold predicate on the "locale" field.
+func LocaleEqualFold(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEqualFold(FieldLocale, v))
+}
+
+// LocaleContainsFold applies the ContainsFold predicate on the "locale" field.
+func LocaleContainsFold(v string) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldContainsFold(FieldLocale, v))
+}
+
+// SecondFactorRequiredEQ applies the EQ predicate on the "second_factor_required" field.
+func SecondFactorRequiredEQ(v bool) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldEQ(FieldSecondFactorRequired, v))
+}
+
+// SecondFactorRequiredNEQ applies the NEQ predicate on the "second_factor_required" field.
+func SecondFactorRequiredNEQ(v bool) predicate.CustomerAccount {
+	return predicate.CustomerAccount(sql.FieldNEQ(FieldSecondFactorRequired, v))
 }
 
 // HasOrganisationDomains applies the HasEdge predicate on the "organisation_domains" edge.

@@ -263,6 +263,12 @@ var (
 		{Name: "storage_quota_bytes", Type: field.TypeInt64, Nullable: true},
 		{Name: "is_agency", Type: field.TypeBool, Default: false},
 		{Name: "support_access_consent", Type: field.TypeBool, Default: false},
+		{Name: "address_street", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "address_postal_code", Type: field.TypeString, Nullable: true, Size: 20},
+		{Name: "address_city", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "address_country", Type: field.TypeString, Nullable: true},
+		{Name: "locale", Type: field.TypeString, Default: "de"},
+		{Name: "second_factor_required", Type: field.TypeBool, Default: false},
 		{Name: "default_agency_id", Type: field.TypeString, Nullable: true, Size: 40},
 	}
 	// CustomerAccountsTable holds the schema information for the "customer_accounts" table.
@@ -273,7 +279,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customer_accounts_customer_accounts_default_agency_clients",
-				Columns:    []*schema.Column{CustomerAccountsColumns[17]},
+				Columns:    []*schema.Column{CustomerAccountsColumns[23]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

@@ -321,6 +321,32 @@ func init() {
 	customeraccountDescSupportAccessConsent := customeraccountFields[14].Descriptor()
 	// customeraccount.DefaultSupportAccessConsent holds the default value on creation for the support_access_consent field.
 	customeraccount.DefaultSupportAccessConsent = customeraccountDescSupportAccessConsent.Default.(bool)
+	// customeraccountDescAddressStreet is the schema descriptor for address_street field.
+	customeraccountDescAddressStreet := customeraccountFields[15].Descriptor()
+	// customeraccount.AddressStreetValidator is a validator for the "address_street" field. It is called by the builders before save.
+	customeraccount.AddressStreetValidator = customeraccountDescAddressStreet.Validators[0].(func(string) error)
+	// customeraccountDescAddressPostalCode is the schema descriptor for address_postal_code field.
+	customeraccountDescAddressPostalCode := customeraccountFields[16].Descriptor()
+	// customeraccount.AddressPostalCodeValidator is a validator for the "address_postal_code" field. It is called by the builders before save.
+	customeraccount.AddressPostalCodeValidator = customeraccountDescAddressPostalCode.Validators[0].(func(string) error)
+	// customeraccountDescAddressCity is the schema descriptor for address_city field.
+	customeraccountDescAddressCity := customeraccountFields[17].Descriptor()
+	// customeraccount.AddressCityValidator is a validator for the "address_city" field. It is called by the builders before save.
+	customeraccount.AddressCityValidator = customeraccountDescAddressCity.Validators[0].(func(string) error)
+	// customeraccountDescAddressCountry is the schema descriptor for address_country field.
+	customeraccountDescAddressCountry := customeraccountFields[18].Descriptor()
+	// customeraccount.AddressCountryValidator is a validator for the "address_country" field. It is called by the builders before save.
+	customeraccount.AddressCountryValidator = customeraccountDescAddressCountry.Validators[0].(func(string) error)
+	// customeraccountDescLocale is the schema descriptor for locale field.
+	customeraccountDescLocale := customeraccountFields[19].Descriptor()
+	// customeraccount.DefaultLocale holds the default value on creation for the locale field.
+	customeraccount.DefaultLocale = customeraccountDescLocale.Default.(string)
+	// customeraccount.LocaleValidator is a validator for the "locale" field. It is called by the builders before save.
+	customeraccount.LocaleValidator = customeraccountDescLocale.Validators[0].(func(string) error)
+	// customeraccountDescSecondFactorRequired is the schema descriptor for second_factor_required field.
+	customeraccountDescSecondFactorRequired := customeraccountFields[20].Descriptor()
+	// customeraccount.DefaultSecondFactorRequired holds the default value on creation for the second_factor_required field.
+	customeraccount.DefaultSecondFactorRequired = customeraccountDescSecondFactorRequired.Default.(bool)
 	// customeraccountDescID is the schema descriptor for id field.
 	customeraccountDescID := customeraccountMixinFields0[0].Descriptor()
 	// customeraccount.DefaultID holds the default value on creation for the id field.

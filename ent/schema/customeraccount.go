@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -19,6 +20,9 @@ import (
 // CustomerNumberPattern is what a customer number (Kundennummer) looks like
 // after normalisation: upper-case letters, digits and inner dashes.
 var CustomerNumberPattern = regexp.MustCompile(`^[A-Z0-9](?:[A-Z0-9-]{1,30}[A-Z0-9])$`)
+
+// CountryCodePattern is an ISO 3166-1 alpha-2 code, upper-case.
+var CountryCodePattern = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // NormalizeCustomerNumber trims and upper-cases a customer number.
 func NormalizeCustomerNumber(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
@@ -68,6 +72,28 @@ func (CustomerAccount) Fields() []ent.Field {
 			Annotations(entgql.Type("ID"), entgql.Skip(entgql.SkipWhereInput)),
 		field.Bool("support_access_consent").Default(false).
 			Comment("Whether the provider's support staff may see the account's contents beyond support operations."),
+		// The postal address (seed 004 "Stammdaten"). Exposed as
+		// CustomerAccount.address (schema/accountadmin.graphqls).
+		field.String("address_street").Optional().MaxLen(200).
+			Comment("Street and house number.").Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("address_postal_code").Optional().MaxLen(20).
+			Comment("Postal code.").Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("address_city").Optional().MaxLen(100).
+			Comment("City.").Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("address_country").Optional().Match(CountryCodePattern).
+			Comment("ISO 3166-1 alpha-2 country code, upper-case.").Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("locale").Default("de").
+			Validate(func(s string) error {
+				if s != "de" && s != "en" {
+					return fmt.Errorf("locale %q is neither de nor en", s)
+				}
+				return nil
+			}).
+			Comment("The account's language for messages and documents: de or en.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Bool("second_factor_required").Default(false).
+			Comment("Whether the account requires a second factor: its users (and their API keys) without an enabled second factor hold no permission on it until they enrol.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 

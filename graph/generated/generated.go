@@ -92,6 +92,29 @@ type ComplexityRoot struct {
 		Phone func(childComplexity int) int
 	}
 
+	AccountUser struct {
+		Contact             func(childComplexity int) int
+		Email               func(childComplexity int) int
+		Groups              func(childComplexity int) int
+		HasAPIKeys          func(childComplexity int) int
+		LastLoginAt         func(childComplexity int) int
+		Name                func(childComplexity int) int
+		Roles               func(childComplexity int) int
+		SecondFactorEnabled func(childComplexity int) int
+		Username            func(childComplexity int) int
+	}
+
+	AccountUserConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AccountUserEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	AgencyClient struct {
 		Active            func(childComplexity int) int
 		CustomerAccountID func(childComplexity int) int
@@ -202,6 +225,7 @@ type ComplexityRoot struct {
 
 	CustomerAccount struct {
 		AccountManagers       func(childComplexity int) int
+		Address               func(childComplexity int) int
 		AuditEvents           func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, filter *model.ActivityFilter) int
 		Contacts              func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) int
 		CreatedAt             func(childComplexity int) int
@@ -214,6 +238,7 @@ type ComplexityRoot struct {
 		ID                    func(childComplexity int) int
 		IsAgency              func(childComplexity int) int
 		Kind                  func(childComplexity int) int
+		Locale                func(childComplexity int) int
 		Name                  func(childComplexity int) int
 		Number                func(childComplexity int) int
 		OrganisationDomains   func(childComplexity int) int
@@ -221,6 +246,7 @@ type ComplexityRoot struct {
 		Resources             func(childComplexity int) int
 		RightsGroups          func(childComplexity int) int
 		SLAUntil              func(childComplexity int) int
+		SecondFactorRequired  func(childComplexity int) int
 		ShortName             func(childComplexity int) int
 		Status                func(childComplexity int) int
 		StorageQuotaBytes     func(childComplexity int) int
@@ -228,6 +254,7 @@ type ComplexityRoot struct {
 		SupportAuthorizations func(childComplexity int) int
 		TimeZone              func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
+		Users                 func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) int
 	}
 
 	CustomerAccountConnection struct {
@@ -280,10 +307,11 @@ type ComplexityRoot struct {
 	}
 
 	LoginPayload struct {
-		AccessToken  func(childComplexity int) int
-		Challenge    func(childComplexity int) int
-		ExpiresAt    func(childComplexity int) int
-		RefreshToken func(childComplexity int) int
+		AccessToken                   func(childComplexity int) int
+		Challenge                     func(childComplexity int) int
+		ExpiresAt                     func(childComplexity int) int
+		RefreshToken                  func(childComplexity int) int
+		SecondFactorEnrolmentRequired func(childComplexity int) int
 	}
 
 	Me struct {
@@ -294,9 +322,10 @@ type ComplexityRoot struct {
 	}
 
 	Membership struct {
-		Contact         func(childComplexity int) int
-		CustomerAccount func(childComplexity int) int
-		Permissions     func(childComplexity int) int
+		Contact              func(childComplexity int) int
+		CustomerAccount      func(childComplexity int) int
+		Permissions          func(childComplexity int) int
+		SecondFactorRequired func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -364,6 +393,7 @@ type ComplexityRoot struct {
 		StartTotpEnrollment                func(childComplexity int) int
 		UnassignAccountManager             func(childComplexity int, input model.AccountManagerInput) int
 		UpdateContact                      func(childComplexity int, input model.UpdateContactInput) int
+		UpdateCustomerAccount              func(childComplexity int, input model.UpdateCustomerAccountInput) int
 		UpdateRightsGroup                  func(childComplexity int, input model.UpdateRightsGroupInput) int
 		VerifyEmail                        func(childComplexity int, token string, password *string) int
 		VerifyPhoneNumber                  func(childComplexity int, code string) int
@@ -399,6 +429,13 @@ type ComplexityRoot struct {
 		PendingPhone    func(childComplexity int) int
 		Phone           func(childComplexity int) int
 		PhoneVerifiedAt func(childComplexity int) int
+	}
+
+	PostalAddress struct {
+		City       func(childComplexity int) int
+		Country    func(childComplexity int) int
+		PostalCode func(childComplexity int) int
+		Street     func(childComplexity int) int
 	}
 
 	Query struct {
@@ -597,6 +634,8 @@ type ContactResolver interface {
 	AuditEvents(ctx context.Context, obj *ent.Contact, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, filter *model.ActivityFilter) (*ent.AuditEventConnection, error)
 }
 type CustomerAccountResolver interface {
+	Address(ctx context.Context, obj *ent.CustomerAccount) (*model.PostalAddress, error)
+	Users(ctx context.Context, obj *ent.CustomerAccount, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*model.AccountUserConnection, error)
 	AuditEvents(ctx context.Context, obj *ent.CustomerAccount, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, filter *model.ActivityFilter) (*ent.AuditEventConnection, error)
 	OrganisationDomains(ctx context.Context, obj *ent.CustomerAccount) ([]*ent.OrganisationDomain, error)
 	AccountManagers(ctx context.Context, obj *ent.CustomerAccount) ([]*model.AccountManagerContact, error)
@@ -611,6 +650,7 @@ type MutationResolver interface {
 	CreateContact(ctx context.Context, input model.CreateContactInput) (*ent.Contact, error)
 	AssignRole(ctx context.Context, input model.AssignRoleInput) (*ent.RoleAssignment, error)
 	RemoveRole(ctx context.Context, input model.RemoveRoleInput) (*ent.Contact, error)
+	UpdateCustomerAccount(ctx context.Context, input model.UpdateCustomerAccountInput) (*ent.CustomerAccount, error)
 	DelegateToAgency(ctx context.Context, input model.DelegateToAgencyInput) (*ent.AgencyDelegation, error)
 	RevokeAgencyDelegation(ctx context.Context, input model.RevokeAgencyDelegationInput) (*ent.AgencyDelegation, error)
 	SetAccountIsAgency(ctx context.Context, input model.SetAccountIsAgencyInput) (*ent.CustomerAccount, error)
@@ -859,6 +899,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountManagerContact.Phone(childComplexity), true
+
+	case "AccountUser.contact":
+		if e.ComplexityRoot.AccountUser.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUser.Contact(childComplexity), true
+	case "AccountUser.email":
+		if e.ComplexityRoot.AccountUser.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUser.Email(childComplexity), true
+	case "AccountUser.groups":
+		if e.ComplexityRoot.AccountUser.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUser.Groups(childComplexity), true
+	case "AccountUser.hasAPIKeys":
+		if e.ComplexityRoot.AccountUser.HasAPIKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUser.HasAPIKeys(childComplexity), true
+	case "AccountUser.lastLoginAt":
+		if e.ComplexityRoot.AccountUser.LastLoginAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUser.LastLoginAt(childComplexity), true
+	case "AccountUser.name":
+		if e.ComplexityRoot.AccountUser.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUser.Name(childComplexity), true
+	case "AccountUser.roles":
+		if e.ComplexityRoot.AccountUser.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUser.Roles(childComplexity), true
+	case "AccountUser.secondFactorEnabled":
+		if e.ComplexityRoot.AccountUser.SecondFactorEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUser.SecondFactorEnabled(childComplexity), true
+	case "AccountUser.username":
+		if e.ComplexityRoot.AccountUser.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUser.Username(childComplexity), true
+
+	case "AccountUserConnection.edges":
+		if e.ComplexityRoot.AccountUserConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUserConnection.Edges(childComplexity), true
+	case "AccountUserConnection.pageInfo":
+		if e.ComplexityRoot.AccountUserConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUserConnection.PageInfo(childComplexity), true
+	case "AccountUserConnection.totalCount":
+		if e.ComplexityRoot.AccountUserConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUserConnection.TotalCount(childComplexity), true
+
+	case "AccountUserEdge.cursor":
+		if e.ComplexityRoot.AccountUserEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUserEdge.Cursor(childComplexity), true
+	case "AccountUserEdge.node":
+		if e.ComplexityRoot.AccountUserEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountUserEdge.Node(childComplexity), true
 
 	case "AgencyClient.active":
 		if e.ComplexityRoot.AgencyClient.Active == nil {
@@ -1332,6 +1459,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerAccount.AccountManagers(childComplexity), true
+	case "CustomerAccount.address":
+		if e.ComplexityRoot.CustomerAccount.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccount.Address(childComplexity), true
 	case "CustomerAccount.auditEvents":
 		if e.ComplexityRoot.CustomerAccount.AuditEvents == nil {
 			break
@@ -1414,6 +1547,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerAccount.Kind(childComplexity), true
+	case "CustomerAccount.locale":
+		if e.ComplexityRoot.CustomerAccount.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccount.Locale(childComplexity), true
 	case "CustomerAccount.name":
 		if e.ComplexityRoot.CustomerAccount.Name == nil {
 			break
@@ -1456,6 +1595,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerAccount.SLAUntil(childComplexity), true
+	case "CustomerAccount.secondFactorRequired":
+		if e.ComplexityRoot.CustomerAccount.SecondFactorRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccount.SecondFactorRequired(childComplexity), true
 	case "CustomerAccount.shortName":
 		if e.ComplexityRoot.CustomerAccount.ShortName == nil {
 			break
@@ -1498,6 +1643,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerAccount.UpdatedAt(childComplexity), true
+	case "CustomerAccount.users":
+		if e.ComplexityRoot.CustomerAccount.Users == nil {
+			break
+		}
+
+		args, err := ec.field_CustomerAccount_users_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CustomerAccount.Users(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int)), true
 
 	case "CustomerAccountConnection.edges":
 		if e.ComplexityRoot.CustomerAccountConnection.Edges == nil {
@@ -1749,6 +1905,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginPayload.RefreshToken(childComplexity), true
+	case "LoginPayload.secondFactorEnrolmentRequired":
+		if e.ComplexityRoot.LoginPayload.SecondFactorEnrolmentRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.SecondFactorEnrolmentRequired(childComplexity), true
 
 	case "Me.kind":
 		if e.ComplexityRoot.Me.Kind == nil {
@@ -1793,6 +1955,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Membership.Permissions(childComplexity), true
+	case "Membership.secondFactorRequired":
+		if e.ComplexityRoot.Membership.SecondFactorRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.SecondFactorRequired(childComplexity), true
 
 	case "Mutation.acceptInvitation":
 		if e.ComplexityRoot.Mutation.AcceptInvitation == nil {
@@ -2468,6 +2636,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["input"].(model.UpdateContactInput)), true
+	case "Mutation.updateCustomerAccount":
+		if e.ComplexityRoot.Mutation.UpdateCustomerAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomerAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomerAccount(childComplexity, args["input"].(model.UpdateCustomerAccountInput)), true
 	case "Mutation.updateRightsGroup":
 		if e.ComplexityRoot.Mutation.UpdateRightsGroup == nil {
 			break
@@ -2630,6 +2809,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PhoneNumberPayload.PhoneVerifiedAt(childComplexity), true
+
+	case "PostalAddress.city":
+		if e.ComplexityRoot.PostalAddress.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostalAddress.City(childComplexity), true
+	case "PostalAddress.country":
+		if e.ComplexityRoot.PostalAddress.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostalAddress.Country(childComplexity), true
+	case "PostalAddress.postalCode":
+		if e.ComplexityRoot.PostalAddress.PostalCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostalAddress.PostalCode(childComplexity), true
+	case "PostalAddress.street":
+		if e.ComplexityRoot.PostalAddress.Street == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostalAddress.Street(childComplexity), true
 
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
@@ -3520,6 +3724,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("OrderingScopeInput", ec.unmarshalInputOrderingScopeInput),
 			graphql.NewInputUnmarshaler("OrganisationDomainOrder", ec.unmarshalInputOrganisationDomainOrder),
+			graphql.NewInputUnmarshaler("PostalAddressInput", ec.unmarshalInputPostalAddressInput),
 			graphql.NewInputUnmarshaler("ProposeOrganisationDomainInput", ec.unmarshalInputProposeOrganisationDomainInput),
 			graphql.NewInputUnmarshaler("RemoveRightsGroupMemberInput", ec.unmarshalInputRemoveRightsGroupMemberInput),
 			graphql.NewInputUnmarshaler("RemoveRoleInput", ec.unmarshalInputRemoveRoleInput),
@@ -3542,6 +3747,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SupportAuthorizationOrder", ec.unmarshalInputSupportAuthorizationOrder),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
+			graphql.NewInputUnmarshaler("UpdateCustomerAccountInput", ec.unmarshalInputUpdateCustomerAccountInput),
 			graphql.NewInputUnmarshaler("UpdateRightsGroupInput", ec.unmarshalInputUpdateRightsGroupInput),
 			graphql.NewInputUnmarshaler("UserAccountOrder", ec.unmarshalInputUserAccountOrder),
 			graphql.NewInputUnmarshaler("UserAccountWhereInput", ec.unmarshalInputUserAccountWhereInput),
@@ -3622,6 +3828,168 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../../schema/accountadmin.graphqls", Input: `# What a customer admin sees and does on the account (issue 8, item 9;
+# seeds 000, 001, 004): the account's master data, the list of its users
+# with how they log in, and the policy "second factor required".
+
+"A postal address."
+type PostalAddress {
+  "Street and house number; empty when not given."
+  street: String!
+  "Postal code; empty when not given."
+  postalCode: String!
+  "City; empty when not given."
+  city: String!
+  "ISO 3166-1 alpha-2 country code, upper-case (DE, AT, CH …); empty when not given."
+  country: String!
+}
+
+"A postal address to set. Every part is replaced; an empty string clears it."
+input PostalAddressInput {
+  "Street and house number, at most 200 characters."
+  street: String
+  "Postal code, at most 20 characters."
+  postalCode: String
+  "City, at most 100 characters."
+  city: String
+  "ISO 3166-1 alpha-2 country code (DE, AT, CH …); stored upper-case."
+  country: String
+}
+
+"""
+Changes to a customer account's master data. Only the fields given change;
+a field left out (or null) keeps its value.
+"""
+input UpdateCustomerAccountInput {
+  "The customer account."
+  customerAccountID: ID!
+  "The customer's name: 1 to 200 characters."
+  name: String
+  "A short name (Kurzname): at most 50 characters; an empty string clears it."
+  shortName: String
+  "The postal address; the parts given replace the stored ones, parts left out stay."
+  address: PostalAddressInput
+  """
+  IANA time zone (e.g. Europe/Berlin). Validity dates ("valid until D") of
+  roles, group memberships, support authorizations and delegations on this
+  account end at midnight of D in this zone: changing the zone shifts when
+  every such date ends (e.g. from Europe/Berlin to America/New_York by six
+  hours later), and the shift applies at once to dates already set.
+  """
+  timeZone: String
+  "The account's language for messages and documents: de or en."
+  locale: String
+  """
+  Require a second factor: while true, every user of the account without an
+  enabled second factor (and every API key of such a user) holds no
+  permission on the account until it enrols one (TOTP, e-mail or SMS code);
+  its login answers secondFactorEnrolmentRequired. Provider staff are not
+  affected. Note that a customer admin without a second factor who turns
+  this on locks itself out of the account until it enrols.
+  """
+  secondFactorRequired: Boolean
+}
+
+extend type CustomerAccount {
+  "The postal address; null when no part of it is set."
+  address: PostalAddress
+  """
+  The account's users: its contacts that have a login, ordered by name, with
+  their roles and groups active now, last login, whether a second factor is
+  enabled and whether they hold API keys on this account. Only for holders
+  of CONTACTS_READ on the account (and provider staff who may read its
+  contacts); for anyone else the list is empty, like the contacts edge.
+  Nothing of the users' other customer accounts is shown.
+  """
+  users(
+    "Returns the elements in the list that come after the specified cursor."
+    after: Cursor
+    "Returns the first _n_ elements from the list (at most 100)."
+    first: Int
+    "Returns the elements in the list that come before the specified cursor."
+    before: Cursor
+    "Returns the last _n_ elements from the list (at most 100)."
+    last: Int
+  ): AccountUserConnection!
+}
+
+"A page of an account's users."
+type AccountUserConnection {
+  "The users of the page."
+  edges: [AccountUserEdge!]!
+  "Information to fetch further pages."
+  pageInfo: PageInfo!
+  "How many users the account has in all."
+  totalCount: Int!
+}
+
+"One user of an account's user list."
+type AccountUserEdge {
+  "The user."
+  node: AccountUser!
+  "The cursor of this user, for after/before."
+  cursor: Cursor!
+}
+
+"""
+A person with a login on one customer account, as its customer admin sees
+it. Everything here is about this account only.
+"""
+type AccountUser {
+  "The person's contact on this account."
+  contact: Contact!
+  "The user's full name."
+  name: String!
+  "The user's verified e-mail address; null while it has none."
+  email: String
+  "The user's login name."
+  username: String!
+  "The roles the contact holds on this account now."
+  roles: [Role!]!
+  "The rights groups of this account the contact is an active member of now (the built-in group is implicit and not listed)."
+  groups: [RightsGroup!]!
+  "When the user last logged in (to any account: a login is personal); null if never."
+  lastLoginAt: Time
+  "Whether the user has a second factor (TOTP, e-mail or SMS code) enabled."
+  secondFactorEnabled: Boolean!
+  "Whether the user holds API keys on this account that are neither revoked nor expired."
+  hasAPIKeys: Boolean!
+}
+
+extend type Membership {
+  """
+  True when the principal would hold permissions on the account, but the
+  account requires a second factor (secondFactorRequired) and the principal
+  has none enabled: every permission is withheld (permissions is empty)
+  until the user enrols one.
+  """
+  secondFactorRequired: Boolean!
+}
+
+extend type LoginPayload {
+  """
+  True when the user has no second factor enabled and a customer account it
+  acts for requires one: it holds no permission there until it enrols
+  (startTotpEnrollment or requestSecondFactorCode, then enableTwoFactor).
+  A front end sends the person straight to enrolment. False while a second
+  factor challenge is pending.
+  """
+  secondFactorEnrolmentRequired: Boolean!
+}
+
+extend type Mutation {
+  """
+  Change a customer account's master data: name, short name, address, time
+  zone, language and the second-factor policy. Only the given fields change;
+  each is validated (BAD_USER_INPUT naming the field). A DELETED account
+  cannot be changed. Audited as customer_account.update with the old and new
+  value of every changed field; when nothing changes, nothing is written.
+  Changing the time zone shifts when validity dates end (see timeZone).
+  """
+  updateCustomerAccount("The changes." input: UpdateCustomerAccountInput!): CustomerAccount!
+    @hasPermission(permission: ACCOUNT_UPDATE, account: "input.customerAccountID")
+}
+`, BuiltIn: false},
 	{Name: "../../schema/activity.graphqls", Input: `# The activity log (DESIGN §3 flow 11, seed 002): the audit events of one
 # customer account, and of one contact, for holders of AUDIT_READ there and
 # for provider staff.
@@ -5728,6 +6096,14 @@ type CustomerAccount implements Node {
   Whether the provider's support staff may see the account's contents beyond support operations.
   """
   supportAccessConsent: Boolean!
+  """
+  The account's language for messages and documents: de or en.
+  """
+  locale: String!
+  """
+  Whether the account requires a second factor: its users (and their API keys) without an enabled second factor hold no permission on it until they enrol.
+  """
+  secondFactorRequired: Boolean!
   """
   A page of contacts.
   """
@@ -9000,6 +9376,52 @@ func (ec *executionContext) childFields_AccountManagerContact(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type AccountManagerContact", field.Name)
 }
 
+func (ec *executionContext) childFields_AccountUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contact":
+		return ec.fieldContext_AccountUser_contact(ctx, field)
+	case "name":
+		return ec.fieldContext_AccountUser_name(ctx, field)
+	case "email":
+		return ec.fieldContext_AccountUser_email(ctx, field)
+	case "username":
+		return ec.fieldContext_AccountUser_username(ctx, field)
+	case "roles":
+		return ec.fieldContext_AccountUser_roles(ctx, field)
+	case "groups":
+		return ec.fieldContext_AccountUser_groups(ctx, field)
+	case "lastLoginAt":
+		return ec.fieldContext_AccountUser_lastLoginAt(ctx, field)
+	case "secondFactorEnabled":
+		return ec.fieldContext_AccountUser_secondFactorEnabled(ctx, field)
+	case "hasAPIKeys":
+		return ec.fieldContext_AccountUser_hasAPIKeys(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountUser", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountUserConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AccountUserConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AccountUserConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AccountUserConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountUserConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountUserEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AccountUserEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AccountUserEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountUserEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AgencyClient(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customerAccountID":
@@ -9254,6 +9676,10 @@ func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, fie
 		return ec.fieldContext_CustomerAccount_defaultAgencyID(ctx, field)
 	case "supportAccessConsent":
 		return ec.fieldContext_CustomerAccount_supportAccessConsent(ctx, field)
+	case "locale":
+		return ec.fieldContext_CustomerAccount_locale(ctx, field)
+	case "secondFactorRequired":
+		return ec.fieldContext_CustomerAccount_secondFactorRequired(ctx, field)
 	case "contacts":
 		return ec.fieldContext_CustomerAccount_contacts(ctx, field)
 	case "authorizations":
@@ -9266,6 +9692,10 @@ func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, fie
 		return ec.fieldContext_CustomerAccount_agencyDelegations(ctx, field)
 	case "defaultAgency":
 		return ec.fieldContext_CustomerAccount_defaultAgency(ctx, field)
+	case "address":
+		return ec.fieldContext_CustomerAccount_address(ctx, field)
+	case "users":
+		return ec.fieldContext_CustomerAccount_users(ctx, field)
 	case "auditEvents":
 		return ec.fieldContext_CustomerAccount_auditEvents(ctx, field)
 	case "organisationDomains":
@@ -9384,6 +9814,8 @@ func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field 
 		return ec.fieldContext_LoginPayload_expiresAt(ctx, field)
 	case "challenge":
 		return ec.fieldContext_LoginPayload_challenge(ctx, field)
+	case "secondFactorEnrolmentRequired":
+		return ec.fieldContext_LoginPayload_secondFactorEnrolmentRequired(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
 }
@@ -9410,6 +9842,8 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_contact(ctx, field)
 	case "permissions":
 		return ec.fieldContext_Membership_permissions(ctx, field)
+	case "secondFactorRequired":
+		return ec.fieldContext_Membership_secondFactorRequired(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
@@ -9474,6 +9908,20 @@ func (ec *executionContext) childFields_PhoneNumberPayload(ctx context.Context, 
 		return ec.fieldContext_PhoneNumberPayload_pendingPhone(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PhoneNumberPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_PostalAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "street":
+		return ec.fieldContext_PostalAddress_street(ctx, field)
+	case "postalCode":
+		return ec.fieldContext_PostalAddress_postalCode(ctx, field)
+	case "city":
+		return ec.fieldContext_PostalAddress_city(ctx, field)
+	case "country":
+		return ec.fieldContext_PostalAddress_country(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostalAddress", field.Name)
 }
 
 func (ec *executionContext) childFields_Resource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10053,6 +10501,44 @@ func (ec *executionContext) field_CustomerAccount_contacts_args(ctx context.Cont
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_CustomerAccount_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
 	return args, nil
 }
 
@@ -10860,6 +11346,20 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateContactInput, error) {
 			return ec.unmarshalNUpdateContactInput2portierᚋgraphᚋmodelᚐUpdateContactInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateCustomerAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateCustomerAccountInput, error) {
+			return ec.unmarshalNUpdateCustomerAccountInput2portierᚋgraphᚋmodelᚐUpdateCustomerAccountInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11873,6 +12373,373 @@ func (ec *executionContext) _AccountManagerContact_phone(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_AccountManagerContact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountManagerContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccountUser_contact(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUser_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖportierᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUser_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountUser",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountUser_name(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUser_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUser_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccountUser_email(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUser_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUser_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccountUser_username(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUser_username(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Username, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUser_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "String")
+}
+
+func (ec *executionContext) _AccountUser_roles(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUser_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕportierᚋinternalᚋdomainᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUser_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "Role")
+}
+
+func (ec *executionContext) _AccountUser_groups(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUser_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RightsGroup) graphql.Marshaler {
+			return ec.marshalNRightsGroup2ᚕᚖportierᚋentᚐRightsGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUser_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountUser",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RightsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountUser_lastLoginAt(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUser_lastLoginAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastLoginAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUser_lastLoginAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AccountUser_secondFactorEnabled(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUser_secondFactorEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecondFactorEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUser_secondFactorEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AccountUser_hasAPIKeys(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUser_hasAPIKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasAPIKeys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUser_hasAPIKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AccountUserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AccountUserConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUserConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AccountUserEdge) graphql.Marshaler {
+			return ec.marshalNAccountUserEdge2ᚕᚖportierᚋgraphᚋmodelᚐAccountUserEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUserConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountUserConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountUserEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountUserConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AccountUserConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUserConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUserConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountUserConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountUserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AccountUserConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUserConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUserConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountUserConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AccountUserEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AccountUserEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUserEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountUser) graphql.Marshaler {
+			return ec.marshalNAccountUser2ᚖportierᚋgraphᚋmodelᚐAccountUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUserEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountUserEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountUser(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountUserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AccountUserEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountUserEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountUserEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountUserEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _AgencyClient_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
@@ -14179,6 +15046,52 @@ func (ec *executionContext) fieldContext_CustomerAccount_supportAccessConsent(_ 
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _CustomerAccount_locale(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccount_locale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Locale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccount_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerAccount_secondFactorRequired(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccount_secondFactorRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecondFactorRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccount_secondFactorRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _CustomerAccount_contacts(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14379,6 +15292,82 @@ func (ec *executionContext) fieldContext_CustomerAccount_defaultAgency(_ context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerAccount(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAccount_address(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccount_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CustomerAccount().Address(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PostalAddress) graphql.Marshaler {
+			return ec.marshalOPostalAddress2ᚖportierᚋgraphᚋmodelᚐPostalAddress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccount_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PostalAddress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAccount_users(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccount_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CustomerAccount().Users(ctx, obj, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountUserConnection) graphql.Marshaler {
+			return ec.marshalNAccountUserConnection2ᚖportierᚋgraphᚋmodelᚐAccountUserConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccount_users(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountUserConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CustomerAccount_users_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -15524,6 +16513,29 @@ func (ec *executionContext) fieldContext_LoginPayload_challenge(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _LoginPayload_secondFactorEnrolmentRequired(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginPayload_secondFactorEnrolmentRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecondFactorEnrolmentRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoginPayload_secondFactorEnrolmentRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Me_kind(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15719,6 +16731,29 @@ func (ec *executionContext) _Membership_permissions(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Membership_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Membership", field, false, false, "Permission")
+}
+
+func (ec *executionContext) _Membership_secondFactorRequired(ctx context.Context, field graphql.CollectedField, obj *model.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_secondFactorRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecondFactorRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_secondFactorRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Mutation_createCustomerAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -15978,6 +17013,73 @@ func (ec *executionContext) fieldContext_Mutation_removeRole(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removeRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCustomerAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCustomerAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCustomerAccount(ctx, fc.Args["input"].(model.UpdateCustomerAccountInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "ACCOUNT_UPDATE")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.customerAccountID")
+				if err != nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.CustomerAccount
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCustomerAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCustomerAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20253,6 +21355,98 @@ func (ec *executionContext) _PhoneNumberPayload_pendingPhone(ctx context.Context
 }
 func (ec *executionContext) fieldContext_PhoneNumberPayload_pendingPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PhoneNumberPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _PostalAddress_street(ctx context.Context, field graphql.CollectedField, obj *model.PostalAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PostalAddress_street(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Street, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PostalAddress_street(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PostalAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _PostalAddress_postalCode(ctx context.Context, field graphql.CollectedField, obj *model.PostalAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PostalAddress_postalCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PostalCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PostalAddress_postalCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PostalAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _PostalAddress_city(ctx context.Context, field graphql.CollectedField, obj *model.PostalAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PostalAddress_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PostalAddress_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PostalAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _PostalAddress_country(ctx context.Context, field graphql.CollectedField, obj *model.PostalAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PostalAddress_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PostalAddress_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PostalAddress", field, false, false, "String")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -29715,6 +30909,69 @@ func UnmarshalOrganisationDomainOrder(ctx context.Context, raw any) (ent.Organis
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPostalAddressInput(ctx context.Context, obj any) (model.PostalAddressInput, error) {
+	var it model.PostalAddressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"street", "postalCode", "city", "country"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "street":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("street"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Street = data
+		case "postalCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("postalCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PostalCode = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPostalAddressInput unmarshals raw into the PostalAddressInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPostalAddressInput(ctx context.Context, raw any) (model.PostalAddressInput, error) {
+	var out model.PostalAddressInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PostalAddressInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProposeOrganisationDomainInput(ctx context.Context, obj any) (model.ProposeOrganisationDomainInput, error) {
 	var it model.ProposeOrganisationDomainInput
 	if obj == nil {
@@ -30884,6 +32141,90 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 func UnmarshalUpdateContactInput(ctx context.Context, raw any) (model.UpdateContactInput, error) {
 	var out model.UpdateContactInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateContactInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateCustomerAccountInput(ctx context.Context, obj any) (model.UpdateCustomerAccountInput, error) {
+	var it model.UpdateCustomerAccountInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerAccountID", "name", "shortName", "address", "timeZone", "locale", "secondFactorRequired"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "shortName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shortName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShortName = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOPostalAddressInput2ᚖportierᚋgraphᚋmodelᚐPostalAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		case "secondFactorRequired":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secondFactorRequired"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SecondFactorRequired = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateCustomerAccountInput unmarshals raw into the UpdateCustomerAccountInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateCustomerAccountInput(ctx context.Context, raw any) (model.UpdateCustomerAccountInput, error) {
+	var out model.UpdateCustomerAccountInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateCustomerAccountInput", raw, &out)
 	return out, err
 }
 
@@ -32568,6 +33909,160 @@ func (ec *executionContext) _AccountManagerContact(ctx context.Context, sel ast.
 	return out
 }
 
+var accountUserImplementors = []string{"AccountUser"}
+
+func (ec *executionContext) _AccountUser(ctx context.Context, sel ast.SelectionSet, obj *model.AccountUser) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountUserImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountUser")
+		case "contact":
+			out.Values[i] = ec._AccountUser_contact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._AccountUser_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._AccountUser_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "username":
+			out.Values[i] = ec._AccountUser_username(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roles":
+			out.Values[i] = ec._AccountUser_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._AccountUser_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastLoginAt":
+			out.Values[i] = ec._AccountUser_lastLoginAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "secondFactorEnabled":
+			out.Values[i] = ec._AccountUser_secondFactorEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasAPIKeys":
+			out.Values[i] = ec._AccountUser_hasAPIKeys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accountUserConnectionImplementors = []string{"AccountUserConnection"}
+
+func (ec *executionContext) _AccountUserConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AccountUserConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountUserConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountUserConnection")
+		case "edges":
+			out.Values[i] = ec._AccountUserConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AccountUserConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AccountUserConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accountUserEdgeImplementors = []string{"AccountUserEdge"}
+
+func (ec *executionContext) _AccountUserEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AccountUserEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountUserEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountUserEdge")
+		case "node":
+			out.Values[i] = ec._AccountUserEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AccountUserEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var agencyClientImplementors = []string{"AgencyClient"}
 
 func (ec *executionContext) _AgencyClient(ctx context.Context, sel ast.SelectionSet, obj *model.AgencyClient) graphql.Marshaler {
@@ -33366,6 +34861,16 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "locale":
+			out.Values[i] = ec._CustomerAccount_locale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "secondFactorRequired":
+			out.Values[i] = ec._CustomerAccount_secondFactorRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "contacts":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -33401,6 +34906,18 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerAccount_defaultAgency(ctx, field, obj)
+				})
+		case "address":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerAccount_address(ctx, field, obj)
+				})
+		case "users":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CustomerAccount_users(ctx, field, obj)
 				})
 		case "auditEvents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -33774,6 +35291,11 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "secondFactorEnrolmentRequired":
+			out.Values[i] = ec._LoginPayload_secondFactorEnrolmentRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33865,6 +35387,11 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "secondFactorRequired":
+			out.Values[i] = ec._Membership_secondFactorRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33925,6 +35452,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removeRole":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCustomerAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCustomerAccount(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34583,6 +36117,54 @@ func (ec *executionContext) _PhoneNumberPayload(ctx context.Context, sel ast.Sel
 		case "pendingPhone":
 			out.Values[i] = ec._PhoneNumberPayload_pendingPhone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var postalAddressImplementors = []string{"PostalAddress"}
+
+func (ec *executionContext) _PostalAddress(ctx context.Context, sel ast.SelectionSet, obj *model.PostalAddress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, postalAddressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PostalAddress")
+		case "street":
+			out.Values[i] = ec._PostalAddress_street(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "postalCode":
+			out.Values[i] = ec._PostalAddress_postalCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._PostalAddress_city(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._PostalAddress_country(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -36176,6 +37758,46 @@ func (ec *executionContext) marshalNAccountManagerOrderField2ᚖportierᚋentᚐ
 	return v
 }
 
+func (ec *executionContext) marshalNAccountUser2ᚖportierᚋgraphᚋmodelᚐAccountUser(ctx context.Context, sel ast.SelectionSet, v *model.AccountUser) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccountUser!")
+		return graphql.Null
+	}
+	return ec._AccountUser(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAccountUserConnection2ᚖportierᚋgraphᚋmodelᚐAccountUserConnection(ctx context.Context, sel ast.SelectionSet, v *model.AccountUserConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccountUserConnection!")
+		return graphql.Null
+	}
+	return ec._AccountUserConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAccountUserEdge2ᚕᚖportierᚋgraphᚋmodelᚐAccountUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AccountUserEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAccountUserEdge2ᚖportierᚋgraphᚋmodelᚐAccountUserEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAccountUserEdge2ᚖportierᚋgraphᚋmodelᚐAccountUserEdge(ctx context.Context, sel ast.SelectionSet, v *model.AccountUserEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccountUserEdge!")
+		return graphql.Null
+	}
+	return ec._AccountUserEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNActivateLoginInput2portierᚋgraphᚋmodelᚐActivateLoginInput(ctx context.Context, v any) (model.ActivateLoginInput, error) {
 	res, err := ec.unmarshalInputActivateLoginInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36776,6 +38398,14 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPageInfo2ᚖentgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageInfo!")
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx context.Context, v any) (domain.Permission, error) {
 	var res domain.Permission
 	err := res.UnmarshalGQL(v)
@@ -36923,6 +38553,22 @@ func (ec *executionContext) unmarshalNRevokeAgencyDelegationInput2portierᚋgrap
 func (ec *executionContext) unmarshalNRevokeSupportAuthorizationInput2portierᚋgraphᚋmodelᚐRevokeSupportAuthorizationInput(ctx context.Context, v any) (model.RevokeSupportAuthorizationInput, error) {
 	res, err := ec.unmarshalInputRevokeSupportAuthorizationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRightsGroup2ᚕᚖportierᚋentᚐRightsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RightsGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRightsGroup2ᚖportierᚋentᚐRightsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNRightsGroup2ᚖportierᚋentᚐRightsGroup(ctx context.Context, sel ast.SelectionSet, v *ent.RightsGroup) graphql.Marshaler {
@@ -37285,6 +38931,11 @@ func (ec *executionContext) marshalNTwoFactorPayload2ᚖportierᚋgraphᚋmodel�
 
 func (ec *executionContext) unmarshalNUpdateContactInput2portierᚋgraphᚋmodelᚐUpdateContactInput(ctx context.Context, v any) (model.UpdateContactInput, error) {
 	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateCustomerAccountInput2portierᚋgraphᚋmodelᚐUpdateCustomerAccountInput(ctx context.Context, v any) (model.UpdateCustomerAccountInput, error) {
+	res, err := ec.unmarshalInputUpdateCustomerAccountInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -38138,6 +39789,21 @@ func (ec *executionContext) marshalOPermission2ᚕportierᚋinternalᚋdomainᚐ
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOPostalAddress2ᚖportierᚋgraphᚋmodelᚐPostalAddress(ctx context.Context, sel ast.SelectionSet, v *model.PostalAddress) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PostalAddress(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPostalAddressInput2ᚖportierᚋgraphᚋmodelᚐPostalAddressInput(ctx context.Context, v any) (*model.PostalAddressInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPostalAddressInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOResource2ᚕᚖportierᚋentᚐResourceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Resource) graphql.Marshaler {

@@ -13,6 +13,8 @@ import (
 	"portier/internal/pulid"
 	"strconv"
 	"time"
+
+	"entgo.io/contrib/entgql"
 )
 
 // Accept a staff invitation by choosing a password.
@@ -40,6 +42,47 @@ type AccountManagerInput struct {
 	CustomerAccountID pulid.ID `json:"customerAccountID"`
 	// The staff user (role SALES).
 	UserID pulid.ID `json:"userID"`
+}
+
+// A person with a login on one customer account, as its customer admin sees
+// it. Everything here is about this account only.
+type AccountUser struct {
+	// The person's contact on this account.
+	Contact *ent.Contact `json:"contact"`
+	// The user's full name.
+	Name string `json:"name"`
+	// The user's verified e-mail address; null while it has none.
+	Email *string `json:"email,omitempty"`
+	// The user's login name.
+	Username string `json:"username"`
+	// The roles the contact holds on this account now.
+	Roles []domain.Role `json:"roles"`
+	// The rights groups of this account the contact is an active member of now (the built-in group is implicit and not listed).
+	Groups []*ent.RightsGroup `json:"groups"`
+	// When the user last logged in (to any account: a login is personal); null if never.
+	LastLoginAt *time.Time `json:"lastLoginAt,omitempty"`
+	// Whether the user has a second factor (TOTP, e-mail or SMS code) enabled.
+	SecondFactorEnabled bool `json:"secondFactorEnabled"`
+	// Whether the user holds API keys on this account that are neither revoked nor expired.
+	HasAPIKeys bool `json:"hasAPIKeys"`
+}
+
+// A page of an account's users.
+type AccountUserConnection struct {
+	// The users of the page.
+	Edges []*AccountUserEdge `json:"edges"`
+	// Information to fetch further pages.
+	PageInfo *entgql.PageInfo[pulid.ID] `json:"pageInfo"`
+	// How many users the account has in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// One user of an account's user list.
+type AccountUserEdge struct {
+	// The user.
+	Node *AccountUser `json:"node"`
+	// The cursor of this user, for after/before.
+	Cursor entgql.Cursor[pulid.ID] `json:"cursor"`
 }
 
 // Activate the login of a contact without a user account.
@@ -369,6 +412,12 @@ type LoginPayload struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// The pending second-factor step, if any.
 	Challenge *SecondFactorChallenge `json:"challenge,omitempty"`
+	// True when the user has no second factor enabled and a customer account it
+	// acts for requires one: it holds no permission there until it enrols
+	// (startTotpEnrollment or requestSecondFactorCode, then enableTwoFactor).
+	// A front end sends the person straight to enrolment. False while a second
+	// factor challenge is pending.
+	SecondFactorEnrolmentRequired bool `json:"secondFactorEnrolmentRequired"`
 }
 
 // The principal making the request, and what it may do.
@@ -393,6 +442,11 @@ type Membership struct {
 	Contact *ent.Contact `json:"contact"`
 	// Effective permissions at this instant.
 	Permissions []domain.Permission `json:"permissions"`
+	// True when the principal would hold permissions on the account, but the
+	// account requires a second factor (secondFactorRequired) and the principal
+	// has none enabled: every permission is withheld (permissions is empty)
+	// until the user enrols one.
+	SecondFactorRequired bool `json:"secondFactorRequired"`
 }
 
 // The scope of an ORDERING_LIMITED authorization.
@@ -421,6 +475,30 @@ type PhoneNumberPayload struct {
 	PhoneVerifiedAt *time.Time `json:"phoneVerifiedAt,omitempty"`
 	// The new number waiting for its code; null when no change is pending.
 	PendingPhone *string `json:"pendingPhone,omitempty"`
+}
+
+// A postal address.
+type PostalAddress struct {
+	// Street and house number; empty when not given.
+	Street string `json:"street"`
+	// Postal code; empty when not given.
+	PostalCode string `json:"postalCode"`
+	// City; empty when not given.
+	City string `json:"city"`
+	// ISO 3166-1 alpha-2 country code, upper-case (DE, AT, CH …); empty when not given.
+	Country string `json:"country"`
+}
+
+// A postal address to set. Every part is replaced; an empty string clears it.
+type PostalAddressInput struct {
+	// Street and house number, at most 200 characters.
+	Street *string `json:"street,omitempty"`
+	// Postal code, at most 20 characters.
+	PostalCode *string `json:"postalCode,omitempty"`
+	// City, at most 100 characters.
+	City *string `json:"city,omitempty"`
+	// ISO 3166-1 alpha-2 country code (DE, AT, CH …); stored upper-case.
+	Country *string `json:"country,omitempty"`
 }
 
 // Propose an organisation domain.
@@ -633,6 +711,34 @@ type UpdateContactInput struct {
 	// organisation domains (audited as organisation_domain.override). Anyone
 	// else setting it is FORBIDDEN.
 	AllowOutsideOrganisationDomains *bool `json:"allowOutsideOrganisationDomains,omitempty"`
+}
+
+// Changes to a customer account's master data. Only the fields given change;
+// a field left out (or null) keeps its value.
+type UpdateCustomerAccountInput struct {
+	// The customer account.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// The customer's name: 1 to 200 characters.
+	Name *string `json:"name,omitempty"`
+	// A short name (Kurzname): at most 50 characters; an empty string clears it.
+	ShortName *string `json:"shortName,omitempty"`
+	// The postal address; the parts given replace the stored ones, parts left out stay.
+	Address *PostalAddressInput `json:"address,omitempty"`
+	// IANA time zone (e.g. Europe/Berlin). Validity dates ("valid until D") of
+	// roles, group memberships, support authorizations and delegations on this
+	// account end at midnight of D in this zone: changing the zone shifts when
+	// every such date ends (e.g. from Europe/Berlin to America/New_York by six
+	// hours later), and the shift applies at once to dates already set.
+	TimeZone *string `json:"timeZone,omitempty"`
+	// The account's language for messages and documents: de or en.
+	Locale *string `json:"locale,omitempty"`
+	// Require a second factor: while true, every user of the account without an
+	// enabled second factor (and every API key of such a user) holds no
+	// permission on the account until it enrols one (TOTP, e-mail or SMS code);
+	// its login answers secondFactorEnrolmentRequired. Provider staff are not
+	// affected. Note that a customer admin without a second factor who turns
+	// this on locks itself out of the account until it enrols.
+	SecondFactorRequired *bool `json:"secondFactorRequired,omitempty"`
 }
 
 // Rename a rights group or change its description.

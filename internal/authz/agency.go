@@ -66,6 +66,12 @@ func (e *Evaluator) loadAgencies(ctx context.Context) error {
 		if len(set) == 0 {
 			continue
 		}
+		if e.withholds(client) {
+			// The client requires a second factor of everyone acting
+			// for it, an agency's people included.
+			e.noteWithheld(string(client.ID))
+			continue
+		}
 		key := string(client.ID)
 		if prev, ok := e.accounts[key]; ok && len(prev) > 0 {
 			set.Add(prev.List()...)

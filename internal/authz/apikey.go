@@ -17,6 +17,11 @@ var KeyNever = []domain.Permission{domain.PermAPIKeysManage}
 // and the key lists. Since the user's grants are loaded afresh for every
 // request, a key loses power the moment its user does.
 func (e *Evaluator) narrowToKey(k *viewer.KeyGrant) {
+	for id := range e.withheld {
+		if id != k.AccountID {
+			delete(e.withheld, id)
+		}
+	}
 	for id, set := range e.accounts {
 		if id != k.AccountID {
 			delete(e.accounts, id)

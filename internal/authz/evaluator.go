@@ -32,7 +32,9 @@ type Evaluator struct {
 	// staff state
 	salesAccounts map[string]bool // assigned account -> has consent
 	blocked       bool            // no rights at all (unverified, must change password)
-	reads         staffReads      // accounts a staff viewer read (staff.go)
+	// accounts whose permissions the second-factor policy withholds (secondfactor.go)
+	withheld map[string]bool
+	reads    staffReads // accounts a staff viewer read (staff.go)
 }
 
 // New returns an Evaluator for v at now. It implements viewer.Access.
@@ -117,6 +119,12 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 		set := Effective(roles, groups)
 		if prev, ok := e.accounts[string(acct.ID)]; ok {
 			set.Add(prev.List()...)
+		}
+		if e.withholds(acct) {
+			if len(set) > 0 {
+				e.noteWithheld(string(acct.ID)) // something is really withheld
+			}
+			set = PermSet{}
 		}
 		e.accounts[string(acct.ID)] = set
 	}

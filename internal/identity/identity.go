@@ -98,6 +98,9 @@ type Tokens struct {
 	AccessToken  string
 	RefreshToken string
 	ExpiresAt    time.Time
+	// SecondFactorEnrolmentRequired: the user has no second factor and an
+	// account it acts for requires one (it holds no permission there).
+	SecondFactorEnrolmentRequired bool
 }
 
 // LoginResult is either tokens or a pending challenge.

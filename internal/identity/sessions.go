@@ -11,6 +11,7 @@ import (
 	"portier/ent/useraccount"
 	"portier/internal/apperr"
 	"portier/internal/audit"
+	"portier/internal/authz"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
 )
@@ -82,7 +83,19 @@ func (s *Service) openSession(ctx context.Context, c *ent.Client, u *ent.UserAcc
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{AccessToken: at, RefreshToken: refresh, ExpiresAt: exp}, nil
+	return s.withEnrolment(ctx, c, u, &Tokens{AccessToken: at, RefreshToken: refresh, ExpiresAt: exp}, now)
+}
+
+// withEnrolment sets SecondFactorEnrolmentRequired on t: whether u has no
+// second factor while an account it acts for requires one (decided by the
+// evaluator, read through c).
+func (s *Service) withEnrolment(ctx context.Context, c *ent.Client, u *ent.UserAccount, t *Tokens, now time.Time) (*Tokens, error) {
+	req, err := authz.EnrolmentRequired(ctx, c, u, now)
+	if err != nil {
+		return nil, err
+	}
+	t.SecondFactorEnrolmentRequired = req
+	return t, nil
 }
 
 var errBadRefresh = apperr.Unauthenticated("the refresh token is invalid or expired; log in again")
@@ -149,7 +162,7 @@ func (s *Service) Refresh(ctx context.Context, tok string) (*Tokens, error) {
 		}
 		return s.refreshRotated(ctx, sess, h, nextHash, next, now)
 	}
-	return s.issue(u.ID, sess.ID, next, now)
+	return s.issue(ctx, c, u, sess.ID, next, now)
 }
 
 // usable reports whether a session may be refreshed at all.
@@ -172,7 +185,7 @@ func (s *Service) refreshRotated(ctx context.Context, sess *ent.Session, h, next
 		if err != nil {
 			return nil, errBadRefresh
 		}
-		return s.issue(u.ID, sess.ID, next, now)
+		return s.issue(ctx, s.Client, u, sess.ID, next, now)
 	}
 	for _, old := range sess.PreviousRefreshHashes {
 		if equalHash(h, old) {
@@ -184,12 +197,12 @@ func (s *Service) refreshRotated(ctx context.Context, sess *ent.Session, h, next
 }
 
 // issue returns the refresh token with a new access token.
-func (s *Service) issue(uid, sid pulid.ID, refresh string, now time.Time) (*Tokens, error) {
-	at, exp, err := s.Tokens.Issue(string(uid), string(sid), string(viewer.User), now)
+func (s *Service) issue(ctx context.Context, c *ent.Client, u *ent.UserAccount, sid pulid.ID, refresh string, now time.Time) (*Tokens, error) {
+	at, exp, err := s.Tokens.Issue(string(u.ID), string(sid), string(viewer.User), now)
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{AccessToken: at, RefreshToken: refresh, ExpiresAt: exp}, nil
+	return s.withEnrolment(ctx, c, u, &Tokens{AccessToken: at, RefreshToken: refresh, ExpiresAt: exp}, now)
 }
 
 // revokeForReuse ends a session whose old refresh token came back. It

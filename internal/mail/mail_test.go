@@ -19,6 +19,7 @@ func fullData() map[string]string {
 		"until":     "2027-02-24",
 		"person":    "Erika Beispiel",
 		"actor":     "Max Mustermann",
+		"required":  "true",
 		"key":       "Monitoring",
 		"phone":     "…678",
 	}
@@ -49,6 +50,7 @@ var wants = map[string][]string{
 	CustomerAccountDeactivated: {"name", "account"},
 	AccountAccessGranted:       {"name", "account", "actor", "until"},
 	AccountAccessRemoved:       {"name", "account", "actor", "until"},
+	SecondFactorPolicyChanged:  {"name", "account", "actor"},
 }
 
 func TestEveryKindRendersInBothLocales(t *testing.T) {

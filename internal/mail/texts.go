@@ -48,6 +48,9 @@ const (
 	APIKeyCreated = "api_key_created"
 	// CustomerAccountDeactivated: the provider deactivated account.
 	CustomerAccountDeactivated = "customer_account_deactivated"
+	// SecondFactorPolicyChanged: actor turned the policy "second factor
+	// required" of account on (required "true") or off.
+	SecondFactorPolicyChanged = "second_factor_policy_changed"
 	// AccountAccessGranted: the recipient can now log in for account
 	// (until a last day, optional).
 	AccountAccessGranted = "account_access_granted"
@@ -329,6 +332,18 @@ Sie erhalten diese Nachricht, weil Sie Kundenadministrator dieses Kontos sind.
 Bei Fragen wenden Sie sich bitte an unseren Support.
 ` + closingDE,
 	},
+	SecondFactorPolicyChanged: {
+		subject: "Zweiter Faktor für das Kundenkonto {{.account}} {{if eq .required \"true\"}}vorgeschrieben{{else}}nicht mehr vorgeschrieben{{end}}",
+		body: greetingDE + `{{if .actor}}{{.actor}} hat{{else}}Es wurde{{end}} für das Kundenkonto {{.account}} {{if eq .required "true"}}einen zweiten
+Faktor bei der Anmeldung vorgeschrieben. Personen ohne zweiten Faktor (App oder
+Code per E-Mail oder SMS) – und ihre API-Schlüssel – können für dieses Konto
+nichts mehr tun, bis sie einen eingerichtet haben. Bei der nächsten Anmeldung
+werden sie dazu aufgefordert.{{else}}die Pflicht zum zweiten Faktor
+aufgehoben. Personen ohne zweiten Faktor können wieder für das Konto handeln.{{end}}
+
+Sie erhalten diese Nachricht, weil Sie Kundenadministrator dieses Kontos sind.
+` + closingDE,
+	},
 	AccountAccessGranted: {
 		subject: "Sie haben jetzt Zugang zum Kundenkonto {{.account}}",
 		body: greetingDE + `Sie haben jetzt Zugang zum Portal für das Kundenkonto {{.account}}{{if .until}}
@@ -588,6 +603,18 @@ this account. All data is kept.
 
 You receive this message because you are a customer admin of this account.
 If you have questions, please contact our support.
+` + closingEN,
+	},
+	SecondFactorPolicyChanged: {
+		subject: "Second factor {{if eq .required \"true\"}}required{{else}}no longer required{{end}} for the customer account {{.account}}",
+		body: greetingEN + `{{if .actor}}{{.actor}} has{{else}}It has been{{end}} {{if eq .required "true"}}made a second factor at login mandatory for the
+customer account {{.account}}. People without a second factor (an app, or codes
+by e-mail or SMS) – and their API keys – can no longer act for this account
+until they set one up. They are asked to at their next login.{{else}}lifted the second-factor requirement of the
+customer account {{.account}}. People without a second factor can act for the
+account again.{{end}}
+
+You receive this message because you are a customer admin of this account.
 ` + closingEN,
 	},
 	AccountAccessGranted: {

@@ -13,6 +13,7 @@ package notify
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -149,6 +150,17 @@ func AccountDeactivated(ctx context.Context, c *ent.Client, acct *ent.CustomerAc
 		return err
 	}
 	return sendAll(ctx, c, admins, mail.CustomerAccountDeactivated, map[string]string{"account": accountName(acct)})
+}
+
+// SecondFactorPolicyChanged mails the account's customer admins that the
+// policy "second factor required" was turned on or off.
+func SecondFactorPolicyChanged(ctx context.Context, c *ent.Client, acct *ent.CustomerAccount, required bool, now time.Time) error {
+	admins, err := AdminsOfAccount(ctx, c, acct.ID, now)
+	if err != nil {
+		return err
+	}
+	return sendAll(ctx, c, admins, mail.SecondFactorPolicyChanged, map[string]string{
+		"account": accountName(acct), "actor": actor(ctx, c), "required": strconv.FormatBool(required)})
 }
 
 // adminChange mails kind about ct to the account's customer admins and to ct

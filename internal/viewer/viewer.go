@@ -66,6 +66,10 @@ type Viewer struct {
 	EmailVerified bool
 	// MustChangePassword restricts the viewer to changing the password.
 	MustChangePassword bool
+	// SecondFactorEnabled tells whether the user (for an API key: the key's
+	// user) has a second factor enabled. On accounts that require one, the
+	// evaluator grants nothing without it.
+	SecondFactorEnabled bool
 	// IP and UserAgent of the request, for audit events.
 	IP        string
 	UserAgent string
