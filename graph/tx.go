@@ -79,6 +79,7 @@ var plainWriters = map[string]bool{
 	"changePassword": true, "requestPasswordReset": true, "resetPassword": true,
 	"requestSecondFactorCode": true, "enableTwoFactor": true, "confirmSecondFactor": true,
 	"acceptStaffInvitation": true, "acceptInvitation": true, "deleteMyAccount": true,
+	"verifySupportPin": true, "authorizeSupportRequest": true,
 }
 
 func (t txExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {

@@ -44,7 +44,7 @@ var Kinds = []string{
 	PasswordChanged, LoginCode, SMSLoginCode, SecondFactorChanged, SignUpUsernameTaken, ContactAdded,
 	StaffInvitation, ContactInvitation, UserAccountDeleted, UserAccountRestored,
 	CustomerAdminAdded, CustomerAdminRemoved, APIKeyCreated, CustomerAccountDeactivated,
-	AccountAccessGranted, AccountAccessRemoved,
+	AccountAccessGranted, AccountAccessRemoved, SupportPinLimited,
 }
 
 // Locales Render knows; the first one is the fallback.

@@ -45,6 +45,7 @@ var wants = map[string][]string{
 	CustomerAccountDeactivated: {"name", "account"},
 	AccountAccessGranted:       {"name", "account", "actor", "until"},
 	AccountAccessRemoved:       {"name", "account", "actor", "until"},
+	SupportPinLimited:          {"name", "account", "until"},
 }
 
 func TestEveryKindRendersInBothLocales(t *testing.T) {
