@@ -26,9 +26,9 @@ import (
 
 // Deps are what the HTTP handler needs.
 type Deps struct {
-	Client      *ent.Client
-	DB          *sql.DB
-	Tokens      *token.Issuer
+	Client *ent.Client
+	DB     *sql.DB
+	Tokens *token.Issuer
 	// PinKey is the server secret support PINs are derived from
 	// (PORTIER_PIN_KEY); nil means a random key for this process, which
 	// only tests and single-instance experiments should rely on.

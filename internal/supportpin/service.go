@@ -13,8 +13,8 @@ import (
 	"portier/ent"
 	"portier/ent/contact"
 	"portier/ent/customeraccount"
-	"portier/ent/schema"
 	"portier/ent/roleassignment"
+	"portier/ent/schema"
 	"portier/ent/scopedlogin"
 	"portier/ent/supportauthorization"
 	"portier/ent/supportpinstate"
@@ -168,7 +168,7 @@ func (s *Service) loadOrCreate(ctx context.Context, c *ent.Client, ref LoginRef)
 // Caller is who a support caller turned out to be.
 type Caller struct {
 	Ref            LoginRef
-	Contact        *ent.Contact    // the user's contact on the account
+	Contact        *ent.Contact // the user's contact on the account
 	User           *ent.UserAccount
 	ScopedLogin    *ent.ScopedLogin // with its resource loaded
 	Roles          []domain.Role    // the contact's roles in force now
