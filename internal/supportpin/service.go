@@ -83,7 +83,9 @@ type Shown struct {
 	ValidUntil time.Time
 }
 
-func (s *Service) now() time.Time { return s.Now().UTC() }
+// now is the clock at the databases' precision (microseconds), so that a state
+// written and read back derives the same PIN.
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
 // Show returns the current PIN of ref, creating its state on first use
 // (through the plain client: a query has no transaction; two first reads
