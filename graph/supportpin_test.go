@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,8 @@ import (
 	"portier/ent/supportpinstate"
 	"portier/ent/useraccount"
 	"portier/graph"
+	"portier/graph/model"
+	"portier/internal/authz"
 	"portier/internal/caldate"
 	"portier/internal/domain"
 	"portier/internal/pulid"
@@ -692,4 +696,56 @@ func TestSupportDeskDenialsAndBadInput(t *testing.T) {
 		t.Fatalf("%d checks audited, want 5 (%v)", n, err)
 	}
 	e.noPinAnywhere(pin)
+}
+
+// TestSupportRequestTableIsDocumented: the request kinds of the API, the
+// table in the schema's documentation and the rule in authz are one table;
+// every reason the rule gives is in the API's reason enum.
+func TestSupportRequestTableIsDocumented(t *testing.T) {
+	sdl, err := os.ReadFile("../schema/supportdesk.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]string{}
+	for _, line := range strings.Split(string(sdl), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) == 4 && !strings.Contains(cells[1], "---") && strings.TrimSpace(cells[1]) != "request" {
+			documented[strings.TrimSpace(cells[1])] = cells[2]
+		}
+	}
+	if len(model.AllSupportRequestKind) != len(authz.SupportRequestTable) || len(documented) != len(authz.SupportRequestTable) {
+		t.Fatalf("API %d kinds, documented %d, authz %d", len(model.AllSupportRequestKind), len(documented), len(authz.SupportRequestTable))
+	}
+	for _, k := range model.AllSupportRequestKind {
+		kinds, ok := authz.SupportRequestTable[authz.SupportRequestKind(k)]
+		if !ok {
+			t.Errorf("%s is not in authz.SupportRequestTable", k)
+			continue
+		}
+		var names []string
+		for _, kind := range kinds {
+			names = append(names, kind.APIName())
+		}
+		doc := documented[string(k)]
+		// The documented kinds, in order, ignoring remarks in parentheses
+		// and after a dash.
+		doc = regexp.MustCompile(`\([^)]*\)| — .*`).ReplaceAllString(doc, "")
+		var got []string
+		for _, n := range strings.Split(doc, ",") {
+			got = append(got, strings.TrimSpace(n))
+		}
+		if strings.Join(got, ",") != strings.Join(names, ",") {
+			t.Errorf("%s: documented %v, decided by %v", k, got, names)
+		}
+	}
+	reasons := map[string]bool{}
+	for _, r := range model.AllSupportDecisionReason {
+		reasons[string(r)] = true
+	}
+	for _, r := range []authz.SupportDenial{authz.DenyAccountNotActive, authz.DenyNoValidSLA, authz.DenyNotInForce,
+		authz.DenyOutsideScope, authz.DenyNoAuthorization} {
+		if !reasons[string(r)] {
+			t.Errorf("reason %s is not in SupportDecisionReason", r)
+		}
+	}
 }

@@ -103,11 +103,14 @@ func (s *Service) Show(ctx context.Context, ref LoginRef) (Shown, error) {
 // (an atomic increment, so parallel rotations each count) and the 7 days
 // start again now. Audited.
 func (s *Service) Rotate(ctx context.Context, ref LoginRef) (Shown, error) {
-	c, err := s.Tx()
+	// The state is created, if need be, before the transaction opens and
+	// through the plain client, like Show does: a parallel first read then
+	// costs a retried read, not an aborted transaction.
+	st, err := s.loadOrCreate(ctx, s.Client, ref)
 	if err != nil {
 		return Shown{}, err
 	}
-	st, err := s.loadOrCreate(ctx, c, ref)
+	c, err := s.Tx()
 	if err != nil {
 		return Shown{}, err
 	}
