@@ -476,6 +476,13 @@ func TestSupportPinRotateOnDemand(t *testing.T) {
 	if v := e.verifyPin(desk, "30005", fresh); v["match"] != true {
 		t.Fatal("the rotated PIN does not match")
 	}
+	// An Idempotency-Key would store the answer, the PIN, in the database:
+	// refused.
+	req := e.request(callerTok, rotatePinDoc, nil)
+	req.Header.Set("Idempotency-Key", "rotate-pin-0001")
+	if r := e.send(req); r.code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["reason"] != "IDEMPOTENCY_KEY_REFUSED" {
+		t.Fatalf("rotate with an Idempotency-Key: %s", r.Raw)
+	}
 	if n := e.auditCount("supportpin.rotated"); n != 1 {
 		t.Fatalf("%d rotations audited", n)
 	}
