@@ -64,6 +64,10 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("signing key: %w", err)
 	}
+	pinKey, err := cfg.LoadOrCreatePinKey()
+	if err != nil {
+		return fmt.Errorf("support PIN key: %w", err)
+	}
 	tokens, err := token.NewIssuer(key, "portier", "portier-api", 15*time.Minute)
 	if err != nil {
 		return err
@@ -130,7 +134,7 @@ func run() error {
 	srv := &http.Server{
 		Addr: ":" + cfg.Port,
 		Handler: graph.NewHandler(graph.Deps{
-			Client: db.Client, DB: db.SQL, Tokens: tokens, Log: log, CORSOrigins: cfg.CORSOrigins,
+			Client: db.Client, DB: db.SQL, Tokens: tokens, PinKey: pinKey, Log: log, CORSOrigins: cfg.CORSOrigins,
 			PublicURL: cfg.PublicURL, DisableIntrospection: !cfg.Introspection, TrustedProxies: cfg.TrustedProxies,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

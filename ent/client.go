@@ -33,7 +33,7 @@ import (
 	"portier/ent/scopedlogin"
 	"portier/ent/session"
 	"portier/ent/supportauthorization"
-	"portier/ent/supportpin"
+	"portier/ent/supportpinstate"
 	"portier/ent/useraccount"
 
 	"entgo.io/ent"
@@ -91,8 +91,8 @@ type Client struct {
 	Session *SessionClient
 	// SupportAuthorization is the client for interacting with the SupportAuthorization builders.
 	SupportAuthorization *SupportAuthorizationClient
-	// SupportPin is the client for interacting with the SupportPin builders.
-	SupportPin *SupportPinClient
+	// SupportPinState is the client for interacting with the SupportPinState builders.
+	SupportPinState *SupportPinStateClient
 	// UserAccount is the client for interacting with the UserAccount builders.
 	UserAccount *UserAccountClient
 }
@@ -127,7 +127,7 @@ func (c *Client) init() {
 	c.ScopedLogin = NewScopedLoginClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.SupportAuthorization = NewSupportAuthorizationClient(c.config)
-	c.SupportPin = NewSupportPinClient(c.config)
+	c.SupportPinState = NewSupportPinStateClient(c.config)
 	c.UserAccount = NewUserAccountClient(c.config)
 }
 
@@ -242,7 +242,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ScopedLogin:          NewScopedLoginClient(cfg),
 		Session:              NewSessionClient(cfg),
 		SupportAuthorization: NewSupportAuthorizationClient(cfg),
-		SupportPin:           NewSupportPinClient(cfg),
+		SupportPinState:      NewSupportPinStateClient(cfg),
 		UserAccount:          NewUserAccountClient(cfg),
 	}, nil
 }
@@ -284,7 +284,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ScopedLogin:          NewScopedLoginClient(cfg),
 		Session:              NewSessionClient(cfg),
 		SupportAuthorization: NewSupportAuthorizationClient(cfg),
-		SupportPin:           NewSupportPinClient(cfg),
+		SupportPinState:      NewSupportPinStateClient(cfg),
 		UserAccount:          NewUserAccountClient(cfg),
 	}, nil
 }
@@ -320,7 +320,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.LoginChallenge, c.OneTimeToken, c.OrganisationDomain, c.OutboxMessage,
 		c.RateLimitBucket, c.Resource, c.RetiredIdentifier, c.RightsGroup,
 		c.RoleAssignment, c.ScopedLogin, c.Session, c.SupportAuthorization,
-		c.SupportPin, c.UserAccount,
+		c.SupportPinState, c.UserAccount,
 	} {
 		n.Use(hooks...)
 	}
@@ -335,7 +335,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.LoginChallenge, c.OneTimeToken, c.OrganisationDomain, c.OutboxMessage,
 		c.RateLimitBucket, c.Resource, c.RetiredIdentifier, c.RightsGroup,
 		c.RoleAssignment, c.ScopedLogin, c.Session, c.SupportAuthorization,
-		c.SupportPin, c.UserAccount,
+		c.SupportPinState, c.UserAccount,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -386,8 +386,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Session.mutate(ctx, m)
 	case *SupportAuthorizationMutation:
 		return c.SupportAuthorization.mutate(ctx, m)
-	case *SupportPinMutation:
-		return c.SupportPin.mutate(ctx, m)
+	case *SupportPinStateMutation:
+		return c.SupportPinState.mutate(ctx, m)
 	case *UserAccountMutation:
 		return c.UserAccount.mutate(ctx, m)
 	default:
@@ -3977,107 +3977,107 @@ func (c *SupportAuthorizationClient) mutate(ctx context.Context, m *SupportAutho
 	}
 }
 
-// SupportPinClient is a client for the SupportPin schema.
-type SupportPinClient struct {
+// SupportPinStateClient is a client for the SupportPinState schema.
+type SupportPinStateClient struct {
 	config
 }
 
-// NewSupportPinClient returns a client for the SupportPin from the given config.
-func NewSupportPinClient(c config) *SupportPinClient {
-	return &SupportPinClient{config: c}
+// NewSupportPinStateClient returns a client for the SupportPinState from the given config.
+func NewSupportPinStateClient(c config) *SupportPinStateClient {
+	return &SupportPinStateClient{config: c}
 }
 
 // Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `supportpin.Hooks(f(g(h())))`.
-func (c *SupportPinClient) Use(hooks ...Hook) {
-	c.hooks.SupportPin = append(c.hooks.SupportPin, hooks...)
+// A call to `Use(f, g, h)` equals to `supportpinstate.Hooks(f(g(h())))`.
+func (c *SupportPinStateClient) Use(hooks ...Hook) {
+	c.hooks.SupportPinState = append(c.hooks.SupportPinState, hooks...)
 }
 
 // Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `supportpin.Intercept(f(g(h())))`.
-func (c *SupportPinClient) Intercept(interceptors ...Interceptor) {
-	c.inters.SupportPin = append(c.inters.SupportPin, interceptors...)
+// A call to `Intercept(f, g, h)` equals to `supportpinstate.Intercept(f(g(h())))`.
+func (c *SupportPinStateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SupportPinState = append(c.inters.SupportPinState, interceptors...)
 }
 
-// Create returns a builder for creating a SupportPin entity.
-func (c *SupportPinClient) Create() *SupportPinCreate {
-	mutation := newSupportPinMutation(c.config, OpCreate)
-	return &SupportPinCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+// Create returns a builder for creating a SupportPinState entity.
+func (c *SupportPinStateClient) Create() *SupportPinStateCreate {
+	mutation := newSupportPinStateMutation(c.config, OpCreate)
+	return &SupportPinStateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
 }
 
-// CreateBulk returns a builder for creating a bulk of SupportPin entities.
-func (c *SupportPinClient) CreateBulk(builders ...*SupportPinCreate) *SupportPinCreateBulk {
-	return &SupportPinCreateBulk{config: c.config, builders: builders}
+// CreateBulk returns a builder for creating a bulk of SupportPinState entities.
+func (c *SupportPinStateClient) CreateBulk(builders ...*SupportPinStateCreate) *SupportPinStateCreateBulk {
+	return &SupportPinStateCreateBulk{config: c.config, builders: builders}
 }
 
 // MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
 // a builder and applies setFunc on it.
-func (c *SupportPinClient) MapCreateBulk(slice any, setFunc func(*SupportPinCreate, int)) *SupportPinCreateBulk {
+func (c *SupportPinStateClient) MapCreateBulk(slice any, setFunc func(*SupportPinStateCreate, int)) *SupportPinStateCreateBulk {
 	rv := reflect.ValueOf(slice)
 	if rv.Kind() != reflect.Slice {
-		return &SupportPinCreateBulk{err: fmt.Errorf("calling to SupportPinClient.MapCreateBulk with wrong type %T, need slice", slice)}
+		return &SupportPinStateCreateBulk{err: fmt.Errorf("calling to SupportPinStateClient.MapCreateBulk with wrong type %T, need slice", slice)}
 	}
-	builders := make([]*SupportPinCreate, rv.Len())
+	builders := make([]*SupportPinStateCreate, rv.Len())
 	for i := 0; i < rv.Len(); i++ {
 		builders[i] = c.Create()
 		setFunc(builders[i], i)
 	}
-	return &SupportPinCreateBulk{config: c.config, builders: builders}
+	return &SupportPinStateCreateBulk{config: c.config, builders: builders}
 }
 
-// Update returns an update builder for SupportPin.
-func (c *SupportPinClient) Update() *SupportPinUpdate {
-	mutation := newSupportPinMutation(c.config, OpUpdate)
-	return &SupportPinUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+// Update returns an update builder for SupportPinState.
+func (c *SupportPinStateClient) Update() *SupportPinStateUpdate {
+	mutation := newSupportPinStateMutation(c.config, OpUpdate)
+	return &SupportPinStateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
 }
 
 // UpdateOne returns an update builder for the given entity.
-func (c *SupportPinClient) UpdateOne(_m *SupportPin) *SupportPinUpdateOne {
-	mutation := newSupportPinMutation(c.config, OpUpdateOne, withSupportPin(_m))
-	return &SupportPinUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+func (c *SupportPinStateClient) UpdateOne(_m *SupportPinState) *SupportPinStateUpdateOne {
+	mutation := newSupportPinStateMutation(c.config, OpUpdateOne, withSupportPinState(_m))
+	return &SupportPinStateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
 }
 
 // UpdateOneID returns an update builder for the given id.
-func (c *SupportPinClient) UpdateOneID(id pulid.ID) *SupportPinUpdateOne {
-	mutation := newSupportPinMutation(c.config, OpUpdateOne, withSupportPinID(id))
-	return &SupportPinUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+func (c *SupportPinStateClient) UpdateOneID(id pulid.ID) *SupportPinStateUpdateOne {
+	mutation := newSupportPinStateMutation(c.config, OpUpdateOne, withSupportPinStateID(id))
+	return &SupportPinStateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
 }
 
-// Delete returns a delete builder for SupportPin.
-func (c *SupportPinClient) Delete() *SupportPinDelete {
-	mutation := newSupportPinMutation(c.config, OpDelete)
-	return &SupportPinDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+// Delete returns a delete builder for SupportPinState.
+func (c *SupportPinStateClient) Delete() *SupportPinStateDelete {
+	mutation := newSupportPinStateMutation(c.config, OpDelete)
+	return &SupportPinStateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
 }
 
 // DeleteOne returns a builder for deleting the given entity.
-func (c *SupportPinClient) DeleteOne(_m *SupportPin) *SupportPinDeleteOne {
+func (c *SupportPinStateClient) DeleteOne(_m *SupportPinState) *SupportPinStateDeleteOne {
 	return c.DeleteOneID(_m.ID)
 }
 
 // DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *SupportPinClient) DeleteOneID(id pulid.ID) *SupportPinDeleteOne {
-	builder := c.Delete().Where(supportpin.ID(id))
+func (c *SupportPinStateClient) DeleteOneID(id pulid.ID) *SupportPinStateDeleteOne {
+	builder := c.Delete().Where(supportpinstate.ID(id))
 	builder.mutation.id = &id
 	builder.mutation.op = OpDeleteOne
-	return &SupportPinDeleteOne{builder}
+	return &SupportPinStateDeleteOne{builder}
 }
 
-// Query returns a query builder for SupportPin.
-func (c *SupportPinClient) Query() *SupportPinQuery {
-	return &SupportPinQuery{
+// Query returns a query builder for SupportPinState.
+func (c *SupportPinStateClient) Query() *SupportPinStateQuery {
+	return &SupportPinStateQuery{
 		config: c.config,
-		ctx:    &QueryContext{Type: TypeSupportPin},
+		ctx:    &QueryContext{Type: TypeSupportPinState},
 		inters: c.Interceptors(),
 	}
 }
 
-// Get returns a SupportPin entity by its id.
-func (c *SupportPinClient) Get(ctx context.Context, id pulid.ID) (*SupportPin, error) {
-	return c.Query().Where(supportpin.ID(id)).Only(ctx)
+// Get returns a SupportPinState entity by its id.
+func (c *SupportPinStateClient) Get(ctx context.Context, id pulid.ID) (*SupportPinState, error) {
+	return c.Query().Where(supportpinstate.ID(id)).Only(ctx)
 }
 
 // GetX is like Get, but panics if an error occurs.
-func (c *SupportPinClient) GetX(ctx context.Context, id pulid.ID) *SupportPin {
+func (c *SupportPinStateClient) GetX(ctx context.Context, id pulid.ID) *SupportPinState {
 	obj, err := c.Get(ctx, id)
 	if err != nil {
 		panic(err)
@@ -4086,28 +4086,28 @@ func (c *SupportPinClient) GetX(ctx context.Context, id pulid.ID) *SupportPin {
 }
 
 // Hooks returns the client hooks.
-func (c *SupportPinClient) Hooks() []Hook {
-	hooks := c.hooks.SupportPin
-	return append(hooks[:len(hooks):len(hooks)], supportpin.Hooks[:]...)
+func (c *SupportPinStateClient) Hooks() []Hook {
+	hooks := c.hooks.SupportPinState
+	return append(hooks[:len(hooks):len(hooks)], supportpinstate.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
-func (c *SupportPinClient) Interceptors() []Interceptor {
-	return c.inters.SupportPin
+func (c *SupportPinStateClient) Interceptors() []Interceptor {
+	return c.inters.SupportPinState
 }
 
-func (c *SupportPinClient) mutate(ctx context.Context, m *SupportPinMutation) (Value, error) {
+func (c *SupportPinStateClient) mutate(ctx context.Context, m *SupportPinStateMutation) (Value, error) {
 	switch m.Op() {
 	case OpCreate:
-		return (&SupportPinCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+		return (&SupportPinStateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
 	case OpUpdate:
-		return (&SupportPinUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+		return (&SupportPinStateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
 	case OpUpdateOne:
-		return (&SupportPinUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+		return (&SupportPinStateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
 	case OpDelete, OpDeleteOne:
-		return (&SupportPinDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+		return (&SupportPinStateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
-		return nil, fmt.Errorf("ent: unknown SupportPin mutation op: %q", m.Op())
+		return nil, fmt.Errorf("ent: unknown SupportPinState mutation op: %q", m.Op())
 	}
 }
 
@@ -4316,14 +4316,14 @@ type (
 		GroupMembership, IdempotencyKey, Invitation, LoginChallenge, OneTimeToken,
 		OrganisationDomain, OutboxMessage, RateLimitBucket, Resource,
 		RetiredIdentifier, RightsGroup, RoleAssignment, ScopedLogin, Session,
-		SupportAuthorization, SupportPin, UserAccount []ent.Hook
+		SupportAuthorization, SupportPinState, UserAccount []ent.Hook
 	}
 	inters struct {
 		APIKey, AccountManager, AgencyDelegation, AuditEvent, Contact, CustomerAccount,
 		GroupMembership, IdempotencyKey, Invitation, LoginChallenge, OneTimeToken,
 		OrganisationDomain, OutboxMessage, RateLimitBucket, Resource,
 		RetiredIdentifier, RightsGroup, RoleAssignment, ScopedLogin, Session,
-		SupportAuthorization, SupportPin, UserAccount []ent.Interceptor
+		SupportAuthorization, SupportPinState, UserAccount []ent.Interceptor
 	}
 )
 

@@ -27,7 +27,7 @@ import (
 	"portier/ent/scopedlogin"
 	"portier/ent/session"
 	"portier/ent/supportauthorization"
-	"portier/ent/supportpin"
+	"portier/ent/supportpinstate"
 	"portier/ent/useraccount"
 	"reflect"
 	"sync"
@@ -116,7 +116,7 @@ func checkColumn(t, c string) error {
 			scopedlogin.Table:          scopedlogin.ValidColumn,
 			session.Table:              session.ValidColumn,
 			supportauthorization.Table: supportauthorization.ValidColumn,
-			supportpin.Table:           supportpin.ValidColumn,
+			supportpinstate.Table:      supportpinstate.ValidColumn,
 			useraccount.Table:          useraccount.ValidColumn,
 		})
 	})

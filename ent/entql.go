@@ -25,7 +25,7 @@ import (
 	"portier/ent/scopedlogin"
 	"portier/ent/session"
 	"portier/ent/supportauthorization"
-	"portier/ent/supportpin"
+	"portier/ent/supportpinstate"
 	"portier/ent/useraccount"
 
 	"entgo.io/ent/dialect/sql"
@@ -516,22 +516,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
-			Table:   supportpin.Table,
-			Columns: supportpin.Columns,
+			Table:   supportpinstate.Table,
+			Columns: supportpinstate.Columns,
 			ID: &sqlgraph.FieldSpec{
 				Type:   field.TypeString,
-				Column: supportpin.FieldID,
+				Column: supportpinstate.FieldID,
 			},
 		},
-		Type: "SupportPin",
+		Type: "SupportPinState",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			supportpin.FieldCreatedAt:     {Type: field.TypeTime, Column: supportpin.FieldCreatedAt},
-			supportpin.FieldUpdatedAt:     {Type: field.TypeTime, Column: supportpin.FieldUpdatedAt},
-			supportpin.FieldUserID:        {Type: field.TypeString, Column: supportpin.FieldUserID},
-			supportpin.FieldScopedLoginID: {Type: field.TypeString, Column: supportpin.FieldScopedLoginID},
-			supportpin.FieldSecret:        {Type: field.TypeString, Column: supportpin.FieldSecret},
-			supportpin.FieldRotatedAt:     {Type: field.TypeTime, Column: supportpin.FieldRotatedAt},
-			supportpin.FieldExpiresAt:     {Type: field.TypeTime, Column: supportpin.FieldExpiresAt},
+			supportpinstate.FieldCreatedAt:     {Type: field.TypeTime, Column: supportpinstate.FieldCreatedAt},
+			supportpinstate.FieldUpdatedAt:     {Type: field.TypeTime, Column: supportpinstate.FieldUpdatedAt},
+			supportpinstate.FieldUserID:        {Type: field.TypeString, Column: supportpinstate.FieldUserID},
+			supportpinstate.FieldScopedLoginID: {Type: field.TypeString, Column: supportpinstate.FieldScopedLoginID},
+			supportpinstate.FieldNonce:         {Type: field.TypeString, Column: supportpinstate.FieldNonce},
+			supportpinstate.FieldCounter:       {Type: field.TypeInt64, Column: supportpinstate.FieldCounter},
+			supportpinstate.FieldRotatedAt:     {Type: field.TypeTime, Column: supportpinstate.FieldRotatedAt},
 		},
 	}
 	graph.Nodes[22] = &sqlgraph.Node{
@@ -3737,33 +3737,33 @@ func (f *SupportAuthorizationFilter) WhereHasGrantedByWith(preds ...predicate.Us
 }
 
 // addPredicate implements the predicateAdder interface.
-func (_q *SupportPinQuery) addPredicate(pred func(s *sql.Selector)) {
+func (_q *SupportPinStateQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
 
-// Filter returns a Filter implementation to apply filters on the SupportPinQuery builder.
-func (_q *SupportPinQuery) Filter() *SupportPinFilter {
-	return &SupportPinFilter{config: _q.config, predicateAdder: _q}
+// Filter returns a Filter implementation to apply filters on the SupportPinStateQuery builder.
+func (_q *SupportPinStateQuery) Filter() *SupportPinStateFilter {
+	return &SupportPinStateFilter{config: _q.config, predicateAdder: _q}
 }
 
 // addPredicate implements the predicateAdder interface.
-func (m *SupportPinMutation) addPredicate(pred func(s *sql.Selector)) {
+func (m *SupportPinStateMutation) addPredicate(pred func(s *sql.Selector)) {
 	m.predicates = append(m.predicates, pred)
 }
 
-// Filter returns an entql.Where implementation to apply filters on the SupportPinMutation builder.
-func (m *SupportPinMutation) Filter() *SupportPinFilter {
-	return &SupportPinFilter{config: m.config, predicateAdder: m}
+// Filter returns an entql.Where implementation to apply filters on the SupportPinStateMutation builder.
+func (m *SupportPinStateMutation) Filter() *SupportPinStateFilter {
+	return &SupportPinStateFilter{config: m.config, predicateAdder: m}
 }
 
-// SupportPinFilter provides a generic filtering capability at runtime for SupportPinQuery.
-type SupportPinFilter struct {
+// SupportPinStateFilter provides a generic filtering capability at runtime for SupportPinStateQuery.
+type SupportPinStateFilter struct {
 	predicateAdder
 	config
 }
 
 // Where applies the entql predicate on the query filter.
-func (f *SupportPinFilter) Where(p entql.P) {
+func (f *SupportPinStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
 		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
@@ -3772,43 +3772,43 @@ func (f *SupportPinFilter) Where(p entql.P) {
 }
 
 // WhereID applies the entql string predicate on the id field.
-func (f *SupportPinFilter) WhereID(p entql.StringP) {
-	f.Where(p.Field(supportpin.FieldID))
+func (f *SupportPinStateFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(supportpinstate.FieldID))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
-func (f *SupportPinFilter) WhereCreatedAt(p entql.TimeP) {
-	f.Where(p.Field(supportpin.FieldCreatedAt))
+func (f *SupportPinStateFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(supportpinstate.FieldCreatedAt))
 }
 
 // WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
-func (f *SupportPinFilter) WhereUpdatedAt(p entql.TimeP) {
-	f.Where(p.Field(supportpin.FieldUpdatedAt))
+func (f *SupportPinStateFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(supportpinstate.FieldUpdatedAt))
 }
 
 // WhereUserID applies the entql string predicate on the user_id field.
-func (f *SupportPinFilter) WhereUserID(p entql.StringP) {
-	f.Where(p.Field(supportpin.FieldUserID))
+func (f *SupportPinStateFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(supportpinstate.FieldUserID))
 }
 
 // WhereScopedLoginID applies the entql string predicate on the scoped_login_id field.
-func (f *SupportPinFilter) WhereScopedLoginID(p entql.StringP) {
-	f.Where(p.Field(supportpin.FieldScopedLoginID))
+func (f *SupportPinStateFilter) WhereScopedLoginID(p entql.StringP) {
+	f.Where(p.Field(supportpinstate.FieldScopedLoginID))
 }
 
-// WhereSecret applies the entql string predicate on the secret field.
-func (f *SupportPinFilter) WhereSecret(p entql.StringP) {
-	f.Where(p.Field(supportpin.FieldSecret))
+// WhereNonce applies the entql string predicate on the nonce field.
+func (f *SupportPinStateFilter) WhereNonce(p entql.StringP) {
+	f.Where(p.Field(supportpinstate.FieldNonce))
+}
+
+// WhereCounter applies the entql int64 predicate on the counter field.
+func (f *SupportPinStateFilter) WhereCounter(p entql.Int64P) {
+	f.Where(p.Field(supportpinstate.FieldCounter))
 }
 
 // WhereRotatedAt applies the entql time.Time predicate on the rotated_at field.
-func (f *SupportPinFilter) WhereRotatedAt(p entql.TimeP) {
-	f.Where(p.Field(supportpin.FieldRotatedAt))
-}
-
-// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
-func (f *SupportPinFilter) WhereExpiresAt(p entql.TimeP) {
-	f.Where(p.Field(supportpin.FieldExpiresAt))
+func (f *SupportPinStateFilter) WhereRotatedAt(p entql.TimeP) {
+	f.Where(p.Field(supportpinstate.FieldRotatedAt))
 }
 
 // addPredicate implements the predicateAdder interface.

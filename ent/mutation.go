@@ -28,7 +28,7 @@ import (
 	"portier/ent/scopedlogin"
 	"portier/ent/session"
 	"portier/ent/supportauthorization"
-	"portier/ent/supportpin"
+	"portier/ent/supportpinstate"
 	"portier/ent/useraccount"
 	"portier/internal/caldate"
 	"portier/internal/domain"
@@ -70,7 +70,7 @@ const (
 	TypeScopedLogin          = "ScopedLogin"
 	TypeSession              = "Session"
 	TypeSupportAuthorization = "SupportAuthorization"
-	TypeSupportPin           = "SupportPin"
+	TypeSupportPinState      = "SupportPinState"
 	TypeUserAccount          = "UserAccount"
 )
 
@@ -21906,8 +21906,8 @@ func (m *SupportAuthorizationMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown SupportAuthorization edge %s", name)
 }
 
-// SupportPinMutation represents an operation that mutates the SupportPin nodes in the graph.
-type SupportPinMutation struct {
+// SupportPinStateMutation represents an operation that mutates the SupportPinState nodes in the graph.
+type SupportPinStateMutation struct {
 	config
 	op              Op
 	typ             string
@@ -21916,26 +21916,27 @@ type SupportPinMutation struct {
 	updated_at      *time.Time
 	user_id         *pulid.ID
 	scoped_login_id *pulid.ID
-	secret          *string
+	nonce           *string
+	counter         *int64
+	addcounter      *int64
 	rotated_at      *time.Time
-	expires_at      *time.Time
 	clearedFields   map[string]struct{}
 	done            bool
-	oldValue        func(context.Context) (*SupportPin, error)
-	predicates      []predicate.SupportPin
+	oldValue        func(context.Context) (*SupportPinState, error)
+	predicates      []predicate.SupportPinState
 }
 
-var _ ent.Mutation = (*SupportPinMutation)(nil)
+var _ ent.Mutation = (*SupportPinStateMutation)(nil)
 
-// supportpinOption allows management of the mutation configuration using functional options.
-type supportpinOption func(*SupportPinMutation)
+// supportpinstateOption allows management of the mutation configuration using functional options.
+type supportpinstateOption func(*SupportPinStateMutation)
 
-// newSupportPinMutation creates new mutation for the SupportPin entity.
-func newSupportPinMutation(c config, op Op, opts ...supportpinOption) *SupportPinMutation {
-	m := &SupportPinMutation{
+// newSupportPinStateMutation creates new mutation for the SupportPinState entity.
+func newSupportPinStateMutation(c config, op Op, opts ...supportpinstateOption) *SupportPinStateMutation {
+	m := &SupportPinStateMutation{
 		config:        c,
 		op:            op,
-		typ:           TypeSupportPin,
+		typ:           TypeSupportPinState,
 		clearedFields: make(map[string]struct{}),
 	}
 	for _, opt := range opts {
@@ -21944,20 +21945,20 @@ func newSupportPinMutation(c config, op Op, opts ...supportpinOption) *SupportPi
 	return m
 }
 
-// withSupportPinID sets the ID field of the mutation.
-func withSupportPinID(id pulid.ID) supportpinOption {
-	return func(m *SupportPinMutation) {
+// withSupportPinStateID sets the ID field of the mutation.
+func withSupportPinStateID(id pulid.ID) supportpinstateOption {
+	return func(m *SupportPinStateMutation) {
 		var (
 			err   error
 			once  sync.Once
-			value *SupportPin
+			value *SupportPinState
 		)
-		m.oldValue = func(ctx context.Context) (*SupportPin, error) {
+		m.oldValue = func(ctx context.Context) (*SupportPinState, error) {
 			once.Do(func() {
 				if m.done {
 					err = errors.New("querying old values post mutation is not allowed")
 				} else {
-					value, err = m.Client().SupportPin.Get(ctx, id)
+					value, err = m.Client().SupportPinState.Get(ctx, id)
 				}
 			})
 			return value, err
@@ -21966,10 +21967,10 @@ func withSupportPinID(id pulid.ID) supportpinOption {
 	}
 }
 
-// withSupportPin sets the old SupportPin of the mutation.
-func withSupportPin(node *SupportPin) supportpinOption {
-	return func(m *SupportPinMutation) {
-		m.oldValue = func(context.Context) (*SupportPin, error) {
+// withSupportPinState sets the old SupportPinState of the mutation.
+func withSupportPinState(node *SupportPinState) supportpinstateOption {
+	return func(m *SupportPinStateMutation) {
+		m.oldValue = func(context.Context) (*SupportPinState, error) {
 			return node, nil
 		}
 		m.id = &node.ID
@@ -21978,7 +21979,7 @@ func withSupportPin(node *SupportPin) supportpinOption {
 
 // Client returns a new `ent.Client` from the mutation. If the mutation was
 // executed in a transaction (ent.Tx), a transactional client is returned.
-func (m SupportPinMutation) Client() *Client {
+func (m SupportPinStateMutation) Client() *Client {
 	client := &Client{config: m.config}
 	client.init()
 	return client
@@ -21986,7 +21987,7 @@ func (m SupportPinMutation) Client() *Client {
 
 // Tx returns an `ent.Tx` for mutations that were executed in transactions;
 // it returns an error otherwise.
-func (m SupportPinMutation) Tx() (*Tx, error) {
+func (m SupportPinStateMutation) Tx() (*Tx, error) {
 	if _, ok := m.driver.(*txDriver); !ok {
 		return nil, errors.New("ent: mutation is not running in a transaction")
 	}
@@ -21996,14 +21997,14 @@ func (m SupportPinMutation) Tx() (*Tx, error) {
 }
 
 // SetID sets the value of the id field. Note that this
-// operation is only accepted on creation of SupportPin entities.
-func (m *SupportPinMutation) SetID(id pulid.ID) {
+// operation is only accepted on creation of SupportPinState entities.
+func (m *SupportPinStateMutation) SetID(id pulid.ID) {
 	m.id = &id
 }
 
 // ID returns the ID value in the mutation. Note that the ID is only available
 // if it was provided to the builder or after it was returned from the database.
-func (m *SupportPinMutation) ID() (id pulid.ID, exists bool) {
+func (m *SupportPinStateMutation) ID() (id pulid.ID, exists bool) {
 	if m.id == nil {
 		return
 	}
@@ -22014,7 +22015,7 @@ func (m *SupportPinMutation) ID() (id pulid.ID, exists bool) {
 // That means, if the mutation is applied within a transaction with an isolation level such
 // as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
 // or updated by the mutation.
-func (m *SupportPinMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+func (m *SupportPinStateMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
 	switch {
 	case m.op.Is(OpUpdateOne | OpDeleteOne):
 		id, exists := m.ID()
@@ -22023,19 +22024,19 @@ func (m *SupportPinMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
 		}
 		fallthrough
 	case m.op.Is(OpUpdate | OpDelete):
-		return m.Client().SupportPin.Query().Where(m.predicates...).IDs(ctx)
+		return m.Client().SupportPinState.Query().Where(m.predicates...).IDs(ctx)
 	default:
 		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
 	}
 }
 
 // SetCreatedAt sets the "created_at" field.
-func (m *SupportPinMutation) SetCreatedAt(t time.Time) {
+func (m *SupportPinStateMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
 }
 
 // CreatedAt returns the value of the "created_at" field in the mutation.
-func (m *SupportPinMutation) CreatedAt() (r time.Time, exists bool) {
+func (m *SupportPinStateMutation) CreatedAt() (r time.Time, exists bool) {
 	v := m.created_at
 	if v == nil {
 		return
@@ -22043,10 +22044,10 @@ func (m *SupportPinMutation) CreatedAt() (r time.Time, exists bool) {
 	return *v, true
 }
 
-// OldCreatedAt returns the old "created_at" field's value of the SupportPin entity.
-// If the SupportPin object wasn't provided to the builder, the object is fetched from the database.
+// OldCreatedAt returns the old "created_at" field's value of the SupportPinState entity.
+// If the SupportPinState object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SupportPinMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+func (m *SupportPinStateMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
 	}
@@ -22061,17 +22062,17 @@ func (m *SupportPinMutation) OldCreatedAt(ctx context.Context) (v time.Time, err
 }
 
 // ResetCreatedAt resets all changes to the "created_at" field.
-func (m *SupportPinMutation) ResetCreatedAt() {
+func (m *SupportPinStateMutation) ResetCreatedAt() {
 	m.created_at = nil
 }
 
 // SetUpdatedAt sets the "updated_at" field.
-func (m *SupportPinMutation) SetUpdatedAt(t time.Time) {
+func (m *SupportPinStateMutation) SetUpdatedAt(t time.Time) {
 	m.updated_at = &t
 }
 
 // UpdatedAt returns the value of the "updated_at" field in the mutation.
-func (m *SupportPinMutation) UpdatedAt() (r time.Time, exists bool) {
+func (m *SupportPinStateMutation) UpdatedAt() (r time.Time, exists bool) {
 	v := m.updated_at
 	if v == nil {
 		return
@@ -22079,10 +22080,10 @@ func (m *SupportPinMutation) UpdatedAt() (r time.Time, exists bool) {
 	return *v, true
 }
 
-// OldUpdatedAt returns the old "updated_at" field's value of the SupportPin entity.
-// If the SupportPin object wasn't provided to the builder, the object is fetched from the database.
+// OldUpdatedAt returns the old "updated_at" field's value of the SupportPinState entity.
+// If the SupportPinState object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SupportPinMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+func (m *SupportPinStateMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
 	}
@@ -22097,17 +22098,17 @@ func (m *SupportPinMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err
 }
 
 // ResetUpdatedAt resets all changes to the "updated_at" field.
-func (m *SupportPinMutation) ResetUpdatedAt() {
+func (m *SupportPinStateMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
 // SetUserID sets the "user_id" field.
-func (m *SupportPinMutation) SetUserID(pu pulid.ID) {
+func (m *SupportPinStateMutation) SetUserID(pu pulid.ID) {
 	m.user_id = &pu
 }
 
 // UserID returns the value of the "user_id" field in the mutation.
-func (m *SupportPinMutation) UserID() (r pulid.ID, exists bool) {
+func (m *SupportPinStateMutation) UserID() (r pulid.ID, exists bool) {
 	v := m.user_id
 	if v == nil {
 		return
@@ -22115,10 +22116,10 @@ func (m *SupportPinMutation) UserID() (r pulid.ID, exists bool) {
 	return *v, true
 }
 
-// OldUserID returns the old "user_id" field's value of the SupportPin entity.
-// If the SupportPin object wasn't provided to the builder, the object is fetched from the database.
+// OldUserID returns the old "user_id" field's value of the SupportPinState entity.
+// If the SupportPinState object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SupportPinMutation) OldUserID(ctx context.Context) (v *pulid.ID, err error) {
+func (m *SupportPinStateMutation) OldUserID(ctx context.Context) (v *pulid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
 	}
@@ -22133,30 +22134,30 @@ func (m *SupportPinMutation) OldUserID(ctx context.Context) (v *pulid.ID, err er
 }
 
 // ClearUserID clears the value of the "user_id" field.
-func (m *SupportPinMutation) ClearUserID() {
+func (m *SupportPinStateMutation) ClearUserID() {
 	m.user_id = nil
-	m.clearedFields[supportpin.FieldUserID] = struct{}{}
+	m.clearedFields[supportpinstate.FieldUserID] = struct{}{}
 }
 
 // UserIDCleared returns if the "user_id" field was cleared in this mutation.
-func (m *SupportPinMutation) UserIDCleared() bool {
-	_, ok := m.clearedFields[supportpin.FieldUserID]
+func (m *SupportPinStateMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[supportpinstate.FieldUserID]
 	return ok
 }
 
 // ResetUserID resets all changes to the "user_id" field.
-func (m *SupportPinMutation) ResetUserID() {
+func (m *SupportPinStateMutation) ResetUserID() {
 	m.user_id = nil
-	delete(m.clearedFields, supportpin.FieldUserID)
+	delete(m.clearedFields, supportpinstate.FieldUserID)
 }
 
 // SetScopedLoginID sets the "scoped_login_id" field.
-func (m *SupportPinMutation) SetScopedLoginID(pu pulid.ID) {
+func (m *SupportPinStateMutation) SetScopedLoginID(pu pulid.ID) {
 	m.scoped_login_id = &pu
 }
 
 // ScopedLoginID returns the value of the "scoped_login_id" field in the mutation.
-func (m *SupportPinMutation) ScopedLoginID() (r pulid.ID, exists bool) {
+func (m *SupportPinStateMutation) ScopedLoginID() (r pulid.ID, exists bool) {
 	v := m.scoped_login_id
 	if v == nil {
 		return
@@ -22164,10 +22165,10 @@ func (m *SupportPinMutation) ScopedLoginID() (r pulid.ID, exists bool) {
 	return *v, true
 }
 
-// OldScopedLoginID returns the old "scoped_login_id" field's value of the SupportPin entity.
-// If the SupportPin object wasn't provided to the builder, the object is fetched from the database.
+// OldScopedLoginID returns the old "scoped_login_id" field's value of the SupportPinState entity.
+// If the SupportPinState object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SupportPinMutation) OldScopedLoginID(ctx context.Context) (v *pulid.ID, err error) {
+func (m *SupportPinStateMutation) OldScopedLoginID(ctx context.Context) (v *pulid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldScopedLoginID is only allowed on UpdateOne operations")
 	}
@@ -22182,66 +22183,122 @@ func (m *SupportPinMutation) OldScopedLoginID(ctx context.Context) (v *pulid.ID,
 }
 
 // ClearScopedLoginID clears the value of the "scoped_login_id" field.
-func (m *SupportPinMutation) ClearScopedLoginID() {
+func (m *SupportPinStateMutation) ClearScopedLoginID() {
 	m.scoped_login_id = nil
-	m.clearedFields[supportpin.FieldScopedLoginID] = struct{}{}
+	m.clearedFields[supportpinstate.FieldScopedLoginID] = struct{}{}
 }
 
 // ScopedLoginIDCleared returns if the "scoped_login_id" field was cleared in this mutation.
-func (m *SupportPinMutation) ScopedLoginIDCleared() bool {
-	_, ok := m.clearedFields[supportpin.FieldScopedLoginID]
+func (m *SupportPinStateMutation) ScopedLoginIDCleared() bool {
+	_, ok := m.clearedFields[supportpinstate.FieldScopedLoginID]
 	return ok
 }
 
 // ResetScopedLoginID resets all changes to the "scoped_login_id" field.
-func (m *SupportPinMutation) ResetScopedLoginID() {
+func (m *SupportPinStateMutation) ResetScopedLoginID() {
 	m.scoped_login_id = nil
-	delete(m.clearedFields, supportpin.FieldScopedLoginID)
+	delete(m.clearedFields, supportpinstate.FieldScopedLoginID)
 }
 
-// SetSecret sets the "secret" field.
-func (m *SupportPinMutation) SetSecret(s string) {
-	m.secret = &s
+// SetNonce sets the "nonce" field.
+func (m *SupportPinStateMutation) SetNonce(s string) {
+	m.nonce = &s
 }
 
-// Secret returns the value of the "secret" field in the mutation.
-func (m *SupportPinMutation) Secret() (r string, exists bool) {
-	v := m.secret
+// Nonce returns the value of the "nonce" field in the mutation.
+func (m *SupportPinStateMutation) Nonce() (r string, exists bool) {
+	v := m.nonce
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldSecret returns the old "secret" field's value of the SupportPin entity.
-// If the SupportPin object wasn't provided to the builder, the object is fetched from the database.
+// OldNonce returns the old "nonce" field's value of the SupportPinState entity.
+// If the SupportPinState object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SupportPinMutation) OldSecret(ctx context.Context) (v string, err error) {
+func (m *SupportPinStateMutation) OldNonce(ctx context.Context) (v string, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldSecret is only allowed on UpdateOne operations")
+		return v, errors.New("OldNonce is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldSecret requires an ID field in the mutation")
+		return v, errors.New("OldNonce requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldSecret: %w", err)
+		return v, fmt.Errorf("querying old value for OldNonce: %w", err)
 	}
-	return oldValue.Secret, nil
+	return oldValue.Nonce, nil
 }
 
-// ResetSecret resets all changes to the "secret" field.
-func (m *SupportPinMutation) ResetSecret() {
-	m.secret = nil
+// ResetNonce resets all changes to the "nonce" field.
+func (m *SupportPinStateMutation) ResetNonce() {
+	m.nonce = nil
+}
+
+// SetCounter sets the "counter" field.
+func (m *SupportPinStateMutation) SetCounter(i int64) {
+	m.counter = &i
+	m.addcounter = nil
+}
+
+// Counter returns the value of the "counter" field in the mutation.
+func (m *SupportPinStateMutation) Counter() (r int64, exists bool) {
+	v := m.counter
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCounter returns the old "counter" field's value of the SupportPinState entity.
+// If the SupportPinState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportPinStateMutation) OldCounter(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCounter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCounter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCounter: %w", err)
+	}
+	return oldValue.Counter, nil
+}
+
+// AddCounter adds i to the "counter" field.
+func (m *SupportPinStateMutation) AddCounter(i int64) {
+	if m.addcounter != nil {
+		*m.addcounter += i
+	} else {
+		m.addcounter = &i
+	}
+}
+
+// AddedCounter returns the value that was added to the "counter" field in this mutation.
+func (m *SupportPinStateMutation) AddedCounter() (r int64, exists bool) {
+	v := m.addcounter
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCounter resets all changes to the "counter" field.
+func (m *SupportPinStateMutation) ResetCounter() {
+	m.counter = nil
+	m.addcounter = nil
 }
 
 // SetRotatedAt sets the "rotated_at" field.
-func (m *SupportPinMutation) SetRotatedAt(t time.Time) {
+func (m *SupportPinStateMutation) SetRotatedAt(t time.Time) {
 	m.rotated_at = &t
 }
 
 // RotatedAt returns the value of the "rotated_at" field in the mutation.
-func (m *SupportPinMutation) RotatedAt() (r time.Time, exists bool) {
+func (m *SupportPinStateMutation) RotatedAt() (r time.Time, exists bool) {
 	v := m.rotated_at
 	if v == nil {
 		return
@@ -22249,10 +22306,10 @@ func (m *SupportPinMutation) RotatedAt() (r time.Time, exists bool) {
 	return *v, true
 }
 
-// OldRotatedAt returns the old "rotated_at" field's value of the SupportPin entity.
-// If the SupportPin object wasn't provided to the builder, the object is fetched from the database.
+// OldRotatedAt returns the old "rotated_at" field's value of the SupportPinState entity.
+// If the SupportPinState object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SupportPinMutation) OldRotatedAt(ctx context.Context) (v time.Time, err error) {
+func (m *SupportPinStateMutation) OldRotatedAt(ctx context.Context) (v time.Time, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldRotatedAt is only allowed on UpdateOne operations")
 	}
@@ -22267,55 +22324,19 @@ func (m *SupportPinMutation) OldRotatedAt(ctx context.Context) (v time.Time, err
 }
 
 // ResetRotatedAt resets all changes to the "rotated_at" field.
-func (m *SupportPinMutation) ResetRotatedAt() {
+func (m *SupportPinStateMutation) ResetRotatedAt() {
 	m.rotated_at = nil
 }
 
-// SetExpiresAt sets the "expires_at" field.
-func (m *SupportPinMutation) SetExpiresAt(t time.Time) {
-	m.expires_at = &t
-}
-
-// ExpiresAt returns the value of the "expires_at" field in the mutation.
-func (m *SupportPinMutation) ExpiresAt() (r time.Time, exists bool) {
-	v := m.expires_at
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldExpiresAt returns the old "expires_at" field's value of the SupportPin entity.
-// If the SupportPin object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SupportPinMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
-	}
-	return oldValue.ExpiresAt, nil
-}
-
-// ResetExpiresAt resets all changes to the "expires_at" field.
-func (m *SupportPinMutation) ResetExpiresAt() {
-	m.expires_at = nil
-}
-
-// Where appends a list predicates to the SupportPinMutation builder.
-func (m *SupportPinMutation) Where(ps ...predicate.SupportPin) {
+// Where appends a list predicates to the SupportPinStateMutation builder.
+func (m *SupportPinStateMutation) Where(ps ...predicate.SupportPinState) {
 	m.predicates = append(m.predicates, ps...)
 }
 
-// WhereP appends storage-level predicates to the SupportPinMutation builder. Using this method,
+// WhereP appends storage-level predicates to the SupportPinStateMutation builder. Using this method,
 // users can use type-assertion to append predicates that do not depend on any generated package.
-func (m *SupportPinMutation) WhereP(ps ...func(*sql.Selector)) {
-	p := make([]predicate.SupportPin, len(ps))
+func (m *SupportPinStateMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SupportPinState, len(ps))
 	for i := range ps {
 		p[i] = ps[i]
 	}
@@ -22323,45 +22344,45 @@ func (m *SupportPinMutation) WhereP(ps ...func(*sql.Selector)) {
 }
 
 // Op returns the operation name.
-func (m *SupportPinMutation) Op() Op {
+func (m *SupportPinStateMutation) Op() Op {
 	return m.op
 }
 
 // SetOp allows setting the mutation operation.
-func (m *SupportPinMutation) SetOp(op Op) {
+func (m *SupportPinStateMutation) SetOp(op Op) {
 	m.op = op
 }
 
-// Type returns the node type of this mutation (SupportPin).
-func (m *SupportPinMutation) Type() string {
+// Type returns the node type of this mutation (SupportPinState).
+func (m *SupportPinStateMutation) Type() string {
 	return m.typ
 }
 
 // Fields returns all fields that were changed during this mutation. Note that in
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
-func (m *SupportPinMutation) Fields() []string {
+func (m *SupportPinStateMutation) Fields() []string {
 	fields := make([]string, 0, 7)
 	if m.created_at != nil {
-		fields = append(fields, supportpin.FieldCreatedAt)
+		fields = append(fields, supportpinstate.FieldCreatedAt)
 	}
 	if m.updated_at != nil {
-		fields = append(fields, supportpin.FieldUpdatedAt)
+		fields = append(fields, supportpinstate.FieldUpdatedAt)
 	}
 	if m.user_id != nil {
-		fields = append(fields, supportpin.FieldUserID)
+		fields = append(fields, supportpinstate.FieldUserID)
 	}
 	if m.scoped_login_id != nil {
-		fields = append(fields, supportpin.FieldScopedLoginID)
+		fields = append(fields, supportpinstate.FieldScopedLoginID)
 	}
-	if m.secret != nil {
-		fields = append(fields, supportpin.FieldSecret)
+	if m.nonce != nil {
+		fields = append(fields, supportpinstate.FieldNonce)
+	}
+	if m.counter != nil {
+		fields = append(fields, supportpinstate.FieldCounter)
 	}
 	if m.rotated_at != nil {
-		fields = append(fields, supportpin.FieldRotatedAt)
-	}
-	if m.expires_at != nil {
-		fields = append(fields, supportpin.FieldExpiresAt)
+		fields = append(fields, supportpinstate.FieldRotatedAt)
 	}
 	return fields
 }
@@ -22369,22 +22390,22 @@ func (m *SupportPinMutation) Fields() []string {
 // Field returns the value of a field with the given name. The second boolean
 // return value indicates that this field was not set, or was not defined in the
 // schema.
-func (m *SupportPinMutation) Field(name string) (ent.Value, bool) {
+func (m *SupportPinStateMutation) Field(name string) (ent.Value, bool) {
 	switch name {
-	case supportpin.FieldCreatedAt:
+	case supportpinstate.FieldCreatedAt:
 		return m.CreatedAt()
-	case supportpin.FieldUpdatedAt:
+	case supportpinstate.FieldUpdatedAt:
 		return m.UpdatedAt()
-	case supportpin.FieldUserID:
+	case supportpinstate.FieldUserID:
 		return m.UserID()
-	case supportpin.FieldScopedLoginID:
+	case supportpinstate.FieldScopedLoginID:
 		return m.ScopedLoginID()
-	case supportpin.FieldSecret:
-		return m.Secret()
-	case supportpin.FieldRotatedAt:
+	case supportpinstate.FieldNonce:
+		return m.Nonce()
+	case supportpinstate.FieldCounter:
+		return m.Counter()
+	case supportpinstate.FieldRotatedAt:
 		return m.RotatedAt()
-	case supportpin.FieldExpiresAt:
-		return m.ExpiresAt()
 	}
 	return nil, false
 }
@@ -22392,215 +22413,230 @@ func (m *SupportPinMutation) Field(name string) (ent.Value, bool) {
 // OldField returns the old value of the field from the database. An error is
 // returned if the mutation operation is not UpdateOne, or the query to the
 // database failed.
-func (m *SupportPinMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+func (m *SupportPinStateMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
 	switch name {
-	case supportpin.FieldCreatedAt:
+	case supportpinstate.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
-	case supportpin.FieldUpdatedAt:
+	case supportpinstate.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
-	case supportpin.FieldUserID:
+	case supportpinstate.FieldUserID:
 		return m.OldUserID(ctx)
-	case supportpin.FieldScopedLoginID:
+	case supportpinstate.FieldScopedLoginID:
 		return m.OldScopedLoginID(ctx)
-	case supportpin.FieldSecret:
-		return m.OldSecret(ctx)
-	case supportpin.FieldRotatedAt:
+	case supportpinstate.FieldNonce:
+		return m.OldNonce(ctx)
+	case supportpinstate.FieldCounter:
+		return m.OldCounter(ctx)
+	case supportpinstate.FieldRotatedAt:
 		return m.OldRotatedAt(ctx)
-	case supportpin.FieldExpiresAt:
-		return m.OldExpiresAt(ctx)
 	}
-	return nil, fmt.Errorf("unknown SupportPin field %s", name)
+	return nil, fmt.Errorf("unknown SupportPinState field %s", name)
 }
 
 // SetField sets the value of a field with the given name. It returns an error if
 // the field is not defined in the schema, or if the type mismatched the field
 // type.
-func (m *SupportPinMutation) SetField(name string, value ent.Value) error {
+func (m *SupportPinStateMutation) SetField(name string, value ent.Value) error {
 	switch name {
-	case supportpin.FieldCreatedAt:
+	case supportpinstate.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCreatedAt(v)
 		return nil
-	case supportpin.FieldUpdatedAt:
+	case supportpinstate.FieldUpdatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpdatedAt(v)
 		return nil
-	case supportpin.FieldUserID:
+	case supportpinstate.FieldUserID:
 		v, ok := value.(pulid.ID)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUserID(v)
 		return nil
-	case supportpin.FieldScopedLoginID:
+	case supportpinstate.FieldScopedLoginID:
 		v, ok := value.(pulid.ID)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetScopedLoginID(v)
 		return nil
-	case supportpin.FieldSecret:
+	case supportpinstate.FieldNonce:
 		v, ok := value.(string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetSecret(v)
+		m.SetNonce(v)
 		return nil
-	case supportpin.FieldRotatedAt:
+	case supportpinstate.FieldCounter:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCounter(v)
+		return nil
+	case supportpinstate.FieldRotatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRotatedAt(v)
 		return nil
-	case supportpin.FieldExpiresAt:
-		v, ok := value.(time.Time)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetExpiresAt(v)
-		return nil
 	}
-	return fmt.Errorf("unknown SupportPin field %s", name)
+	return fmt.Errorf("unknown SupportPinState field %s", name)
 }
 
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
-func (m *SupportPinMutation) AddedFields() []string {
-	return nil
+func (m *SupportPinStateMutation) AddedFields() []string {
+	var fields []string
+	if m.addcounter != nil {
+		fields = append(fields, supportpinstate.FieldCounter)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
-func (m *SupportPinMutation) AddedField(name string) (ent.Value, bool) {
+func (m *SupportPinStateMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case supportpinstate.FieldCounter:
+		return m.AddedCounter()
+	}
 	return nil, false
 }
 
 // AddField adds the value to the field with the given name. It returns an error if
 // the field is not defined in the schema, or if the type mismatched the field
 // type.
-func (m *SupportPinMutation) AddField(name string, value ent.Value) error {
+func (m *SupportPinStateMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case supportpinstate.FieldCounter:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCounter(v)
+		return nil
 	}
-	return fmt.Errorf("unknown SupportPin numeric field %s", name)
+	return fmt.Errorf("unknown SupportPinState numeric field %s", name)
 }
 
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
-func (m *SupportPinMutation) ClearedFields() []string {
+func (m *SupportPinStateMutation) ClearedFields() []string {
 	var fields []string
-	if m.FieldCleared(supportpin.FieldUserID) {
-		fields = append(fields, supportpin.FieldUserID)
+	if m.FieldCleared(supportpinstate.FieldUserID) {
+		fields = append(fields, supportpinstate.FieldUserID)
 	}
-	if m.FieldCleared(supportpin.FieldScopedLoginID) {
-		fields = append(fields, supportpin.FieldScopedLoginID)
+	if m.FieldCleared(supportpinstate.FieldScopedLoginID) {
+		fields = append(fields, supportpinstate.FieldScopedLoginID)
 	}
 	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
 // cleared in this mutation.
-func (m *SupportPinMutation) FieldCleared(name string) bool {
+func (m *SupportPinStateMutation) FieldCleared(name string) bool {
 	_, ok := m.clearedFields[name]
 	return ok
 }
 
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
-func (m *SupportPinMutation) ClearField(name string) error {
+func (m *SupportPinStateMutation) ClearField(name string) error {
 	switch name {
-	case supportpin.FieldUserID:
+	case supportpinstate.FieldUserID:
 		m.ClearUserID()
 		return nil
-	case supportpin.FieldScopedLoginID:
+	case supportpinstate.FieldScopedLoginID:
 		m.ClearScopedLoginID()
 		return nil
 	}
-	return fmt.Errorf("unknown SupportPin nullable field %s", name)
+	return fmt.Errorf("unknown SupportPinState nullable field %s", name)
 }
 
 // ResetField resets all changes in the mutation for the field with the given name.
 // It returns an error if the field is not defined in the schema.
-func (m *SupportPinMutation) ResetField(name string) error {
+func (m *SupportPinStateMutation) ResetField(name string) error {
 	switch name {
-	case supportpin.FieldCreatedAt:
+	case supportpinstate.FieldCreatedAt:
 		m.ResetCreatedAt()
 		return nil
-	case supportpin.FieldUpdatedAt:
+	case supportpinstate.FieldUpdatedAt:
 		m.ResetUpdatedAt()
 		return nil
-	case supportpin.FieldUserID:
+	case supportpinstate.FieldUserID:
 		m.ResetUserID()
 		return nil
-	case supportpin.FieldScopedLoginID:
+	case supportpinstate.FieldScopedLoginID:
 		m.ResetScopedLoginID()
 		return nil
-	case supportpin.FieldSecret:
-		m.ResetSecret()
+	case supportpinstate.FieldNonce:
+		m.ResetNonce()
 		return nil
-	case supportpin.FieldRotatedAt:
+	case supportpinstate.FieldCounter:
+		m.ResetCounter()
+		return nil
+	case supportpinstate.FieldRotatedAt:
 		m.ResetRotatedAt()
 		return nil
-	case supportpin.FieldExpiresAt:
-		m.ResetExpiresAt()
-		return nil
 	}
-	return fmt.Errorf("unknown SupportPin field %s", name)
+	return fmt.Errorf("unknown SupportPinState field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
-func (m *SupportPinMutation) AddedEdges() []string {
+func (m *SupportPinStateMutation) AddedEdges() []string {
 	edges := make([]string, 0, 0)
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
-func (m *SupportPinMutation) AddedIDs(name string) []ent.Value {
+func (m *SupportPinStateMutation) AddedIDs(name string) []ent.Value {
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
-func (m *SupportPinMutation) RemovedEdges() []string {
+func (m *SupportPinStateMutation) RemovedEdges() []string {
 	edges := make([]string, 0, 0)
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
-func (m *SupportPinMutation) RemovedIDs(name string) []ent.Value {
+func (m *SupportPinStateMutation) RemovedIDs(name string) []ent.Value {
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
-func (m *SupportPinMutation) ClearedEdges() []string {
+func (m *SupportPinStateMutation) ClearedEdges() []string {
 	edges := make([]string, 0, 0)
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
-func (m *SupportPinMutation) EdgeCleared(name string) bool {
+func (m *SupportPinStateMutation) EdgeCleared(name string) bool {
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
-func (m *SupportPinMutation) ClearEdge(name string) error {
-	return fmt.Errorf("unknown SupportPin unique edge %s", name)
+func (m *SupportPinStateMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SupportPinState unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
-func (m *SupportPinMutation) ResetEdge(name string) error {
-	return fmt.Errorf("unknown SupportPin edge %s", name)
+func (m *SupportPinStateMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SupportPinState edge %s", name)
 }
 
 // UserAccountMutation represents an operation that mutates the UserAccount nodes in the graph.

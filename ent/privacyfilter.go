@@ -131,10 +131,10 @@ func (q *SupportAuthorizationQuery) PrivacyFilter() interface{ Where(entql.P) } 
 func (m *SupportAuthorizationMutation) PrivacyFilter() interface{ Where(entql.P) } { return m.Filter() }
 
 // PrivacyFilter returns the entql filter of the query, for privacy rules.
-func (q *SupportPinQuery) PrivacyFilter() interface{ Where(entql.P) } { return q.Filter() }
+func (q *SupportPinStateQuery) PrivacyFilter() interface{ Where(entql.P) } { return q.Filter() }
 
 // PrivacyFilter returns the entql filter of the mutation, for privacy rules.
-func (m *SupportPinMutation) PrivacyFilter() interface{ Where(entql.P) } { return m.Filter() }
+func (m *SupportPinStateMutation) PrivacyFilter() interface{ Where(entql.P) } { return m.Filter() }
 
 // PrivacyFilter returns the entql filter of the query, for privacy rules.
 func (q *UserAccountQuery) PrivacyFilter() interface{ Where(entql.P) } { return q.Filter() }

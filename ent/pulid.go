@@ -22,7 +22,7 @@ import (
 	"portier/ent/scopedlogin"
 	"portier/ent/session"
 	"portier/ent/supportauthorization"
-	"portier/ent/supportpin"
+	"portier/ent/supportpinstate"
 	"portier/ent/useraccount"
 	"portier/internal/pulid"
 )
@@ -47,7 +47,7 @@ var prefixToTable = map[string]string{
 	"slg":  scopedlogin.Table,
 	"ses":  session.Table,
 	"sau":  supportauthorization.Table,
-	"pin":  supportpin.Table,
+	"pin":  supportpinstate.Table,
 	"usr":  useraccount.Table,
 }
 

@@ -56,8 +56,8 @@ type Tx struct {
 	Session *SessionClient
 	// SupportAuthorization is the client for interacting with the SupportAuthorization builders.
 	SupportAuthorization *SupportAuthorizationClient
-	// SupportPin is the client for interacting with the SupportPin builders.
-	SupportPin *SupportPinClient
+	// SupportPinState is the client for interacting with the SupportPinState builders.
+	SupportPinState *SupportPinStateClient
 	// UserAccount is the client for interacting with the UserAccount builders.
 	UserAccount *UserAccountClient
 
@@ -212,7 +212,7 @@ func (tx *Tx) init() {
 	tx.ScopedLogin = NewScopedLoginClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.SupportAuthorization = NewSupportAuthorizationClient(tx.config)
-	tx.SupportPin = NewSupportPinClient(tx.config)
+	tx.SupportPinState = NewSupportPinStateClient(tx.config)
 	tx.UserAccount = NewUserAccountClient(tx.config)
 }
 

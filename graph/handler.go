@@ -26,9 +26,13 @@ import (
 
 // Deps are what the HTTP handler needs.
 type Deps struct {
-	Client      *ent.Client
-	DB          *sql.DB
-	Tokens      *token.Issuer
+	Client *ent.Client
+	DB     *sql.DB
+	Tokens *token.Issuer
+	// PinKey is the server secret support PINs are derived from
+	// (PORTIER_PIN_KEY); nil means a random key for this process, which
+	// only tests and single-instance experiments should rely on.
+	PinKey      []byte
 	Log         *slog.Logger
 	CORSOrigins []string
 	// PublicURL is the base of links in e-mails (never the request's Host).
@@ -51,7 +55,7 @@ func NewGraphQLServer(d Deps) *handler.Server {
 		d.Now = defaultNow
 	}
 	cfg := generated.Config{
-		Resolvers: &Resolver{Client: d.Client, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
+		Resolvers: &Resolver{Client: d.Client, Tokens: d.Tokens, Log: d.Log, Now: d.Now, PinKey: pinKeyOr(d.PinKey),
 			Limiter: ratelimit.New(d.Client, d.Now), PublicURL: d.PublicURL},
 		Directives: Directives(d.Client),
 	}

@@ -33,6 +33,9 @@ var noIdempotency = map[string]bool{
 	"startTotpEnrollment": true, "regenerateRecoveryCodes": true, "disableTwoFactor": true,
 	// Its answer holds the key's secret, which is stored only as a hash.
 	"createApiKey": true,
+	// Its answer holds the new support PIN, which a copy of the database
+	// must not reveal.
+	"rotateSupportPin": true,
 }
 
 // idempotentRequest is a mutation sent with an Idempotency-Key.

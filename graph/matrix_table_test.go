@@ -279,6 +279,25 @@ var matrixTable = []matrixRow{
 		vars: map[string]string{"a": "$account"},
 		own:  "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
 
+	// ------------------------------------------------------------ support PINs and the support desk (issue 9)
+	// A person's own PIN: every login that is a person; never an API key.
+	{field: "Query.mySupportPin", doc: `{ mySupportPin { validUntil } }`,
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
+	{field: "Mutation.rotateSupportPin", doc: `mutation { rotateSupportPin { validUntil } }`,
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
+	// The desk: SUPPORT and ADMIN on any number (no consent needed), SALES
+	// on its assigned accounts only; customers never. A wrong PIN is a
+	// plain no-match (OK). Per number this table spends at most 3 of the 5
+	// failed checks a window allows.
+	{field: "Mutation.verifySupportPin", doc: `mutation($n: String!) { verifySupportPin(input: {customerNumber: $n, pin: "0000 0000"}) { match } }`,
+		vars:    map[string]string{"n": "$number"},
+		own:     "anon=UNAUTHENTICATED support,supportC,sales,salesC,staffAdmin=OK *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=FORBIDDEN"},
+	{field: "Mutation.authorizeSupportRequest", doc: `mutation($n: String!, $c: ID!) { authorizeSupportRequest(input: {customerNumber: $n, contactID: $c, request: VPN_ACCESS_NEW}) { decision reason } }`,
+		vars:    map[string]string{"n": "$number", "c": "$contact"},
+		own:     "anon=UNAUTHENTICATED support,supportC,sales,salesC,staffAdmin=OK *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=FORBIDDEN"},
+
 	// ------------------------------------------------------------ agencies
 	// delegateToAgency names an agency that does not exist: whoever passes
 	// the gate gets BAD_USER_INPUT.

@@ -26,6 +26,7 @@ import (
 type Resolver struct {
 	Client    *ent.Client
 	Tokens    *token.Issuer
+	PinKey    []byte // support PIN secret (internal/supportpin)
 	Limiter   *ratelimit.Limiter
 	PublicURL string
 	Log       *slog.Logger

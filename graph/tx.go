@@ -80,7 +80,8 @@ var plainWriters = map[string]bool{
 	"requestSecondFactorCode": true, "enableTwoFactor": true, "confirmSecondFactor": true,
 	"acceptStaffInvitation": true, "acceptInvitation": true, "deleteMyAccount": true,
 	"setPhoneNumber": true, "verifyPhoneNumber": true, "removePhoneNumber": true,
-	"activateLogin": true,
+	"activateLogin":    true,
+	"verifySupportPin": true, "authorizeSupportRequest": true,
 }
 
 func (t txExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {

@@ -260,16 +260,16 @@ func (f SupportAuthorizationFunc) Mutate(ctx context.Context, m ent.Mutation) (e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SupportAuthorizationMutation", m)
 }
 
-// The SupportPinFunc type is an adapter to allow the use of ordinary
-// function as SupportPin mutator.
-type SupportPinFunc func(context.Context, *ent.SupportPinMutation) (ent.Value, error)
+// The SupportPinStateFunc type is an adapter to allow the use of ordinary
+// function as SupportPinState mutator.
+type SupportPinStateFunc func(context.Context, *ent.SupportPinStateMutation) (ent.Value, error)
 
 // Mutate calls f(ctx, m).
-func (f SupportPinFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-	if mv, ok := m.(*ent.SupportPinMutation); ok {
+func (f SupportPinStateFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SupportPinStateMutation); ok {
 		return f(ctx, mv)
 	}
-	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SupportPinMutation", m)
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SupportPinStateMutation", m)
 }
 
 // The UserAccountFunc type is an adapter to allow the use of ordinary

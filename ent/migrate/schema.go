@@ -827,22 +827,22 @@ var (
 			},
 		},
 	}
-	// SupportPinsColumns holds the columns for the "support_pins" table.
-	SupportPinsColumns = []*schema.Column{
+	// SupportPinStatesColumns holds the columns for the "support_pin_states" table.
+	SupportPinStatesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "user_id", Type: field.TypeString, Unique: true, Nullable: true},
 		{Name: "scoped_login_id", Type: field.TypeString, Unique: true, Nullable: true},
-		{Name: "secret", Type: field.TypeString},
+		{Name: "nonce", Type: field.TypeString},
+		{Name: "counter", Type: field.TypeInt64, Default: 0},
 		{Name: "rotated_at", Type: field.TypeTime},
-		{Name: "expires_at", Type: field.TypeTime},
 	}
-	// SupportPinsTable holds the schema information for the "support_pins" table.
-	SupportPinsTable = &schema.Table{
-		Name:       "support_pins",
-		Columns:    SupportPinsColumns,
-		PrimaryKey: []*schema.Column{SupportPinsColumns[0]},
+	// SupportPinStatesTable holds the schema information for the "support_pin_states" table.
+	SupportPinStatesTable = &schema.Table{
+		Name:       "support_pin_states",
+		Columns:    SupportPinStatesColumns,
+		PrimaryKey: []*schema.Column{SupportPinStatesColumns[0]},
 	}
 	// UserAccountsColumns holds the columns for the "user_accounts" table.
 	UserAccountsColumns = []*schema.Column{
@@ -908,7 +908,7 @@ var (
 		ScopedLoginsTable,
 		SessionsTable,
 		SupportAuthorizationsTable,
-		SupportPinsTable,
+		SupportPinStatesTable,
 		UserAccountsTable,
 	}
 )

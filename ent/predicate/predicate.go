@@ -69,8 +69,8 @@ type Session func(*sql.Selector)
 // SupportAuthorization is the predicate function for supportauthorization builders.
 type SupportAuthorization func(*sql.Selector)
 
-// SupportPin is the predicate function for supportpin builders.
-type SupportPin func(*sql.Selector)
+// SupportPinState is the predicate function for supportpinstate builders.
+type SupportPinState func(*sql.Selector)
 
 // UserAccount is the predicate function for useraccount builders.
 type UserAccount func(*sql.Selector)

@@ -615,28 +615,28 @@ func (f SupportAuthorizationMutationRuleFunc) EvalMutation(ctx context.Context, 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SupportAuthorizationMutation", m)
 }
 
-// The SupportPinQueryRuleFunc type is an adapter to allow the use of ordinary
+// The SupportPinStateQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
-type SupportPinQueryRuleFunc func(context.Context, *ent.SupportPinQuery) error
+type SupportPinStateQueryRuleFunc func(context.Context, *ent.SupportPinStateQuery) error
 
 // EvalQuery return f(ctx, q).
-func (f SupportPinQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
-	if q, ok := q.(*ent.SupportPinQuery); ok {
+func (f SupportPinStateQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SupportPinStateQuery); ok {
 		return f(ctx, q)
 	}
-	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SupportPinQuery", q)
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SupportPinStateQuery", q)
 }
 
-// The SupportPinMutationRuleFunc type is an adapter to allow the use of ordinary
+// The SupportPinStateMutationRuleFunc type is an adapter to allow the use of ordinary
 // functions as a mutation rule.
-type SupportPinMutationRuleFunc func(context.Context, *ent.SupportPinMutation) error
+type SupportPinStateMutationRuleFunc func(context.Context, *ent.SupportPinStateMutation) error
 
 // EvalMutation calls f(ctx, m).
-func (f SupportPinMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
-	if m, ok := m.(*ent.SupportPinMutation); ok {
+func (f SupportPinStateMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SupportPinStateMutation); ok {
 		return f(ctx, m)
 	}
-	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SupportPinMutation", m)
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SupportPinStateMutation", m)
 }
 
 // The UserAccountQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -740,7 +740,7 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.SupportAuthorizationQuery:
 		return q.Filter(), nil
-	case *ent.SupportPinQuery:
+	case *ent.SupportPinStateQuery:
 		return q.Filter(), nil
 	case *ent.UserAccountQuery:
 		return q.Filter(), nil
@@ -793,7 +793,7 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.SupportAuthorizationMutation:
 		return m.Filter(), nil
-	case *ent.SupportPinMutation:
+	case *ent.SupportPinStateMutation:
 		return m.Filter(), nil
 	case *ent.UserAccountMutation:
 		return m.Filter(), nil

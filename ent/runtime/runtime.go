@@ -26,7 +26,7 @@ import (
 	"portier/ent/scopedlogin"
 	"portier/ent/session"
 	"portier/ent/supportauthorization"
-	"portier/ent/supportpin"
+	"portier/ent/supportpinstate"
 	"portier/ent/useraccount"
 	"portier/internal/pulid"
 	"time"
@@ -1041,42 +1041,48 @@ func init() {
 	supportauthorization.DefaultID = supportauthorizationDescID.Default.(func() pulid.ID)
 	// supportauthorization.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	supportauthorization.IDValidator = supportauthorizationDescID.Validators[0].(func(string) error)
-	supportpinMixin := schema.SupportPin{}.Mixin()
-	supportpin.Policy = privacy.NewPolicies(schema.SupportPin{})
-	supportpin.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+	supportpinstateMixin := schema.SupportPinState{}.Mixin()
+	supportpinstate.Policy = privacy.NewPolicies(schema.SupportPinState{})
+	supportpinstate.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			if err := supportpin.Policy.EvalMutation(ctx, m); err != nil {
+			if err := supportpinstate.Policy.EvalMutation(ctx, m); err != nil {
 				return nil, err
 			}
 			return next.Mutate(ctx, m)
 		})
 	}
-	supportpinMixinFields0 := supportpinMixin[0].Fields()
-	_ = supportpinMixinFields0
-	supportpinMixinFields1 := supportpinMixin[1].Fields()
-	_ = supportpinMixinFields1
-	supportpinFields := schema.SupportPin{}.Fields()
-	_ = supportpinFields
-	// supportpinDescCreatedAt is the schema descriptor for created_at field.
-	supportpinDescCreatedAt := supportpinMixinFields1[0].Descriptor()
-	// supportpin.DefaultCreatedAt holds the default value on creation for the created_at field.
-	supportpin.DefaultCreatedAt = supportpinDescCreatedAt.Default.(func() time.Time)
-	// supportpinDescUpdatedAt is the schema descriptor for updated_at field.
-	supportpinDescUpdatedAt := supportpinMixinFields1[1].Descriptor()
-	// supportpin.DefaultUpdatedAt holds the default value on creation for the updated_at field.
-	supportpin.DefaultUpdatedAt = supportpinDescUpdatedAt.Default.(func() time.Time)
-	// supportpin.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
-	supportpin.UpdateDefaultUpdatedAt = supportpinDescUpdatedAt.UpdateDefault.(func() time.Time)
-	// supportpinDescRotatedAt is the schema descriptor for rotated_at field.
-	supportpinDescRotatedAt := supportpinFields[3].Descriptor()
-	// supportpin.DefaultRotatedAt holds the default value on creation for the rotated_at field.
-	supportpin.DefaultRotatedAt = supportpinDescRotatedAt.Default.(func() time.Time)
-	// supportpinDescID is the schema descriptor for id field.
-	supportpinDescID := supportpinMixinFields0[0].Descriptor()
-	// supportpin.DefaultID holds the default value on creation for the id field.
-	supportpin.DefaultID = supportpinDescID.Default.(func() pulid.ID)
-	// supportpin.IDValidator is a validator for the "id" field. It is called by the builders before save.
-	supportpin.IDValidator = supportpinDescID.Validators[0].(func(string) error)
+	supportpinstateMixinFields0 := supportpinstateMixin[0].Fields()
+	_ = supportpinstateMixinFields0
+	supportpinstateMixinFields1 := supportpinstateMixin[1].Fields()
+	_ = supportpinstateMixinFields1
+	supportpinstateFields := schema.SupportPinState{}.Fields()
+	_ = supportpinstateFields
+	// supportpinstateDescCreatedAt is the schema descriptor for created_at field.
+	supportpinstateDescCreatedAt := supportpinstateMixinFields1[0].Descriptor()
+	// supportpinstate.DefaultCreatedAt holds the default value on creation for the created_at field.
+	supportpinstate.DefaultCreatedAt = supportpinstateDescCreatedAt.Default.(func() time.Time)
+	// supportpinstateDescUpdatedAt is the schema descriptor for updated_at field.
+	supportpinstateDescUpdatedAt := supportpinstateMixinFields1[1].Descriptor()
+	// supportpinstate.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	supportpinstate.DefaultUpdatedAt = supportpinstateDescUpdatedAt.Default.(func() time.Time)
+	// supportpinstate.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	supportpinstate.UpdateDefaultUpdatedAt = supportpinstateDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// supportpinstateDescNonce is the schema descriptor for nonce field.
+	supportpinstateDescNonce := supportpinstateFields[2].Descriptor()
+	// supportpinstate.NonceValidator is a validator for the "nonce" field. It is called by the builders before save.
+	supportpinstate.NonceValidator = supportpinstateDescNonce.Validators[0].(func(string) error)
+	// supportpinstateDescCounter is the schema descriptor for counter field.
+	supportpinstateDescCounter := supportpinstateFields[3].Descriptor()
+	// supportpinstate.DefaultCounter holds the default value on creation for the counter field.
+	supportpinstate.DefaultCounter = supportpinstateDescCounter.Default.(int64)
+	// supportpinstate.CounterValidator is a validator for the "counter" field. It is called by the builders before save.
+	supportpinstate.CounterValidator = supportpinstateDescCounter.Validators[0].(func(int64) error)
+	// supportpinstateDescID is the schema descriptor for id field.
+	supportpinstateDescID := supportpinstateMixinFields0[0].Descriptor()
+	// supportpinstate.DefaultID holds the default value on creation for the id field.
+	supportpinstate.DefaultID = supportpinstateDescID.Default.(func() pulid.ID)
+	// supportpinstate.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	supportpinstate.IDValidator = supportpinstateDescID.Validators[0].(func(string) error)
 	useraccountMixin := schema.UserAccount{}.Mixin()
 	useraccount.Policy = privacy.NewPolicies(schema.UserAccount{})
 	useraccount.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -113,30 +113,35 @@ func (APIKey) Annotations() []schema.Annotation {
 // Policy implements ent.Schema.
 func (APIKey) Policy() ent.Policy { return apiKeyPolicy() }
 
-// SupportPin holds the secret from which the current support PIN of one
-// login (a user or a scoped login) is derived, and its rotation state.
-type SupportPin struct{ ent.Schema }
+// SupportPinState is the rotation state of the support PIN of one login (a user
+// or a scoped login). The PIN itself is never stored: it is derived with a
+// keyed HMAC from a server secret (PORTIER_PIN_KEY) over the login, the
+// nonce and the rotation counter (internal/supportpin), so a copy of the
+// database alone does not reveal it. (It replaces the earlier support_pins
+// table, which stored a secret; that table is no longer used.)
+type SupportPinState struct{ ent.Schema }
 
 // Mixin implements ent.Schema.
-func (SupportPin) Mixin() []ent.Mixin {
+func (SupportPinState) Mixin() []ent.Mixin {
 	return []ent.Mixin{pulid.MixinWithPrefix("pin"), TimeMixin{}}
 }
 
 // Fields implements ent.Schema.
-func (SupportPin) Fields() []ent.Field {
+func (SupportPinState) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("user_id").GoType(pulid.ID("")).Optional().Nillable().Unique().Immutable(),
 		field.String("scoped_login_id").GoType(pulid.ID("")).Optional().Nillable().Unique().Immutable(),
-		field.String("secret").Sensitive(),
-		field.Time("rotated_at").Default(nowUTC),
-		field.Time("expires_at"),
+		field.String("nonce").Sensitive().NotEmpty().Immutable().
+			Comment("Random per row, so that a login whose state was discarded (self-deletion) never gets an old PIN back. Not secret by itself."),
+		field.Int64("counter").Default(0).NonNegative().Comment("Rotations on demand so far."),
+		field.Time("rotated_at").Comment("Start of the current rotation; the PIN changes every 7 days from here."),
 	}
 }
 
 // Annotations implements ent.Schema.
-func (SupportPin) Annotations() []schema.Annotation {
+func (SupportPinState) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
 }
 
 // Policy implements ent.Schema.
-func (SupportPin) Policy() ent.Policy { return systemOnlyPolicy() }
+func (SupportPinState) Policy() ent.Policy { return systemOnlyPolicy() }

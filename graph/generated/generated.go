@@ -335,6 +335,7 @@ type ComplexityRoot struct {
 		AddRightsGroupMember               func(childComplexity int, input model.AddRightsGroupMemberInput) int
 		AssignAccountManager               func(childComplexity int, input model.AccountManagerInput) int
 		AssignRole                         func(childComplexity int, input model.AssignRoleInput) int
+		AuthorizeSupportRequest            func(childComplexity int, input model.AuthorizeSupportRequestInput) int
 		ChangePassword                     func(childComplexity int, input model.ChangePasswordInput) int
 		ChangeStaffRole                    func(childComplexity int, input model.ChangeStaffRoleInput) int
 		ChangeSupportAuthorizationValidity func(childComplexity int, input model.ChangeSupportAuthorizationValidityInput) int
@@ -382,6 +383,7 @@ type ComplexityRoot struct {
 		RevokeOtherSessions                func(childComplexity int) int
 		RevokeSession                      func(childComplexity int, id pulid.ID) int
 		RevokeSupportAuthorization         func(childComplexity int, input model.RevokeSupportAuthorizationInput) int
+		RotateSupportPin                   func(childComplexity int) int
 		SendLoginCode                      func(childComplexity int, input model.SendLoginCodeInput) int
 		SetAccountIsAgency                 func(childComplexity int, input model.SetAccountIsAgencyInput) int
 		SetAccountSLA                      func(childComplexity int, input model.SetAccountSLAInput) int
@@ -398,6 +400,7 @@ type ComplexityRoot struct {
 		VerifyEmail                        func(childComplexity int, token string, password *string) int
 		VerifyPhoneNumber                  func(childComplexity int, code string) int
 		VerifySecondFactor                 func(childComplexity int, input model.VerifySecondFactorInput) int
+		VerifySupportPin                   func(childComplexity int, input model.VerifySupportPinInput) int
 	}
 
 	OrganisationDomain struct {
@@ -449,6 +452,7 @@ type ComplexityRoot struct {
 		Me                  func(childComplexity int) int
 		MyPermissions       func(childComplexity int, customerAccountID pulid.ID) int
 		MySessions          func(childComplexity int) int
+		MySupportPin        func(childComplexity int) int
 		Node                func(childComplexity int, id pulid.ID) int
 		Nodes               func(childComplexity int, ids []pulid.ID) int
 		PermissionCatalogue func(childComplexity int) int
@@ -565,6 +569,45 @@ type ComplexityRoot struct {
 		UpdatedAt         func(childComplexity int) int
 		ValidFrom         func(childComplexity int) int
 		ValidUntil        func(childComplexity int) int
+	}
+
+	SupportCaller struct {
+		Authorizations func(childComplexity int) int
+		Contact        func(childComplexity int) int
+		LoginKind      func(childComplexity int) int
+		Roles          func(childComplexity int) int
+		ScopedLogin    func(childComplexity int) int
+		User           func(childComplexity int) int
+	}
+
+	SupportCallerScopedLogin struct {
+		ID           func(childComplexity int) int
+		LoginName    func(childComplexity int) int
+		ResourceKind func(childComplexity int) int
+		ResourceName func(childComplexity int) int
+	}
+
+	SupportCallerUser struct {
+		ID   func(childComplexity int) int
+		Name func(childComplexity int) int
+	}
+
+	SupportPin struct {
+		Pin        func(childComplexity int) int
+		ValidUntil func(childComplexity int) int
+	}
+
+	SupportPinVerification struct {
+		Caller          func(childComplexity int) int
+		CustomerAccount func(childComplexity int) int
+		Match           func(childComplexity int) int
+	}
+
+	SupportRequestDecision struct {
+		Caller    func(childComplexity int) int
+		DecidedBy func(childComplexity int) int
+		Decision  func(childComplexity int) int
+		Reason    func(childComplexity int) int
 	}
 
 	TotpEnrollment struct {
@@ -715,6 +758,9 @@ type MutationResolver interface {
 	AssignAccountManager(ctx context.Context, input model.AccountManagerInput) (*ent.AccountManager, error)
 	UnassignAccountManager(ctx context.Context, input model.AccountManagerInput) (*ent.CustomerAccount, error)
 	SetSupportAccessConsent(ctx context.Context, input model.SetSupportAccessConsentInput) (*ent.CustomerAccount, error)
+	RotateSupportPin(ctx context.Context) (*model.SupportPin, error)
+	VerifySupportPin(ctx context.Context, input model.VerifySupportPinInput) (*model.SupportPinVerification, error)
+	AuthorizeSupportRequest(ctx context.Context, input model.AuthorizeSupportRequestInput) (*model.SupportRequestDecision, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -732,6 +778,7 @@ type QueryResolver interface {
 	UserAccounts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.UserAccountOrder, where *ent.UserAccountWhereInput) (*ent.UserAccountConnection, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error)
 	StaffUsers(ctx context.Context) ([]*ent.UserAccount, error)
+	MySupportPin(ctx context.Context) (*model.SupportPin, error)
 }
 type RightsGroupResolver interface {
 	Permissions(ctx context.Context, obj *ent.RightsGroup) ([]domain.Permission, error)
@@ -2028,6 +2075,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignRole(childComplexity, args["input"].(model.AssignRoleInput)), true
+	case "Mutation.authorizeSupportRequest":
+		if e.ComplexityRoot.Mutation.AuthorizeSupportRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_authorizeSupportRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AuthorizeSupportRequest(childComplexity, args["input"].(model.AuthorizeSupportRequestInput)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -2520,6 +2578,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeSupportAuthorization(childComplexity, args["input"].(model.RevokeSupportAuthorizationInput)), true
+	case "Mutation.rotateSupportPin":
+		if e.ComplexityRoot.Mutation.RotateSupportPin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RotateSupportPin(childComplexity), true
 	case "Mutation.sendLoginCode":
 		if e.ComplexityRoot.Mutation.SendLoginCode == nil {
 			break
@@ -2691,6 +2755,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifySecondFactor(childComplexity, args["input"].(model.VerifySecondFactorInput)), true
+	case "Mutation.verifySupportPin":
+		if e.ComplexityRoot.Mutation.VerifySupportPin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifySupportPin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifySupportPin(childComplexity, args["input"].(model.VerifySupportPinInput)), true
 
 	case "OrganisationDomain.confirmedAt":
 		if e.ComplexityRoot.OrganisationDomain.ConfirmedAt == nil {
@@ -2936,6 +3011,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MySessions(childComplexity), true
+	case "Query.mySupportPin":
+		if e.ComplexityRoot.Query.MySupportPin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MySupportPin(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3495,6 +3576,138 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SupportAuthorization.ValidUntil(childComplexity), true
 
+	case "SupportCaller.authorizations":
+		if e.ComplexityRoot.SupportCaller.Authorizations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCaller.Authorizations(childComplexity), true
+	case "SupportCaller.contact":
+		if e.ComplexityRoot.SupportCaller.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCaller.Contact(childComplexity), true
+	case "SupportCaller.loginKind":
+		if e.ComplexityRoot.SupportCaller.LoginKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCaller.LoginKind(childComplexity), true
+	case "SupportCaller.roles":
+		if e.ComplexityRoot.SupportCaller.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCaller.Roles(childComplexity), true
+	case "SupportCaller.scopedLogin":
+		if e.ComplexityRoot.SupportCaller.ScopedLogin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCaller.ScopedLogin(childComplexity), true
+	case "SupportCaller.user":
+		if e.ComplexityRoot.SupportCaller.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCaller.User(childComplexity), true
+
+	case "SupportCallerScopedLogin.id":
+		if e.ComplexityRoot.SupportCallerScopedLogin.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCallerScopedLogin.ID(childComplexity), true
+	case "SupportCallerScopedLogin.loginName":
+		if e.ComplexityRoot.SupportCallerScopedLogin.LoginName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCallerScopedLogin.LoginName(childComplexity), true
+	case "SupportCallerScopedLogin.resourceKind":
+		if e.ComplexityRoot.SupportCallerScopedLogin.ResourceKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCallerScopedLogin.ResourceKind(childComplexity), true
+	case "SupportCallerScopedLogin.resourceName":
+		if e.ComplexityRoot.SupportCallerScopedLogin.ResourceName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCallerScopedLogin.ResourceName(childComplexity), true
+
+	case "SupportCallerUser.id":
+		if e.ComplexityRoot.SupportCallerUser.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCallerUser.ID(childComplexity), true
+	case "SupportCallerUser.name":
+		if e.ComplexityRoot.SupportCallerUser.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportCallerUser.Name(childComplexity), true
+
+	case "SupportPin.pin":
+		if e.ComplexityRoot.SupportPin.Pin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportPin.Pin(childComplexity), true
+	case "SupportPin.validUntil":
+		if e.ComplexityRoot.SupportPin.ValidUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportPin.ValidUntil(childComplexity), true
+
+	case "SupportPinVerification.caller":
+		if e.ComplexityRoot.SupportPinVerification.Caller == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportPinVerification.Caller(childComplexity), true
+	case "SupportPinVerification.customerAccount":
+		if e.ComplexityRoot.SupportPinVerification.CustomerAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportPinVerification.CustomerAccount(childComplexity), true
+	case "SupportPinVerification.match":
+		if e.ComplexityRoot.SupportPinVerification.Match == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportPinVerification.Match(childComplexity), true
+
+	case "SupportRequestDecision.caller":
+		if e.ComplexityRoot.SupportRequestDecision.Caller == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportRequestDecision.Caller(childComplexity), true
+	case "SupportRequestDecision.decidedBy":
+		if e.ComplexityRoot.SupportRequestDecision.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportRequestDecision.DecidedBy(childComplexity), true
+	case "SupportRequestDecision.decision":
+		if e.ComplexityRoot.SupportRequestDecision.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportRequestDecision.Decision(childComplexity), true
+	case "SupportRequestDecision.reason":
+		if e.ComplexityRoot.SupportRequestDecision.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportRequestDecision.Reason(childComplexity), true
+
 	case "TotpEnrollment.otpauthURI":
 		if e.ComplexityRoot.TotpEnrollment.OtpauthURI == nil {
 			break
@@ -3700,6 +3913,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AssignRoleInput", ec.unmarshalInputAssignRoleInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
+			graphql.NewInputUnmarshaler("AuthorizeSupportRequestInput", ec.unmarshalInputAuthorizeSupportRequestInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ChangeStaffRoleInput", ec.unmarshalInputChangeStaffRoleInput),
 			graphql.NewInputUnmarshaler("ChangeSupportAuthorizationValidityInput", ec.unmarshalInputChangeSupportAuthorizationValidityInput),
@@ -3746,12 +3960,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SetSupportAccessConsentInput", ec.unmarshalInputSetSupportAccessConsentInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("SupportAuthorizationOrder", ec.unmarshalInputSupportAuthorizationOrder),
+			graphql.NewInputUnmarshaler("SupportOrderInput", ec.unmarshalInputSupportOrderInput),
 			graphql.NewInputUnmarshaler("UpdateContactInput", ec.unmarshalInputUpdateContactInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerAccountInput", ec.unmarshalInputUpdateCustomerAccountInput),
 			graphql.NewInputUnmarshaler("UpdateRightsGroupInput", ec.unmarshalInputUpdateRightsGroupInput),
 			graphql.NewInputUnmarshaler("UserAccountOrder", ec.unmarshalInputUserAccountOrder),
 			graphql.NewInputUnmarshaler("UserAccountWhereInput", ec.unmarshalInputUserAccountWhereInput),
 			graphql.NewInputUnmarshaler("VerifySecondFactorInput", ec.unmarshalInputVerifySecondFactorInput),
+			graphql.NewInputUnmarshaler("VerifySupportPinInput", ec.unmarshalInputVerifySupportPinInput),
 		)
 	}
 	first := true
@@ -9305,6 +9521,253 @@ extend type Mutation {
     @hasPermission(permission: ACCOUNT_UPDATE, account: "input.customerAccountID")
 }
 `, BuiltIn: false},
+	{Name: "../../schema/supportdesk.graphqls", Input: `"""
+The current support PIN of a login (seed 000 "Support-PIN"). Read it to the
+provider's support desk when it asks, to prove that a call or an e-mail
+really comes from you. It has 8 digits, changes by itself every 7 days and
+at once on ` + "`" + `rotateSupportPin` + "`" + `, and can be shown again at any time.
+"""
+type SupportPin {
+  "The PIN: 8 digits (leading zeros count)."
+  pin: String!
+  "The instant from which this PIN is no longer valid and the next one applies."
+  validUntil: Time!
+}
+
+"""
+What kind of login a support caller was identified as.
+"""
+enum SupportLoginKind {
+  "A personal user account, linked to a contact of the customer account."
+  USER
+  "A scoped login that sees one resource (web vhost, mail vhost, mailbox, DNS zone)."
+  SCOPED_LOGIN
+}
+
+"The person behind a user login identified by its support PIN."
+type SupportCallerUser {
+  "The user account's ID."
+  id: ID!
+  "The user's name."
+  name: String!
+}
+
+"A scoped login identified by its support PIN."
+type SupportCallerScopedLogin {
+  "The scoped login's ID."
+  id: ID!
+  "Its login name (SFTP user, postmaster@ address, mailbox address, domain)."
+  loginName: String!
+  "The kind of the one resource it sees."
+  resourceKind: ResourceKind!
+  "The name of that resource."
+  resourceName: String!
+}
+
+"""
+Who a support caller is, as far as the customer account knows it: the login
+the PIN belongs to, the contact behind a user login, that contact's roles in
+force now and its support authorizations (Freigaben) with their validity,
+active or not.
+"""
+type SupportCaller {
+  "Whether the PIN belongs to a user or to a scoped login."
+  loginKind: SupportLoginKind!
+  "The contact of the customer account linked to the user; null for a scoped login."
+  contact: Contact
+  "The user; null for a scoped login."
+  user: SupportCallerUser
+  "The scoped login; null for a user."
+  scopedLogin: SupportCallerScopedLogin
+  "The contact's roles in force now (empty for a scoped login)."
+  roles: [Role!]!
+  """
+  The contact's support authorizations, in force or not (see ` + "`" + `active` + "`" + `,
+  ` + "`" + `validFrom` + "`" + `, ` + "`" + `validUntil` + "`" + `); empty for a scoped login, which holds none.
+  """
+  authorizations: [SupportAuthorization!]!
+}
+
+"""
+The answer of ` + "`" + `verifySupportPin` + "`" + `. A wrong PIN, an unknown or deleted customer
+number and a PIN two logins of the account share all give the same plain
+` + "`" + `match: false` + "`" + ` with every other field null.
+"""
+type SupportPinVerification {
+  "Whether the PIN belongs to exactly one login of the customer account."
+  match: Boolean!
+  "The customer account (its type, SLA, state and account managers are readable without consent); null without a match."
+  customerAccount: CustomerAccount
+  "Who the caller is; null without a match."
+  caller: SupportCaller
+}
+
+"Check a caller's support PIN."
+input VerifySupportPinInput {
+  "The customer number the caller gives."
+  customerNumber: String!
+  "The PIN the caller reads out: 8 digits; spaces and dashes are ignored."
+  pin: String!
+}
+
+"""
+A request a caller makes to the support desk by phone or e-mail, and the
+support authorizations (Freigaben, seed 000) that allow it. Only
+authorizations in force at the moment of the check decide: one whose last
+day is over (at the end of that day in the account's time zone), that was
+ended, or that has not begun yet never allows anything. GENERAL_AUTHORITY
+("darf alles") allows every request. A deactivated account allows none.
+
+| request | allowed by |
+|---|---|
+| MAILBOX_PASSWORD_RESET | CREDENTIALS_MAILSERVER, CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+| MAIL_LOGIN_CHANGE | CREDENTIALS_MAILSERVER, CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+| WEB_LOGIN_PASSWORD_RESET | CREDENTIALS_WEBSERVER, CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+| WEB_LOGIN_CHANGE | CREDENTIALS_WEBSERVER, CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+| IT_CREDENTIAL_PASSWORD_RESET | CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+| IT_CREDENTIAL_CHANGE | CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+| VPN_ACCESS_NEW | VPN_REMOTE_MAINTENANCE, GENERAL_AUTHORITY |
+| ORDER_NEW | ORDERING_UNLIMITED, GENERAL_AUTHORITY |
+| ORDER_WITHIN_BUDGET | ORDERING_LIMITED (same business area and currency, amount ≤ budget), ORDERING_UNLIMITED, GENERAL_AUTHORITY |
+| INVOICE_COPY | FINANCE_INVOICES, GENERAL_AUTHORITY |
+| CONTRACT_CHANGE | FINANCE_INVOICES, GENERAL_AUTHORITY |
+| SLA_EMERGENCY_INSTRUCTION | EMERGENCY_SLA, GENERAL_AUTHORITY — and only while the account has an SLA valid that day |
+| CONTACTS_CHANGE | GENERAL_AUTHORITY |
+
+When several authorizations allow a request, the most specific kind (the
+order of the table) decides, then the one that began first.
+"""
+enum SupportRequestKind {
+  "Reset the password of a mailbox or of the mail server admin login (postmaster@). Domains are not part of it."
+  MAILBOX_PASSWORD_RESET
+  "Create, change or delete a mailbox or mail server login."
+  MAIL_LOGIN_CHANGE
+  "Reset the password of a web server login: SFTP/FTP user of a web vhost, CMS or SQL account."
+  WEB_LOGIN_PASSWORD_RESET
+  "Create, change or delete a web server, CMS, SQL or FTP login."
+  WEB_LOGIN_CHANGE
+  "Reset any other IT credential: PC or server logins, domain and DNS logins, other passwords."
+  IT_CREDENTIAL_PASSWORD_RESET
+  "Create, change or delete any IT login or credential."
+  IT_CREDENTIAL_CHANGE
+  "Set up a new VPN tunnel, a VPN user or a permanent remote maintenance access to a host (temporary remote sessions need no authorization)."
+  VPN_ACCESS_NEW
+  "Place a new order or enter a contract, without limit."
+  ORDER_NEW
+  "Place an order of a given business area and amount (give ` + "`" + `order` + "`" + `): ORDERING_LIMITED allows it within its scope."
+  ORDER_WITHIN_BUDGET
+  "Send a copy of an invoice."
+  INVOICE_COPY
+  "Change a current contract, or reconcile accounts."
+  CONTRACT_CHANGE
+  "Give an instruction in an emergency under the SLA, including costs arising from it."
+  SLA_EMERGENCY_INSTRUCTION
+  "Name or remove contacts of the customer, or change their rights and authorizations."
+  CONTACTS_CHANGE
+}
+
+"The answer to a support request check."
+enum SupportDecisionKind {
+  "The caller may ask for this."
+  ALLOWED
+  "The caller may not ask for this; see ` + "`" + `reason` + "`" + `."
+  DENIED
+}
+
+"Why a support request is allowed or denied."
+enum SupportDecisionReason {
+  "An authorization in force allows it (see ` + "`" + `decidedBy` + "`" + `)."
+  AUTHORIZED
+  "The PIN matched no login (or two) of the customer account, or the customer number is unknown: the caller is not identified."
+  NOT_IDENTIFIED
+  "The caller is a scoped login: it holds no support authorizations."
+  SCOPED_LOGIN
+  "The customer account is deactivated."
+  ACCOUNT_NOT_ACTIVE
+  "An SLA emergency instruction, but the account has no SLA valid today."
+  NO_VALID_SLA
+  "The caller holds an authorization that would allow it, but it has ended or not yet begun."
+  AUTHORIZATION_NOT_IN_FORCE
+  "Only ORDERING_LIMITED would allow the order, and it is outside its business area, its currency or its budget."
+  OUTSIDE_ORDERING_SCOPE
+  "The caller holds no authorization that allows it."
+  NO_AUTHORIZATION
+}
+
+"The details of an order, for ORDER_WITHIN_BUDGET."
+input SupportOrderInput {
+  "The business area of the order (1 to 200 characters)."
+  businessArea: String!
+  "The amount in the currency's minor unit (cents); greater than zero."
+  amountCents: Int64!
+  "ISO 4217 currency code, e.g. EUR."
+  currency: String!
+}
+
+"""
+Check whether a caller may ask for a request. The caller is identified by
+exactly one of ` + "`" + `pin` + "`" + ` (as in ` + "`" + `verifySupportPin` + "`" + `, and counted against the same
+limit) or ` + "`" + `contactID` + "`" + ` (a contact of that customer account the desk already
+knows, e.g. from a call-back to its number on file).
+"""
+input AuthorizeSupportRequestInput {
+  "The customer number the caller gives."
+  customerNumber: String!
+  "The caller's support PIN (8 digits); exactly one of pin and contactID."
+  pin: String
+  "A contact of the customer account; exactly one of pin and contactID."
+  contactID: ID
+  "What the caller asks for."
+  request: SupportRequestKind!
+  "Required for ORDER_WITHIN_BUDGET, refused for every other request."
+  order: SupportOrderInput
+}
+
+"The answer to ` + "`" + `authorizeSupportRequest` + "`" + `."
+type SupportRequestDecision {
+  "ALLOWED or DENIED."
+  decision: SupportDecisionKind!
+  "Why."
+  reason: SupportDecisionReason!
+  "The authorization that allowed the request; null when denied."
+  decidedBy: SupportAuthorization
+  "Who the caller is; null when not identified."
+  caller: SupportCaller
+}
+
+extend type Query {
+  """
+  The caller's current support PIN (users; API keys cannot read it, since
+  the PIN proves the person).
+  """
+  mySupportPin: SupportPin! @auth
+}
+
+extend type Mutation {
+  "End the current support PIN at once and show the new one, valid for 7 days."
+  rotateSupportPin: SupportPin! @auth
+
+  """
+  Support desk: who is calling? Answers the login the PIN belongs to on that
+  customer account, or a plain ` + "`" + `match: false` + "`" + ` (also for an unknown customer
+  number). Staff SUPPORT and ADMIN; SALES only for the accounts assigned to
+  it (FORBIDDEN for any other number, known or not). Needs no consent.
+  After 5 failed checks for a customer number within 15 minutes every
+  further check is RATE_LIMITED until the window ends, and the account's
+  customer admins are e-mailed once. Every check is audited on the account
+  (` + "`" + `supportpin.verified` + "`" + `, never the PIN). Send it in a request of its own.
+  """
+  verifySupportPin("Customer number and PIN." input: VerifySupportPinInput!): SupportPinVerification! @staff
+
+  """
+  Support desk: may this caller ask for this? ALLOWED or DENIED, with the
+  reason and the authorization that decided (see ` + "`" + `SupportRequestKind` + "`" + ` for the
+  table). Same staff and limits as ` + "`" + `verifySupportPin` + "`" + `; audited on the account
+  (` + "`" + `supportrequest.checked` + "`" + `). Send it in a request of its own.
+  """
+  authorizeSupportRequest("Customer number, caller and request." input: AuthorizeSupportRequestInput!): SupportRequestDecision! @staff
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -10116,6 +10579,84 @@ func (ec *executionContext) childFields_SupportAuthorization(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type SupportAuthorization", field.Name)
 }
 
+func (ec *executionContext) childFields_SupportCaller(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loginKind":
+		return ec.fieldContext_SupportCaller_loginKind(ctx, field)
+	case "contact":
+		return ec.fieldContext_SupportCaller_contact(ctx, field)
+	case "user":
+		return ec.fieldContext_SupportCaller_user(ctx, field)
+	case "scopedLogin":
+		return ec.fieldContext_SupportCaller_scopedLogin(ctx, field)
+	case "roles":
+		return ec.fieldContext_SupportCaller_roles(ctx, field)
+	case "authorizations":
+		return ec.fieldContext_SupportCaller_authorizations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupportCaller", field.Name)
+}
+
+func (ec *executionContext) childFields_SupportCallerScopedLogin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SupportCallerScopedLogin_id(ctx, field)
+	case "loginName":
+		return ec.fieldContext_SupportCallerScopedLogin_loginName(ctx, field)
+	case "resourceKind":
+		return ec.fieldContext_SupportCallerScopedLogin_resourceKind(ctx, field)
+	case "resourceName":
+		return ec.fieldContext_SupportCallerScopedLogin_resourceName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupportCallerScopedLogin", field.Name)
+}
+
+func (ec *executionContext) childFields_SupportCallerUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SupportCallerUser_id(ctx, field)
+	case "name":
+		return ec.fieldContext_SupportCallerUser_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupportCallerUser", field.Name)
+}
+
+func (ec *executionContext) childFields_SupportPin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pin":
+		return ec.fieldContext_SupportPin_pin(ctx, field)
+	case "validUntil":
+		return ec.fieldContext_SupportPin_validUntil(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupportPin", field.Name)
+}
+
+func (ec *executionContext) childFields_SupportPinVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "match":
+		return ec.fieldContext_SupportPinVerification_match(ctx, field)
+	case "customerAccount":
+		return ec.fieldContext_SupportPinVerification_customerAccount(ctx, field)
+	case "caller":
+		return ec.fieldContext_SupportPinVerification_caller(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupportPinVerification", field.Name)
+}
+
+func (ec *executionContext) childFields_SupportRequestDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "decision":
+		return ec.fieldContext_SupportRequestDecision_decision(ctx, field)
+	case "reason":
+		return ec.fieldContext_SupportRequestDecision_reason(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_SupportRequestDecision_decidedBy(ctx, field)
+	case "caller":
+		return ec.fieldContext_SupportRequestDecision_caller(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SupportRequestDecision", field.Name)
+}
+
 func (ec *executionContext) childFields_TotpEnrollment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "secret":
@@ -10618,6 +11159,20 @@ func (ec *executionContext) field_Mutation_assignRole_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AssignRoleInput, error) {
 			return ec.unmarshalNAssignRoleInput2portierᚋgraphᚋmodelᚐAssignRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_authorizeSupportRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AuthorizeSupportRequestInput, error) {
+			return ec.unmarshalNAuthorizeSupportRequestInput2portierᚋgraphᚋmodelᚐAuthorizeSupportRequestInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11424,6 +11979,20 @@ func (ec *executionContext) field_Mutation_verifySecondFactor_args(ctx context.C
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.VerifySecondFactorInput, error) {
 			return ec.unmarshalNVerifySecondFactorInput2portierᚋgraphᚋmodelᚐVerifySecondFactorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifySupportPin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.VerifySupportPinInput, error) {
+			return ec.unmarshalNVerifySupportPinInput2portierᚋgraphᚋmodelᚐVerifySupportPinInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -20911,6 +21480,165 @@ func (ec *executionContext) fieldContext_Mutation_setSupportAccessConsent(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_rotateSupportPin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateSupportPin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RotateSupportPin(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SupportPin
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportPin) graphql.Marshaler {
+			return ec.marshalNSupportPin2ᚖportierᚋgraphᚋmodelᚐSupportPin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateSupportPin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportPin(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifySupportPin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifySupportPin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifySupportPin(ctx, fc.Args["input"].(model.VerifySupportPinInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Staff == nil {
+					var zeroVal *model.SupportPinVerification
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportPinVerification) graphql.Marshaler {
+			return ec.marshalNSupportPinVerification2ᚖportierᚋgraphᚋmodelᚐSupportPinVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifySupportPin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportPinVerification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifySupportPin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_authorizeSupportRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_authorizeSupportRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AuthorizeSupportRequest(ctx, fc.Args["input"].(model.AuthorizeSupportRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Staff == nil {
+					var zeroVal *model.SupportRequestDecision
+					return zeroVal, errors.New("directive staff is not implemented")
+				}
+				return ec.Directives.Staff(ctx, nil, directive0, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportRequestDecision) graphql.Marshaler {
+			return ec.marshalNSupportRequestDecision2ᚖportierᚋgraphᚋmodelᚐSupportRequestDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_authorizeSupportRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportRequestDecision(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_authorizeSupportRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrganisationDomain_id(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22281,6 +23009,51 @@ func (ec *executionContext) fieldContext_Query_staffUsers(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_mySupportPin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mySupportPin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MySupportPin(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.SupportPin
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportPin) graphql.Marshaler {
+			return ec.marshalNSupportPin2ᚖportierᚋgraphᚋmodelᚐSupportPin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mySupportPin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportPin(ctx, field)
 		},
 	}
 	return fc, nil
@@ -24400,6 +25173,561 @@ func (ec *executionContext) _SupportAuthorization_covers(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_covers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, true, true, "SupportAuthorizationKind")
+}
+
+func (ec *executionContext) _SupportCaller_loginKind(ctx context.Context, field graphql.CollectedField, obj *model.SupportCaller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCaller_loginKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoginKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SupportLoginKind) graphql.Marshaler {
+			return ec.marshalNSupportLoginKind2portierᚋgraphᚋmodelᚐSupportLoginKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCaller_loginKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportCaller", field, false, false, "SupportLoginKind")
+}
+
+func (ec *executionContext) _SupportCaller_contact(ctx context.Context, field graphql.CollectedField, obj *model.SupportCaller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCaller_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
+			return ec.marshalOContact2ᚖportierᚋentᚐContact(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCaller_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupportCaller",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupportCaller_user(ctx context.Context, field graphql.CollectedField, obj *model.SupportCaller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCaller_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportCallerUser) graphql.Marshaler {
+			return ec.marshalOSupportCallerUser2ᚖportierᚋgraphᚋmodelᚐSupportCallerUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCaller_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupportCaller",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportCallerUser(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupportCaller_scopedLogin(ctx context.Context, field graphql.CollectedField, obj *model.SupportCaller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCaller_scopedLogin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScopedLogin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportCallerScopedLogin) graphql.Marshaler {
+			return ec.marshalOSupportCallerScopedLogin2ᚖportierᚋgraphᚋmodelᚐSupportCallerScopedLogin(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCaller_scopedLogin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupportCaller",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportCallerScopedLogin(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupportCaller_roles(ctx context.Context, field graphql.CollectedField, obj *model.SupportCaller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCaller_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕportierᚋinternalᚋdomainᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCaller_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportCaller", field, false, false, "Role")
+}
+
+func (ec *executionContext) _SupportCaller_authorizations(ctx context.Context, field graphql.CollectedField, obj *model.SupportCaller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCaller_authorizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Authorizations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SupportAuthorization) graphql.Marshaler {
+			return ec.marshalNSupportAuthorization2ᚕᚖportierᚋentᚐSupportAuthorizationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCaller_authorizations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupportCaller",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportAuthorization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupportCallerScopedLogin_id(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerScopedLogin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCallerScopedLogin_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCallerScopedLogin_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportCallerScopedLogin", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SupportCallerScopedLogin_loginName(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerScopedLogin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCallerScopedLogin_loginName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoginName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCallerScopedLogin_loginName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportCallerScopedLogin", field, false, false, "String")
+}
+
+func (ec *executionContext) _SupportCallerScopedLogin_resourceKind(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerScopedLogin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCallerScopedLogin_resourceKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.Kind) graphql.Marshaler {
+			return ec.marshalNResourceKind2portierᚋentᚋresourceᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCallerScopedLogin_resourceKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportCallerScopedLogin", field, false, false, "ResourceKind")
+}
+
+func (ec *executionContext) _SupportCallerScopedLogin_resourceName(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerScopedLogin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCallerScopedLogin_resourceName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCallerScopedLogin_resourceName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportCallerScopedLogin", field, false, false, "String")
+}
+
+func (ec *executionContext) _SupportCallerUser_id(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCallerUser_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCallerUser_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportCallerUser", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SupportCallerUser_name(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportCallerUser_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportCallerUser_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportCallerUser", field, false, false, "String")
+}
+
+func (ec *executionContext) _SupportPin_pin(ctx context.Context, field graphql.CollectedField, obj *model.SupportPin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportPin_pin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportPin_pin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportPin", field, false, false, "String")
+}
+
+func (ec *executionContext) _SupportPin_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.SupportPin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportPin_validUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportPin_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportPin", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SupportPinVerification_match(ctx context.Context, field graphql.CollectedField, obj *model.SupportPinVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportPinVerification_match(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Match, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportPinVerification_match(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportPinVerification", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SupportPinVerification_customerAccount(ctx context.Context, field graphql.CollectedField, obj *model.SupportPinVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportPinVerification_customerAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerAccount) graphql.Marshaler {
+			return ec.marshalOCustomerAccount2ᚖportierᚋentᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportPinVerification_customerAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupportPinVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupportPinVerification_caller(ctx context.Context, field graphql.CollectedField, obj *model.SupportPinVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportPinVerification_caller(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Caller, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportCaller) graphql.Marshaler {
+			return ec.marshalOSupportCaller2ᚖportierᚋgraphᚋmodelᚐSupportCaller(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportPinVerification_caller(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupportPinVerification",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportCaller(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupportRequestDecision_decision(ctx context.Context, field graphql.CollectedField, obj *model.SupportRequestDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportRequestDecision_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SupportDecisionKind) graphql.Marshaler {
+			return ec.marshalNSupportDecisionKind2portierᚋgraphᚋmodelᚐSupportDecisionKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportRequestDecision_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportRequestDecision", field, false, false, "SupportDecisionKind")
+}
+
+func (ec *executionContext) _SupportRequestDecision_reason(ctx context.Context, field graphql.CollectedField, obj *model.SupportRequestDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportRequestDecision_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SupportDecisionReason) graphql.Marshaler {
+			return ec.marshalNSupportDecisionReason2portierᚋgraphᚋmodelᚐSupportDecisionReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SupportRequestDecision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportRequestDecision", field, false, false, "SupportDecisionReason")
+}
+
+func (ec *executionContext) _SupportRequestDecision_decidedBy(ctx context.Context, field graphql.CollectedField, obj *model.SupportRequestDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportRequestDecision_decidedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SupportAuthorization) graphql.Marshaler {
+			return ec.marshalOSupportAuthorization2ᚖportierᚋentᚐSupportAuthorization(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportRequestDecision_decidedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupportRequestDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportAuthorization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SupportRequestDecision_caller(ctx context.Context, field graphql.CollectedField, obj *model.SupportRequestDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportRequestDecision_caller(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Caller, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SupportCaller) graphql.Marshaler {
+			return ec.marshalOSupportCaller2ᚖportierᚋgraphᚋmodelᚐSupportCaller(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportRequestDecision_caller(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SupportRequestDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SupportCaller(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TotpEnrollment_secret(ctx context.Context, field graphql.CollectedField, obj *model.TotpEnrollment) (ret graphql.Marshaler) {
@@ -28093,6 +29421,76 @@ func (ec *executionContext) unmarshalInputAuditEventWhereInput(ctx context.Conte
 func UnmarshalAuditEventWhereInput(ctx context.Context, raw any) (ent.AuditEventWhereInput, error) {
 	var out ent.AuditEventWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditEventWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAuthorizeSupportRequestInput(ctx context.Context, obj any) (model.AuthorizeSupportRequestInput, error) {
+	var it model.AuthorizeSupportRequestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerNumber", "pin", "contactID", "request", "order"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerNumber = data
+		case "pin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pin"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pin = data
+		case "contactID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contactID"))
+			data, err := ec.unmarshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContactID = data
+		case "request":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("request"))
+			data, err := ec.unmarshalNSupportRequestKind2portierᚋgraphᚋmodelᚐSupportRequestKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Request = data
+		case "order":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("order"))
+			data, err := ec.unmarshalOSupportOrderInput2ᚖportierᚋgraphᚋmodelᚐSupportOrderInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Order = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuthorizeSupportRequestInput unmarshals raw into the AuthorizeSupportRequestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuthorizeSupportRequestInput(ctx context.Context, raw any) (model.AuthorizeSupportRequestInput, error) {
+	var out model.AuthorizeSupportRequestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuthorizeSupportRequestInput", raw, &out)
 	return out, err
 }
 
@@ -32074,6 +33472,62 @@ func UnmarshalSupportAuthorizationOrder(ctx context.Context, raw any) (ent.Suppo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSupportOrderInput(ctx context.Context, obj any) (model.SupportOrderInput, error) {
+	var it model.SupportOrderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"businessArea", "amountCents", "currency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "businessArea":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businessArea"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BusinessArea = data
+		case "amountCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountCents"))
+			data, err := ec.unmarshalNInt642int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountCents = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSupportOrderInput unmarshals raw into the SupportOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSupportOrderInput(ctx context.Context, raw any) (model.SupportOrderInput, error) {
+	var out model.SupportOrderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SupportOrderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context, obj any) (model.UpdateContactInput, error) {
 	var it model.UpdateContactInput
 	if obj == nil {
@@ -33601,6 +35055,55 @@ func (ec *executionContext) unmarshalInputVerifySecondFactorInput(ctx context.Co
 func UnmarshalVerifySecondFactorInput(ctx context.Context, raw any) (model.VerifySecondFactorInput, error) {
 	var out model.VerifySecondFactorInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "VerifySecondFactorInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputVerifySupportPinInput(ctx context.Context, obj any) (model.VerifySupportPinInput, error) {
+	var it model.VerifySupportPinInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerNumber", "pin"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerNumber = data
+		case "pin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pin"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pin = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVerifySupportPinInput unmarshals raw into the VerifySupportPinInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVerifySupportPinInput(ctx context.Context, raw any) (model.VerifySupportPinInput, error) {
+	var out model.VerifySupportPinInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VerifySupportPinInput", raw, &out)
 	return out, err
 }
 
@@ -35911,6 +37414,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "rotateSupportPin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateSupportPin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifySupportPin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifySupportPin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authorizeSupportRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_authorizeSupportRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36292,6 +37816,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_staffUsers(ctx, field)
+				})
+		case "mySupportPin":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mySupportPin(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -36994,6 +38524,279 @@ func (ec *executionContext) _SupportAuthorization(ctx context.Context, sel ast.S
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SupportAuthorization_covers(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var supportCallerImplementors = []string{"SupportCaller"}
+
+func (ec *executionContext) _SupportCaller(ctx context.Context, sel ast.SelectionSet, obj *model.SupportCaller) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, supportCallerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SupportCaller")
+		case "loginKind":
+			out.Values[i] = ec._SupportCaller_loginKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contact":
+			out.Values[i] = ec._SupportCaller_contact(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "user":
+			out.Values[i] = ec._SupportCaller_user(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "scopedLogin":
+			out.Values[i] = ec._SupportCaller_scopedLogin(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "roles":
+			out.Values[i] = ec._SupportCaller_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authorizations":
+			out.Values[i] = ec._SupportCaller_authorizations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var supportCallerScopedLoginImplementors = []string{"SupportCallerScopedLogin"}
+
+func (ec *executionContext) _SupportCallerScopedLogin(ctx context.Context, sel ast.SelectionSet, obj *model.SupportCallerScopedLogin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, supportCallerScopedLoginImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SupportCallerScopedLogin")
+		case "id":
+			out.Values[i] = ec._SupportCallerScopedLogin_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "loginName":
+			out.Values[i] = ec._SupportCallerScopedLogin_loginName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resourceKind":
+			out.Values[i] = ec._SupportCallerScopedLogin_resourceKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resourceName":
+			out.Values[i] = ec._SupportCallerScopedLogin_resourceName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var supportCallerUserImplementors = []string{"SupportCallerUser"}
+
+func (ec *executionContext) _SupportCallerUser(ctx context.Context, sel ast.SelectionSet, obj *model.SupportCallerUser) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, supportCallerUserImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SupportCallerUser")
+		case "id":
+			out.Values[i] = ec._SupportCallerUser_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._SupportCallerUser_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var supportPinImplementors = []string{"SupportPin"}
+
+func (ec *executionContext) _SupportPin(ctx context.Context, sel ast.SelectionSet, obj *model.SupportPin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, supportPinImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SupportPin")
+		case "pin":
+			out.Values[i] = ec._SupportPin_pin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validUntil":
+			out.Values[i] = ec._SupportPin_validUntil(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var supportPinVerificationImplementors = []string{"SupportPinVerification"}
+
+func (ec *executionContext) _SupportPinVerification(ctx context.Context, sel ast.SelectionSet, obj *model.SupportPinVerification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, supportPinVerificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SupportPinVerification")
+		case "match":
+			out.Values[i] = ec._SupportPinVerification_match(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerAccount":
+			out.Values[i] = ec._SupportPinVerification_customerAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "caller":
+			out.Values[i] = ec._SupportPinVerification_caller(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var supportRequestDecisionImplementors = []string{"SupportRequestDecision"}
+
+func (ec *executionContext) _SupportRequestDecision(ctx context.Context, sel ast.SelectionSet, obj *model.SupportRequestDecision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, supportRequestDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SupportRequestDecision")
+		case "decision":
+			out.Values[i] = ec._SupportRequestDecision_decision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._SupportRequestDecision_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decidedBy":
+			out.Values[i] = ec._SupportRequestDecision_decidedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "caller":
+			out.Values[i] = ec._SupportRequestDecision_caller(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37923,6 +39726,11 @@ func (ec *executionContext) unmarshalNAuditEventWhereInput2ᚖportierᚋentᚐAu
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAuthorizeSupportRequestInput2portierᚋgraphᚋmodelᚐAuthorizeSupportRequestInput(ctx context.Context, v any) (model.AuthorizeSupportRequestInput, error) {
+	res, err := ec.unmarshalInputAuthorizeSupportRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38837,6 +40645,22 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) marshalNSupportAuthorization2ᚕᚖportierᚋentᚐSupportAuthorizationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SupportAuthorization) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSupportAuthorization2ᚖportierᚋentᚐSupportAuthorization(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNSupportAuthorization2ᚖportierᚋentᚐSupportAuthorization(ctx context.Context, sel ast.SelectionSet, v *ent.SupportAuthorization) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SupportAuthorization!")
@@ -38896,6 +40720,70 @@ func (ec *executionContext) marshalNSupportAuthorizationOrderField2ᚖportierᚋ
 		graphql.AddInvalidNullError(ctx, "SupportAuthorizationOrderField!")
 		return graphql.Null
 	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNSupportDecisionKind2portierᚋgraphᚋmodelᚐSupportDecisionKind(ctx context.Context, v any) (model.SupportDecisionKind, error) {
+	var res model.SupportDecisionKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSupportDecisionKind2portierᚋgraphᚋmodelᚐSupportDecisionKind(ctx context.Context, sel ast.SelectionSet, v model.SupportDecisionKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSupportDecisionReason2portierᚋgraphᚋmodelᚐSupportDecisionReason(ctx context.Context, v any) (model.SupportDecisionReason, error) {
+	var res model.SupportDecisionReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSupportDecisionReason2portierᚋgraphᚋmodelᚐSupportDecisionReason(ctx context.Context, sel ast.SelectionSet, v model.SupportDecisionReason) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSupportLoginKind2portierᚋgraphᚋmodelᚐSupportLoginKind(ctx context.Context, v any) (model.SupportLoginKind, error) {
+	var res model.SupportLoginKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSupportLoginKind2portierᚋgraphᚋmodelᚐSupportLoginKind(ctx context.Context, sel ast.SelectionSet, v model.SupportLoginKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNSupportPin2ᚖportierᚋgraphᚋmodelᚐSupportPin(ctx context.Context, sel ast.SelectionSet, v *model.SupportPin) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SupportPin!")
+		return graphql.Null
+	}
+	return ec._SupportPin(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSupportPinVerification2ᚖportierᚋgraphᚋmodelᚐSupportPinVerification(ctx context.Context, sel ast.SelectionSet, v *model.SupportPinVerification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SupportPinVerification!")
+		return graphql.Null
+	}
+	return ec._SupportPinVerification(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSupportRequestDecision2ᚖportierᚋgraphᚋmodelᚐSupportRequestDecision(ctx context.Context, sel ast.SelectionSet, v *model.SupportRequestDecision) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SupportRequestDecision!")
+		return graphql.Null
+	}
+	return ec._SupportRequestDecision(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSupportRequestKind2portierᚋgraphᚋmodelᚐSupportRequestKind(ctx context.Context, v any) (model.SupportRequestKind, error) {
+	var res model.SupportRequestKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSupportRequestKind2portierᚋgraphᚋmodelᚐSupportRequestKind(ctx context.Context, sel ast.SelectionSet, v model.SupportRequestKind) graphql.Marshaler {
 	return v
 }
 
@@ -39012,6 +40900,11 @@ func (ec *executionContext) unmarshalNUserAccountWhereInput2ᚖportierᚋentᚐU
 
 func (ec *executionContext) unmarshalNVerifySecondFactorInput2portierᚋgraphᚋmodelᚐVerifySecondFactorInput(ctx context.Context, v any) (model.VerifySecondFactorInput, error) {
 	res, err := ec.unmarshalInputVerifySecondFactorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNVerifySupportPinInput2portierᚋgraphᚋmodelᚐVerifySupportPinInput(ctx context.Context, v any) (model.VerifySupportPinInput, error) {
+	res, err := ec.unmarshalInputVerifySupportPinInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -40059,6 +41952,42 @@ func (ec *executionContext) marshalOSupportAuthorization2ᚕᚖportierᚋentᚐS
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOSupportAuthorization2ᚖportierᚋentᚐSupportAuthorization(ctx context.Context, sel ast.SelectionSet, v *ent.SupportAuthorization) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SupportAuthorization(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSupportCaller2ᚖportierᚋgraphᚋmodelᚐSupportCaller(ctx context.Context, sel ast.SelectionSet, v *model.SupportCaller) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SupportCaller(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSupportCallerScopedLogin2ᚖportierᚋgraphᚋmodelᚐSupportCallerScopedLogin(ctx context.Context, sel ast.SelectionSet, v *model.SupportCallerScopedLogin) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SupportCallerScopedLogin(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSupportCallerUser2ᚖportierᚋgraphᚋmodelᚐSupportCallerUser(ctx context.Context, sel ast.SelectionSet, v *model.SupportCallerUser) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SupportCallerUser(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSupportOrderInput2ᚖportierᚋgraphᚋmodelᚐSupportOrderInput(ctx context.Context, v any) (*model.SupportOrderInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSupportOrderInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx context.Context, v any) ([]time.Time, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"portier/ent"
 	"portier/ent/customeraccount"
+	"portier/ent/resource"
 	"portier/internal/caldate"
 	"portier/internal/domain"
 	"portier/internal/pulid"
@@ -184,6 +185,23 @@ type AuditChange struct {
 	// The new value as JSON text (a string is quoted). Secret values (passwords,
 	// tokens, keys, PINs, codes) are never recorded, so never shown.
 	Value string `json:"value"`
+}
+
+// Check whether a caller may ask for a request. The caller is identified by
+// exactly one of `pin` (as in `verifySupportPin`, and counted against the same
+// limit) or `contactID` (a contact of that customer account the desk already
+// knows, e.g. from a call-back to its number on file).
+type AuthorizeSupportRequestInput struct {
+	// The customer number the caller gives.
+	CustomerNumber string `json:"customerNumber"`
+	// The caller's support PIN (8 digits); exactly one of pin and contactID.
+	Pin *string `json:"pin,omitempty"`
+	// A contact of the customer account; exactly one of pin and contactID.
+	ContactID *pulid.ID `json:"contactID,omitempty"`
+	// What the caller asks for.
+	Request SupportRequestKind `json:"request"`
+	// Required for ORDER_WITHIN_BUDGET, refused for every other request.
+	Order *SupportOrderInput `json:"order,omitempty"`
 }
 
 // Change the password.
@@ -677,6 +695,91 @@ type SignUpPayload struct {
 	Accepted bool `json:"accepted"`
 }
 
+// Who a support caller is, as far as the customer account knows it: the login
+// the PIN belongs to, the contact behind a user login, that contact's roles in
+// force now and its support authorizations (Freigaben) with their validity,
+// active or not.
+type SupportCaller struct {
+	// Whether the PIN belongs to a user or to a scoped login.
+	LoginKind SupportLoginKind `json:"loginKind"`
+	// The contact of the customer account linked to the user; null for a scoped login.
+	Contact *ent.Contact `json:"contact,omitempty"`
+	// The user; null for a scoped login.
+	User *SupportCallerUser `json:"user,omitempty"`
+	// The scoped login; null for a user.
+	ScopedLogin *SupportCallerScopedLogin `json:"scopedLogin,omitempty"`
+	// The contact's roles in force now (empty for a scoped login).
+	Roles []domain.Role `json:"roles"`
+	// The contact's support authorizations, in force or not (see `active`,
+	// `validFrom`, `validUntil`); empty for a scoped login, which holds none.
+	Authorizations []*ent.SupportAuthorization `json:"authorizations"`
+}
+
+// A scoped login identified by its support PIN.
+type SupportCallerScopedLogin struct {
+	// The scoped login's ID.
+	ID pulid.ID `json:"id"`
+	// Its login name (SFTP user, postmaster@ address, mailbox address, domain).
+	LoginName string `json:"loginName"`
+	// The kind of the one resource it sees.
+	ResourceKind resource.Kind `json:"resourceKind"`
+	// The name of that resource.
+	ResourceName string `json:"resourceName"`
+}
+
+// The person behind a user login identified by its support PIN.
+type SupportCallerUser struct {
+	// The user account's ID.
+	ID pulid.ID `json:"id"`
+	// The user's name.
+	Name string `json:"name"`
+}
+
+// The details of an order, for ORDER_WITHIN_BUDGET.
+type SupportOrderInput struct {
+	// The business area of the order (1 to 200 characters).
+	BusinessArea string `json:"businessArea"`
+	// The amount in the currency's minor unit (cents); greater than zero.
+	AmountCents int64 `json:"amountCents"`
+	// ISO 4217 currency code, e.g. EUR.
+	Currency string `json:"currency"`
+}
+
+// The current support PIN of a login (seed 000 "Support-PIN"). Read it to the
+// provider's support desk when it asks, to prove that a call or an e-mail
+// really comes from you. It has 8 digits, changes by itself every 7 days and
+// at once on `rotateSupportPin`, and can be shown again at any time.
+type SupportPin struct {
+	// The PIN: 8 digits (leading zeros count).
+	Pin string `json:"pin"`
+	// The instant from which this PIN is no longer valid and the next one applies.
+	ValidUntil time.Time `json:"validUntil"`
+}
+
+// The answer of `verifySupportPin`. A wrong PIN, an unknown or deleted customer
+// number and a PIN two logins of the account share all give the same plain
+// `match: false` with every other field null.
+type SupportPinVerification struct {
+	// Whether the PIN belongs to exactly one login of the customer account.
+	Match bool `json:"match"`
+	// The customer account (its type, SLA, state and account managers are readable without consent); null without a match.
+	CustomerAccount *ent.CustomerAccount `json:"customerAccount,omitempty"`
+	// Who the caller is; null without a match.
+	Caller *SupportCaller `json:"caller,omitempty"`
+}
+
+// The answer to `authorizeSupportRequest`.
+type SupportRequestDecision struct {
+	// ALLOWED or DENIED.
+	Decision SupportDecisionKind `json:"decision"`
+	// Why.
+	Reason SupportDecisionReason `json:"reason"`
+	// The authorization that allowed the request; null when denied.
+	DecidedBy *ent.SupportAuthorization `json:"decidedBy,omitempty"`
+	// Who the caller is; null when not identified.
+	Caller *SupportCaller `json:"caller,omitempty"`
+}
+
 // A TOTP secret to add to an authenticator app.
 type TotpEnrollment struct {
 	// The secret, base32.
@@ -759,6 +862,14 @@ type VerifySecondFactorInput struct {
 	Method domain.SecondFactorMethod `json:"method"`
 	// The code.
 	Code string `json:"code"`
+}
+
+// Check a caller's support PIN.
+type VerifySupportPinInput struct {
+	// The customer number the caller gives.
+	CustomerNumber string `json:"customerNumber"`
+	// The PIN the caller reads out: 8 digits; spaces and dashes are ignored.
+	Pin string `json:"pin"`
 }
 
 // Where an invitation stands.
@@ -884,6 +995,313 @@ func (e *PrincipalKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e PrincipalKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The answer to a support request check.
+type SupportDecisionKind string
+
+const (
+	// The caller may ask for this.
+	SupportDecisionKindAllowed SupportDecisionKind = "ALLOWED"
+	// The caller may not ask for this; see `reason`.
+	SupportDecisionKindDenied SupportDecisionKind = "DENIED"
+)
+
+var AllSupportDecisionKind = []SupportDecisionKind{
+	SupportDecisionKindAllowed,
+	SupportDecisionKindDenied,
+}
+
+func (e SupportDecisionKind) IsValid() bool {
+	switch e {
+	case SupportDecisionKindAllowed, SupportDecisionKindDenied:
+		return true
+	}
+	return false
+}
+
+func (e SupportDecisionKind) String() string {
+	return string(e)
+}
+
+func (e *SupportDecisionKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SupportDecisionKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SupportDecisionKind", str)
+	}
+	return nil
+}
+
+func (e SupportDecisionKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SupportDecisionKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SupportDecisionKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a support request is allowed or denied.
+type SupportDecisionReason string
+
+const (
+	// An authorization in force allows it (see `decidedBy`).
+	SupportDecisionReasonAuthorized SupportDecisionReason = "AUTHORIZED"
+	// The PIN matched no login (or two) of the customer account, or the customer number is unknown: the caller is not identified.
+	SupportDecisionReasonNotIdentified SupportDecisionReason = "NOT_IDENTIFIED"
+	// The caller is a scoped login: it holds no support authorizations.
+	SupportDecisionReasonScopedLogin SupportDecisionReason = "SCOPED_LOGIN"
+	// The customer account is deactivated.
+	SupportDecisionReasonAccountNotActive SupportDecisionReason = "ACCOUNT_NOT_ACTIVE"
+	// An SLA emergency instruction, but the account has no SLA valid today.
+	SupportDecisionReasonNoValidSLA SupportDecisionReason = "NO_VALID_SLA"
+	// The caller holds an authorization that would allow it, but it has ended or not yet begun.
+	SupportDecisionReasonAuthorizationNotInForce SupportDecisionReason = "AUTHORIZATION_NOT_IN_FORCE"
+	// Only ORDERING_LIMITED would allow the order, and it is outside its business area, its currency or its budget.
+	SupportDecisionReasonOutsideOrderingScope SupportDecisionReason = "OUTSIDE_ORDERING_SCOPE"
+	// The caller holds no authorization that allows it.
+	SupportDecisionReasonNoAuthorization SupportDecisionReason = "NO_AUTHORIZATION"
+)
+
+var AllSupportDecisionReason = []SupportDecisionReason{
+	SupportDecisionReasonAuthorized,
+	SupportDecisionReasonNotIdentified,
+	SupportDecisionReasonScopedLogin,
+	SupportDecisionReasonAccountNotActive,
+	SupportDecisionReasonNoValidSLA,
+	SupportDecisionReasonAuthorizationNotInForce,
+	SupportDecisionReasonOutsideOrderingScope,
+	SupportDecisionReasonNoAuthorization,
+}
+
+func (e SupportDecisionReason) IsValid() bool {
+	switch e {
+	case SupportDecisionReasonAuthorized, SupportDecisionReasonNotIdentified, SupportDecisionReasonScopedLogin, SupportDecisionReasonAccountNotActive, SupportDecisionReasonNoValidSLA, SupportDecisionReasonAuthorizationNotInForce, SupportDecisionReasonOutsideOrderingScope, SupportDecisionReasonNoAuthorization:
+		return true
+	}
+	return false
+}
+
+func (e SupportDecisionReason) String() string {
+	return string(e)
+}
+
+func (e *SupportDecisionReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SupportDecisionReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SupportDecisionReason", str)
+	}
+	return nil
+}
+
+func (e SupportDecisionReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SupportDecisionReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SupportDecisionReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What kind of login a support caller was identified as.
+type SupportLoginKind string
+
+const (
+	// A personal user account, linked to a contact of the customer account.
+	SupportLoginKindUser SupportLoginKind = "USER"
+	// A scoped login that sees one resource (web vhost, mail vhost, mailbox, DNS zone).
+	SupportLoginKindScopedLogin SupportLoginKind = "SCOPED_LOGIN"
+)
+
+var AllSupportLoginKind = []SupportLoginKind{
+	SupportLoginKindUser,
+	SupportLoginKindScopedLogin,
+}
+
+func (e SupportLoginKind) IsValid() bool {
+	switch e {
+	case SupportLoginKindUser, SupportLoginKindScopedLogin:
+		return true
+	}
+	return false
+}
+
+func (e SupportLoginKind) String() string {
+	return string(e)
+}
+
+func (e *SupportLoginKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SupportLoginKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SupportLoginKind", str)
+	}
+	return nil
+}
+
+func (e SupportLoginKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SupportLoginKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SupportLoginKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A request a caller makes to the support desk by phone or e-mail, and the
+// support authorizations (Freigaben, seed 000) that allow it. Only
+// authorizations in force at the moment of the check decide: one whose last
+// day is over (at the end of that day in the account's time zone), that was
+// ended, or that has not begun yet never allows anything. GENERAL_AUTHORITY
+// ("darf alles") allows every request. A deactivated account allows none.
+//
+// | request | allowed by |
+// |---|---|
+// | MAILBOX_PASSWORD_RESET | CREDENTIALS_MAILSERVER, CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+// | MAIL_LOGIN_CHANGE | CREDENTIALS_MAILSERVER, CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+// | WEB_LOGIN_PASSWORD_RESET | CREDENTIALS_WEBSERVER, CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+// | WEB_LOGIN_CHANGE | CREDENTIALS_WEBSERVER, CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+// | IT_CREDENTIAL_PASSWORD_RESET | CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+// | IT_CREDENTIAL_CHANGE | CREDENTIALS_IT_GENERAL, GENERAL_AUTHORITY |
+// | VPN_ACCESS_NEW | VPN_REMOTE_MAINTENANCE, GENERAL_AUTHORITY |
+// | ORDER_NEW | ORDERING_UNLIMITED, GENERAL_AUTHORITY |
+// | ORDER_WITHIN_BUDGET | ORDERING_LIMITED (same business area and currency, amount ≤ budget), ORDERING_UNLIMITED, GENERAL_AUTHORITY |
+// | INVOICE_COPY | FINANCE_INVOICES, GENERAL_AUTHORITY |
+// | CONTRACT_CHANGE | FINANCE_INVOICES, GENERAL_AUTHORITY |
+// | SLA_EMERGENCY_INSTRUCTION | EMERGENCY_SLA, GENERAL_AUTHORITY — and only while the account has an SLA valid that day |
+// | CONTACTS_CHANGE | GENERAL_AUTHORITY |
+//
+// When several authorizations allow a request, the most specific kind (the
+// order of the table) decides, then the one that began first.
+type SupportRequestKind string
+
+const (
+	// Reset the password of a mailbox or of the mail server admin login (postmaster@). Domains are not part of it.
+	SupportRequestKindMailboxPasswordReset SupportRequestKind = "MAILBOX_PASSWORD_RESET"
+	// Create, change or delete a mailbox or mail server login.
+	SupportRequestKindMailLoginChange SupportRequestKind = "MAIL_LOGIN_CHANGE"
+	// Reset the password of a web server login: SFTP/FTP user of a web vhost, CMS or SQL account.
+	SupportRequestKindWebLoginPasswordReset SupportRequestKind = "WEB_LOGIN_PASSWORD_RESET"
+	// Create, change or delete a web server, CMS, SQL or FTP login.
+	SupportRequestKindWebLoginChange SupportRequestKind = "WEB_LOGIN_CHANGE"
+	// Reset any other IT credential: PC or server logins, domain and DNS logins, other passwords.
+	SupportRequestKindItCredentialPasswordReset SupportRequestKind = "IT_CREDENTIAL_PASSWORD_RESET"
+	// Create, change or delete any IT login or credential.
+	SupportRequestKindItCredentialChange SupportRequestKind = "IT_CREDENTIAL_CHANGE"
+	// Set up a new VPN tunnel, a VPN user or a permanent remote maintenance access to a host (temporary remote sessions need no authorization).
+	SupportRequestKindVpnAccessNew SupportRequestKind = "VPN_ACCESS_NEW"
+	// Place a new order or enter a contract, without limit.
+	SupportRequestKindOrderNew SupportRequestKind = "ORDER_NEW"
+	// Place an order of a given business area and amount (give `order`): ORDERING_LIMITED allows it within its scope.
+	SupportRequestKindOrderWithinBudget SupportRequestKind = "ORDER_WITHIN_BUDGET"
+	// Send a copy of an invoice.
+	SupportRequestKindInvoiceCopy SupportRequestKind = "INVOICE_COPY"
+	// Change a current contract, or reconcile accounts.
+	SupportRequestKindContractChange SupportRequestKind = "CONTRACT_CHANGE"
+	// Give an instruction in an emergency under the SLA, including costs arising from it.
+	SupportRequestKindSLAEmergencyInstruction SupportRequestKind = "SLA_EMERGENCY_INSTRUCTION"
+	// Name or remove contacts of the customer, or change their rights and authorizations.
+	SupportRequestKindContactsChange SupportRequestKind = "CONTACTS_CHANGE"
+)
+
+var AllSupportRequestKind = []SupportRequestKind{
+	SupportRequestKindMailboxPasswordReset,
+	SupportRequestKindMailLoginChange,
+	SupportRequestKindWebLoginPasswordReset,
+	SupportRequestKindWebLoginChange,
+	SupportRequestKindItCredentialPasswordReset,
+	SupportRequestKindItCredentialChange,
+	SupportRequestKindVpnAccessNew,
+	SupportRequestKindOrderNew,
+	SupportRequestKindOrderWithinBudget,
+	SupportRequestKindInvoiceCopy,
+	SupportRequestKindContractChange,
+	SupportRequestKindSLAEmergencyInstruction,
+	SupportRequestKindContactsChange,
+}
+
+func (e SupportRequestKind) IsValid() bool {
+	switch e {
+	case SupportRequestKindMailboxPasswordReset, SupportRequestKindMailLoginChange, SupportRequestKindWebLoginPasswordReset, SupportRequestKindWebLoginChange, SupportRequestKindItCredentialPasswordReset, SupportRequestKindItCredentialChange, SupportRequestKindVpnAccessNew, SupportRequestKindOrderNew, SupportRequestKindOrderWithinBudget, SupportRequestKindInvoiceCopy, SupportRequestKindContractChange, SupportRequestKindSLAEmergencyInstruction, SupportRequestKindContactsChange:
+		return true
+	}
+	return false
+}
+
+func (e SupportRequestKind) String() string {
+	return string(e)
+}
+
+func (e *SupportRequestKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SupportRequestKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SupportRequestKind", str)
+	}
+	return nil
+}
+
+func (e SupportRequestKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SupportRequestKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SupportRequestKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -18,6 +18,7 @@ type Config struct {
 	DatabaseURL   string   // DATABASE_URL: postgres://... ; empty means SQLite in DataDir
 	DataDir       string   // PORTIER_DATA_DIR, default ./data
 	SigningKey    []byte   // PORTIER_JWT_KEY (hex, >= 32 bytes); else generated once into DataDir
+	PinKey        []byte   // PORTIER_PIN_KEY (hex, >= 32 bytes): the support PIN secret; else generated once into DataDir
 	AdminEmail    string   // PORTIER_ADMIN_EMAIL, default admin@example.com
 	AdminPassword string   // PORTIER_ADMIN_PASSWORD; else generated and logged once
 	CORSOrigins   []string // PORTIER_CORS_ORIGINS, comma-separated; none by default
@@ -83,6 +84,13 @@ func FromEnv() (*Config, error) {
 		}
 		c.SigningKey = key
 	}
+	if k := os.Getenv("PORTIER_PIN_KEY"); k != "" {
+		key, err := hex.DecodeString(k)
+		if err != nil || len(key) < 32 {
+			return nil, errors.New("PORTIER_PIN_KEY must be at least 32 bytes, hex-encoded")
+		}
+		c.PinKey = key
+	}
 	return c, nil
 }
 
@@ -95,10 +103,27 @@ func (c *Config) LoadOrCreateSigningKey() ([]byte, error) {
 	if c.SigningKey != nil {
 		return c.SigningKey, nil
 	}
+	return c.loadOrCreateKey("jwt.key")
+}
+
+// LoadOrCreatePinKey returns the support PIN secret (PORTIER_PIN_KEY), or
+// one kept in the data directory like the JWT key. Every instance serving
+// the same database needs the same key: set it in production. Changing it
+// changes every support PIN at once (nothing else is lost).
+func (c *Config) LoadOrCreatePinKey() ([]byte, error) {
+	if c.PinKey != nil {
+		return c.PinKey, nil
+	}
+	return c.loadOrCreateKey("pin.key")
+}
+
+// loadOrCreateKey reads a hex key of at least 32 bytes from name in the
+// data directory, creating a random one (mode 0600) when there is none.
+func (c *Config) loadOrCreateKey(name string) ([]byte, error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(c.DataDir, "jwt.key")
+	path := filepath.Join(c.DataDir, name)
 	if b, err := os.ReadFile(path); err == nil {
 		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
 		if err != nil || len(key) < 32 {

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestTrustedProxies(t *testing.T) {
 	for _, c := range []struct {
@@ -38,5 +41,41 @@ func TestTrustedProxies(t *testing.T) {
 				t.Errorf("%q: got %v, want %v", c.in, got, c.want)
 			}
 		}
+	}
+}
+
+func TestPinKey(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PORTIER_DATA_DIR", dir)
+	t.Setenv("PORTIER_PIN_KEY", "")
+	cfg, err := FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing set: a key is made once in the data directory and kept.
+	k1, err := cfg.LoadOrCreatePinKey()
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("generated key: %d bytes, %v", len(k1), err)
+	}
+	k2, err := cfg.LoadOrCreatePinKey()
+	if err != nil || string(k1) != string(k2) {
+		t.Fatal("the generated key changed between starts")
+	}
+	jwt, err := cfg.LoadOrCreateSigningKey()
+	if err != nil || string(jwt) == string(k1) {
+		t.Fatal("the PIN key must not be the JWT key")
+	}
+	// Set: taken from the environment; too short is refused.
+	t.Setenv("PORTIER_PIN_KEY", strings.Repeat("ab", 32))
+	cfg, err = FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := cfg.LoadOrCreatePinKey(); len(k) != 32 || k[0] != 0xab {
+		t.Fatalf("configured key not used: %x", k)
+	}
+	t.Setenv("PORTIER_PIN_KEY", "abcd")
+	if _, err := FromEnv(); err == nil {
+		t.Fatal("a 2-byte PIN key was accepted")
 	}
 }

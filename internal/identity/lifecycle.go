@@ -13,7 +13,7 @@ import (
 	"portier/ent/loginchallenge"
 	"portier/ent/onetimetoken"
 	"portier/ent/retiredidentifier"
-	"portier/ent/supportpin"
+	"portier/ent/supportpinstate"
 	"portier/ent/useraccount"
 	"portier/internal/apperr"
 	"portier/internal/audit"
@@ -66,7 +66,7 @@ func (s *Service) DeleteMyAccount(ctx context.Context, pw string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.SupportPin.Delete().Where(supportpin.UserID(u.ID)).Exec(sys(ctx)); err != nil {
+	if _, err := c.SupportPinState.Delete().Where(supportpinstate.UserID(u.ID)).Exec(sys(ctx)); err != nil {
 		return err
 	}
 	if _, err := c.LoginChallenge.Delete().Where(loginchallenge.UserID(u.ID)).Exec(sys(ctx)); err != nil {

@@ -51,7 +51,7 @@ var Kinds = []string{
 	PasswordChanged, LoginCode, SMSLoginCode, SecondFactorChanged, SignUpUsernameTaken, ContactAdded,
 	StaffInvitation, ContactInvitation, UserAccountDeleted, UserAccountRestored,
 	CustomerAdminAdded, CustomerAdminRemoved, APIKeyCreated, CustomerAccountDeactivated,
-	AccountAccessGranted, AccountAccessRemoved, SMSPhoneVerify, PhoneChanged, ContactLoginActivation, SecondFactorPolicyChanged,
+	AccountAccessGranted, AccountAccessRemoved, SMSPhoneVerify, PhoneChanged, ContactLoginActivation, SecondFactorPolicyChanged, SupportPinLimited,
 }
 
 // IsSMS reports whether kind is a text message (sent by SMS, no subject)

@@ -51,6 +51,7 @@ var wants = map[string][]string{
 	AccountAccessGranted:       {"name", "account", "actor", "until"},
 	AccountAccessRemoved:       {"name", "account", "actor", "until"},
 	SecondFactorPolicyChanged:  {"name", "account", "actor"},
+	SupportPinLimited:          {"name", "account", "until"},
 }
 
 func TestEveryKindRendersInBothLocales(t *testing.T) {

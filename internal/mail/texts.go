@@ -57,6 +57,10 @@ const (
 	// AccountAccessRemoved: the recipient's access to account ends now or
 	// after until.
 	AccountAccessRemoved = "account_access_removed"
+	// SupportPinLimited: the support desk refused further support PIN
+	// checks for account after repeated wrong PINs, until until. Never the
+	// PIN.
+	SupportPinLimited = "support_pin_limited"
 )
 
 // The texts are text/template sources over map[string]string; a missing key
@@ -362,6 +366,18 @@ Falls das nicht beabsichtigt ist, wenden Sie sich bitte an einen
 Kundenadministrator dieses Kontos.
 ` + closingDE,
 	},
+	SupportPinLimited: {
+		subject: "Wiederholt falsche Support-PIN für {{.account}}",
+		body: greetingDE + `bei unserem Support-Team wurde für das Kundenkonto {{.account}} mehrmals
+hintereinander eine falsche Support-PIN genannt. Bis {{.until}} prüfen wir für
+dieses Konto keine weiteren Support-PINs.
+
+Sie erhalten diese Nachricht, weil Sie Kundenadministrator dieses Kontos sind.
+Falls niemand aus Ihrem Haus bei uns angerufen hat, versucht möglicherweise ein
+Unbekannter, sich als Ihr Mitarbeiter auszugeben. Geben Sie Ihre PIN nur
+weiter, wenn wir Sie in einer laufenden Support-Anfrage darum bitten.
+` + closingDE,
+	},
 }
 
 var textsEN = map[string]text{
@@ -631,6 +647,18 @@ If you did not expect this access, please contact our support.
 The change was made by {{.actor}}.{{end}}
 
 If this is not intended, please contact a customer admin of this account.
+` + closingEN,
+	},
+	SupportPinLimited: {
+		subject: "Repeated wrong support PIN for {{.account}}",
+		body: greetingEN + `Our support team was given a wrong support PIN for the customer account
+{{.account}} several times in a row. Until {{.until}} we check no further
+support PINs for this account.
+
+You receive this message because you are a customer admin of this account.
+If nobody from your organisation called us, someone may be trying to pass
+as one of your people. Only give your PIN when we ask for it in an ongoing
+support request.
 ` + closingEN,
 	},
 }

@@ -163,6 +163,18 @@ func SecondFactorPolicyChanged(ctx context.Context, c *ent.Client, acct *ent.Cus
 		"account": accountName(acct), "actor": actor(ctx, c), "required": strconv.FormatBool(required)})
 }
 
+// SupportPinLimited tells the customer admins of acct that the support desk
+// stopped checking support PINs for it after repeated wrong ones, until
+// until. The mail names neither the PIN nor who called.
+func SupportPinLimited(ctx context.Context, c *ent.Client, acct *ent.CustomerAccount, until, now time.Time) error {
+	admins, err := AdminsOfAccount(ctx, c, acct.ID, now)
+	if err != nil {
+		return err
+	}
+	return sendAll(ctx, c, admins, mail.SupportPinLimited, map[string]string{"account": accountName(acct),
+		"until": until.In(location(acct)).Format("2006-01-02 15:04 MST")})
+}
+
 // adminChange mails kind about ct to the account's customer admins and to ct
 // itself (once per address).
 func adminChange(ctx context.Context, c *ent.Client, ct *ent.Contact, kind string, until *caldate.Date, now time.Time) error {

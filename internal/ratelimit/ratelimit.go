@@ -135,6 +135,28 @@ func (l *Limiter) Check(ctx context.Context, rule Rule, key string) error {
 	return nil
 }
 
+// Refund takes back one attempt counted by Take in the current window, for
+// an attempt that turned out not to be one that the rule limits (a correct
+// support PIN: only failed checks are limited). Taking first and refunding
+// after keeps the limit exact under concurrency: at most Limit attempts are
+// ever in flight or failed in one window. It never goes below zero and does
+// nothing once the window has ended.
+func (l *Limiter) Refund(ctx context.Context, rule Rule, key string) error {
+	if err := rule.validate(); err != nil {
+		return err
+	}
+	now := l.clock()
+	_, err := l.client.RateLimitBucket.Update().
+		Where(ratelimitbucket.ID(bucketID(rule, key)), ratelimitbucket.CountGT(0),
+			ratelimitbucket.WindowStartGT(now.Add(-rule.Window))).
+		AddCount(-1).
+		Save(viewer.SystemContext(ctx))
+	if err != nil {
+		return fmt.Errorf("ratelimit: refund %s: %w", rule.Name, err)
+	}
+	return nil
+}
+
 // Reset forgets the attempts of key under rule (e.g. after a successful
 // login).
 func (l *Limiter) Reset(ctx context.Context, rule Rule, key string) error {

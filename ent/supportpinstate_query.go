@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"math"
 	"portier/ent/predicate"
-	"portier/ent/supportpin"
+	"portier/ent/supportpinstate"
 	"portier/internal/pulid"
 
 	"entgo.io/ent"
@@ -18,66 +18,66 @@ import (
 	"entgo.io/ent/schema/field"
 )
 
-// SupportPinQuery is the builder for querying SupportPin entities.
-type SupportPinQuery struct {
+// SupportPinStateQuery is the builder for querying SupportPinState entities.
+type SupportPinStateQuery struct {
 	config
 	ctx        *QueryContext
-	order      []supportpin.OrderOption
+	order      []supportpinstate.OrderOption
 	inters     []Interceptor
-	predicates []predicate.SupportPin
-	loadTotal  []func(context.Context, []*SupportPin) error
+	predicates []predicate.SupportPinState
+	loadTotal  []func(context.Context, []*SupportPinState) error
 	modifiers  []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
 }
 
-// Where adds a new predicate for the SupportPinQuery builder.
-func (_q *SupportPinQuery) Where(ps ...predicate.SupportPin) *SupportPinQuery {
+// Where adds a new predicate for the SupportPinStateQuery builder.
+func (_q *SupportPinStateQuery) Where(ps ...predicate.SupportPinState) *SupportPinStateQuery {
 	_q.predicates = append(_q.predicates, ps...)
 	return _q
 }
 
 // Limit the number of records to be returned by this query.
-func (_q *SupportPinQuery) Limit(limit int) *SupportPinQuery {
+func (_q *SupportPinStateQuery) Limit(limit int) *SupportPinStateQuery {
 	_q.ctx.Limit = &limit
 	return _q
 }
 
 // Offset to start from.
-func (_q *SupportPinQuery) Offset(offset int) *SupportPinQuery {
+func (_q *SupportPinStateQuery) Offset(offset int) *SupportPinStateQuery {
 	_q.ctx.Offset = &offset
 	return _q
 }
 
 // Unique configures the query builder to filter duplicate records on query.
 // By default, unique is set to true, and can be disabled using this method.
-func (_q *SupportPinQuery) Unique(unique bool) *SupportPinQuery {
+func (_q *SupportPinStateQuery) Unique(unique bool) *SupportPinStateQuery {
 	_q.ctx.Unique = &unique
 	return _q
 }
 
 // Order specifies how the records should be ordered.
-func (_q *SupportPinQuery) Order(o ...supportpin.OrderOption) *SupportPinQuery {
+func (_q *SupportPinStateQuery) Order(o ...supportpinstate.OrderOption) *SupportPinStateQuery {
 	_q.order = append(_q.order, o...)
 	return _q
 }
 
-// First returns the first SupportPin entity from the query.
-// Returns a *NotFoundError when no SupportPin was found.
-func (_q *SupportPinQuery) First(ctx context.Context) (*SupportPin, error) {
+// First returns the first SupportPinState entity from the query.
+// Returns a *NotFoundError when no SupportPinState was found.
+func (_q *SupportPinStateQuery) First(ctx context.Context) (*SupportPinState, error) {
 	nodes, err := _q.Limit(1).All(setContextOp(ctx, _q.ctx, ent.OpQueryFirst))
 	if err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
-		return nil, &NotFoundError{supportpin.Label}
+		return nil, &NotFoundError{supportpinstate.Label}
 	}
 	return nodes[0], nil
 }
 
 // FirstX is like First, but panics if an error occurs.
-func (_q *SupportPinQuery) FirstX(ctx context.Context) *SupportPin {
+func (_q *SupportPinStateQuery) FirstX(ctx context.Context) *SupportPinState {
 	node, err := _q.First(ctx)
 	if err != nil && !IsNotFound(err) {
 		panic(err)
@@ -85,22 +85,22 @@ func (_q *SupportPinQuery) FirstX(ctx context.Context) *SupportPin {
 	return node
 }
 
-// FirstID returns the first SupportPin ID from the query.
-// Returns a *NotFoundError when no SupportPin ID was found.
-func (_q *SupportPinQuery) FirstID(ctx context.Context) (id pulid.ID, err error) {
+// FirstID returns the first SupportPinState ID from the query.
+// Returns a *NotFoundError when no SupportPinState ID was found.
+func (_q *SupportPinStateQuery) FirstID(ctx context.Context) (id pulid.ID, err error) {
 	var ids []pulid.ID
 	if ids, err = _q.Limit(1).IDs(setContextOp(ctx, _q.ctx, ent.OpQueryFirstID)); err != nil {
 		return
 	}
 	if len(ids) == 0 {
-		err = &NotFoundError{supportpin.Label}
+		err = &NotFoundError{supportpinstate.Label}
 		return
 	}
 	return ids[0], nil
 }
 
 // FirstIDX is like FirstID, but panics if an error occurs.
-func (_q *SupportPinQuery) FirstIDX(ctx context.Context) pulid.ID {
+func (_q *SupportPinStateQuery) FirstIDX(ctx context.Context) pulid.ID {
 	id, err := _q.FirstID(ctx)
 	if err != nil && !IsNotFound(err) {
 		panic(err)
@@ -108,10 +108,10 @@ func (_q *SupportPinQuery) FirstIDX(ctx context.Context) pulid.ID {
 	return id
 }
 
-// Only returns a single SupportPin entity found by the query, ensuring it only returns one.
-// Returns a *NotSingularError when more than one SupportPin entity is found.
-// Returns a *NotFoundError when no SupportPin entities are found.
-func (_q *SupportPinQuery) Only(ctx context.Context) (*SupportPin, error) {
+// Only returns a single SupportPinState entity found by the query, ensuring it only returns one.
+// Returns a *NotSingularError when more than one SupportPinState entity is found.
+// Returns a *NotFoundError when no SupportPinState entities are found.
+func (_q *SupportPinStateQuery) Only(ctx context.Context) (*SupportPinState, error) {
 	nodes, err := _q.Limit(2).All(setContextOp(ctx, _q.ctx, ent.OpQueryOnly))
 	if err != nil {
 		return nil, err
@@ -120,14 +120,14 @@ func (_q *SupportPinQuery) Only(ctx context.Context) (*SupportPin, error) {
 	case 1:
 		return nodes[0], nil
 	case 0:
-		return nil, &NotFoundError{supportpin.Label}
+		return nil, &NotFoundError{supportpinstate.Label}
 	default:
-		return nil, &NotSingularError{supportpin.Label}
+		return nil, &NotSingularError{supportpinstate.Label}
 	}
 }
 
 // OnlyX is like Only, but panics if an error occurs.
-func (_q *SupportPinQuery) OnlyX(ctx context.Context) *SupportPin {
+func (_q *SupportPinStateQuery) OnlyX(ctx context.Context) *SupportPinState {
 	node, err := _q.Only(ctx)
 	if err != nil {
 		panic(err)
@@ -135,10 +135,10 @@ func (_q *SupportPinQuery) OnlyX(ctx context.Context) *SupportPin {
 	return node
 }
 
-// OnlyID is like Only, but returns the only SupportPin ID in the query.
-// Returns a *NotSingularError when more than one SupportPin ID is found.
+// OnlyID is like Only, but returns the only SupportPinState ID in the query.
+// Returns a *NotSingularError when more than one SupportPinState ID is found.
 // Returns a *NotFoundError when no entities are found.
-func (_q *SupportPinQuery) OnlyID(ctx context.Context) (id pulid.ID, err error) {
+func (_q *SupportPinStateQuery) OnlyID(ctx context.Context) (id pulid.ID, err error) {
 	var ids []pulid.ID
 	if ids, err = _q.Limit(2).IDs(setContextOp(ctx, _q.ctx, ent.OpQueryOnlyID)); err != nil {
 		return
@@ -147,15 +147,15 @@ func (_q *SupportPinQuery) OnlyID(ctx context.Context) (id pulid.ID, err error) 
 	case 1:
 		id = ids[0]
 	case 0:
-		err = &NotFoundError{supportpin.Label}
+		err = &NotFoundError{supportpinstate.Label}
 	default:
-		err = &NotSingularError{supportpin.Label}
+		err = &NotSingularError{supportpinstate.Label}
 	}
 	return
 }
 
 // OnlyIDX is like OnlyID, but panics if an error occurs.
-func (_q *SupportPinQuery) OnlyIDX(ctx context.Context) pulid.ID {
+func (_q *SupportPinStateQuery) OnlyIDX(ctx context.Context) pulid.ID {
 	id, err := _q.OnlyID(ctx)
 	if err != nil {
 		panic(err)
@@ -163,18 +163,18 @@ func (_q *SupportPinQuery) OnlyIDX(ctx context.Context) pulid.ID {
 	return id
 }
 
-// All executes the query and returns a list of SupportPins.
-func (_q *SupportPinQuery) All(ctx context.Context) ([]*SupportPin, error) {
+// All executes the query and returns a list of SupportPinStates.
+func (_q *SupportPinStateQuery) All(ctx context.Context) ([]*SupportPinState, error) {
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryAll)
 	if err := _q.prepareQuery(ctx); err != nil {
 		return nil, err
 	}
-	qr := querierAll[[]*SupportPin, *SupportPinQuery]()
-	return withInterceptors[[]*SupportPin](ctx, _q, qr, _q.inters)
+	qr := querierAll[[]*SupportPinState, *SupportPinStateQuery]()
+	return withInterceptors[[]*SupportPinState](ctx, _q, qr, _q.inters)
 }
 
 // AllX is like All, but panics if an error occurs.
-func (_q *SupportPinQuery) AllX(ctx context.Context) []*SupportPin {
+func (_q *SupportPinStateQuery) AllX(ctx context.Context) []*SupportPinState {
 	nodes, err := _q.All(ctx)
 	if err != nil {
 		panic(err)
@@ -182,20 +182,20 @@ func (_q *SupportPinQuery) AllX(ctx context.Context) []*SupportPin {
 	return nodes
 }
 
-// IDs executes the query and returns a list of SupportPin IDs.
-func (_q *SupportPinQuery) IDs(ctx context.Context) (ids []pulid.ID, err error) {
+// IDs executes the query and returns a list of SupportPinState IDs.
+func (_q *SupportPinStateQuery) IDs(ctx context.Context) (ids []pulid.ID, err error) {
 	if _q.ctx.Unique == nil && _q.path != nil {
 		_q.Unique(true)
 	}
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryIDs)
-	if err = _q.Select(supportpin.FieldID).Scan(ctx, &ids); err != nil {
+	if err = _q.Select(supportpinstate.FieldID).Scan(ctx, &ids); err != nil {
 		return nil, err
 	}
 	return ids, nil
 }
 
 // IDsX is like IDs, but panics if an error occurs.
-func (_q *SupportPinQuery) IDsX(ctx context.Context) []pulid.ID {
+func (_q *SupportPinStateQuery) IDsX(ctx context.Context) []pulid.ID {
 	ids, err := _q.IDs(ctx)
 	if err != nil {
 		panic(err)
@@ -204,16 +204,16 @@ func (_q *SupportPinQuery) IDsX(ctx context.Context) []pulid.ID {
 }
 
 // Count returns the count of the given query.
-func (_q *SupportPinQuery) Count(ctx context.Context) (int, error) {
+func (_q *SupportPinStateQuery) Count(ctx context.Context) (int, error) {
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryCount)
 	if err := _q.prepareQuery(ctx); err != nil {
 		return 0, err
 	}
-	return withInterceptors[int](ctx, _q, querierCount[*SupportPinQuery](), _q.inters)
+	return withInterceptors[int](ctx, _q, querierCount[*SupportPinStateQuery](), _q.inters)
 }
 
 // CountX is like Count, but panics if an error occurs.
-func (_q *SupportPinQuery) CountX(ctx context.Context) int {
+func (_q *SupportPinStateQuery) CountX(ctx context.Context) int {
 	count, err := _q.Count(ctx)
 	if err != nil {
 		panic(err)
@@ -222,7 +222,7 @@ func (_q *SupportPinQuery) CountX(ctx context.Context) int {
 }
 
 // Exist returns true if the query has elements in the graph.
-func (_q *SupportPinQuery) Exist(ctx context.Context) (bool, error) {
+func (_q *SupportPinStateQuery) Exist(ctx context.Context) (bool, error) {
 	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryExist)
 	switch _, err := _q.FirstID(ctx); {
 	case IsNotFound(err):
@@ -235,7 +235,7 @@ func (_q *SupportPinQuery) Exist(ctx context.Context) (bool, error) {
 }
 
 // ExistX is like Exist, but panics if an error occurs.
-func (_q *SupportPinQuery) ExistX(ctx context.Context) bool {
+func (_q *SupportPinStateQuery) ExistX(ctx context.Context) bool {
 	exist, err := _q.Exist(ctx)
 	if err != nil {
 		panic(err)
@@ -243,18 +243,18 @@ func (_q *SupportPinQuery) ExistX(ctx context.Context) bool {
 	return exist
 }
 
-// Clone returns a duplicate of the SupportPinQuery builder, including all associated steps. It can be
+// Clone returns a duplicate of the SupportPinStateQuery builder, including all associated steps. It can be
 // used to prepare common query builders and use them differently after the clone is made.
-func (_q *SupportPinQuery) Clone() *SupportPinQuery {
+func (_q *SupportPinStateQuery) Clone() *SupportPinStateQuery {
 	if _q == nil {
 		return nil
 	}
-	return &SupportPinQuery{
+	return &SupportPinStateQuery{
 		config:     _q.config,
 		ctx:        _q.ctx.Clone(),
-		order:      append([]supportpin.OrderOption{}, _q.order...),
+		order:      append([]supportpinstate.OrderOption{}, _q.order...),
 		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.SupportPin{}, _q.predicates...),
+		predicates: append([]predicate.SupportPinState{}, _q.predicates...),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -271,15 +271,15 @@ func (_q *SupportPinQuery) Clone() *SupportPinQuery {
 //		Count int `json:"count,omitempty"`
 //	}
 //
-//	client.SupportPin.Query().
-//		GroupBy(supportpin.FieldCreatedAt).
+//	client.SupportPinState.Query().
+//		GroupBy(supportpinstate.FieldCreatedAt).
 //		Aggregate(ent.Count()).
 //		Scan(ctx, &v)
-func (_q *SupportPinQuery) GroupBy(field string, fields ...string) *SupportPinGroupBy {
+func (_q *SupportPinStateQuery) GroupBy(field string, fields ...string) *SupportPinStateGroupBy {
 	_q.ctx.Fields = append([]string{field}, fields...)
-	grbuild := &SupportPinGroupBy{build: _q}
+	grbuild := &SupportPinStateGroupBy{build: _q}
 	grbuild.flds = &_q.ctx.Fields
-	grbuild.label = supportpin.Label
+	grbuild.label = supportpinstate.Label
 	grbuild.scan = grbuild.Scan
 	return grbuild
 }
@@ -293,23 +293,23 @@ func (_q *SupportPinQuery) GroupBy(field string, fields ...string) *SupportPinGr
 //		CreatedAt time.Time `json:"created_at,omitempty"`
 //	}
 //
-//	client.SupportPin.Query().
-//		Select(supportpin.FieldCreatedAt).
+//	client.SupportPinState.Query().
+//		Select(supportpinstate.FieldCreatedAt).
 //		Scan(ctx, &v)
-func (_q *SupportPinQuery) Select(fields ...string) *SupportPinSelect {
+func (_q *SupportPinStateQuery) Select(fields ...string) *SupportPinStateSelect {
 	_q.ctx.Fields = append(_q.ctx.Fields, fields...)
-	sbuild := &SupportPinSelect{SupportPinQuery: _q}
-	sbuild.label = supportpin.Label
+	sbuild := &SupportPinStateSelect{SupportPinStateQuery: _q}
+	sbuild.label = supportpinstate.Label
 	sbuild.flds, sbuild.scan = &_q.ctx.Fields, sbuild.Scan
 	return sbuild
 }
 
-// Aggregate returns a SupportPinSelect configured with the given aggregations.
-func (_q *SupportPinQuery) Aggregate(fns ...AggregateFunc) *SupportPinSelect {
+// Aggregate returns a SupportPinStateSelect configured with the given aggregations.
+func (_q *SupportPinStateQuery) Aggregate(fns ...AggregateFunc) *SupportPinStateSelect {
 	return _q.Select().Aggregate(fns...)
 }
 
-func (_q *SupportPinQuery) prepareQuery(ctx context.Context) error {
+func (_q *SupportPinStateQuery) prepareQuery(ctx context.Context) error {
 	for _, inter := range _q.inters {
 		if inter == nil {
 			return fmt.Errorf("ent: uninitialized interceptor (forgotten import ent/runtime?)")
@@ -321,7 +321,7 @@ func (_q *SupportPinQuery) prepareQuery(ctx context.Context) error {
 		}
 	}
 	for _, f := range _q.ctx.Fields {
-		if !supportpin.ValidColumn(f) {
+		if !supportpinstate.ValidColumn(f) {
 			return &ValidationError{Name: f, err: fmt.Errorf("ent: invalid field %q for query", f)}
 		}
 	}
@@ -332,25 +332,25 @@ func (_q *SupportPinQuery) prepareQuery(ctx context.Context) error {
 		}
 		_q.sql = prev
 	}
-	if supportpin.Policy == nil {
-		return errors.New("ent: uninitialized supportpin.Policy (forgotten import ent/runtime?)")
+	if supportpinstate.Policy == nil {
+		return errors.New("ent: uninitialized supportpinstate.Policy (forgotten import ent/runtime?)")
 	}
-	if err := supportpin.Policy.EvalQuery(ctx, _q); err != nil {
+	if err := supportpinstate.Policy.EvalQuery(ctx, _q); err != nil {
 		return err
 	}
 	return nil
 }
 
-func (_q *SupportPinQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*SupportPin, error) {
+func (_q *SupportPinStateQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*SupportPinState, error) {
 	var (
-		nodes = []*SupportPin{}
+		nodes = []*SupportPinState{}
 		_spec = _q.querySpec()
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*SupportPin).scanValues(nil, columns)
+		return (*SupportPinState).scanValues(nil, columns)
 	}
 	_spec.Assign = func(columns []string, values []any) error {
-		node := &SupportPin{config: _q.config}
+		node := &SupportPinState{config: _q.config}
 		nodes = append(nodes, node)
 		return node.assignValues(columns, values)
 	}
@@ -374,7 +374,7 @@ func (_q *SupportPinQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*S
 	return nodes, nil
 }
 
-func (_q *SupportPinQuery) sqlCount(ctx context.Context) (int, error) {
+func (_q *SupportPinStateQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
@@ -386,8 +386,8 @@ func (_q *SupportPinQuery) sqlCount(ctx context.Context) (int, error) {
 	return sqlgraph.CountNodes(ctx, _q.driver, _spec)
 }
 
-func (_q *SupportPinQuery) querySpec() *sqlgraph.QuerySpec {
-	_spec := sqlgraph.NewQuerySpec(supportpin.Table, supportpin.Columns, sqlgraph.NewFieldSpec(supportpin.FieldID, field.TypeString))
+func (_q *SupportPinStateQuery) querySpec() *sqlgraph.QuerySpec {
+	_spec := sqlgraph.NewQuerySpec(supportpinstate.Table, supportpinstate.Columns, sqlgraph.NewFieldSpec(supportpinstate.FieldID, field.TypeString))
 	_spec.From = _q.sql
 	if unique := _q.ctx.Unique; unique != nil {
 		_spec.Unique = *unique
@@ -396,9 +396,9 @@ func (_q *SupportPinQuery) querySpec() *sqlgraph.QuerySpec {
 	}
 	if fields := _q.ctx.Fields; len(fields) > 0 {
 		_spec.Node.Columns = make([]string, 0, len(fields))
-		_spec.Node.Columns = append(_spec.Node.Columns, supportpin.FieldID)
+		_spec.Node.Columns = append(_spec.Node.Columns, supportpinstate.FieldID)
 		for i := range fields {
-			if fields[i] != supportpin.FieldID {
+			if fields[i] != supportpinstate.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
 		}
@@ -426,12 +426,12 @@ func (_q *SupportPinQuery) querySpec() *sqlgraph.QuerySpec {
 	return _spec
 }
 
-func (_q *SupportPinQuery) sqlQuery(ctx context.Context) *sql.Selector {
+func (_q *SupportPinStateQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	builder := sql.Dialect(_q.driver.Dialect())
-	t1 := builder.Table(supportpin.Table)
+	t1 := builder.Table(supportpinstate.Table)
 	columns := _q.ctx.Fields
 	if len(columns) == 0 {
-		columns = supportpin.Columns
+		columns = supportpinstate.Columns
 	}
 	selector := builder.Select(t1.Columns(columns...)...).From(t1)
 	if _q.sql != nil {
@@ -464,7 +464,7 @@ func (_q *SupportPinQuery) sqlQuery(ctx context.Context) *sql.Selector {
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being
 // updated, deleted or "selected ... for update" by other sessions, until the transaction is
 // either committed or rolled-back.
-func (_q *SupportPinQuery) ForUpdate(opts ...sql.LockOption) *SupportPinQuery {
+func (_q *SupportPinStateQuery) ForUpdate(opts ...sql.LockOption) *SupportPinStateQuery {
 	if _q.driver.Dialect() == dialect.Postgres {
 		_q.Unique(false)
 	}
@@ -477,7 +477,7 @@ func (_q *SupportPinQuery) ForUpdate(opts ...sql.LockOption) *SupportPinQuery {
 // ForShare behaves similarly to ForUpdate, except that it acquires a shared mode lock
 // on any rows that are read. Other sessions can read the rows, but cannot modify them
 // until your transaction commits.
-func (_q *SupportPinQuery) ForShare(opts ...sql.LockOption) *SupportPinQuery {
+func (_q *SupportPinStateQuery) ForShare(opts ...sql.LockOption) *SupportPinStateQuery {
 	if _q.driver.Dialect() == dialect.Postgres {
 		_q.Unique(false)
 	}
@@ -487,28 +487,28 @@ func (_q *SupportPinQuery) ForShare(opts ...sql.LockOption) *SupportPinQuery {
 	return _q
 }
 
-// SupportPinGroupBy is the group-by builder for SupportPin entities.
-type SupportPinGroupBy struct {
+// SupportPinStateGroupBy is the group-by builder for SupportPinState entities.
+type SupportPinStateGroupBy struct {
 	selector
-	build *SupportPinQuery
+	build *SupportPinStateQuery
 }
 
 // Aggregate adds the given aggregation functions to the group-by query.
-func (_g *SupportPinGroupBy) Aggregate(fns ...AggregateFunc) *SupportPinGroupBy {
+func (_g *SupportPinStateGroupBy) Aggregate(fns ...AggregateFunc) *SupportPinStateGroupBy {
 	_g.fns = append(_g.fns, fns...)
 	return _g
 }
 
 // Scan applies the selector query and scans the result into the given value.
-func (_g *SupportPinGroupBy) Scan(ctx context.Context, v any) error {
+func (_g *SupportPinStateGroupBy) Scan(ctx context.Context, v any) error {
 	ctx = setContextOp(ctx, _g.build.ctx, ent.OpQueryGroupBy)
 	if err := _g.build.prepareQuery(ctx); err != nil {
 		return err
 	}
-	return scanWithInterceptors[*SupportPinQuery, *SupportPinGroupBy](ctx, _g.build, _g, _g.build.inters, v)
+	return scanWithInterceptors[*SupportPinStateQuery, *SupportPinStateGroupBy](ctx, _g.build, _g, _g.build.inters, v)
 }
 
-func (_g *SupportPinGroupBy) sqlScan(ctx context.Context, root *SupportPinQuery, v any) error {
+func (_g *SupportPinStateGroupBy) sqlScan(ctx context.Context, root *SupportPinStateQuery, v any) error {
 	selector := root.sqlQuery(ctx).Select()
 	aggregation := make([]string, 0, len(_g.fns))
 	for _, fn := range _g.fns {
@@ -535,28 +535,28 @@ func (_g *SupportPinGroupBy) sqlScan(ctx context.Context, root *SupportPinQuery,
 	return sql.ScanSlice(rows, v)
 }
 
-// SupportPinSelect is the builder for selecting fields of SupportPin entities.
-type SupportPinSelect struct {
-	*SupportPinQuery
+// SupportPinStateSelect is the builder for selecting fields of SupportPinState entities.
+type SupportPinStateSelect struct {
+	*SupportPinStateQuery
 	selector
 }
 
 // Aggregate adds the given aggregation functions to the selector query.
-func (_s *SupportPinSelect) Aggregate(fns ...AggregateFunc) *SupportPinSelect {
+func (_s *SupportPinStateSelect) Aggregate(fns ...AggregateFunc) *SupportPinStateSelect {
 	_s.fns = append(_s.fns, fns...)
 	return _s
 }
 
 // Scan applies the selector query and scans the result into the given value.
-func (_s *SupportPinSelect) Scan(ctx context.Context, v any) error {
+func (_s *SupportPinStateSelect) Scan(ctx context.Context, v any) error {
 	ctx = setContextOp(ctx, _s.ctx, ent.OpQuerySelect)
 	if err := _s.prepareQuery(ctx); err != nil {
 		return err
 	}
-	return scanWithInterceptors[*SupportPinQuery, *SupportPinSelect](ctx, _s.SupportPinQuery, _s, _s.inters, v)
+	return scanWithInterceptors[*SupportPinStateQuery, *SupportPinStateSelect](ctx, _s.SupportPinStateQuery, _s, _s.inters, v)
 }
 
-func (_s *SupportPinSelect) sqlScan(ctx context.Context, root *SupportPinQuery, v any) error {
+func (_s *SupportPinStateSelect) sqlScan(ctx context.Context, root *SupportPinStateQuery, v any) error {
 	selector := root.sqlQuery(ctx)
 	aggregation := make([]string, 0, len(_s.fns))
 	for _, fn := range _s.fns {

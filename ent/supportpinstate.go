@@ -4,7 +4,7 @@ package ent
 
 import (
 	"fmt"
-	"portier/ent/supportpin"
+	"portier/ent/supportpinstate"
 	"portier/internal/pulid"
 	"strings"
 	"time"
@@ -13,8 +13,8 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// SupportPin is the model entity for the SupportPin schema.
-type SupportPin struct {
+// SupportPinState is the model entity for the SupportPinState schema.
+type SupportPinState struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID pulid.ID `json:"id,omitempty"`
@@ -26,27 +26,29 @@ type SupportPin struct {
 	UserID *pulid.ID `json:"user_id,omitempty"`
 	// ScopedLoginID holds the value of the "scoped_login_id" field.
 	ScopedLoginID *pulid.ID `json:"scoped_login_id,omitempty"`
-	// Secret holds the value of the "secret" field.
-	Secret string `json:"-"`
-	// RotatedAt holds the value of the "rotated_at" field.
-	RotatedAt time.Time `json:"rotated_at,omitempty"`
-	// ExpiresAt holds the value of the "expires_at" field.
-	ExpiresAt    time.Time `json:"expires_at,omitempty"`
+	// Random per row, so that a login whose state was discarded (self-deletion) never gets an old PIN back. Not secret by itself.
+	Nonce string `json:"-"`
+	// Rotations on demand so far.
+	Counter int64 `json:"counter,omitempty"`
+	// Start of the current rotation; the PIN changes every 7 days from here.
+	RotatedAt    time.Time `json:"rotated_at,omitempty"`
 	selectValues sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
-func (*SupportPin) scanValues(columns []string) ([]any, error) {
+func (*SupportPinState) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case supportpin.FieldUserID, supportpin.FieldScopedLoginID:
+		case supportpinstate.FieldUserID, supportpinstate.FieldScopedLoginID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
-		case supportpin.FieldID:
+		case supportpinstate.FieldID:
 			values[i] = new(pulid.ID)
-		case supportpin.FieldSecret:
+		case supportpinstate.FieldCounter:
+			values[i] = new(sql.NullInt64)
+		case supportpinstate.FieldNonce:
 			values[i] = new(sql.NullString)
-		case supportpin.FieldCreatedAt, supportpin.FieldUpdatedAt, supportpin.FieldRotatedAt, supportpin.FieldExpiresAt:
+		case supportpinstate.FieldCreatedAt, supportpinstate.FieldUpdatedAt, supportpinstate.FieldRotatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -56,62 +58,62 @@ func (*SupportPin) scanValues(columns []string) ([]any, error) {
 }
 
 // assignValues assigns the values that were returned from sql.Rows (after scanning)
-// to the SupportPin fields.
-func (_m *SupportPin) assignValues(columns []string, values []any) error {
+// to the SupportPinState fields.
+func (_m *SupportPinState) assignValues(columns []string, values []any) error {
 	if m, n := len(values), len(columns); m < n {
 		return fmt.Errorf("mismatch number of scan values: %d != %d", m, n)
 	}
 	for i := range columns {
 		switch columns[i] {
-		case supportpin.FieldID:
+		case supportpinstate.FieldID:
 			if value, ok := values[i].(*pulid.ID); !ok {
 				return fmt.Errorf("unexpected type %T for field id", values[i])
 			} else if value != nil {
 				_m.ID = *value
 			}
-		case supportpin.FieldCreatedAt:
+		case supportpinstate.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
 			}
-		case supportpin.FieldUpdatedAt:
+		case supportpinstate.FieldUpdatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
 			}
-		case supportpin.FieldUserID:
+		case supportpinstate.FieldUserID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field user_id", values[i])
 			} else if value.Valid {
 				_m.UserID = new(pulid.ID)
 				*_m.UserID = *value.S.(*pulid.ID)
 			}
-		case supportpin.FieldScopedLoginID:
+		case supportpinstate.FieldScopedLoginID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field scoped_login_id", values[i])
 			} else if value.Valid {
 				_m.ScopedLoginID = new(pulid.ID)
 				*_m.ScopedLoginID = *value.S.(*pulid.ID)
 			}
-		case supportpin.FieldSecret:
+		case supportpinstate.FieldNonce:
 			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field secret", values[i])
+				return fmt.Errorf("unexpected type %T for field nonce", values[i])
 			} else if value.Valid {
-				_m.Secret = value.String
+				_m.Nonce = value.String
 			}
-		case supportpin.FieldRotatedAt:
+		case supportpinstate.FieldCounter:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field counter", values[i])
+			} else if value.Valid {
+				_m.Counter = value.Int64
+			}
+		case supportpinstate.FieldRotatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field rotated_at", values[i])
 			} else if value.Valid {
 				_m.RotatedAt = value.Time
-			}
-		case supportpin.FieldExpiresAt:
-			if value, ok := values[i].(*sql.NullTime); !ok {
-				return fmt.Errorf("unexpected type %T for field expires_at", values[i])
-			} else if value.Valid {
-				_m.ExpiresAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -120,34 +122,34 @@ func (_m *SupportPin) assignValues(columns []string, values []any) error {
 	return nil
 }
 
-// Value returns the ent.Value that was dynamically selected and assigned to the SupportPin.
+// Value returns the ent.Value that was dynamically selected and assigned to the SupportPinState.
 // This includes values selected through modifiers, order, etc.
-func (_m *SupportPin) Value(name string) (ent.Value, error) {
+func (_m *SupportPinState) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
-// Update returns a builder for updating this SupportPin.
-// Note that you need to call SupportPin.Unwrap() before calling this method if this SupportPin
+// Update returns a builder for updating this SupportPinState.
+// Note that you need to call SupportPinState.Unwrap() before calling this method if this SupportPinState
 // was returned from a transaction, and the transaction was committed or rolled back.
-func (_m *SupportPin) Update() *SupportPinUpdateOne {
-	return NewSupportPinClient(_m.config).UpdateOne(_m)
+func (_m *SupportPinState) Update() *SupportPinStateUpdateOne {
+	return NewSupportPinStateClient(_m.config).UpdateOne(_m)
 }
 
-// Unwrap unwraps the SupportPin entity that was returned from a transaction after it was closed,
+// Unwrap unwraps the SupportPinState entity that was returned from a transaction after it was closed,
 // so that all future queries will be executed through the driver which created the transaction.
-func (_m *SupportPin) Unwrap() *SupportPin {
+func (_m *SupportPinState) Unwrap() *SupportPinState {
 	_tx, ok := _m.config.driver.(*txDriver)
 	if !ok {
-		panic("ent: SupportPin is not a transactional entity")
+		panic("ent: SupportPinState is not a transactional entity")
 	}
 	_m.config.driver = _tx.drv
 	return _m
 }
 
 // String implements the fmt.Stringer.
-func (_m *SupportPin) String() string {
+func (_m *SupportPinState) String() string {
 	var builder strings.Builder
-	builder.WriteString("SupportPin(")
+	builder.WriteString("SupportPinState(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
@@ -165,16 +167,16 @@ func (_m *SupportPin) String() string {
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
-	builder.WriteString("secret=<sensitive>")
+	builder.WriteString("nonce=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("counter=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Counter))
 	builder.WriteString(", ")
 	builder.WriteString("rotated_at=")
 	builder.WriteString(_m.RotatedAt.Format(time.ANSIC))
-	builder.WriteString(", ")
-	builder.WriteString("expires_at=")
-	builder.WriteString(_m.ExpiresAt.Format(time.ANSIC))
 	builder.WriteByte(')')
 	return builder.String()
 }
 
-// SupportPins is a parsable slice of SupportPin.
-type SupportPins []*SupportPin
+// SupportPinStates is a parsable slice of SupportPinState.
+type SupportPinStates []*SupportPinState

@@ -5,33 +5,33 @@ package ent
 import (
 	"context"
 	"portier/ent/predicate"
-	"portier/ent/supportpin"
+	"portier/ent/supportpinstate"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 )
 
-// SupportPinDelete is the builder for deleting a SupportPin entity.
-type SupportPinDelete struct {
+// SupportPinStateDelete is the builder for deleting a SupportPinState entity.
+type SupportPinStateDelete struct {
 	config
 	hooks    []Hook
-	mutation *SupportPinMutation
+	mutation *SupportPinStateMutation
 }
 
-// Where appends a list predicates to the SupportPinDelete builder.
-func (_d *SupportPinDelete) Where(ps ...predicate.SupportPin) *SupportPinDelete {
+// Where appends a list predicates to the SupportPinStateDelete builder.
+func (_d *SupportPinStateDelete) Where(ps ...predicate.SupportPinState) *SupportPinStateDelete {
 	_d.mutation.Where(ps...)
 	return _d
 }
 
 // Exec executes the deletion query and returns how many vertices were deleted.
-func (_d *SupportPinDelete) Exec(ctx context.Context) (int, error) {
+func (_d *SupportPinStateDelete) Exec(ctx context.Context) (int, error) {
 	return withHooks(ctx, _d.sqlExec, _d.mutation, _d.hooks)
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_d *SupportPinDelete) ExecX(ctx context.Context) int {
+func (_d *SupportPinStateDelete) ExecX(ctx context.Context) int {
 	n, err := _d.Exec(ctx)
 	if err != nil {
 		panic(err)
@@ -39,8 +39,8 @@ func (_d *SupportPinDelete) ExecX(ctx context.Context) int {
 	return n
 }
 
-func (_d *SupportPinDelete) sqlExec(ctx context.Context) (int, error) {
-	_spec := sqlgraph.NewDeleteSpec(supportpin.Table, sqlgraph.NewFieldSpec(supportpin.FieldID, field.TypeString))
+func (_d *SupportPinStateDelete) sqlExec(ctx context.Context) (int, error) {
+	_spec := sqlgraph.NewDeleteSpec(supportpinstate.Table, sqlgraph.NewFieldSpec(supportpinstate.FieldID, field.TypeString))
 	if ps := _d.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
 			for i := range ps {
@@ -56,32 +56,32 @@ func (_d *SupportPinDelete) sqlExec(ctx context.Context) (int, error) {
 	return affected, err
 }
 
-// SupportPinDeleteOne is the builder for deleting a single SupportPin entity.
-type SupportPinDeleteOne struct {
-	_d *SupportPinDelete
+// SupportPinStateDeleteOne is the builder for deleting a single SupportPinState entity.
+type SupportPinStateDeleteOne struct {
+	_d *SupportPinStateDelete
 }
 
-// Where appends a list predicates to the SupportPinDelete builder.
-func (_d *SupportPinDeleteOne) Where(ps ...predicate.SupportPin) *SupportPinDeleteOne {
+// Where appends a list predicates to the SupportPinStateDelete builder.
+func (_d *SupportPinStateDeleteOne) Where(ps ...predicate.SupportPinState) *SupportPinStateDeleteOne {
 	_d._d.mutation.Where(ps...)
 	return _d
 }
 
 // Exec executes the deletion query.
-func (_d *SupportPinDeleteOne) Exec(ctx context.Context) error {
+func (_d *SupportPinStateDeleteOne) Exec(ctx context.Context) error {
 	n, err := _d._d.Exec(ctx)
 	switch {
 	case err != nil:
 		return err
 	case n == 0:
-		return &NotFoundError{supportpin.Label}
+		return &NotFoundError{supportpinstate.Label}
 	default:
 		return nil
 	}
 }
 
 // ExecX is like Exec, but panics if an error occurs.
-func (_d *SupportPinDeleteOne) ExecX(ctx context.Context) {
+func (_d *SupportPinStateDeleteOne) ExecX(ctx context.Context) {
 	if err := _d.Exec(ctx); err != nil {
 		panic(err)
 	}
