@@ -113,10 +113,9 @@ func (s *Service) Refresh(ctx context.Context, tok string) (*Tokens, error) {
 	if !usable(sess, now) {
 		return nil, errBadRefresh
 	}
-	u, err := s.Client.UserAccount.Query().
-		Where(useraccount.ID(*sess.UserID), useraccount.StatusEQ(useraccount.StatusACTIVE)).Only(sys(ctx))
+	subject, kind, err := s.sessionPrincipal(ctx, sess)
 	if err != nil {
-		return nil, errBadRefresh
+		return nil, err
 	}
 	c, err := s.Tx()
 	if err != nil {
@@ -149,12 +148,30 @@ func (s *Service) Refresh(ctx context.Context, tok string) (*Tokens, error) {
 		}
 		return s.refreshRotated(ctx, sess, h, nextHash, next, now)
 	}
-	return s.issue(u.ID, sess.ID, next, now)
+	return s.issue(subject, kind, sess.ID, next, now)
+}
+
+// sessionPrincipal returns whom a session belongs to — an ACTIVE user, or
+// an ACTIVE scoped login whose customer account is usable (scoped.go) — as
+// the access token's subject and kind; errBadRefresh otherwise.
+func (s *Service) sessionPrincipal(ctx context.Context, sess *ent.Session) (pulid.ID, viewer.Kind, error) {
+	if sess.ScopedLoginID != nil {
+		if _, err := s.usableScopedLogin(ctx, *sess.ScopedLoginID); err != nil {
+			return "", "", errBadRefresh
+		}
+		return *sess.ScopedLoginID, viewer.ScopedLogin, nil
+	}
+	u, err := s.Client.UserAccount.Query().
+		Where(useraccount.ID(*sess.UserID), useraccount.StatusEQ(useraccount.StatusACTIVE)).Only(sys(ctx))
+	if err != nil {
+		return "", "", errBadRefresh
+	}
+	return u.ID, viewer.User, nil
 }
 
 // usable reports whether a session may be refreshed at all.
 func usable(sess *ent.Session, now time.Time) bool {
-	return sess.RevokedAt == nil && sess.ExpiresAt.After(now) && sess.UserID != nil
+	return sess.RevokedAt == nil && sess.ExpiresAt.After(now) && (sess.UserID != nil || sess.ScopedLoginID != nil)
 }
 
 // refreshRotated answers a token that is not the session's current one:
@@ -167,12 +184,11 @@ func (s *Service) refreshRotated(ctx context.Context, sess *ent.Session, h, next
 	}
 	if equalHash(nextHash, sess.RefreshTokenHash) && sess.RotatedAt != nil &&
 		!now.Before(*sess.RotatedAt) && now.Sub(*sess.RotatedAt) <= RefreshGrace {
-		u, err := s.Client.UserAccount.Query().
-			Where(useraccount.ID(*sess.UserID), useraccount.StatusEQ(useraccount.StatusACTIVE)).Only(sys(ctx))
+		subject, kind, err := s.sessionPrincipal(ctx, sess)
 		if err != nil {
-			return nil, errBadRefresh
+			return nil, err
 		}
-		return s.issue(u.ID, sess.ID, next, now)
+		return s.issue(subject, kind, sess.ID, next, now)
 	}
 	for _, old := range sess.PreviousRefreshHashes {
 		if equalHash(h, old) {
@@ -184,8 +200,8 @@ func (s *Service) refreshRotated(ctx context.Context, sess *ent.Session, h, next
 }
 
 // issue returns the refresh token with a new access token.
-func (s *Service) issue(uid, sid pulid.ID, refresh string, now time.Time) (*Tokens, error) {
-	at, exp, err := s.Tokens.Issue(string(uid), string(sid), string(viewer.User), now)
+func (s *Service) issue(subject pulid.ID, kind viewer.Kind, sid pulid.ID, refresh string, now time.Time) (*Tokens, error) {
+	at, exp, err := s.Tokens.Issue(string(subject), string(sid), string(kind), now)
 	if err != nil {
 		return nil, err
 	}

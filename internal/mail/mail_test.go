@@ -20,6 +20,7 @@ func fullData() map[string]string {
 		"person":    "Erika Beispiel",
 		"actor":     "Max Mustermann",
 		"key":       "Monitoring",
+		"login":     "postmaster@muster.example",
 	}
 }
 
