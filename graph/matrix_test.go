@@ -54,6 +54,9 @@ type matrixPrincipal struct {
 	// contactIn is the account the principal's contact lives in when it
 	// is not home (an agency's person acting on its client home).
 	contactIn string
+	// scoped makes the principal a scoped login of a MAILBOX on home
+	// (issue 9): it sees that mailbox and its own login, nothing else.
+	scoped bool
 }
 
 // matrixPrincipals are the callers of the matrix, in table column order.
@@ -75,6 +78,7 @@ var matrixPrincipals = []matrixPrincipal{
 	{name: "agency", home: "A", contactIn: "G", roles: []domain.Role{domain.RolePortalAccess, domain.RoleCustomerAdmin}},
 	{name: "keyRead", home: "A", keyOf: "admin", key: []domain.Permission{domain.PermAccountRead, domain.PermContactsRead}},
 	{name: "keyFull", home: "A", keyOf: "admin", key: matrixFullKey()},
+	{name: "scoped", home: "A", scoped: true},
 }
 
 // matrixAgencyPermissions are what client A delegates to agency G.
@@ -101,6 +105,8 @@ type matrixSide struct {
 	group                    string // a rights group granting matrixTargetGroupPermissions
 	invitation               string // a pending invitation granting TECHNICAL_CONTACT
 	lifecycle                string // an account of this principal and side alone, to deactivate and delete
+	resource, mailbox        string // a MAILBOX resource without login, and its address
+	scopedLogin              string // a scoped login of a WEB_VHOST resource
 }
 
 // matrixTargetGroupPermissions are what each target rights group grants.
@@ -115,7 +121,8 @@ type matrixFixture struct {
 	targets map[string]map[string]matrixSide
 	hash    string
 	unique  int
-	keys    map[string]string // API key principals: their keys
+	keys    map[string]string   // API key principals: their keys
+	scoped  map[string]pulid.ID // scoped login principals: their logins
 }
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
@@ -155,6 +162,24 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		}
 		if p.keyOf != "" {
 			continue // after the users
+		}
+		if p.scoped {
+			if f.scoped == nil {
+				f.scoped = map[string]pulid.ID{}
+			}
+			home := f.accounts[p.home].ID
+			r, err := e.client.Resource.Create().SetCustomerAccountID(home).SetKind("MAILBOX").
+				SetName("own-" + strings.ToLower(p.name) + "@matrix.test").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := e.client.ScopedLogin.Create().SetCustomerAccountID(home).SetResourceID(r.ID).
+				SetLoginName(r.Name).SetPasswordHash(f.hash).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.scoped[p.name] = l.ID
+			continue
 		}
 		email := "matrix-" + strings.ToLower(p.name) + "@matrix.test"
 		q := e.client.UserAccount.Create().SetEmail(email).SetUsername("matrix-" + strings.ToLower(p.name)).
@@ -245,13 +270,32 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			inv, err := e.client.Invitation.Create().SetCustomerAccountID(a.ID).SetEmail("invited-" + strings.ToLower(p.name) + "-" + side + "@matrix.test").
 				SetRoles([]string{string(domain.RoleTechnicalContact)}).SetTokenHash(fmt.Sprintf("matrix-%s-%s", p.name, side)).
 				SetExpiresAt(e.clock.Now().AddDate(0, 0, 7)).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			box, err := e.client.Resource.Create().SetCustomerAccountID(a.ID).SetKind("MAILBOX").
+				SetName("box-" + strings.ToLower(p.name) + "-" + side + "@matrix.test").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			web, err := e.client.Resource.Create().SetCustomerAccountID(a.ID).SetKind("WEB_VHOST").
+				SetName("web-" + strings.ToLower(p.name) + "-" + side + ".matrix.test").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sl, err := e.client.ScopedLogin.Create().SetCustomerAccountID(a.ID).SetResourceID(web.ID).
+				SetLoginName("web" + strings.ToLower(p.name) + side).SetPasswordHash(f.hash).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			lc, err := e.client.CustomerAccount.Create().SetNumber("LC-" + strings.ToUpper(p.name) + "-" + strings.ToUpper(side)).
 				SetName("Lifecycle target of " + p.name).Save(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID),
-				invitation: string(inv.ID), lifecycle: string(lc.ID)}
+				invitation: string(inv.ID), lifecycle: string(lc.ID),
+				resource: string(box.ID), mailbox: box.Name, scopedLogin: string(sl.ID)}
 		}
 	}
 	if err := e.client.CustomerAccount.UpdateOneID(f.accounts["D"].ID).SetStatus("DEACTIVATED").Exec(ctx); err != nil {
@@ -274,12 +318,23 @@ func (f *matrixFixture) token(t *testing.T, principal string) string {
 	if k, ok := f.keys[principal]; ok {
 		return k
 	}
+	ctx := viewer.SystemContext(context.Background())
+	now := f.e.clock.Now()
+	if lid, ok := f.scoped[principal]; ok {
+		s, err := f.e.client.Session.Create().SetScopedLoginID(lid).SetExpiresAt(now.Add(time.Hour)).SetLastUsedAt(now).Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := f.e.tokens.Issue(string(lid), string(s.ID), string(viewer.ScopedLogin), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secrets.add(tok)
+	}
 	uid, ok := f.users[principal]
 	if !ok {
 		return ""
 	}
-	ctx := viewer.SystemContext(context.Background())
-	now := f.e.clock.Now()
 	s, err := f.e.client.Session.Create().SetUserID(uid).SetExpiresAt(now.Add(time.Hour)).SetLastUsedAt(now).Save(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -311,6 +366,15 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 			out[k] = fmt.Sprintf("invitee%05d@matrix.test", f.unique)
 		case "$lifecycle":
 			out[k] = side.lifecycle
+		case "$resource":
+			out[k] = side.resource
+		case "$mailbox":
+			out[k] = side.mailbox
+		case "$scopedLogin":
+			out[k] = side.scopedLogin
+		case "$hostname":
+			f.unique++
+			out[k] = fmt.Sprintf("h%05d.matrix.test", f.unique)
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
 		case "$expiry": // a day ahead of the clock
@@ -427,7 +491,8 @@ type matrixRow struct {
 // object, else once.
 func (r matrixRow) sides() []string {
 	for _, v := range r.vars {
-		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" || v == "$lifecycle" {
+		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" || v == "$lifecycle" ||
+			v == "$resource" || v == "$scopedLogin" {
 			return []string{"own", "foreign"}
 		}
 	}
