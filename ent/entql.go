@@ -453,7 +453,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scopedlogin.FieldUpdatedAt:          {Type: field.TypeTime, Column: scopedlogin.FieldUpdatedAt},
 			scopedlogin.FieldCustomerAccountID:  {Type: field.TypeString, Column: scopedlogin.FieldCustomerAccountID},
 			scopedlogin.FieldResourceID:         {Type: field.TypeString, Column: scopedlogin.FieldResourceID},
-			scopedlogin.FieldUsername:           {Type: field.TypeString, Column: scopedlogin.FieldUsername},
+			scopedlogin.FieldLoginName:          {Type: field.TypeString, Column: scopedlogin.FieldLoginName},
 			scopedlogin.FieldPasswordHash:       {Type: field.TypeString, Column: scopedlogin.FieldPasswordHash},
 			scopedlogin.FieldReferenceEmails:    {Type: field.TypeJSON, Column: scopedlogin.FieldReferenceEmails},
 			scopedlogin.FieldStatus:             {Type: field.TypeEnum, Column: scopedlogin.FieldStatus},
@@ -3407,9 +3407,9 @@ func (f *ScopedLoginFilter) WhereResourceID(p entql.StringP) {
 	f.Where(p.Field(scopedlogin.FieldResourceID))
 }
 
-// WhereUsername applies the entql string predicate on the username field.
-func (f *ScopedLoginFilter) WhereUsername(p entql.StringP) {
-	f.Where(p.Field(scopedlogin.FieldUsername))
+// WhereLoginName applies the entql string predicate on the login_name field.
+func (f *ScopedLoginFilter) WhereLoginName(p entql.StringP) {
+	f.Where(p.Field(scopedlogin.FieldLoginName))
 }
 
 // WherePasswordHash applies the entql string predicate on the password_hash field.

@@ -2170,10 +2170,10 @@ func (_q *ScopedLoginQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, scopedlogin.FieldResourceID)
 				fieldSeen[scopedlogin.FieldResourceID] = struct{}{}
 			}
-		case "username":
-			if _, ok := fieldSeen[scopedlogin.FieldUsername]; !ok {
-				selectedFields = append(selectedFields, scopedlogin.FieldUsername)
-				fieldSeen[scopedlogin.FieldUsername] = struct{}{}
+		case "loginName":
+			if _, ok := fieldSeen[scopedlogin.FieldLoginName]; !ok {
+				selectedFields = append(selectedFields, scopedlogin.FieldLoginName)
+				fieldSeen[scopedlogin.FieldLoginName] = struct{}{}
 			}
 		case "referenceEmails":
 			if _, ok := fieldSeen[scopedlogin.FieldReferenceEmails]; !ok {

@@ -18343,7 +18343,7 @@ type ScopedLoginMutation struct {
 	id                      *pulid.ID
 	created_at              *time.Time
 	updated_at              *time.Time
-	username                *string
+	login_name              *string
 	password_hash           *string
 	reference_emails        *[]string
 	appendreference_emails  []string
@@ -18608,40 +18608,40 @@ func (m *ScopedLoginMutation) ResetResourceID() {
 	m.resource = nil
 }
 
-// SetUsername sets the "username" field.
-func (m *ScopedLoginMutation) SetUsername(s string) {
-	m.username = &s
+// SetLoginName sets the "login_name" field.
+func (m *ScopedLoginMutation) SetLoginName(s string) {
+	m.login_name = &s
 }
 
-// Username returns the value of the "username" field in the mutation.
-func (m *ScopedLoginMutation) Username() (r string, exists bool) {
-	v := m.username
+// LoginName returns the value of the "login_name" field in the mutation.
+func (m *ScopedLoginMutation) LoginName() (r string, exists bool) {
+	v := m.login_name
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldUsername returns the old "username" field's value of the ScopedLogin entity.
+// OldLoginName returns the old "login_name" field's value of the ScopedLogin entity.
 // If the ScopedLogin object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ScopedLoginMutation) OldUsername(ctx context.Context) (v string, err error) {
+func (m *ScopedLoginMutation) OldLoginName(ctx context.Context) (v string, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+		return v, errors.New("OldLoginName is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldUsername requires an ID field in the mutation")
+		return v, errors.New("OldLoginName requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+		return v, fmt.Errorf("querying old value for OldLoginName: %w", err)
 	}
-	return oldValue.Username, nil
+	return oldValue.LoginName, nil
 }
 
-// ResetUsername resets all changes to the "username" field.
-func (m *ScopedLoginMutation) ResetUsername() {
-	m.username = nil
+// ResetLoginName resets all changes to the "login_name" field.
+func (m *ScopedLoginMutation) ResetLoginName() {
+	m.login_name = nil
 }
 
 // SetPasswordHash sets the "password_hash" field.
@@ -18980,8 +18980,8 @@ func (m *ScopedLoginMutation) Fields() []string {
 	if m.resource != nil {
 		fields = append(fields, scopedlogin.FieldResourceID)
 	}
-	if m.username != nil {
-		fields = append(fields, scopedlogin.FieldUsername)
+	if m.login_name != nil {
+		fields = append(fields, scopedlogin.FieldLoginName)
 	}
 	if m.password_hash != nil {
 		fields = append(fields, scopedlogin.FieldPasswordHash)
@@ -19014,8 +19014,8 @@ func (m *ScopedLoginMutation) Field(name string) (ent.Value, bool) {
 		return m.CustomerAccountID()
 	case scopedlogin.FieldResourceID:
 		return m.ResourceID()
-	case scopedlogin.FieldUsername:
-		return m.Username()
+	case scopedlogin.FieldLoginName:
+		return m.LoginName()
 	case scopedlogin.FieldPasswordHash:
 		return m.PasswordHash()
 	case scopedlogin.FieldReferenceEmails:
@@ -19043,8 +19043,8 @@ func (m *ScopedLoginMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldCustomerAccountID(ctx)
 	case scopedlogin.FieldResourceID:
 		return m.OldResourceID(ctx)
-	case scopedlogin.FieldUsername:
-		return m.OldUsername(ctx)
+	case scopedlogin.FieldLoginName:
+		return m.OldLoginName(ctx)
 	case scopedlogin.FieldPasswordHash:
 		return m.OldPasswordHash(ctx)
 	case scopedlogin.FieldReferenceEmails:
@@ -19092,12 +19092,12 @@ func (m *ScopedLoginMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetResourceID(v)
 		return nil
-	case scopedlogin.FieldUsername:
+	case scopedlogin.FieldLoginName:
 		v, ok := value.(string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetUsername(v)
+		m.SetLoginName(v)
 		return nil
 	case scopedlogin.FieldPasswordHash:
 		v, ok := value.(string)
@@ -19216,8 +19216,8 @@ func (m *ScopedLoginMutation) ResetField(name string) error {
 	case scopedlogin.FieldResourceID:
 		m.ResetResourceID()
 		return nil
-	case scopedlogin.FieldUsername:
-		m.ResetUsername()
+	case scopedlogin.FieldLoginName:
+		m.ResetLoginName()
 		return nil
 	case scopedlogin.FieldPasswordHash:
 		m.ResetPasswordHash()

@@ -24,7 +24,7 @@ type OneTimeToken struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Purpose holds the value of the "purpose" field.
 	Purpose onetimetoken.Purpose `json:"purpose,omitempty"`
-	// UserID holds the value of the "user_id" field.
+	// The user the token belongs to; for SCOPED_PASSWORD_RESET and REFERENCE_EMAIL the scoped login.
 	UserID pulid.ID `json:"user_id,omitempty"`
 	// TokenHash holds the value of the "token_hash" field.
 	TokenHash string `json:"-"`

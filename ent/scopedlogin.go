@@ -29,13 +29,13 @@ type ScopedLogin struct {
 	CustomerAccountID pulid.ID `json:"customer_account_id,omitempty"`
 	// The one resource this login sees.
 	ResourceID pulid.ID `json:"resource_id,omitempty"`
-	// Login name, lower-case; unique forever.
-	Username string `json:"username,omitempty"`
+	// The login name, lower-case: the SFTP user of a web vhost, postmaster@<domain> of a mail vhost, the address of a mailbox, the domain of a DNS zone or domain. Unique forever: a deleted login keeps it.
+	LoginName string `json:"login_name,omitempty"`
 	// PasswordHash holds the value of the "password_hash" field.
 	PasswordHash string `json:"-"`
-	// Reference e-mail addresses for password resets.
+	// Reference e-mail addresses (Referenz-E-Mail): where password reset links go.
 	ReferenceEmails []string `json:"reference_emails,omitempty"`
-	// Status of the login.
+	// ACTIVE logs in; DISABLED does not until enabled again; DELETED is final (the login name stays reserved).
 	Status scopedlogin.Status `json:"status,omitempty"`
 	// Whether the password must be changed at next login.
 	MustChangePassword bool `json:"must_change_password,omitempty"`
@@ -93,7 +93,7 @@ func (*ScopedLogin) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case scopedlogin.FieldMustChangePassword:
 			values[i] = new(sql.NullBool)
-		case scopedlogin.FieldUsername, scopedlogin.FieldPasswordHash, scopedlogin.FieldStatus:
+		case scopedlogin.FieldLoginName, scopedlogin.FieldPasswordHash, scopedlogin.FieldStatus:
 			values[i] = new(sql.NullString)
 		case scopedlogin.FieldCreatedAt, scopedlogin.FieldUpdatedAt, scopedlogin.FieldLastLoginAt:
 			values[i] = new(sql.NullTime)
@@ -142,11 +142,11 @@ func (_m *ScopedLogin) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.ResourceID = *value
 			}
-		case scopedlogin.FieldUsername:
+		case scopedlogin.FieldLoginName:
 			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field username", values[i])
+				return fmt.Errorf("unexpected type %T for field login_name", values[i])
 			} else if value.Valid {
-				_m.Username = value.String
+				_m.LoginName = value.String
 			}
 		case scopedlogin.FieldPasswordHash:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -239,8 +239,8 @@ func (_m *ScopedLogin) String() string {
 	builder.WriteString("resource_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ResourceID))
 	builder.WriteString(", ")
-	builder.WriteString("username=")
-	builder.WriteString(_m.Username)
+	builder.WriteString("login_name=")
+	builder.WriteString(_m.LoginName)
 	builder.WriteString(", ")
 	builder.WriteString("password_hash=<sensitive>")
 	builder.WriteString(", ")

@@ -66,9 +66,9 @@ func (_c *ScopedLoginCreate) SetResourceID(v pulid.ID) *ScopedLoginCreate {
 	return _c
 }
 
-// SetUsername sets the "username" field.
-func (_c *ScopedLoginCreate) SetUsername(v string) *ScopedLoginCreate {
-	_c.mutation.SetUsername(v)
+// SetLoginName sets the "login_name" field.
+func (_c *ScopedLoginCreate) SetLoginName(v string) *ScopedLoginCreate {
+	_c.mutation.SetLoginName(v)
 	return _c
 }
 
@@ -241,12 +241,12 @@ func (_c *ScopedLoginCreate) check() error {
 	if _, ok := _c.mutation.ResourceID(); !ok {
 		return &ValidationError{Name: "resource_id", err: errors.New(`ent: missing required field "ScopedLogin.resource_id"`)}
 	}
-	if _, ok := _c.mutation.Username(); !ok {
-		return &ValidationError{Name: "username", err: errors.New(`ent: missing required field "ScopedLogin.username"`)}
+	if _, ok := _c.mutation.LoginName(); !ok {
+		return &ValidationError{Name: "login_name", err: errors.New(`ent: missing required field "ScopedLogin.login_name"`)}
 	}
-	if v, ok := _c.mutation.Username(); ok {
-		if err := scopedlogin.UsernameValidator(v); err != nil {
-			return &ValidationError{Name: "username", err: fmt.Errorf(`ent: validator failed for field "ScopedLogin.username": %w`, err)}
+	if v, ok := _c.mutation.LoginName(); ok {
+		if err := scopedlogin.LoginNameValidator(v); err != nil {
+			return &ValidationError{Name: "login_name", err: fmt.Errorf(`ent: validator failed for field "ScopedLogin.login_name": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Status(); !ok {
@@ -315,9 +315,9 @@ func (_c *ScopedLoginCreate) createSpec() (*ScopedLogin, *sqlgraph.CreateSpec) {
 		_spec.SetField(scopedlogin.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
-	if value, ok := _c.mutation.Username(); ok {
-		_spec.SetField(scopedlogin.FieldUsername, field.TypeString, value)
-		_node.Username = value
+	if value, ok := _c.mutation.LoginName(); ok {
+		_spec.SetField(scopedlogin.FieldLoginName, field.TypeString, value)
+		_node.LoginName = value
 	}
 	if value, ok := _c.mutation.PasswordHash(); ok {
 		_spec.SetField(scopedlogin.FieldPasswordHash, field.TypeString, value)
@@ -541,8 +541,8 @@ func (u *ScopedLoginUpsertOne) UpdateNewValues() *ScopedLoginUpsertOne {
 		if _, exists := u.create.mutation.ResourceID(); exists {
 			s.SetIgnore(scopedlogin.FieldResourceID)
 		}
-		if _, exists := u.create.mutation.Username(); exists {
-			s.SetIgnore(scopedlogin.FieldUsername)
+		if _, exists := u.create.mutation.LoginName(); exists {
+			s.SetIgnore(scopedlogin.FieldLoginName)
 		}
 	}))
 	return u
@@ -872,8 +872,8 @@ func (u *ScopedLoginUpsertBulk) UpdateNewValues() *ScopedLoginUpsertBulk {
 			if _, exists := b.mutation.ResourceID(); exists {
 				s.SetIgnore(scopedlogin.FieldResourceID)
 			}
-			if _, exists := b.mutation.Username(); exists {
-				s.SetIgnore(scopedlogin.FieldUsername)
+			if _, exists := b.mutation.LoginName(); exists {
+				s.SetIgnore(scopedlogin.FieldLoginName)
 			}
 		}
 	}))

@@ -226,7 +226,7 @@ func seedProbeRows(t *testing.T, c *ent.Client, acct, ct, u, agency, sales pulid
 	ids["Resource"] = must(c.Resource.Create().SetCustomerAccountID(acct).SetKind(resource.KindDOMAIN).
 		SetName(tag + ".example").Save(ctx)).ID
 	ids["ScopedLogin"] = must(c.ScopedLogin.Create().SetCustomerAccountID(acct).SetResourceID(ids["Resource"]).
-		SetUsername("probe-" + tag).Save(ctx)).ID
+		SetLoginName("probe-" + tag).Save(ctx)).ID
 	ids["Invitation"] = must(c.Invitation.Create().SetCustomerAccountID(acct).SetEmail("invitee@" + tag + ".example").
 		SetTokenHash("probe-" + tag).SetExpiresAt(now.Add(24 * time.Hour)).Save(ctx)).ID
 	ids["AgencyDelegation"] = must(c.AgencyDelegation.Create().SetCustomerAccountID(acct).SetAgencyID(agency).

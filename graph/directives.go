@@ -74,7 +74,13 @@ func Directives(client *ent.Client) generated.DirectiveRoot {
 			if err := keyMayUse(ctx, v, false); err != nil {
 				return nil, err
 			}
+			if err := scopedMayUse(ctx, v); err != nil {
+				return nil, err
+			}
 			return next(ctx)
+		},
+		CredentialsRight: func(ctx context.Context, _ any, next graphql.Resolver, resource string) (any, error) {
+			return credentialsRight(ctx, client, next, resource)
 		},
 		Staff: func(ctx context.Context, _ any, next graphql.Resolver, role *domain.StaffRole) (any, error) {
 			v, err := authenticated(ctx)

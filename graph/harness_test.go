@@ -265,7 +265,7 @@ const createAccountDoc = `mutation($n: String!, $name: String!, $tz: String, $d:
 var testOrgDomains = []string{
 	"a.example", "b.example", "c.example", "d.example", "example.org", "example.com", "example.de", "example.test",
 	"firma.de", "neu.de", "a.de", "b.de", "y.de", "a.test", "b.test", "x.test", "matrix.test",
-	"notify.test", "consent.test", "db.test", "deny.test", "gone.test", "limit.test", "muster.test", "par.test", "provider.test", "rotate.test", "scoped.test", "week.test", "notify2.test", "notify3.test", "lifecycle.test",
+	"notify.test", "kunde.example", "muster.example", "fremd.example", "consent.test", "db.test", "deny.test", "gone.test", "limit.test", "muster.test", "par.test", "provider.test", "rotate.test", "scoped.test", "week.test", "notify2.test", "notify3.test", "lifecycle.test",
 	"agency.example", "ag.example", "ag5.example", "client.example", "customer.example", "hoster.example",
 	"mail.example", "other.example", "p.example", "provider.example", "r1.example", "solo.example",
 	"c5.example", "k1.example", "k2.example", "k4.example",

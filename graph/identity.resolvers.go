@@ -16,7 +16,11 @@ import (
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.LoginPayload, error) {
-	res, err := r.identity(ctx).Login(ctx, input.Login, input.Password)
+	login := r.identity(ctx).Login
+	if input.Kind != nil && *input.Kind == model.LoginKindScopedLogin {
+		login = r.identity(ctx).LoginScoped
+	}
+	res, err := login(ctx, input.Login, input.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +103,8 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 }
 
 // RequestPasswordReset is the resolver for the requestPasswordReset field.
-func (r *mutationResolver) RequestPasswordReset(ctx context.Context, login string) (bool, error) {
-	return done(r.identity(ctx).RequestPasswordReset(ctx, login))
+func (r *mutationResolver) RequestPasswordReset(ctx context.Context, login string, kind *model.LoginKind) (bool, error) {
+	return done(r.identity(ctx).RequestPasswordResetFor(ctx, login, loginKind(kind)))
 }
 
 // ResetPassword is the resolver for the resetPassword field.

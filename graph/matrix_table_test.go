@@ -22,6 +22,7 @@ import "time"
 //	agency      CUSTOMER_ADMIN of agency G, to which A delegates account:read, contacts:read/manage; own objects on A
 //	keyRead     an API key of "admin" on A, narrowed to account:read + contacts:read
 //	keyFull     an API key of "admin" on A with every customer-admin permission a key may hold
+//	scoped      a scoped login of a MAILBOX on A (issue 9): sees that mailbox and its own login only
 //
 // "own" objects live in the principal's account (A, AC or D), "foreign" ones
 // in account B, to which no customer principal belongs. Outcomes: an error
@@ -37,17 +38,17 @@ var matrixTable = []matrixRow{
 		own:     "anon=UNAUTHENTICATED admin,group,support,supportC,sales,salesC,staffAdmin,keyRead,keyFull,agency=SEES *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=NOT_FOUND"},
 	{field: "Query.customerAccount", doc: `query($n: String!) { customerAccount(number: $n) { id } }`, vars: map[string]string{"n": "$number"},
-		own:     "anon=UNAUTHENTICATED noportal,expired,deact,salesX=NULL *=SEES",
-		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=NULL"},
+		own:     "scoped=FORBIDDEN anon=UNAUTHENTICATED noportal,expired,deact,salesX=NULL *=SEES",
+		foreign: "scoped=FORBIDDEN anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=NULL"},
 	{field: "Query.customerAccounts", doc: `{ customerAccounts(first: 100) { edges { node { id } } } }`,
-		own:     "anon=UNAUTHENTICATED noportal,expired,deact,salesX=HIDDEN *=SEES",
-		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=HIDDEN"},
+		own:     "scoped=FORBIDDEN anon=UNAUTHENTICATED noportal,expired,deact,salesX=HIDDEN *=SEES",
+		foreign: "scoped=FORBIDDEN anon=UNAUTHENTICATED support,supportC,staffAdmin=SEES *=HIDDEN"},
 	{field: "Query.userAccounts", doc: `{ userAccounts(first: 5) { totalCount } }`,
 		own: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=FORBIDDEN"},
 	{field: "Query.auditEvents", doc: `{ auditEvents(first: 5) { totalCount } }`,
-		own: "anon=UNAUTHENTICATED *=OK"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED *=OK"},
 	{field: "Query.me", doc: `{ me { kind } }`, own: "anon=UNAUTHENTICATED *=OK"},
-	{field: "Query.mySessions", doc: `{ mySessions { id } }`, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
+	{field: "Query.mySessions", doc: `{ mySessions { id } }`, own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
 
 	// ------------------------------------------------------------ customer accounts, contacts, roles
 	{field: "Mutation.createCustomerAccount", doc: `mutation($n: String!) { createCustomerAccount(input: {number: $n, name: "Matrix new"}) { id } }`,
@@ -108,7 +109,7 @@ var matrixTable = []matrixRow{
 	// A made-up token: every logged-in user is told it is invalid; a key
 	// never accepts (it would change its own user's rights).
 	{field: "Mutation.acceptInvitation", doc: `mutation { acceptInvitation(token: "matrix-not-a-token") { id } }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.resendInvitation", doc: `mutation($i: ID!) { resendInvitation(id: $i) { id } }`,
 		vars:    map[string]string{"i": "$invitation"},
 		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK portal,tech,group,agency,support,supportC,sales,keyRead=FORBIDDEN *=NOT_FOUND",
@@ -125,14 +126,14 @@ var matrixTable = []matrixRow{
 	// are made for each principal and side alone.
 	{field: "Mutation.proposeOrganisationDomain", doc: `mutation($a: ID!, $d: String!) { proposeOrganisationDomain(input: {customerAccountID: $a, domain: $d}) { id status } }`,
 		vars:    map[string]string{"a": "$account", "d": "$domain"},
-		own:     "anon=UNAUTHENTICATED admin,keyFull,salesC,staffAdmin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "anon=UNAUTHENTICATED admin,keyFull,salesC,staffAdmin=OK noportal,expired,deact,salesX,scoped=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.confirmOrganisationDomain", doc: `mutation($i: ID!) { confirmOrganisationDomain(id: $i) { id status } }`,
 		vars: map[string]string{"i": "$proposedDomain"},
 		own:  "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=FORBIDDEN"},
 	{field: "Mutation.removeOrganisationDomain", doc: `mutation($i: ID!) { removeOrganisationDomain(id: $i) { id } }`,
 		vars:    map[string]string{"i": "$orgDomain"},
-		own:     "anon=UNAUTHENTICATED admin,keyFull,salesC,staffAdmin,support,supportC=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "anon=UNAUTHENTICATED admin,keyFull,salesC,staffAdmin,support,supportC=OK noportal,expired,deact,salesX,scoped=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=NOT_FOUND"},
 	{field: "Mutation.convertToBusinessAccount", doc: `mutation($a: ID!) { convertToBusinessAccount(customerAccountID: $a) { id kind } }`,
 		vars: map[string]string{"a": "$personal"},
@@ -142,7 +143,7 @@ var matrixTable = []matrixRow{
 	// deleteMyAccount carries a wrong password: whoever passes the gate gets
 	// BAD_USER_INPUT; keys and staff users never delete themselves.
 	{field: "Mutation.deleteMyAccount", doc: `mutation { deleteMyAccount(input: {password: "wrong-password-1"}) }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull,support,supportC,sales,salesC,salesX,staffAdmin=FORBIDDEN *=BAD_USER_INPUT"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull,support,supportC,sales,salesC,salesX,staffAdmin=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.restoreUserAccount", doc: `mutation { restoreUserAccount(id: "usr_01J00000000000000000000000") { id } }`,
 		own: "anon=UNAUTHENTICATED support,supportC,staffAdmin=NOT_FOUND *=FORBIDDEN"},
 	// $lifecycle is an account made for each principal and side alone, so
@@ -167,11 +168,11 @@ var matrixTable = []matrixRow{
 	// myPermissions and can answer every logged-in caller, for an account it
 	// cannot see as for one that does not exist (empty list, false).
 	{field: "Query.myPermissions", doc: `query($a: ID!) { myPermissions(customerAccountID: $a) }`,
-		vars: map[string]string{"a": "$account"}, own: "anon=UNAUTHENTICATED *=OK"},
+		vars: map[string]string{"a": "$account"}, own: "scoped=FORBIDDEN anon=UNAUTHENTICATED *=OK"},
 	{field: "Query.can", doc: `query($a: ID!) { can(customerAccountID: $a, permission: GROUPS_MANAGE) }`,
-		vars: map[string]string{"a": "$account"}, own: "anon=UNAUTHENTICATED *=OK"},
+		vars: map[string]string{"a": "$account"}, own: "scoped=FORBIDDEN anon=UNAUTHENTICATED *=OK"},
 	{field: "Query.permissionCatalogue", doc: `{ permissionCatalogue { name description } }`,
-		own: "anon=UNAUTHENTICATED *=OK"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED *=OK"},
 	// GROUPS_MANAGE: customer admins and staff ADMIN; the group member holds
 	// contacts:read/manage only. Rows run in order: add before remove
 	// before delete, on each principal's own target group.
@@ -222,54 +223,54 @@ var matrixTable = []matrixRow{
 	// ------------------------------------------------------------ identity: the caller's own login
 	{field: "Mutation.logout", doc: `mutation { logout }`, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
 	{field: "Mutation.revokeSession", doc: `mutation { revokeSession(id: "ses_01J00000000000000000000000") }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
-	{field: "Mutation.revokeOtherSessions", doc: `mutation { revokeOtherSessions }`, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
-	{field: "Mutation.linkContacts", doc: `mutation { linkContacts }`, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.revokeOtherSessions", doc: `mutation { revokeOtherSessions }`, own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
+	{field: "Mutation.linkContacts", doc: `mutation { linkContacts }`, own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
 	{field: "Mutation.resendVerificationEmail", doc: `mutation { resendVerificationEmail }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.requestEmailChange", doc: `mutation($l: String!) { requestEmailChange(input: {newEmail: $l, password: "wrong-password-1"}) }`,
-		vars: map[string]string{"l": "$login"}, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+		vars: map[string]string{"l": "$login"}, own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.changePassword", doc: `mutation { changePassword(input: {currentPassword: "wrong-password-1", newPassword: "Wanderlust-Fjord-Kayak"}) }`,
 		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
-	{field: "Mutation.startTotpEnrollment", doc: `mutation { startTotpEnrollment { otpauthURI } }`, own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
+	{field: "Mutation.startTotpEnrollment", doc: `mutation { startTotpEnrollment { otpauthURI } }`, own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
 	{field: "Mutation.requestSecondFactorCode", doc: `mutation { requestSecondFactorCode(method: EMAIL_CODE) }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=OK"},
 	{field: "Mutation.enableTwoFactor", doc: `mutation { enableTwoFactor(input: {method: EMAIL_CODE, code: "00000", password: "wrong-password-1"}) { methods } }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.disableTwoFactor", doc: `mutation { disableTwoFactor(method: TOTP) { methods } }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.confirmSecondFactor", doc: `mutation { confirmSecondFactor(input: {method: EMAIL_CODE, code: "00000"}) }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	// The user's own phone number: every user (staff too) may set one; keys
 	// never. The documents fail harmlessly before any password try or SMS:
 	// a malformed number, no pending change, no number on file.
 	{field: "Mutation.setPhoneNumber", doc: `mutation { setPhoneNumber(input: {phone: "0151 not a number", password: "wrong-password-1"}) { pendingPhone } }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.verifyPhoneNumber", doc: `mutation { verifyPhoneNumber(code: "00000") { phone } }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.removePhoneNumber", doc: `mutation { removePhoneNumber(password: "wrong-password-1") { phone } }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 
 	// ------------------------------------------------------------ API keys
 	// Listing needs some right on the account (own keys; all of the
 	// account's with APIKEYS_MANAGE); creating needs APIKEYS_MANAGE, and
 	// staff own no keys (FORBIDDEN even for ADMIN).
 	{field: "Query.apiKeys", doc: `query($a: ID) { apiKeys(customerAccountID: $a) { id } }`, vars: map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED noportal,expired,deact,salesX=NOT_FOUND keyRead,keyFull=FORBIDDEN *=OK",
-		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
+		own:     "scoped=FORBIDDEN anon=UNAUTHENTICATED noportal,expired,deact,salesX=NOT_FOUND keyRead,keyFull=FORBIDDEN *=OK",
+		foreign: "scoped=FORBIDDEN anon=UNAUTHENTICATED support,supportC,staffAdmin=OK keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.createApiKey", doc: `mutation($a: ID!, $x: Time!) { createApiKey(input: {customerAccountID: $a, name: "Matrix", permissions: [ACCOUNT_READ], expiresAt: $x}) { apiKey { id } } }`,
 		vars:    map[string]string{"a": "$account", "x": "$expiry"},
-		own:     "anon=UNAUTHENTICATED admin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "scoped=NOT_FOUND anon=UNAUTHENTICATED admin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin,keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.revokeApiKey", doc: `mutation { revokeApiKey(id: "key_01J00000000000000000000000") { id } }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=NOT_FOUND"},
 
 	// ------------------------------------------------------------ support authorizations (Freigaben)
 	// ORDERING_LIMITED is granted by staff only: a customer admin who holds
 	// AUTHORIZATIONS_MANAGE is refused too. Support staff read, never manage.
 	{field: "Mutation.grantSupportAuthorization", doc: `mutation($c: ID!) { grantSupportAuthorization(input: {contactID: $c, kind: ORDERING_LIMITED, scope: {businessArea: "Matrix", budgetCents: 100, currency: "EUR"}}) { id } }`,
 		vars:    map[string]string{"c": "$contact"},
-		own:     "anon=UNAUTHENTICATED staffAdmin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "scoped=NOT_FOUND anon=UNAUTHENTICATED staffAdmin=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.changeSupportAuthorizationValidity", doc: `mutation { changeSupportAuthorizationValidity(input: {authorizationID: "sau_01J00000000000000000000000"}) { id } }`,
 		own: "anon=UNAUTHENTICATED *=NOT_FOUND"},
@@ -303,11 +304,11 @@ var matrixTable = []matrixRow{
 	// the gate gets BAD_USER_INPUT.
 	{field: "Query.agencyClients", doc: `query($a: ID!) { agencyClients(agencyAccountID: $a) { number } }`,
 		vars:    map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED admin,staffAdmin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "scoped=NOT_FOUND anon=UNAUTHENTICATED admin,staffAdmin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.delegateToAgency", doc: `mutation($a: ID!) { delegateToAgency(input: {clientAccountID: $a, agencyCustomerNumber: "00000", permissions: [ACCOUNT_READ]}) { id } }`,
 		vars:    map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED admin,staffAdmin,keyFull=BAD_USER_INPUT noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "scoped=NOT_FOUND anon=UNAUTHENTICATED admin,staffAdmin,keyFull=BAD_USER_INPUT noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=BAD_USER_INPUT support,supportC=FORBIDDEN *=NOT_FOUND"},
 	{field: "Mutation.revokeAgencyDelegation", doc: `mutation { revokeAgencyDelegation(input: {delegationID: "dlg_01J00000000000000000000000"}) { id } }`,
 		own: "anon=UNAUTHENTICATED *=NOT_FOUND"},
@@ -316,11 +317,11 @@ var matrixTable = []matrixRow{
 		own:  "anon=UNAUTHENTICATED staffAdmin=OK *=FORBIDDEN"},
 	{field: "Mutation.setDefaultAgency", doc: `mutation($a: ID!) { setDefaultAgency(input: {customerAccountID: $a}) { id } }`,
 		vars:    map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "scoped=NOT_FOUND anon=UNAUTHENTICATED admin,salesC,staffAdmin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
 
 	{field: "Mutation.regenerateRecoveryCodes", doc: `mutation { regenerateRecoveryCodes { recoveryCodes } }`,
-		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	// ------------------------------------------------------------ staff (issue 7 §5)
 	// Documents that would change staff users name a made-up user or an
 	// invalid address, so ADMIN's row shows the check after the directive.
@@ -344,6 +345,45 @@ var matrixTable = []matrixRow{
 	// Staff never decide it: FORBIDDEN also where the role holds ACCOUNT_UPDATE.
 	{field: "Mutation.setSupportAccessConsent", doc: `mutation($a: ID!) { setSupportAccessConsent(input: {customerAccountID: $a, consent: false}) { id } }`,
 		vars:    map[string]string{"a": "$account"},
-		own:     "anon=UNAUTHENTICATED admin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
+		own:     "scoped=NOT_FOUND anon=UNAUTHENTICATED admin,keyFull=OK noportal,expired,deact,salesX=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=FORBIDDEN *=NOT_FOUND"},
+
+	// ------------------------------------------------------------ resources and scoped logins (issue 9)
+	// RESOURCES_MANAGE: customer admins, a full key, staff SUPPORT (the
+	// provider provisions what it hosts) and ADMIN. The scoped login holds
+	// no permission on any account: NOT_FOUND.
+	{field: "Mutation.createResource", doc: `mutation($a: ID!, $n: String!) { createResource(input: {customerAccountID: $a, kind: DOMAIN, name: $n}) { id } }`,
+		vars:    map[string]string{"a": "$account", "n": "$hostname"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,support,supportC,staffAdmin=OK portal,tech,group,agency,sales,salesC,keyRead=FORBIDDEN *=NOT_FOUND",
+		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=NOT_FOUND"},
+	// Credentials of a resource: LOGINS_MANAGE (customer admins, a full key,
+	// staff ADMIN) or a CREDENTIALS_* Freigabe, which no matrix principal
+	// holds (scoped_test.go covers them). Rows run in order on each
+	// principal's own targets: create, password, disable, enable, delete.
+	{field: "Mutation.createScopedLogin", doc: `mutation($r: ID!, $l: String!) { createScopedLogin(input: {resourceID: $r, loginName: $l, password: "Wanderlust-Fjord-Kayak"}) { id } }`,
+		vars:    map[string]string{"r": "$resource", "l": "$mailbox"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK noportal,expired,deact,salesX,scoped=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.changeScopedLoginPassword", doc: `mutation($s: ID!) { changeScopedLoginPassword(input: {scopedLoginID: $s, newPassword: "Wanderlust-Fjord-Kayak"}) { id } }`,
+		vars:    map[string]string{"s": "$scopedLogin"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK noportal,expired,deact,salesX,scoped=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.disableScopedLogin", doc: `mutation($s: ID!) { disableScopedLogin(scopedLoginID: $s) { id } }`,
+		vars:    map[string]string{"s": "$scopedLogin"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK noportal,expired,deact,salesX,scoped=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.enableScopedLogin", doc: `mutation($s: ID!) { enableScopedLogin(scopedLoginID: $s) { id } }`,
+		vars:    map[string]string{"s": "$scopedLogin"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK noportal,expired,deact,salesX,scoped=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	{field: "Mutation.deleteScopedLogin", doc: `mutation($s: ID!) { deleteScopedLogin(scopedLoginID: $s) { id } }`,
+		vars:    map[string]string{"s": "$scopedLogin"},
+		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK noportal,expired,deact,salesX,scoped=NOT_FOUND *=FORBIDDEN",
+		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
+	// Only a scoped login changes its own reference address (here with a
+	// wrong password); users are told it is not for them, keys refused.
+	{field: "Mutation.requestReferenceEmailChange", doc: `mutation { requestReferenceEmailChange(input: {newEmail: "new-ref@matrix.test", password: "wrong-password-1"}) }`,
+		own: "anon=UNAUTHENTICATED scoped=BAD_USER_INPUT *=FORBIDDEN"},
+	{field: "Mutation.confirmReferenceEmail", doc: `mutation { confirmReferenceEmail(token: "not-a-token") }`,
+		own: "*=BAD_USER_INPUT", advance: time.Hour},
 }

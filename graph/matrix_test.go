@@ -54,6 +54,9 @@ type matrixPrincipal struct {
 	// contactIn is the account the principal's contact lives in when it
 	// is not home (an agency's person acting on its client home).
 	contactIn string
+	// scoped makes the principal a scoped login of a MAILBOX on home
+	// (issue 9): it sees that mailbox and its own login, nothing else.
+	scoped bool
 }
 
 // matrixPrincipals are the callers of the matrix, in table column order.
@@ -75,6 +78,7 @@ var matrixPrincipals = []matrixPrincipal{
 	{name: "agency", home: "A", contactIn: "G", roles: []domain.Role{domain.RolePortalAccess, domain.RoleCustomerAdmin}},
 	{name: "keyRead", home: "A", keyOf: "admin", key: []domain.Permission{domain.PermAccountRead, domain.PermContactsRead}},
 	{name: "keyFull", home: "A", keyOf: "admin", key: matrixFullKey()},
+	{name: "scoped", home: "A", scoped: true},
 }
 
 // matrixAgencyPermissions are what client A delegates to agency G.
@@ -105,6 +109,8 @@ type matrixSide struct {
 	orgDomain                string // a CONFIRMED organisation domain (not matrix.test), to remove
 	personal                 string // a PERSONAL account of this principal and side alone, to convert
 	disposable               string // a contact with an e-mail and no roles, to enable the login of and delete
+	resource, mailbox        string // a MAILBOX resource without login, and its address
+	scopedLogin              string // a scoped login of a WEB_VHOST resource
 }
 
 // matrixTargetGroupPermissions are what each target rights group grants.
@@ -119,7 +125,8 @@ type matrixFixture struct {
 	targets map[string]map[string]matrixSide
 	hash    string
 	unique  int
-	keys    map[string]string // API key principals: their keys
+	keys    map[string]string   // API key principals: their keys
+	scoped  map[string]pulid.ID // scoped login principals: their logins
 }
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
@@ -164,6 +171,24 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		}
 		if p.keyOf != "" {
 			continue // after the users
+		}
+		if p.scoped {
+			if f.scoped == nil {
+				f.scoped = map[string]pulid.ID{}
+			}
+			home := f.accounts[p.home].ID
+			r, err := e.client.Resource.Create().SetCustomerAccountID(home).SetKind("MAILBOX").
+				SetName("own-" + strings.ToLower(p.name) + "@matrix.test").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := e.client.ScopedLogin.Create().SetCustomerAccountID(home).SetResourceID(r.ID).
+				SetLoginName(r.Name).SetPasswordHash(f.hash).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.scoped[p.name] = l.ID
+			continue
 		}
 		email := "matrix-" + strings.ToLower(p.name) + "@matrix.test"
 		q := e.client.UserAccount.Create().SetEmail(email).SetUsername("matrix-" + strings.ToLower(p.name)).
@@ -254,6 +279,24 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			inv, err := e.client.Invitation.Create().SetCustomerAccountID(a.ID).SetEmail("invited-" + strings.ToLower(p.name) + "-" + side + "@matrix.test").
 				SetRoles([]string{string(domain.RoleTechnicalContact)}).SetTokenHash(fmt.Sprintf("matrix-%s-%s", p.name, side)).
 				SetExpiresAt(e.clock.Now().AddDate(0, 0, 7)).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			box, err := e.client.Resource.Create().SetCustomerAccountID(a.ID).SetKind("MAILBOX").
+				SetName("box-" + strings.ToLower(p.name) + "-" + side + "@matrix.test").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			web, err := e.client.Resource.Create().SetCustomerAccountID(a.ID).SetKind("WEB_VHOST").
+				SetName("web-" + strings.ToLower(p.name) + "-" + side + ".matrix.test").Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sl, err := e.client.ScopedLogin.Create().SetCustomerAccountID(a.ID).SetResourceID(web.ID).
+				SetLoginName("web" + strings.ToLower(p.name) + side).SetPasswordHash(f.hash).Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			lc, err := e.client.CustomerAccount.Create().SetNumber("LC-" + strings.ToUpper(p.name) + "-" + strings.ToUpper(side)).
 				SetName("Lifecycle target of " + p.name).Save(ctx)
 			if err != nil {
@@ -281,7 +324,8 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			}
 			f.targets[p.name][side] = matrixSide{account: string(a.ID), number: a.Number, contact: string(c.ID), group: string(g.ID),
 				invitation: string(inv.ID), lifecycle: string(lc.ID),
-				proposedDomain: string(pd.ID), orgDomain: string(od.ID), personal: string(pa.ID), disposable: string(dc.ID)}
+				proposedDomain: string(pd.ID), orgDomain: string(od.ID), personal: string(pa.ID), disposable: string(dc.ID),
+				resource: string(box.ID), mailbox: box.Name, scopedLogin: string(sl.ID)}
 		}
 	}
 	if err := e.client.CustomerAccount.UpdateOneID(f.accounts["D"].ID).SetStatus("DEACTIVATED").Exec(ctx); err != nil {
@@ -304,12 +348,23 @@ func (f *matrixFixture) token(t *testing.T, principal string) string {
 	if k, ok := f.keys[principal]; ok {
 		return k
 	}
+	ctx := viewer.SystemContext(context.Background())
+	now := f.e.clock.Now()
+	if lid, ok := f.scoped[principal]; ok {
+		s, err := f.e.client.Session.Create().SetScopedLoginID(lid).SetExpiresAt(now.Add(time.Hour)).SetLastUsedAt(now).Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := f.e.tokens.Issue(string(lid), string(s.ID), string(viewer.ScopedLogin), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secrets.add(tok)
+	}
 	uid, ok := f.users[principal]
 	if !ok {
 		return ""
 	}
-	ctx := viewer.SystemContext(context.Background())
-	now := f.e.clock.Now()
 	s, err := f.e.client.Session.Create().SetUserID(uid).SetExpiresAt(now.Add(time.Hour)).SetLastUsedAt(now).Save(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -352,6 +407,15 @@ func (f *matrixFixture) vars(row matrixRow, principal string, side matrixSide) m
 			out[k] = fmt.Sprintf("d%05d.matrix.test", f.unique)
 		case "$disposable":
 			out[k] = side.disposable
+		case "$resource":
+			out[k] = side.resource
+		case "$mailbox":
+			out[k] = side.mailbox
+		case "$scopedLogin":
+			out[k] = side.scopedLogin
+		case "$hostname":
+			f.unique++
+			out[k] = fmt.Sprintf("h%05d.matrix.test", f.unique)
 		case "$login":
 			out[k] = "nobody-" + strings.ToLower(principal) + "@matrix.test"
 		case "$expiry": // a day ahead of the clock
@@ -469,7 +533,8 @@ type matrixRow struct {
 func (r matrixRow) sides() []string {
 	for _, v := range r.vars {
 		if v == "$account" || v == "$number" || v == "$contact" || v == "$group" || v == "$invitation" || v == "$lifecycle" ||
-			v == "$proposedDomain" || v == "$orgDomain" || v == "$personal" || v == "$disposable" {
+			v == "$proposedDomain" || v == "$orgDomain" || v == "$personal" || v == "$disposable" ||
+			v == "$resource" || v == "$scopedLogin" {
 			return []string{"own", "foreign"}
 		}
 	}

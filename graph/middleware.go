@@ -312,7 +312,16 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 				writeHTTPError(w, r, a.log, err)
 				return
 			}
-		} else if h := r.Header.Get("Authorization"); h != "" {
+		} else if h := r.Header.Get("Authorization"); h != "" && isScopedToken(a.tokens, h, now) {
+			switch err := a.authenticateScoped(ctx, h, now, v); {
+			case err == nil:
+			case errors.Is(err, errBadToken):
+				ctx = context.WithValue(ctx, invalidCredentialsKey{}, true)
+			default:
+				writeHTTPError(w, r, a.log, err)
+				return
+			}
+		} else if h != "" {
 			user, sid, err := a.authenticate(ctx, h, now)
 			switch {
 			case err == nil:

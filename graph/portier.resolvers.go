@@ -73,6 +73,14 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
 		}
 		me.User = u
 	}
+	if v.Kind == viewer.ScopedLogin {
+		// Its own login, through the privacy rules (which admit only it).
+		l, err := r.Client.ScopedLogin.Get(ctx, pulid.ID(v.ScopedLoginID))
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+		me.ScopedLogin = l
+	}
 	ev, ok := v.Access.(*authz.Evaluator)
 	if !ok {
 		return me, nil

@@ -33,7 +33,7 @@ func loadSchema(t *testing.T) *ast.Schema {
 	return s
 }
 
-var authDirectives = map[string]bool{"public": true, "auth": true, "hasPermission": true, "staff": true}
+var authDirectives = map[string]bool{"public": true, "auth": true, "hasPermission": true, "staff": true, "credentialsRight": true}
 
 // Deny by default: every root field must say who may call it.
 func TestEveryRootFieldHasAnAuthDirective(t *testing.T) {

@@ -54,7 +54,7 @@ func supportCaller(c *supportpin.Caller) *model.SupportCaller {
 	switch {
 	case c.ScopedLogin != nil:
 		out.LoginKind = model.SupportLoginKindScopedLogin
-		sl := &model.SupportCallerScopedLogin{ID: c.ScopedLogin.ID, LoginName: c.ScopedLogin.Username}
+		sl := &model.SupportCallerScopedLogin{ID: c.ScopedLogin.ID, LoginName: c.ScopedLogin.LoginName}
 		if res := c.ScopedLogin.Edges.Resource; res != nil {
 			sl.ResourceKind, sl.ResourceName = res.Kind, res.Name
 		}

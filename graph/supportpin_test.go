@@ -554,7 +554,7 @@ func TestSupportDeskScopedLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sl, err := e.client.ScopedLogin.Create().SetCustomerAccountID(pulid.ID(acct)).SetResourceID(res.ID).SetUsername("info@scoped.test").Save(ctx)
+	sl, err := e.client.ScopedLogin.Create().SetCustomerAccountID(pulid.ID(acct)).SetResourceID(res.ID).SetLoginName("info@scoped.test").Save(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

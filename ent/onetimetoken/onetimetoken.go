@@ -89,10 +89,12 @@ type Purpose string
 
 // Purpose values.
 const (
-	PurposeEMAIL_VERIFY   Purpose = "EMAIL_VERIFY"
-	PurposeEMAIL_CHANGE   Purpose = "EMAIL_CHANGE"
-	PurposePASSWORD_RESET Purpose = "PASSWORD_RESET"
-	PurposeSTAFF_INVITE   Purpose = "STAFF_INVITE"
+	PurposeEMAIL_VERIFY          Purpose = "EMAIL_VERIFY"
+	PurposeEMAIL_CHANGE          Purpose = "EMAIL_CHANGE"
+	PurposePASSWORD_RESET        Purpose = "PASSWORD_RESET"
+	PurposeSTAFF_INVITE          Purpose = "STAFF_INVITE"
+	PurposeSCOPED_PASSWORD_RESET Purpose = "SCOPED_PASSWORD_RESET"
+	PurposeREFERENCE_EMAIL       Purpose = "REFERENCE_EMAIL"
 )
 
 func (pu Purpose) String() string {
@@ -102,7 +104,7 @@ func (pu Purpose) String() string {
 // PurposeValidator is a validator for the "purpose" field enum values. It is called by the builders before save.
 func PurposeValidator(pu Purpose) error {
 	switch pu {
-	case PurposeEMAIL_VERIFY, PurposeEMAIL_CHANGE, PurposePASSWORD_RESET, PurposeSTAFF_INVITE:
+	case PurposeEMAIL_VERIFY, PurposeEMAIL_CHANGE, PurposePASSWORD_RESET, PurposeSTAFF_INVITE, PurposeSCOPED_PASSWORD_RESET, PurposeREFERENCE_EMAIL:
 		return nil
 	default:
 		return fmt.Errorf("onetimetoken: invalid enum value for purpose field: %q", pu)

@@ -913,18 +913,18 @@ func init() {
 	scopedlogin.DefaultUpdatedAt = scopedloginDescUpdatedAt.Default.(func() time.Time)
 	// scopedlogin.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	scopedlogin.UpdateDefaultUpdatedAt = scopedloginDescUpdatedAt.UpdateDefault.(func() time.Time)
-	// scopedloginDescUsername is the schema descriptor for username field.
-	scopedloginDescUsername := scopedloginFields[1].Descriptor()
-	// scopedlogin.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
-	scopedlogin.UsernameValidator = func() func(string) error {
-		validators := scopedloginDescUsername.Validators
+	// scopedloginDescLoginName is the schema descriptor for login_name field.
+	scopedloginDescLoginName := scopedloginFields[1].Descriptor()
+	// scopedlogin.LoginNameValidator is a validator for the "login_name" field. It is called by the builders before save.
+	scopedlogin.LoginNameValidator = func() func(string) error {
+		validators := scopedloginDescLoginName.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
 		}
-		return func(username string) error {
+		return func(login_name string) error {
 			for _, fn := range fns {
-				if err := fn(username); err != nil {
+				if err := fn(login_name); err != nil {
 					return err
 				}
 			}

@@ -65,7 +65,9 @@ func (Session) Annotations() []schema.Annotation {
 }
 
 // Policy implements ent.Schema.
-func (Session) Policy() ent.Policy { return ownRowsPolicy("user_id", domain.StaffAdmin) }
+func (Session) Policy() ent.Policy {
+	return scopedSessions(ownRowsPolicy("user_id", domain.StaffAdmin))
+}
 
 // APIKey belongs to a user and can do at most what the user can, optionally
 // narrowed to one customer account and a subset of permissions. The secret

@@ -48,6 +48,9 @@ type AccountOwned struct {
 	// OwnUserColumn, when set, also lets a user see rows whose column holds
 	// the user's own ID (e.g. a user's own contact records).
 	OwnUserColumn string
+	// ScopedSelf is the own row a scoped login may see in this entity
+	// (scoped_privacy.go); empty: none.
+	ScopedSelf scopedSelf
 }
 
 // Fields implements ent.Mixin.
@@ -76,7 +79,7 @@ func (m AccountOwned) Indexes() []ent.Index {
 
 // Policy implements ent.Mixin.
 func (m AccountOwned) Policy() ent.Policy {
-	return accountPolicy("customer_account_id", m.Read, m.Manage, m.OwnUserColumn)
+	return withScoped(accountPolicy("customer_account_id", m.Read, m.Manage, m.OwnUserColumn), m.ScopedSelf)
 }
 
 // Annotations implements ent.Mixin.

@@ -19,7 +19,7 @@ type Resource struct{ ent.Schema }
 func (Resource) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		pulid.MixinWithPrefix("res"), TimeMixin{},
-		AccountOwned{Ref: "resources", Read: domain.PermResourcesRead, Manage: domain.PermResourcesManage},
+		AccountOwned{Ref: "resources", Read: domain.PermResourcesRead, Manage: domain.PermResourcesManage, ScopedSelf: scopedSeesResource},
 	}
 }
 
@@ -58,7 +58,7 @@ type ScopedLogin struct{ ent.Schema }
 func (ScopedLogin) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		pulid.MixinWithPrefix("slg"), TimeMixin{},
-		AccountOwned{Ref: "scoped_logins", Read: domain.PermLoginsManage, Manage: domain.PermLoginsManage},
+		AccountOwned{Ref: "scoped_logins", Read: domain.PermLoginsManage, Manage: domain.PermLoginsManage, ScopedSelf: scopedSeesLogin},
 	}
 }
 
@@ -67,12 +67,13 @@ func (ScopedLogin) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("resource_id").GoType(pulid.ID("")).Immutable().Comment("The one resource this login sees.").
 			Annotations(entgql.Type("ID")),
-		field.String("username").Unique().NotEmpty().MaxLen(254).Immutable().
-			Comment("Login name, lower-case; unique forever."),
+		field.String("login_name").Unique().NotEmpty().MaxLen(254).Immutable().
+			Comment("The login name, lower-case: the SFTP user of a web vhost, postmaster@<domain> of a mail vhost, the address of a mailbox, the domain of a DNS zone or domain. Unique forever: a deleted login keeps it."),
 		field.String("password_hash").Sensitive().Optional().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Strings("reference_emails").Optional().
-			Comment("Reference e-mail addresses for password resets."),
-		field.Enum("status").Values("ACTIVE", "DISABLED", "DELETED").Default("ACTIVE").Comment("Status of the login."),
+			Comment("Reference e-mail addresses (Referenz-E-Mail): where password reset links go."),
+		field.Enum("status").Values("ACTIVE", "DISABLED", "DELETED").Default("ACTIVE").
+			Comment("ACTIVE logs in; DISABLED does not until enabled again; DELETED is final (the login name stays reserved)."),
 		field.Bool("must_change_password").Default(false).Comment("Whether the password must be changed at next login."),
 		field.Time("last_login_at").Optional().Nillable().Comment("Last successful login."),
 	}

@@ -22,8 +22,12 @@ func (OneTimeToken) Mixin() []ent.Mixin {
 // Fields implements ent.Schema.
 func (OneTimeToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("purpose").Values("EMAIL_VERIFY", "EMAIL_CHANGE", "PASSWORD_RESET", "STAFF_INVITE").Immutable(),
-		field.String("user_id").GoType(pulid.ID("")).Immutable(),
+		// SCOPED_PASSWORD_RESET and REFERENCE_EMAIL belong to a scoped login
+		// (user_id then holds the scoped login's ID, prefix "slg").
+		field.Enum("purpose").Values("EMAIL_VERIFY", "EMAIL_CHANGE", "PASSWORD_RESET", "STAFF_INVITE",
+			"SCOPED_PASSWORD_RESET", "REFERENCE_EMAIL").Immutable(),
+		field.String("user_id").GoType(pulid.ID("")).Immutable().
+			Comment("The user the token belongs to; for SCOPED_PASSWORD_RESET and REFERENCE_EMAIL the scoped login."),
 		field.String("token_hash").Sensitive().Unique().Immutable(),
 		field.String("new_email").Optional().Immutable().Comment("EMAIL_VERIFY and EMAIL_CHANGE: the address the link was sent to, and that it verifies."),
 		field.Time("expires_at").Immutable(),

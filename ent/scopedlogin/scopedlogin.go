@@ -27,8 +27,8 @@ const (
 	FieldCustomerAccountID = "customer_account_id"
 	// FieldResourceID holds the string denoting the resource_id field in the database.
 	FieldResourceID = "resource_id"
-	// FieldUsername holds the string denoting the username field in the database.
-	FieldUsername = "username"
+	// FieldLoginName holds the string denoting the login_name field in the database.
+	FieldLoginName = "login_name"
 	// FieldPasswordHash holds the string denoting the password_hash field in the database.
 	FieldPasswordHash = "password_hash"
 	// FieldReferenceEmails holds the string denoting the reference_emails field in the database.
@@ -68,7 +68,7 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldCustomerAccountID,
 	FieldResourceID,
-	FieldUsername,
+	FieldLoginName,
 	FieldPasswordHash,
 	FieldReferenceEmails,
 	FieldStatus,
@@ -100,8 +100,8 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
 	UpdateDefaultUpdatedAt func() time.Time
-	// UsernameValidator is a validator for the "username" field. It is called by the builders before save.
-	UsernameValidator func(string) error
+	// LoginNameValidator is a validator for the "login_name" field. It is called by the builders before save.
+	LoginNameValidator func(string) error
 	// DefaultMustChangePassword holds the default value on creation for the "must_change_password" field.
 	DefaultMustChangePassword bool
 	// DefaultID holds the default value on creation for the "id" field.
@@ -165,9 +165,9 @@ func ByResourceID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldResourceID, opts...).ToFunc()
 }
 
-// ByUsername orders the results by the username field.
-func ByUsername(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldUsername, opts...).ToFunc()
+// ByLoginName orders the results by the login_name field.
+func ByLoginName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLoginName, opts...).ToFunc()
 }
 
 // ByPasswordHash orders the results by the password_hash field.

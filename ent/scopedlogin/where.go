@@ -76,9 +76,9 @@ func ResourceID(v pulid.ID) predicate.ScopedLogin {
 	return predicate.ScopedLogin(sql.FieldEQ(FieldResourceID, v))
 }
 
-// Username applies equality check predicate on the "username" field. It's identical to UsernameEQ.
-func Username(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldEQ(FieldUsername, v))
+// LoginName applies equality check predicate on the "login_name" field. It's identical to LoginNameEQ.
+func LoginName(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldEQ(FieldLoginName, v))
 }
 
 // PasswordHash applies equality check predicate on the "password_hash" field. It's identical to PasswordHashEQ.
@@ -316,69 +316,69 @@ func ResourceIDContainsFold(v pulid.ID) predicate.ScopedLogin {
 	return predicate.ScopedLogin(sql.FieldContainsFold(FieldResourceID, vc))
 }
 
-// UsernameEQ applies the EQ predicate on the "username" field.
-func UsernameEQ(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldEQ(FieldUsername, v))
+// LoginNameEQ applies the EQ predicate on the "login_name" field.
+func LoginNameEQ(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldEQ(FieldLoginName, v))
 }
 
-// UsernameNEQ applies the NEQ predicate on the "username" field.
-func UsernameNEQ(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldNEQ(FieldUsername, v))
+// LoginNameNEQ applies the NEQ predicate on the "login_name" field.
+func LoginNameNEQ(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldNEQ(FieldLoginName, v))
 }
 
-// UsernameIn applies the In predicate on the "username" field.
-func UsernameIn(vs ...string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldIn(FieldUsername, vs...))
+// LoginNameIn applies the In predicate on the "login_name" field.
+func LoginNameIn(vs ...string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldIn(FieldLoginName, vs...))
 }
 
-// UsernameNotIn applies the NotIn predicate on the "username" field.
-func UsernameNotIn(vs ...string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldNotIn(FieldUsername, vs...))
+// LoginNameNotIn applies the NotIn predicate on the "login_name" field.
+func LoginNameNotIn(vs ...string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldNotIn(FieldLoginName, vs...))
 }
 
-// UsernameGT applies the GT predicate on the "username" field.
-func UsernameGT(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldGT(FieldUsername, v))
+// LoginNameGT applies the GT predicate on the "login_name" field.
+func LoginNameGT(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldGT(FieldLoginName, v))
 }
 
-// UsernameGTE applies the GTE predicate on the "username" field.
-func UsernameGTE(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldGTE(FieldUsername, v))
+// LoginNameGTE applies the GTE predicate on the "login_name" field.
+func LoginNameGTE(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldGTE(FieldLoginName, v))
 }
 
-// UsernameLT applies the LT predicate on the "username" field.
-func UsernameLT(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldLT(FieldUsername, v))
+// LoginNameLT applies the LT predicate on the "login_name" field.
+func LoginNameLT(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldLT(FieldLoginName, v))
 }
 
-// UsernameLTE applies the LTE predicate on the "username" field.
-func UsernameLTE(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldLTE(FieldUsername, v))
+// LoginNameLTE applies the LTE predicate on the "login_name" field.
+func LoginNameLTE(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldLTE(FieldLoginName, v))
 }
 
-// UsernameContains applies the Contains predicate on the "username" field.
-func UsernameContains(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldContains(FieldUsername, v))
+// LoginNameContains applies the Contains predicate on the "login_name" field.
+func LoginNameContains(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldContains(FieldLoginName, v))
 }
 
-// UsernameHasPrefix applies the HasPrefix predicate on the "username" field.
-func UsernameHasPrefix(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldHasPrefix(FieldUsername, v))
+// LoginNameHasPrefix applies the HasPrefix predicate on the "login_name" field.
+func LoginNameHasPrefix(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldHasPrefix(FieldLoginName, v))
 }
 
-// UsernameHasSuffix applies the HasSuffix predicate on the "username" field.
-func UsernameHasSuffix(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldHasSuffix(FieldUsername, v))
+// LoginNameHasSuffix applies the HasSuffix predicate on the "login_name" field.
+func LoginNameHasSuffix(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldHasSuffix(FieldLoginName, v))
 }
 
-// UsernameEqualFold applies the EqualFold predicate on the "username" field.
-func UsernameEqualFold(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldEqualFold(FieldUsername, v))
+// LoginNameEqualFold applies the EqualFold predicate on the "login_name" field.
+func LoginNameEqualFold(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldEqualFold(FieldLoginName, v))
 }
 
-// UsernameContainsFold applies the ContainsFold predicate on the "username" field.
-func UsernameContainsFold(v string) predicate.ScopedLogin {
-	return predicate.ScopedLogin(sql.FieldContainsFold(FieldUsername, v))
+// LoginNameContainsFold applies the ContainsFold predicate on the "login_name" field.
+func LoginNameContainsFold(v string) predicate.ScopedLogin {
+	return predicate.ScopedLogin(sql.FieldContainsFold(FieldLoginName, v))
 }
 
 // PasswordHashEQ applies the EQ predicate on the "password_hash" field.

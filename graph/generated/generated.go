@@ -52,11 +52,12 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	Auth          func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
-	HasPermission func(ctx context.Context, obj any, next graphql.Resolver, permission domain.Permission, account string) (res any, err error)
-	Public        func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
-	SelfOrStaff   func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
-	Staff         func(ctx context.Context, obj any, next graphql.Resolver, role *domain.StaffRole) (res any, err error)
+	Auth             func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	CredentialsRight func(ctx context.Context, obj any, next graphql.Resolver, resource string) (res any, err error)
+	HasPermission    func(ctx context.Context, obj any, next graphql.Resolver, permission domain.Permission, account string) (res any, err error)
+	Public           func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	SelfOrStaff      func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	Staff            func(ctx context.Context, obj any, next graphql.Resolver, role *domain.StaffRole) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -317,6 +318,7 @@ type ComplexityRoot struct {
 	Me struct {
 		Kind        func(childComplexity int) int
 		Memberships func(childComplexity int) int
+		ScopedLogin func(childComplexity int) int
 		StaffRole   func(childComplexity int) int
 		User        func(childComplexity int) int
 	}
@@ -337,23 +339,30 @@ type ComplexityRoot struct {
 		AssignRole                         func(childComplexity int, input model.AssignRoleInput) int
 		AuthorizeSupportRequest            func(childComplexity int, input model.AuthorizeSupportRequestInput) int
 		ChangePassword                     func(childComplexity int, input model.ChangePasswordInput) int
+		ChangeScopedLoginPassword          func(childComplexity int, input model.ChangeScopedLoginPasswordInput) int
 		ChangeStaffRole                    func(childComplexity int, input model.ChangeStaffRoleInput) int
 		ChangeSupportAuthorizationValidity func(childComplexity int, input model.ChangeSupportAuthorizationValidityInput) int
 		ConfirmOrganisationDomain          func(childComplexity int, id pulid.ID) int
+		ConfirmReferenceEmail              func(childComplexity int, token string) int
 		ConfirmSecondFactor                func(childComplexity int, input model.ConfirmSecondFactorInput) int
 		ConvertToBusinessAccount           func(childComplexity int, customerAccountID pulid.ID) int
 		CreateAPIKey                       func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateContact                      func(childComplexity int, input model.CreateContactInput) int
 		CreateCustomerAccount              func(childComplexity int, input model.CreateCustomerAccountInput) int
+		CreateResource                     func(childComplexity int, input model.CreateResourceInput) int
 		CreateRightsGroup                  func(childComplexity int, input model.CreateRightsGroupInput) int
+		CreateScopedLogin                  func(childComplexity int, input model.CreateScopedLoginInput) int
 		DeactivateCustomerAccount          func(childComplexity int, customerAccountID pulid.ID) int
 		DelegateToAgency                   func(childComplexity int, input model.DelegateToAgencyInput) int
 		DeleteContact                      func(childComplexity int, id pulid.ID) int
 		DeleteCustomerAccount              func(childComplexity int, customerAccountID pulid.ID) int
 		DeleteMyAccount                    func(childComplexity int, input model.DeleteMyAccountInput) int
 		DeleteRightsGroup                  func(childComplexity int, input model.DeleteRightsGroupInput) int
+		DeleteScopedLogin                  func(childComplexity int, scopedLoginID pulid.ID) int
+		DisableScopedLogin                 func(childComplexity int, scopedLoginID pulid.ID) int
 		DisableTwoFactor                   func(childComplexity int, method domain.SecondFactorMethod) int
 		EnableLogin                        func(childComplexity int, contactID pulid.ID) int
+		EnableScopedLogin                  func(childComplexity int, scopedLoginID pulid.ID) int
 		EnableTwoFactor                    func(childComplexity int, input model.EnableTwoFactorInput) int
 		GrantSupportAuthorization          func(childComplexity int, input model.GrantSupportAuthorizationInput) int
 		InviteContact                      func(childComplexity int, input model.InviteContactInput) int
@@ -371,7 +380,8 @@ type ComplexityRoot struct {
 		RemoveRole                         func(childComplexity int, input model.RemoveRoleInput) int
 		RemoveStaffUser                    func(childComplexity int, userID pulid.ID) int
 		RequestEmailChange                 func(childComplexity int, input model.RequestEmailChangeInput) int
-		RequestPasswordReset               func(childComplexity int, login string) int
+		RequestPasswordReset               func(childComplexity int, login string, kind *model.LoginKind) int
+		RequestReferenceEmailChange        func(childComplexity int, input model.RequestReferenceEmailChangeInput) int
 		RequestSecondFactorCode            func(childComplexity int, method domain.SecondFactorMethod) int
 		ResendInvitation                   func(childComplexity int, id pulid.ID) int
 		ResendVerificationEmail            func(childComplexity int) int
@@ -506,13 +516,13 @@ type ComplexityRoot struct {
 		CustomerAccountID  func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		LastLoginAt        func(childComplexity int) int
+		LoginName          func(childComplexity int) int
 		MustChangePassword func(childComplexity int) int
 		ReferenceEmails    func(childComplexity int) int
 		Resource           func(childComplexity int) int
 		ResourceID         func(childComplexity int) int
 		Status             func(childComplexity int) int
 		UpdatedAt          func(childComplexity int) int
-		Username           func(childComplexity int) int
 	}
 
 	SecondFactorChallenge struct {
@@ -731,7 +741,7 @@ type MutationResolver interface {
 	ResendVerificationEmail(ctx context.Context) (bool, error)
 	RequestEmailChange(ctx context.Context, input model.RequestEmailChangeInput) (bool, error)
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (bool, error)
-	RequestPasswordReset(ctx context.Context, login string) (bool, error)
+	RequestPasswordReset(ctx context.Context, login string, kind *model.LoginKind) (bool, error)
 	ResetPassword(ctx context.Context, input model.ResetPasswordInput) (bool, error)
 	StartTotpEnrollment(ctx context.Context) (*model.TotpEnrollment, error)
 	RequestSecondFactorCode(ctx context.Context, method domain.SecondFactorMethod) (bool, error)
@@ -751,6 +761,14 @@ type MutationResolver interface {
 	SetPhoneNumber(ctx context.Context, input model.SetPhoneNumberInput) (*model.PhoneNumberPayload, error)
 	VerifyPhoneNumber(ctx context.Context, code string) (*model.PhoneNumberPayload, error)
 	RemovePhoneNumber(ctx context.Context, password string) (*model.PhoneNumberPayload, error)
+	CreateResource(ctx context.Context, input model.CreateResourceInput) (*ent.Resource, error)
+	CreateScopedLogin(ctx context.Context, input model.CreateScopedLoginInput) (*ent.ScopedLogin, error)
+	ChangeScopedLoginPassword(ctx context.Context, input model.ChangeScopedLoginPasswordInput) (*ent.ScopedLogin, error)
+	DisableScopedLogin(ctx context.Context, scopedLoginID pulid.ID) (*ent.ScopedLogin, error)
+	EnableScopedLogin(ctx context.Context, scopedLoginID pulid.ID) (*ent.ScopedLogin, error)
+	DeleteScopedLogin(ctx context.Context, scopedLoginID pulid.ID) (*ent.ScopedLogin, error)
+	RequestReferenceEmailChange(ctx context.Context, input model.RequestReferenceEmailChangeInput) (bool, error)
+	ConfirmReferenceEmail(ctx context.Context, token string) (bool, error)
 	InviteStaffUser(ctx context.Context, input model.InviteStaffUserInput) (*ent.UserAccount, error)
 	AcceptStaffInvitation(ctx context.Context, input model.AcceptStaffInvitationInput) (bool, error)
 	ChangeStaffRole(ctx context.Context, input model.ChangeStaffRoleInput) (*ent.UserAccount, error)
@@ -1971,6 +1989,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Memberships(childComplexity), true
+	case "Me.scopedLogin":
+		if e.ComplexityRoot.Me.ScopedLogin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.ScopedLogin(childComplexity), true
 	case "Me.staffRole":
 		if e.ComplexityRoot.Me.StaffRole == nil {
 			break
@@ -2097,6 +2121,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.changeScopedLoginPassword":
+		if e.ComplexityRoot.Mutation.ChangeScopedLoginPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeScopedLoginPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeScopedLoginPassword(childComplexity, args["input"].(model.ChangeScopedLoginPasswordInput)), true
 	case "Mutation.changeStaffRole":
 		if e.ComplexityRoot.Mutation.ChangeStaffRole == nil {
 			break
@@ -2130,6 +2165,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmOrganisationDomain(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.confirmReferenceEmail":
+		if e.ComplexityRoot.Mutation.ConfirmReferenceEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmReferenceEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmReferenceEmail(childComplexity, args["token"].(string)), true
 	case "Mutation.confirmSecondFactor":
 		if e.ComplexityRoot.Mutation.ConfirmSecondFactor == nil {
 			break
@@ -2185,6 +2231,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomerAccount(childComplexity, args["input"].(model.CreateCustomerAccountInput)), true
+	case "Mutation.createResource":
+		if e.ComplexityRoot.Mutation.CreateResource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createResource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateResource(childComplexity, args["input"].(model.CreateResourceInput)), true
 	case "Mutation.createRightsGroup":
 		if e.ComplexityRoot.Mutation.CreateRightsGroup == nil {
 			break
@@ -2196,6 +2253,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateRightsGroup(childComplexity, args["input"].(model.CreateRightsGroupInput)), true
+	case "Mutation.createScopedLogin":
+		if e.ComplexityRoot.Mutation.CreateScopedLogin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createScopedLogin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateScopedLogin(childComplexity, args["input"].(model.CreateScopedLoginInput)), true
 	case "Mutation.deactivateCustomerAccount":
 		if e.ComplexityRoot.Mutation.DeactivateCustomerAccount == nil {
 			break
@@ -2262,6 +2330,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteRightsGroup(childComplexity, args["input"].(model.DeleteRightsGroupInput)), true
+	case "Mutation.deleteScopedLogin":
+		if e.ComplexityRoot.Mutation.DeleteScopedLogin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteScopedLogin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteScopedLogin(childComplexity, args["scopedLoginID"].(pulid.ID)), true
+	case "Mutation.disableScopedLogin":
+		if e.ComplexityRoot.Mutation.DisableScopedLogin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableScopedLogin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableScopedLogin(childComplexity, args["scopedLoginID"].(pulid.ID)), true
 	case "Mutation.disableTwoFactor":
 		if e.ComplexityRoot.Mutation.DisableTwoFactor == nil {
 			break
@@ -2284,6 +2374,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnableLogin(childComplexity, args["contactID"].(pulid.ID)), true
+	case "Mutation.enableScopedLogin":
+		if e.ComplexityRoot.Mutation.EnableScopedLogin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enableScopedLogin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnableScopedLogin(childComplexity, args["scopedLoginID"].(pulid.ID)), true
 	case "Mutation.enableTwoFactor":
 		if e.ComplexityRoot.Mutation.EnableTwoFactor == nil {
 			break
@@ -2466,7 +2567,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["login"].(string)), true
+		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["login"].(string), args["kind"].(*model.LoginKind)), true
+	case "Mutation.requestReferenceEmailChange":
+		if e.ComplexityRoot.Mutation.RequestReferenceEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestReferenceEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestReferenceEmailChange(childComplexity, args["input"].(model.RequestReferenceEmailChangeInput)), true
 	case "Mutation.requestSecondFactorCode":
 		if e.ComplexityRoot.Mutation.RequestSecondFactorCode == nil {
 			break
@@ -3282,6 +3394,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ScopedLogin.LastLoginAt(childComplexity), true
+	case "ScopedLogin.loginName":
+		if e.ComplexityRoot.ScopedLogin.LoginName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScopedLogin.LoginName(childComplexity), true
 	case "ScopedLogin.mustChangePassword":
 		if e.ComplexityRoot.ScopedLogin.MustChangePassword == nil {
 			break
@@ -3318,12 +3436,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ScopedLogin.UpdatedAt(childComplexity), true
-	case "ScopedLogin.username":
-		if e.ComplexityRoot.ScopedLogin.Username == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ScopedLogin.Username(childComplexity), true
 
 	case "SecondFactorChallenge.expiresAt":
 		if e.ComplexityRoot.SecondFactorChallenge.ExpiresAt == nil {
@@ -3915,6 +4027,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("AuthorizeSupportRequestInput", ec.unmarshalInputAuthorizeSupportRequestInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
+			graphql.NewInputUnmarshaler("ChangeScopedLoginPasswordInput", ec.unmarshalInputChangeScopedLoginPasswordInput),
 			graphql.NewInputUnmarshaler("ChangeStaffRoleInput", ec.unmarshalInputChangeStaffRoleInput),
 			graphql.NewInputUnmarshaler("ChangeSupportAuthorizationValidityInput", ec.unmarshalInputChangeSupportAuthorizationValidityInput),
 			graphql.NewInputUnmarshaler("ConfirmSecondFactorInput", ec.unmarshalInputConfirmSecondFactorInput),
@@ -3923,7 +4036,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
 			graphql.NewInputUnmarshaler("CreateContactInput", ec.unmarshalInputCreateContactInput),
 			graphql.NewInputUnmarshaler("CreateCustomerAccountInput", ec.unmarshalInputCreateCustomerAccountInput),
+			graphql.NewInputUnmarshaler("CreateResourceInput", ec.unmarshalInputCreateResourceInput),
 			graphql.NewInputUnmarshaler("CreateRightsGroupInput", ec.unmarshalInputCreateRightsGroupInput),
+			graphql.NewInputUnmarshaler("CreateScopedLoginInput", ec.unmarshalInputCreateScopedLoginInput),
 			graphql.NewInputUnmarshaler("CustomerAccountOrder", ec.unmarshalInputCustomerAccountOrder),
 			graphql.NewInputUnmarshaler("CustomerAccountWhereInput", ec.unmarshalInputCustomerAccountWhereInput),
 			graphql.NewInputUnmarshaler("DelegateToAgencyInput", ec.unmarshalInputDelegateToAgencyInput),
@@ -3943,6 +4058,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RemoveRightsGroupMemberInput", ec.unmarshalInputRemoveRightsGroupMemberInput),
 			graphql.NewInputUnmarshaler("RemoveRoleInput", ec.unmarshalInputRemoveRoleInput),
 			graphql.NewInputUnmarshaler("RequestEmailChangeInput", ec.unmarshalInputRequestEmailChangeInput),
+			graphql.NewInputUnmarshaler("RequestReferenceEmailChangeInput", ec.unmarshalInputRequestReferenceEmailChangeInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("ResourceOrder", ec.unmarshalInputResourceOrder),
 			graphql.NewInputUnmarshaler("RevokeAgencyDelegationInput", ec.unmarshalInputRevokeAgencyDelegationInput),
@@ -7488,15 +7604,15 @@ type ScopedLogin implements Node {
   """
   resourceID: ID!
   """
-  Login name, lower-case; unique forever.
+  The login name, lower-case: the SFTP user of a web vhost, postmaster@<domain> of a mail vhost, the address of a mailbox, the domain of a DNS zone or domain. Unique forever: a deleted login keeps it.
   """
-  username: String!
+  loginName: String!
   """
-  Reference e-mail addresses for password resets.
+  Reference e-mail addresses (Referenz-E-Mail): where password reset links go.
   """
   referenceEmails: [String!]
   """
-  Status of the login.
+  ACTIVE logs in; DISABLED does not until enabled again; DELETED is final (the login name stays reserved).
   """
   status: ScopedLoginStatus!
   """
@@ -8702,10 +8818,12 @@ enum SecondFactorMethod {
 
 "Credentials for login."
 input LoginInput {
-  "E-mail address or username."
+  "E-mail address or username; for a SCOPED_LOGIN its login name."
   login: String!
   "The password."
   password: String!
+  "USER (default) or SCOPED_LOGIN: a scoped login's session sees only its one resource."
+  kind: LoginKind = USER
 }
 
 """
@@ -8915,11 +9033,22 @@ extend type Mutation {
   "Change the e-mail address; it changes when the new address is verified. The old address is told."
   requestEmailChange("New address and current password." input: RequestEmailChangeInput!): Boolean! @auth
 
-  "Change the password. Ends all other sessions."
+  "Change the password (of a user, or of the calling scoped login). Ends all other sessions."
   changePassword("Current and new password." input: ChangePasswordInput!): Boolean! @auth
 
-  "Ask for a password reset link. Always answers true, whether or not the login exists."
-  requestPasswordReset("E-mail address or username." login: String!): Boolean! @public
+  """
+  Ask for a password reset link. Always answers true, whether or not the login
+  exists. A user's link goes to its verified e-mail address. A scoped login's
+  link (kind: SCOPED_LOGIN) goes to its reference e-mail addresses, and also to
+  the postmaster mailbox for a mail vhost login and to the mailbox itself for a
+  mailbox login; resetPassword takes either token.
+  """
+  requestPasswordReset(
+    "E-mail address or username; for a SCOPED_LOGIN its login name."
+    login: String!
+    "USER (default) or SCOPED_LOGIN."
+    kind: LoginKind = USER
+  ): Boolean! @public
 
   "Set a new password with the token from a reset link. Ends all sessions."
   resetPassword("Token and new password." input: ResetPasswordInput!): Boolean! @public
@@ -9386,6 +9515,134 @@ scalar Int64
 
 "An RFC 3339 date-time, always in UTC."
 scalar Time
+`, BuiltIn: false},
+	{Name: "../../schema/scoped.graphqls", Input: `"""
+The field manages the credentials (scoped logins) of one resource. The
+resource is taken from the argument path ` + "`" + `resource` + "`" + ` (the ID of a Resource or
+of one of its ScopedLogins). Allowed with LOGINS_MANAGE on the resource's
+customer account, or — for a person logged in to the portal with
+PORTAL_ACCESS there — with a support authorization in force that covers the
+resource's kind: CREDENTIALS_WEBSERVER for WEB_VHOST, CREDENTIALS_MAILSERVER
+for MAIL_VHOST and MAILBOX, CREDENTIALS_IT_GENERAL (and GENERAL_AUTHORITY)
+for every kind. API keys count with LOGINS_MANAGE only. NOT_FOUND when the
+caller holds no right at all on that account, FORBIDDEN otherwise.
+"""
+directive @credentialsRight(resource: String!) on FIELD_DEFINITION
+
+"Which kind of login the credentials are for."
+enum LoginKind {
+  "A personal user account: e-mail address or username (the default)."
+  USER
+  """
+  A scoped login that sees exactly one resource: the SFTP user of a web
+  vhost, postmaster@<domain> of a mail vhost, a mailbox address, or the
+  domain of a DNS zone or domain.
+  """
+  SCOPED_LOGIN
+}
+
+extend type Me {
+  "The scoped login, for a SCOPED_LOGIN principal (its one resource is ` + "`" + `scopedLogin.resource` + "`" + `)."
+  scopedLogin: ScopedLogin
+}
+
+"A new resource of a customer account."
+input CreateResourceInput {
+  "The customer account that owns it."
+  customerAccountID: ID!
+  "What kind of resource it is."
+  kind: ResourceKind!
+  """
+  Its name, stored lower-case. WEB_VHOST, MAIL_VHOST, DNS_ZONE and DOMAIN: a
+  host name (e.g. ` + "`" + `example.com` + "`" + `, ` + "`" + `www.example.com` + "`" + `); MAILBOX: an e-mail address
+  (` + "`" + `info@example.com` + "`" + `); SERVER and VPN: 1 to 63 letters, digits, dots, dashes
+  or underscores.
+  """
+  name: String!
+}
+
+"A new scoped login for a resource."
+input CreateScopedLoginInput {
+  "The resource the login sees, and only it."
+  resourceID: ID!
+  """
+  The login name, which follows the resource: for a WEB_VHOST the SFTP user
+  (3 to 32 lower-case letters, digits, dashes or underscores, starting with a
+  letter, e.g. ` + "`" + `beisp015` + "`" + `); for a MAIL_VHOST ` + "`" + `postmaster@<its domain>` + "`" + `; for a
+  MAILBOX its address; for a DNS_ZONE or DOMAIN the domain. SERVER and VPN
+  resources have no scoped logins. Each login name can be used once, ever.
+  """
+  loginName: String!
+  "The password: 12 to 128 characters, not a common password, not the login name."
+  password: String!
+  "Reference e-mail addresses (at most 5) to which password reset links go."
+  referenceEmails: [String!]
+}
+
+"A new password for a scoped login, set by someone who manages its credentials."
+input ChangeScopedLoginPasswordInput {
+  "The scoped login."
+  scopedLoginID: ID!
+  "The new password: 12 to 128 characters, not a common password, not the login name."
+  newPassword: String!
+}
+
+"A new reference e-mail address for the calling scoped login."
+input RequestReferenceEmailChangeInput {
+  "The new reference address; it replaces the current ones when confirmed through the link sent to it."
+  newEmail: String!
+  "The scoped login's current password."
+  password: String!
+}
+
+extend type Mutation {
+  """
+  Create a resource of a customer account. Staff SUPPORT and ADMIN, and holders
+  of RESOURCES_MANAGE. CONFLICT when the account already has a resource of
+  that kind and name.
+  """
+  createResource("The new resource." input: CreateResourceInput!): Resource!
+    @hasPermission(permission: RESOURCES_MANAGE, account: "input.customerAccountID")
+
+  """
+  Create a scoped login for a resource: it logs in with
+  ` + "`" + `login(input: {login, password, kind: SCOPED_LOGIN})` + "`" + ` and then sees only that
+  resource and its own login. CONFLICT when the login name is taken (also by a
+  deleted login).
+  """
+  createScopedLogin("The new login." input: CreateScopedLoginInput!): ScopedLogin!
+    @credentialsRight(resource: "input.resourceID")
+
+  "Set a new password for a scoped login. Ends its sessions and voids its reset links."
+  changeScopedLoginPassword("Login and new password." input: ChangeScopedLoginPasswordInput!): ScopedLogin!
+    @credentialsRight(resource: "input.scopedLoginID")
+
+  "Disable an ACTIVE scoped login: it cannot log in, its sessions end. Reversible with enableScopedLogin."
+  disableScopedLogin("The scoped login." scopedLoginID: ID!): ScopedLogin!
+    @credentialsRight(resource: "scopedLoginID")
+
+  "Enable a DISABLED scoped login again."
+  enableScopedLogin("The scoped login." scopedLoginID: ID!): ScopedLogin!
+    @credentialsRight(resource: "scopedLoginID")
+
+  """
+  Delete a scoped login for good: it cannot log in, its sessions end; it stays
+  listed as DELETED and its login name is never given out again.
+  """
+  deleteScopedLogin("The scoped login." scopedLoginID: ID!): ScopedLogin!
+    @credentialsRight(resource: "scopedLoginID")
+
+  """
+  For a scoped login: ask to change its reference e-mail address. A link goes to
+  the new address (and a notice to the current ones); the address changes only
+  when confirmReferenceEmail is called with that link's token. Other principals
+  get FORBIDDEN.
+  """
+  requestReferenceEmailChange("New address and current password." input: RequestReferenceEmailChangeInput!): Boolean! @auth
+
+  "Confirm a new reference e-mail address of a scoped login with the token from the link sent to it."
+  confirmReferenceEmail("The token from the link." token: String!): Boolean! @public
+}
 `, BuiltIn: false},
 	{Name: "../../schema/staff.graphqls", Input: `# The provider's staff (DESIGN §2): staff user management by ADMIN, account
 # managers, and the customer's consent to support access.
@@ -10293,6 +10550,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_staffRole(ctx, field)
 	case "memberships":
 		return ec.fieldContext_Me_memberships(ctx, field)
+	case "scopedLogin":
+		return ec.fieldContext_Me_scopedLogin(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
 }
@@ -10479,8 +10738,8 @@ func (ec *executionContext) childFields_ScopedLogin(ctx context.Context, field g
 		return ec.fieldContext_ScopedLogin_customerAccountID(ctx, field)
 	case "resourceID":
 		return ec.fieldContext_ScopedLogin_resourceID(ctx, field)
-	case "username":
-		return ec.fieldContext_ScopedLogin_username(ctx, field)
+	case "loginName":
+		return ec.fieldContext_ScopedLogin_loginName(ctx, field)
 	case "referenceEmails":
 		return ec.fieldContext_ScopedLogin_referenceEmails(ctx, field)
 	case "status":
@@ -10863,6 +11122,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_credentialsRight_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resource",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resource"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) dir_hasPermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11195,6 +11468,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changeScopedLoginPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangeScopedLoginPasswordInput, error) {
+			return ec.unmarshalNChangeScopedLoginPasswordInput2portierᚋgraphᚋmodelᚐChangeScopedLoginPasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changeStaffRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11234,6 +11521,20 @@ func (ec *executionContext) field_Mutation_confirmOrganisationDomain_args(ctx co
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmReferenceEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
 	return args, nil
 }
 
@@ -11307,12 +11608,40 @@ func (ec *executionContext) field_Mutation_createCustomerAccount_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createResource_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateResourceInput, error) {
+			return ec.unmarshalNCreateResourceInput2portierᚋgraphᚋmodelᚐCreateResourceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createRightsGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateRightsGroupInput, error) {
 			return ec.unmarshalNCreateRightsGroupInput2portierᚋgraphᚋmodelᚐCreateRightsGroupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createScopedLogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateScopedLoginInput, error) {
+			return ec.unmarshalNCreateScopedLoginInput2portierᚋgraphᚋmodelᚐCreateScopedLoginInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11405,6 +11734,34 @@ func (ec *executionContext) field_Mutation_deleteRightsGroup_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteScopedLogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "scopedLoginID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scopedLoginID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_disableScopedLogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "scopedLoginID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scopedLoginID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_disableTwoFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11430,6 +11787,20 @@ func (ec *executionContext) field_Mutation_enableLogin_args(ctx context.Context,
 		return nil, err
 	}
 	args["contactID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_enableScopedLogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "scopedLoginID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scopedLoginID"] = arg0
 	return args, nil
 }
 
@@ -11640,6 +12011,28 @@ func (ec *executionContext) field_Mutation_requestPasswordReset_args(ctx context
 		return nil, err
 	}
 	args["login"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*model.LoginKind, error) {
+			return ec.unmarshalOLoginKind2ᚖportierᚋgraphᚋmodelᚐLoginKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestReferenceEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestReferenceEmailChangeInput, error) {
+			return ec.unmarshalNRequestReferenceEmailChangeInput2portierᚋgraphᚋmodelᚐRequestReferenceEmailChangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -17215,6 +17608,38 @@ func (ec *executionContext) fieldContext_Me_memberships(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Me_scopedLogin(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_scopedLogin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScopedLogin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScopedLogin) graphql.Marshaler {
+			return ec.marshalOScopedLogin2ᚖportierᚋentᚐScopedLogin(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Me_scopedLogin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScopedLogin(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Membership_customerAccount(ctx context.Context, field graphql.CollectedField, obj *model.Membership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19890,7 +20315,7 @@ func (ec *executionContext) _Mutation_requestPasswordReset(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RequestPasswordReset(ctx, fc.Args["login"].(string))
+			return ec.Resolvers.Mutation().RequestPasswordReset(ctx, fc.Args["login"].(string), fc.Args["kind"].(*model.LoginKind))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -21040,6 +21465,497 @@ func (ec *executionContext) fieldContext_Mutation_removePhoneNumber(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removePhoneNumber_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateResource(ctx, fc.Args["input"].(model.CreateResourceInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, "RESOURCES_MANAGE")
+				if err != nil {
+					var zeroVal *ent.Resource
+					return zeroVal, err
+				}
+				account, err := ec.unmarshalNString2string(ctx, "input.customerAccountID")
+				if err != nil {
+					var zeroVal *ent.Resource
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.Resource
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission, account)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚖportierᚋentᚐResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createResource(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createResource_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createScopedLogin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createScopedLogin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateScopedLogin(ctx, fc.Args["input"].(model.CreateScopedLoginInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				resource, err := ec.unmarshalNString2string(ctx, "input.resourceID")
+				if err != nil {
+					var zeroVal *ent.ScopedLogin
+					return zeroVal, err
+				}
+				if ec.Directives.CredentialsRight == nil {
+					var zeroVal *ent.ScopedLogin
+					return zeroVal, errors.New("directive credentialsRight is not implemented")
+				}
+				return ec.Directives.CredentialsRight(ctx, nil, directive0, resource)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScopedLogin) graphql.Marshaler {
+			return ec.marshalNScopedLogin2ᚖportierᚋentᚐScopedLogin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createScopedLogin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScopedLogin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createScopedLogin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changeScopedLoginPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeScopedLoginPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeScopedLoginPassword(ctx, fc.Args["input"].(model.ChangeScopedLoginPasswordInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				resource, err := ec.unmarshalNString2string(ctx, "input.scopedLoginID")
+				if err != nil {
+					var zeroVal *ent.ScopedLogin
+					return zeroVal, err
+				}
+				if ec.Directives.CredentialsRight == nil {
+					var zeroVal *ent.ScopedLogin
+					return zeroVal, errors.New("directive credentialsRight is not implemented")
+				}
+				return ec.Directives.CredentialsRight(ctx, nil, directive0, resource)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScopedLogin) graphql.Marshaler {
+			return ec.marshalNScopedLogin2ᚖportierᚋentᚐScopedLogin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeScopedLoginPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScopedLogin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeScopedLoginPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disableScopedLogin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disableScopedLogin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisableScopedLogin(ctx, fc.Args["scopedLoginID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				resource, err := ec.unmarshalNString2string(ctx, "scopedLoginID")
+				if err != nil {
+					var zeroVal *ent.ScopedLogin
+					return zeroVal, err
+				}
+				if ec.Directives.CredentialsRight == nil {
+					var zeroVal *ent.ScopedLogin
+					return zeroVal, errors.New("directive credentialsRight is not implemented")
+				}
+				return ec.Directives.CredentialsRight(ctx, nil, directive0, resource)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScopedLogin) graphql.Marshaler {
+			return ec.marshalNScopedLogin2ᚖportierᚋentᚐScopedLogin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disableScopedLogin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScopedLogin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disableScopedLogin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_enableScopedLogin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enableScopedLogin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EnableScopedLogin(ctx, fc.Args["scopedLoginID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				resource, err := ec.unmarshalNString2string(ctx, "scopedLoginID")
+				if err != nil {
+					var zeroVal *ent.ScopedLogin
+					return zeroVal, err
+				}
+				if ec.Directives.CredentialsRight == nil {
+					var zeroVal *ent.ScopedLogin
+					return zeroVal, errors.New("directive credentialsRight is not implemented")
+				}
+				return ec.Directives.CredentialsRight(ctx, nil, directive0, resource)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScopedLogin) graphql.Marshaler {
+			return ec.marshalNScopedLogin2ᚖportierᚋentᚐScopedLogin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enableScopedLogin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScopedLogin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enableScopedLogin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteScopedLogin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteScopedLogin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteScopedLogin(ctx, fc.Args["scopedLoginID"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				resource, err := ec.unmarshalNString2string(ctx, "scopedLoginID")
+				if err != nil {
+					var zeroVal *ent.ScopedLogin
+					return zeroVal, err
+				}
+				if ec.Directives.CredentialsRight == nil {
+					var zeroVal *ent.ScopedLogin
+					return zeroVal, errors.New("directive credentialsRight is not implemented")
+				}
+				return ec.Directives.CredentialsRight(ctx, nil, directive0, resource)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScopedLogin) graphql.Marshaler {
+			return ec.marshalNScopedLogin2ᚖportierᚋentᚐScopedLogin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteScopedLogin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScopedLogin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteScopedLogin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestReferenceEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestReferenceEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestReferenceEmailChange(ctx, fc.Args["input"].(model.RequestReferenceEmailChangeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestReferenceEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestReferenceEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmReferenceEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmReferenceEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmReferenceEmail(ctx, fc.Args["token"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Public == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmReferenceEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmReferenceEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24026,16 +24942,16 @@ func (ec *executionContext) fieldContext_ScopedLogin_resourceID(_ context.Contex
 	return graphql.NewScalarFieldContext("ScopedLogin", field, false, false, "ID")
 }
 
-func (ec *executionContext) _ScopedLogin_username(ctx context.Context, field graphql.CollectedField, obj *ent.ScopedLogin) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScopedLogin_loginName(ctx context.Context, field graphql.CollectedField, obj *ent.ScopedLogin) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ScopedLogin_username(ctx, field)
+			return ec.fieldContext_ScopedLogin_loginName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Username, nil
+			return obj.LoginName, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -24045,7 +24961,7 @@ func (ec *executionContext) _ScopedLogin_username(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ScopedLogin_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_ScopedLogin_loginName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScopedLogin", field, false, false, "String")
 }
 
@@ -29543,6 +30459,55 @@ func UnmarshalChangePasswordInput(ctx context.Context, raw any) (model.ChangePas
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChangeScopedLoginPasswordInput(ctx context.Context, obj any) (model.ChangeScopedLoginPasswordInput, error) {
+	var it model.ChangeScopedLoginPasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"scopedLoginID", "newPassword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "scopedLoginID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopedLoginID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopedLoginID = data
+		case "newPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewPassword = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangeScopedLoginPasswordInput unmarshals raw into the ChangeScopedLoginPasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangeScopedLoginPasswordInput(ctx context.Context, raw any) (model.ChangeScopedLoginPasswordInput, error) {
+	var out model.ChangeScopedLoginPasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeScopedLoginPasswordInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChangeStaffRoleInput(ctx context.Context, obj any) (model.ChangeStaffRoleInput, error) {
 	var it model.ChangeStaffRoleInput
 	if obj == nil {
@@ -30590,6 +31555,62 @@ func UnmarshalCreateCustomerAccountInput(ctx context.Context, raw any) (model.Cr
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateResourceInput(ctx context.Context, obj any) (model.CreateResourceInput, error) {
+	var it model.CreateResourceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerAccountID", "kind", "name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerAccountID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNResourceKind2portierᚋentᚋresourceᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateResourceInput unmarshals raw into the CreateResourceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateResourceInput(ctx context.Context, raw any) (model.CreateResourceInput, error) {
+	var out model.CreateResourceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateResourceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateRightsGroupInput(ctx context.Context, obj any) (model.CreateRightsGroupInput, error) {
 	var it model.CreateRightsGroupInput
 	if obj == nil {
@@ -30650,6 +31671,69 @@ func (ec *executionContext) unmarshalInputCreateRightsGroupInput(ctx context.Con
 func UnmarshalCreateRightsGroupInput(ctx context.Context, raw any) (model.CreateRightsGroupInput, error) {
 	var out model.CreateRightsGroupInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateRightsGroupInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateScopedLoginInput(ctx context.Context, obj any) (model.CreateScopedLoginInput, error) {
+	var it model.CreateScopedLoginInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"resourceID", "loginName", "password", "referenceEmails"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resourceID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resourceID"))
+			data, err := ec.unmarshalNID2portierᚋinternalᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResourceID = data
+		case "loginName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("loginName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LoginName = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		case "referenceEmails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceEmails"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceEmails = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateScopedLoginInput unmarshals raw into the CreateScopedLoginInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateScopedLoginInput(ctx context.Context, raw any) (model.CreateScopedLoginInput, error) {
+	var out model.CreateScopedLoginInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateScopedLoginInput", raw, &out)
 	return out, err
 }
 
@@ -32160,7 +33244,11 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"login", "password"}
+	if _, present := asMap["kind"]; !present {
+		asMap["kind"] = "USER"
+	}
+
+	fieldsInOrder := [...]string{"login", "password", "kind"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32181,6 +33269,13 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Password = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOLoginKind2ᚖportierᚋgraphᚋmodelᚐLoginKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
 		}
 	}
 	return it, nil
@@ -32577,6 +33672,55 @@ func (ec *executionContext) unmarshalInputRequestEmailChangeInput(ctx context.Co
 func UnmarshalRequestEmailChangeInput(ctx context.Context, raw any) (model.RequestEmailChangeInput, error) {
 	var out model.RequestEmailChangeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestEmailChangeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRequestReferenceEmailChangeInput(ctx context.Context, obj any) (model.RequestReferenceEmailChangeInput, error) {
+	var it model.RequestReferenceEmailChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"newEmail", "password"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "newEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newEmail"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewEmail = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRequestReferenceEmailChangeInput unmarshals raw into the RequestReferenceEmailChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequestReferenceEmailChangeInput(ctx context.Context, raw any) (model.RequestReferenceEmailChangeInput, error) {
+	var out model.RequestReferenceEmailChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestReferenceEmailChangeInput", raw, &out)
 	return out, err
 }
 
@@ -36847,6 +37991,11 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "scopedLogin":
+			out.Values[i] = ec._Me_scopedLogin(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37361,6 +38510,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removePhoneNumber":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removePhoneNumber(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createResource":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createResource(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createScopedLogin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createScopedLogin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changeScopedLoginPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeScopedLoginPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disableScopedLogin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disableScopedLogin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enableScopedLogin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enableScopedLogin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteScopedLogin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteScopedLogin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestReferenceEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestReferenceEmailChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmReferenceEmail":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmReferenceEmail(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38137,8 +39342,8 @@ func (ec *executionContext) _ScopedLogin(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "username":
-			out.Values[i] = ec._ScopedLogin_username(ctx, field, obj)
+		case "loginName":
+			out.Values[i] = ec._ScopedLogin_loginName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -39750,6 +40955,11 @@ func (ec *executionContext) unmarshalNChangePasswordInput2portierᚋgraphᚋmode
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNChangeScopedLoginPasswordInput2portierᚋgraphᚋmodelᚐChangeScopedLoginPasswordInput(ctx context.Context, v any) (model.ChangeScopedLoginPasswordInput, error) {
+	res, err := ec.unmarshalInputChangeScopedLoginPasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNChangeStaffRoleInput2portierᚋgraphᚋmodelᚐChangeStaffRoleInput(ctx context.Context, v any) (model.ChangeStaffRoleInput, error) {
 	res, err := ec.unmarshalInputChangeStaffRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39828,8 +41038,18 @@ func (ec *executionContext) unmarshalNCreateCustomerAccountInput2portierᚋgraph
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateResourceInput2portierᚋgraphᚋmodelᚐCreateResourceInput(ctx context.Context, v any) (model.CreateResourceInput, error) {
+	res, err := ec.unmarshalInputCreateResourceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateRightsGroupInput2portierᚋgraphᚋmodelᚐCreateRightsGroupInput(ctx context.Context, v any) (model.CreateRightsGroupInput, error) {
 	res, err := ec.unmarshalInputCreateRightsGroupInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateScopedLoginInput2portierᚋgraphᚋmodelᚐCreateScopedLoginInput(ctx context.Context, v any) (model.CreateScopedLoginInput, error) {
+	res, err := ec.unmarshalInputCreateScopedLoginInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -40313,6 +41533,11 @@ func (ec *executionContext) unmarshalNRemoveRoleInput2portierᚋgraphᚋmodelᚐ
 
 func (ec *executionContext) unmarshalNRequestEmailChangeInput2portierᚋgraphᚋmodelᚐRequestEmailChangeInput(ctx context.Context, v any) (model.RequestEmailChangeInput, error) {
 	res, err := ec.unmarshalInputRequestEmailChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRequestReferenceEmailChangeInput2portierᚋgraphᚋmodelᚐRequestReferenceEmailChangeInput(ctx context.Context, v any) (model.RequestReferenceEmailChangeInput, error) {
+	res, err := ec.unmarshalInputRequestReferenceEmailChangeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -41633,6 +42858,22 @@ func (ec *executionContext) marshalOInvitationState2ᚖportierᚋgraphᚋmodel�
 	return v
 }
 
+func (ec *executionContext) unmarshalOLoginKind2ᚖportierᚋgraphᚋmodelᚐLoginKind(ctx context.Context, v any) (*model.LoginKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.LoginKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLoginKind2ᚖportierᚋgraphᚋmodelᚐLoginKind(ctx context.Context, sel ast.SelectionSet, v *model.LoginKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalONode2portierᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -41809,6 +43050,13 @@ func (ec *executionContext) marshalOScopedLogin2ᚕᚖportierᚋentᚐScopedLogi
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOScopedLogin2ᚖportierᚋentᚐScopedLogin(ctx context.Context, sel ast.SelectionSet, v *ent.ScopedLogin) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ScopedLogin(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSecondFactorChallenge2ᚖportierᚋgraphᚋmodelᚐSecondFactorChallenge(ctx context.Context, sel ast.SelectionSet, v *model.SecondFactorChallenge) graphql.Marshaler {

@@ -212,6 +212,14 @@ type ChangePasswordInput struct {
 	NewPassword string `json:"newPassword"`
 }
 
+// A new password for a scoped login, set by someone who manages its credentials.
+type ChangeScopedLoginPasswordInput struct {
+	// The scoped login.
+	ScopedLoginID pulid.ID `json:"scopedLoginID"`
+	// The new password: 12 to 128 characters, not a common password, not the login name.
+	NewPassword string `json:"newPassword"`
+}
+
 // Give a staff user another staff role.
 type ChangeStaffRoleInput struct {
 	// The staff user.
@@ -314,6 +322,19 @@ type CreateCustomerAccountInput struct {
 	OrganisationDomains []string `json:"organisationDomains,omitempty"`
 }
 
+// A new resource of a customer account.
+type CreateResourceInput struct {
+	// The customer account that owns it.
+	CustomerAccountID pulid.ID `json:"customerAccountID"`
+	// What kind of resource it is.
+	Kind resource.Kind `json:"kind"`
+	// Its name, stored lower-case. WEB_VHOST, MAIL_VHOST, DNS_ZONE and DOMAIN: a
+	// host name (e.g. `example.com`, `www.example.com`); MAILBOX: an e-mail address
+	// (`info@example.com`); SERVER and VPN: 1 to 63 letters, digits, dots, dashes
+	// or underscores.
+	Name string `json:"name"`
+}
+
 // A new rights group.
 type CreateRightsGroupInput struct {
 	// The customer account.
@@ -324,6 +345,22 @@ type CreateRightsGroupInput struct {
 	Description *string `json:"description,omitempty"`
 	// Permissions the group grants; none of them may exceed the caller's own permissions on the account.
 	Permissions []domain.Permission `json:"permissions,omitempty"`
+}
+
+// A new scoped login for a resource.
+type CreateScopedLoginInput struct {
+	// The resource the login sees, and only it.
+	ResourceID pulid.ID `json:"resourceID"`
+	// The login name, which follows the resource: for a WEB_VHOST the SFTP user
+	// (3 to 32 lower-case letters, digits, dashes or underscores, starting with a
+	// letter, e.g. `beisp015`); for a MAIL_VHOST `postmaster@<its domain>`; for a
+	// MAILBOX its address; for a DNS_ZONE or DOMAIN the domain. SERVER and VPN
+	// resources have no scoped logins. Each login name can be used once, ever.
+	LoginName string `json:"loginName"`
+	// The password: 12 to 128 characters, not a common password, not the login name.
+	Password string `json:"password"`
+	// Reference e-mail addresses (at most 5) to which password reset links go.
+	ReferenceEmails []string `json:"referenceEmails,omitempty"`
 }
 
 // Delegate permissions of a client account to an agency.
@@ -413,10 +450,12 @@ type InviteStaffUserInput struct {
 
 // Credentials for login.
 type LoginInput struct {
-	// E-mail address or username.
+	// E-mail address or username; for a SCOPED_LOGIN its login name.
 	Login string `json:"login"`
 	// The password.
 	Password string `json:"password"`
+	// USER (default) or SCOPED_LOGIN: a scoped login's session sees only its one resource.
+	Kind *LoginKind `json:"kind,omitempty"`
 }
 
 // The result of a login step. When a second factor is pending, the tokens are
@@ -450,6 +489,8 @@ type Me struct {
 	// with its effective permissions on each at this instant. Staff access is not
 	// listed here; see staffRole.
 	Memberships []*Membership `json:"memberships"`
+	// The scoped login, for a SCOPED_LOGIN principal (its one resource is `scopedLogin.resource`).
+	ScopedLogin *ent.ScopedLogin `json:"scopedLogin,omitempty"`
 }
 
 // A customer account the principal acts for, with its effective permissions.
@@ -558,6 +599,14 @@ type RequestEmailChangeInput struct {
 	// The new address; the change takes effect when it is verified.
 	NewEmail string `json:"newEmail"`
 	// The current password.
+	Password string `json:"password"`
+}
+
+// A new reference e-mail address for the calling scoped login.
+type RequestReferenceEmailChangeInput struct {
+	// The new reference address; it replaces the current ones when confirmed through the link sent to it.
+	NewEmail string `json:"newEmail"`
+	// The scoped login's current password.
 	Password string `json:"password"`
 }
 
@@ -931,6 +980,66 @@ func (e *InvitationState) UnmarshalJSON(b []byte) error {
 }
 
 func (e InvitationState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which kind of login the credentials are for.
+type LoginKind string
+
+const (
+	// A personal user account: e-mail address or username (the default).
+	LoginKindUser LoginKind = "USER"
+	// A scoped login that sees exactly one resource: the SFTP user of a web
+	// vhost, postmaster@<domain> of a mail vhost, a mailbox address, or the
+	// domain of a DNS zone or domain.
+	LoginKindScopedLogin LoginKind = "SCOPED_LOGIN"
+)
+
+var AllLoginKind = []LoginKind{
+	LoginKindUser,
+	LoginKindScopedLogin,
+}
+
+func (e LoginKind) IsValid() bool {
+	switch e {
+	case LoginKindUser, LoginKindScopedLogin:
+		return true
+	}
+	return false
+}
+
+func (e LoginKind) String() string {
+	return string(e)
+}
+
+func (e *LoginKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LoginKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LoginKind", str)
+	}
+	return nil
+}
+
+func (e LoginKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LoginKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LoginKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -31,6 +31,8 @@ type Evaluator struct {
 	viaAgency map[string]string
 	// staff state
 	salesAccounts map[string]bool // assigned account -> has consent
+	scoped        *scopedState    // a scoped login's binding (scoped.go)
+	creds         credentialState // support authorizations for credentials (credentials.go)
 	blocked       bool            // no rights at all (unverified, must change password)
 	// accounts whose permissions the second-factor policy withholds (secondfactor.go)
 	withheld map[string]bool
@@ -55,6 +57,12 @@ func (e *Evaluator) load(ctx context.Context) error {
 func (e *Evaluator) loadGrants(ctx context.Context) error {
 	e.accounts = map[string]PermSet{}
 	e.contacts = map[string]*ent.Contact{}
+	if e.v.Kind == viewer.ScopedLogin {
+		// A scoped login holds no permission on any account: it sees its
+		// one resource and its own login only (scoped.go).
+		e.blocked = true
+		return e.loadScoped(ctx)
+	}
 	if e.v.UserID == "" || !e.v.EmailVerified || e.v.MustChangePassword {
 		// An unverified user, or one who must first change the password,
 		// acts for no customer account (and holds no staff rights).
@@ -167,6 +175,7 @@ func staffPermissions(role domain.StaffRole, consent, assigned bool) PermSet {
 		set.Add(domain.Permissions...)
 	case domain.StaffSupport:
 		set.Add(domain.StaffSupportPermissions...)
+		set.Add(domain.StaffSupportProvisioning...)
 		if consent {
 			set.Add(domain.StaffConsentPermissions...)
 		}
@@ -204,7 +213,7 @@ func (e *Evaluator) Accounts(ctx context.Context, p domain.Permission) (viewer.S
 	case domain.StaffAdmin:
 		return viewer.Scope{All: true}, nil
 	case domain.StaffSupport:
-		if contains(domain.StaffSupportPermissions, p) {
+		if contains(domain.StaffSupportPermissions, p) || contains(domain.StaffSupportProvisioning, p) {
 			return viewer.Scope{All: true}, nil
 		}
 		if contains(domain.StaffConsentPermissions, p) {

@@ -112,6 +112,11 @@ var StaffSupportPermissions = []Permission{
 	PermAccountRead, PermContactsRead, PermAuthorizationsRead, PermAuditRead,
 }
 
+// StaffSupportProvisioning are what SUPPORT (not SALES) may do on any
+// account: the provider provisions the resources it hosts for a customer
+// (issue 9). Reading them still needs consent (StaffConsentPermissions).
+var StaffSupportProvisioning = []Permission{PermResourcesManage}
+
 // StaffConsentPermissions are added for SUPPORT and SALES on accounts that
 // have given supportAccessConsent (seed 004: "Zugang für Support gewähren").
 var StaffConsentPermissions = []Permission{

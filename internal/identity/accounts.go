@@ -667,6 +667,9 @@ func newPasswordHash(ctx context.Context, u *ent.UserAccount, pw string) (string
 
 // ChangePassword changes the viewer's password and ends its other sessions.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
+	if viewer.FromContext(ctx).Kind == viewer.ScopedLogin {
+		return s.changeScopedPassword(ctx, current, next)
+	}
 	u, err := s.currentUser(ctx)
 	if err != nil {
 		return err
@@ -696,6 +699,13 @@ const resetFloor = 400 * time.Millisecond
 // answers the same, in about the same time, whether or not the login
 // exists; the link is built from the configured public URL only.
 func (s *Service) RequestPasswordReset(ctx context.Context, login string) error {
+	return s.RequestPasswordResetFor(ctx, login, viewer.User)
+}
+
+// RequestPasswordResetFor is RequestPasswordReset for a user (kind USER) or
+// a scoped login (SCOPED_LOGIN, scoped.go): both answer alike and take the
+// same time whatever happens.
+func (s *Service) RequestPasswordResetFor(ctx context.Context, login string, kind viewer.Kind) error {
 	start := time.Now()
 	// Wait out the floor before writing anything, so that the write lock
 	// of the transaction is not held during the wait; the writes after it
@@ -712,6 +722,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, login string) error 
 	v := viewer.FromContext(ctx)
 	if err := s.Limiter.Take(ctx, ruleResetIP, v.IP); err != nil {
 		return err
+	}
+	if kind == viewer.ScopedLogin {
+		return s.requestScopedReset(ctx, login, pad)
 	}
 	u, err := s.findLogin(ctx, login)
 	if err != nil {
@@ -745,9 +758,12 @@ func (s *Service) RequestPasswordReset(ctx context.Context, login string) error 
 // ResetPassword sets a new password with a reset token and ends every
 // session. It does not log in: the next login asks for the second factor.
 func (s *Service) ResetPassword(ctx context.Context, tok, next string) error {
-	t, err := s.redeem(ctx, tok, onetimetoken.PurposePASSWORD_RESET)
+	t, err := s.redeem(ctx, tok, onetimetoken.PurposePASSWORD_RESET, onetimetoken.PurposeSCOPED_PASSWORD_RESET)
 	if err != nil {
 		return err
+	}
+	if t.Purpose == onetimetoken.PurposeSCOPED_PASSWORD_RESET {
+		return s.resetScopedPassword(ctx, t, next)
 	}
 	u, err := s.Client.UserAccount.Get(sys(ctx), t.UserID)
 	if err != nil {

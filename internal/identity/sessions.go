@@ -126,10 +126,9 @@ func (s *Service) Refresh(ctx context.Context, tok string) (*Tokens, error) {
 	if !usable(sess, now) {
 		return nil, errBadRefresh
 	}
-	u, err := s.Client.UserAccount.Query().
-		Where(useraccount.ID(*sess.UserID), useraccount.StatusEQ(useraccount.StatusACTIVE)).Only(sys(ctx))
+	subject, kind, u, err := s.sessionPrincipal(ctx, sess)
 	if err != nil {
-		return nil, errBadRefresh
+		return nil, err
 	}
 	c, err := s.Tx()
 	if err != nil {
@@ -162,12 +161,31 @@ func (s *Service) Refresh(ctx context.Context, tok string) (*Tokens, error) {
 		}
 		return s.refreshRotated(ctx, sess, h, nextHash, next, now)
 	}
-	return s.issue(ctx, c, u, sess.ID, next, now)
+	return s.issue(ctx, c, subject, kind, u, sess.ID, next, now)
+}
+
+// sessionPrincipal returns whom a session belongs to — an ACTIVE user, or
+// an ACTIVE scoped login whose customer account is usable (scoped.go) — as
+// the access token's subject and kind; errBadRefresh otherwise.
+// For a user it also returns the user.
+func (s *Service) sessionPrincipal(ctx context.Context, sess *ent.Session) (pulid.ID, viewer.Kind, *ent.UserAccount, error) {
+	if sess.ScopedLoginID != nil {
+		if _, err := s.usableScopedLogin(ctx, *sess.ScopedLoginID); err != nil {
+			return "", "", nil, errBadRefresh
+		}
+		return *sess.ScopedLoginID, viewer.ScopedLogin, nil, nil
+	}
+	u, err := s.Client.UserAccount.Query().
+		Where(useraccount.ID(*sess.UserID), useraccount.StatusEQ(useraccount.StatusACTIVE)).Only(sys(ctx))
+	if err != nil {
+		return "", "", nil, errBadRefresh
+	}
+	return u.ID, viewer.User, u, nil
 }
 
 // usable reports whether a session may be refreshed at all.
 func usable(sess *ent.Session, now time.Time) bool {
-	return sess.RevokedAt == nil && sess.ExpiresAt.After(now) && sess.UserID != nil
+	return sess.RevokedAt == nil && sess.ExpiresAt.After(now) && (sess.UserID != nil || sess.ScopedLoginID != nil)
 }
 
 // refreshRotated answers a token that is not the session's current one:
@@ -180,12 +198,11 @@ func (s *Service) refreshRotated(ctx context.Context, sess *ent.Session, h, next
 	}
 	if equalHash(nextHash, sess.RefreshTokenHash) && sess.RotatedAt != nil &&
 		!now.Before(*sess.RotatedAt) && now.Sub(*sess.RotatedAt) <= RefreshGrace {
-		u, err := s.Client.UserAccount.Query().
-			Where(useraccount.ID(*sess.UserID), useraccount.StatusEQ(useraccount.StatusACTIVE)).Only(sys(ctx))
+		subject, kind, u, err := s.sessionPrincipal(ctx, sess)
 		if err != nil {
-			return nil, errBadRefresh
+			return nil, err
 		}
-		return s.issue(ctx, s.Client, u, sess.ID, next, now)
+		return s.issue(ctx, s.Client, subject, kind, u, sess.ID, next, now)
 	}
 	for _, old := range sess.PreviousRefreshHashes {
 		if equalHash(h, old) {
@@ -197,12 +214,17 @@ func (s *Service) refreshRotated(ctx context.Context, sess *ent.Session, h, next
 }
 
 // issue returns the refresh token with a new access token.
-func (s *Service) issue(ctx context.Context, c *ent.Client, u *ent.UserAccount, sid pulid.ID, refresh string, now time.Time) (*Tokens, error) {
-	at, exp, err := s.Tokens.Issue(string(u.ID), string(sid), string(viewer.User), now)
+// For a user (u not nil) it says whether second-factor enrolment is due.
+func (s *Service) issue(ctx context.Context, c *ent.Client, subject pulid.ID, kind viewer.Kind, u *ent.UserAccount, sid pulid.ID, refresh string, now time.Time) (*Tokens, error) {
+	at, exp, err := s.Tokens.Issue(string(subject), string(sid), string(kind), now)
 	if err != nil {
 		return nil, err
 	}
-	return s.withEnrolment(ctx, c, u, &Tokens{AccessToken: at, RefreshToken: refresh, ExpiresAt: exp}, now)
+	t := &Tokens{AccessToken: at, RefreshToken: refresh, ExpiresAt: exp}
+	if u == nil {
+		return t, nil
+	}
+	return s.withEnrolment(ctx, c, u, t, now)
 }
 
 // revokeForReuse ends a session whose old refresh token came back. It

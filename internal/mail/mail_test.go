@@ -22,6 +22,7 @@ func fullData() map[string]string {
 		"required":  "true",
 		"key":       "Monitoring",
 		"phone":     "…678",
+		"login":     "postmaster@muster.example",
 	}
 }
 

@@ -71,6 +71,8 @@ func ViewerLogin(ctx context.Context) (LoginRef, error) {
 	switch {
 	case v.Kind == viewer.User && v.UserID != "":
 		return LoginRef{Kind: KindUser, ID: v.UserID}, nil
+	case v.Kind == viewer.ScopedLogin && v.ScopedLoginID != "":
+		return LoginRef{Kind: KindScopedLogin, ID: v.ScopedLoginID}, nil
 	case v.Kind == viewer.Anonymous:
 		return LoginRef{}, &apperr.Error{Code: apperr.CodeUnauthenticated, Message: "log in first"}
 	}

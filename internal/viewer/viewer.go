@@ -78,6 +78,9 @@ type Viewer struct {
 	// Key is set for an API_KEY principal (its user is UserID): the key and
 	// what it is narrowed to.
 	Key *KeyGrant
+	// ScopedLoginID is set for a SCOPED_LOGIN principal (UserID is empty):
+	// the login; the evaluator resolves what it is bound to.
+	ScopedLoginID string
 }
 
 // KeyGrant is the narrowing of an API key: its user's rights on exactly one
@@ -133,3 +136,20 @@ func FromContext(ctx context.Context) *Viewer {
 // that no request principal does: bootstrap, migrations, background delivery,
 // and the evaluator's own reads of grants.
 func SystemContext(ctx context.Context) context.Context { return NewContext(ctx, system) }
+
+// ScopedGrant is what a SCOPED_LOGIN principal is bound to: its login, the
+// one resource it sees, and that resource's customer account.
+type ScopedGrant struct {
+	LoginID    string
+	ResourceID string
+	AccountID  string
+}
+
+// ScopedAccess is implemented by the authorization evaluator for scoped
+// logins: ScopedTo returns the grant, and live false when the login may
+// see nothing now (it is no longer ACTIVE, or its customer account is not).
+// The ent privacy rules ask it; an Access without it lets a scoped login
+// see nothing (fail closed).
+type ScopedAccess interface {
+	ScopedTo(ctx context.Context) (g ScopedGrant, live bool, err error)
+}
