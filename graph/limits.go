@@ -165,10 +165,13 @@ func connectionComplexity(childComplexity int, first, last *int) int {
 // __Type, __Field, …) one operation resolves. gqlgen resolves each in a
 // couple of microseconds (list elements in goroutines of their own), so
 // this bounds an introspection document's CPU like the other limits do.
-// graphql-js's full introspection query resolves about 13,000 on this
-// schema; TestIntrospectionFieldBudget fails once it needs more than 80 %,
-// so that the schema's growth raises this deliberately.
-const MaxIntrospectionFields = 20000
+// graphql-js's full introspection query resolves about 17,500 on this
+// schema (issues 8 and 9 added contacts, domains, account administration,
+// phone, scoped logins and the support desk); TestIntrospectionFieldBudget
+// fails once it needs more than 80 %, so that the schema's growth raises
+// this deliberately. An uncached full introspection stays within the CPU
+// budget of TestWorstCaseDocumentsCPU; answers are cached (introcache.go).
+const MaxIntrospectionFields = 28000
 
 // Reasons of refusals during execution, in extensions.reason.
 const (
