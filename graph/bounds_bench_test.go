@@ -170,8 +170,8 @@ func worstDocs() []worstDoc {
 	return docs
 }
 
-// jsonDecodeRow is the body of 1 MiB of JSON values in the variables.
-const jsonDecodeRow = "1 MiB of JSON values in the variables"
+// jsonDecodeRow is a body-limit full of JSON values in the variables.
+const jsonDecodeRow = "a full body of JSON values in the variables"
 
 // cpuTime is the CPU time this process has used so far (user and system):
 // gqlgen resolves fields in goroutines of its own, so a thread's time would

@@ -127,7 +127,7 @@ func checkPOST(r *http.Request) *apperr.Error {
 		return apperr.Transport(http.StatusBadRequest, "MALFORMED_BODY", "could not read the request body")
 	}
 	if len(body) > MaxBodyBytes {
-		return apperr.Transport(http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE", "the request body is larger than 1 MiB")
+		return apperr.Transport(http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE", fmt.Sprintf("the request body is larger than %d KiB", MaxBodyBytes>>10))
 	}
 	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
 		return apperr.Transport(http.StatusBadRequest, "BATCH_NOT_SUPPORTED", "batched requests are not supported: send one operation per request")
@@ -162,7 +162,7 @@ func checkRequestObject(body []byte) *apperr.Error {
 		}
 	}
 	// Bound the variables before gqlgen decodes them into Go values (half
-	// a million numbers in 1 MiB would cost far more than answering).
+	// a quarter of a million numbers in the body would cost far more than answering).
 	for _, name := range []string{"variables", "extensions"} {
 		values, depth := jsonShape(m[name])
 		switch {
