@@ -105,3 +105,62 @@ func TestReviewSupportRequestRefusesDeletedContact(t *testing.T) {
 		t.Fatalf("field %v, want input.contactID", f)
 	}
 }
+
+// Privilege escalation through updateContact (internal/customers/contacts.go
+// UpdateContact): a holder of CONTACTS_MANAGE who is no customer admin
+// (here through a rights group; an agency or an API key narrowed to
+// CONTACTS_MANAGE works alike) changes the e-mail of an unlinked contact
+// that holds CUSTOMER_ADMIN to a second mailbox of his own, signs up with
+// that address and verifies it: flow 5 links the contact to his new user,
+// which now holds CUSTOMER_ADMIN — everything the grant rule ("a customer
+// admin cannot grant what he does not hold himself", issue 8 item 4) is
+// meant to prevent. enableLogin on the contact gives the same result
+// (activation link to the new address).
+//
+// Fixed: changing the e-mail of a contact is a grant of everything the
+// contact holds to whoever holds the new address; UpdateContact applies the
+// grant rules to it (checkAddressGrant): CheckRoleGrant for the contact's
+// roles that are active or start later, the groups' rule for its group
+// memberships' permissions, AUTHORIZATIONS_MANAGE when it holds support
+// authorizations (FORBIDDEN, reason GRANT_EXCEEDS_OWN_PERMISSIONS, field
+// input.email). Staff and customer admins may still change it.
+func TestReviewUpdateContactEmailCannotEscalateToCustomerAdmin(t *testing.T) {
+	e := newEnv(t)
+	a := e.createAccount("89131")
+	admin, _ := e.customerUser(a, "boss@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	// A second administrator known to the provider, without a login yet.
+	boss2 := e.createContact(admin, a, "Boss 2", "boss2@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	// A contact in a group that gives more than HR holds.
+	fin := e.createContact(admin, a, "Finance", "fin@a.example", "TECHNICAL_CONTACT")
+	finGroup := e.createGroup(admin, a, "Finance", "INVOICES_READ", "ORDERS_CREATE")
+	e.ok(admin, addMemberDoc, map[string]any{"g": finGroup, "c": fin})
+	// A contact with a support authorization (the desk trusts it).
+	auth := e.createContact(admin, a, "Authorised", "auth@a.example", "TECHNICAL_CONTACT")
+	e.ok(e.admin, grantDoc, map[string]any{"c": auth, "k": "GENERAL_AUTHORITY"})
+	plain := e.createContact(admin, a, "Plain", "plain@a.example", "TECHNICAL_CONTACT")
+	// HR manages contacts, nothing more.
+	hr, hrContact := e.customerUser(a, "hr@a.example", "PORTAL_ACCESS", "TECHNICAL_CONTACT")
+	group := e.createGroup(admin, a, "HR", "CONTACTS_READ", "CONTACTS_MANAGE")
+	e.ok(admin, addMemberDoc, map[string]any{"g": group, "c": hrContact})
+	// The grant rule holds for a direct grant.
+	e.wantCode(hr, assignRoleDocC, map[string]any{"c": hrContact, "r": "CUSTOMER_ADMIN"}, "FORBIDDEN")
+
+	for _, ct := range []string{boss2, fin, auth} {
+		r := e.wantCode(hr, updateContactDoc, map[string]any{"id": ct, "email": "hr.privat@a.example"}, "FORBIDDEN")
+		if f, reason := fieldReason(r); f != "input.email" || reason != "GRANT_EXCEEDS_OWN_PERMISSIONS" {
+			t.Fatalf("contact %s: field %v reason %v", ct, f, reason)
+		}
+	}
+	// What HR may grant, HR may re-address; the name stays HR's to change.
+	e.ok(hr, updateContactDoc, map[string]any{"id": plain, "email": "plain2@a.example"})
+	e.ok(hr, updateContactDoc, map[string]any{"id": boss2, "name": "Boss Zwei"})
+
+	pw := secrets.add("Kranich-Moewe-Duene-4")
+	tok := e.signUpVerified("hr.privat@a.example", "hr-second", pw)
+	if ps := e.myPerms(tok, a); len(ps) > 0 {
+		t.Fatalf("a CONTACTS_MANAGE holder made himself a customer admin through updateContact: %v", ps)
+	}
+	// The customer admin and staff still change it.
+	e.ok(admin, updateContactDoc, map[string]any{"id": boss2, "email": "boss.zwei@a.example"})
+	e.ok(e.admin, updateContactDoc, map[string]any{"id": auth, "email": "auth2@a.example"})
+}
