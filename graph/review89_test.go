@@ -1,6 +1,8 @@
 package graph_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -163,4 +165,41 @@ func TestReviewUpdateContactEmailCannotEscalateToCustomerAdmin(t *testing.T) {
 	// The customer admin and staff still change it.
 	e.ok(admin, updateContactDoc, map[string]any{"id": boss2, "email": "boss.zwei@a.example"})
 	e.ok(e.admin, updateContactDoc, map[string]any{"id": auth, "email": "auth2@a.example"})
+}
+
+// A scoped login's session reads only its own resource and login:
+// node/nodes on a sibling resource of the same account, the account, a
+// contact, another scoped login of the same resource and a resource of
+// another account all answer nothing, and nested edges of its own rows
+// reach nothing else. (Attack that found no defect; kept as a guard.)
+func TestReviewScopedSessionSeesOnlyItsResource(t *testing.T) {
+	e := newEnv(t)
+	secrets.add(scopedPw)
+	a := e.createAccount("89141")
+	b := e.createAccount("89142")
+	admin, ct := e.customerUser(a, "boss@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	vhost := e.resource(admin, a, "WEB_VHOST", "www.a.example")
+	sibling := e.resource(admin, a, "MAILBOX", "info@a.example")
+	foreign := e.resource(e.admin, b, "MAILBOX", "info@b.example")
+	mine := e.scopedLogin(admin, vhost, "weba001")
+	other := e.scopedLogin(admin, vhost, "weba002")
+	tok := e.loginScoped("weba001", scopedPw)
+
+	rn := e.do(tok, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`,
+		map[string]any{"ids": []string{sibling, foreign, a, ct, other, vhost, mine}})
+	var seen []string
+	for _, n := range dig(rn.Data, "nodes").([]any) {
+		if n != nil {
+			seen = append(seen, dig(n, "id").(string))
+		}
+	}
+	if len(seen) != 2 {
+		t.Fatalf("scoped session sees %v, want only its resource and login", seen)
+	}
+	r := e.do(tok, `query($id: ID!) { node(id: $id) { ... on Resource { scopedLogins { id } customerAccount { id contacts(first: 5) { totalCount } } } } }`,
+		map[string]any{"id": vhost})
+	got := fmt.Sprint(r.Data)
+	if strings.Contains(got, other) || strings.Contains(got, ct) || strings.Contains(got, "totalCount:") {
+		t.Fatalf("nested edges of the own resource leak: %s", got)
+	}
 }
