@@ -18,6 +18,7 @@ import (
 	"portier/internal/audit"
 	"portier/internal/authz"
 	"portier/internal/domain"
+	"portier/internal/groups"
 	"portier/internal/identity"
 	"portier/internal/notify"
 	"portier/internal/pulid"
@@ -155,6 +156,12 @@ func (s *Service) UpdateContact(ctx context.Context, in ContactChange) (*ent.Con
 				if err := checkContactEmail(ctx, c, acct, newEmail, "input.email"); err != nil {
 					return nil, err
 				}
+				// Whoever holds the new address gets everything the contact
+				// holds once it links (flow 5, or enableLogin): the change
+				// is a grant of it, under the grant rules.
+				if err := checkAddressGrant(ctx, c, ct, s.Now(), "input.email"); err != nil {
+					return nil, err
+				}
 				// The organisation-domain rule holds for a changed address as
 				// for a new contact (issue 8 item 1).
 				outside, err := CheckChangedContactAddress(ctx, c, acct, newEmail, in.AllowOutsideOrganisationDomains, "input.email")
@@ -223,6 +230,66 @@ func (s *Service) UpdateContact(ctx context.Context, in ContactChange) (*ent.Con
 		}
 	}
 	return c.Contact.Get(ctx, ct.ID)
+}
+
+// checkAddressGrant applies the grant rules to a new address of ct: the
+// viewer must be allowed to grant every role the contact holds now or
+// later (CheckRoleGrant) and every permission of its rights groups, and
+// needs AUTHORIZATIONS_MANAGE when the contact holds support
+// authorizations; else FORBIDDEN (GRANT_EXCEEDS_OWN_PERMISSIONS) on field.
+// Staff are exempt. Read as Portier: the rule counts everything the
+// contact holds, also what the viewer could not list.
+func checkAddressGrant(ctx context.Context, c *ent.Client, ct *ent.Contact, now time.Time, field string) error {
+	v := viewer.FromContext(ctx)
+	if v.IsStaff() {
+		return nil
+	}
+	loc, err := time.LoadLocation(ct.Edges.CustomerAccount.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	sys := viewer.SystemContext(ctx)
+	ras, err := c.RoleAssignment.Query().Where(roleassignment.ContactID(ct.ID), roleassignment.EndedAtIsNil()).All(sys)
+	if err != nil {
+		return err
+	}
+	var roles []domain.Role
+	for _, ra := range ras {
+		if !validityOf(ra).OverAt(now, loc) {
+			roles = append(roles, ra.Role)
+		}
+	}
+	if err := checkRoleGrant(ctx, ct.CustomerAccountID, dedupe(roles), field); err != nil {
+		return err
+	}
+	ms, err := c.GroupMembership.Query().Where(groupmembership.ContactID(ct.ID), groupmembership.EndedAtIsNil()).
+		WithGroup().All(sys)
+	if err != nil {
+		return err
+	}
+	var perms []domain.Permission
+	for _, m := range ms {
+		if m.Edges.Group == nil || (authz.Validity{From: m.ValidFrom, UntilDate: m.ValidUntil, EndedAt: m.EndedAt}).OverAt(now, loc) {
+			continue
+		}
+		for _, p := range m.Edges.Group.Permissions {
+			perms = append(perms, domain.Permission(p))
+		}
+	}
+	auths, err := c.SupportAuthorization.Query().Where(supportauthorization.ContactID(ct.ID), supportauthorization.EndedAtIsNil()).All(sys)
+	if err != nil {
+		return err
+	}
+	for _, a := range auths {
+		if !(authz.Validity{From: a.ValidFrom, UntilDate: a.ValidUntil, EndedAt: a.EndedAt}).OverAt(now, loc) {
+			perms = append(perms, domain.PermAuthorizationsManage)
+			break
+		}
+	}
+	if len(perms) == 0 {
+		return nil
+	}
+	return groups.CheckGrant(ctx, ct.CustomerAccountID, perms, field)
 }
 
 // DeleteContact deletes a contact softly: the row stays in history with

@@ -496,7 +496,8 @@ func (s *Service) AuthorizeRequest(ctx context.Context, in RequestInput) (*Reque
 			return nil, notFound("input.contactID")
 		}
 		ct, err := s.Client.Contact.Query().
-			Where(contact.ID(*in.ContactID), contact.CustomerAccountID(acct.ID)).
+			// A deleted contact gives nobody anything: it is no caller.
+			Where(contact.ID(*in.ContactID), contact.CustomerAccountID(acct.ID), contact.DeletedAtIsNil()).
 			WithUser().Only(sys(ctx))
 		if ent.IsNotFound(err) {
 			return nil, notFound("input.contactID")
