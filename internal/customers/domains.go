@@ -11,11 +11,11 @@ import (
 	"portier/ent/contact"
 	"portier/ent/customeraccount"
 	"portier/ent/invitation"
-	"portier/ent/organisationdomain"
 	"portier/ent/predicate"
 	"portier/ent/schema"
 	"portier/internal/apperr"
 	"portier/internal/audit"
+	"portier/internal/orgdomains"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
 )
@@ -59,30 +59,11 @@ const (
 
 // EmailDomain returns the domain of an e-mail address, trimmed and
 // lower-cased (everything after the last "@"), or "" when there is none.
-func EmailDomain(email string) string {
-	email = schema.NormalizeEmail(email)
-	at := strings.LastIndexByte(email, '@')
-	if at < 0 {
-		return ""
-	}
-	return email[at+1:]
-}
+func EmailDomain(email string) string { return orgdomains.EmailDomain(email) }
 
 // InDomains reports whether the e-mail address's domain equals one of the
-// (normalised) domains exactly. Never a suffix match: a subdomain is not
-// inside its parent.
-func InDomains(email string, domains []string) bool {
-	d := EmailDomain(email)
-	if d == "" {
-		return false
-	}
-	for _, x := range domains {
-		if d == schema.NormalizeDomain(x) {
-			return true
-		}
-	}
-	return false
-}
+// (normalised) domains exactly (orgdomains.InDomains).
+func InDomains(email string, domains []string) bool { return orgdomains.InDomains(email, domains) }
 
 // CheckAddressInDomains is the domain part of the rule for a BUSINESS
 // account, without any database read: confirmed are the account's
@@ -123,9 +104,7 @@ func CheckOverride(ctx context.Context, override bool, field string) error {
 // It reads as Portier: the rule counts every confirmed domain, also when the
 // viewer (say, an API key with contacts:manage only) may not list them.
 func ConfirmedDomains(ctx context.Context, c *ent.Client, accountID pulid.ID) ([]string, error) {
-	return c.OrganisationDomain.Query().
-		Where(organisationdomain.CustomerAccountID(accountID), organisationdomain.StatusEQ(organisationdomain.StatusCONFIRMED)).
-		Select(organisationdomain.FieldDomain).Strings(viewer.SystemContext(ctx))
+	return orgdomains.Confirmed(ctx, c, accountID)
 }
 
 // CheckNewContactAddress is the rule for a new contact or invitation with

@@ -11,6 +11,7 @@ import (
 
 	"portier/ent"
 	"portier/ent/contact"
+	"portier/ent/customeraccount"
 	"portier/ent/onetimetoken"
 	"portier/ent/retiredidentifier"
 	"portier/ent/schema"
@@ -18,6 +19,7 @@ import (
 	"portier/internal/apperr"
 	"portier/internal/audit"
 	"portier/internal/mail"
+	"portier/internal/orgdomains"
 	"portier/internal/password"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
@@ -374,12 +376,23 @@ func followEmail(ctx context.Context, c *ent.Client, u *ent.UserAccount) error {
 		if err != nil {
 			return err
 		}
+		outside, err := outsideDomains(ctx, c, ct.CustomerAccountID, u.Email)
+		if err != nil {
+			return err
+		}
 		changes := map[string]any{"from": from, "to": u.Email, "user": string(u.ID)}
 		action := "contact.email_followed_user"
-		if taken {
+		switch {
+		case taken:
 			action = "contact.email_follow_skipped"
 			changes["reason"] = "another contact of this customer account has the address"
-		} else {
+		case outside:
+			// The account admits contacts only inside its confirmed
+			// organisation domains (seed 002); the contact keeps its
+			// address and its link, and the account sees why.
+			action = "contact.email_follow_skipped"
+			changes["reason"] = "the address is outside the customer account's confirmed organisation domains"
+		default:
 			// Guarded: a contact unlinked meanwhile keeps its address.
 			k, err := c.Contact.Update().Where(contact.ID(ct.ID), contact.UserID(u.ID)).
 				SetEmail(u.Email).Save(sys(ctx))
@@ -396,6 +409,24 @@ func followEmail(ctx context.Context, c *ent.Client, u *ent.UserAccount) error {
 		}
 	}
 	return nil
+}
+
+// outsideDomains reports whether address lies outside the confirmed
+// organisation domains of a BUSINESS account (a PERSONAL account has no
+// such rule).
+func outsideDomains(ctx context.Context, c *ent.Client, accountID pulid.ID, address string) (bool, error) {
+	acct, err := c.CustomerAccount.Get(sys(ctx), accountID)
+	if err != nil {
+		return false, err
+	}
+	if acct.Kind != customeraccount.KindBUSINESS {
+		return false, nil
+	}
+	confirmed, err := orgdomains.Confirmed(ctx, c, accountID)
+	if err != nil {
+		return false, err
+	}
+	return !orgdomains.InDomains(address, confirmed), nil
 }
 
 // voidOtherClaims ends every unverified claim of other accounts on address,
