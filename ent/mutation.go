@@ -23251,7 +23251,7 @@ func (m *UserAccountMutation) ReferenceEmail() (r string, exists bool) {
 // OldReferenceEmail returns the old "reference_email" field's value of the UserAccount entity.
 // If the UserAccount object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *UserAccountMutation) OldReferenceEmail(ctx context.Context) (v string, err error) {
+func (m *UserAccountMutation) OldReferenceEmail(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldReferenceEmail is only allowed on UpdateOne operations")
 	}

@@ -40,8 +40,8 @@ type UserAccount struct {
 	PhoneVerifiedAt *time.Time `json:"phone_verified_at,omitempty"`
 	// A new mobile number (E.164) waiting for its SMS code (verifyPhoneNumber); the current phone stays in force until then.
 	PendingPhone string `json:"pending_phone,omitempty"`
-	// The confirmed reference e-mail address: password reset links go to it as well as to the e-mail address. Empty when none is set.
-	ReferenceEmail string `json:"reference_email,omitempty"`
+	// The confirmed reference e-mail address: password reset links go to it as well as to the e-mail address. Null when none is set.
+	ReferenceEmail *string `json:"reference_email,omitempty"`
 	// When the reference e-mail address was confirmed through the link sent to it; null when none is set.
 	ReferenceEmailConfirmedAt *time.Time `json:"reference_email_confirmed_at,omitempty"`
 	// Language for messages: de or en.
@@ -240,7 +240,8 @@ func (_m *UserAccount) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field reference_email", values[i])
 			} else if value.Valid {
-				_m.ReferenceEmail = value.String
+				_m.ReferenceEmail = new(string)
+				*_m.ReferenceEmail = value.String
 			}
 		case useraccount.FieldReferenceEmailConfirmedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -433,8 +434,10 @@ func (_m *UserAccount) String() string {
 	builder.WriteString("pending_phone=")
 	builder.WriteString(_m.PendingPhone)
 	builder.WriteString(", ")
-	builder.WriteString("reference_email=")
-	builder.WriteString(_m.ReferenceEmail)
+	if v := _m.ReferenceEmail; v != nil {
+		builder.WriteString("reference_email=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := _m.ReferenceEmailConfirmedAt; v != nil {
 		builder.WriteString("reference_email_confirmed_at=")

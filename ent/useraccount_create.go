@@ -671,7 +671,7 @@ func (_c *UserAccountCreate) createSpec() (*UserAccount, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.ReferenceEmail(); ok {
 		_spec.SetField(useraccount.FieldReferenceEmail, field.TypeString, value)
-		_node.ReferenceEmail = value
+		_node.ReferenceEmail = &value
 	}
 	if value, ok := _c.mutation.ReferenceEmailConfirmedAt(); ok {
 		_spec.SetField(useraccount.FieldReferenceEmailConfirmedAt, field.TypeTime, value)

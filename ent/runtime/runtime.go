@@ -1180,7 +1180,21 @@ func init() {
 	// useraccountDescReferenceEmail is the schema descriptor for reference_email field.
 	useraccountDescReferenceEmail := useraccountFields[8].Descriptor()
 	// useraccount.ReferenceEmailValidator is a validator for the "reference_email" field. It is called by the builders before save.
-	useraccount.ReferenceEmailValidator = useraccountDescReferenceEmail.Validators[0].(func(string) error)
+	useraccount.ReferenceEmailValidator = func() func(string) error {
+		validators := useraccountDescReferenceEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_email string) error {
+			for _, fn := range fns {
+				if err := fn(reference_email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// useraccountDescLocale is the schema descriptor for locale field.
 	useraccountDescLocale := useraccountFields[10].Descriptor()
 	// useraccount.DefaultLocale holds the default value on creation for the locale field.

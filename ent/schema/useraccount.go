@@ -82,8 +82,8 @@ func (UserAccount) Fields() []ent.Field {
 		// confirmReferenceEmail); the pending address waits in the token.
 		// Never a login identifier, never matched against contacts, not
 		// unique, not filterable.
-		field.String("reference_email").Optional().MaxLen(254).
-			Comment("The confirmed reference e-mail address: password reset links go to it as well as to the e-mail address. Empty when none is set.").
+		field.String("reference_email").Optional().Nillable().NotEmpty().MaxLen(254).
+			Comment("The confirmed reference e-mail address: password reset links go to it as well as to the e-mail address. Null when none is set.").
 			Annotations(private, entgql.Skip(entgql.SkipWhereInput|entgql.SkipOrderField)),
 		field.Time("reference_email_confirmed_at").Optional().Nillable().
 			Comment("When the reference e-mail address was confirmed through the link sent to it; null when none is set.").

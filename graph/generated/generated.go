@@ -7903,7 +7903,7 @@ type UserAccount implements Node {
   """
   pendingPhone: String @selfOrStaff
   """
-  The confirmed reference e-mail address: password reset links go to it as well as to the e-mail address. Empty when none is set.
+  The confirmed reference e-mail address: password reset links go to it as well as to the e-mail address. Null when none is set.
   """
   referenceEmail: String @selfOrStaff
   """
@@ -27200,7 +27200,7 @@ func (ec *executionContext) _UserAccount_referenceEmail(ctx context.Context, fie
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.SelfOrStaff == nil {
-					var zeroVal string
+					var zeroVal *string
 					return zeroVal, errors.New("directive selfOrStaff is not implemented")
 				}
 				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
@@ -27209,8 +27209,8 @@ func (ec *executionContext) _UserAccount_referenceEmail(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,

@@ -35,10 +35,10 @@ var ruleReferenceSend = ratelimit.Rule{Name: "refsend:email", Limit: 5, Window: 
 
 // confirmedReference returns u's confirmed reference address, or "".
 func confirmedReference(u *ent.UserAccount) string {
-	if u.ReferenceEmail == "" || u.ReferenceEmailConfirmedAt == nil {
+	if u.ReferenceEmail == nil || u.ReferenceEmailConfirmedAt == nil {
 		return ""
 	}
-	return u.ReferenceEmail
+	return *u.ReferenceEmail
 }
 
 // resetRecipients are the addresses a user's reset link goes to: the
@@ -170,8 +170,8 @@ func (s *Service) confirmUserReferenceEmail(ctx context.Context, t *ent.OneTimeT
 		return bad
 	}
 	changes := map[string]any{"referenceEmail": t.NewEmail}
-	if u.ReferenceEmail != "" {
-		changes["previousReferenceEmail"] = u.ReferenceEmail
+	if prev := confirmedReference(u); prev != "" {
+		changes["previousReferenceEmail"] = prev
 	}
 	if err := audit.Record(ctx, c, audit.Entry{Action: "user.reference_email_changed", TargetType: "UserAccount",
 		TargetID: string(u.ID), Changes: changes}); err != nil {
@@ -196,7 +196,8 @@ func (s *Service) RemoveReferenceEmail(ctx context.Context, pw string) error {
 	if err != nil {
 		return err
 	}
-	if u.ReferenceEmail == "" && !pending {
+	prev := confirmedReference(u)
+	if u.ReferenceEmail == nil && !pending {
 		return apperr.BadInput("", "no reference e-mail address is set or waiting for confirmation")
 	}
 	if err := s.checkPassword(ctx, u, pw, "password"); err != nil {
@@ -215,10 +216,10 @@ func (s *Service) RemoveReferenceEmail(ctx context.Context, pw string) error {
 	// Guarded on the address as checked: a confirmation in between makes
 	// this fail instead of silently removing an address the user never saw.
 	q := c.UserAccount.Update().Where(useraccount.ID(u.ID))
-	if u.ReferenceEmail == "" {
+	if u.ReferenceEmail == nil {
 		q.Where(useraccount.ReferenceEmailIsNil())
 	} else {
-		q.Where(useraccount.ReferenceEmail(u.ReferenceEmail))
+		q.Where(useraccount.ReferenceEmail(*u.ReferenceEmail))
 	}
 	k, err := q.ClearReferenceEmail().ClearReferenceEmailConfirmedAt().Save(sys(ctx))
 	if err != nil {
@@ -228,14 +229,14 @@ func (s *Service) RemoveReferenceEmail(ctx context.Context, pw string) error {
 		return apperr.Conflict("", "the reference address changed meanwhile; try again")
 	}
 	changes := map[string]any{"pendingVoided": pending}
-	if u.ReferenceEmail != "" {
-		changes["previousReferenceEmail"] = u.ReferenceEmail
+	if prev != "" {
+		changes["previousReferenceEmail"] = prev
 	}
 	if err := audit.Record(ctx, c, audit.Entry{Action: "user.reference_email_removed", TargetType: "UserAccount",
 		TargetID: string(u.ID), Changes: changes}); err != nil {
 		return err
 	}
-	if u.ReferenceEmail == "" {
+	if u.ReferenceEmail == nil {
 		return nil
 	}
 	return send(ctx, c, u, u.Email, mail.ReferenceEmailChanged, map[string]string{"new_email": ""})
