@@ -545,30 +545,32 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "UserAccount",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			useraccount.FieldCreatedAt:           {Type: field.TypeTime, Column: useraccount.FieldCreatedAt},
-			useraccount.FieldUpdatedAt:           {Type: field.TypeTime, Column: useraccount.FieldUpdatedAt},
-			useraccount.FieldEmail:               {Type: field.TypeString, Column: useraccount.FieldEmail},
-			useraccount.FieldPendingEmail:        {Type: field.TypeString, Column: useraccount.FieldPendingEmail},
-			useraccount.FieldEmailVerifiedAt:     {Type: field.TypeTime, Column: useraccount.FieldEmailVerifiedAt},
-			useraccount.FieldUsername:            {Type: field.TypeString, Column: useraccount.FieldUsername},
-			useraccount.FieldName:                {Type: field.TypeString, Column: useraccount.FieldName},
-			useraccount.FieldPhone:               {Type: field.TypeString, Column: useraccount.FieldPhone},
-			useraccount.FieldPhoneVerifiedAt:     {Type: field.TypeTime, Column: useraccount.FieldPhoneVerifiedAt},
-			useraccount.FieldPendingPhone:        {Type: field.TypeString, Column: useraccount.FieldPendingPhone},
-			useraccount.FieldLocale:              {Type: field.TypeString, Column: useraccount.FieldLocale},
-			useraccount.FieldPasswordHash:        {Type: field.TypeString, Column: useraccount.FieldPasswordHash},
-			useraccount.FieldPasswordChangedAt:   {Type: field.TypeTime, Column: useraccount.FieldPasswordChangedAt},
-			useraccount.FieldMustChangePassword:  {Type: field.TypeBool, Column: useraccount.FieldMustChangePassword},
-			useraccount.FieldSecondFactorMethods: {Type: field.TypeJSON, Column: useraccount.FieldSecondFactorMethods},
-			useraccount.FieldTotpSecret:          {Type: field.TypeString, Column: useraccount.FieldTotpSecret},
-			useraccount.FieldRecoveryCodeHashes:  {Type: field.TypeJSON, Column: useraccount.FieldRecoveryCodeHashes},
-			useraccount.FieldPendingTotpSecret:   {Type: field.TypeString, Column: useraccount.FieldPendingTotpSecret},
-			useraccount.FieldTotpLastStep:        {Type: field.TypeInt64, Column: useraccount.FieldTotpLastStep},
-			useraccount.FieldStatus:              {Type: field.TypeEnum, Column: useraccount.FieldStatus},
-			useraccount.FieldDeletedAt:           {Type: field.TypeTime, Column: useraccount.FieldDeletedAt},
-			useraccount.FieldAnonymisedAt:        {Type: field.TypeTime, Column: useraccount.FieldAnonymisedAt},
-			useraccount.FieldLastLoginAt:         {Type: field.TypeTime, Column: useraccount.FieldLastLoginAt},
-			useraccount.FieldStaffRole:           {Type: field.TypeEnum, Column: useraccount.FieldStaffRole},
+			useraccount.FieldCreatedAt:                 {Type: field.TypeTime, Column: useraccount.FieldCreatedAt},
+			useraccount.FieldUpdatedAt:                 {Type: field.TypeTime, Column: useraccount.FieldUpdatedAt},
+			useraccount.FieldEmail:                     {Type: field.TypeString, Column: useraccount.FieldEmail},
+			useraccount.FieldPendingEmail:              {Type: field.TypeString, Column: useraccount.FieldPendingEmail},
+			useraccount.FieldEmailVerifiedAt:           {Type: field.TypeTime, Column: useraccount.FieldEmailVerifiedAt},
+			useraccount.FieldUsername:                  {Type: field.TypeString, Column: useraccount.FieldUsername},
+			useraccount.FieldName:                      {Type: field.TypeString, Column: useraccount.FieldName},
+			useraccount.FieldPhone:                     {Type: field.TypeString, Column: useraccount.FieldPhone},
+			useraccount.FieldPhoneVerifiedAt:           {Type: field.TypeTime, Column: useraccount.FieldPhoneVerifiedAt},
+			useraccount.FieldPendingPhone:              {Type: field.TypeString, Column: useraccount.FieldPendingPhone},
+			useraccount.FieldReferenceEmail:            {Type: field.TypeString, Column: useraccount.FieldReferenceEmail},
+			useraccount.FieldReferenceEmailConfirmedAt: {Type: field.TypeTime, Column: useraccount.FieldReferenceEmailConfirmedAt},
+			useraccount.FieldLocale:                    {Type: field.TypeString, Column: useraccount.FieldLocale},
+			useraccount.FieldPasswordHash:              {Type: field.TypeString, Column: useraccount.FieldPasswordHash},
+			useraccount.FieldPasswordChangedAt:         {Type: field.TypeTime, Column: useraccount.FieldPasswordChangedAt},
+			useraccount.FieldMustChangePassword:        {Type: field.TypeBool, Column: useraccount.FieldMustChangePassword},
+			useraccount.FieldSecondFactorMethods:       {Type: field.TypeJSON, Column: useraccount.FieldSecondFactorMethods},
+			useraccount.FieldTotpSecret:                {Type: field.TypeString, Column: useraccount.FieldTotpSecret},
+			useraccount.FieldRecoveryCodeHashes:        {Type: field.TypeJSON, Column: useraccount.FieldRecoveryCodeHashes},
+			useraccount.FieldPendingTotpSecret:         {Type: field.TypeString, Column: useraccount.FieldPendingTotpSecret},
+			useraccount.FieldTotpLastStep:              {Type: field.TypeInt64, Column: useraccount.FieldTotpLastStep},
+			useraccount.FieldStatus:                    {Type: field.TypeEnum, Column: useraccount.FieldStatus},
+			useraccount.FieldDeletedAt:                 {Type: field.TypeTime, Column: useraccount.FieldDeletedAt},
+			useraccount.FieldAnonymisedAt:              {Type: field.TypeTime, Column: useraccount.FieldAnonymisedAt},
+			useraccount.FieldLastLoginAt:               {Type: field.TypeTime, Column: useraccount.FieldLastLoginAt},
+			useraccount.FieldStaffRole:                 {Type: field.TypeEnum, Column: useraccount.FieldStaffRole},
 		},
 	}
 	graph.MustAddE(
@@ -3899,6 +3901,16 @@ func (f *UserAccountFilter) WherePhoneVerifiedAt(p entql.TimeP) {
 // WherePendingPhone applies the entql string predicate on the pending_phone field.
 func (f *UserAccountFilter) WherePendingPhone(p entql.StringP) {
 	f.Where(p.Field(useraccount.FieldPendingPhone))
+}
+
+// WhereReferenceEmail applies the entql string predicate on the reference_email field.
+func (f *UserAccountFilter) WhereReferenceEmail(p entql.StringP) {
+	f.Where(p.Field(useraccount.FieldReferenceEmail))
+}
+
+// WhereReferenceEmailConfirmedAt applies the entql time.Time predicate on the reference_email_confirmed_at field.
+func (f *UserAccountFilter) WhereReferenceEmailConfirmedAt(p entql.TimeP) {
+	f.Where(p.Field(useraccount.FieldReferenceEmailConfirmedAt))
 }
 
 // WhereLocale applies the entql string predicate on the locale field.

@@ -2661,6 +2661,16 @@ func (_q *UserAccountQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, useraccount.FieldPendingPhone)
 				fieldSeen[useraccount.FieldPendingPhone] = struct{}{}
 			}
+		case "referenceEmail":
+			if _, ok := fieldSeen[useraccount.FieldReferenceEmail]; !ok {
+				selectedFields = append(selectedFields, useraccount.FieldReferenceEmail)
+				fieldSeen[useraccount.FieldReferenceEmail] = struct{}{}
+			}
+		case "referenceEmailConfirmedAt":
+			if _, ok := fieldSeen[useraccount.FieldReferenceEmailConfirmedAt]; !ok {
+				selectedFields = append(selectedFields, useraccount.FieldReferenceEmailConfirmedAt)
+				fieldSeen[useraccount.FieldReferenceEmailConfirmedAt] = struct{}{}
+			}
 		case "locale":
 			if _, ok := fieldSeen[useraccount.FieldLocale]; !ok {
 				selectedFields = append(selectedFields, useraccount.FieldLocale)

@@ -22642,52 +22642,54 @@ func (m *SupportPinStateMutation) ResetEdge(name string) error {
 // UserAccountMutation represents an operation that mutates the UserAccount nodes in the graph.
 type UserAccountMutation struct {
 	config
-	op                          Op
-	typ                         string
-	id                          *pulid.ID
-	created_at                  *time.Time
-	updated_at                  *time.Time
-	email                       *string
-	pending_email               *string
-	email_verified_at           *time.Time
-	username                    *string
-	name                        *string
-	phone                       *string
-	phone_verified_at           *time.Time
-	pending_phone               *string
-	locale                      *string
-	password_hash               *string
-	password_changed_at         *time.Time
-	must_change_password        *bool
-	second_factor_methods       *[]string
-	appendsecond_factor_methods []string
-	totp_secret                 *string
-	recovery_code_hashes        *[]string
-	appendrecovery_code_hashes  []string
-	pending_totp_secret         *string
-	totp_last_step              *int64
-	addtotp_last_step           *int64
-	status                      *useraccount.Status
-	deleted_at                  *time.Time
-	anonymised_at               *time.Time
-	last_login_at               *time.Time
-	staff_role                  *domain.StaffRole
-	clearedFields               map[string]struct{}
-	contacts                    map[pulid.ID]struct{}
-	removedcontacts             map[pulid.ID]struct{}
-	clearedcontacts             bool
-	sessions                    map[pulid.ID]struct{}
-	removedsessions             map[pulid.ID]struct{}
-	clearedsessions             bool
-	api_keys                    map[pulid.ID]struct{}
-	removedapi_keys             map[pulid.ID]struct{}
-	clearedapi_keys             bool
-	managed_accounts            map[pulid.ID]struct{}
-	removedmanaged_accounts     map[pulid.ID]struct{}
-	clearedmanaged_accounts     bool
-	done                        bool
-	oldValue                    func(context.Context) (*UserAccount, error)
-	predicates                  []predicate.UserAccount
+	op                           Op
+	typ                          string
+	id                           *pulid.ID
+	created_at                   *time.Time
+	updated_at                   *time.Time
+	email                        *string
+	pending_email                *string
+	email_verified_at            *time.Time
+	username                     *string
+	name                         *string
+	phone                        *string
+	phone_verified_at            *time.Time
+	pending_phone                *string
+	reference_email              *string
+	reference_email_confirmed_at *time.Time
+	locale                       *string
+	password_hash                *string
+	password_changed_at          *time.Time
+	must_change_password         *bool
+	second_factor_methods        *[]string
+	appendsecond_factor_methods  []string
+	totp_secret                  *string
+	recovery_code_hashes         *[]string
+	appendrecovery_code_hashes   []string
+	pending_totp_secret          *string
+	totp_last_step               *int64
+	addtotp_last_step            *int64
+	status                       *useraccount.Status
+	deleted_at                   *time.Time
+	anonymised_at                *time.Time
+	last_login_at                *time.Time
+	staff_role                   *domain.StaffRole
+	clearedFields                map[string]struct{}
+	contacts                     map[pulid.ID]struct{}
+	removedcontacts              map[pulid.ID]struct{}
+	clearedcontacts              bool
+	sessions                     map[pulid.ID]struct{}
+	removedsessions              map[pulid.ID]struct{}
+	clearedsessions              bool
+	api_keys                     map[pulid.ID]struct{}
+	removedapi_keys              map[pulid.ID]struct{}
+	clearedapi_keys              bool
+	managed_accounts             map[pulid.ID]struct{}
+	removedmanaged_accounts      map[pulid.ID]struct{}
+	clearedmanaged_accounts      bool
+	done                         bool
+	oldValue                     func(context.Context) (*UserAccount, error)
+	predicates                   []predicate.UserAccount
 }
 
 var _ ent.Mutation = (*UserAccountMutation)(nil)
@@ -23230,6 +23232,104 @@ func (m *UserAccountMutation) PendingPhoneCleared() bool {
 func (m *UserAccountMutation) ResetPendingPhone() {
 	m.pending_phone = nil
 	delete(m.clearedFields, useraccount.FieldPendingPhone)
+}
+
+// SetReferenceEmail sets the "reference_email" field.
+func (m *UserAccountMutation) SetReferenceEmail(s string) {
+	m.reference_email = &s
+}
+
+// ReferenceEmail returns the value of the "reference_email" field in the mutation.
+func (m *UserAccountMutation) ReferenceEmail() (r string, exists bool) {
+	v := m.reference_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReferenceEmail returns the old "reference_email" field's value of the UserAccount entity.
+// If the UserAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserAccountMutation) OldReferenceEmail(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReferenceEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReferenceEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReferenceEmail: %w", err)
+	}
+	return oldValue.ReferenceEmail, nil
+}
+
+// ClearReferenceEmail clears the value of the "reference_email" field.
+func (m *UserAccountMutation) ClearReferenceEmail() {
+	m.reference_email = nil
+	m.clearedFields[useraccount.FieldReferenceEmail] = struct{}{}
+}
+
+// ReferenceEmailCleared returns if the "reference_email" field was cleared in this mutation.
+func (m *UserAccountMutation) ReferenceEmailCleared() bool {
+	_, ok := m.clearedFields[useraccount.FieldReferenceEmail]
+	return ok
+}
+
+// ResetReferenceEmail resets all changes to the "reference_email" field.
+func (m *UserAccountMutation) ResetReferenceEmail() {
+	m.reference_email = nil
+	delete(m.clearedFields, useraccount.FieldReferenceEmail)
+}
+
+// SetReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field.
+func (m *UserAccountMutation) SetReferenceEmailConfirmedAt(t time.Time) {
+	m.reference_email_confirmed_at = &t
+}
+
+// ReferenceEmailConfirmedAt returns the value of the "reference_email_confirmed_at" field in the mutation.
+func (m *UserAccountMutation) ReferenceEmailConfirmedAt() (r time.Time, exists bool) {
+	v := m.reference_email_confirmed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReferenceEmailConfirmedAt returns the old "reference_email_confirmed_at" field's value of the UserAccount entity.
+// If the UserAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserAccountMutation) OldReferenceEmailConfirmedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReferenceEmailConfirmedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReferenceEmailConfirmedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReferenceEmailConfirmedAt: %w", err)
+	}
+	return oldValue.ReferenceEmailConfirmedAt, nil
+}
+
+// ClearReferenceEmailConfirmedAt clears the value of the "reference_email_confirmed_at" field.
+func (m *UserAccountMutation) ClearReferenceEmailConfirmedAt() {
+	m.reference_email_confirmed_at = nil
+	m.clearedFields[useraccount.FieldReferenceEmailConfirmedAt] = struct{}{}
+}
+
+// ReferenceEmailConfirmedAtCleared returns if the "reference_email_confirmed_at" field was cleared in this mutation.
+func (m *UserAccountMutation) ReferenceEmailConfirmedAtCleared() bool {
+	_, ok := m.clearedFields[useraccount.FieldReferenceEmailConfirmedAt]
+	return ok
+}
+
+// ResetReferenceEmailConfirmedAt resets all changes to the "reference_email_confirmed_at" field.
+func (m *UserAccountMutation) ResetReferenceEmailConfirmedAt() {
+	m.reference_email_confirmed_at = nil
+	delete(m.clearedFields, useraccount.FieldReferenceEmailConfirmedAt)
 }
 
 // SetLocale sets the "locale" field.
@@ -24182,7 +24282,7 @@ func (m *UserAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserAccountMutation) Fields() []string {
-	fields := make([]string, 0, 24)
+	fields := make([]string, 0, 26)
 	if m.created_at != nil {
 		fields = append(fields, useraccount.FieldCreatedAt)
 	}
@@ -24212,6 +24312,12 @@ func (m *UserAccountMutation) Fields() []string {
 	}
 	if m.pending_phone != nil {
 		fields = append(fields, useraccount.FieldPendingPhone)
+	}
+	if m.reference_email != nil {
+		fields = append(fields, useraccount.FieldReferenceEmail)
+	}
+	if m.reference_email_confirmed_at != nil {
+		fields = append(fields, useraccount.FieldReferenceEmailConfirmedAt)
 	}
 	if m.locale != nil {
 		fields = append(fields, useraccount.FieldLocale)
@@ -24283,6 +24389,10 @@ func (m *UserAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.PhoneVerifiedAt()
 	case useraccount.FieldPendingPhone:
 		return m.PendingPhone()
+	case useraccount.FieldReferenceEmail:
+		return m.ReferenceEmail()
+	case useraccount.FieldReferenceEmailConfirmedAt:
+		return m.ReferenceEmailConfirmedAt()
 	case useraccount.FieldLocale:
 		return m.Locale()
 	case useraccount.FieldPasswordHash:
@@ -24340,6 +24450,10 @@ func (m *UserAccountMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldPhoneVerifiedAt(ctx)
 	case useraccount.FieldPendingPhone:
 		return m.OldPendingPhone(ctx)
+	case useraccount.FieldReferenceEmail:
+		return m.OldReferenceEmail(ctx)
+	case useraccount.FieldReferenceEmailConfirmedAt:
+		return m.OldReferenceEmailConfirmedAt(ctx)
 	case useraccount.FieldLocale:
 		return m.OldLocale(ctx)
 	case useraccount.FieldPasswordHash:
@@ -24446,6 +24560,20 @@ func (m *UserAccountMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPendingPhone(v)
+		return nil
+	case useraccount.FieldReferenceEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReferenceEmail(v)
+		return nil
+	case useraccount.FieldReferenceEmailConfirmedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReferenceEmailConfirmedAt(v)
 		return nil
 	case useraccount.FieldLocale:
 		v, ok := value.(string)
@@ -24608,6 +24736,12 @@ func (m *UserAccountMutation) ClearedFields() []string {
 	if m.FieldCleared(useraccount.FieldPendingPhone) {
 		fields = append(fields, useraccount.FieldPendingPhone)
 	}
+	if m.FieldCleared(useraccount.FieldReferenceEmail) {
+		fields = append(fields, useraccount.FieldReferenceEmail)
+	}
+	if m.FieldCleared(useraccount.FieldReferenceEmailConfirmedAt) {
+		fields = append(fields, useraccount.FieldReferenceEmailConfirmedAt)
+	}
 	if m.FieldCleared(useraccount.FieldPasswordHash) {
 		fields = append(fields, useraccount.FieldPasswordHash)
 	}
@@ -24672,6 +24806,12 @@ func (m *UserAccountMutation) ClearField(name string) error {
 		return nil
 	case useraccount.FieldPendingPhone:
 		m.ClearPendingPhone()
+		return nil
+	case useraccount.FieldReferenceEmail:
+		m.ClearReferenceEmail()
+		return nil
+	case useraccount.FieldReferenceEmailConfirmedAt:
+		m.ClearReferenceEmailConfirmedAt()
 		return nil
 	case useraccount.FieldPasswordHash:
 		m.ClearPasswordHash()
@@ -24743,6 +24883,12 @@ func (m *UserAccountMutation) ResetField(name string) error {
 		return nil
 	case useraccount.FieldPendingPhone:
 		m.ResetPendingPhone()
+		return nil
+	case useraccount.FieldReferenceEmail:
+		m.ResetReferenceEmail()
+		return nil
+	case useraccount.FieldReferenceEmailConfirmedAt:
+		m.ResetReferenceEmailConfirmedAt()
 		return nil
 	case useraccount.FieldLocale:
 		m.ResetLocale()

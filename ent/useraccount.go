@@ -40,6 +40,10 @@ type UserAccount struct {
 	PhoneVerifiedAt *time.Time `json:"phone_verified_at,omitempty"`
 	// A new mobile number (E.164) waiting for its SMS code (verifyPhoneNumber); the current phone stays in force until then.
 	PendingPhone string `json:"pending_phone,omitempty"`
+	// The confirmed reference e-mail address: password reset links go to it as well as to the e-mail address. Null when none is set.
+	ReferenceEmail *string `json:"reference_email,omitempty"`
+	// When the reference e-mail address was confirmed through the link sent to it; null when none is set.
+	ReferenceEmailConfirmedAt *time.Time `json:"reference_email_confirmed_at,omitempty"`
 	// Language for messages: de or en.
 	Locale string `json:"locale,omitempty"`
 	// PasswordHash holds the value of the "password_hash" field.
@@ -145,9 +149,9 @@ func (*UserAccount) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case useraccount.FieldTotpLastStep:
 			values[i] = new(sql.NullInt64)
-		case useraccount.FieldEmail, useraccount.FieldPendingEmail, useraccount.FieldUsername, useraccount.FieldName, useraccount.FieldPhone, useraccount.FieldPendingPhone, useraccount.FieldLocale, useraccount.FieldPasswordHash, useraccount.FieldTotpSecret, useraccount.FieldPendingTotpSecret, useraccount.FieldStatus, useraccount.FieldStaffRole:
+		case useraccount.FieldEmail, useraccount.FieldPendingEmail, useraccount.FieldUsername, useraccount.FieldName, useraccount.FieldPhone, useraccount.FieldPendingPhone, useraccount.FieldReferenceEmail, useraccount.FieldLocale, useraccount.FieldPasswordHash, useraccount.FieldTotpSecret, useraccount.FieldPendingTotpSecret, useraccount.FieldStatus, useraccount.FieldStaffRole:
 			values[i] = new(sql.NullString)
-		case useraccount.FieldCreatedAt, useraccount.FieldUpdatedAt, useraccount.FieldEmailVerifiedAt, useraccount.FieldPhoneVerifiedAt, useraccount.FieldPasswordChangedAt, useraccount.FieldDeletedAt, useraccount.FieldAnonymisedAt, useraccount.FieldLastLoginAt:
+		case useraccount.FieldCreatedAt, useraccount.FieldUpdatedAt, useraccount.FieldEmailVerifiedAt, useraccount.FieldPhoneVerifiedAt, useraccount.FieldReferenceEmailConfirmedAt, useraccount.FieldPasswordChangedAt, useraccount.FieldDeletedAt, useraccount.FieldAnonymisedAt, useraccount.FieldLastLoginAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -231,6 +235,20 @@ func (_m *UserAccount) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field pending_phone", values[i])
 			} else if value.Valid {
 				_m.PendingPhone = value.String
+			}
+		case useraccount.FieldReferenceEmail:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field reference_email", values[i])
+			} else if value.Valid {
+				_m.ReferenceEmail = new(string)
+				*_m.ReferenceEmail = value.String
+			}
+		case useraccount.FieldReferenceEmailConfirmedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field reference_email_confirmed_at", values[i])
+			} else if value.Valid {
+				_m.ReferenceEmailConfirmedAt = new(time.Time)
+				*_m.ReferenceEmailConfirmedAt = value.Time
 			}
 		case useraccount.FieldLocale:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -415,6 +433,16 @@ func (_m *UserAccount) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("pending_phone=")
 	builder.WriteString(_m.PendingPhone)
+	builder.WriteString(", ")
+	if v := _m.ReferenceEmail; v != nil {
+		builder.WriteString("reference_email=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.ReferenceEmailConfirmedAt; v != nil {
+		builder.WriteString("reference_email_confirmed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("locale=")
 	builder.WriteString(_m.Locale)

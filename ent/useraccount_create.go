@@ -161,6 +161,34 @@ func (_c *UserAccountCreate) SetNillablePendingPhone(v *string) *UserAccountCrea
 	return _c
 }
 
+// SetReferenceEmail sets the "reference_email" field.
+func (_c *UserAccountCreate) SetReferenceEmail(v string) *UserAccountCreate {
+	_c.mutation.SetReferenceEmail(v)
+	return _c
+}
+
+// SetNillableReferenceEmail sets the "reference_email" field if the given value is not nil.
+func (_c *UserAccountCreate) SetNillableReferenceEmail(v *string) *UserAccountCreate {
+	if v != nil {
+		_c.SetReferenceEmail(*v)
+	}
+	return _c
+}
+
+// SetReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field.
+func (_c *UserAccountCreate) SetReferenceEmailConfirmedAt(v time.Time) *UserAccountCreate {
+	_c.mutation.SetReferenceEmailConfirmedAt(v)
+	return _c
+}
+
+// SetNillableReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field if the given value is not nil.
+func (_c *UserAccountCreate) SetNillableReferenceEmailConfirmedAt(v *time.Time) *UserAccountCreate {
+	if v != nil {
+		_c.SetReferenceEmailConfirmedAt(*v)
+	}
+	return _c
+}
+
 // SetLocale sets the "locale" field.
 func (_c *UserAccountCreate) SetLocale(v string) *UserAccountCreate {
 	_c.mutation.SetLocale(v)
@@ -536,6 +564,11 @@ func (_c *UserAccountCreate) check() error {
 			return &ValidationError{Name: "pending_phone", err: fmt.Errorf(`ent: validator failed for field "UserAccount.pending_phone": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.ReferenceEmail(); ok {
+		if err := useraccount.ReferenceEmailValidator(v); err != nil {
+			return &ValidationError{Name: "reference_email", err: fmt.Errorf(`ent: validator failed for field "UserAccount.reference_email": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Locale(); !ok {
 		return &ValidationError{Name: "locale", err: errors.New(`ent: missing required field "UserAccount.locale"`)}
 	}
@@ -635,6 +668,14 @@ func (_c *UserAccountCreate) createSpec() (*UserAccount, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PendingPhone(); ok {
 		_spec.SetField(useraccount.FieldPendingPhone, field.TypeString, value)
 		_node.PendingPhone = value
+	}
+	if value, ok := _c.mutation.ReferenceEmail(); ok {
+		_spec.SetField(useraccount.FieldReferenceEmail, field.TypeString, value)
+		_node.ReferenceEmail = &value
+	}
+	if value, ok := _c.mutation.ReferenceEmailConfirmedAt(); ok {
+		_spec.SetField(useraccount.FieldReferenceEmailConfirmedAt, field.TypeTime, value)
+		_node.ReferenceEmailConfirmedAt = &value
 	}
 	if value, ok := _c.mutation.Locale(); ok {
 		_spec.SetField(useraccount.FieldLocale, field.TypeString, value)
@@ -949,6 +990,42 @@ func (u *UserAccountUpsert) UpdatePendingPhone() *UserAccountUpsert {
 // ClearPendingPhone clears the value of the "pending_phone" field.
 func (u *UserAccountUpsert) ClearPendingPhone() *UserAccountUpsert {
 	u.SetNull(useraccount.FieldPendingPhone)
+	return u
+}
+
+// SetReferenceEmail sets the "reference_email" field.
+func (u *UserAccountUpsert) SetReferenceEmail(v string) *UserAccountUpsert {
+	u.Set(useraccount.FieldReferenceEmail, v)
+	return u
+}
+
+// UpdateReferenceEmail sets the "reference_email" field to the value that was provided on create.
+func (u *UserAccountUpsert) UpdateReferenceEmail() *UserAccountUpsert {
+	u.SetExcluded(useraccount.FieldReferenceEmail)
+	return u
+}
+
+// ClearReferenceEmail clears the value of the "reference_email" field.
+func (u *UserAccountUpsert) ClearReferenceEmail() *UserAccountUpsert {
+	u.SetNull(useraccount.FieldReferenceEmail)
+	return u
+}
+
+// SetReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field.
+func (u *UserAccountUpsert) SetReferenceEmailConfirmedAt(v time.Time) *UserAccountUpsert {
+	u.Set(useraccount.FieldReferenceEmailConfirmedAt, v)
+	return u
+}
+
+// UpdateReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field to the value that was provided on create.
+func (u *UserAccountUpsert) UpdateReferenceEmailConfirmedAt() *UserAccountUpsert {
+	u.SetExcluded(useraccount.FieldReferenceEmailConfirmedAt)
+	return u
+}
+
+// ClearReferenceEmailConfirmedAt clears the value of the "reference_email_confirmed_at" field.
+func (u *UserAccountUpsert) ClearReferenceEmailConfirmedAt() *UserAccountUpsert {
+	u.SetNull(useraccount.FieldReferenceEmailConfirmedAt)
 	return u
 }
 
@@ -1408,6 +1485,48 @@ func (u *UserAccountUpsertOne) UpdatePendingPhone() *UserAccountUpsertOne {
 func (u *UserAccountUpsertOne) ClearPendingPhone() *UserAccountUpsertOne {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.ClearPendingPhone()
+	})
+}
+
+// SetReferenceEmail sets the "reference_email" field.
+func (u *UserAccountUpsertOne) SetReferenceEmail(v string) *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetReferenceEmail(v)
+	})
+}
+
+// UpdateReferenceEmail sets the "reference_email" field to the value that was provided on create.
+func (u *UserAccountUpsertOne) UpdateReferenceEmail() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdateReferenceEmail()
+	})
+}
+
+// ClearReferenceEmail clears the value of the "reference_email" field.
+func (u *UserAccountUpsertOne) ClearReferenceEmail() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearReferenceEmail()
+	})
+}
+
+// SetReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field.
+func (u *UserAccountUpsertOne) SetReferenceEmailConfirmedAt(v time.Time) *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetReferenceEmailConfirmedAt(v)
+	})
+}
+
+// UpdateReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field to the value that was provided on create.
+func (u *UserAccountUpsertOne) UpdateReferenceEmailConfirmedAt() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdateReferenceEmailConfirmedAt()
+	})
+}
+
+// ClearReferenceEmailConfirmedAt clears the value of the "reference_email_confirmed_at" field.
+func (u *UserAccountUpsertOne) ClearReferenceEmailConfirmedAt() *UserAccountUpsertOne {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearReferenceEmailConfirmedAt()
 	})
 }
 
@@ -2074,6 +2193,48 @@ func (u *UserAccountUpsertBulk) UpdatePendingPhone() *UserAccountUpsertBulk {
 func (u *UserAccountUpsertBulk) ClearPendingPhone() *UserAccountUpsertBulk {
 	return u.Update(func(s *UserAccountUpsert) {
 		s.ClearPendingPhone()
+	})
+}
+
+// SetReferenceEmail sets the "reference_email" field.
+func (u *UserAccountUpsertBulk) SetReferenceEmail(v string) *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetReferenceEmail(v)
+	})
+}
+
+// UpdateReferenceEmail sets the "reference_email" field to the value that was provided on create.
+func (u *UserAccountUpsertBulk) UpdateReferenceEmail() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdateReferenceEmail()
+	})
+}
+
+// ClearReferenceEmail clears the value of the "reference_email" field.
+func (u *UserAccountUpsertBulk) ClearReferenceEmail() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearReferenceEmail()
+	})
+}
+
+// SetReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field.
+func (u *UserAccountUpsertBulk) SetReferenceEmailConfirmedAt(v time.Time) *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.SetReferenceEmailConfirmedAt(v)
+	})
+}
+
+// UpdateReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field to the value that was provided on create.
+func (u *UserAccountUpsertBulk) UpdateReferenceEmailConfirmedAt() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.UpdateReferenceEmailConfirmedAt()
+	})
+}
+
+// ClearReferenceEmailConfirmedAt clears the value of the "reference_email_confirmed_at" field.
+func (u *UserAccountUpsertBulk) ClearReferenceEmailConfirmedAt() *UserAccountUpsertBulk {
+	return u.Update(func(s *UserAccountUpsert) {
+		s.ClearReferenceEmailConfirmedAt()
 	})
 }
 

@@ -189,6 +189,46 @@ func (_u *UserAccountUpdate) ClearPendingPhone() *UserAccountUpdate {
 	return _u
 }
 
+// SetReferenceEmail sets the "reference_email" field.
+func (_u *UserAccountUpdate) SetReferenceEmail(v string) *UserAccountUpdate {
+	_u.mutation.SetReferenceEmail(v)
+	return _u
+}
+
+// SetNillableReferenceEmail sets the "reference_email" field if the given value is not nil.
+func (_u *UserAccountUpdate) SetNillableReferenceEmail(v *string) *UserAccountUpdate {
+	if v != nil {
+		_u.SetReferenceEmail(*v)
+	}
+	return _u
+}
+
+// ClearReferenceEmail clears the value of the "reference_email" field.
+func (_u *UserAccountUpdate) ClearReferenceEmail() *UserAccountUpdate {
+	_u.mutation.ClearReferenceEmail()
+	return _u
+}
+
+// SetReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field.
+func (_u *UserAccountUpdate) SetReferenceEmailConfirmedAt(v time.Time) *UserAccountUpdate {
+	_u.mutation.SetReferenceEmailConfirmedAt(v)
+	return _u
+}
+
+// SetNillableReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field if the given value is not nil.
+func (_u *UserAccountUpdate) SetNillableReferenceEmailConfirmedAt(v *time.Time) *UserAccountUpdate {
+	if v != nil {
+		_u.SetReferenceEmailConfirmedAt(*v)
+	}
+	return _u
+}
+
+// ClearReferenceEmailConfirmedAt clears the value of the "reference_email_confirmed_at" field.
+func (_u *UserAccountUpdate) ClearReferenceEmailConfirmedAt() *UserAccountUpdate {
+	_u.mutation.ClearReferenceEmailConfirmedAt()
+	return _u
+}
+
 // SetLocale sets the "locale" field.
 func (_u *UserAccountUpdate) SetLocale(v string) *UserAccountUpdate {
 	_u.mutation.SetLocale(v)
@@ -677,6 +717,11 @@ func (_u *UserAccountUpdate) check() error {
 			return &ValidationError{Name: "pending_phone", err: fmt.Errorf(`ent: validator failed for field "UserAccount.pending_phone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ReferenceEmail(); ok {
+		if err := useraccount.ReferenceEmailValidator(v); err != nil {
+			return &ValidationError{Name: "reference_email", err: fmt.Errorf(`ent: validator failed for field "UserAccount.reference_email": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := useraccount.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "UserAccount.status": %w`, err)}
@@ -746,6 +791,18 @@ func (_u *UserAccountUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.PendingPhoneCleared() {
 		_spec.ClearField(useraccount.FieldPendingPhone, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReferenceEmail(); ok {
+		_spec.SetField(useraccount.FieldReferenceEmail, field.TypeString, value)
+	}
+	if _u.mutation.ReferenceEmailCleared() {
+		_spec.ClearField(useraccount.FieldReferenceEmail, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReferenceEmailConfirmedAt(); ok {
+		_spec.SetField(useraccount.FieldReferenceEmailConfirmedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ReferenceEmailConfirmedAtCleared() {
+		_spec.ClearField(useraccount.FieldReferenceEmailConfirmedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Locale(); ok {
 		_spec.SetField(useraccount.FieldLocale, field.TypeString, value)
@@ -1186,6 +1243,46 @@ func (_u *UserAccountUpdateOne) SetNillablePendingPhone(v *string) *UserAccountU
 // ClearPendingPhone clears the value of the "pending_phone" field.
 func (_u *UserAccountUpdateOne) ClearPendingPhone() *UserAccountUpdateOne {
 	_u.mutation.ClearPendingPhone()
+	return _u
+}
+
+// SetReferenceEmail sets the "reference_email" field.
+func (_u *UserAccountUpdateOne) SetReferenceEmail(v string) *UserAccountUpdateOne {
+	_u.mutation.SetReferenceEmail(v)
+	return _u
+}
+
+// SetNillableReferenceEmail sets the "reference_email" field if the given value is not nil.
+func (_u *UserAccountUpdateOne) SetNillableReferenceEmail(v *string) *UserAccountUpdateOne {
+	if v != nil {
+		_u.SetReferenceEmail(*v)
+	}
+	return _u
+}
+
+// ClearReferenceEmail clears the value of the "reference_email" field.
+func (_u *UserAccountUpdateOne) ClearReferenceEmail() *UserAccountUpdateOne {
+	_u.mutation.ClearReferenceEmail()
+	return _u
+}
+
+// SetReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field.
+func (_u *UserAccountUpdateOne) SetReferenceEmailConfirmedAt(v time.Time) *UserAccountUpdateOne {
+	_u.mutation.SetReferenceEmailConfirmedAt(v)
+	return _u
+}
+
+// SetNillableReferenceEmailConfirmedAt sets the "reference_email_confirmed_at" field if the given value is not nil.
+func (_u *UserAccountUpdateOne) SetNillableReferenceEmailConfirmedAt(v *time.Time) *UserAccountUpdateOne {
+	if v != nil {
+		_u.SetReferenceEmailConfirmedAt(*v)
+	}
+	return _u
+}
+
+// ClearReferenceEmailConfirmedAt clears the value of the "reference_email_confirmed_at" field.
+func (_u *UserAccountUpdateOne) ClearReferenceEmailConfirmedAt() *UserAccountUpdateOne {
+	_u.mutation.ClearReferenceEmailConfirmedAt()
 	return _u
 }
 
@@ -1690,6 +1787,11 @@ func (_u *UserAccountUpdateOne) check() error {
 			return &ValidationError{Name: "pending_phone", err: fmt.Errorf(`ent: validator failed for field "UserAccount.pending_phone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ReferenceEmail(); ok {
+		if err := useraccount.ReferenceEmailValidator(v); err != nil {
+			return &ValidationError{Name: "reference_email", err: fmt.Errorf(`ent: validator failed for field "UserAccount.reference_email": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := useraccount.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "UserAccount.status": %w`, err)}
@@ -1776,6 +1878,18 @@ func (_u *UserAccountUpdateOne) sqlSave(ctx context.Context) (_node *UserAccount
 	}
 	if _u.mutation.PendingPhoneCleared() {
 		_spec.ClearField(useraccount.FieldPendingPhone, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReferenceEmail(); ok {
+		_spec.SetField(useraccount.FieldReferenceEmail, field.TypeString, value)
+	}
+	if _u.mutation.ReferenceEmailCleared() {
+		_spec.ClearField(useraccount.FieldReferenceEmail, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReferenceEmailConfirmedAt(); ok {
+		_spec.SetField(useraccount.FieldReferenceEmailConfirmedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ReferenceEmailConfirmedAtCleared() {
+		_spec.ClearField(useraccount.FieldReferenceEmailConfirmedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Locale(); ok {
 		_spec.SetField(useraccount.FieldLocale, field.TypeString, value)

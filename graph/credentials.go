@@ -36,6 +36,10 @@ var credentialFields = map[string]bool{
 	"setPhoneNumber":          true,
 	"verifyPhoneNumber":       true,
 	"removePhoneNumber":       true,
+	// reference e-mail addresses (issue 9): a password try and a link
+	"requestReferenceEmailChange": true,
+	"confirmReferenceEmail":       true,
+	"removeReferenceEmail":        true,
 }
 
 // oneCredentialField refuses an operation with more than one root field

@@ -380,10 +380,14 @@ var matrixTable = []matrixRow{
 		vars:    map[string]string{"s": "$scopedLogin"},
 		own:     "anon=UNAUTHENTICATED admin,keyFull,staffAdmin=OK noportal,expired,deact,salesX,scoped=NOT_FOUND *=FORBIDDEN",
 		foreign: "anon=UNAUTHENTICATED staffAdmin=OK support,supportC=FORBIDDEN *=NOT_FOUND"},
-	// Only a scoped login changes its own reference address (here with a
-	// wrong password); users are told it is not for them, keys refused.
+	// A scoped login and every user (staff too) change their own reference
+	// address (here with a wrong password); keys refused.
 	{field: "Mutation.requestReferenceEmailChange", doc: `mutation { requestReferenceEmailChange(input: {newEmail: "new-ref@matrix.test", password: "wrong-password-1"}) }`,
-		own: "anon=UNAUTHENTICATED scoped=BAD_USER_INPUT *=FORBIDDEN"},
+		own: "anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
+	// Only a user removes its reference address (issue 9 item 3); nobody
+	// here has one, so it fails before any password try.
+	{field: "Mutation.removeReferenceEmail", doc: `mutation { removeReferenceEmail(password: "wrong-password-1") }`,
+		own: "scoped=FORBIDDEN anon=UNAUTHENTICATED keyRead,keyFull=FORBIDDEN *=BAD_USER_INPUT"},
 	{field: "Mutation.confirmReferenceEmail", doc: `mutation { confirmReferenceEmail(token: "not-a-token") }`,
 		own: "*=BAD_USER_INPUT", advance: time.Hour},
 }

@@ -82,6 +82,7 @@ var plainWriters = map[string]bool{
 	"setPhoneNumber": true, "verifyPhoneNumber": true, "removePhoneNumber": true,
 	"activateLogin":    true,
 	"verifySupportPin": true, "authorizeSupportRequest": true,
+	"requestReferenceEmailChange": true, "confirmReferenceEmail": true, "removeReferenceEmail": true,
 }
 
 func (t txExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {

@@ -857,6 +857,8 @@ var (
 		{Name: "phone", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "phone_verified_at", Type: field.TypeTime, Nullable: true},
 		{Name: "pending_phone", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "reference_email", Type: field.TypeString, Nullable: true, Size: 254},
+		{Name: "reference_email_confirmed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "locale", Type: field.TypeString, Default: "de"},
 		{Name: "password_hash", Type: field.TypeString, Nullable: true},
 		{Name: "password_changed_at", Type: field.TypeTime, Nullable: true},

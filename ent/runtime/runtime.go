@@ -1177,12 +1177,30 @@ func init() {
 	useraccountDescPendingPhone := useraccountFields[7].Descriptor()
 	// useraccount.PendingPhoneValidator is a validator for the "pending_phone" field. It is called by the builders before save.
 	useraccount.PendingPhoneValidator = useraccountDescPendingPhone.Validators[0].(func(string) error)
+	// useraccountDescReferenceEmail is the schema descriptor for reference_email field.
+	useraccountDescReferenceEmail := useraccountFields[8].Descriptor()
+	// useraccount.ReferenceEmailValidator is a validator for the "reference_email" field. It is called by the builders before save.
+	useraccount.ReferenceEmailValidator = func() func(string) error {
+		validators := useraccountDescReferenceEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference_email string) error {
+			for _, fn := range fns {
+				if err := fn(reference_email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// useraccountDescLocale is the schema descriptor for locale field.
-	useraccountDescLocale := useraccountFields[8].Descriptor()
+	useraccountDescLocale := useraccountFields[10].Descriptor()
 	// useraccount.DefaultLocale holds the default value on creation for the locale field.
 	useraccount.DefaultLocale = useraccountDescLocale.Default.(string)
 	// useraccountDescMustChangePassword is the schema descriptor for must_change_password field.
-	useraccountDescMustChangePassword := useraccountFields[11].Descriptor()
+	useraccountDescMustChangePassword := useraccountFields[13].Descriptor()
 	// useraccount.DefaultMustChangePassword holds the default value on creation for the must_change_password field.
 	useraccount.DefaultMustChangePassword = useraccountDescMustChangePassword.Default.(bool)
 	// useraccountDescID is the schema descriptor for id field.

@@ -76,6 +76,18 @@ func (UserAccount) Fields() []ent.Field {
 		field.String("pending_phone").Optional().MaxLen(32).
 			Comment("A new mobile number (E.164) waiting for its SMS code (verifyPhoneNumber); the current phone stays in force until then.").
 			Annotations(private, entgql.Skip(entgql.SkipWhereInput|entgql.SkipOrderField)),
+		// The reference e-mail address (seed 000 "Referenz-E-Mail", issue 9
+		// item 3): a second address for password reset links. It is set only
+		// by confirming a link sent to it (requestReferenceEmailChange,
+		// confirmReferenceEmail); the pending address waits in the token.
+		// Never a login identifier, never matched against contacts, not
+		// unique, not filterable.
+		field.String("reference_email").Optional().Nillable().NotEmpty().MaxLen(254).
+			Comment("The confirmed reference e-mail address: password reset links go to it as well as to the e-mail address. Null when none is set.").
+			Annotations(private, entgql.Skip(entgql.SkipWhereInput|entgql.SkipOrderField)),
+		field.Time("reference_email_confirmed_at").Optional().Nillable().
+			Comment("When the reference e-mail address was confirmed through the link sent to it; null when none is set.").
+			Annotations(private, entgql.Skip(entgql.SkipWhereInput|entgql.SkipOrderField)),
 		field.String("locale").Default("de").Comment("Language for messages: de or en."),
 		field.String("password_hash").Sensitive().Optional().
 			Annotations(entgql.Skip(entgql.SkipAll)),

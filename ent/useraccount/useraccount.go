@@ -41,6 +41,10 @@ const (
 	FieldPhoneVerifiedAt = "phone_verified_at"
 	// FieldPendingPhone holds the string denoting the pending_phone field in the database.
 	FieldPendingPhone = "pending_phone"
+	// FieldReferenceEmail holds the string denoting the reference_email field in the database.
+	FieldReferenceEmail = "reference_email"
+	// FieldReferenceEmailConfirmedAt holds the string denoting the reference_email_confirmed_at field in the database.
+	FieldReferenceEmailConfirmedAt = "reference_email_confirmed_at"
 	// FieldLocale holds the string denoting the locale field in the database.
 	FieldLocale = "locale"
 	// FieldPasswordHash holds the string denoting the password_hash field in the database.
@@ -122,6 +126,8 @@ var Columns = []string{
 	FieldPhone,
 	FieldPhoneVerifiedAt,
 	FieldPendingPhone,
+	FieldReferenceEmail,
+	FieldReferenceEmailConfirmedAt,
 	FieldLocale,
 	FieldPasswordHash,
 	FieldPasswordChangedAt,
@@ -176,6 +182,8 @@ var (
 	PhoneValidator func(string) error
 	// PendingPhoneValidator is a validator for the "pending_phone" field. It is called by the builders before save.
 	PendingPhoneValidator func(string) error
+	// ReferenceEmailValidator is a validator for the "reference_email" field. It is called by the builders before save.
+	ReferenceEmailValidator func(string) error
 	// DefaultLocale holds the default value on creation for the "locale" field.
 	DefaultLocale string
 	// DefaultMustChangePassword holds the default value on creation for the "must_change_password" field.
@@ -279,6 +287,16 @@ func ByPhoneVerifiedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByPendingPhone orders the results by the pending_phone field.
 func ByPendingPhone(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPendingPhone, opts...).ToFunc()
+}
+
+// ByReferenceEmail orders the results by the reference_email field.
+func ByReferenceEmail(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReferenceEmail, opts...).ToFunc()
+}
+
+// ByReferenceEmailConfirmedAt orders the results by the reference_email_confirmed_at field.
+func ByReferenceEmailConfirmedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReferenceEmailConfirmedAt, opts...).ToFunc()
 }
 
 // ByLocale orders the results by the locale field.

@@ -107,6 +107,16 @@ func PendingPhone(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldPendingPhone, v))
 }
 
+// ReferenceEmail applies equality check predicate on the "reference_email" field. It's identical to ReferenceEmailEQ.
+func ReferenceEmail(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailConfirmedAt applies equality check predicate on the "reference_email_confirmed_at" field. It's identical to ReferenceEmailConfirmedAtEQ.
+func ReferenceEmailConfirmedAt(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldReferenceEmailConfirmedAt, v))
+}
+
 // Locale applies equality check predicate on the "locale" field. It's identical to LocaleEQ.
 func Locale(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldEQ(FieldLocale, v))
@@ -765,6 +775,131 @@ func PendingPhoneEqualFold(v string) predicate.UserAccount {
 // PendingPhoneContainsFold applies the ContainsFold predicate on the "pending_phone" field.
 func PendingPhoneContainsFold(v string) predicate.UserAccount {
 	return predicate.UserAccount(sql.FieldContainsFold(FieldPendingPhone, v))
+}
+
+// ReferenceEmailEQ applies the EQ predicate on the "reference_email" field.
+func ReferenceEmailEQ(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailNEQ applies the NEQ predicate on the "reference_email" field.
+func ReferenceEmailNEQ(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNEQ(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailIn applies the In predicate on the "reference_email" field.
+func ReferenceEmailIn(vs ...string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIn(FieldReferenceEmail, vs...))
+}
+
+// ReferenceEmailNotIn applies the NotIn predicate on the "reference_email" field.
+func ReferenceEmailNotIn(vs ...string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotIn(FieldReferenceEmail, vs...))
+}
+
+// ReferenceEmailGT applies the GT predicate on the "reference_email" field.
+func ReferenceEmailGT(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGT(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailGTE applies the GTE predicate on the "reference_email" field.
+func ReferenceEmailGTE(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGTE(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailLT applies the LT predicate on the "reference_email" field.
+func ReferenceEmailLT(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLT(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailLTE applies the LTE predicate on the "reference_email" field.
+func ReferenceEmailLTE(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLTE(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailContains applies the Contains predicate on the "reference_email" field.
+func ReferenceEmailContains(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldContains(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailHasPrefix applies the HasPrefix predicate on the "reference_email" field.
+func ReferenceEmailHasPrefix(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldHasPrefix(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailHasSuffix applies the HasSuffix predicate on the "reference_email" field.
+func ReferenceEmailHasSuffix(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldHasSuffix(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailIsNil applies the IsNil predicate on the "reference_email" field.
+func ReferenceEmailIsNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIsNull(FieldReferenceEmail))
+}
+
+// ReferenceEmailNotNil applies the NotNil predicate on the "reference_email" field.
+func ReferenceEmailNotNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotNull(FieldReferenceEmail))
+}
+
+// ReferenceEmailEqualFold applies the EqualFold predicate on the "reference_email" field.
+func ReferenceEmailEqualFold(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEqualFold(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailContainsFold applies the ContainsFold predicate on the "reference_email" field.
+func ReferenceEmailContainsFold(v string) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldContainsFold(FieldReferenceEmail, v))
+}
+
+// ReferenceEmailConfirmedAtEQ applies the EQ predicate on the "reference_email_confirmed_at" field.
+func ReferenceEmailConfirmedAtEQ(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldEQ(FieldReferenceEmailConfirmedAt, v))
+}
+
+// ReferenceEmailConfirmedAtNEQ applies the NEQ predicate on the "reference_email_confirmed_at" field.
+func ReferenceEmailConfirmedAtNEQ(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNEQ(FieldReferenceEmailConfirmedAt, v))
+}
+
+// ReferenceEmailConfirmedAtIn applies the In predicate on the "reference_email_confirmed_at" field.
+func ReferenceEmailConfirmedAtIn(vs ...time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIn(FieldReferenceEmailConfirmedAt, vs...))
+}
+
+// ReferenceEmailConfirmedAtNotIn applies the NotIn predicate on the "reference_email_confirmed_at" field.
+func ReferenceEmailConfirmedAtNotIn(vs ...time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotIn(FieldReferenceEmailConfirmedAt, vs...))
+}
+
+// ReferenceEmailConfirmedAtGT applies the GT predicate on the "reference_email_confirmed_at" field.
+func ReferenceEmailConfirmedAtGT(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGT(FieldReferenceEmailConfirmedAt, v))
+}
+
+// ReferenceEmailConfirmedAtGTE applies the GTE predicate on the "reference_email_confirmed_at" field.
+func ReferenceEmailConfirmedAtGTE(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldGTE(FieldReferenceEmailConfirmedAt, v))
+}
+
+// ReferenceEmailConfirmedAtLT applies the LT predicate on the "reference_email_confirmed_at" field.
+func ReferenceEmailConfirmedAtLT(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLT(FieldReferenceEmailConfirmedAt, v))
+}
+
+// ReferenceEmailConfirmedAtLTE applies the LTE predicate on the "reference_email_confirmed_at" field.
+func ReferenceEmailConfirmedAtLTE(v time.Time) predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldLTE(FieldReferenceEmailConfirmedAt, v))
+}
+
+// ReferenceEmailConfirmedAtIsNil applies the IsNil predicate on the "reference_email_confirmed_at" field.
+func ReferenceEmailConfirmedAtIsNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldIsNull(FieldReferenceEmailConfirmedAt))
+}
+
+// ReferenceEmailConfirmedAtNotNil applies the NotNil predicate on the "reference_email_confirmed_at" field.
+func ReferenceEmailConfirmedAtNotNil() predicate.UserAccount {
+	return predicate.UserAccount(sql.FieldNotNull(FieldReferenceEmailConfirmedAt))
 }
 
 // LocaleEQ applies the EQ predicate on the "locale" field.

@@ -376,6 +376,7 @@ type ComplexityRoot struct {
 		RegenerateRecoveryCodes            func(childComplexity int) int
 		RemoveOrganisationDomain           func(childComplexity int, id pulid.ID) int
 		RemovePhoneNumber                  func(childComplexity int, password string) int
+		RemoveReferenceEmail               func(childComplexity int, password string) int
 		RemoveRightsGroupMember            func(childComplexity int, input model.RemoveRightsGroupMemberInput) int
 		RemoveRole                         func(childComplexity int, input model.RemoveRoleInput) int
 		RemoveStaffUser                    func(childComplexity int, userID pulid.ID) int
@@ -631,27 +632,29 @@ type ComplexityRoot struct {
 	}
 
 	UserAccount struct {
-		AnonymisedAt        func(childComplexity int) int
-		Contacts            func(childComplexity int) int
-		CreatedAt           func(childComplexity int) int
-		DeletedAt           func(childComplexity int) int
-		Email               func(childComplexity int) int
-		EmailVerifiedAt     func(childComplexity int) int
-		ID                  func(childComplexity int) int
-		LastLoginAt         func(childComplexity int) int
-		Locale              func(childComplexity int) int
-		MustChangePassword  func(childComplexity int) int
-		Name                func(childComplexity int) int
-		PasswordChangedAt   func(childComplexity int) int
-		PendingEmail        func(childComplexity int) int
-		PendingPhone        func(childComplexity int) int
-		Phone               func(childComplexity int) int
-		PhoneVerifiedAt     func(childComplexity int) int
-		SecondFactorMethods func(childComplexity int) int
-		StaffRole           func(childComplexity int) int
-		Status              func(childComplexity int) int
-		UpdatedAt           func(childComplexity int) int
-		Username            func(childComplexity int) int
+		AnonymisedAt              func(childComplexity int) int
+		Contacts                  func(childComplexity int) int
+		CreatedAt                 func(childComplexity int) int
+		DeletedAt                 func(childComplexity int) int
+		Email                     func(childComplexity int) int
+		EmailVerifiedAt           func(childComplexity int) int
+		ID                        func(childComplexity int) int
+		LastLoginAt               func(childComplexity int) int
+		Locale                    func(childComplexity int) int
+		MustChangePassword        func(childComplexity int) int
+		Name                      func(childComplexity int) int
+		PasswordChangedAt         func(childComplexity int) int
+		PendingEmail              func(childComplexity int) int
+		PendingPhone              func(childComplexity int) int
+		Phone                     func(childComplexity int) int
+		PhoneVerifiedAt           func(childComplexity int) int
+		ReferenceEmail            func(childComplexity int) int
+		ReferenceEmailConfirmedAt func(childComplexity int) int
+		SecondFactorMethods       func(childComplexity int) int
+		StaffRole                 func(childComplexity int) int
+		Status                    func(childComplexity int) int
+		UpdatedAt                 func(childComplexity int) int
+		Username                  func(childComplexity int) int
 	}
 
 	UserAccountConnection struct {
@@ -779,6 +782,7 @@ type MutationResolver interface {
 	RotateSupportPin(ctx context.Context) (*model.SupportPin, error)
 	VerifySupportPin(ctx context.Context, input model.VerifySupportPinInput) (*model.SupportPinVerification, error)
 	AuthorizeSupportRequest(ctx context.Context, input model.AuthorizeSupportRequestInput) (*model.SupportRequestDecision, error)
+	RemoveReferenceEmail(ctx context.Context, password string) (bool, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -2513,6 +2517,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemovePhoneNumber(childComplexity, args["password"].(string)), true
+	case "Mutation.removeReferenceEmail":
+		if e.ComplexityRoot.Mutation.RemoveReferenceEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeReferenceEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveReferenceEmail(childComplexity, args["password"].(string)), true
 	case "Mutation.removeRightsGroupMember":
 		if e.ComplexityRoot.Mutation.RemoveRightsGroupMember == nil {
 			break
@@ -3942,6 +3957,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserAccount.PhoneVerifiedAt(childComplexity), true
+	case "UserAccount.referenceEmail":
+		if e.ComplexityRoot.UserAccount.ReferenceEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserAccount.ReferenceEmail(childComplexity), true
+	case "UserAccount.referenceEmailConfirmedAt":
+		if e.ComplexityRoot.UserAccount.ReferenceEmailConfirmedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserAccount.ReferenceEmailConfirmedAt(childComplexity), true
 	case "UserAccount.secondFactorMethods":
 		if e.ComplexityRoot.UserAccount.SecondFactorMethods == nil {
 			break
@@ -7876,6 +7903,14 @@ type UserAccount implements Node {
   """
   pendingPhone: String @selfOrStaff
   """
+  The confirmed reference e-mail address: password reset links go to it as well as to the e-mail address. Null when none is set.
+  """
+  referenceEmail: String @selfOrStaff
+  """
+  When the reference e-mail address was confirmed through the link sent to it; null when none is set.
+  """
+  referenceEmailConfirmedAt: Time @selfOrStaff
+  """
   Language for messages: de or en.
   """
   locale: String!
@@ -9587,11 +9622,11 @@ input ChangeScopedLoginPasswordInput {
   newPassword: String!
 }
 
-"A new reference e-mail address for the calling scoped login."
+"A new reference e-mail address for the calling scoped login or user."
 input RequestReferenceEmailChangeInput {
-  "The new reference address; it replaces the current ones when confirmed through the link sent to it."
+  "The new reference address; it replaces the current one(s) when confirmed through the link sent to it."
   newEmail: String!
-  "The scoped login's current password."
+  "The current password of the calling scoped login or user."
   password: String!
 }
 
@@ -9633,14 +9668,24 @@ extend type Mutation {
     @credentialsRight(resource: "scopedLoginID")
 
   """
-  For a scoped login: ask to change its reference e-mail address. A link goes to
-  the new address (and a notice to the current ones); the address changes only
-  when confirmReferenceEmail is called with that link's token. Other principals
-  get FORBIDDEN.
+  Ask to set or change the caller's reference e-mail address, to which
+  password reset links go. A confirmation link (valid 24 hours, single use; a
+  newer request voids the older link) goes to the NEW address; the address
+  changes only when confirmReferenceEmail is called with that link's token.
+  For a scoped login it replaces its reference addresses. For a user (the
+  customer-admin login of seed 000) it is a second address next to the
+  verified e-mail address: it needs the password and, when two-factor login
+  is on, a fresh second factor (confirmSecondFactor within 15 minutes); once
+  confirmed, the e-mail address gets a notice. Requests are rate-limited per
+  caller and per address. Not for API keys; other principals get FORBIDDEN.
   """
   requestReferenceEmailChange("New address and current password." input: RequestReferenceEmailChangeInput!): Boolean! @auth
 
-  "Confirm a new reference e-mail address of a scoped login with the token from the link sent to it."
+  """
+  Confirm a new reference e-mail address of a scoped login or user with the
+  token from the link sent to it. The link works once; a wrong, used or
+  expired token is BAD_USER_INPUT on ` + "`" + `token` + "`" + `.
+  """
   confirmReferenceEmail("The token from the link." token: String!): Boolean! @public
 }
 `, BuiltIn: false},
@@ -10023,6 +10068,27 @@ extend type Mutation {
   (` + "`" + `supportrequest.checked` + "`" + `). Send it in a request of its own.
   """
   authorizeSupportRequest("Customer number, caller and request." input: AuthorizeSupportRequestInput!): SupportRequestDecision! @staff
+}
+`, BuiltIn: false},
+	{Name: "../../schema/userref.graphqls", Input: `# A user's reference e-mail address (issue 9 item 3, seed 000 "Kunden-Portal
+# Admin": "E-Mail" and "Referenz-E-Mail"). Password reset links go to the
+# user's verified e-mail address AND to the confirmed reference address. It
+# is set with requestReferenceEmailChange (scoped.graphqls; a user calls it
+# too) and confirmed with confirmReferenceEmail; it is read as
+# UserAccount.referenceEmail / referenceEmailConfirmedAt (the user itself
+# and staff only). A reference address is never a login and never links
+# contacts.
+
+extend type Mutation {
+  """
+  Remove the current user's reference e-mail address (and void a pending
+  confirmation link): password reset links then go to the e-mail address
+  only. The e-mail address is told. Needs the password, and a fresh second
+  factor (confirmSecondFactor within 15 minutes) when two-factor login is on.
+  BAD_USER_INPUT when no reference address is set or pending. Users only: not
+  for API keys or scoped logins.
+  """
+  removeReferenceEmail("The current password." password: String!): Boolean! @auth
 }
 `, BuiltIn: false},
 }
@@ -10960,6 +11026,10 @@ func (ec *executionContext) childFields_UserAccount(ctx context.Context, field g
 		return ec.fieldContext_UserAccount_phoneVerifiedAt(ctx, field)
 	case "pendingPhone":
 		return ec.fieldContext_UserAccount_pendingPhone(ctx, field)
+	case "referenceEmail":
+		return ec.fieldContext_UserAccount_referenceEmail(ctx, field)
+	case "referenceEmailConfirmedAt":
+		return ec.fieldContext_UserAccount_referenceEmailConfirmedAt(ctx, field)
 	case "locale":
 		return ec.fieldContext_UserAccount_locale(ctx, field)
 	case "passwordChangedAt":
@@ -11931,6 +12001,20 @@ func (ec *executionContext) field_Mutation_removeOrganisationDomain_args(ctx con
 }
 
 func (ec *executionContext) field_Mutation_removePhoneNumber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeReferenceEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "password",
@@ -22555,6 +22639,63 @@ func (ec *executionContext) fieldContext_Mutation_authorizeSupportRequest(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_removeReferenceEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeReferenceEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveReferenceEmail(ctx, fc.Args["password"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeReferenceEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeReferenceEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrganisationDomain_id(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27041,6 +27182,78 @@ func (ec *executionContext) _UserAccount_pendingPhone(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_UserAccount_pendingPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserAccount_referenceEmail(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserAccount_referenceEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReferenceEmail, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserAccount_referenceEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserAccount_referenceEmailConfirmedAt(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserAccount_referenceEmailConfirmedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReferenceEmailConfirmedAt, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.SelfOrStaff == nil {
+					var zeroVal *time.Time
+					return zeroVal, errors.New("directive selfOrStaff is not implemented")
+				}
+				return ec.Directives.SelfOrStaff(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserAccount_referenceEmailConfirmedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UserAccount_locale(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
@@ -38640,6 +38853,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "removeReferenceEmail":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeReferenceEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40158,6 +40378,16 @@ func (ec *executionContext) _UserAccount(ctx context.Context, sel ast.SelectionS
 			}
 		case "pendingPhone":
 			out.Values[i] = ec._UserAccount_pendingPhone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "referenceEmail":
+			out.Values[i] = ec._UserAccount_referenceEmail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "referenceEmailConfirmedAt":
+			out.Values[i] = ec._UserAccount_referenceEmailConfirmedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -602,11 +602,11 @@ type RequestEmailChangeInput struct {
 	Password string `json:"password"`
 }
 
-// A new reference e-mail address for the calling scoped login.
+// A new reference e-mail address for the calling scoped login or user.
 type RequestReferenceEmailChangeInput struct {
-	// The new reference address; it replaces the current ones when confirmed through the link sent to it.
+	// The new reference address; it replaces the current one(s) when confirmed through the link sent to it.
 	NewEmail string `json:"newEmail"`
-	// The scoped login's current password.
+	// The current password of the calling scoped login or user.
 	Password string `json:"password"`
 }
 

@@ -664,9 +664,10 @@ func (s *Service) setPassword(ctx context.Context, c *ent.Client, u *ent.UserAcc
 		SetMustChangePassword(false).Exec(sys(ctx)); err != nil {
 		return err
 	}
-	// Links sent before (a pending e-mail change, a reset link to an older
-	// address) must not outlive the new password.
-	if err := invalidateTokens(ctx, c, u.ID, now, onetimetoken.PurposeEMAIL_CHANGE, onetimetoken.PurposePASSWORD_RESET); err != nil {
+	// Links sent before (a pending e-mail or reference address change, a
+	// reset link to an older address) must not outlive the new password.
+	if err := invalidateTokens(ctx, c, u.ID, now, onetimetoken.PurposeEMAIL_CHANGE, onetimetoken.PurposePASSWORD_RESET,
+		onetimetoken.PurposeREFERENCE_EMAIL); err != nil {
 		return err
 	}
 	n, err := revokeUserSessions(ctx, c, u.ID, keep, now, "password "+strings.TrimPrefix(action, "password."))
@@ -780,10 +781,16 @@ func (s *Service) RequestPasswordResetFor(ctx context.Context, login string, kin
 	if err != nil {
 		return err
 	}
-	if err := send(ctx, c, u, u.Email, mail.PasswordReset, map[string]string{"link": s.link("/reset-password", tok)}); err != nil {
-		return err
+	// One link, to the e-mail address and the confirmed reference address
+	// (userref.go): whichever mailbox uses it first, it works once.
+	to := resetRecipients(u)
+	for _, addr := range to {
+		if err := send(ctx, c, u, addr, mail.PasswordReset, map[string]string{"link": s.link("/reset-password", tok)}); err != nil {
+			return err
+		}
 	}
-	return audit.Record(ctx, c, audit.Entry{Action: "password.reset_requested", TargetType: "UserAccount", TargetID: string(u.ID)})
+	return audit.Record(ctx, c, audit.Entry{Action: "password.reset_requested", TargetType: "UserAccount", TargetID: string(u.ID),
+		Changes: map[string]any{"recipients": len(to)}})
 }
 
 // ResetPassword sets a new password with a reset token and ends every

@@ -73,7 +73,7 @@ func (s *Service) DeleteMyAccount(ctx context.Context, pw string) error {
 		return err
 	}
 	if err := invalidateTokens(ctx, c, u.ID, now, onetimetoken.PurposeEMAIL_VERIFY, onetimetoken.PurposeEMAIL_CHANGE,
-		onetimetoken.PurposePASSWORD_RESET, onetimetoken.PurposeSTAFF_INVITE); err != nil {
+		onetimetoken.PurposePASSWORD_RESET, onetimetoken.PurposeSTAFF_INVITE, onetimetoken.PurposeREFERENCE_EMAIL); err != nil {
 		return err
 	}
 	contacts, err := c.Contact.Query().Where(contact.UserID(u.ID)).All(sys(ctx))
@@ -226,7 +226,7 @@ func anonymise(ctx context.Context, client *ent.Client, id pulid.ID, now time.Ti
 	}
 	if err := c.UserAccount.UpdateOneID(u.ID).
 		ClearEmail().ClearPendingEmail().SetUsername("deleted." + strings.ToLower(string(u.ID))).
-		SetName("").ClearPhone().ClearPhoneVerifiedAt().ClearPendingPhone().ClearPasswordHash().ClearTotpSecret().ClearPendingTotpSecret().
+		SetName("").ClearPhone().ClearPhoneVerifiedAt().ClearPendingPhone().ClearReferenceEmail().ClearReferenceEmailConfirmedAt().ClearPasswordHash().ClearTotpSecret().ClearPendingTotpSecret().
 		ClearRecoveryCodeHashes().ClearSecondFactorMethods().SetAnonymisedAt(now).
 		Exec(sys(ctx)); err != nil {
 		return err
@@ -235,5 +235,5 @@ func anonymise(ctx context.Context, client *ent.Client, id pulid.ID, now time.Ti
 		return err
 	}
 	return audit.Record(ctx, c, audit.Entry{Action: "user.anonymised", TargetType: "UserAccount", TargetID: string(u.ID),
-		Changes: map[string]any{"fields": []string{"email", "username", "name", "phone"}}})
+		Changes: map[string]any{"fields": []string{"email", "username", "name", "phone", "referenceEmail"}}})
 }

@@ -344,9 +344,12 @@ func (s *Service) resetScopedPassword(ctx context.Context, t *ent.OneTimeToken, 
 }
 
 // RequestReferenceEmailChange sends a confirmation link to the calling
-// scoped login's new reference address; the address changes when the link
+// scoped login's (or user's, userref.go) new reference address; the address changes when the link
 // is confirmed (ConfirmReferenceEmail).
 func (s *Service) RequestReferenceEmailChange(ctx context.Context, newEmail, pw string) error {
+	if viewer.FromContext(ctx).Kind == viewer.User {
+		return s.requestUserReferenceEmail(ctx, newEmail, pw) // userref.go
+	}
 	l, err := s.currentScoped(ctx)
 	if err != nil {
 		return err
@@ -385,6 +388,9 @@ func (s *Service) ConfirmReferenceEmail(ctx context.Context, tok string) error {
 	t, err := s.redeem(ctx, tok, onetimetoken.PurposeREFERENCE_EMAIL)
 	if err != nil {
 		return err
+	}
+	if t.UserID.Prefix() == "usr" {
+		return s.confirmUserReferenceEmail(ctx, t) // userref.go
 	}
 	l, err := s.usableScopedLogin(ctx, t.UserID)
 	if ent.IsNotFound(err) {
