@@ -213,8 +213,12 @@ func (s *Service) redeem(ctx context.Context, tok string, purposes ...onetimetok
 
 // use marks a token used, once: concurrent redemptions lose.
 func (s *Service) use(ctx context.Context, c *ent.Client, t *ent.OneTimeToken) error {
-	n, err := c.OneTimeToken.Update().Where(onetimetoken.ID(t.ID), onetimetoken.UsedAtIsNil()).
-		SetUsedAt(s.Now()).Save(sys(ctx))
+	// Guarded: a link used, voided or expired since it was read (a
+	// concurrent request, a newer link) is not used now.
+	now := s.Now()
+	n, err := c.OneTimeToken.Update().Where(onetimetoken.ID(t.ID), onetimetoken.UsedAtIsNil(),
+		onetimetoken.InvalidatedAtIsNil(), onetimetoken.ExpiresAtGT(now)).
+		SetUsedAt(now).Save(sys(ctx))
 	if err != nil {
 		return err
 	}

@@ -122,20 +122,6 @@ func (s *Service) requestUserReferenceEmail(ctx context.Context, newEmail, pw st
 		TargetID: string(u.ID), Changes: map[string]any{"newReferenceEmail": email}})
 }
 
-// useLive marks a token used, once, and only while it has not been voided
-// meanwhile (a removal or a newer request between redeem and here wins).
-func (s *Service) useLive(ctx context.Context, c *ent.Client, t *ent.OneTimeToken) error {
-	n, err := c.OneTimeToken.Update().
-		Where(onetimetoken.ID(t.ID), onetimetoken.UsedAtIsNil(), onetimetoken.InvalidatedAtIsNil()).
-		SetUsedAt(s.Now()).Save(sys(ctx))
-	if err != nil {
-		return err
-	}
-	if n != 1 {
-		return apperr.BadInput("token", "the link is invalid, used or expired")
-	}
-	return nil
-}
 
 // confirmUserReferenceEmail is ConfirmReferenceEmail for a user's token:
 // the address the link was sent to becomes the user's reference address.
@@ -157,7 +143,7 @@ func (s *Service) confirmUserReferenceEmail(ctx context.Context, t *ent.OneTimeT
 	if err != nil {
 		return err
 	}
-	if err := s.useLive(ctx, c, t); err != nil {
+	if err := s.use(ctx, c, t); err != nil {
 		return err
 	}
 	// Written as Portier: the caller is whoever opened the link.
