@@ -122,7 +122,6 @@ func (s *Service) requestUserReferenceEmail(ctx context.Context, newEmail, pw st
 		TargetID: string(u.ID), Changes: map[string]any{"newReferenceEmail": email}})
 }
 
-
 // confirmUserReferenceEmail is ConfirmReferenceEmail for a user's token:
 // the address the link was sent to becomes the user's reference address.
 // The link proves the mailbox; the request that sent it proved the account
