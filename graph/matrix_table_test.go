@@ -352,7 +352,7 @@ var matrixTable = []matrixRow{
 	// RESOURCES_MANAGE: customer admins, a full key, staff SUPPORT (the
 	// provider provisions what it hosts) and ADMIN. The scoped login holds
 	// no permission on any account: NOT_FOUND.
-	{field: "Mutation.createResource", doc: `mutation($a: ID!, $n: String!) { createResource(input: {customerAccountID: $a, kind: DOMAIN, name: $n}) { id } }`,
+	{field: "Mutation.createResource", doc: `mutation($a: ID!, $n: String!) { createResource(input: {customerAccountID: $a, kind: WEB_VHOST, name: $n}) { id } }`,
 		vars:    map[string]string{"a": "$account", "n": "$hostname"},
 		own:     "anon=UNAUTHENTICATED admin,keyFull,support,supportC,staffAdmin=OK portal,tech,group,agency,sales,salesC,keyRead=FORBIDDEN *=NOT_FOUND",
 		foreign: "anon=UNAUTHENTICATED support,supportC,staffAdmin=OK *=NOT_FOUND"},

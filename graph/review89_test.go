@@ -23,29 +23,32 @@ import (
 //     the mailbox login of B then also gets B's reset links mailed to A's
 //     mailbox (reset routing sends to the mailbox itself).
 //
-// Suggested fix: host/address names of MAILBOX, MAIL_VHOST, DNS_ZONE and
-// DOMAIN resources must be unique across customer accounts (or tied to a
-// confirmed organisation domain of the account, or created by staff only),
-// so that a login name that follows the resource can only be taken by the
-// owner of that name.
-func TestReviewOpenScopedLoginNameSquattedAcrossTenants(t *testing.T) {
-	reviewOpen(t)
+// Fixed (internal/resources checkProvisioning): MAIL_VHOST, DNS_ZONE and
+// DOMAIN resources are provisioned by staff only; a customer creates a
+// MAILBOX only under a MAIL_VHOST of its own account. B can neither squat
+// A's mailbox nor probe its login name; A, whose mail domain the provider
+// provisioned, creates both.
+func TestReviewScopedLoginNameSquattedAcrossTenants(t *testing.T) {
 	e := newEnv(t)
 	secrets.add(scopedPw)
 	a := e.createAccount("89101")
 	b := e.createAccount("89102")
 	adminA, _ := e.customerUser(a, "chef@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
 	adminB, _ := e.customerUser(b, "chef@b.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	e.resource(e.admin, a, "MAIL_VHOST", "a.example")
 
-	// B squats the address of A's mailbox before A has a login for it.
-	squat := e.resource(adminB, b, "MAILBOX", "info@a.example")
-	e.scopedLogin(adminB, squat, "info@a.example")
-
-	boxA := e.resource(adminA, a, "MAILBOX", "info@a.example")
-	r := e.do(adminA, createScopedDoc, map[string]any{"r": boxA, "l": "info@a.example", "p": scopedPw})
-	if len(r.Errors) > 0 {
-		t.Fatalf("customer B took the login name of A's own mailbox for ever: %s %v", r.code(), r.Errors[0].Message)
+	for _, k := range []string{"MAIL_VHOST", "DNS_ZONE", "DOMAIN"} {
+		r := e.wantCode(adminB, createResourceDoc, map[string]any{"a": b, "k": k, "n": "a.example"}, "FORBIDDEN")
+		if r.Errors[0].Extensions["reason"] != "STAFF_PROVISIONED" {
+			t.Fatalf("%s: %s", k, r.Raw)
+		}
 	}
+	r := e.wantCode(adminB, createResourceDoc, map[string]any{"a": b, "k": "MAILBOX", "n": "info@a.example"}, "FORBIDDEN")
+	if r.Errors[0].Extensions["reason"] != "STAFF_PROVISIONED" || r.Errors[0].Extensions["field"] != "input.name" {
+		t.Fatalf("mailbox outside own mail domains: %s", r.Raw)
+	}
+	boxA := e.resource(adminA, a, "MAILBOX", "info@a.example")
+	e.scopedLogin(adminA, boxA, "info@a.example")
 }
 
 // A person's verified e-mail change carries its linked contacts along
@@ -174,7 +177,7 @@ func TestReviewScopedSessionSeesOnlyItsResource(t *testing.T) {
 	b := e.createAccount("89142")
 	admin, ct := e.customerUser(a, "boss@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
 	vhost := e.resource(admin, a, "WEB_VHOST", "www.a.example")
-	sibling := e.resource(admin, a, "MAILBOX", "info@a.example")
+	sibling := e.resource(e.admin, a, "MAILBOX", "info@a.example")
 	foreign := e.resource(e.admin, b, "MAILBOX", "info@b.example")
 	mine := e.scopedLogin(admin, vhost, "weba001")
 	other := e.scopedLogin(admin, vhost, "weba002")

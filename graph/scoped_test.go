@@ -80,7 +80,16 @@ func TestScopedLogins(t *testing.T) {
 	// ---- resources: staff SUPPORT and ADMIN, RESOURCES_MANAGE holders.
 	box := e.resource(support, a, "MAILBOX", " Info@Muster.example ")
 	vhost := e.resource(e.admin, a, "WEB_VHOST", "muster.example")
-	mailVhost := e.resource(custAdmin, a, "MAIL_VHOST", "muster.example")
+	// Domains are the provider's to provision; a customer creates mailboxes
+	// under its own mail domains only.
+	r := e.wantCode(custAdmin, createResourceDoc, map[string]any{"a": a, "k": "MAIL_VHOST", "n": "muster.example"}, "FORBIDDEN")
+	if r.Errors[0].Extensions["reason"] != "STAFF_PROVISIONED" {
+		t.Fatalf("customer-made mail domain: %s", r.Raw)
+	}
+	e.wantCode(custAdmin, createResourceDoc, map[string]any{"a": a, "k": "MAILBOX", "n": "kontakt@muster.example"}, "FORBIDDEN")
+	mailVhost := e.resource(e.admin, a, "MAIL_VHOST", "muster.example")
+	e.resource(custAdmin, a, "MAILBOX", "kontakt@muster.example")
+	e.wantCode(custAdmin, createResourceDoc, map[string]any{"a": a, "k": "MAILBOX", "n": "info@fremd.example"}, "FORBIDDEN")
 	zone := e.resource(e.admin, a, "DNS_ZONE", "muster.example")
 	foreignBox := e.resource(e.admin, b, "MAILBOX", "info@fremd.example")
 	e.wantCode(plain, createResourceDoc, map[string]any{"a": a, "k": "DOMAIN", "n": "x.example"}, "FORBIDDEN")
@@ -99,8 +108,8 @@ func TestScopedLogins(t *testing.T) {
 	// The customerAccount.resources edge needs RESOURCES_READ: SUPPORT
 	// without consent sees none, a portal user sees them.
 	resDoc := `query($n: String!) { customerAccount(number: $n) { resources { id } } }`
-	if got := dig(e.ok(plain, resDoc, map[string]any{"n": "70001"}), "customerAccount", "resources").([]any); len(got) != 4 {
-		t.Errorf("portal user sees %d resources, want 4", len(got))
+	if got := dig(e.ok(plain, resDoc, map[string]any{"n": "70001"}), "customerAccount", "resources").([]any); len(got) != 5 {
+		t.Errorf("portal user sees %d resources, want 5", len(got))
 	}
 	if got, _ := dig(e.ok(support, resDoc, map[string]any{"n": "70001"}), "customerAccount", "resources").([]any); len(got) != 0 {
 		t.Errorf("support without consent sees %d resources", len(got))
@@ -124,7 +133,7 @@ func TestScopedLogins(t *testing.T) {
 			t.Errorf("login %q: field %v, want %s", bad.login, f, bad.field)
 		}
 	}
-	r := e.wantCode(it, createScopedDoc, map[string]any{"r": box, "l": "info@muster.example", "p": "short"}, "BAD_USER_INPUT")
+	r = e.wantCode(it, createScopedDoc, map[string]any{"r": box, "l": "info@muster.example", "p": "short"}, "BAD_USER_INPUT")
 	if f := r.Errors[0].Extensions["field"]; f != "input.password" {
 		t.Errorf("weak password: field %v", f)
 	}

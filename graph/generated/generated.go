@@ -9634,7 +9634,11 @@ extend type Mutation {
   """
   Create a resource of a customer account. Staff SUPPORT and ADMIN, and holders
   of RESOURCES_MANAGE. CONFLICT when the account already has a resource of
-  that kind and name.
+  that kind and name. Domains are the provider's to provision, because the
+  login names that follow them are unique across all customers: MAIL_VHOST,
+  DNS_ZONE and DOMAIN are created by staff only, and a customer creates a
+  MAILBOX only under a MAIL_VHOST of its own account (FORBIDDEN, reason
+  STAFF_PROVISIONED, otherwise).
   """
   createResource("The new resource." input: CreateResourceInput!): Resource!
     @hasPermission(permission: RESOURCES_MANAGE, account: "input.customerAccountID")

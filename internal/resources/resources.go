@@ -2,6 +2,7 @@ package resources
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"portier/ent"
@@ -46,6 +47,9 @@ func (s *Service) CreateResource(ctx context.Context, in NewResource) (*ent.Reso
 	if err != nil {
 		return nil, err
 	}
+	if err := checkProvisioning(ctx, c, in.AccountID, in.Kind, name); err != nil {
+		return nil, err
+	}
 	r, err := c.Resource.Create().SetCustomerAccountID(in.AccountID).SetKind(in.Kind).SetName(name).Save(ctx)
 	if ent.IsConstraintError(err) {
 		return nil, apperr.Conflict("input.name", "the customer account already has a %s named %s", in.Kind, name)
@@ -55,6 +59,47 @@ func (s *Service) CreateResource(ctx context.Context, in NewResource) (*ent.Reso
 	}
 	return r, audit.Record(ctx, c, audit.Entry{Action: "resource.create", AccountID: r.CustomerAccountID,
 		TargetType: "Resource", TargetID: string(r.ID), Changes: map[string]any{"kind": string(r.Kind), "name": r.Name}})
+}
+
+// ReasonStaffProvisioned refuses a customer a resource kind that only the
+// provider provisions.
+const ReasonStaffProvisioned = "STAFF_PROVISIONED"
+
+// checkProvisioning decides who may create a resource whose name is a
+// domain or a mailbox. The login names of MAIL_VHOST, MAILBOX, DNS_ZONE and
+// DOMAIN logins follow those names and are unique across all customers for
+// ever, so whoever may create such a resource could take another customer's
+// login name first and learn from the answer that it exists. Domains are
+// therefore the provider's to provision (it registers and hosts them for
+// one customer): MAIL_VHOST, DNS_ZONE and DOMAIN by staff only. A customer
+// with RESOURCES_MANAGE creates mailboxes, but only under a MAIL_VHOST its
+// own account holds; WEB_VHOST (its login is a free SFTP user name),
+// SERVER and VPN freely.
+func checkProvisioning(ctx context.Context, c *ent.Client, accountID pulid.ID, k resource.Kind, name string) error {
+	if viewer.FromContext(ctx).IsStaff() {
+		return nil
+	}
+	switch k {
+	case resource.KindMAIL_VHOST, resource.KindDNS_ZONE, resource.KindDOMAIN:
+		return apperr.ForbiddenReason(ReasonStaffProvisioned,
+			"mail domains, DNS zones and domains are provisioned by the provider: order them or ask support")
+	case resource.KindMAILBOX:
+		domain := name[strings.LastIndexByte(name, '@')+1:]
+		// Read as Portier: the rule must see the account's mail domains
+		// whatever the caller may read.
+		ok, err := c.Resource.Query().Where(resource.CustomerAccountID(accountID), resource.KindEQ(resource.KindMAIL_VHOST),
+			resource.Name(domain)).Exist(viewer.SystemContext(ctx))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			e := apperr.ForbiddenReason(ReasonStaffProvisioned,
+				"a mailbox needs a mail domain (MAIL_VHOST) of this customer account with its domain")
+			e.Field = "input.name"
+			return e
+		}
+	}
+	return nil
 }
 
 // NormalizeEmails trims, lower-cases, de-duplicates and checks reference
