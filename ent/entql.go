@@ -196,14 +196,15 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "GroupMembership",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			groupmembership.FieldCreatedAt:         {Type: field.TypeTime, Column: groupmembership.FieldCreatedAt},
-			groupmembership.FieldUpdatedAt:         {Type: field.TypeTime, Column: groupmembership.FieldUpdatedAt},
-			groupmembership.FieldCustomerAccountID: {Type: field.TypeString, Column: groupmembership.FieldCustomerAccountID},
-			groupmembership.FieldGroupID:           {Type: field.TypeString, Column: groupmembership.FieldGroupID},
-			groupmembership.FieldContactID:         {Type: field.TypeString, Column: groupmembership.FieldContactID},
-			groupmembership.FieldValidFrom:         {Type: field.TypeTime, Column: groupmembership.FieldValidFrom},
-			groupmembership.FieldValidUntil:        {Type: field.TypeString, Column: groupmembership.FieldValidUntil},
-			groupmembership.FieldEndedAt:           {Type: field.TypeTime, Column: groupmembership.FieldEndedAt},
+			groupmembership.FieldCreatedAt:              {Type: field.TypeTime, Column: groupmembership.FieldCreatedAt},
+			groupmembership.FieldUpdatedAt:              {Type: field.TypeTime, Column: groupmembership.FieldUpdatedAt},
+			groupmembership.FieldCustomerAccountID:      {Type: field.TypeString, Column: groupmembership.FieldCustomerAccountID},
+			groupmembership.FieldGroupID:                {Type: field.TypeString, Column: groupmembership.FieldGroupID},
+			groupmembership.FieldContactID:              {Type: field.TypeString, Column: groupmembership.FieldContactID},
+			groupmembership.FieldGrantedViaDelegationID: {Type: field.TypeString, Column: groupmembership.FieldGrantedViaDelegationID},
+			groupmembership.FieldValidFrom:              {Type: field.TypeTime, Column: groupmembership.FieldValidFrom},
+			groupmembership.FieldValidUntil:             {Type: field.TypeString, Column: groupmembership.FieldValidUntil},
+			groupmembership.FieldEndedAt:                {Type: field.TypeTime, Column: groupmembership.FieldEndedAt},
 		},
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
@@ -251,6 +252,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldAcceptedAt:                 {Type: field.TypeTime, Column: invitation.FieldAcceptedAt},
 			invitation.FieldRevokedAt:                  {Type: field.TypeTime, Column: invitation.FieldRevokedAt},
 			invitation.FieldContactID:                  {Type: field.TypeString, Column: invitation.FieldContactID},
+			invitation.FieldGrantedViaDelegationID:     {Type: field.TypeString, Column: invitation.FieldGrantedViaDelegationID},
 		},
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
@@ -427,15 +429,16 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "RoleAssignment",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			roleassignment.FieldCreatedAt:         {Type: field.TypeTime, Column: roleassignment.FieldCreatedAt},
-			roleassignment.FieldUpdatedAt:         {Type: field.TypeTime, Column: roleassignment.FieldUpdatedAt},
-			roleassignment.FieldCustomerAccountID: {Type: field.TypeString, Column: roleassignment.FieldCustomerAccountID},
-			roleassignment.FieldContactID:         {Type: field.TypeString, Column: roleassignment.FieldContactID},
-			roleassignment.FieldRole:              {Type: field.TypeEnum, Column: roleassignment.FieldRole},
-			roleassignment.FieldGrantedByID:       {Type: field.TypeString, Column: roleassignment.FieldGrantedByID},
-			roleassignment.FieldValidFrom:         {Type: field.TypeTime, Column: roleassignment.FieldValidFrom},
-			roleassignment.FieldValidUntil:        {Type: field.TypeString, Column: roleassignment.FieldValidUntil},
-			roleassignment.FieldEndedAt:           {Type: field.TypeTime, Column: roleassignment.FieldEndedAt},
+			roleassignment.FieldCreatedAt:              {Type: field.TypeTime, Column: roleassignment.FieldCreatedAt},
+			roleassignment.FieldUpdatedAt:              {Type: field.TypeTime, Column: roleassignment.FieldUpdatedAt},
+			roleassignment.FieldCustomerAccountID:      {Type: field.TypeString, Column: roleassignment.FieldCustomerAccountID},
+			roleassignment.FieldContactID:              {Type: field.TypeString, Column: roleassignment.FieldContactID},
+			roleassignment.FieldRole:                   {Type: field.TypeEnum, Column: roleassignment.FieldRole},
+			roleassignment.FieldGrantedByID:            {Type: field.TypeString, Column: roleassignment.FieldGrantedByID},
+			roleassignment.FieldGrantedViaDelegationID: {Type: field.TypeString, Column: roleassignment.FieldGrantedViaDelegationID},
+			roleassignment.FieldValidFrom:              {Type: field.TypeTime, Column: roleassignment.FieldValidFrom},
+			roleassignment.FieldValidUntil:             {Type: field.TypeString, Column: roleassignment.FieldValidUntil},
+			roleassignment.FieldEndedAt:                {Type: field.TypeTime, Column: roleassignment.FieldEndedAt},
 		},
 	}
 	graph.Nodes[18] = &sqlgraph.Node{
@@ -500,18 +503,19 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "SupportAuthorization",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			supportauthorization.FieldCreatedAt:         {Type: field.TypeTime, Column: supportauthorization.FieldCreatedAt},
-			supportauthorization.FieldUpdatedAt:         {Type: field.TypeTime, Column: supportauthorization.FieldUpdatedAt},
-			supportauthorization.FieldCustomerAccountID: {Type: field.TypeString, Column: supportauthorization.FieldCustomerAccountID},
-			supportauthorization.FieldContactID:         {Type: field.TypeString, Column: supportauthorization.FieldContactID},
-			supportauthorization.FieldKind:              {Type: field.TypeEnum, Column: supportauthorization.FieldKind},
-			supportauthorization.FieldScopeBusinessArea: {Type: field.TypeString, Column: supportauthorization.FieldScopeBusinessArea},
-			supportauthorization.FieldScopeBudgetCents:  {Type: field.TypeInt64, Column: supportauthorization.FieldScopeBudgetCents},
-			supportauthorization.FieldScopeCurrency:     {Type: field.TypeString, Column: supportauthorization.FieldScopeCurrency},
-			supportauthorization.FieldGrantedByID:       {Type: field.TypeString, Column: supportauthorization.FieldGrantedByID},
-			supportauthorization.FieldValidFrom:         {Type: field.TypeTime, Column: supportauthorization.FieldValidFrom},
-			supportauthorization.FieldValidUntil:        {Type: field.TypeString, Column: supportauthorization.FieldValidUntil},
-			supportauthorization.FieldEndedAt:           {Type: field.TypeTime, Column: supportauthorization.FieldEndedAt},
+			supportauthorization.FieldCreatedAt:              {Type: field.TypeTime, Column: supportauthorization.FieldCreatedAt},
+			supportauthorization.FieldUpdatedAt:              {Type: field.TypeTime, Column: supportauthorization.FieldUpdatedAt},
+			supportauthorization.FieldCustomerAccountID:      {Type: field.TypeString, Column: supportauthorization.FieldCustomerAccountID},
+			supportauthorization.FieldContactID:              {Type: field.TypeString, Column: supportauthorization.FieldContactID},
+			supportauthorization.FieldKind:                   {Type: field.TypeEnum, Column: supportauthorization.FieldKind},
+			supportauthorization.FieldScopeBusinessArea:      {Type: field.TypeString, Column: supportauthorization.FieldScopeBusinessArea},
+			supportauthorization.FieldScopeBudgetCents:       {Type: field.TypeInt64, Column: supportauthorization.FieldScopeBudgetCents},
+			supportauthorization.FieldScopeCurrency:          {Type: field.TypeString, Column: supportauthorization.FieldScopeCurrency},
+			supportauthorization.FieldGrantedByID:            {Type: field.TypeString, Column: supportauthorization.FieldGrantedByID},
+			supportauthorization.FieldGrantedViaDelegationID: {Type: field.TypeString, Column: supportauthorization.FieldGrantedViaDelegationID},
+			supportauthorization.FieldValidFrom:              {Type: field.TypeTime, Column: supportauthorization.FieldValidFrom},
+			supportauthorization.FieldValidUntil:             {Type: field.TypeString, Column: supportauthorization.FieldValidUntil},
+			supportauthorization.FieldEndedAt:                {Type: field.TypeTime, Column: supportauthorization.FieldEndedAt},
 		},
 	}
 	graph.Nodes[21] = &sqlgraph.Node{
@@ -2253,6 +2257,11 @@ func (f *GroupMembershipFilter) WhereContactID(p entql.StringP) {
 	f.Where(p.Field(groupmembership.FieldContactID))
 }
 
+// WhereGrantedViaDelegationID applies the entql string predicate on the granted_via_delegation_id field.
+func (f *GroupMembershipFilter) WhereGrantedViaDelegationID(p entql.StringP) {
+	f.Where(p.Field(groupmembership.FieldGrantedViaDelegationID))
+}
+
 // WhereValidFrom applies the entql time.Time predicate on the valid_from field.
 func (f *GroupMembershipFilter) WhereValidFrom(p entql.TimeP) {
 	f.Where(p.Field(groupmembership.FieldValidFrom))
@@ -2493,6 +2502,11 @@ func (f *InvitationFilter) WhereRevokedAt(p entql.TimeP) {
 // WhereContactID applies the entql string predicate on the contact_id field.
 func (f *InvitationFilter) WhereContactID(p entql.StringP) {
 	f.Where(p.Field(invitation.FieldContactID))
+}
+
+// WhereGrantedViaDelegationID applies the entql string predicate on the granted_via_delegation_id field.
+func (f *InvitationFilter) WhereGrantedViaDelegationID(p entql.StringP) {
+	f.Where(p.Field(invitation.FieldGrantedViaDelegationID))
 }
 
 // WhereHasCustomerAccount applies a predicate to check if query has an edge customer_account.
@@ -3292,6 +3306,11 @@ func (f *RoleAssignmentFilter) WhereGrantedByID(p entql.StringP) {
 	f.Where(p.Field(roleassignment.FieldGrantedByID))
 }
 
+// WhereGrantedViaDelegationID applies the entql string predicate on the granted_via_delegation_id field.
+func (f *RoleAssignmentFilter) WhereGrantedViaDelegationID(p entql.StringP) {
+	f.Where(p.Field(roleassignment.FieldGrantedViaDelegationID))
+}
+
 // WhereValidFrom applies the entql time.Time predicate on the valid_from field.
 func (f *RoleAssignmentFilter) WhereValidFrom(p entql.TimeP) {
 	f.Where(p.Field(roleassignment.FieldValidFrom))
@@ -3679,6 +3698,11 @@ func (f *SupportAuthorizationFilter) WhereScopeCurrency(p entql.StringP) {
 // WhereGrantedByID applies the entql string predicate on the granted_by_id field.
 func (f *SupportAuthorizationFilter) WhereGrantedByID(p entql.StringP) {
 	f.Where(p.Field(supportauthorization.FieldGrantedByID))
+}
+
+// WhereGrantedViaDelegationID applies the entql string predicate on the granted_via_delegation_id field.
+func (f *SupportAuthorizationFilter) WhereGrantedViaDelegationID(p entql.StringP) {
+	f.Where(p.Field(supportauthorization.FieldGrantedViaDelegationID))
 }
 
 // WhereValidFrom applies the entql time.Time predicate on the valid_from field.

@@ -1253,6 +1253,11 @@ func (_q *GroupMembershipQuery) collectField(ctx context.Context, oneNode bool, 
 				selectedFields = append(selectedFields, groupmembership.FieldContactID)
 				fieldSeen[groupmembership.FieldContactID] = struct{}{}
 			}
+		case "grantedViaDelegationID":
+			if _, ok := fieldSeen[groupmembership.FieldGrantedViaDelegationID]; !ok {
+				selectedFields = append(selectedFields, groupmembership.FieldGrantedViaDelegationID)
+				fieldSeen[groupmembership.FieldGrantedViaDelegationID] = struct{}{}
+			}
 		case "validFrom":
 			if _, ok := fieldSeen[groupmembership.FieldValidFrom]; !ok {
 				selectedFields = append(selectedFields, groupmembership.FieldValidFrom)
@@ -1458,6 +1463,11 @@ func (_q *InvitationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[invitation.FieldContactID]; !ok {
 				selectedFields = append(selectedFields, invitation.FieldContactID)
 				fieldSeen[invitation.FieldContactID] = struct{}{}
+			}
+		case "grantedViaDelegationID":
+			if _, ok := fieldSeen[invitation.FieldGrantedViaDelegationID]; !ok {
+				selectedFields = append(selectedFields, invitation.FieldGrantedViaDelegationID)
+				fieldSeen[invitation.FieldGrantedViaDelegationID] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -2024,6 +2034,11 @@ func (_q *RoleAssignmentQuery) collectField(ctx context.Context, oneNode bool, o
 				selectedFields = append(selectedFields, roleassignment.FieldGrantedByID)
 				fieldSeen[roleassignment.FieldGrantedByID] = struct{}{}
 			}
+		case "grantedViaDelegationID":
+			if _, ok := fieldSeen[roleassignment.FieldGrantedViaDelegationID]; !ok {
+				selectedFields = append(selectedFields, roleassignment.FieldGrantedViaDelegationID)
+				fieldSeen[roleassignment.FieldGrantedViaDelegationID] = struct{}{}
+			}
 		case "validFrom":
 			if _, ok := fieldSeen[roleassignment.FieldValidFrom]; !ok {
 				selectedFields = append(selectedFields, roleassignment.FieldValidFrom)
@@ -2501,6 +2516,11 @@ func (_q *SupportAuthorizationQuery) collectField(ctx context.Context, oneNode b
 			if _, ok := fieldSeen[supportauthorization.FieldGrantedByID]; !ok {
 				selectedFields = append(selectedFields, supportauthorization.FieldGrantedByID)
 				fieldSeen[supportauthorization.FieldGrantedByID] = struct{}{}
+			}
+		case "grantedViaDelegationID":
+			if _, ok := fieldSeen[supportauthorization.FieldGrantedViaDelegationID]; !ok {
+				selectedFields = append(selectedFields, supportauthorization.FieldGrantedViaDelegationID)
+				fieldSeen[supportauthorization.FieldGrantedViaDelegationID] = struct{}{}
 			}
 		case "validFrom":
 			if _, ok := fieldSeen[supportauthorization.FieldValidFrom]; !ok {

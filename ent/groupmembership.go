@@ -32,6 +32,8 @@ type GroupMembership struct {
 	GroupID pulid.ID `json:"group_id,omitempty"`
 	// The member.
 	ContactID pulid.ID `json:"contact_id,omitempty"`
+	// The agency delegation through which the membership was granted; it ends with that delegation. Null when granted by the account's own people or the provider.
+	GrantedViaDelegationID *pulid.ID `json:"granted_via_delegation_id,omitempty"`
 	// The instant from which the grant is active.
 	ValidFrom time.Time `json:"valid_from,omitempty"`
 	// The last day (inclusive, in the customer account's time zone) on which the grant is active; null means open-ended.
@@ -99,6 +101,8 @@ func (*GroupMembership) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case groupmembership.FieldValidUntil:
 			values[i] = &sql.NullScanner{S: new(caldate.Date)}
+		case groupmembership.FieldGrantedViaDelegationID:
+			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case groupmembership.FieldID, groupmembership.FieldCustomerAccountID, groupmembership.FieldGroupID, groupmembership.FieldContactID:
 			values[i] = new(pulid.ID)
 		case groupmembership.FieldCreatedAt, groupmembership.FieldUpdatedAt, groupmembership.FieldValidFrom, groupmembership.FieldEndedAt:
@@ -153,6 +157,13 @@ func (_m *GroupMembership) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field contact_id", values[i])
 			} else if value != nil {
 				_m.ContactID = *value
+			}
+		case groupmembership.FieldGrantedViaDelegationID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field granted_via_delegation_id", values[i])
+			} else if value.Valid {
+				_m.GrantedViaDelegationID = new(pulid.ID)
+				*_m.GrantedViaDelegationID = *value.S.(*pulid.ID)
 			}
 		case groupmembership.FieldValidFrom:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -239,6 +250,11 @@ func (_m *GroupMembership) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("contact_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ContactID))
+	builder.WriteString(", ")
+	if v := _m.GrantedViaDelegationID; v != nil {
+		builder.WriteString("granted_via_delegation_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("valid_from=")
 	builder.WriteString(_m.ValidFrom.Format(time.ANSIC))

@@ -74,6 +74,20 @@ func (_c *GroupMembershipCreate) SetContactID(v pulid.ID) *GroupMembershipCreate
 	return _c
 }
 
+// SetGrantedViaDelegationID sets the "granted_via_delegation_id" field.
+func (_c *GroupMembershipCreate) SetGrantedViaDelegationID(v pulid.ID) *GroupMembershipCreate {
+	_c.mutation.SetGrantedViaDelegationID(v)
+	return _c
+}
+
+// SetNillableGrantedViaDelegationID sets the "granted_via_delegation_id" field if the given value is not nil.
+func (_c *GroupMembershipCreate) SetNillableGrantedViaDelegationID(v *pulid.ID) *GroupMembershipCreate {
+	if v != nil {
+		_c.SetGrantedViaDelegationID(*v)
+	}
+	return _c
+}
+
 // SetValidFrom sets the "valid_from" field.
 func (_c *GroupMembershipCreate) SetValidFrom(v time.Time) *GroupMembershipCreate {
 	_c.mutation.SetValidFrom(v)
@@ -291,6 +305,10 @@ func (_c *GroupMembershipCreate) createSpec() (*GroupMembership, *sqlgraph.Creat
 		_spec.SetField(groupmembership.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
+	if value, ok := _c.mutation.GrantedViaDelegationID(); ok {
+		_spec.SetField(groupmembership.FieldGrantedViaDelegationID, field.TypeString, value)
+		_node.GrantedViaDelegationID = &value
+	}
 	if value, ok := _c.mutation.ValidFrom(); ok {
 		_spec.SetField(groupmembership.FieldValidFrom, field.TypeTime, value)
 		_node.ValidFrom = value
@@ -494,6 +512,9 @@ func (u *GroupMembershipUpsertOne) UpdateNewValues() *GroupMembershipUpsertOne {
 		}
 		if _, exists := u.create.mutation.ContactID(); exists {
 			s.SetIgnore(groupmembership.FieldContactID)
+		}
+		if _, exists := u.create.mutation.GrantedViaDelegationID(); exists {
+			s.SetIgnore(groupmembership.FieldGrantedViaDelegationID)
 		}
 	}))
 	return u
@@ -790,6 +811,9 @@ func (u *GroupMembershipUpsertBulk) UpdateNewValues() *GroupMembershipUpsertBulk
 			}
 			if _, exists := b.mutation.ContactID(); exists {
 				s.SetIgnore(groupmembership.FieldContactID)
+			}
+			if _, exists := b.mutation.GrantedViaDelegationID(); exists {
+				s.SetIgnore(groupmembership.FieldGrantedViaDelegationID)
 			}
 		}
 	}))

@@ -165,6 +165,9 @@ func (_u *GroupMembershipUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(groupmembership.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if _u.mutation.GrantedViaDelegationIDCleared() {
+		_spec.ClearField(groupmembership.FieldGrantedViaDelegationID, field.TypeString)
+	}
 	if value, ok := _u.mutation.ValidFrom(); ok {
 		_spec.SetField(groupmembership.FieldValidFrom, field.TypeTime, value)
 	}
@@ -365,6 +368,9 @@ func (_u *GroupMembershipUpdateOne) sqlSave(ctx context.Context) (_node *GroupMe
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(groupmembership.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.GrantedViaDelegationIDCleared() {
+		_spec.ClearField(groupmembership.FieldGrantedViaDelegationID, field.TypeString)
 	}
 	if value, ok := _u.mutation.ValidFrom(); ok {
 		_spec.SetField(groupmembership.FieldValidFrom, field.TypeTime, value)

@@ -56,6 +56,8 @@ type Invitation struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	// For a login activation (enableLogin): the existing contact that is linked and receives the roles on acceptance; null for an invitation of a new person.
 	ContactID *pulid.ID `json:"contact_id,omitempty"`
+	// The agency delegation through which the invitation was sent; the roles and memberships granted on acceptance end with that delegation. Null when sent by the account's own people or the provider.
+	GrantedViaDelegationID *pulid.ID `json:"granted_via_delegation_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the InvitationQuery when eager-loading is set.
 	Edges        InvitationEdges `json:"edges"`
@@ -117,7 +119,7 @@ func (*Invitation) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case invitation.FieldValidUntil:
 			values[i] = &sql.NullScanner{S: new(caldate.Date)}
-		case invitation.FieldInvitedByID, invitation.FieldAcceptedByID, invitation.FieldContactID:
+		case invitation.FieldInvitedByID, invitation.FieldAcceptedByID, invitation.FieldContactID, invitation.FieldGrantedViaDelegationID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case invitation.FieldRoles, invitation.FieldGroupIds:
 			values[i] = new([]byte)
@@ -262,6 +264,13 @@ func (_m *Invitation) assignValues(columns []string, values []any) error {
 				_m.ContactID = new(pulid.ID)
 				*_m.ContactID = *value.S.(*pulid.ID)
 			}
+		case invitation.FieldGrantedViaDelegationID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field granted_via_delegation_id", values[i])
+			} else if value.Valid {
+				_m.GrantedViaDelegationID = new(pulid.ID)
+				*_m.GrantedViaDelegationID = *value.S.(*pulid.ID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -372,6 +381,11 @@ func (_m *Invitation) String() string {
 	builder.WriteString(", ")
 	if v := _m.ContactID; v != nil {
 		builder.WriteString("contact_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.GrantedViaDelegationID; v != nil {
+		builder.WriteString("granted_via_delegation_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')

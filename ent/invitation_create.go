@@ -217,6 +217,20 @@ func (_c *InvitationCreate) SetNillableContactID(v *pulid.ID) *InvitationCreate 
 	return _c
 }
 
+// SetGrantedViaDelegationID sets the "granted_via_delegation_id" field.
+func (_c *InvitationCreate) SetGrantedViaDelegationID(v pulid.ID) *InvitationCreate {
+	_c.mutation.SetGrantedViaDelegationID(v)
+	return _c
+}
+
+// SetNillableGrantedViaDelegationID sets the "granted_via_delegation_id" field if the given value is not nil.
+func (_c *InvitationCreate) SetNillableGrantedViaDelegationID(v *pulid.ID) *InvitationCreate {
+	if v != nil {
+		_c.SetGrantedViaDelegationID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *InvitationCreate) SetID(v pulid.ID) *InvitationCreate {
 	_c.mutation.SetID(v)
@@ -462,6 +476,10 @@ func (_c *InvitationCreate) createSpec() (*Invitation, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ContactID(); ok {
 		_spec.SetField(invitation.FieldContactID, field.TypeString, value)
 		_node.ContactID = &value
+	}
+	if value, ok := _c.mutation.GrantedViaDelegationID(); ok {
+		_spec.SetField(invitation.FieldGrantedViaDelegationID, field.TypeString, value)
+		_node.GrantedViaDelegationID = &value
 	}
 	if nodes := _c.mutation.CustomerAccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -786,6 +804,9 @@ func (u *InvitationUpsertOne) UpdateNewValues() *InvitationUpsertOne {
 		}
 		if _, exists := u.create.mutation.ContactID(); exists {
 			s.SetIgnore(invitation.FieldContactID)
+		}
+		if _, exists := u.create.mutation.GrantedViaDelegationID(); exists {
+			s.SetIgnore(invitation.FieldGrantedViaDelegationID)
 		}
 	}))
 	return u
@@ -1236,6 +1257,9 @@ func (u *InvitationUpsertBulk) UpdateNewValues() *InvitationUpsertBulk {
 			}
 			if _, exists := b.mutation.ContactID(); exists {
 				s.SetIgnore(invitation.FieldContactID)
+			}
+			if _, exists := b.mutation.GrantedViaDelegationID(); exists {
+				s.SetIgnore(invitation.FieldGrantedViaDelegationID)
 			}
 		}
 	}))

@@ -395,6 +395,9 @@ func (_u *InvitationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.ContactIDCleared() {
 		_spec.ClearField(invitation.FieldContactID, field.TypeString)
 	}
+	if _u.mutation.GrantedViaDelegationIDCleared() {
+		_spec.ClearField(invitation.FieldGrantedViaDelegationID, field.TypeString)
+	}
 	if _u.mutation.AcceptedByCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -836,6 +839,9 @@ func (_u *InvitationUpdateOne) sqlSave(ctx context.Context) (_node *Invitation, 
 	}
 	if _u.mutation.ContactIDCleared() {
 		_spec.ClearField(invitation.FieldContactID, field.TypeString)
+	}
+	if _u.mutation.GrantedViaDelegationIDCleared() {
+		_spec.ClearField(invitation.FieldGrantedViaDelegationID, field.TypeString)
 	}
 	if _u.mutation.AcceptedByCleared() {
 		edge := &sqlgraph.EdgeSpec{

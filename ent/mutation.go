@@ -8263,24 +8263,25 @@ func (m *CustomerAccountMutation) ResetEdge(name string) error {
 // GroupMembershipMutation represents an operation that mutates the GroupMembership nodes in the graph.
 type GroupMembershipMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *pulid.ID
-	created_at              *time.Time
-	updated_at              *time.Time
-	valid_from              *time.Time
-	valid_until             *caldate.Date
-	ended_at                *time.Time
-	clearedFields           map[string]struct{}
-	customer_account        *pulid.ID
-	clearedcustomer_account bool
-	group                   *pulid.ID
-	clearedgroup            bool
-	contact                 *pulid.ID
-	clearedcontact          bool
-	done                    bool
-	oldValue                func(context.Context) (*GroupMembership, error)
-	predicates              []predicate.GroupMembership
+	op                        Op
+	typ                       string
+	id                        *pulid.ID
+	created_at                *time.Time
+	updated_at                *time.Time
+	granted_via_delegation_id *pulid.ID
+	valid_from                *time.Time
+	valid_until               *caldate.Date
+	ended_at                  *time.Time
+	clearedFields             map[string]struct{}
+	customer_account          *pulid.ID
+	clearedcustomer_account   bool
+	group                     *pulid.ID
+	clearedgroup              bool
+	contact                   *pulid.ID
+	clearedcontact            bool
+	done                      bool
+	oldValue                  func(context.Context) (*GroupMembership, error)
+	predicates                []predicate.GroupMembership
 }
 
 var _ ent.Mutation = (*GroupMembershipMutation)(nil)
@@ -8567,6 +8568,55 @@ func (m *GroupMembershipMutation) ResetContactID() {
 	m.contact = nil
 }
 
+// SetGrantedViaDelegationID sets the "granted_via_delegation_id" field.
+func (m *GroupMembershipMutation) SetGrantedViaDelegationID(pu pulid.ID) {
+	m.granted_via_delegation_id = &pu
+}
+
+// GrantedViaDelegationID returns the value of the "granted_via_delegation_id" field in the mutation.
+func (m *GroupMembershipMutation) GrantedViaDelegationID() (r pulid.ID, exists bool) {
+	v := m.granted_via_delegation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrantedViaDelegationID returns the old "granted_via_delegation_id" field's value of the GroupMembership entity.
+// If the GroupMembership object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GroupMembershipMutation) OldGrantedViaDelegationID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrantedViaDelegationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrantedViaDelegationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrantedViaDelegationID: %w", err)
+	}
+	return oldValue.GrantedViaDelegationID, nil
+}
+
+// ClearGrantedViaDelegationID clears the value of the "granted_via_delegation_id" field.
+func (m *GroupMembershipMutation) ClearGrantedViaDelegationID() {
+	m.granted_via_delegation_id = nil
+	m.clearedFields[groupmembership.FieldGrantedViaDelegationID] = struct{}{}
+}
+
+// GrantedViaDelegationIDCleared returns if the "granted_via_delegation_id" field was cleared in this mutation.
+func (m *GroupMembershipMutation) GrantedViaDelegationIDCleared() bool {
+	_, ok := m.clearedFields[groupmembership.FieldGrantedViaDelegationID]
+	return ok
+}
+
+// ResetGrantedViaDelegationID resets all changes to the "granted_via_delegation_id" field.
+func (m *GroupMembershipMutation) ResetGrantedViaDelegationID() {
+	m.granted_via_delegation_id = nil
+	delete(m.clearedFields, groupmembership.FieldGrantedViaDelegationID)
+}
+
 // SetValidFrom sets the "valid_from" field.
 func (m *GroupMembershipMutation) SetValidFrom(t time.Time) {
 	m.valid_from = &t
@@ -8816,7 +8866,7 @@ func (m *GroupMembershipMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *GroupMembershipMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, groupmembership.FieldCreatedAt)
 	}
@@ -8831,6 +8881,9 @@ func (m *GroupMembershipMutation) Fields() []string {
 	}
 	if m.contact != nil {
 		fields = append(fields, groupmembership.FieldContactID)
+	}
+	if m.granted_via_delegation_id != nil {
+		fields = append(fields, groupmembership.FieldGrantedViaDelegationID)
 	}
 	if m.valid_from != nil {
 		fields = append(fields, groupmembership.FieldValidFrom)
@@ -8859,6 +8912,8 @@ func (m *GroupMembershipMutation) Field(name string) (ent.Value, bool) {
 		return m.GroupID()
 	case groupmembership.FieldContactID:
 		return m.ContactID()
+	case groupmembership.FieldGrantedViaDelegationID:
+		return m.GrantedViaDelegationID()
 	case groupmembership.FieldValidFrom:
 		return m.ValidFrom()
 	case groupmembership.FieldValidUntil:
@@ -8884,6 +8939,8 @@ func (m *GroupMembershipMutation) OldField(ctx context.Context, name string) (en
 		return m.OldGroupID(ctx)
 	case groupmembership.FieldContactID:
 		return m.OldContactID(ctx)
+	case groupmembership.FieldGrantedViaDelegationID:
+		return m.OldGrantedViaDelegationID(ctx)
 	case groupmembership.FieldValidFrom:
 		return m.OldValidFrom(ctx)
 	case groupmembership.FieldValidUntil:
@@ -8933,6 +8990,13 @@ func (m *GroupMembershipMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetContactID(v)
+		return nil
+	case groupmembership.FieldGrantedViaDelegationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrantedViaDelegationID(v)
 		return nil
 	case groupmembership.FieldValidFrom:
 		v, ok := value.(time.Time)
@@ -8985,6 +9049,9 @@ func (m *GroupMembershipMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *GroupMembershipMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(groupmembership.FieldGrantedViaDelegationID) {
+		fields = append(fields, groupmembership.FieldGrantedViaDelegationID)
+	}
 	if m.FieldCleared(groupmembership.FieldValidUntil) {
 		fields = append(fields, groupmembership.FieldValidUntil)
 	}
@@ -9005,6 +9072,9 @@ func (m *GroupMembershipMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *GroupMembershipMutation) ClearField(name string) error {
 	switch name {
+	case groupmembership.FieldGrantedViaDelegationID:
+		m.ClearGrantedViaDelegationID()
+		return nil
 	case groupmembership.FieldValidUntil:
 		m.ClearValidUntil()
 		return nil
@@ -9033,6 +9103,9 @@ func (m *GroupMembershipMutation) ResetField(name string) error {
 		return nil
 	case groupmembership.FieldContactID:
 		m.ResetContactID()
+		return nil
+	case groupmembership.FieldGrantedViaDelegationID:
+		m.ResetGrantedViaDelegationID()
 		return nil
 	case groupmembership.FieldValidFrom:
 		m.ResetValidFrom()
@@ -9673,6 +9746,7 @@ type InvitationMutation struct {
 	accepted_at                  *time.Time
 	revoked_at                   *time.Time
 	contact_id                   *pulid.ID
+	granted_via_delegation_id    *pulid.ID
 	clearedFields                map[string]struct{}
 	customer_account             *pulid.ID
 	clearedcustomer_account      bool
@@ -10537,6 +10611,55 @@ func (m *InvitationMutation) ResetContactID() {
 	delete(m.clearedFields, invitation.FieldContactID)
 }
 
+// SetGrantedViaDelegationID sets the "granted_via_delegation_id" field.
+func (m *InvitationMutation) SetGrantedViaDelegationID(pu pulid.ID) {
+	m.granted_via_delegation_id = &pu
+}
+
+// GrantedViaDelegationID returns the value of the "granted_via_delegation_id" field in the mutation.
+func (m *InvitationMutation) GrantedViaDelegationID() (r pulid.ID, exists bool) {
+	v := m.granted_via_delegation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrantedViaDelegationID returns the old "granted_via_delegation_id" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldGrantedViaDelegationID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrantedViaDelegationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrantedViaDelegationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrantedViaDelegationID: %w", err)
+	}
+	return oldValue.GrantedViaDelegationID, nil
+}
+
+// ClearGrantedViaDelegationID clears the value of the "granted_via_delegation_id" field.
+func (m *InvitationMutation) ClearGrantedViaDelegationID() {
+	m.granted_via_delegation_id = nil
+	m.clearedFields[invitation.FieldGrantedViaDelegationID] = struct{}{}
+}
+
+// GrantedViaDelegationIDCleared returns if the "granted_via_delegation_id" field was cleared in this mutation.
+func (m *InvitationMutation) GrantedViaDelegationIDCleared() bool {
+	_, ok := m.clearedFields[invitation.FieldGrantedViaDelegationID]
+	return ok
+}
+
+// ResetGrantedViaDelegationID resets all changes to the "granted_via_delegation_id" field.
+func (m *InvitationMutation) ResetGrantedViaDelegationID() {
+	m.granted_via_delegation_id = nil
+	delete(m.clearedFields, invitation.FieldGrantedViaDelegationID)
+}
+
 // ClearCustomerAccount clears the "customer_account" edge to the CustomerAccount entity.
 func (m *InvitationMutation) ClearCustomerAccount() {
 	m.clearedcustomer_account = true
@@ -10652,7 +10775,7 @@ func (m *InvitationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InvitationMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, invitation.FieldCreatedAt)
 	}
@@ -10704,6 +10827,9 @@ func (m *InvitationMutation) Fields() []string {
 	if m.contact_id != nil {
 		fields = append(fields, invitation.FieldContactID)
 	}
+	if m.granted_via_delegation_id != nil {
+		fields = append(fields, invitation.FieldGrantedViaDelegationID)
+	}
 	return fields
 }
 
@@ -10746,6 +10872,8 @@ func (m *InvitationMutation) Field(name string) (ent.Value, bool) {
 		return m.RevokedAt()
 	case invitation.FieldContactID:
 		return m.ContactID()
+	case invitation.FieldGrantedViaDelegationID:
+		return m.GrantedViaDelegationID()
 	}
 	return nil, false
 }
@@ -10789,6 +10917,8 @@ func (m *InvitationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldRevokedAt(ctx)
 	case invitation.FieldContactID:
 		return m.OldContactID(ctx)
+	case invitation.FieldGrantedViaDelegationID:
+		return m.OldGrantedViaDelegationID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Invitation field %s", name)
 }
@@ -10917,6 +11047,13 @@ func (m *InvitationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetContactID(v)
 		return nil
+	case invitation.FieldGrantedViaDelegationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrantedViaDelegationID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Invitation field %s", name)
 }
@@ -10971,6 +11108,9 @@ func (m *InvitationMutation) ClearedFields() []string {
 	if m.FieldCleared(invitation.FieldContactID) {
 		fields = append(fields, invitation.FieldContactID)
 	}
+	if m.FieldCleared(invitation.FieldGrantedViaDelegationID) {
+		fields = append(fields, invitation.FieldGrantedViaDelegationID)
+	}
 	return fields
 }
 
@@ -11008,6 +11148,9 @@ func (m *InvitationMutation) ClearField(name string) error {
 		return nil
 	case invitation.FieldContactID:
 		m.ClearContactID()
+		return nil
+	case invitation.FieldGrantedViaDelegationID:
+		m.ClearGrantedViaDelegationID()
 		return nil
 	}
 	return fmt.Errorf("unknown Invitation nullable field %s", name)
@@ -11067,6 +11210,9 @@ func (m *InvitationMutation) ResetField(name string) error {
 		return nil
 	case invitation.FieldContactID:
 		m.ResetContactID()
+		return nil
+	case invitation.FieldGrantedViaDelegationID:
+		m.ResetGrantedViaDelegationID()
 		return nil
 	}
 	return fmt.Errorf("unknown Invitation field %s", name)
@@ -17368,25 +17514,26 @@ func (m *RightsGroupMutation) ResetEdge(name string) error {
 // RoleAssignmentMutation represents an operation that mutates the RoleAssignment nodes in the graph.
 type RoleAssignmentMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *pulid.ID
-	created_at              *time.Time
-	updated_at              *time.Time
-	role                    *domain.Role
-	valid_from              *time.Time
-	valid_until             *caldate.Date
-	ended_at                *time.Time
-	clearedFields           map[string]struct{}
-	customer_account        *pulid.ID
-	clearedcustomer_account bool
-	contact                 *pulid.ID
-	clearedcontact          bool
-	granted_by              *pulid.ID
-	clearedgranted_by       bool
-	done                    bool
-	oldValue                func(context.Context) (*RoleAssignment, error)
-	predicates              []predicate.RoleAssignment
+	op                        Op
+	typ                       string
+	id                        *pulid.ID
+	created_at                *time.Time
+	updated_at                *time.Time
+	role                      *domain.Role
+	granted_via_delegation_id *pulid.ID
+	valid_from                *time.Time
+	valid_until               *caldate.Date
+	ended_at                  *time.Time
+	clearedFields             map[string]struct{}
+	customer_account          *pulid.ID
+	clearedcustomer_account   bool
+	contact                   *pulid.ID
+	clearedcontact            bool
+	granted_by                *pulid.ID
+	clearedgranted_by         bool
+	done                      bool
+	oldValue                  func(context.Context) (*RoleAssignment, error)
+	predicates                []predicate.RoleAssignment
 }
 
 var _ ent.Mutation = (*RoleAssignmentMutation)(nil)
@@ -17722,6 +17869,55 @@ func (m *RoleAssignmentMutation) ResetGrantedByID() {
 	delete(m.clearedFields, roleassignment.FieldGrantedByID)
 }
 
+// SetGrantedViaDelegationID sets the "granted_via_delegation_id" field.
+func (m *RoleAssignmentMutation) SetGrantedViaDelegationID(pu pulid.ID) {
+	m.granted_via_delegation_id = &pu
+}
+
+// GrantedViaDelegationID returns the value of the "granted_via_delegation_id" field in the mutation.
+func (m *RoleAssignmentMutation) GrantedViaDelegationID() (r pulid.ID, exists bool) {
+	v := m.granted_via_delegation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrantedViaDelegationID returns the old "granted_via_delegation_id" field's value of the RoleAssignment entity.
+// If the RoleAssignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoleAssignmentMutation) OldGrantedViaDelegationID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrantedViaDelegationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrantedViaDelegationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrantedViaDelegationID: %w", err)
+	}
+	return oldValue.GrantedViaDelegationID, nil
+}
+
+// ClearGrantedViaDelegationID clears the value of the "granted_via_delegation_id" field.
+func (m *RoleAssignmentMutation) ClearGrantedViaDelegationID() {
+	m.granted_via_delegation_id = nil
+	m.clearedFields[roleassignment.FieldGrantedViaDelegationID] = struct{}{}
+}
+
+// GrantedViaDelegationIDCleared returns if the "granted_via_delegation_id" field was cleared in this mutation.
+func (m *RoleAssignmentMutation) GrantedViaDelegationIDCleared() bool {
+	_, ok := m.clearedFields[roleassignment.FieldGrantedViaDelegationID]
+	return ok
+}
+
+// ResetGrantedViaDelegationID resets all changes to the "granted_via_delegation_id" field.
+func (m *RoleAssignmentMutation) ResetGrantedViaDelegationID() {
+	m.granted_via_delegation_id = nil
+	delete(m.clearedFields, roleassignment.FieldGrantedViaDelegationID)
+}
+
 // SetValidFrom sets the "valid_from" field.
 func (m *RoleAssignmentMutation) SetValidFrom(t time.Time) {
 	m.valid_from = &t
@@ -17971,7 +18167,7 @@ func (m *RoleAssignmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RoleAssignmentMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, roleassignment.FieldCreatedAt)
 	}
@@ -17989,6 +18185,9 @@ func (m *RoleAssignmentMutation) Fields() []string {
 	}
 	if m.granted_by != nil {
 		fields = append(fields, roleassignment.FieldGrantedByID)
+	}
+	if m.granted_via_delegation_id != nil {
+		fields = append(fields, roleassignment.FieldGrantedViaDelegationID)
 	}
 	if m.valid_from != nil {
 		fields = append(fields, roleassignment.FieldValidFrom)
@@ -18019,6 +18218,8 @@ func (m *RoleAssignmentMutation) Field(name string) (ent.Value, bool) {
 		return m.Role()
 	case roleassignment.FieldGrantedByID:
 		return m.GrantedByID()
+	case roleassignment.FieldGrantedViaDelegationID:
+		return m.GrantedViaDelegationID()
 	case roleassignment.FieldValidFrom:
 		return m.ValidFrom()
 	case roleassignment.FieldValidUntil:
@@ -18046,6 +18247,8 @@ func (m *RoleAssignmentMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldRole(ctx)
 	case roleassignment.FieldGrantedByID:
 		return m.OldGrantedByID(ctx)
+	case roleassignment.FieldGrantedViaDelegationID:
+		return m.OldGrantedViaDelegationID(ctx)
 	case roleassignment.FieldValidFrom:
 		return m.OldValidFrom(ctx)
 	case roleassignment.FieldValidUntil:
@@ -18103,6 +18306,13 @@ func (m *RoleAssignmentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetGrantedByID(v)
 		return nil
+	case roleassignment.FieldGrantedViaDelegationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrantedViaDelegationID(v)
+		return nil
 	case roleassignment.FieldValidFrom:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -18157,6 +18367,9 @@ func (m *RoleAssignmentMutation) ClearedFields() []string {
 	if m.FieldCleared(roleassignment.FieldGrantedByID) {
 		fields = append(fields, roleassignment.FieldGrantedByID)
 	}
+	if m.FieldCleared(roleassignment.FieldGrantedViaDelegationID) {
+		fields = append(fields, roleassignment.FieldGrantedViaDelegationID)
+	}
 	if m.FieldCleared(roleassignment.FieldValidUntil) {
 		fields = append(fields, roleassignment.FieldValidUntil)
 	}
@@ -18179,6 +18392,9 @@ func (m *RoleAssignmentMutation) ClearField(name string) error {
 	switch name {
 	case roleassignment.FieldGrantedByID:
 		m.ClearGrantedByID()
+		return nil
+	case roleassignment.FieldGrantedViaDelegationID:
+		m.ClearGrantedViaDelegationID()
 		return nil
 	case roleassignment.FieldValidUntil:
 		m.ClearValidUntil()
@@ -18211,6 +18427,9 @@ func (m *RoleAssignmentMutation) ResetField(name string) error {
 		return nil
 	case roleassignment.FieldGrantedByID:
 		m.ResetGrantedByID()
+		return nil
+	case roleassignment.FieldGrantedViaDelegationID:
+		m.ResetGrantedViaDelegationID()
 		return nil
 	case roleassignment.FieldValidFrom:
 		m.ResetValidFrom()
@@ -20683,29 +20902,30 @@ func (m *SessionMutation) ResetEdge(name string) error {
 // SupportAuthorizationMutation represents an operation that mutates the SupportAuthorization nodes in the graph.
 type SupportAuthorizationMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *pulid.ID
-	created_at              *time.Time
-	updated_at              *time.Time
-	kind                    *domain.SupportAuthorizationKind
-	scope_business_area     *string
-	scope_budget_cents      *int64
-	addscope_budget_cents   *int64
-	scope_currency          *string
-	valid_from              *time.Time
-	valid_until             *caldate.Date
-	ended_at                *time.Time
-	clearedFields           map[string]struct{}
-	customer_account        *pulid.ID
-	clearedcustomer_account bool
-	contact                 *pulid.ID
-	clearedcontact          bool
-	granted_by              *pulid.ID
-	clearedgranted_by       bool
-	done                    bool
-	oldValue                func(context.Context) (*SupportAuthorization, error)
-	predicates              []predicate.SupportAuthorization
+	op                        Op
+	typ                       string
+	id                        *pulid.ID
+	created_at                *time.Time
+	updated_at                *time.Time
+	kind                      *domain.SupportAuthorizationKind
+	scope_business_area       *string
+	scope_budget_cents        *int64
+	addscope_budget_cents     *int64
+	scope_currency            *string
+	granted_via_delegation_id *pulid.ID
+	valid_from                *time.Time
+	valid_until               *caldate.Date
+	ended_at                  *time.Time
+	clearedFields             map[string]struct{}
+	customer_account          *pulid.ID
+	clearedcustomer_account   bool
+	contact                   *pulid.ID
+	clearedcontact            bool
+	granted_by                *pulid.ID
+	clearedgranted_by         bool
+	done                      bool
+	oldValue                  func(context.Context) (*SupportAuthorization, error)
+	predicates                []predicate.SupportAuthorization
 }
 
 var _ ent.Mutation = (*SupportAuthorizationMutation)(nil)
@@ -21209,6 +21429,55 @@ func (m *SupportAuthorizationMutation) ResetGrantedByID() {
 	delete(m.clearedFields, supportauthorization.FieldGrantedByID)
 }
 
+// SetGrantedViaDelegationID sets the "granted_via_delegation_id" field.
+func (m *SupportAuthorizationMutation) SetGrantedViaDelegationID(pu pulid.ID) {
+	m.granted_via_delegation_id = &pu
+}
+
+// GrantedViaDelegationID returns the value of the "granted_via_delegation_id" field in the mutation.
+func (m *SupportAuthorizationMutation) GrantedViaDelegationID() (r pulid.ID, exists bool) {
+	v := m.granted_via_delegation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrantedViaDelegationID returns the old "granted_via_delegation_id" field's value of the SupportAuthorization entity.
+// If the SupportAuthorization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAuthorizationMutation) OldGrantedViaDelegationID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrantedViaDelegationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrantedViaDelegationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrantedViaDelegationID: %w", err)
+	}
+	return oldValue.GrantedViaDelegationID, nil
+}
+
+// ClearGrantedViaDelegationID clears the value of the "granted_via_delegation_id" field.
+func (m *SupportAuthorizationMutation) ClearGrantedViaDelegationID() {
+	m.granted_via_delegation_id = nil
+	m.clearedFields[supportauthorization.FieldGrantedViaDelegationID] = struct{}{}
+}
+
+// GrantedViaDelegationIDCleared returns if the "granted_via_delegation_id" field was cleared in this mutation.
+func (m *SupportAuthorizationMutation) GrantedViaDelegationIDCleared() bool {
+	_, ok := m.clearedFields[supportauthorization.FieldGrantedViaDelegationID]
+	return ok
+}
+
+// ResetGrantedViaDelegationID resets all changes to the "granted_via_delegation_id" field.
+func (m *SupportAuthorizationMutation) ResetGrantedViaDelegationID() {
+	m.granted_via_delegation_id = nil
+	delete(m.clearedFields, supportauthorization.FieldGrantedViaDelegationID)
+}
+
 // SetValidFrom sets the "valid_from" field.
 func (m *SupportAuthorizationMutation) SetValidFrom(t time.Time) {
 	m.valid_from = &t
@@ -21458,7 +21727,7 @@ func (m *SupportAuthorizationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SupportAuthorizationMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, supportauthorization.FieldCreatedAt)
 	}
@@ -21485,6 +21754,9 @@ func (m *SupportAuthorizationMutation) Fields() []string {
 	}
 	if m.granted_by != nil {
 		fields = append(fields, supportauthorization.FieldGrantedByID)
+	}
+	if m.granted_via_delegation_id != nil {
+		fields = append(fields, supportauthorization.FieldGrantedViaDelegationID)
 	}
 	if m.valid_from != nil {
 		fields = append(fields, supportauthorization.FieldValidFrom)
@@ -21521,6 +21793,8 @@ func (m *SupportAuthorizationMutation) Field(name string) (ent.Value, bool) {
 		return m.ScopeCurrency()
 	case supportauthorization.FieldGrantedByID:
 		return m.GrantedByID()
+	case supportauthorization.FieldGrantedViaDelegationID:
+		return m.GrantedViaDelegationID()
 	case supportauthorization.FieldValidFrom:
 		return m.ValidFrom()
 	case supportauthorization.FieldValidUntil:
@@ -21554,6 +21828,8 @@ func (m *SupportAuthorizationMutation) OldField(ctx context.Context, name string
 		return m.OldScopeCurrency(ctx)
 	case supportauthorization.FieldGrantedByID:
 		return m.OldGrantedByID(ctx)
+	case supportauthorization.FieldGrantedViaDelegationID:
+		return m.OldGrantedViaDelegationID(ctx)
 	case supportauthorization.FieldValidFrom:
 		return m.OldValidFrom(ctx)
 	case supportauthorization.FieldValidUntil:
@@ -21631,6 +21907,13 @@ func (m *SupportAuthorizationMutation) SetField(name string, value ent.Value) er
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetGrantedByID(v)
+		return nil
+	case supportauthorization.FieldGrantedViaDelegationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrantedViaDelegationID(v)
 		return nil
 	case supportauthorization.FieldValidFrom:
 		v, ok := value.(time.Time)
@@ -21710,6 +21993,9 @@ func (m *SupportAuthorizationMutation) ClearedFields() []string {
 	if m.FieldCleared(supportauthorization.FieldGrantedByID) {
 		fields = append(fields, supportauthorization.FieldGrantedByID)
 	}
+	if m.FieldCleared(supportauthorization.FieldGrantedViaDelegationID) {
+		fields = append(fields, supportauthorization.FieldGrantedViaDelegationID)
+	}
 	if m.FieldCleared(supportauthorization.FieldValidUntil) {
 		fields = append(fields, supportauthorization.FieldValidUntil)
 	}
@@ -21741,6 +22027,9 @@ func (m *SupportAuthorizationMutation) ClearField(name string) error {
 		return nil
 	case supportauthorization.FieldGrantedByID:
 		m.ClearGrantedByID()
+		return nil
+	case supportauthorization.FieldGrantedViaDelegationID:
+		m.ClearGrantedViaDelegationID()
 		return nil
 	case supportauthorization.FieldValidUntil:
 		m.ClearValidUntil()
@@ -21782,6 +22071,9 @@ func (m *SupportAuthorizationMutation) ResetField(name string) error {
 		return nil
 	case supportauthorization.FieldGrantedByID:
 		m.ResetGrantedByID()
+		return nil
+	case supportauthorization.FieldGrantedViaDelegationID:
+		m.ResetGrantedViaDelegationID()
 		return nil
 	case supportauthorization.FieldValidFrom:
 		m.ResetValidFrom()

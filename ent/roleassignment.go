@@ -35,6 +35,8 @@ type RoleAssignment struct {
 	Role domain.Role `json:"role,omitempty"`
 	// The user who granted the role.
 	GrantedByID *pulid.ID `json:"granted_by_id,omitempty"`
+	// The agency delegation through which the role was granted; it ends with that delegation. Null when granted by the account's own people or the provider.
+	GrantedViaDelegationID *pulid.ID `json:"granted_via_delegation_id,omitempty"`
 	// The instant from which the grant is active.
 	ValidFrom time.Time `json:"valid_from,omitempty"`
 	// The last day (inclusive, in the customer account's time zone) on which the grant is active; null means open-ended.
@@ -102,7 +104,7 @@ func (*RoleAssignment) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case roleassignment.FieldValidUntil:
 			values[i] = &sql.NullScanner{S: new(caldate.Date)}
-		case roleassignment.FieldGrantedByID:
+		case roleassignment.FieldGrantedByID, roleassignment.FieldGrantedViaDelegationID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case roleassignment.FieldID, roleassignment.FieldCustomerAccountID, roleassignment.FieldContactID:
 			values[i] = new(pulid.ID)
@@ -167,6 +169,13 @@ func (_m *RoleAssignment) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.GrantedByID = new(pulid.ID)
 				*_m.GrantedByID = *value.S.(*pulid.ID)
+			}
+		case roleassignment.FieldGrantedViaDelegationID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field granted_via_delegation_id", values[i])
+			} else if value.Valid {
+				_m.GrantedViaDelegationID = new(pulid.ID)
+				*_m.GrantedViaDelegationID = *value.S.(*pulid.ID)
 			}
 		case roleassignment.FieldValidFrom:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -256,6 +265,11 @@ func (_m *RoleAssignment) String() string {
 	builder.WriteString(", ")
 	if v := _m.GrantedByID; v != nil {
 		builder.WriteString("granted_by_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.GrantedViaDelegationID; v != nil {
+		builder.WriteString("granted_via_delegation_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

@@ -89,6 +89,20 @@ func (_c *RoleAssignmentCreate) SetNillableGrantedByID(v *pulid.ID) *RoleAssignm
 	return _c
 }
 
+// SetGrantedViaDelegationID sets the "granted_via_delegation_id" field.
+func (_c *RoleAssignmentCreate) SetGrantedViaDelegationID(v pulid.ID) *RoleAssignmentCreate {
+	_c.mutation.SetGrantedViaDelegationID(v)
+	return _c
+}
+
+// SetNillableGrantedViaDelegationID sets the "granted_via_delegation_id" field if the given value is not nil.
+func (_c *RoleAssignmentCreate) SetNillableGrantedViaDelegationID(v *pulid.ID) *RoleAssignmentCreate {
+	if v != nil {
+		_c.SetGrantedViaDelegationID(*v)
+	}
+	return _c
+}
+
 // SetValidFrom sets the "valid_from" field.
 func (_c *RoleAssignmentCreate) SetValidFrom(v time.Time) *RoleAssignmentCreate {
 	_c.mutation.SetValidFrom(v)
@@ -312,6 +326,10 @@ func (_c *RoleAssignmentCreate) createSpec() (*RoleAssignment, *sqlgraph.CreateS
 		_spec.SetField(roleassignment.FieldRole, field.TypeEnum, value)
 		_node.Role = value
 	}
+	if value, ok := _c.mutation.GrantedViaDelegationID(); ok {
+		_spec.SetField(roleassignment.FieldGrantedViaDelegationID, field.TypeString, value)
+		_node.GrantedViaDelegationID = &value
+	}
 	if value, ok := _c.mutation.ValidFrom(); ok {
 		_spec.SetField(roleassignment.FieldValidFrom, field.TypeTime, value)
 		_node.ValidFrom = value
@@ -518,6 +536,9 @@ func (u *RoleAssignmentUpsertOne) UpdateNewValues() *RoleAssignmentUpsertOne {
 		}
 		if _, exists := u.create.mutation.GrantedByID(); exists {
 			s.SetIgnore(roleassignment.FieldGrantedByID)
+		}
+		if _, exists := u.create.mutation.GrantedViaDelegationID(); exists {
+			s.SetIgnore(roleassignment.FieldGrantedViaDelegationID)
 		}
 	}))
 	return u
@@ -817,6 +838,9 @@ func (u *RoleAssignmentUpsertBulk) UpdateNewValues() *RoleAssignmentUpsertBulk {
 			}
 			if _, exists := b.mutation.GrantedByID(); exists {
 				s.SetIgnore(roleassignment.FieldGrantedByID)
+			}
+			if _, exists := b.mutation.GrantedViaDelegationID(); exists {
+				s.SetIgnore(roleassignment.FieldGrantedViaDelegationID)
 			}
 		}
 	}))

@@ -162,6 +162,9 @@ func (_u *RoleAssignmentUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(roleassignment.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if _u.mutation.GrantedViaDelegationIDCleared() {
+		_spec.ClearField(roleassignment.FieldGrantedViaDelegationID, field.TypeString)
+	}
 	if value, ok := _u.mutation.ValidFrom(); ok {
 		_spec.SetField(roleassignment.FieldValidFrom, field.TypeTime, value)
 	}
@@ -359,6 +362,9 @@ func (_u *RoleAssignmentUpdateOne) sqlSave(ctx context.Context) (_node *RoleAssi
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(roleassignment.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.GrantedViaDelegationIDCleared() {
+		_spec.ClearField(roleassignment.FieldGrantedViaDelegationID, field.TypeString)
 	}
 	if value, ok := _u.mutation.ValidFrom(); ok {
 		_spec.SetField(roleassignment.FieldValidFrom, field.TypeTime, value)

@@ -41,6 +41,8 @@ type SupportAuthorization struct {
 	ScopeCurrency *string `json:"scope_currency,omitempty"`
 	// The user who granted the authorization.
 	GrantedByID *pulid.ID `json:"granted_by_id,omitempty"`
+	// The agency delegation through which the authorization was granted; it ends with that delegation. Null when granted by the account's own people or the provider.
+	GrantedViaDelegationID *pulid.ID `json:"granted_via_delegation_id,omitempty"`
 	// The instant from which the grant is active.
 	ValidFrom time.Time `json:"valid_from,omitempty"`
 	// The last day (inclusive, in the customer account's time zone) on which the grant is active; null means open-ended.
@@ -108,7 +110,7 @@ func (*SupportAuthorization) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case supportauthorization.FieldValidUntil:
 			values[i] = &sql.NullScanner{S: new(caldate.Date)}
-		case supportauthorization.FieldGrantedByID:
+		case supportauthorization.FieldGrantedByID, supportauthorization.FieldGrantedViaDelegationID:
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case supportauthorization.FieldID, supportauthorization.FieldCustomerAccountID, supportauthorization.FieldContactID:
 			values[i] = new(pulid.ID)
@@ -196,6 +198,13 @@ func (_m *SupportAuthorization) assignValues(columns []string, values []any) err
 			} else if value.Valid {
 				_m.GrantedByID = new(pulid.ID)
 				*_m.GrantedByID = *value.S.(*pulid.ID)
+			}
+		case supportauthorization.FieldGrantedViaDelegationID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field granted_via_delegation_id", values[i])
+			} else if value.Valid {
+				_m.GrantedViaDelegationID = new(pulid.ID)
+				*_m.GrantedViaDelegationID = *value.S.(*pulid.ID)
 			}
 		case supportauthorization.FieldValidFrom:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -300,6 +309,11 @@ func (_m *SupportAuthorization) String() string {
 	builder.WriteString(", ")
 	if v := _m.GrantedByID; v != nil {
 		builder.WriteString("granted_by_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.GrantedViaDelegationID; v != nil {
+		builder.WriteString("granted_via_delegation_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

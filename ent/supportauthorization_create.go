@@ -131,6 +131,20 @@ func (_c *SupportAuthorizationCreate) SetNillableGrantedByID(v *pulid.ID) *Suppo
 	return _c
 }
 
+// SetGrantedViaDelegationID sets the "granted_via_delegation_id" field.
+func (_c *SupportAuthorizationCreate) SetGrantedViaDelegationID(v pulid.ID) *SupportAuthorizationCreate {
+	_c.mutation.SetGrantedViaDelegationID(v)
+	return _c
+}
+
+// SetNillableGrantedViaDelegationID sets the "granted_via_delegation_id" field if the given value is not nil.
+func (_c *SupportAuthorizationCreate) SetNillableGrantedViaDelegationID(v *pulid.ID) *SupportAuthorizationCreate {
+	if v != nil {
+		_c.SetGrantedViaDelegationID(*v)
+	}
+	return _c
+}
+
 // SetValidFrom sets the "valid_from" field.
 func (_c *SupportAuthorizationCreate) SetValidFrom(v time.Time) *SupportAuthorizationCreate {
 	_c.mutation.SetValidFrom(v)
@@ -380,6 +394,10 @@ func (_c *SupportAuthorizationCreate) createSpec() (*SupportAuthorization, *sqlg
 	if value, ok := _c.mutation.ScopeCurrency(); ok {
 		_spec.SetField(supportauthorization.FieldScopeCurrency, field.TypeString, value)
 		_node.ScopeCurrency = &value
+	}
+	if value, ok := _c.mutation.GrantedViaDelegationID(); ok {
+		_spec.SetField(supportauthorization.FieldGrantedViaDelegationID, field.TypeString, value)
+		_node.GrantedViaDelegationID = &value
 	}
 	if value, ok := _c.mutation.ValidFrom(); ok {
 		_spec.SetField(supportauthorization.FieldValidFrom, field.TypeTime, value)
@@ -647,6 +665,9 @@ func (u *SupportAuthorizationUpsertOne) UpdateNewValues() *SupportAuthorizationU
 		}
 		if _, exists := u.create.mutation.GrantedByID(); exists {
 			s.SetIgnore(supportauthorization.FieldGrantedByID)
+		}
+		if _, exists := u.create.mutation.GrantedViaDelegationID(); exists {
+			s.SetIgnore(supportauthorization.FieldGrantedViaDelegationID)
 		}
 	}))
 	return u
@@ -1016,6 +1037,9 @@ func (u *SupportAuthorizationUpsertBulk) UpdateNewValues() *SupportAuthorization
 			}
 			if _, exists := b.mutation.GrantedByID(); exists {
 				s.SetIgnore(supportauthorization.FieldGrantedByID)
+			}
+			if _, exists := b.mutation.GrantedViaDelegationID(); exists {
+				s.SetIgnore(supportauthorization.FieldGrantedViaDelegationID)
 			}
 		}
 	}))

@@ -265,6 +265,9 @@ func (_u *SupportAuthorizationUpdate) sqlSave(ctx context.Context) (_node int, e
 	if _u.mutation.ScopeCurrencyCleared() {
 		_spec.ClearField(supportauthorization.FieldScopeCurrency, field.TypeString)
 	}
+	if _u.mutation.GrantedViaDelegationIDCleared() {
+		_spec.ClearField(supportauthorization.FieldGrantedViaDelegationID, field.TypeString)
+	}
 	if value, ok := _u.mutation.ValidFrom(); ok {
 		_spec.SetField(supportauthorization.FieldValidFrom, field.TypeTime, value)
 	}
@@ -565,6 +568,9 @@ func (_u *SupportAuthorizationUpdateOne) sqlSave(ctx context.Context) (_node *Su
 	}
 	if _u.mutation.ScopeCurrencyCleared() {
 		_spec.ClearField(supportauthorization.FieldScopeCurrency, field.TypeString)
+	}
+	if _u.mutation.GrantedViaDelegationIDCleared() {
+		_spec.ClearField(supportauthorization.FieldGrantedViaDelegationID, field.TypeString)
 	}
 	if value, ok := _u.mutation.ValidFrom(); ok {
 		_spec.SetField(supportauthorization.FieldValidFrom, field.TypeTime, value)

@@ -26,6 +26,8 @@ const (
 	FieldGroupID = "group_id"
 	// FieldContactID holds the string denoting the contact_id field in the database.
 	FieldContactID = "contact_id"
+	// FieldGrantedViaDelegationID holds the string denoting the granted_via_delegation_id field in the database.
+	FieldGrantedViaDelegationID = "granted_via_delegation_id"
 	// FieldValidFrom holds the string denoting the valid_from field in the database.
 	FieldValidFrom = "valid_from"
 	// FieldValidUntil holds the string denoting the valid_until field in the database.
@@ -71,6 +73,7 @@ var Columns = []string{
 	FieldCustomerAccountID,
 	FieldGroupID,
 	FieldContactID,
+	FieldGrantedViaDelegationID,
 	FieldValidFrom,
 	FieldValidUntil,
 	FieldEndedAt,
@@ -139,6 +142,11 @@ func ByGroupID(opts ...sql.OrderTermOption) OrderOption {
 // ByContactID orders the results by the contact_id field.
 func ByContactID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldContactID, opts...).ToFunc()
+}
+
+// ByGrantedViaDelegationID orders the results by the granted_via_delegation_id field.
+func ByGrantedViaDelegationID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGrantedViaDelegationID, opts...).ToFunc()
 }
 
 // ByValidFrom orders the results by the valid_from field.

@@ -53,6 +53,8 @@ const (
 	FieldRevokedAt = "revoked_at"
 	// FieldContactID holds the string denoting the contact_id field in the database.
 	FieldContactID = "contact_id"
+	// FieldGrantedViaDelegationID holds the string denoting the granted_via_delegation_id field in the database.
+	FieldGrantedViaDelegationID = "granted_via_delegation_id"
 	// EdgeCustomerAccount holds the string denoting the customer_account edge name in mutations.
 	EdgeCustomerAccount = "customer_account"
 	// EdgeInvitedBy holds the string denoting the invited_by edge name in mutations.
@@ -104,6 +106,7 @@ var Columns = []string{
 	FieldAcceptedAt,
 	FieldRevokedAt,
 	FieldContactID,
+	FieldGrantedViaDelegationID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -253,6 +256,11 @@ func ByRevokedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByContactID orders the results by the contact_id field.
 func ByContactID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldContactID, opts...).ToFunc()
+}
+
+// ByGrantedViaDelegationID orders the results by the granted_via_delegation_id field.
+func ByGrantedViaDelegationID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGrantedViaDelegationID, opts...).ToFunc()
 }
 
 // ByCustomerAccountField orders the results by customer_account field.

@@ -127,6 +127,11 @@ func ContactID(v pulid.ID) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldContactID, v))
 }
 
+// GrantedViaDelegationID applies equality check predicate on the "granted_via_delegation_id" field. It's identical to GrantedViaDelegationIDEQ.
+func GrantedViaDelegationID(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldGrantedViaDelegationID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldCreatedAt, v))
@@ -980,6 +985,86 @@ func ContactIDEqualFold(v pulid.ID) predicate.Invitation {
 func ContactIDContainsFold(v pulid.ID) predicate.Invitation {
 	vc := string(v)
 	return predicate.Invitation(sql.FieldContainsFold(FieldContactID, vc))
+}
+
+// GrantedViaDelegationIDEQ applies the EQ predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDEQ(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDNEQ applies the NEQ predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDNEQ(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNEQ(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDIn applies the In predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDIn(vs ...pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldIn(FieldGrantedViaDelegationID, vs...))
+}
+
+// GrantedViaDelegationIDNotIn applies the NotIn predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDNotIn(vs ...pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNotIn(FieldGrantedViaDelegationID, vs...))
+}
+
+// GrantedViaDelegationIDGT applies the GT predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDGT(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldGT(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDGTE applies the GTE predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDGTE(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldGTE(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDLT applies the LT predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDLT(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldLT(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDLTE applies the LTE predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDLTE(v pulid.ID) predicate.Invitation {
+	return predicate.Invitation(sql.FieldLTE(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDContains applies the Contains predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDContains(v pulid.ID) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldContains(FieldGrantedViaDelegationID, vc))
+}
+
+// GrantedViaDelegationIDHasPrefix applies the HasPrefix predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDHasPrefix(v pulid.ID) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldHasPrefix(FieldGrantedViaDelegationID, vc))
+}
+
+// GrantedViaDelegationIDHasSuffix applies the HasSuffix predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDHasSuffix(v pulid.ID) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldHasSuffix(FieldGrantedViaDelegationID, vc))
+}
+
+// GrantedViaDelegationIDIsNil applies the IsNil predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDIsNil() predicate.Invitation {
+	return predicate.Invitation(sql.FieldIsNull(FieldGrantedViaDelegationID))
+}
+
+// GrantedViaDelegationIDNotNil applies the NotNil predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDNotNil() predicate.Invitation {
+	return predicate.Invitation(sql.FieldNotNull(FieldGrantedViaDelegationID))
+}
+
+// GrantedViaDelegationIDEqualFold applies the EqualFold predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDEqualFold(v pulid.ID) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldEqualFold(FieldGrantedViaDelegationID, vc))
+}
+
+// GrantedViaDelegationIDContainsFold applies the ContainsFold predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDContainsFold(v pulid.ID) predicate.Invitation {
+	vc := string(v)
+	return predicate.Invitation(sql.FieldContainsFold(FieldGrantedViaDelegationID, vc))
 }
 
 // HasCustomerAccount applies the HasEdge predicate on the "customer_account" edge.

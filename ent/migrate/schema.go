@@ -290,6 +290,7 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "granted_via_delegation_id", Type: field.TypeString, Nullable: true},
 		{Name: "valid_from", Type: field.TypeTime},
 		{Name: "valid_until", Type: field.TypeString, Nullable: true},
 		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
@@ -305,19 +306,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "group_memberships_contacts_group_memberships",
-				Columns:    []*schema.Column{GroupMembershipsColumns[6]},
+				Columns:    []*schema.Column{GroupMembershipsColumns[7]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "group_memberships_customer_accounts_group_memberships",
-				Columns:    []*schema.Column{GroupMembershipsColumns[7]},
+				Columns:    []*schema.Column{GroupMembershipsColumns[8]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "group_memberships_rights_groups_memberships",
-				Columns:    []*schema.Column{GroupMembershipsColumns[8]},
+				Columns:    []*schema.Column{GroupMembershipsColumns[9]},
 				RefColumns: []*schema.Column{RightsGroupsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -326,17 +327,17 @@ var (
 			{
 				Name:    "groupmembership_customer_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{GroupMembershipsColumns[7]},
+				Columns: []*schema.Column{GroupMembershipsColumns[8]},
 			},
 			{
 				Name:    "groupmembership_contact_id",
 				Unique:  false,
-				Columns: []*schema.Column{GroupMembershipsColumns[6]},
+				Columns: []*schema.Column{GroupMembershipsColumns[7]},
 			},
 			{
 				Name:    "groupmembership_group_id",
 				Unique:  false,
-				Columns: []*schema.Column{GroupMembershipsColumns[8]},
+				Columns: []*schema.Column{GroupMembershipsColumns[9]},
 			},
 		},
 	}
@@ -378,6 +379,7 @@ var (
 		{Name: "accepted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
 		{Name: "contact_id", Type: field.TypeString, Nullable: true},
+		{Name: "granted_via_delegation_id", Type: field.TypeString, Nullable: true},
 		{Name: "customer_account_id", Type: field.TypeString, Size: 40},
 		{Name: "invited_by_id", Type: field.TypeString, Nullable: true, Size: 40},
 		{Name: "accepted_by_id", Type: field.TypeString, Nullable: true, Size: 40},
@@ -390,19 +392,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "invitations_customer_accounts_invitations",
-				Columns:    []*schema.Column{InvitationsColumns[15]},
+				Columns:    []*schema.Column{InvitationsColumns[16]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "invitations_user_accounts_invited_by",
-				Columns:    []*schema.Column{InvitationsColumns[16]},
+				Columns:    []*schema.Column{InvitationsColumns[17]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "invitations_user_accounts_accepted_by",
-				Columns:    []*schema.Column{InvitationsColumns[17]},
+				Columns:    []*schema.Column{InvitationsColumns[18]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -411,7 +413,7 @@ var (
 			{
 				Name:    "invitation_customer_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{InvitationsColumns[15]},
+				Columns: []*schema.Column{InvitationsColumns[16]},
 			},
 			{
 				Name:    "invitation_contact_id",
@@ -647,6 +649,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"PORTAL_ACCESS", "TECHNICAL_CONTACT", "CUSTOMER_ADMIN"}},
+		{Name: "granted_via_delegation_id", Type: field.TypeString, Nullable: true},
 		{Name: "valid_from", Type: field.TypeTime},
 		{Name: "valid_until", Type: field.TypeString, Nullable: true},
 		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
@@ -662,19 +665,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "role_assignments_contacts_role_assignments",
-				Columns:    []*schema.Column{RoleAssignmentsColumns[7]},
+				Columns:    []*schema.Column{RoleAssignmentsColumns[8]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "role_assignments_customer_accounts_role_assignments",
-				Columns:    []*schema.Column{RoleAssignmentsColumns[8]},
+				Columns:    []*schema.Column{RoleAssignmentsColumns[9]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "role_assignments_user_accounts_granted_by",
-				Columns:    []*schema.Column{RoleAssignmentsColumns[9]},
+				Columns:    []*schema.Column{RoleAssignmentsColumns[10]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -683,12 +686,12 @@ var (
 			{
 				Name:    "roleassignment_customer_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{RoleAssignmentsColumns[8]},
+				Columns: []*schema.Column{RoleAssignmentsColumns[9]},
 			},
 			{
 				Name:    "roleassignment_contact_id",
 				Unique:  false,
-				Columns: []*schema.Column{RoleAssignmentsColumns[7]},
+				Columns: []*schema.Column{RoleAssignmentsColumns[8]},
 			},
 		},
 	}
@@ -782,6 +785,7 @@ var (
 		{Name: "scope_business_area", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "scope_budget_cents", Type: field.TypeInt64, Nullable: true},
 		{Name: "scope_currency", Type: field.TypeString, Nullable: true, Size: 3},
+		{Name: "granted_via_delegation_id", Type: field.TypeString, Nullable: true},
 		{Name: "valid_from", Type: field.TypeTime},
 		{Name: "valid_until", Type: field.TypeString, Nullable: true},
 		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
@@ -797,19 +801,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "support_authorizations_contacts_support_authorizations",
-				Columns:    []*schema.Column{SupportAuthorizationsColumns[10]},
+				Columns:    []*schema.Column{SupportAuthorizationsColumns[11]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "support_authorizations_customer_accounts_support_authorizations",
-				Columns:    []*schema.Column{SupportAuthorizationsColumns[11]},
+				Columns:    []*schema.Column{SupportAuthorizationsColumns[12]},
 				RefColumns: []*schema.Column{CustomerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "support_authorizations_user_accounts_granted_by",
-				Columns:    []*schema.Column{SupportAuthorizationsColumns[12]},
+				Columns:    []*schema.Column{SupportAuthorizationsColumns[13]},
 				RefColumns: []*schema.Column{UserAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -818,12 +822,12 @@ var (
 			{
 				Name:    "supportauthorization_customer_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{SupportAuthorizationsColumns[11]},
+				Columns: []*schema.Column{SupportAuthorizationsColumns[12]},
 			},
 			{
 				Name:    "supportauthorization_contact_id",
 				Unique:  false,
-				Columns: []*schema.Column{SupportAuthorizationsColumns[10]},
+				Columns: []*schema.Column{SupportAuthorizationsColumns[11]},
 			},
 		},
 	}

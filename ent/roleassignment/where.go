@@ -83,6 +83,11 @@ func GrantedByID(v pulid.ID) predicate.RoleAssignment {
 	return predicate.RoleAssignment(sql.FieldEQ(FieldGrantedByID, v))
 }
 
+// GrantedViaDelegationID applies equality check predicate on the "granted_via_delegation_id" field. It's identical to GrantedViaDelegationIDEQ.
+func GrantedViaDelegationID(v pulid.ID) predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldEQ(FieldGrantedViaDelegationID, v))
+}
+
 // ValidFrom applies equality check predicate on the "valid_from" field. It's identical to ValidFromEQ.
 func ValidFrom(v time.Time) predicate.RoleAssignment {
 	return predicate.RoleAssignment(sql.FieldEQ(FieldValidFrom, v))
@@ -426,6 +431,86 @@ func GrantedByIDEqualFold(v pulid.ID) predicate.RoleAssignment {
 func GrantedByIDContainsFold(v pulid.ID) predicate.RoleAssignment {
 	vc := string(v)
 	return predicate.RoleAssignment(sql.FieldContainsFold(FieldGrantedByID, vc))
+}
+
+// GrantedViaDelegationIDEQ applies the EQ predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDEQ(v pulid.ID) predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldEQ(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDNEQ applies the NEQ predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDNEQ(v pulid.ID) predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldNEQ(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDIn applies the In predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDIn(vs ...pulid.ID) predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldIn(FieldGrantedViaDelegationID, vs...))
+}
+
+// GrantedViaDelegationIDNotIn applies the NotIn predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDNotIn(vs ...pulid.ID) predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldNotIn(FieldGrantedViaDelegationID, vs...))
+}
+
+// GrantedViaDelegationIDGT applies the GT predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDGT(v pulid.ID) predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldGT(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDGTE applies the GTE predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDGTE(v pulid.ID) predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldGTE(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDLT applies the LT predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDLT(v pulid.ID) predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldLT(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDLTE applies the LTE predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDLTE(v pulid.ID) predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldLTE(FieldGrantedViaDelegationID, v))
+}
+
+// GrantedViaDelegationIDContains applies the Contains predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDContains(v pulid.ID) predicate.RoleAssignment {
+	vc := string(v)
+	return predicate.RoleAssignment(sql.FieldContains(FieldGrantedViaDelegationID, vc))
+}
+
+// GrantedViaDelegationIDHasPrefix applies the HasPrefix predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDHasPrefix(v pulid.ID) predicate.RoleAssignment {
+	vc := string(v)
+	return predicate.RoleAssignment(sql.FieldHasPrefix(FieldGrantedViaDelegationID, vc))
+}
+
+// GrantedViaDelegationIDHasSuffix applies the HasSuffix predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDHasSuffix(v pulid.ID) predicate.RoleAssignment {
+	vc := string(v)
+	return predicate.RoleAssignment(sql.FieldHasSuffix(FieldGrantedViaDelegationID, vc))
+}
+
+// GrantedViaDelegationIDIsNil applies the IsNil predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDIsNil() predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldIsNull(FieldGrantedViaDelegationID))
+}
+
+// GrantedViaDelegationIDNotNil applies the NotNil predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDNotNil() predicate.RoleAssignment {
+	return predicate.RoleAssignment(sql.FieldNotNull(FieldGrantedViaDelegationID))
+}
+
+// GrantedViaDelegationIDEqualFold applies the EqualFold predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDEqualFold(v pulid.ID) predicate.RoleAssignment {
+	vc := string(v)
+	return predicate.RoleAssignment(sql.FieldEqualFold(FieldGrantedViaDelegationID, vc))
+}
+
+// GrantedViaDelegationIDContainsFold applies the ContainsFold predicate on the "granted_via_delegation_id" field.
+func GrantedViaDelegationIDContainsFold(v pulid.ID) predicate.RoleAssignment {
+	vc := string(v)
+	return predicate.RoleAssignment(sql.FieldContainsFold(FieldGrantedViaDelegationID, vc))
 }
 
 // ValidFromEQ applies the EQ predicate on the "valid_from" field.

@@ -380,7 +380,7 @@ func init() {
 	// groupmembership.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	groupmembership.UpdateDefaultUpdatedAt = groupmembershipDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// groupmembershipDescValidFrom is the schema descriptor for valid_from field.
-	groupmembershipDescValidFrom := groupmembershipFields[2].Descriptor()
+	groupmembershipDescValidFrom := groupmembershipFields[3].Descriptor()
 	// groupmembership.DefaultValidFrom holds the default value on creation for the valid_from field.
 	groupmembership.DefaultValidFrom = groupmembershipDescValidFrom.Default.(func() time.Time)
 	// groupmembershipDescID is the schema descriptor for id field.
@@ -878,7 +878,7 @@ func init() {
 	// roleassignment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	roleassignment.UpdateDefaultUpdatedAt = roleassignmentDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// roleassignmentDescValidFrom is the schema descriptor for valid_from field.
-	roleassignmentDescValidFrom := roleassignmentFields[3].Descriptor()
+	roleassignmentDescValidFrom := roleassignmentFields[4].Descriptor()
 	// roleassignment.DefaultValidFrom holds the default value on creation for the valid_from field.
 	roleassignment.DefaultValidFrom = roleassignmentDescValidFrom.Default.(func() time.Time)
 	// roleassignmentDescID is the schema descriptor for id field.
@@ -1032,7 +1032,7 @@ func init() {
 	// supportauthorization.ScopeCurrencyValidator is a validator for the "scope_currency" field. It is called by the builders before save.
 	supportauthorization.ScopeCurrencyValidator = supportauthorizationDescScopeCurrency.Validators[0].(func(string) error)
 	// supportauthorizationDescValidFrom is the schema descriptor for valid_from field.
-	supportauthorizationDescValidFrom := supportauthorizationFields[6].Descriptor()
+	supportauthorizationDescValidFrom := supportauthorizationFields[7].Descriptor()
 	// supportauthorization.DefaultValidFrom holds the default value on creation for the valid_from field.
 	supportauthorization.DefaultValidFrom = supportauthorizationDescValidFrom.Default.(func() time.Time)
 	// supportauthorizationDescID is the schema descriptor for id field.

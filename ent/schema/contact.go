@@ -116,6 +116,7 @@ func (RoleAssignment) Fields() []ent.Field {
 		field.Enum("role").GoType(domain.Role("")).Immutable().Comment("The role.").Annotations(entgql.Type("Role")),
 		field.String("granted_by_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
 			Comment("The user who granted the role.").Annotations(entgql.Type("ID")),
+		grantedViaDelegationField("role"),
 	}, validityFields()...)
 }
 
@@ -167,6 +168,7 @@ func (SupportAuthorization) Fields() []ent.Field {
 			Comment("ORDERING_LIMITED only: ISO 4217 currency of the budget."),
 		field.String("granted_by_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
 			Comment("The user who granted the authorization.").Annotations(entgql.Type("ID")),
+		grantedViaDelegationField("authorization"),
 	}, validityFields()...)
 }
 
@@ -188,4 +190,14 @@ func (SupportAuthorization) Indexes() []ent.Index {
 // Annotations implements ent.Schema.
 func (SupportAuthorization) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+}
+
+// grantedViaDelegationField records the agency delegation through which a
+// grant was made (the granting principal acted on the account through an
+// agency). Such a grant lasts only as long as that delegation: the
+// evaluator treats it as over once the delegation is over.
+func grantedViaDelegationField(what string) ent.Field {
+	return field.String("granted_via_delegation_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
+		Comment("The agency delegation through which the " + what + " was granted; it ends with that delegation. Null when granted by the account's own people or the provider.").
+		Annotations(entgql.Type("ID"))
 }

@@ -85,6 +85,7 @@ func (GroupMembership) Fields() []ent.Field {
 	return append([]ent.Field{
 		field.String("group_id").GoType(pulid.ID("")).Immutable().Comment("The group.").Annotations(entgql.Type("ID")),
 		field.String("contact_id").GoType(pulid.ID("")).Immutable().Comment("The member.").Annotations(entgql.Type("ID")),
+		grantedViaDelegationField("membership"),
 	}, validityFields()...)
 }
 

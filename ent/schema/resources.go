@@ -137,6 +137,9 @@ func (Invitation) Fields() []ent.Field {
 		field.String("contact_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
 			Comment("For a login activation (enableLogin): the existing contact that is linked and receives the roles on acceptance; null for an invitation of a new person.").
 			Annotations(entgql.Type("ID")),
+		field.String("granted_via_delegation_id").GoType(pulid.ID("")).Optional().Nillable().Immutable().
+			Comment("The agency delegation through which the invitation was sent; the roles and memberships granted on acceptance end with that delegation. Null when sent by the account's own people or the provider.").
+			Annotations(entgql.Type("ID")),
 	}
 }
 

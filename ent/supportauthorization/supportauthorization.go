@@ -37,6 +37,8 @@ const (
 	FieldScopeCurrency = "scope_currency"
 	// FieldGrantedByID holds the string denoting the granted_by_id field in the database.
 	FieldGrantedByID = "granted_by_id"
+	// FieldGrantedViaDelegationID holds the string denoting the granted_via_delegation_id field in the database.
+	FieldGrantedViaDelegationID = "granted_via_delegation_id"
 	// FieldValidFrom holds the string denoting the valid_from field in the database.
 	FieldValidFrom = "valid_from"
 	// FieldValidUntil holds the string denoting the valid_until field in the database.
@@ -86,6 +88,7 @@ var Columns = []string{
 	FieldScopeBudgetCents,
 	FieldScopeCurrency,
 	FieldGrantedByID,
+	FieldGrantedViaDelegationID,
 	FieldValidFrom,
 	FieldValidUntil,
 	FieldEndedAt,
@@ -190,6 +193,11 @@ func ByScopeCurrency(opts ...sql.OrderTermOption) OrderOption {
 // ByGrantedByID orders the results by the granted_by_id field.
 func ByGrantedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldGrantedByID, opts...).ToFunc()
+}
+
+// ByGrantedViaDelegationID orders the results by the granted_via_delegation_id field.
+func ByGrantedViaDelegationID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGrantedViaDelegationID, opts...).ToFunc()
 }
 
 // ByValidFrom orders the results by the valid_from field.

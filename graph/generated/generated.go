@@ -270,18 +270,19 @@ type ComplexityRoot struct {
 	}
 
 	GroupMembership struct {
-		Contact           func(childComplexity int) int
-		ContactID         func(childComplexity int) int
-		CreatedAt         func(childComplexity int) int
-		CustomerAccount   func(childComplexity int) int
-		CustomerAccountID func(childComplexity int) int
-		EndedAt           func(childComplexity int) int
-		Group             func(childComplexity int) int
-		GroupID           func(childComplexity int) int
-		ID                func(childComplexity int) int
-		UpdatedAt         func(childComplexity int) int
-		ValidFrom         func(childComplexity int) int
-		ValidUntil        func(childComplexity int) int
+		Contact                func(childComplexity int) int
+		ContactID              func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		CustomerAccount        func(childComplexity int) int
+		CustomerAccountID      func(childComplexity int) int
+		EndedAt                func(childComplexity int) int
+		GrantedViaDelegationID func(childComplexity int) int
+		Group                  func(childComplexity int) int
+		GroupID                func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		UpdatedAt              func(childComplexity int) int
+		ValidFrom              func(childComplexity int) int
+		ValidUntil             func(childComplexity int) int
 	}
 
 	Invitation struct {
@@ -294,6 +295,7 @@ type ComplexityRoot struct {
 		CustomerAccountID          func(childComplexity int) int
 		Email                      func(childComplexity int) int
 		ExpiresAt                  func(childComplexity int) int
+		GrantedViaDelegationID     func(childComplexity int) int
 		GroupIDs                   func(childComplexity int) int
 		ID                         func(childComplexity int) int
 		InvitedBy                  func(childComplexity int) int
@@ -496,19 +498,20 @@ type ComplexityRoot struct {
 	}
 
 	RoleAssignment struct {
-		Contact           func(childComplexity int) int
-		ContactID         func(childComplexity int) int
-		CreatedAt         func(childComplexity int) int
-		CustomerAccount   func(childComplexity int) int
-		CustomerAccountID func(childComplexity int) int
-		EndedAt           func(childComplexity int) int
-		GrantedBy         func(childComplexity int) int
-		GrantedByID       func(childComplexity int) int
-		ID                func(childComplexity int) int
-		Role              func(childComplexity int) int
-		UpdatedAt         func(childComplexity int) int
-		ValidFrom         func(childComplexity int) int
-		ValidUntil        func(childComplexity int) int
+		Contact                func(childComplexity int) int
+		ContactID              func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		CustomerAccount        func(childComplexity int) int
+		CustomerAccountID      func(childComplexity int) int
+		EndedAt                func(childComplexity int) int
+		GrantedBy              func(childComplexity int) int
+		GrantedByID            func(childComplexity int) int
+		GrantedViaDelegationID func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		Role                   func(childComplexity int) int
+		UpdatedAt              func(childComplexity int) int
+		ValidFrom              func(childComplexity int) int
+		ValidUntil             func(childComplexity int) int
 	}
 
 	ScopedLogin struct {
@@ -562,24 +565,25 @@ type ComplexityRoot struct {
 	}
 
 	SupportAuthorization struct {
-		Active            func(childComplexity int) int
-		Contact           func(childComplexity int) int
-		ContactID         func(childComplexity int) int
-		Covers            func(childComplexity int) int
-		CreatedAt         func(childComplexity int) int
-		CustomerAccount   func(childComplexity int) int
-		CustomerAccountID func(childComplexity int) int
-		EndedAt           func(childComplexity int) int
-		GrantedBy         func(childComplexity int) int
-		GrantedByID       func(childComplexity int) int
-		ID                func(childComplexity int) int
-		Kind              func(childComplexity int) int
-		ScopeBudgetCents  func(childComplexity int) int
-		ScopeBusinessArea func(childComplexity int) int
-		ScopeCurrency     func(childComplexity int) int
-		UpdatedAt         func(childComplexity int) int
-		ValidFrom         func(childComplexity int) int
-		ValidUntil        func(childComplexity int) int
+		Active                 func(childComplexity int) int
+		Contact                func(childComplexity int) int
+		ContactID              func(childComplexity int) int
+		Covers                 func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		CustomerAccount        func(childComplexity int) int
+		CustomerAccountID      func(childComplexity int) int
+		EndedAt                func(childComplexity int) int
+		GrantedBy              func(childComplexity int) int
+		GrantedByID            func(childComplexity int) int
+		GrantedViaDelegationID func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		Kind                   func(childComplexity int) int
+		ScopeBudgetCents       func(childComplexity int) int
+		ScopeBusinessArea      func(childComplexity int) int
+		ScopeCurrency          func(childComplexity int) int
+		UpdatedAt              func(childComplexity int) int
+		ValidFrom              func(childComplexity int) int
+		ValidUntil             func(childComplexity int) int
 	}
 
 	SupportCaller struct {
@@ -1792,6 +1796,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GroupMembership.EndedAt(childComplexity), true
+	case "GroupMembership.grantedViaDelegationID":
+		if e.ComplexityRoot.GroupMembership.GrantedViaDelegationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupMembership.GrantedViaDelegationID(childComplexity), true
 	case "GroupMembership.group":
 		if e.ComplexityRoot.GroupMembership.Group == nil {
 			break
@@ -1883,6 +1893,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invitation.ExpiresAt(childComplexity), true
+	case "Invitation.grantedViaDelegationID":
+		if e.ComplexityRoot.Invitation.GrantedViaDelegationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invitation.GrantedViaDelegationID(childComplexity), true
 	case "Invitation.groupIDs":
 		if e.ComplexityRoot.Invitation.GroupIDs == nil {
 			break
@@ -3348,6 +3364,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RoleAssignment.GrantedByID(childComplexity), true
+	case "RoleAssignment.grantedViaDelegationID":
+		if e.ComplexityRoot.RoleAssignment.GrantedViaDelegationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleAssignment.GrantedViaDelegationID(childComplexity), true
 	case "RoleAssignment.id":
 		if e.ComplexityRoot.RoleAssignment.ID == nil {
 			break
@@ -3654,6 +3676,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SupportAuthorization.GrantedByID(childComplexity), true
+	case "SupportAuthorization.grantedViaDelegationID":
+		if e.ComplexityRoot.SupportAuthorization.GrantedViaDelegationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SupportAuthorization.GrantedViaDelegationID(childComplexity), true
 	case "SupportAuthorization.id":
 		if e.ComplexityRoot.SupportAuthorization.ID == nil {
 			break
@@ -7120,6 +7148,10 @@ type GroupMembership implements Node {
   """
   contactID: ID!
   """
+  The agency delegation through which the membership was granted; it ends with that delegation. Null when granted by the account's own people or the provider.
+  """
+  grantedViaDelegationID: ID
+  """
   The instant from which the grant is active.
   """
   validFrom: Time!
@@ -7223,6 +7255,10 @@ type Invitation implements Node {
   For a login activation (enableLogin): the existing contact that is linked and receives the roles on acceptance; null for an invitation of a new person.
   """
   contactID: ID
+  """
+  The agency delegation through which the invitation was sent; the roles and memberships granted on acceptance end with that delegation. Null when sent by the account's own people or the provider.
+  """
+  grantedViaDelegationID: ID
   """
   The customer account this belongs to.
   """
@@ -7563,6 +7599,10 @@ type RoleAssignment implements Node {
   """
   grantedByID: ID
   """
+  The agency delegation through which the role was granted; it ends with that delegation. Null when granted by the account's own people or the provider.
+  """
+  grantedViaDelegationID: ID
+  """
   The instant from which the grant is active.
   """
   validFrom: Time!
@@ -7810,6 +7850,10 @@ type SupportAuthorization implements Node {
   The user who granted the authorization.
   """
   grantedByID: ID
+  """
+  The agency delegation through which the authorization was granted; it ends with that delegation. Null when granted by the account's own people or the provider.
+  """
+  grantedViaDelegationID: ID
   """
   The instant from which the grant is active.
   """
@@ -10532,6 +10576,8 @@ func (ec *executionContext) childFields_GroupMembership(ctx context.Context, fie
 		return ec.fieldContext_GroupMembership_groupID(ctx, field)
 	case "contactID":
 		return ec.fieldContext_GroupMembership_contactID(ctx, field)
+	case "grantedViaDelegationID":
+		return ec.fieldContext_GroupMembership_grantedViaDelegationID(ctx, field)
 	case "validFrom":
 		return ec.fieldContext_GroupMembership_validFrom(ctx, field)
 	case "validUntil":
@@ -10578,6 +10624,8 @@ func (ec *executionContext) childFields_Invitation(ctx context.Context, field gr
 		return ec.fieldContext_Invitation_revokedAt(ctx, field)
 	case "contactID":
 		return ec.fieldContext_Invitation_contactID(ctx, field)
+	case "grantedViaDelegationID":
+		return ec.fieldContext_Invitation_grantedViaDelegationID(ctx, field)
 	case "customerAccount":
 		return ec.fieldContext_Invitation_customerAccount(ctx, field)
 	case "invitedBy":
@@ -10780,6 +10828,8 @@ func (ec *executionContext) childFields_RoleAssignment(ctx context.Context, fiel
 		return ec.fieldContext_RoleAssignment_role(ctx, field)
 	case "grantedByID":
 		return ec.fieldContext_RoleAssignment_grantedByID(ctx, field)
+	case "grantedViaDelegationID":
+		return ec.fieldContext_RoleAssignment_grantedViaDelegationID(ctx, field)
 	case "validFrom":
 		return ec.fieldContext_RoleAssignment_validFrom(ctx, field)
 	case "validUntil":
@@ -10888,6 +10938,8 @@ func (ec *executionContext) childFields_SupportAuthorization(ctx context.Context
 		return ec.fieldContext_SupportAuthorization_scopeCurrency(ctx, field)
 	case "grantedByID":
 		return ec.fieldContext_SupportAuthorization_grantedByID(ctx, field)
+	case "grantedViaDelegationID":
+		return ec.fieldContext_SupportAuthorization_grantedViaDelegationID(ctx, field)
 	case "validFrom":
 		return ec.fieldContext_SupportAuthorization_validFrom(ctx, field)
 	case "validUntil":
@@ -16810,6 +16862,29 @@ func (ec *executionContext) fieldContext_GroupMembership_contactID(_ context.Con
 	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "ID")
 }
 
+func (ec *executionContext) _GroupMembership_grantedViaDelegationID(ctx context.Context, field graphql.CollectedField, obj *ent.GroupMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupMembership_grantedViaDelegationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantedViaDelegationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupMembership_grantedViaDelegationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "ID")
+}
+
 func (ec *executionContext) _GroupMembership_validFrom(ctx context.Context, field graphql.CollectedField, obj *ent.GroupMembership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17294,6 +17369,29 @@ func (ec *executionContext) _Invitation_contactID(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Invitation_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invitation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Invitation_grantedViaDelegationID(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invitation_grantedViaDelegationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantedViaDelegationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invitation_grantedViaDelegationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "ID")
 }
 
@@ -24807,6 +24905,29 @@ func (ec *executionContext) fieldContext_RoleAssignment_grantedByID(_ context.Co
 	return graphql.NewScalarFieldContext("RoleAssignment", field, false, false, "ID")
 }
 
+func (ec *executionContext) _RoleAssignment_grantedViaDelegationID(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleAssignment_grantedViaDelegationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantedViaDelegationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoleAssignment_grantedViaDelegationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoleAssignment", field, false, false, "ID")
+}
+
 func (ec *executionContext) _RoleAssignment_validFrom(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26022,6 +26143,29 @@ func (ec *executionContext) _SupportAuthorization_grantedByID(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_grantedByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SupportAuthorization_grantedViaDelegationID(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SupportAuthorization_grantedViaDelegationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantedViaDelegationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖportierᚋinternalᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SupportAuthorization_grantedViaDelegationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "ID")
 }
 
@@ -37940,6 +38084,11 @@ func (ec *executionContext) _GroupMembership(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "grantedViaDelegationID":
+			out.Values[i] = ec._GroupMembership_grantedViaDelegationID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "validFrom":
 			out.Values[i] = ec._GroupMembership_validFrom(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -38068,6 +38217,11 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 			}
 		case "contactID":
 			out.Values[i] = ec._Invitation_contactID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "grantedViaDelegationID":
+			out.Values[i] = ec._Invitation_grantedViaDelegationID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -39480,6 +39634,11 @@ func (ec *executionContext) _RoleAssignment(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "grantedViaDelegationID":
+			out.Values[i] = ec._RoleAssignment_grantedViaDelegationID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "validFrom":
 			out.Values[i] = ec._RoleAssignment_validFrom(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -39905,6 +40064,11 @@ func (ec *executionContext) _SupportAuthorization(ctx context.Context, sel ast.S
 			}
 		case "grantedByID":
 			out.Values[i] = ec._SupportAuthorization_grantedByID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "grantedViaDelegationID":
+			out.Values[i] = ec._SupportAuthorization_grantedViaDelegationID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

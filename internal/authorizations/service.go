@@ -162,7 +162,8 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*ent.SupportAuthori
 	}
 	q := c.SupportAuthorization.Create().
 		SetCustomerAccountID(acct.ID).SetContactID(ct.ID).SetKind(in.Kind).
-		SetValidFrom(now).SetNillableValidUntil(in.ValidUntil)
+		SetValidFrom(now).SetNillableValidUntil(in.ValidUntil).
+		SetNillableGrantedViaDelegationID(authz.DelegationVia(ctx, acct.ID))
 	if v.UserID != "" {
 		q.SetGrantedByID(pulid.ID(v.UserID))
 	}

@@ -50,6 +50,7 @@ func (e *Evaluator) loadAgencies(ctx context.Context) error {
 		return err
 	}
 	e.viaAgency = map[string]string{}
+	e.viaDelegation = map[string]pulid.ID{}
 	for _, d := range rows {
 		client := d.Edges.CustomerAccount
 		if client == nil || client.Status != customeraccount.StatusACTIVE || !client.PortalEnabled {
@@ -73,6 +74,9 @@ func (e *Evaluator) loadAgencies(ctx context.Context) error {
 			continue
 		}
 		key := string(client.ID)
+		if _, seen := e.viaDelegation[key]; !seen {
+			e.viaDelegation[key] = d.ID
+		}
 		if prev, ok := e.accounts[key]; ok && len(prev) > 0 {
 			set.Add(prev.List()...)
 		}

@@ -78,6 +78,14 @@ func (e *Evaluator) loadCredentials(ctx context.Context) error {
 			e.creds.err = err
 			return
 		}
+		via := make([]*pulid.ID, 0, len(rows))
+		for _, sa := range rows {
+			via = append(via, sa.GrantedViaDelegationID)
+		}
+		if err := e.loadDelegations(ctx, via); err != nil {
+			e.creds.err = err
+			return
+		}
 		for _, sa := range rows {
 			acct := string(sa.CustomerAccountID)
 			c := e.contacts[acct]
@@ -90,7 +98,7 @@ func (e *Evaluator) loadCredentials(ctx context.Context) error {
 					loc = l
 				}
 			}
-			if (Validity{From: sa.ValidFrom, UntilDate: sa.ValidUntil, EndedAt: sa.EndedAt}).ActiveAt(e.now, loc) {
+			if e.GrantActive(Validity{From: sa.ValidFrom, UntilDate: sa.ValidUntil, EndedAt: sa.EndedAt}, sa.GrantedViaDelegationID, loc) {
 				e.creds.held[acct] = append(e.creds.held[acct], sa.Kind)
 			}
 		}

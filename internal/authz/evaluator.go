@@ -29,6 +29,14 @@ type Evaluator struct {
 	contacts map[string]*ent.Contact
 	// client account -> agency it is reached through (agency.go)
 	viaAgency map[string]string
+	// client account -> a live delegation the viewer's rights there come through
+	viaDelegation map[string]pulid.ID
+	// grants made through an agency delegation (delegated.go): the
+	// delegations they name, what the viewer holds from grants made
+	// without one, and the delegation new grants by the viewer are tied to
+	delegations map[pulid.ID]*ent.AgencyDelegation
+	untied      map[string]PermSet
+	tiedVia     map[string]pulid.ID
 	// staff state
 	salesAccounts map[string]bool // assigned account -> has consent
 	scoped        *scopedState    // a scoped login's binding (scoped.go)
@@ -94,6 +102,22 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Grants made through an agency delegation end with it: load the
+	// delegations they name (one query).
+	var via []*pulid.ID
+	for _, c := range contacts {
+		for _, ra := range c.Edges.RoleAssignments {
+			via = append(via, ra.GrantedViaDelegationID)
+		}
+		for _, m := range c.Edges.GroupMemberships {
+			via = append(via, m.GrantedViaDelegationID)
+		}
+	}
+	if err := e.loadDelegations(ctx, via); err != nil {
+		return err
+	}
+	e.untied = map[string]PermSet{}
+	e.tiedVia = map[string]pulid.ID{}
 	for _, c := range contacts {
 		acct := c.Edges.CustomerAccount
 		if c.DeletedAt != nil || acct == nil || acct.Status != customeraccount.StatusACTIVE || !acct.PortalEnabled {
@@ -104,37 +128,54 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 		if err != nil {
 			loc = time.UTC
 		}
-		var roles []domain.Role
+		var roles, untiedRoles []domain.Role
 		for _, ra := range c.Edges.RoleAssignments {
-			if (Validity{From: ra.ValidFrom, UntilDate: ra.ValidUntil, EndedAt: ra.EndedAt}).ActiveAt(e.now, loc) {
+			if e.GrantActive(Validity{From: ra.ValidFrom, UntilDate: ra.ValidUntil, EndedAt: ra.EndedAt}, ra.GrantedViaDelegationID, loc) {
 				roles = append(roles, ra.Role)
+				if ra.GrantedViaDelegationID == nil {
+					untiedRoles = append(untiedRoles, ra.Role)
+				} else {
+					e.tiedVia[string(acct.ID)] = *ra.GrantedViaDelegationID
+				}
 			}
 		}
-		var groups [][]string
+		var groups, untiedGroups [][]string
 		for _, g := range acct.Edges.RightsGroups {
 			if g.BuiltIn {
 				groups = append(groups, g.Permissions) // implicit member (still gated by PORTAL_ACCESS)
+				untiedGroups = append(untiedGroups, g.Permissions)
 			}
 		}
 		for _, m := range c.Edges.GroupMemberships {
 			if m.Edges.Group == nil || m.Edges.Group.CustomerAccountID != acct.ID {
 				continue
 			}
-			if (Validity{From: m.ValidFrom, UntilDate: m.ValidUntil, EndedAt: m.EndedAt}).ActiveAt(e.now, loc) {
+			if e.GrantActive(Validity{From: m.ValidFrom, UntilDate: m.ValidUntil, EndedAt: m.EndedAt}, m.GrantedViaDelegationID, loc) {
 				groups = append(groups, m.Edges.Group.Permissions)
+				if m.GrantedViaDelegationID == nil {
+					untiedGroups = append(untiedGroups, m.Edges.Group.Permissions)
+				} else {
+					e.tiedVia[string(acct.ID)] = *m.GrantedViaDelegationID
+				}
 			}
 		}
 		set := Effective(roles, groups)
+		untied := Effective(untiedRoles, untiedGroups)
 		if prev, ok := e.accounts[string(acct.ID)]; ok {
 			set.Add(prev.List()...)
+		}
+		if prev, ok := e.untied[string(acct.ID)]; ok {
+			untied.Add(prev.List()...)
 		}
 		if e.withholds(acct) {
 			if len(set) > 0 {
 				e.noteWithheld(string(acct.ID)) // something is really withheld
 			}
 			set = PermSet{}
+			untied = PermSet{}
 		}
 		e.accounts[string(acct.ID)] = set
+		e.untied[string(acct.ID)] = untied
 	}
 	if err := e.loadAgencies(ctx); err != nil {
 		return err

@@ -7,6 +7,7 @@ package customers
 import (
 	"context"
 	"errors"
+	"portier/internal/authz"
 	"strings"
 	"time"
 
@@ -253,7 +254,8 @@ func (s *Service) grant(ctx context.Context, c *ent.Client, ct *ent.Contact, rol
 		SetContactID(ct.ID).
 		SetRole(role).
 		SetValidFrom(from).
-		SetNillableValidUntil(until)
+		SetNillableValidUntil(until).
+		SetNillableGrantedViaDelegationID(authz.DelegationVia(ctx, ct.CustomerAccountID))
 	if uid := viewer.FromContext(ctx).UserID; uid != "" {
 		q.SetGrantedByID(pulid.ID(uid))
 	}

@@ -292,6 +292,7 @@ func (s *Service) AddMember(ctx context.Context, in NewMember) (*ent.GroupMember
 		SetContactID(ct.ID).
 		SetValidFrom(from).
 		SetNillableValidUntil(in.ValidUntil).
+		SetNillableGrantedViaDelegationID(authz.DelegationVia(ctx, g.CustomerAccountID)).
 		Save(ctx)
 	if err != nil {
 		return nil, err

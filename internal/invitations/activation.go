@@ -84,7 +84,8 @@ func (s *Service) EnableLogin(ctx context.Context, contactID pulid.ID) (*ent.Inv
 	tok, hash := newToken()
 	q := c.Invitation.Create().
 		SetCustomerAccountID(acct.ID).SetEmail(*ct.Email).SetName(ct.Name).SetContactID(ct.ID).
-		SetRoles(roleStrings(activationRoles)).SetTokenHash(hash).SetExpiresAt(now.Add(Lifetime))
+		SetRoles(roleStrings(activationRoles)).SetTokenHash(hash).SetExpiresAt(now.Add(Lifetime)).
+		SetNillableGrantedViaDelegationID(authz.DelegationVia(ctx, acct.ID))
 	if uid := viewer.FromContext(ctx).UserID; uid != "" {
 		q.SetInvitedByID(pulid.ID(uid))
 	}

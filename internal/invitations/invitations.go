@@ -23,6 +23,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/url"
+	"portier/internal/authz"
 	"strings"
 	"time"
 
@@ -197,7 +198,8 @@ func (s *Service) invite(ctx context.Context, c *ent.Client, acct *ent.CustomerA
 		SetCustomerAccountID(acct.ID).SetEmail(email).SetName(name).SetOutsideOrganisationDomains(outside).
 		SetRoles(roleStrings(roles)).SetGroupIds(idStrings(groupIDs)).
 		SetNillableValidUntil(in.ValidUntil).
-		SetTokenHash(hash).SetExpiresAt(now.Add(Lifetime))
+		SetTokenHash(hash).SetExpiresAt(now.Add(Lifetime)).
+		SetNillableGrantedViaDelegationID(authz.DelegationVia(ctx, acct.ID))
 	if uid := viewer.FromContext(ctx).UserID; uid != "" {
 		q.SetInvitedByID(pulid.ID(uid))
 	}
@@ -517,7 +519,8 @@ func (s *Service) grantRoles(ctx context.Context, c *ent.Client, inv *ent.Invita
 			continue
 		}
 		q := c.RoleAssignment.Create().SetCustomerAccountID(ct.CustomerAccountID).SetContactID(ct.ID).
-			SetRole(role).SetValidFrom(now).SetNillableValidUntil(inv.ValidUntil)
+			SetRole(role).SetValidFrom(now).SetNillableValidUntil(inv.ValidUntil).
+			SetNillableGrantedViaDelegationID(inv.GrantedViaDelegationID)
 		if inv.InvitedByID != nil {
 			q.SetGrantedByID(*inv.InvitedByID)
 		}
@@ -554,7 +557,8 @@ func (s *Service) joinGroups(ctx context.Context, c *ent.Client, inv *ent.Invita
 			continue
 		}
 		if err := c.GroupMembership.Create().SetCustomerAccountID(g.CustomerAccountID).SetGroupID(g.ID).
-			SetContactID(ct.ID).SetValidFrom(now).SetNillableValidUntil(inv.ValidUntil).Exec(sys(ctx)); err != nil {
+			SetContactID(ct.ID).SetValidFrom(now).SetNillableValidUntil(inv.ValidUntil).
+			SetNillableGrantedViaDelegationID(inv.GrantedViaDelegationID).Exec(sys(ctx)); err != nil {
 			return nil, err
 		}
 		joined = append(joined, string(g.ID))

@@ -1,0 +1,89 @@
+package graph_test
+
+import (
+	"testing"
+	"time"
+)
+
+const contactGrantsDoc = `query($id: ID!) { node(id: $id) { ... on Contact {
+  roleAssignments { role grantedViaDelegationID } } } }`
+
+// agencySetup: a client delegating contact management to an agency whose
+// CUSTOMER_ADMIN acts for it; returns client, client admin, agent, delegation.
+func agencySetup(e *env, n string, until any) (string, string, string, string) {
+	client := e.createAccount("97" + n + "1")
+	agency := e.createAccount("97" + n + "2")
+	clientAdmin, _ := e.customerUser(client, "admin"+n+"@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	agent, _ := e.customerUser(agency, "agent"+n+"@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	e.ok(e.admin, setAgencyDoc, map[string]any{"a": agency, "on": true})
+	d := e.ok(clientAdmin, delegateDoc, map[string]any{"c": client, "n": "97" + n + "2", "u": until,
+		"p": []string{"ACCOUNT_READ", "CONTACTS_READ", "CONTACTS_MANAGE", "RESOURCES_READ"}})
+	return client, clientAdmin, agent, dig(d, "delegateToAgency", "id").(string)
+}
+
+// A grant made through the delegation names it; one made by the client's own
+// admin names none and survives the delegation's end.
+func TestAgencyGrantsOwnAdminGrantSurvives(t *testing.T) {
+	e := newEnv(t)
+	client, clientAdmin, agent, delegation := agencySetup(e, "11", nil)
+	// The agent creates a contact for a colleague (through the delegation).
+	viaAgent := dig(e.ok(agent, createContactDoc, map[string]any{"a": client, "name": "Colleague",
+		"email": "colleague11@a.example", "roles": []string{"PORTAL_ACCESS"}}), "createContact", "id").(string)
+	// The client's own admin creates one for a staff member of its own.
+	own := dig(e.ok(clientAdmin, createContactDoc, map[string]any{"a": client, "name": "Own",
+		"email": "own11@a.example", "roles": []string{"PORTAL_ACCESS"}}), "createContact", "id").(string)
+	got := dig(e.ok(clientAdmin, contactGrantsDoc, map[string]any{"id": viaAgent}), "node", "roleAssignments", 0, "grantedViaDelegationID")
+	if got != delegation {
+		t.Fatalf("grant through the agency names %v, want the delegation %s", got, delegation)
+	}
+	if got := dig(e.ok(clientAdmin, contactGrantsDoc, map[string]any{"id": own}), "node", "roleAssignments", 0, "grantedViaDelegationID"); got != nil {
+		t.Fatalf("the client admin's grant names delegation %v", got)
+	}
+	colleague := e.createUser("colleague11@a.example", "")
+	e.ok(colleague, `mutation { linkContacts }`, nil)
+	ownUser := e.createUser("own11@a.example", "")
+	e.ok(ownUser, `mutation { linkContacts }`, nil)
+	if len(e.myPerms(colleague, client)) == 0 || len(e.myPerms(ownUser, client)) == 0 {
+		t.Fatal("grants not active while the delegation lasts")
+	}
+	e.ok(clientAdmin, revokeDelegationDoc, map[string]any{"id": delegation})
+	if ps := e.myPerms(colleague, client); len(ps) != 0 {
+		t.Fatalf("grant through the agency survives the delegation: %v", ps)
+	}
+	if ps := e.myPerms(ownUser, client); len(ps) == 0 {
+		t.Fatal("the client admin's own grant ended with the delegation")
+	}
+	if ps := e.myPerms(agent, client); len(ps) != 0 {
+		t.Fatalf("agent keeps %v", ps)
+	}
+}
+
+// A delegation that ends by its last day ends the grants made through it.
+func TestAgencyGrantsEndWithDelegationValidUntil(t *testing.T) {
+	e := newEnv(t)
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	lastDay := e.clock.Now().In(berlin).AddDate(0, 0, 1).Format("2006-01-02")
+	client, _, agent, _ := agencySetup(e, "12", lastDay)
+	e.ok(agent, createContactDoc, map[string]any{"a": client, "name": "Agent",
+		"email": "agent12@a.example", "roles": []string{"PORTAL_ACCESS"}})
+	e.ok(agent, `mutation { linkContacts }`, nil)
+	if len(e.myPerms(agent, client)) == 0 {
+		t.Fatal("nothing while the delegation lasts")
+	}
+	e.clock.Advance(24 * time.Hour)
+	agent = e.login("agent12@a.example", adminPassword) // the access token expired
+	if len(e.myPerms(agent, client)) == 0 {
+		t.Fatal("nothing on the delegation's last day")
+	}
+	e.clock.Advance(48 * time.Hour)
+	agent = e.login("agent12@a.example", adminPassword)
+	if ps := e.myPerms(agent, client); len(ps) != 0 {
+		t.Fatalf("agent keeps %v on the client after the delegation's last day", ps)
+	}
+	d := e.ok(agent, `query { me { memberships { customerAccount { number } permissions } } }`, nil)
+	for _, m := range dig(d, "me", "memberships").([]any) {
+		if dig(m, "customerAccount", "number") == "97121" && len(dig(m, "permissions").([]any)) != 0 {
+			t.Fatalf("me.memberships shows %v on the client", m)
+		}
+	}
+}
