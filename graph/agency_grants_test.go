@@ -87,3 +87,49 @@ func TestAgencyGrantsEndWithDelegationValidUntil(t *testing.T) {
 		}
 	}
 }
+
+// The support desk decides by a caller's support authorizations: one an
+// agency's person granted through the delegation stops deciding when the
+// delegation ends, and the desk no longer lists it.
+func TestAgencyGrantedAuthorizationEndsForTheSupportDesk(t *testing.T) {
+	e := newEnv(t)
+	client := e.createAccount("97131")
+	agency := e.createAccount("97132")
+	clientAdmin, _ := e.customerUser(client, "admin13@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	agent, _ := e.customerUser(agency, "agent13@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	e.ok(e.admin, setAgencyDoc, map[string]any{"a": agency, "on": true})
+	d := e.ok(clientAdmin, delegateDoc, map[string]any{"c": client, "n": "97132",
+		"p": []string{"ACCOUNT_READ", "CONTACTS_READ", "CONTACTS_MANAGE", "RESOURCES_READ", "AUTHORIZATIONS_READ", "AUTHORIZATIONS_MANAGE"}})
+	delegation := dig(d, "delegateToAgency", "id").(string)
+	caller := e.createContact(clientAdmin, client, "Caller", "caller13@a.example", "PORTAL_ACCESS")
+	e.ok(agent, grantAuthDoc, map[string]any{"c": caller, "k": "VPN_REMOTE_MAINTENANCE"})
+	support := e.createUser("support13@provider.example", "SUPPORT")
+	ask := map[string]any{"customerNumber": "97131", "contactID": caller, "request": "VPN_ACCESS_NEW"}
+	if got := e.authorize(support, ask); got["decision"] != "ALLOWED" {
+		t.Fatalf("while the delegation lasts: %v", got)
+	}
+	e.ok(clientAdmin, revokeDelegationDoc, map[string]any{"id": delegation})
+	got := e.authorize(support, ask)
+	if got["decision"] != "DENIED" || got["decidedBy"] != nil {
+		t.Fatalf("after the delegation ended: %v", got)
+	}
+}
+
+// The client's own admin can grant for good a role that an agency granted
+// through its delegation: the agency's grant does not count as "already
+// held", and the admin's grant survives the delegation.
+func TestAgencyGrantedRoleCanBeAdoptedByTheClient(t *testing.T) {
+	e := newEnv(t)
+	client, clientAdmin, agent, delegation := agencySetup(e, "14", nil)
+	ct := dig(e.ok(agent, createContactDoc, map[string]any{"a": client, "name": "Colleague",
+		"email": "colleague14@a.example", "roles": []string{"PORTAL_ACCESS"}}), "createContact", "id").(string)
+	colleague := e.createUser("colleague14@a.example", "")
+	e.ok(colleague, `mutation { linkContacts }`, nil)
+	e.wantCode(agent, assignRoleAsDoc, map[string]any{"c": ct, "r": "PORTAL_ACCESS"}, "CONFLICT")
+	e.ok(clientAdmin, assignRoleAsDoc, map[string]any{"c": ct, "r": "PORTAL_ACCESS"})
+	e.wantCode(clientAdmin, assignRoleAsDoc, map[string]any{"c": ct, "r": "PORTAL_ACCESS"}, "CONFLICT")
+	e.ok(clientAdmin, revokeDelegationDoc, map[string]any{"id": delegation})
+	if len(e.myPerms(colleague, client)) == 0 {
+		t.Fatal("the client's own grant ended with the agency's delegation")
+	}
+}

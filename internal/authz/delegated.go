@@ -127,3 +127,21 @@ func DelegationVia(ctx context.Context, accountID pulid.ID) *pulid.ID {
 	}
 	return a.DelegationFor(ctx, string(accountID))
 }
+
+// OverDelegations reports, for grants read outside an evaluator (the
+// support desk reads a caller's grants as staff), which of the delegations
+// they name are over at now on an account in loc: a grant through one of
+// them no longer counts. Unknown delegations count as over.
+func OverDelegations(ctx context.Context, c *ent.Client, now time.Time, loc *time.Location, via ...*pulid.ID) (map[pulid.ID]bool, error) {
+	e := &Evaluator{client: c, now: now}
+	if err := e.loadDelegations(ctx, via); err != nil {
+		return nil, err
+	}
+	over := map[pulid.ID]bool{}
+	for _, id := range via {
+		if id != nil && e.delegationOver(*id, loc) {
+			over[*id] = true
+		}
+	}
+	return over, nil
+}

@@ -293,9 +293,17 @@ func (s *Service) AssignRole(ctx context.Context, contactID pulid.ID, role domai
 	if err != nil {
 		return nil, err
 	}
+	// An open assignment made through an agency delegation ends with it; it
+	// does not stop the account's own people (or another delegation) from
+	// granting the role for good.
+	sameSource := roleassignment.GrantedViaDelegationIDIsNil()
+	if via := authz.DelegationVia(ctx, ct.CustomerAccountID); via != nil {
+		sameSource = roleassignment.Or(sameSource, roleassignment.GrantedViaDelegationID(*via))
+	}
 	open, err := c.RoleAssignment.Query().Where(
 		roleassignment.ContactID(ct.ID), roleassignment.RoleEQ(role),
 		roleassignment.ValidUntilIsNil(), roleassignment.EndedAtIsNil(), roleassignment.ValidFromLTE(now),
+		sameSource,
 	).Exist(ctx)
 	if err != nil {
 		return nil, err

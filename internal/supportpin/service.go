@@ -427,18 +427,40 @@ func (s *Service) contactCaller(ctx context.Context, ct *ent.Contact, now time.T
 	if err != nil {
 		return nil, err
 	}
+	caller.Authorizations, err = c.SupportAuthorization.Query().
+		Where(supportauthorization.ContactID(ct.ID)).
+		Order(ent.Asc(supportauthorization.FieldValidFrom), ent.Asc(supportauthorization.FieldID)).
+		All(sys(ctx))
+	if err != nil {
+		return nil, err
+	}
+	// Grants made through an agency delegation end with it (authz).
+	var via []*pulid.ID
+	for _, ra := range ras {
+		via = append(via, ra.GrantedViaDelegationID)
+	}
+	for _, a := range caller.Authorizations {
+		via = append(via, a.GrantedViaDelegationID)
+	}
+	over, err := authz.OverDelegations(ctx, c, now, loc, via...)
+	if err != nil {
+		return nil, err
+	}
+	counts := func(via *pulid.ID) bool { return via == nil || !over[*via] }
+	// An authorization made through a delegation that is over is not the
+	// caller's any more: the desk neither sees nor decides by it.
+	caller.Authorizations = slices.DeleteFunc(caller.Authorizations, func(a *ent.SupportAuthorization) bool {
+		return !counts(a.GrantedViaDelegationID)
+	})
 	for _, ra := range ras {
 		if (authz.Validity{From: ra.ValidFrom, UntilDate: ra.ValidUntil, EndedAt: ra.EndedAt}).ActiveAt(now, loc) &&
+			counts(ra.GrantedViaDelegationID) &&
 			!slices.Contains(caller.Roles, ra.Role) {
 			caller.Roles = append(caller.Roles, ra.Role)
 		}
 	}
 	slices.Sort(caller.Roles)
-	caller.Authorizations, err = c.SupportAuthorization.Query().
-		Where(supportauthorization.ContactID(ct.ID)).
-		Order(ent.Asc(supportauthorization.FieldValidFrom), ent.Asc(supportauthorization.FieldID)).
-		All(sys(ctx))
-	return caller, err
+	return caller, nil
 }
 
 // ---------------------------------------------------------------- requests
@@ -520,6 +542,7 @@ func (s *Service) AuthorizeRequest(ctx context.Context, in RequestInput) (*Reque
 		for i, a := range caller.Authorizations {
 			grants[i] = authz.SupportGrant{ID: string(a.ID), Kind: a.Kind,
 				Validity: authz.Validity{From: a.ValidFrom, UntilDate: a.ValidUntil, EndedAt: a.EndedAt}}
+
 			if a.ScopeBudgetCents != nil {
 				grants[i].Scope = &authz.OrderScope{BusinessArea: deref(a.ScopeBusinessArea), AmountCents: *a.ScopeBudgetCents, Currency: deref(a.ScopeCurrency)}
 			}
