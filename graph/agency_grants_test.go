@@ -133,3 +133,26 @@ func TestAgencyGrantedRoleCanBeAdoptedByTheClient(t *testing.T) {
 		t.Fatal("the client's own grant ended with the agency's delegation")
 	}
 }
+
+// An admin an agency appointed through its delegation does not keep the
+// client account administered (the client may end the delegation at any
+// time): the client's only own admin still cannot step down.
+func TestAgencyAppointedAdminIsNoSuccessor(t *testing.T) {
+	e := newEnv(t)
+	client := e.createAccount("97151")
+	agency := e.createAccount("97152")
+	clientAdmin, bossContact := e.customerUser(client, "admin15@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	agent, _ := e.customerUser(agency, "agent15@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	e.ok(e.admin, setAgencyDoc, map[string]any{"a": agency, "on": true})
+	all := []string{}
+	for _, p := range e.permsOn(clientAdmin, client) {
+		all = append(all, p)
+	}
+	e.ok(clientAdmin, delegateDoc, map[string]any{"c": client, "n": "97152", "p": all})
+	e.ok(agent, createContactDoc, map[string]any{"a": client, "name": "Appointed",
+		"email": "appointed15@a.example", "roles": []string{"PORTAL_ACCESS", "CUSTOMER_ADMIN"}})
+	r := e.wantCode(clientAdmin, endRoleDoc, map[string]any{"c": bossContact, "r": "CUSTOMER_ADMIN"}, "CONFLICT")
+	if r.Errors[0].Extensions["reason"] != "LAST_CUSTOMER_ADMIN" {
+		t.Fatalf("reason: %s", r.Raw)
+	}
+}

@@ -52,7 +52,9 @@ func horizonOf(assignments []*ent.RoleAssignment, contact pulid.ID, now time.Tim
 	role domain.Role, override *time.Time) time.Time {
 	ends := map[domain.Role]time.Time{}
 	for _, ra := range assignments {
-		if ra.ContactID != contact || !validityOf(ra).ActiveAt(now, loc) {
+		// A grant made through an agency delegation ends whenever the
+		// client ends the delegation: it never keeps the account an admin.
+		if ra.ContactID != contact || ra.GrantedViaDelegationID != nil || !validityOf(ra).ActiveAt(now, loc) {
 			continue
 		}
 		end := endOf(ra, loc)
