@@ -148,11 +148,22 @@ func TestAgencyAppointedAdminIsNoSuccessor(t *testing.T) {
 	for _, p := range e.permsOn(clientAdmin, client) {
 		all = append(all, p)
 	}
-	e.ok(clientAdmin, delegateDoc, map[string]any{"c": client, "n": "97152", "p": all})
+	d := e.ok(clientAdmin, delegateDoc, map[string]any{"c": client, "n": "97152", "p": all})
+	delegation := dig(d, "delegateToAgency", "id").(string)
 	e.ok(agent, createContactDoc, map[string]any{"a": client, "name": "Appointed",
 		"email": "appointed15@a.example", "roles": []string{"PORTAL_ACCESS", "CUSTOMER_ADMIN"}})
 	r := e.wantCode(clientAdmin, endRoleDoc, map[string]any{"c": bossContact, "r": "CUSTOMER_ADMIN"}, "CONFLICT")
 	if r.Errors[0].Extensions["reason"] != "LAST_CUSTOMER_ADMIN" {
 		t.Fatalf("reason: %s", r.Raw)
+	}
+	// Once the delegation is over, the appointed admin hears nothing more
+	// of the account: admin mails go to the client's own admin only.
+	appointed := e.createUser("appointed15@a.example", "")
+	e.ok(appointed, `mutation { linkContacts }`, nil)
+	e.ok(clientAdmin, revokeDelegationDoc, map[string]any{"id": delegation})
+	e.ok(e.admin, deactivateDoc, map[string]any{"a": client})
+	if e.queued("admin15@a.example", "deaktiviert") != 1 || e.queued("appointed15@a.example", "deaktiviert") != 0 {
+		t.Fatalf("deactivation mails: own admin %d, appointed %d",
+			e.queued("admin15@a.example", "deaktiviert"), e.queued("appointed15@a.example", "deaktiviert"))
 	}
 }

@@ -68,8 +68,17 @@ func (s *Service) EnableLogin(ctx context.Context, contactID pulid.ID) (*ent.Inv
 			return nil, err
 		}
 		loc := location(acct)
+		var via []*pulid.ID
 		for _, ra := range open {
-			if (authz.Validity{From: ra.ValidFrom, UntilDate: ra.ValidUntil, EndedAt: ra.EndedAt}).ActiveAt(now, loc) {
+			via = append(via, ra.GrantedViaDelegationID)
+		}
+		over, err := authz.OverDelegations(ctx, c, now, loc, via...)
+		if err != nil {
+			return nil, err
+		}
+		for _, ra := range open {
+			if (authz.Validity{From: ra.ValidFrom, UntilDate: ra.ValidUntil, EndedAt: ra.EndedAt}).ActiveAt(now, loc) &&
+				(ra.GrantedViaDelegationID == nil || !over[*ra.GrantedViaDelegationID]) {
 				return nil, apperr.Conflict(field, "the contact already has a login with PORTAL_ACCESS")
 			}
 		}

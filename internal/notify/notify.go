@@ -57,10 +57,20 @@ func AdminsOfAccount(ctx context.Context, c *ent.Client, accountID pulid.ID, now
 	if err != nil {
 		return nil, err
 	}
+	var via []*pulid.ID
+	for _, ra := range ras {
+		via = append(via, ra.GrantedViaDelegationID)
+	}
+	// A grant through an agency delegation that is over makes nobody an
+	// admin (authz): such a person hears nothing more of the account.
+	over, err := authz.OverDelegations(ctx, c, now, loc, via...)
+	if err != nil {
+		return nil, err
+	}
 	held := map[pulid.ID]map[domain.Role]bool{}
 	for _, ra := range ras {
 		v := authz.Validity{From: ra.ValidFrom, UntilDate: ra.ValidUntil, EndedAt: ra.EndedAt}
-		if !v.ActiveAt(now, loc) {
+		if !v.ActiveAt(now, loc) || (ra.GrantedViaDelegationID != nil && over[*ra.GrantedViaDelegationID]) {
 			continue
 		}
 		if held[ra.ContactID] == nil {
