@@ -167,3 +167,35 @@ func TestAgencyAppointedAdminIsNoSuccessor(t *testing.T) {
 			e.queued("admin15@a.example", "deaktiviert"), e.queued("appointed15@a.example", "deaktiviert"))
 	}
 }
+
+// The client's list of support authorizations shows one granted through an
+// agency delegation as inactive once the delegation is over.
+func TestAgencyGrantedAuthorizationShownInactive(t *testing.T) {
+	e := newEnv(t)
+	client := e.createAccount("97161")
+	agency := e.createAccount("97162")
+	clientAdmin, _ := e.customerUser(client, "admin16@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	agent, _ := e.customerUser(agency, "agent16@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	e.ok(e.admin, setAgencyDoc, map[string]any{"a": agency, "on": true})
+	d := e.ok(clientAdmin, delegateDoc, map[string]any{"c": client, "n": "97162",
+		"p": []string{"ACCOUNT_READ", "CONTACTS_READ", "CONTACTS_MANAGE", "RESOURCES_READ", "AUTHORIZATIONS_READ", "AUTHORIZATIONS_MANAGE"}})
+	delegation := dig(d, "delegateToAgency", "id").(string)
+	ct := e.createContact(clientAdmin, client, "Caller", "caller16@a.example", "PORTAL_ACCESS")
+	e.ok(agent, grantAuthDoc, map[string]any{"c": ct, "k": "VPN_REMOTE_MAINTENANCE"})
+	e.ok(clientAdmin, grantAuthDoc, map[string]any{"c": ct, "k": "FINANCE_INVOICES"})
+	doc := `query($id: ID!) { node(id: $id) { ... on Contact { authorizations { kind active } } } }`
+	active := func() map[string]bool {
+		out := map[string]bool{}
+		for _, a := range dig(e.ok(clientAdmin, doc, map[string]any{"id": ct}), "node", "authorizations").([]any) {
+			out[dig(a, "kind").(string)] = dig(a, "active").(bool)
+		}
+		return out
+	}
+	if got := active(); !got["VPN_REMOTE_MAINTENANCE"] || !got["FINANCE_INVOICES"] {
+		t.Fatalf("before: %v", got)
+	}
+	e.ok(clientAdmin, revokeDelegationDoc, map[string]any{"id": delegation})
+	if got := active(); got["VPN_REMOTE_MAINTENANCE"] || !got["FINANCE_INVOICES"] {
+		t.Fatalf("after the delegation ended: %v", got)
+	}
+}

@@ -43,7 +43,11 @@ func (r *supportAuthorizationResolver) Active(ctx context.Context, obj *ent.Supp
 	if err != nil {
 		return false, err
 	}
-	return authorizations.Active(obj, r.Now(), authorizations.Location(acct)), nil
+	loc := authorizations.Location(acct)
+	if obj.GrantedViaDelegationID == nil {
+		return authorizations.Active(obj, r.Now(), loc), nil
+	}
+	return grantActiveViaDelegation(ctx, r.Client, r.Now(), loc, obj.ValidFrom, obj.ValidUntil, obj.EndedAt, obj.GrantedViaDelegationID)
 }
 
 // Covers is the resolver for the covers field.

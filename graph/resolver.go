@@ -12,12 +12,15 @@ import (
 	"portier/graph/model"
 	"portier/internal/apikeys"
 	"portier/internal/authz"
+	"portier/internal/caldate"
 	"portier/internal/customers"
 	"portier/internal/domain"
 	"portier/internal/identity"
 	"portier/internal/invitations"
+	"portier/internal/pulid"
 	"portier/internal/ratelimit"
 	"portier/internal/token"
+	"portier/internal/viewer"
 )
 
 // Resolver is the root resolver. Resolvers are thin: they validate input,
@@ -127,4 +130,24 @@ func accountUserConnection(p *customers.AccountUserPage) *model.AccountUserConne
 		out.Edges = append(out.Edges, &model.AccountUserEdge{Node: n, Cursor: p.Conn.Edges[i].Cursor})
 	}
 	return out
+}
+
+// grantActiveViaDelegation answers whether a grant made through an agency
+// delegation is active now: its own validity and the delegation's (authz).
+// The request's evaluator caches the delegations, so a list reads each
+// distinct delegation once.
+func grantActiveViaDelegation(ctx context.Context, c *ent.Client, now time.Time, loc *time.Location,
+	from time.Time, until *caldate.Date, ended *time.Time, via *pulid.ID) (bool, error) {
+	v := authz.Validity{From: from, UntilDate: until, EndedAt: ended}
+	if ev, ok := viewer.FromContext(ctx).Access.(*authz.Evaluator); ok {
+		if err := ev.LoadDelegations(ctx, via); err != nil {
+			return false, err
+		}
+		return ev.GrantActive(v, via, loc), nil
+	}
+	over, err := authz.OverDelegations(ctx, c, now, loc, via)
+	if err != nil {
+		return false, err
+	}
+	return v.ActiveAt(now, loc) && !over[*via], nil
 }
