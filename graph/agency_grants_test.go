@@ -56,6 +56,16 @@ func TestAgencyGrantsOwnAdminGrantSurvives(t *testing.T) {
 	if ps := e.myPerms(agent, client); len(ps) != 0 {
 		t.Fatalf("agent keeps %v", ps)
 	}
+	// The client's user list agrees with the evaluator.
+	d := e.ok(clientAdmin, `query($n: String!) { customerAccount(number: $n) { users(first: 10) { edges { node { email roles } } } } }`,
+		map[string]any{"n": "97111"})
+	roles := map[string]int{}
+	for _, edge := range dig(d, "customerAccount", "users", "edges").([]any) {
+		roles[dig(edge, "node", "email").(string)] = len(dig(edge, "node", "roles").([]any))
+	}
+	if roles["colleague11@a.example"] != 0 || roles["own11@a.example"] != 1 {
+		t.Fatalf("user list roles after the delegation ended: %v", roles)
+	}
 }
 
 // A delegation that ends by its last day ends the grants made through it.

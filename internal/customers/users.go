@@ -71,13 +71,29 @@ func (s *Service) AccountUsers(ctx context.Context, acct *ent.CustomerAccount, a
 	if err != nil {
 		loc = time.UTC
 	}
+	// Grants made through an agency delegation that is over do not count
+	// (authz); their delegations are read in one query for the page.
+	var via []*pulid.ID
+	for _, e := range conn.Edges {
+		for _, ra := range e.Node.Edges.RoleAssignments {
+			via = append(via, ra.GrantedViaDelegationID)
+		}
+		for _, m := range e.Node.Edges.GroupMemberships {
+			via = append(via, m.GrantedViaDelegationID)
+		}
+	}
+	over, err := authz.OverDelegations(ctx, s.Client, now, loc, via...)
+	if err != nil {
+		return nil, err
+	}
+	counts := func(via *pulid.ID) bool { return via == nil || !over[*via] }
 	page := &AccountUserPage{Conn: conn, Users: make([]AccountUser, 0, len(conn.Edges))}
 	var users []pulid.ID
 	for _, e := range conn.Edges {
 		c := e.Node
 		u := AccountUser{Contact: c, User: c.Edges.User, Roles: []domain.Role{}, Groups: []*ent.RightsGroup{}}
 		for _, ra := range c.Edges.RoleAssignments {
-			if validityOf(ra).ActiveAt(now, loc) && !slices.Contains(u.Roles, ra.Role) {
+			if validityOf(ra).ActiveAt(now, loc) && counts(ra.GrantedViaDelegationID) && !slices.Contains(u.Roles, ra.Role) {
 				u.Roles = append(u.Roles, ra.Role)
 			}
 		}
@@ -89,7 +105,7 @@ func (s *Service) AccountUsers(ctx context.Context, acct *ent.CustomerAccount, a
 			if g == nil || g.CustomerAccountID != acct.ID || slices.Contains(u.Groups, g) {
 				continue
 			}
-			if (authz.Validity{From: m.ValidFrom, UntilDate: m.ValidUntil, EndedAt: m.EndedAt}).ActiveAt(now, loc) {
+			if (authz.Validity{From: m.ValidFrom, UntilDate: m.ValidUntil, EndedAt: m.EndedAt}).ActiveAt(now, loc) && counts(m.GrantedViaDelegationID) {
 				u.Groups = append(u.Groups, g)
 			}
 		}
