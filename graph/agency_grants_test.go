@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -207,5 +208,30 @@ func TestAgencyGrantedAuthorizationShownInactive(t *testing.T) {
 	e.ok(clientAdmin, revokeDelegationDoc, map[string]any{"id": delegation})
 	if got := active(); got["VPN_REMOTE_MAINTENANCE"] || !got["FINANCE_INVOICES"] {
 		t.Fatalf("after the delegation ended: %v", got)
+	}
+}
+
+// The same for a rights group membership: an agency's membership through
+// its delegation does not stop the client's admin from adding the contact
+// for good, and only the client's membership outlives the delegation.
+func TestAgencyGroupMembershipCanBeAdoptedByTheClient(t *testing.T) {
+	e := newEnv(t)
+	client := e.createAccount("97171")
+	agency := e.createAccount("97172")
+	clientAdmin, _ := e.customerUser(client, "admin17@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	agent, _ := e.customerUser(agency, "agent17@a.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
+	e.ok(e.admin, setAgencyDoc, map[string]any{"a": agency, "on": true})
+	d := e.ok(clientAdmin, delegateDoc, map[string]any{"c": client, "n": "97172",
+		"p": []string{"ACCOUNT_READ", "CONTACTS_READ", "CONTACTS_MANAGE", "GROUPS_MANAGE", "INVOICES_READ"}})
+	delegation := dig(d, "delegateToAgency", "id").(string)
+	group := e.createGroup(clientAdmin, client, "Billing", "INVOICES_READ")
+	tok, ct := e.customerUser(client, "member17@a.example", "PORTAL_ACCESS")
+	e.ok(agent, addMemberDoc, map[string]any{"g": group, "c": ct})
+	e.wantCode(agent, addMemberDoc, map[string]any{"g": group, "c": ct}, "CONFLICT")
+	e.ok(clientAdmin, addMemberDoc, map[string]any{"g": group, "c": ct})
+	e.wantCode(clientAdmin, addMemberDoc, map[string]any{"g": group, "c": ct}, "CONFLICT")
+	e.ok(clientAdmin, revokeDelegationDoc, map[string]any{"id": delegation})
+	if ps := e.myPerms(tok, client); !slices.Contains(ps, "INVOICES_READ") {
+		t.Fatalf("the client's own membership ended with the delegation: %v", ps)
 	}
 }

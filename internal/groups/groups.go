@@ -22,6 +22,7 @@ package groups
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -282,6 +283,13 @@ func (s *Service) AddMember(ctx context.Context, in NewMember) (*ent.GroupMember
 	if err != nil {
 		return nil, err
 	}
+	// A membership made through an agency delegation ends with it; it
+	// does not stop the account's own people (or another delegation) from
+	// adding the contact for good.
+	via := authz.DelegationVia(ctx, g.CustomerAccountID)
+	current = slices.DeleteFunc(current, func(m *ent.GroupMembership) bool {
+		return m.GrantedViaDelegationID != nil && (via == nil || *m.GrantedViaDelegationID != *via)
+	})
 	if len(current) > 0 {
 		return nil, apperr.Conflict("input.contactID",
 			"the contact is already a member of this group; change the end of the membership with removeRightsGroupMember(lastDay:)")
@@ -292,7 +300,7 @@ func (s *Service) AddMember(ctx context.Context, in NewMember) (*ent.GroupMember
 		SetContactID(ct.ID).
 		SetValidFrom(from).
 		SetNillableValidUntil(in.ValidUntil).
-		SetNillableGrantedViaDelegationID(authz.DelegationVia(ctx, g.CustomerAccountID)).
+		SetNillableGrantedViaDelegationID(via).
 		Save(ctx)
 	if err != nil {
 		return nil, err

@@ -508,9 +508,16 @@ func (s *Service) contactFor(ctx context.Context, c *ent.Client, acct *ent.Custo
 func (s *Service) grantRoles(ctx context.Context, c *ent.Client, inv *ent.Invitation, ct *ent.Contact, now time.Time) ([]string, error) {
 	granted := []string{}
 	for _, role := range rolesOf(inv) {
+		// An open grant from another source (an agency delegation that
+		// may end) does not make this one redundant.
+		sameSource := roleassignment.GrantedViaDelegationIDIsNil()
+		if inv.GrantedViaDelegationID != nil {
+			sameSource = roleassignment.Or(sameSource, roleassignment.GrantedViaDelegationID(*inv.GrantedViaDelegationID))
+		}
 		open, err := c.RoleAssignment.Query().Where(
 			roleassignment.ContactID(ct.ID), roleassignment.RoleEQ(role),
 			roleassignment.ValidUntilIsNil(), roleassignment.EndedAtIsNil(), roleassignment.ValidFromLTE(now),
+			sameSource,
 		).Exist(sys(ctx))
 		if err != nil {
 			return nil, err
@@ -547,8 +554,13 @@ func (s *Service) joinGroups(ctx context.Context, c *ent.Client, inv *ent.Invita
 	}
 	today := caldate.Of(now, loc)
 	for _, g := range gs {
+		sameSource := groupmembership.GrantedViaDelegationIDIsNil()
+		if inv.GrantedViaDelegationID != nil {
+			sameSource = groupmembership.Or(sameSource, groupmembership.GrantedViaDelegationID(*inv.GrantedViaDelegationID))
+		}
 		current, err := c.GroupMembership.Query().Where(groupmembership.GroupID(g.ID), groupmembership.ContactID(ct.ID),
-			groupmembership.EndedAtIsNil(), groupmembership.Or(groupmembership.ValidUntilIsNil(), groupmembership.ValidUntilGTE(today))).
+			groupmembership.EndedAtIsNil(), groupmembership.Or(groupmembership.ValidUntilIsNil(), groupmembership.ValidUntilGTE(today)),
+			sameSource).
 			Exist(sys(ctx))
 		if err != nil {
 			return nil, err
