@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -34,6 +35,10 @@ type Config struct {
 	// Introspection is PORTIER_INTROSPECTION: on (default) answers
 	// __schema/__type and suggests names in errors; off refuses both.
 	Introspection bool
+	// DebugAddr is PORTIER_DEBUG_ADDR: a loopback host:port on which a
+	// second listener serves net/http/pprof, for profiling; empty (the
+	// default) serves none. Profiles show internals, so only loopback.
+	DebugAddr string
 }
 
 // FromEnv reads the configuration.
@@ -57,6 +62,14 @@ func FromEnv() (*Config, error) {
 		c.Introspection = false
 	default:
 		return nil, fmt.Errorf("PORTIER_INTROSPECTION must be on or off, not %q", v)
+	}
+	if a := strings.TrimSpace(os.Getenv("PORTIER_DEBUG_ADDR")); a != "" {
+		host, _, err := net.SplitHostPort(a)
+		ip, perr := netip.ParseAddr(host)
+		if err != nil || (host != "localhost" && (perr != nil || !ip.IsLoopback())) {
+			return nil, fmt.Errorf("PORTIER_DEBUG_ADDR must be a loopback host:port such as 127.0.0.1:6060, not %q", a)
+		}
+		c.DebugAddr = a
 	}
 	for _, p := range strings.Split(os.Getenv("PORTIER_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {

@@ -79,3 +79,31 @@ func TestPinKey(t *testing.T) {
 		t.Fatal("a 2-byte PIN key was accepted")
 	}
 }
+
+// The profiling listener is off by default and only ever on loopback.
+func TestDebugAddr(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{"", "", false},
+		{"127.0.0.1:6060", "127.0.0.1:6060", false},
+		{"[::1]:6060", "[::1]:6060", false},
+		{"localhost:6060", "localhost:6060", false},
+		{":6060", "", true},
+		{"0.0.0.0:6060", "", true},
+		{"10.0.0.5:6060", "", true},
+		{"debug.example:6060", "", true},
+		{"127.0.0.1", "", true},
+	} {
+		t.Setenv("PORTIER_DEBUG_ADDR", c.in)
+		cfg, err := FromEnv()
+		if (err != nil) != c.wantErr {
+			t.Errorf("%q: error %v, want error %v", c.in, err, c.wantErr)
+			continue
+		}
+		if err == nil && cfg.DebugAddr != c.want {
+			t.Errorf("%q: DebugAddr %q, want %q", c.in, cfg.DebugAddr, c.want)
+		}
+	}
+}
