@@ -303,10 +303,7 @@ func (s *Service) changeScopedPassword(ctx context.Context, current, next string
 	if same, _, _ := password.Verify(ctx, next, l.PasswordHash); same {
 		return apperr.BadInput("input.newPassword", "choose a password different from the current one")
 	}
-	if err := policyError("input.newPassword", password.Validate(next, l.LoginName)); err != nil {
-		return err
-	}
-	hash, err := password.Hash(ctx, next)
+	hash, err := newScopedPasswordHash(ctx, l, next)
 	if err != nil {
 		return err
 	}
@@ -315,6 +312,15 @@ func (s *Service) changeScopedPassword(ctx context.Context, current, next string
 		return err
 	}
 	return s.setScopedPassword(ctx, c, l, hash, pulid.ID(viewer.FromContext(ctx).SessionID), "password.changed")
+}
+
+// newScopedPasswordHash checks a scoped login's new password against the
+// policy and hashes it (newPasswordHash for users).
+func newScopedPasswordHash(ctx context.Context, l *ent.ScopedLogin, pw string) (string, error) {
+	if err := policyError("input.newPassword", password.Validate(pw, l.LoginName)); err != nil {
+		return "", err
+	}
+	return password.Hash(ctx, pw)
 }
 
 // resetScopedPassword is resetPassword with a scoped login's token.
@@ -326,10 +332,7 @@ func (s *Service) resetScopedPassword(ctx context.Context, t *ent.OneTimeToken, 
 	if err != nil {
 		return err
 	}
-	if err := policyError("input.newPassword", password.Validate(next, l.LoginName)); err != nil {
-		return err
-	}
-	hash, err := password.Hash(ctx, next)
+	hash, err := newScopedPasswordHash(ctx, l, next)
 	if err != nil {
 		return err
 	}
