@@ -27,6 +27,7 @@ test-postgres:
 generate:
 	cd ent && $(GO) run -mod=mod entc.go
 	$(GO) tool gqlgen generate
+	$(GO) run ./graph/seqexec graph/generated/generated.go
 
 lint:
 	$(GO) vet $(PKGS)

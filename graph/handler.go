@@ -95,8 +95,7 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv.Use(txExtension{client: d.Client, log: d.Log, now: d.Now})
 	srv.Use(accountCache{})
 	srv.Use(actorNameCache{})
-	srv.AroundFields(refuseControlCharacters)
-	srv.AroundFields(pageSizeCap)
+	srv.Use(fieldPipeline{}) // the one field interceptor, innermost
 	srv.SetErrorPresenter(presentError(d.Log))
 	srv.SetRecoverFunc(recoverPanic(d.Log))
 	return srv

@@ -24,16 +24,15 @@ var multiLineArguments = map[string]bool{
 // controls, DEL, and the bidirectional overrides that make text display as
 // something else. It runs before the field's directives and resolver, and
 // names the offending argument path in BAD_USER_INPUT.
-func refuseControlCharacters(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Field == nil || len(fc.Field.Arguments) == 0 {
-		return next(ctx)
+func refuseControlCharacters(ctx context.Context, fc *graphql.FieldContext) error {
+	if fc.Field.Field == nil || len(fc.Field.Arguments) == 0 {
+		return nil
 	}
 	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
 	if path, ok := findControlCharacter(args, "", false); ok {
-		return nil, apperr.BadInput(path, "%s contains a control character", path)
+		return apperr.BadInput(path, "%s contains a control character", path)
 	}
-	return next(ctx)
+	return nil
 }
 
 // findControlCharacter walks decoded argument values and returns the path

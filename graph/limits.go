@@ -126,28 +126,36 @@ func (w *depthWalk) set(set ast.SelectionSet) heights {
 	return h
 }
 
-// pageSizeCap refuses first/last above MaxPageSize on any field, and gives
+// capPageSize refuses first/last above MaxPageSize on any field, and gives
 // a connection asked for neither a page of MaxPageSize.
-func pageSizeCap(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc != nil && fc.Args != nil {
-		first, hasFirst := fc.Args["first"].(*int)
-		last, hasLast := fc.Args["last"].(*int)
-		for name, n := range map[string]*int{"first": first, "last": last} {
-			if n != nil && (*n > MaxPageSize || *n < 0) {
-				return nil, apperr.BadInput(name, "%s must be between 0 and %d", name, MaxPageSize)
-			}
-		}
-		if hasFirst && hasLast && first == nil && last == nil {
-			n := MaxPageSize
-			if _, backwards := fc.Args["before"].(*entgql.Cursor[pulid.ID]); backwards && fc.Args["before"] != (*entgql.Cursor[pulid.ID])(nil) {
-				fc.Args["last"] = &n
-			} else {
-				fc.Args["first"] = &n
-			}
+func capPageSize(fc *graphql.FieldContext) error {
+	if fc.Args == nil {
+		return nil
+	}
+	first, hasFirst := fc.Args["first"].(*int)
+	last, hasLast := fc.Args["last"].(*int)
+	if err := checkPageArg("first", first); err != nil {
+		return err
+	}
+	if err := checkPageArg("last", last); err != nil {
+		return err
+	}
+	if hasFirst && hasLast && first == nil && last == nil {
+		n := MaxPageSize
+		if _, backwards := fc.Args["before"].(*entgql.Cursor[pulid.ID]); backwards && fc.Args["before"] != (*entgql.Cursor[pulid.ID])(nil) {
+			fc.Args["last"] = &n
+		} else {
+			fc.Args["first"] = &n
 		}
 	}
-	return next(ctx)
+	return nil
+}
+
+func checkPageArg(name string, n *int) error {
+	if n != nil && (*n > MaxPageSize || *n < 0) {
+		return apperr.BadInput(name, "%s must be between 0 and %d", name, MaxPageSize)
+	}
+	return nil
 }
 
 // connectionComplexity makes a connection cost its page size times its
@@ -202,7 +210,6 @@ type fieldGuard struct {
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationInterceptor
-	graphql.FieldInterceptor
 	graphql.ResponseInterceptor
 } = fieldGuard{}
 
@@ -221,25 +228,26 @@ func (fieldGuard) InterceptOperation(ctx context.Context, next graphql.Operation
 	return next(context.WithValue(ctx, guardKey{}, &opGuard{}))
 }
 
-func (fieldGuard) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+// guard refuses the field when the operation was stopped (cancelled, or
+// too much introspection). Called by fieldPipeline for every field that
+// does work.
+func guard(ctx context.Context, introspection bool) error {
 	g, _ := ctx.Value(guardKey{}).(*opGuard)
 	if g == nil {
-		return next(ctx)
+		return nil
 	}
 	if e := g.stop.Load(); e != nil {
-		return nil, e
+		return e
 	}
 	if ctx.Err() != nil {
 		g.stop.CompareAndSwap(nil, errCancelled)
-		return nil, errCancelled
+		return errCancelled
 	}
-	if fc := graphql.GetFieldContext(ctx); fc != nil && strings.HasPrefix(fc.Object, "__") {
-		if g.introspected.Add(1) > MaxIntrospectionFields {
-			g.stop.CompareAndSwap(nil, errIntrospectionTooLarge)
-			return nil, g.stop.Load()
-		}
+	if introspection && g.introspected.Add(1) > MaxIntrospectionFields {
+		g.stop.CompareAndSwap(nil, errIntrospectionTooLarge)
+		return g.stop.Load()
 	}
-	return next(ctx)
+	return nil
 }
 
 func (f fieldGuard) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"reflect"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -36,7 +37,6 @@ type staffReadAudit struct {
 var _ interface {
 	graphql.HandlerExtension
 	graphql.ResponseInterceptor
-	graphql.FieldInterceptor
 } = staffReadAudit{}
 
 func (staffReadAudit) ExtensionName() string                   { return "StaffReadAudit" }
@@ -52,16 +52,55 @@ func staffEvaluator(ctx context.Context) *authz.Evaluator {
 	return ev
 }
 
-// InterceptField notes the accounts of what a field returned.
-func (staffReadAudit) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
-	res, err := next(ctx)
-	if err == nil && res != nil {
-		if ev := staffEvaluator(ctx); ev != nil {
-			noteAccounts(ev, reflect.ValueOf(res), 0)
-		}
+// noteStaffReads notes the accounts of what a field returned, when the
+// viewer acts as staff (called by fieldPipeline for every field).
+func noteStaffReads(ctx context.Context, res any) {
+	if res == nil || !mayCarryAccount(reflect.TypeOf(res)) {
+		return
 	}
-	return res, err
+	if ev := staffEvaluator(ctx); ev != nil {
+		noteAccounts(ev, reflect.ValueOf(res), 0)
+	}
 }
+
+// carriesAccount caches, per result type, whether noteAccounts could find
+// an account in a value of it: most fields return scalars, and looking the
+// viewer up for each of them would cost more than the field itself.
+var carriesAccount sync.Map // reflect.Type → bool
+
+func mayCarryAccount(t reflect.Type) bool {
+	if v, ok := carriesAccount.Load(t); ok {
+		return v.(bool)
+	}
+	may := typeMayCarryAccount(t, 0)
+	carriesAccount.Store(t, may)
+	return may
+}
+
+// typeMayCarryAccount mirrors noteAccounts on types: a pointer to
+// ent.CustomerAccount or to a struct with a CustomerAccountID field, a
+// slice of those (one level), or an interface (decided per value).
+func typeMayCarryAccount(t reflect.Type, depth int) bool {
+	switch t.Kind() {
+	case reflect.Slice:
+		return depth == 0 && typeMayCarryAccount(t.Elem(), depth+1)
+	case reflect.Interface:
+		return true
+	case reflect.Pointer:
+		if t == customerAccountType {
+			return true
+		}
+		e := t.Elem()
+		if e.Kind() != reflect.Struct {
+			return false
+		}
+		_, ok := e.FieldByName("CustomerAccountID")
+		return ok
+	}
+	return false
+}
+
+var customerAccountType = reflect.TypeOf((*ent.CustomerAccount)(nil))
 
 var pulidType = reflect.TypeOf(pulid.ID(""))
 
