@@ -13,6 +13,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -36,6 +37,13 @@ func run() error {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
+	}
+	gc := config.GCFromEnv(os.Getenv)
+	if gc.Percent >= 0 {
+		debug.SetGCPercent(gc.Percent)
+	}
+	if gc.MemoryLimit > 0 {
+		debug.SetMemoryLimit(gc.MemoryLimit)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {

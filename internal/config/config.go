@@ -160,3 +160,36 @@ func env(k, def string) string {
 	}
 	return def
 }
+
+// Garbage collector defaults. Portier's live heap is small (tens of MB)
+// while a nested page allocates a few MB and drops it, so Go's default
+// GOGC=100 collects after every few requests: profiles showed about a
+// third of the server's CPU in the collector (docs/performance.md). Portier
+// therefore lets the heap grow to five times what is live (GOGC=400) and
+// bounds it instead with a soft memory limit, which the collector keeps by
+// working harder only as the limit comes near. Go's own GOGC and
+// GOMEMLIMIT, when set, win.
+const (
+	DefaultGCPercent   = 400
+	DefaultMemoryLimit = 64 << 20 // bytes of memory managed by the Go runtime
+)
+
+// GCSettings are the collector settings to apply at start; a zero field
+// (or -1 for Percent) means leave Go's own setting.
+type GCSettings struct {
+	Percent     int   // -1: as GOGC says
+	MemoryLimit int64 // 0: as GOMEMLIMIT says
+}
+
+// GCFromEnv returns Portier's defaults for what GOGC and GOMEMLIMIT leave
+// unset.
+func GCFromEnv(getenv func(string) string) GCSettings {
+	s := GCSettings{Percent: -1}
+	if strings.TrimSpace(getenv("GOGC")) == "" {
+		s.Percent = DefaultGCPercent
+	}
+	if strings.TrimSpace(getenv("GOMEMLIMIT")) == "" {
+		s.MemoryLimit = DefaultMemoryLimit
+	}
+	return s
+}

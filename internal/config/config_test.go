@@ -107,3 +107,26 @@ func TestDebugAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestGCFromEnv(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		env        map[string]string
+		wantPct    int
+		wantMemLim int64
+	}{
+		{"neither set: Portier's defaults", nil, DefaultGCPercent, DefaultMemoryLimit},
+		{"GOGC set: kept", map[string]string{"GOGC": "100"}, -1, DefaultMemoryLimit},
+		{"GOGC off: kept", map[string]string{"GOGC": "off"}, -1, DefaultMemoryLimit},
+		{"GOMEMLIMIT set: kept", map[string]string{"GOMEMLIMIT": "1GiB"}, DefaultGCPercent, 0},
+		{"both set", map[string]string{"GOGC": "50", "GOMEMLIMIT": "200MiB"}, -1, 0},
+		{"blank counts as unset", map[string]string{"GOGC": " ", "GOMEMLIMIT": ""}, DefaultGCPercent, DefaultMemoryLimit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := GCFromEnv(func(k string) string { return tc.env[k] })
+			if got.Percent != tc.wantPct || got.MemoryLimit != tc.wantMemLim {
+				t.Errorf("GCFromEnv = %+v, want percent %d, limit %d", got, tc.wantPct, tc.wantMemLim)
+			}
+		})
+	}
+}
