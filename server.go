@@ -145,6 +145,7 @@ func run() error {
 		Handler: graph.NewHandler(graph.Deps{
 			Client: db.Client, DB: db.SQL, Tokens: tokens, PinKey: pinKey, Log: log, CORSOrigins: cfg.CORSOrigins,
 			PublicURL: cfg.PublicURL, DisableIntrospection: !cfg.Introspection, TrustedProxies: cfg.TrustedProxies,
+			MaxConcurrentRequests: cfg.MaxConcurrentRequests,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

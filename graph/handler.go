@@ -45,6 +45,13 @@ type Deps struct {
 	// mean" suggestions out of errors (PORTIER_INTROSPECTION=off). The zero
 	// value keeps both, as the playground needs.
 	DisableIntrospection bool
+	// MaxConcurrentRequests bounds the GraphQL requests executing at once
+	// (PORTIER_MAX_CONCURRENT_REQUESTS); zero means
+	// DefaultMaxConcurrentRequests. The rest wait, first come first
+	// served, up to AdmissionTimeout (zero: DefaultAdmissionTimeout), then
+	// get 503 with Retry-After.
+	MaxConcurrentRequests int
+	AdmissionTimeout      time.Duration
 }
 
 // NewGraphQLServer assembles the gqlgen server: explicit transports (POST
@@ -112,7 +119,7 @@ func NewHandler(d Deps) http.Handler {
 	gql := NewGraphQLServer(d)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", frontDoor(d.Log, auth.middleware(gql)))
+	mux.Handle("/graphql", frontDoor(d.Log, admission(d.MaxConcurrentRequests, d.AdmissionTimeout, d.Log, auth.middleware(gql))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -39,6 +40,10 @@ type Config struct {
 	// second listener serves net/http/pprof, for profiling; empty (the
 	// default) serves none. Profiles show internals, so only loopback.
 	DebugAddr string
+	// MaxConcurrentRequests is PORTIER_MAX_CONCURRENT_REQUESTS: GraphQL
+	// requests executed at once; the rest wait their turn. Zero (unset)
+	// means four per CPU.
+	MaxConcurrentRequests int
 }
 
 // FromEnv reads the configuration.
@@ -62,6 +67,13 @@ func FromEnv() (*Config, error) {
 		c.Introspection = false
 	default:
 		return nil, fmt.Errorf("PORTIER_INTROSPECTION must be on or off, not %q", v)
+	}
+	if v := strings.TrimSpace(os.Getenv("PORTIER_MAX_CONCURRENT_REQUESTS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return nil, fmt.Errorf("PORTIER_MAX_CONCURRENT_REQUESTS must be a number from 1 to 10000, not %q", v)
+		}
+		c.MaxConcurrentRequests = n
 	}
 	if a := strings.TrimSpace(os.Getenv("PORTIER_DEBUG_ADDR")); a != "" {
 		host, _, err := net.SplitHostPort(a)

@@ -130,3 +130,24 @@ func TestGCFromEnv(t *testing.T) {
 		})
 	}
 }
+
+func TestMaxConcurrentRequestsFromEnv(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    int
+		wantErr bool
+	}{
+		{"", 0, false}, {"8", 8, false}, {" 64 ", 64, false},
+		{"0", 0, true}, {"-1", 0, true}, {"many", 0, true}, {"10001", 0, true},
+	} {
+		t.Setenv("PORTIER_MAX_CONCURRENT_REQUESTS", tc.in)
+		c, err := FromEnv()
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%q: error %v, want error %v", tc.in, err, tc.wantErr)
+			continue
+		}
+		if err == nil && c.MaxConcurrentRequests != tc.want {
+			t.Errorf("%q: MaxConcurrentRequests = %d, want %d", tc.in, c.MaxConcurrentRequests, tc.want)
+		}
+	}
+}
