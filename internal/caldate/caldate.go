@@ -7,8 +7,9 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
+
+	"portier/internal/jsonstr"
 )
 
 // Date is a calendar date in ISO 8601 form, YYYY-MM-DD.
@@ -63,7 +64,7 @@ func (d *Date) UnmarshalGQL(v any) error {
 }
 
 // MarshalGQL implements graphql.Marshaler.
-func (d Date) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(d))) }
+func (d Date) MarshalGQL(w io.Writer) { jsonstr.Write(w, string(d)) }
 
 // Scan implements sql.Scanner.
 func (d *Date) Scan(src any) error {

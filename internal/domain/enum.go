@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
+
+	"portier/internal/jsonstr"
 )
 
 // enumUnmarshal parses a GraphQL enum value into one of the allowed values.
@@ -23,7 +24,7 @@ func enumUnmarshal[T ~string](v any, allowed []T, what string) (T, error) {
 	return T(s), nil
 }
 
-func enumMarshal[T ~string](w io.Writer, v T) { _, _ = io.WriteString(w, strconv.Quote(string(v))) }
+func enumMarshal[T ~string](w io.Writer, v T) { jsonstr.Write(w, string(v)) }
 
 func enumStrings[T ~string](vs []T) []string {
 	out := make([]string, len(vs))

@@ -9,12 +9,13 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"portier/internal/jsonstr"
 )
 
 // ID is a prefixed ULID.
@@ -62,7 +63,7 @@ func (id *ID) UnmarshalGQL(v any) error {
 }
 
 // MarshalGQL implements graphql.Marshaler.
-func (id ID) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(id))) }
+func (id ID) MarshalGQL(w io.Writer) { jsonstr.Write(w, string(id)) }
 
 // Scan implements sql.Scanner.
 func (id *ID) Scan(src any) error {
