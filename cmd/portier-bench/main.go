@@ -85,10 +85,11 @@ func main() {
 		os.Exit(130)
 	}()
 	err = run(ctx, opts)
+	interrupted := ctx.Err() != nil
 	stopAll()
 	cancel()
 	if err != nil {
-		if ctx.Err() != nil {
+		if interrupted {
 			fmt.Fprintln(os.Stderr, "portier-bench: interrupted")
 			os.Exit(130)
 		}
