@@ -6,7 +6,7 @@ GO ?= go
 PKGS := ./...
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: run build test test-sqlite test-postgres generate lint fmt bench
+.PHONY: run build test test-sqlite test-postgres generate lint fmt bench gobench
 
 run:
 	$(GO) run .
@@ -37,5 +37,14 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# The load benchmark (cmd/portier-bench) on a throwaway PostgreSQL cluster
+# with pg_stat_statements, never an external DATABASE_URL. BASE=<rev> compares
+# with another revision; BENCH_DURATION, BENCH_WARMUP, BENCH_SCENARIOS,
+# BENCH_CONC and BENCH_PPROF are read from the environment.
 bench:
+	env -u DATABASE_URL WITH_POSTGRES_OPTS='-c shared_preload_libraries=pg_stat_statements' \
+		scripts/with-postgres.sh $(GO) run ./cmd/portier-bench
+
+# The Go benchmarks (evaluator, directive path, nested page, worst cases).
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./graph/...

@@ -15,6 +15,10 @@
 # The PostgreSQL server binaries are taken from $PG_BINDIR if set, else from
 # PATH, else from the newest /usr/lib/postgresql/<ver>/bin.
 #
+# $WITH_POSTGRES_OPTS, if set, is appended to the throwaway server's options
+# (pg_ctl -o), e.g. "-c shared_preload_libraries=pg_stat_statements"; it is
+# not used with an external DATABASE_URL.
+#
 # Exits with CMD's exit status.
 set -euo pipefail
 
@@ -166,6 +170,7 @@ while [ -z "$started" ]; do
 	opts="-p $port -k '$dir' -c listen_addresses=127.0.0.1"
 	opts+=" -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
 	opts+=" -c max_connections=200"
+	[ -z "${WITH_POSTGRES_OPTS:-}" ] || opts+=" $WITH_POSTGRES_OPTS"
 	started=1 # from here on, cleanup must stop the server
 	if as_pg "$pg_ctl_bin" -D "$data" -l "$log" -o "$opts" -w -t 60 start >/dev/null 2>&1; then
 		:
