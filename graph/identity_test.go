@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -216,7 +217,7 @@ func TestPasswordHashUpgradedOnLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.PasswordHash == weak || !strings.Contains(u.PasswordHash, "m=19456,t=2,p=1") {
+	if u.PasswordHash == weak || !strings.Contains(u.PasswordHash, fmt.Sprintf("m=%d,t=%d,p=1", password.Default.Memory, password.Default.Time)) {
 		t.Fatalf("hash not upgraded: %s", u.PasswordHash[:30])
 	}
 	e.loginTokens("oldhash", pw)

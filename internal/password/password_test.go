@@ -15,11 +15,19 @@ var weak = Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32
 
 func TestDefaultsMeetOWASP(t *testing.T) {
 	t.Parallel()
-	// OWASP Password Storage Cheat Sheet, argon2id: m=19 MiB, t=2, p=1 (or
-	// an equivalent trade-off with more memory).
+	// OWASP Password Storage Cheat Sheet, argon2id: one of its equivalent
+	// configurations (memory in KiB, iterations), parallelism 1.
 	d := Default
-	if d.Memory < 19456 || d.Time < 2 || d.Threads != 1 {
-		t.Errorf("default parameters m=%d KiB, t=%d, p=%d are below OWASP's m=19456, t=2, p=1", d.Memory, d.Time, d.Threads)
+	owasp := []struct{ m, t uint32 }{{47104, 1}, {19456, 2}, {12288, 3}, {9216, 4}, {7168, 5}}
+	meets := false
+	for _, c := range owasp {
+		meets = meets || (d.Memory >= c.m && d.Time >= c.t)
+	}
+	if !meets || d.Threads != 1 {
+		t.Errorf("default parameters m=%d KiB, t=%d, p=%d meet none of OWASP's configurations", d.Memory, d.Time, d.Threads)
+	}
+	if d.Memory > 19456 {
+		t.Errorf("default memory %d KiB: more than the 19 MiB the server's memory bound assumes per hash", d.Memory)
 	}
 	if d.SaltLen < 16 || d.KeyLen < 32 {
 		t.Errorf("salt %d bytes, key %d bytes: want at least 16 and 32", d.SaltLen, d.KeyLen)
@@ -72,6 +80,23 @@ func TestHashSalted(t *testing.T) {
 		if ok, _, err := Verify(ctx, pw, h); err != nil || !ok {
 			t.Errorf("Verify(unicode password) = %v, %v", ok, err)
 		}
+	}
+}
+
+// A hash with the former defaults (m=19 MiB, t=2) still verifies, and a
+// correct login replaces it with one that holds less memory.
+func TestFormerDefaultHashIsRehashed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h, err := HashWith(ctx, "an old password", Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, rehash, err := Verify(ctx, "an old password", h); err != nil || !ok || !rehash {
+		t.Errorf("Verify(former default hash) = %v, %v, %v; want true, true, nil", ok, rehash, err)
+	}
+	if ok, _, err := Verify(ctx, "another password", h); err != nil || ok {
+		t.Errorf("Verify(wrong password, former default hash) = %v, %v; want false, nil", ok, err)
 	}
 }
 
