@@ -82,7 +82,7 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(jsonPOST{})
 	cache := defaultPageCache{lru.New[*ast.QueryDocument](QueryCacheSize)}
 	srv.SetQueryCache(cache)
 	srv.SetParserTokenLimit(MaxParserTokens)
