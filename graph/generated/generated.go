@@ -5246,7 +5246,7 @@ type AuditEventConnection {
   """
   pageInfo: PageInfo!
   """
-  Identifies the total count of items in the connection.
+  The number of all items in the connection, not only of this page. It costs a count of every matching row, O(rows), which on a long list is far more than the page: it is computed only when selected, so select it only when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
   """
   totalCount: Int!
 }
@@ -6030,7 +6030,7 @@ type ContactConnection {
   """
   pageInfo: PageInfo!
   """
-  Identifies the total count of items in the connection.
+  The number of all items in the connection, not only of this page. It costs a count of every matching row, O(rows), which on a long list is far more than the page: it is computed only when selected, so select it only when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
   """
   totalCount: Int!
 }
@@ -6559,7 +6559,7 @@ type CustomerAccountConnection {
   """
   pageInfo: PageInfo!
   """
-  Identifies the total count of items in the connection.
+  The number of all items in the connection, not only of this page. It costs a count of every matching row, O(rows), which on a long list is far more than the page: it is computed only when selected, so select it only when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
   """
   totalCount: Int!
 }
@@ -8008,7 +8008,7 @@ type UserAccountConnection {
   """
   pageInfo: PageInfo!
   """
-  Identifies the total count of items in the connection.
+  The number of all items in the connection, not only of this page. It costs a count of every matching row, O(rows), which on a long list is far more than the page: it is computed only when selected, so select it only when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
   """
   totalCount: Int!
 }
