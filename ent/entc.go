@@ -5,9 +5,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"log"
 	"strings"
+	"text/template/parse"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
@@ -55,8 +57,13 @@ func main() {
 // paginationTemplate returns Portier's changes to entgql's pagination
 // (template/pagination.tmpl says what and why). It must come after
 // entgql.AllTemplates: its helpers replace entgql's of the same name. The
-// replaced load_total stays available as helper/entgql/load_total.
+// replaced load_total stays available as helper/entgql/load_total, and
+// entgql's applyCursors is pointed at multiCursorsPredicate.
 func paginationTemplate() *gen.Template {
+	const from, to = "entgql.MultiCursorsPredicate(", "multiCursorsPredicate("
+	if n := replaceText(entgql.PaginationTemplate.Lookup("gql_pagination").Tree.Root, from, to); n != 1 {
+		log.Fatalf("entgql's gql_pagination template calls %s %d times, want 1: review template/pagination.tmpl against the new entgql", from, n)
+	}
 	t := gen.NewTemplate("pagination").Funcs(entgql.TemplateFuncs)
 	loadTotal := entgql.CollectionTemplate.Lookup("gql_pagination/helper/load_total")
 	if loadTotal == nil {
@@ -66,6 +73,30 @@ func paginationTemplate() *gen.Template {
 		log.Fatal(err)
 	}
 	return gen.MustParse(t.ParseFiles("./template/pagination.tmpl"))
+}
+
+// replaceText replaces from with to in the literal text of a template and
+// returns how often it did.
+func replaceText(n parse.Node, from, to string) int {
+	count := 0
+	switch n := n.(type) {
+	case *parse.TextNode:
+		count = bytes.Count(n.Text, []byte(from))
+		n.Text = bytes.ReplaceAll(n.Text, []byte(from), []byte(to))
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				count += replaceText(c, from, to)
+			}
+		}
+	case *parse.IfNode:
+		count += replaceText(n.List, from, to) + replaceText(n.ElseList, from, to)
+	case *parse.RangeNode:
+		count += replaceText(n.List, from, to) + replaceText(n.ElseList, from, to)
+	case *parse.WithNode:
+		count += replaceText(n.List, from, to) + replaceText(n.ElseList, from, to)
+	}
+	return count
 }
 
 // describeTotalCount says on every connection's totalCount what it costs:

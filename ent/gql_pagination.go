@@ -1160,7 +1160,7 @@ func (p *auditeventPager) applyCursors(query *AuditEventQuery, after, before *Cu
 		}
 		directions = append(directions, direction)
 	}
-	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+	predicates, err := multiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
 		FieldID:     DefaultAuditEventOrder.Field.column,
 		DirectionID: idDirection,
 		Fields:      fields,
@@ -1502,7 +1502,7 @@ func (p *contactPager) applyCursors(query *ContactQuery, after, before *Cursor) 
 		}
 		directions = append(directions, direction)
 	}
-	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+	predicates, err := multiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
 		FieldID:     DefaultContactOrder.Field.column,
 		DirectionID: idDirection,
 		Fields:      fields,
@@ -1880,7 +1880,7 @@ func (p *customeraccountPager) applyCursors(query *CustomerAccountQuery, after, 
 		}
 		directions = append(directions, direction)
 	}
-	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+	predicates, err := multiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
 		FieldID:     DefaultCustomerAccountOrder.Field.column,
 		DirectionID: idDirection,
 		Fields:      fields,
@@ -5030,7 +5030,7 @@ func (p *useraccountPager) applyCursors(query *UserAccountQuery, after, before *
 		}
 		directions = append(directions, direction)
 	}
-	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+	predicates, err := multiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
 		FieldID:     DefaultUserAccountOrder.Field.column,
 		DirectionID: idDirection,
 		Fields:      fields,

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -142,6 +144,100 @@ func TestPageCountsOnlyWhenAsked(t *testing.T) {
 		}
 		if got := dig(d, append(c.path, "totalCount")...).(float64); got < 3 || (c.total > 0 && got != c.total) {
 			t.Errorf("%s: totalCount %v, want %v", c.name, got, c.total)
+		}
+	}
+}
+
+// Cursor pages return the same rows in every order whatever the bound on
+// the order's first column (the keyset predicate of multiCursorsPredicate):
+// paging forwards with after and backwards with before through contacts
+// with equal names, in each order the connection offers, yields the order
+// sorted here.
+func TestCursorPagesInEveryOrder(t *testing.T) {
+	e := newEnv(t)
+	acct := e.createAccount("KEYSET1")
+	// Names with ties; e-mails in another order (they differ in one letter
+	// before a common suffix: the same order under every collation).
+	names := []string{"Name C", "Name A", "Name B", "Name A", "Name C", "Name B", "Name A", "Name D", "Name B", "Name A", "Name C"}
+	for i, n := range names {
+		e.createContact(e.admin, acct, n, fmt.Sprintf("k%c@keyset1.example", 'z'-i))
+	}
+	type contact struct {
+		id, name, email string
+		created         time.Time
+	}
+	const doc = `query($n: String!, $first: Int, $after: Cursor, $last: Int, $before: Cursor, $o: [ContactOrder!]) {
+  customerAccount(number: $n) { contacts(first: $first, after: $after, last: $last, before: $before, orderBy: $o) {
+    edges { node { id name email createdAt } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }
+}`
+	read := func(v map[string]any) ([]contact, map[string]any) {
+		v["n"] = "KEYSET1"
+		conn := dig(e.ok(e.admin, doc, v), "customerAccount", "contacts").(map[string]any)
+		var out []contact
+		for _, edge := range conn["edges"].([]any) {
+			n := edge.(map[string]any)["node"].(map[string]any)
+			c := contact{id: n["id"].(string), name: n["name"].(string), email: n["email"].(string)}
+			var err error
+			if c.created, err = time.Parse(time.RFC3339Nano, n["createdAt"].(string)); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, c)
+		}
+		return out, conn["pageInfo"].(map[string]any)
+	}
+	all, _ := read(map[string]any{"first": 100})
+	if len(all) != len(names) {
+		t.Fatalf("%d contacts, want %d", len(all), len(names))
+	}
+	orders := []struct {
+		field string
+		desc  bool
+		less  func(a, b contact) int
+	}{
+		{"", false, func(a, b contact) int { return 0 }},
+		{"NAME", false, func(a, b contact) int { return strings.Compare(a.name, b.name) }},
+		{"NAME", true, func(a, b contact) int { return strings.Compare(b.name, a.name) }},
+		{"EMAIL", false, func(a, b contact) int { return strings.Compare(a.email, b.email) }},
+		{"CREATED_AT", true, func(a, b contact) int { return b.created.Compare(a.created) }},
+	}
+	for _, o := range orders {
+		want := slices.Clone(all)
+		slices.SortStableFunc(want, func(a, b contact) int {
+			if c := o.less(a, b); c != 0 {
+				return c
+			}
+			return strings.Compare(a.id, b.id) // ties by ID, ascending
+		})
+		var order []map[string]any
+		if o.field != "" {
+			dir := "ASC"
+			if o.desc {
+				dir = "DESC"
+			}
+			order = []map[string]any{{"field": o.field, "direction": dir}}
+		}
+		ids := func(cs []contact) []string {
+			out := make([]string, len(cs))
+			for i, c := range cs {
+				out[i] = c.id
+			}
+			return out
+		}
+		var fwd, back []contact
+		var cursor any
+		for more := true; more; {
+			page, info := read(map[string]any{"first": 3, "after": cursor, "o": order})
+			fwd = append(fwd, page...)
+			cursor, more = info["endCursor"], info["hasNextPage"] == true
+		}
+		cursor = nil
+		for more := true; more; {
+			page, info := read(map[string]any{"last": 3, "before": cursor, "o": order})
+			back = append(page, back...)
+			cursor, more = info["startCursor"], info["hasPreviousPage"] == true
+		}
+		if !slices.Equal(ids(fwd), ids(want)) || !slices.Equal(ids(back), ids(want)) {
+			t.Errorf("order %s desc=%v:\nforwards  %v\nbackwards %v\nwant      %v", o.field, o.desc, ids(fwd), ids(back), ids(want))
 		}
 	}
 }
