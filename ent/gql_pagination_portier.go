@@ -3,8 +3,11 @@
 package ent
 
 import (
+	"context"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect/sql"
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // multiCursorsPredicate is entgql.MultiCursorsPredicate plus, when the
@@ -38,4 +41,18 @@ func multiCursorsPredicate(after, before *Cursor, opts *entgql.MultiCursorsOptio
 		}
 	}
 	return predicates, nil
+}
+
+// CollectFieldsOfOne is CollectFields for a query that yields at most one
+// CustomerAccount (a lookup by a unique key): its paginated edges are read
+// with a LIMIT, not with a row number per parent over all its rows.
+func (_q *CustomerAccountQuery) CollectFieldsOfOne(ctx context.Context, satisfies ...string) (*CustomerAccountQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
 }

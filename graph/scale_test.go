@@ -241,3 +241,33 @@ func TestCursorPagesInEveryOrder(t *testing.T) {
 		}
 	}
 }
+
+// customerAccount(number:) finds at most one account: a page of its
+// contacts is read with a LIMIT, not with a row number per account over all
+// of the account's contacts (what eager loading does for a list of
+// accounts), and stops after the page.
+func TestAccountContactsPageIsALimit(t *testing.T) {
+	rec := &stmtRecorder{}
+	e := newEnv(t, database.WithDriver(func(d dialect.Driver) dialect.Driver { rec.Driver = d; return rec }))
+	acct := e.createAccount("LIMIT1")
+	for i := 0; i < 3; i++ {
+		e.createContact(e.admin, acct, fmt.Sprintf("P%d", i), fmt.Sprintf("p%d@limit1.example", i))
+	}
+	rec.start()
+	d := e.ok(e.admin, `{ customerAccount(number: "LIMIT1") { contacts(first: 2) { edges { node { name } } pageInfo { hasNextPage } } } }`, nil)
+	stmts := rec.stop()
+	if n := len(dig(d, "customerAccount", "contacts", "edges").([]any)); n != 2 || dig(d, "customerAccount", "contacts", "pageInfo", "hasNextPage") != true {
+		t.Fatalf("want 2 of 3 contacts and a next page: %v", d)
+	}
+	page := false
+	for _, s := range stmts {
+		q := strings.NewReplacer("`", "", `"`, "").Replace(strings.ToUpper(s.query))
+		if strings.Contains(q, "ROW_NUMBER") {
+			t.Errorf("a row number over the account's contacts: %s", s.query)
+		}
+		page = page || strings.Contains(q, "FROM CONTACTS") && strings.HasSuffix(q, " LIMIT 3")
+	}
+	if !page {
+		t.Errorf("no contacts query with LIMIT 3 among %d statements: %v", len(stmts), stmts)
+	}
+}
