@@ -289,7 +289,7 @@ func (_m *APIKeyQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -595,7 +595,7 @@ func (_m *AccountManagerQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -901,7 +901,7 @@ func (_m *AgencyDelegationQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1243,7 +1243,7 @@ func (_m *AuditEventQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1585,7 +1585,7 @@ func (_m *ContactQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1963,7 +1963,7 @@ func (_m *CustomerAccountQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2323,7 +2323,7 @@ func (_m *GroupMembershipQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2629,7 +2629,7 @@ func (_m *InvitationQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2935,7 +2935,7 @@ func (_m *OrganisationDomainQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3241,7 +3241,7 @@ func (_m *ResourceQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3547,7 +3547,7 @@ func (_m *RightsGroupQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3853,7 +3853,7 @@ func (_m *RoleAssignmentQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -4159,7 +4159,7 @@ func (_m *ScopedLoginQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -4465,7 +4465,7 @@ func (_m *SessionQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -4771,7 +4771,7 @@ func (_m *SupportAuthorizationQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -5113,7 +5113,7 @@ func (_m *UserAccountQuery) Paginate(
 	// totalCount reads every matching row: only when selected. pageInfo
 	// comes from the page itself (conn.build), or, without edges, from
 	// whether there is any row at all.
-	wantTotal := hasCollectedField(ctx, totalCountField)
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
 	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {

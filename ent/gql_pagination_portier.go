@@ -10,6 +10,16 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+type withoutTotalCountKey struct{}
+
+// WithoutTotalCount returns a context in which Paginate counts no rows for
+// totalCount (the connection's TotalCount is then the page's length). For
+// a caller that pages without a GraphQL field context, where Paginate takes
+// every field as selected, and does not show the count.
+func WithoutTotalCount(ctx context.Context) context.Context {
+	return context.WithValue(ctx, withoutTotalCountKey{}, true)
+}
+
 // multiCursorsPredicate is entgql.MultiCursorsPredicate plus, when the
 // order's first column is not the ID, a range bound on that column:
 // "(c0 > v0) OR (c0 = v0 AND id > i)" selects the same rows as

@@ -48,9 +48,11 @@ import (
 const scaleBudget = 2 * time.Millisecond
 
 // stmtRecorder is an ent driver wrapper that records the statements run for
-// HTTP requests (any context derived from one), with their arguments.
+// HTTP requests (any context derived from one), with their arguments; with
+// all, also those of contexts detached from the request.
 type stmtRecorder struct {
 	dialect.Driver
+	all  bool
 	mu   sync.Mutex
 	on   bool
 	list []recordedStmt
@@ -62,7 +64,7 @@ type recordedStmt struct {
 }
 
 func (r *stmtRecorder) record(ctx context.Context, q string, args any) {
-	if ctx.Value(http.ServerContextKey) == nil {
+	if !r.all && ctx.Value(http.ServerContextKey) == nil {
 		return
 	}
 	r.mu.Lock()
@@ -596,13 +598,15 @@ func TestPaginationAtScale(t *testing.T) {
 // customerAccount and of node) nor paginated by its resolver (the activity
 // log, the root auditEvents); pageInfo comes from the page's extra row.
 func TestPageCountsOnlyWhenAsked(t *testing.T) {
-	rec := &stmtRecorder{}
+	rec := &stmtRecorder{all: true} // users pages on a detached context
 	e := newEnv(t, database.WithDriver(func(d dialect.Driver) dialect.Driver { rec.Driver = d; return rec }))
 	acct := e.createAccount("COUNT1")
 	boss, _ := e.customerUser(acct, "boss@count1.example", "PORTAL_ACCESS", "CUSTOMER_ADMIN")
 	for i := 0; i < 3; i++ {
 		e.createContact(boss, acct, fmt.Sprintf("P%d", i), fmt.Sprintf("p%d@count1.example", i))
 	}
+	e.customerUser(acct, "u1@count1.example", "PORTAL_ACCESS")
+	e.customerUser(acct, "u2@count1.example", "PORTAL_ACCESS")
 	counts := func(doc string, vars map[string]any) (map[string]any, int) {
 		t.Helper()
 		rec.start()
@@ -615,22 +619,27 @@ func TestPageCountsOnlyWhenAsked(t *testing.T) {
 		}
 		return d, n
 	}
-	const page = `edges { node { id } } pageInfo { hasNextPage hasPreviousPage endCursor }`
+	const page = `edges { node { %s } } pageInfo { hasNextPage hasPreviousPage endCursor }`
 	cases := []struct {
 		name, doc string
 		vars      map[string]any
 		path      []any // to the connection
 		total     float64
+		node      string // a field of the node
 	}{
 		{"contacts of customerAccount", `query($n: String!) { customerAccount(number: $n) { contacts(first: 2) { %s } } }`,
-			map[string]any{"n": "COUNT1"}, []any{"customerAccount", "contacts"}, 4},
+			map[string]any{"n": "COUNT1"}, []any{"customerAccount", "contacts"}, 6, "id"},
 		{"contacts of node", `query($a: ID!) { node(id: $a) { ... on CustomerAccount { contacts(last: 2) { %s } } } }`,
-			map[string]any{"a": acct}, []any{"node", "contacts"}, 4},
+			map[string]any{"a": acct}, []any{"node", "contacts"}, 6, "id"},
 		{"activity log", `query($n: String!) { customerAccount(number: $n) { auditEvents(first: 2) { %s } } }`,
-			map[string]any{"n": "COUNT1"}, []any{"customerAccount", "auditEvents"}, -1},
-		{"root auditEvents", `{ auditEvents(first: 2) { %s } }`, nil, []any{"auditEvents"}, -1},
+			map[string]any{"n": "COUNT1"}, []any{"customerAccount", "auditEvents"}, -1, "id"},
+		{"root auditEvents", `{ auditEvents(first: 2) { %s } }`, nil, []any{"auditEvents"}, -1, "id"},
+		// A connection paged by its resolver without the field context.
+		{"users of customerAccount", `query($n: String!) { customerAccount(number: $n) { users(first: 2) { %s } } }`,
+			map[string]any{"n": "COUNT1"}, []any{"customerAccount", "users"}, 3, "name"},
 	}
 	for _, c := range cases {
+		page := fmt.Sprintf(page, c.node)
 		d, n := counts(fmt.Sprintf(c.doc, page), c.vars)
 		if n != 0 {
 			t.Errorf("%s: %d COUNT statements without totalCount", c.name, n)

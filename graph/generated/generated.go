@@ -4306,7 +4306,12 @@ type AccountUserConnection {
   edges: [AccountUserEdge!]!
   "Information to fetch further pages."
   pageInfo: PageInfo!
-  "How many users the account has in all."
+  """
+  How many users the account has in all, not only on this page. It costs a
+  count of every user of the account, O(users), which on a long list is far
+  more than the page: it is computed only when selected, so select it only
+  when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
+  """
   totalCount: Int!
 }
 
