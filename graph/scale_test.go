@@ -42,8 +42,8 @@ import (
 // seeds in about 10 s and is far past the point where PostgreSQL reads a
 // whole table (or a whole account) and sorts it when no index matches the
 // ORDER BY and the cursor, so a missing index or a count fails the test in
-// every CI run. PORTIER_SCALE_ROWS=1000000 is the size of the issue: about
-// 55 s of seeding on two cores.
+// every CI run. PORTIER_SCALE_ROWS=1000000 is the size of the issue: 40 to
+// 55 s of seeding, about a minute in all, on two shared cores.
 
 const scaleBudget = 2 * time.Millisecond
 
@@ -146,12 +146,15 @@ func sqlID(prefix, expr string) string { return fmt.Sprintf(hexID, prefix, expr)
 // IDs and times grow together, as ULIDs and creation times do, and the
 // other accounts' rows are interleaved with the big account's (every 11th
 // contact, every 3rd event is another account's): the accounts grew side by
-// side. When instead one account holds most rows of a table and they are
-// all newer (or all older) than the other accounts' rows, e.g. after a bulk
-// import, PostgreSQL may still page that account's contacts in the default
-// order (by ID) along the primary key, which it estimates cheaper than
-// (customer_account_id, id), and read the other accounts' older contacts
-// before the first page.
+// side. What this layout does not show: when one account holds most of a
+// table (more than about 60%), PostgreSQL estimates a scan of a smaller
+// index that has the order but not the account, with a filter on the
+// account, cheaper than the account's own index: the primary key for its
+// contacts by ID, (occurred_at DESC, id) for its activity log. That holds
+// while the account's rows are spread over that index; when the other
+// accounts' rows come first (the big account's contacts imported after
+// theirs, or its log quiet while theirs grew), its first page reads them
+// too.
 func seedScale(t *testing.T, db *sql.DB, big, hot, actor string, rows int, at time.Time) {
 	t.Helper()
 	ctx := context.Background()
