@@ -5,9 +5,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"log"
 	"strings"
+	"text/template/parse"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
@@ -16,13 +18,17 @@ import (
 )
 
 func main() {
+	// The extension adds its templates after Config.Templates: Portier's
+	// pagination helpers must come after entgql's to replace them.
+	gqlTemplates := append(append([]*gen.Template{}, entgql.AllTemplates...), paginationTemplate())
 	ex, err := entgql.NewExtension(
+		entgql.WithTemplates(gqlTemplates...),
 		entgql.WithConfigPath("../gqlgen.yml"),
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("../schema/ent.graphqls"),
 		entgql.WithWhereInputs(true),
 		entgql.WithRelaySpec(true),
-		entgql.WithSchemaHook(guardNodeFields, dropEdgeFilters, describeAll),
+		entgql.WithSchemaHook(guardNodeFields, dropEdgeFilters, describeTotalCount, describeAll),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -47,6 +53,72 @@ func main() {
 		log.Fatalf("running ent codegen: %v", err)
 	}
 }
+
+// paginationTemplate returns Portier's changes to entgql's pagination
+// (template/pagination.tmpl says what and why). It must come after
+// entgql.AllTemplates: its helpers replace entgql's of the same name. The
+// replaced load_total stays available as helper/entgql/load_total, and
+// entgql's applyCursors is pointed at multiCursorsPredicate.
+func paginationTemplate() *gen.Template {
+	const from, to = "entgql.MultiCursorsPredicate(", "multiCursorsPredicate("
+	if n := replaceText(entgql.PaginationTemplate.Lookup("gql_pagination").Tree.Root, from, to); n != 1 {
+		log.Fatalf("entgql's gql_pagination template calls %s %d times, want 1: review template/pagination.tmpl against the new entgql", from, n)
+	}
+	t := gen.NewTemplate("pagination").Funcs(entgql.TemplateFuncs)
+	loadTotal := entgql.CollectionTemplate.Lookup("gql_pagination/helper/load_total")
+	if loadTotal == nil {
+		log.Fatal("entgql has no gql_pagination/helper/load_total template: review template/pagination.tmpl against the new entgql")
+	}
+	if _, err := t.AddParseTree("helper/entgql/load_total", loadTotal.Tree.Copy()); err != nil {
+		log.Fatal(err)
+	}
+	return gen.MustParse(t.ParseFiles("./template/pagination.tmpl"))
+}
+
+// replaceText replaces from with to in the literal text of a template and
+// returns how often it did.
+func replaceText(n parse.Node, from, to string) int {
+	count := 0
+	switch n := n.(type) {
+	case *parse.TextNode:
+		count = bytes.Count(n.Text, []byte(from))
+		n.Text = bytes.ReplaceAll(n.Text, []byte(from), []byte(to))
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				count += replaceText(c, from, to)
+			}
+		}
+	case *parse.IfNode:
+		count += replaceText(n.List, from, to) + replaceText(n.ElseList, from, to)
+	case *parse.RangeNode:
+		count += replaceText(n.List, from, to) + replaceText(n.ElseList, from, to)
+	case *parse.WithNode:
+		count += replaceText(n.List, from, to) + replaceText(n.ElseList, from, to)
+	}
+	return count
+}
+
+// describeTotalCount says on every connection's totalCount what it costs:
+// a count of every matching row, where a page reads only its own rows.
+func describeTotalCount(_ *gen.Graph, s *ast.Schema) error {
+	for name, def := range s.Types {
+		if !strings.HasSuffix(name, "Connection") {
+			continue
+		}
+		if f := def.Fields.ForName("totalCount"); f != nil {
+			f.Description = totalCountDoc
+		}
+	}
+	return nil
+}
+
+// totalCountDoc is the description of totalCount on every generated
+// connection.
+const totalCountDoc = "The number of all items in the connection, not only of this page. " +
+	"It costs a count of every matching row, O(rows), which on a long list is far more than the page: " +
+	"it is computed only when selected, so select it only when you show it. " +
+	"pageInfo (hasNextPage, hasPreviousPage) does not need it."
 
 // guardNodeFields puts the @auth directive on the generated Query.node and
 // Query.nodes fields: every root field must carry an auth directive, and

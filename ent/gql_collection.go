@@ -864,35 +864,48 @@ func (_q *CustomerAccountQuery) collectField(ctx context.Context, oneNode bool, 
 			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
-					query := query.Clone()
-					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*CustomerAccount) error {
-						ids := make([]driver.Value, len(nodes))
-						for i := range nodes {
-							ids[i] = nodes[i].ID
-						}
-						var v []struct {
-							NodeID pulid.ID `sql:"customer_account_id"`
-							Count  int      `sql:"count"`
-						}
-						query.Where(func(s *sql.Selector) {
-							s.Where(sql.InValues(s.C(customeraccount.ContactsColumn), ids...))
-						})
-						if err := query.GroupBy(customeraccount.ContactsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
-							return err
-						}
-						m := make(map[pulid.ID]int, len(v))
-						for i := range v {
-							m[v[i].NodeID] = v[i].Count
-						}
-						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[0] == nil {
-								nodes[i].Edges.totalCount[0] = make(map[string]int)
+					if hasCollectedField(ctx, append(path, totalCountField)...) {
+						query := query.Clone()
+						_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*CustomerAccount) error {
+							ids := make([]driver.Value, len(nodes))
+							for i := range nodes {
+								ids[i] = nodes[i].ID
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
-						}
-						return nil
-					})
+							var v []struct {
+								NodeID pulid.ID `sql:"customer_account_id"`
+								Count  int      `sql:"count"`
+							}
+							query.Where(func(s *sql.Selector) {
+								s.Where(sql.InValues(s.C(customeraccount.ContactsColumn), ids...))
+							})
+							if err := query.GroupBy(customeraccount.ContactsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+								return err
+							}
+							m := make(map[pulid.ID]int, len(v))
+							for i := range v {
+								m[v[i].NodeID] = v[i].Count
+							}
+							for i := range nodes {
+								n := m[nodes[i].ID]
+								if nodes[i].Edges.totalCount[0] == nil {
+									nodes[i].Edges.totalCount[0] = make(map[string]int)
+								}
+								nodes[i].Edges.totalCount[0][alias] = n
+							}
+							return nil
+						})
+
+					} else {
+						_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*CustomerAccount) error {
+							for i := range nodes {
+								if nodes[i].Edges.totalCount[0] == nil {
+									nodes[i].Edges.totalCount[0] = make(map[string]int)
+								}
+								nodes[i].Edges.totalCount[0][alias] = 0
+							}
+							return nil
+						})
+					}
 				} else {
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*CustomerAccount) error {
 						for i := range nodes {

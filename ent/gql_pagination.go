@@ -286,16 +286,26 @@ func (_m *APIKeyQuery) Paginate(
 	}
 	conn := &APIKeyConnection{Edges: []*APIKeyEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -582,16 +592,26 @@ func (_m *AccountManagerQuery) Paginate(
 	}
 	conn := &AccountManagerConnection{Edges: []*AccountManagerEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -878,16 +898,26 @@ func (_m *AgencyDelegationQuery) Paginate(
 	}
 	conn := &AgencyDelegationConnection{Edges: []*AgencyDelegationEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -1130,7 +1160,7 @@ func (p *auditeventPager) applyCursors(query *AuditEventQuery, after, before *Cu
 		}
 		directions = append(directions, direction)
 	}
-	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+	predicates, err := multiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
 		FieldID:     DefaultAuditEventOrder.Field.column,
 		DirectionID: idDirection,
 		Fields:      fields,
@@ -1210,16 +1240,26 @@ func (_m *AuditEventQuery) Paginate(
 	}
 	conn := &AuditEventConnection{Edges: []*AuditEventEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -1462,7 +1502,7 @@ func (p *contactPager) applyCursors(query *ContactQuery, after, before *Cursor) 
 		}
 		directions = append(directions, direction)
 	}
-	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+	predicates, err := multiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
 		FieldID:     DefaultContactOrder.Field.column,
 		DirectionID: idDirection,
 		Fields:      fields,
@@ -1542,16 +1582,26 @@ func (_m *ContactQuery) Paginate(
 	}
 	conn := &ContactConnection{Edges: []*ContactEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -1830,7 +1880,7 @@ func (p *customeraccountPager) applyCursors(query *CustomerAccountQuery, after, 
 		}
 		directions = append(directions, direction)
 	}
-	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+	predicates, err := multiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
 		FieldID:     DefaultCustomerAccountOrder.Field.column,
 		DirectionID: idDirection,
 		Fields:      fields,
@@ -1910,16 +1960,26 @@ func (_m *CustomerAccountQuery) Paginate(
 	}
 	conn := &CustomerAccountConnection{Edges: []*CustomerAccountEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -2260,16 +2320,26 @@ func (_m *GroupMembershipQuery) Paginate(
 	}
 	conn := &GroupMembershipConnection{Edges: []*GroupMembershipEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -2556,16 +2626,26 @@ func (_m *InvitationQuery) Paginate(
 	}
 	conn := &InvitationConnection{Edges: []*InvitationEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -2852,16 +2932,26 @@ func (_m *OrganisationDomainQuery) Paginate(
 	}
 	conn := &OrganisationDomainConnection{Edges: []*OrganisationDomainEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -3148,16 +3238,26 @@ func (_m *ResourceQuery) Paginate(
 	}
 	conn := &ResourceConnection{Edges: []*ResourceEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -3444,16 +3544,26 @@ func (_m *RightsGroupQuery) Paginate(
 	}
 	conn := &RightsGroupConnection{Edges: []*RightsGroupEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -3740,16 +3850,26 @@ func (_m *RoleAssignmentQuery) Paginate(
 	}
 	conn := &RoleAssignmentConnection{Edges: []*RoleAssignmentEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -4036,16 +4156,26 @@ func (_m *ScopedLoginQuery) Paginate(
 	}
 	conn := &ScopedLoginConnection{Edges: []*ScopedLoginEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -4332,16 +4462,26 @@ func (_m *SessionQuery) Paginate(
 	}
 	conn := &SessionConnection{Edges: []*SessionEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -4628,16 +4768,26 @@ func (_m *SupportAuthorizationQuery) Paginate(
 	}
 	conn := &SupportAuthorizationConnection{Edges: []*SupportAuthorizationEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
@@ -4880,7 +5030,7 @@ func (p *useraccountPager) applyCursors(query *UserAccountQuery, after, before *
 		}
 		directions = append(directions, direction)
 	}
-	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+	predicates, err := multiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
 		FieldID:     DefaultUserAccountOrder.Field.column,
 		DirectionID: idDirection,
 		Fields:      fields,
@@ -4960,16 +5110,26 @@ func (_m *UserAccountQuery) Paginate(
 	}
 	conn := &UserAccountConnection{Edges: []*UserAccountEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	// totalCount reads every matching row: only when selected. pageInfo
+	// comes from the page itself (conn.build), or, without edges, from
+	// whether there is any row at all.
+	wantTotal := hasCollectedField(ctx, totalCountField) && ctx.Value(withoutTotalCountKey{}) == nil
+	if wantTotal || (ignoredEdges && hasCollectedField(ctx, pageInfoField)) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
+			nonEmpty := false
+			if wantTotal {
+				if conn.TotalCount, err = c.Count(ctx); err != nil {
+					return nil, err
+				}
+				nonEmpty = conn.TotalCount > 0
+			} else if nonEmpty, err = c.Exist(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			conn.PageInfo.HasNextPage = first != nil && nonEmpty
+			conn.PageInfo.HasPreviousPage = last != nil && nonEmpty
 		}
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {

@@ -26,7 +26,7 @@ func (r *customerAccountResolver) Address(ctx context.Context, obj *ent.Customer
 
 // Users is the resolver for the users field.
 func (r *customerAccountResolver) Users(ctx context.Context, obj *ent.CustomerAccount, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int) (*model.AccountUserConnection, error) {
-	page, err := r.customers(ctx).AccountUsers(ctx, obj, after, first, before, last)
+	page, err := r.customers(ctx).AccountUsers(ctx, obj, after, first, before, last, selects(ctx, "AccountUserConnection", "totalCount"))
 	if err != nil {
 		return nil, err
 	}

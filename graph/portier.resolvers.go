@@ -106,7 +106,7 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
 func (r *queryResolver) CustomerAccount(ctx context.Context, number string) (*ent.CustomerAccount, error) {
 	q, err := r.Client.CustomerAccount.Query().
 		Where(customeraccount.Number(schema.NormalizeCustomerNumber(number))).
-		CollectFields(ctx) // eager-load the selected edges: no N+1 below
+		CollectFieldsOfOne(ctx) // eager-load the selected edges (no N+1 below); one account: a page of contacts is a LIMIT
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"portier/ent"
 	"portier/graph/model"
 	"portier/internal/apikeys"
@@ -109,6 +111,17 @@ func phonePayload(st *identity.PhoneState, err error) (*model.PhoneNumberPayload
 		p.PendingPhone = &st.PendingPhone
 	}
 	return p, nil
+}
+
+// selects reports whether the selection of the field being resolved, whose
+// type is typeName, has a field name (also through fragments).
+func selects(ctx context.Context, typeName, name string) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{typeName}) {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // accountUserConnection maps a page of an account's users to the API type.

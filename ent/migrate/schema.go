@@ -160,9 +160,14 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "auditevent_customer_account_id_occurred_at",
+				Name:    "auditevent_customer_account_id_occurred_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEventsColumns[12], AuditEventsColumns[1]},
+				Columns: []*schema.Column{AuditEventsColumns[12], AuditEventsColumns[1], AuditEventsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						AuditEventsColumns[1].Name: true,
+					},
+				},
 			},
 			{
 				Name:    "auditevent_actor_id",
@@ -170,9 +175,24 @@ var (
 				Columns: []*schema.Column{AuditEventsColumns[2]},
 			},
 			{
-				Name:    "auditevent_target_id_occurred_at",
+				Name:    "auditevent_target_id_occurred_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{AuditEventsColumns[7], AuditEventsColumns[1]},
+				Columns: []*schema.Column{AuditEventsColumns[7], AuditEventsColumns[1], AuditEventsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						AuditEventsColumns[1].Name: true,
+					},
+				},
+			},
+			{
+				Name:    "auditevent_occurred_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[1], AuditEventsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						AuditEventsColumns[1].Name: true,
+					},
+				},
 			},
 		},
 	}
@@ -212,9 +232,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "contact_customer_account_id",
+				Name:    "contact_customer_account_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[10]},
+				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[0]},
 			},
 			{
 				Name:    "contact_customer_account_id_email",
@@ -241,6 +261,21 @@ var (
 				Name:    "contact_unlinked_user_id",
 				Unique:  false,
 				Columns: []*schema.Column{ContactsColumns[7]},
+			},
+			{
+				Name:    "contact_customer_account_id_name_id",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[3], ContactsColumns[0]},
+			},
+			{
+				Name:    "contact_customer_account_id_email_id",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[4], ContactsColumns[0]},
+			},
+			{
+				Name:    "contact_customer_account_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[1], ContactsColumns[0]},
 			},
 		},
 	}

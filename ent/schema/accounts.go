@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/privacy"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
@@ -151,9 +152,16 @@ func (AuditEvent) Edges() []ent.Edge {
 // Indexes implements ent.Schema.
 func (AuditEvent) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("customer_account_id", "occurred_at"), index.Fields("actor_id"),
-		// A contact's activity log: the events that target it.
-		index.Fields("target_id", "occurred_at"),
+		// The activity log of an account, newest first, ties by ID (ORDER BY
+		// occurred_at DESC, id): a page at any depth is one index range from
+		// its cursor, read forwards (first) or backwards (last), no sort.
+		index.Fields("customer_account_id", "occurred_at", "id").Annotations(entsql.DescColumns("occurred_at")),
+		index.Fields("actor_id"),
+		// A contact's activity log (the events that target it), the same way.
+		index.Fields("target_id", "occurred_at", "id").Annotations(entsql.DescColumns("occurred_at")),
+		// The root auditEvents list, newest first: for staff it is every
+		// event, for others those of their accounts and their own.
+		index.Fields("occurred_at", "id").Annotations(entsql.DescColumns("occurred_at")),
 	}
 }
 

@@ -22,7 +22,7 @@ type Contact struct{ ent.Schema }
 func (Contact) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		pulid.MixinWithPrefix("ctc"), TimeMixin{},
-		AccountOwned{Ref: "contacts", Read: domain.PermContactsRead, Manage: domain.PermContactsManage, OwnUserColumn: "user_id"},
+		AccountOwned{Ref: "contacts", Read: domain.PermContactsRead, Manage: domain.PermContactsManage, OwnUserColumn: "user_id", IndexByID: true},
 	}
 }
 
@@ -89,6 +89,13 @@ func (Contact) Indexes() []ent.Index {
 			Annotations(entsql.IndexWhere("deleted_at IS NULL")),
 		index.Fields("user_id"),
 		index.Fields("unlinked_user_id"),
+		// An account's contacts connection in each order it offers
+		// (ContactOrderField), ties by ID, as the mixin's (customer_account_id,
+		// id) is for the default order: a page at any depth is one index
+		// range from its cursor, whatever the number of contacts.
+		index.Fields("customer_account_id", "name", "id"),
+		index.Fields("customer_account_id", "email", "id"),
+		index.Fields("customer_account_id", "created_at", "id"),
 	}
 }
 

@@ -51,6 +51,10 @@ type AccountOwned struct {
 	// ScopedSelf is the own row a scoped login may see in this entity
 	// (scoped_privacy.go); empty: none.
 	ScopedSelf scopedSelf
+	// IndexByID indexes (customer_account_id, id) instead of
+	// (customer_account_id): a page of the account's rows in the default
+	// order of a connection (by ID) is then one index range.
+	IndexByID bool
 }
 
 // Fields implements ent.Mixin.
@@ -74,6 +78,9 @@ func (m AccountOwned) Edges() []ent.Edge {
 
 // Indexes implements ent.Mixin.
 func (m AccountOwned) Indexes() []ent.Index {
+	if m.IndexByID {
+		return []ent.Index{index.Fields("customer_account_id", "id")}
+	}
 	return []ent.Index{index.Fields("customer_account_id")}
 }
 

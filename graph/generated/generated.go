@@ -4306,7 +4306,12 @@ type AccountUserConnection {
   edges: [AccountUserEdge!]!
   "Information to fetch further pages."
   pageInfo: PageInfo!
-  "How many users the account has in all."
+  """
+  How many users the account has in all, not only on this page. It costs a
+  count of every user of the account, O(users), which on a long list is far
+  more than the page: it is computed only when selected, so select it only
+  when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
+  """
   totalCount: Int!
 }
 
@@ -5246,7 +5251,7 @@ type AuditEventConnection {
   """
   pageInfo: PageInfo!
   """
-  Identifies the total count of items in the connection.
+  The number of all items in the connection, not only of this page. It costs a count of every matching row, O(rows), which on a long list is far more than the page: it is computed only when selected, so select it only when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
   """
   totalCount: Int!
 }
@@ -6030,7 +6035,7 @@ type ContactConnection {
   """
   pageInfo: PageInfo!
   """
-  Identifies the total count of items in the connection.
+  The number of all items in the connection, not only of this page. It costs a count of every matching row, O(rows), which on a long list is far more than the page: it is computed only when selected, so select it only when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
   """
   totalCount: Int!
 }
@@ -6559,7 +6564,7 @@ type CustomerAccountConnection {
   """
   pageInfo: PageInfo!
   """
-  Identifies the total count of items in the connection.
+  The number of all items in the connection, not only of this page. It costs a count of every matching row, O(rows), which on a long list is far more than the page: it is computed only when selected, so select it only when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
   """
   totalCount: Int!
 }
@@ -8008,7 +8013,7 @@ type UserAccountConnection {
   """
   pageInfo: PageInfo!
   """
-  Identifies the total count of items in the connection.
+  The number of all items in the connection, not only of this page. It costs a count of every matching row, O(rows), which on a long list is far more than the page: it is computed only when selected, so select it only when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
   """
   totalCount: Int!
 }

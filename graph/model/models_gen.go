@@ -74,7 +74,10 @@ type AccountUserConnection struct {
 	Edges []*AccountUserEdge `json:"edges"`
 	// Information to fetch further pages.
 	PageInfo *entgql.PageInfo[pulid.ID] `json:"pageInfo"`
-	// How many users the account has in all.
+	// How many users the account has in all, not only on this page. It costs a
+	// count of every user of the account, O(users), which on a long list is far
+	// more than the page: it is computed only when selected, so select it only
+	// when you show it. pageInfo (hasNextPage, hasPreviousPage) does not need it.
 	TotalCount int `json:"totalCount"`
 }
 

@@ -36,9 +36,11 @@ type AccountUserPage struct {
 // AccountUsers lists the contacts of acct that have a login, by name, for a
 // viewer holding CONTACTS_READ on it (an empty page for anyone else, like
 // the contacts edge). A page costs a constant number of statements whatever
-// its size: the page (and its count), then the users, roles, group
-// memberships with their groups, and API keys of the page, one query each.
-func (s *Service) AccountUsers(ctx context.Context, acct *ent.CustomerAccount, after *ent.Cursor, first *int, before *ent.Cursor, last *int) (*AccountUserPage, error) {
+// its size: the page (and, withTotal, its count), then the users, roles,
+// group memberships with their groups, and API keys of the page, one query
+// each. Without withTotal the count (a COUNT over every user of the
+// account) is not made and Conn.TotalCount is the page's length.
+func (s *Service) AccountUsers(ctx context.Context, acct *ent.CustomerAccount, after *ent.Cursor, first *int, before *ent.Cursor, last *int, withTotal bool) (*AccountUserPage, error) {
 	empty := &AccountUserPage{Conn: &ent.ContactConnection{Edges: []*ent.ContactEdge{}}}
 	v := viewer.FromContext(ctx)
 	if v.Access == nil {
@@ -61,6 +63,9 @@ func (s *Service) AccountUsers(ctx context.Context, acct *ent.CustomerAccount, a
 		WithGroupMemberships(func(q *ent.GroupMembershipQuery) { q.WithGroup() })
 	qctx, done := detached(ctx, v)
 	defer done()
+	if !withTotal {
+		qctx = ent.WithoutTotalCount(qctx)
+	}
 	conn, err := q.Paginate(qctx, after, first, before, last,
 		ent.WithContactOrder([]*ent.ContactOrder{{Field: ent.ContactOrderFieldName, Direction: entgql.OrderDirectionAsc}}))
 	if err != nil {
