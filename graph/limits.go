@@ -199,10 +199,12 @@ var (
 
 // fieldGuard stops the work of an operation that is no longer wanted: once
 // the request's context is cancelled (the client went away, the server shuts
-// down), no further field resolves; once the operation has resolved
-// MaxIntrospectionFields introspection fields, nothing more resolves. Each
-// stop is answered with one error, not one per field. Without suggestions,
-// it also cuts "Did you mean …?" from every error message.
+// down), no further field that does work resolves (guard, called by
+// fieldPipeline; a field that only reads a value already loaded is no work);
+// once the operation has resolved MaxIntrospectionFields introspection
+// fields, nothing more resolves. Each stop is answered with one error, not
+// one per field. Without suggestions, it also cuts "Did you mean …?" from
+// every error message.
 type fieldGuard struct {
 	hideSuggestions bool
 }

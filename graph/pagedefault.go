@@ -12,7 +12,7 @@ import (
 // defaultPageCache is the query cache of validated documents. Before a
 // document is stored (and used), every connection field that names neither
 // first nor last gets first: MaxPageSize written into it. Connections are
-// loaded in two ways — by their resolver (where pageSizeCap could default
+// loaded in two ways — by their resolver (where capPageSize could default
 // the argument) and eagerly, by the field collection of a parent query,
 // which reads the arguments of the document itself — and only a document
 // that says how many rows it wants bounds both. Rewriting at insertion is
