@@ -6,10 +6,21 @@ GO ?= go
 PKGS := ./...
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: run build test test-sqlite test-postgres generate lint fmt bench gobench
+.PHONY: run migrate migration build test test-sqlite test-postgres generate lint fmt bench gobench
 
 run:
-	$(GO) run .
+	PORTIER_AUTO_MIGRATE=$${PORTIER_AUTO_MIGRATE:-true} $(GO) run .
+
+# Applies the database migrations (DATABASE_URL, else the SQLite file of
+# `make run`); see docs/operations.md, "Database migrations".
+migrate:
+	$(GO) run . migrate
+
+# Writes a new migration for each dialect from the ent schema's changes:
+# make migration NAME=what_changed (review the files, then commit them).
+migration:
+	@test -n "$(NAME)" || { echo "usage: make migration NAME=what_changed" >&2; exit 1; }
+	env -u DATABASE_URL scripts/with-postgres.sh $(GO) run ./cmd/portier-migrations $(NAME)
 
 build:
 	$(GO) build -trimpath -ldflags='-s -w' -o bin/portier .

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
@@ -20,6 +21,7 @@ import (
 	"portier/graph"
 	"portier/internal/config"
 	"portier/internal/database"
+	"portier/internal/dbmigrate"
 	"portier/internal/identity"
 	"portier/internal/outbox"
 	"portier/internal/ratelimit"
@@ -27,10 +29,84 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "migrate" {
+		if err := migrateCommand(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "portier migrate:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 {
+		fmt.Fprintf(os.Stderr, "usage: portier            serve the API (configured by the environment)\n       portier migrate    apply the database migrations this build has\n       portier migrate status\n")
+		os.Exit(2)
+	}
 	if err := run(); err != nil {
 		slog.Error("portier stopped", "error", err.Error())
 		os.Exit(1)
 	}
+}
+
+// databaseDSN is DATABASE_URL, or the SQLite file in the data directory.
+func databaseDSN(cfg *config.Config) (string, error) {
+	if cfg.DatabaseURL != "" {
+		return cfg.DatabaseURL, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return "", err
+	}
+	return database.SQLiteDSN(cfg.SQLitePath()), nil
+}
+
+// migrateCommand is `portier migrate` (apply) and `portier migrate status`.
+func migrateCommand(args []string, out io.Writer) error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	dsn, err := databaseDSN(cfg)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	switch {
+	case len(args) == 0:
+		db, err := database.Open(ctx, dsn, database.WithMigrate(database.AutoMigrate), database.WithLog(func(msg string, kv ...any) {
+			fmt.Fprintln(out, append([]any{msg}, kv...)...)
+		}))
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		st, err := dbmigrate.ReadStatus(ctx, db.SQL, db.Dialect)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "the database is current: %d migration(s) applied\n", len(st.Applied))
+		return nil
+	case len(args) == 1 && args[0] == "status":
+		db, err := database.Open(ctx, dsn, database.WithMigrate(database.SkipMigrations))
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		st, err := dbmigrate.ReadStatus(ctx, db.SQL, db.Dialect)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "applied: %d\n", len(st.Applied))
+		for _, m := range st.Pending {
+			fmt.Fprintf(out, "pending: %s\n", m.Name)
+		}
+		for _, v := range st.Unknown {
+			fmt.Fprintf(out, "unknown to this build: %s\n", v)
+		}
+		if st.Current() {
+			fmt.Fprintln(out, "the database is current")
+			return nil
+		}
+		return errors.New(st.Behind())
+	}
+	return errors.New("usage: portier migrate [status]")
 }
 
 func run() error {
@@ -55,14 +131,15 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	dsn := cfg.DatabaseURL
-	if dsn == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return err
-		}
-		dsn = database.SQLiteDSN(cfg.SQLitePath())
+	dsn, err := databaseDSN(cfg)
+	if err != nil {
+		return err
 	}
-	db, err := database.Open(ctx, dsn)
+	mode := database.RequireCurrent
+	if cfg.AutoMigrate {
+		mode = database.AutoMigrate
+	}
+	db, err := database.Open(ctx, dsn, database.WithMigrate(mode), database.WithLog(log.Info))
 	if err != nil {
 		return err
 	}
@@ -140,13 +217,14 @@ func run() error {
 		}
 	}()
 
+	deps := graph.Deps{
+		Client: db.Client, DB: db.SQL, Tokens: tokens, PinKey: pinKey, Log: log, CORSOrigins: cfg.CORSOrigins,
+		PublicURL: cfg.PublicURL, DisableIntrospection: !cfg.Introspection, TrustedProxies: cfg.TrustedProxies,
+		MaxConcurrentRequests: cfg.MaxConcurrentRequests, ServeMetrics: cfg.MetricsAddr == "main",
+	}
 	srv := &http.Server{
-		Addr: ":" + cfg.Port,
-		Handler: graph.NewHandler(graph.Deps{
-			Client: db.Client, DB: db.SQL, Tokens: tokens, PinKey: pinKey, Log: log, CORSOrigins: cfg.CORSOrigins,
-			PublicURL: cfg.PublicURL, DisableIntrospection: !cfg.Introspection, TrustedProxies: cfg.TrustedProxies,
-			MaxConcurrentRequests: cfg.MaxConcurrentRequests,
-		}),
+		Addr:              ":" + cfg.Port,
+		Handler:           graph.NewHandler(deps),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -155,6 +233,18 @@ func run() error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	switch cfg.MetricsAddr {
+	case "main":
+		log.Info("serving metrics", "metrics", "http://localhost:"+cfg.Port+"/metrics")
+	case "off":
+	default:
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", graph.NewMetricsHandler(deps))
+		msrv := &http.Server{Addr: cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- msrv.ListenAndServe() }()
+		defer msrv.Close()
+		log.Info("serving metrics", "metrics", "http://"+cfg.MetricsAddr+"/metrics")
+	}
 	if cfg.DebugAddr != "" {
 		dbg := &http.Server{Addr: cfg.DebugAddr, Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- dbg.ListenAndServe() }()

@@ -139,6 +139,7 @@ func TestServerSurvivesPostgresRestart(t *testing.T) {
 	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 	_ = l.Close()
 	t.Setenv("PORT", port)
+	t.Setenv("PORTIER_AUTO_MIGRATE", "true")
 	t.Setenv("PORTIER_DATA_DIR", t.TempDir())
 	t.Setenv("DATABASE_URL", pg.url())
 	t.Setenv("PORTIER_ADMIN_PASSWORD", "outage-test-admin-pass")

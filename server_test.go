@@ -23,6 +23,7 @@ func TestServerStartsServesAndShutsDownOnSIGTERM(t *testing.T) {
 	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 	_ = l.Close()
 	t.Setenv("PORT", port)
+	t.Setenv("PORTIER_AUTO_MIGRATE", "true")
 	t.Setenv("PORTIER_DATA_DIR", dir)
 	t.Setenv("DATABASE_URL", "")
 	t.Setenv("PORTIER_ADMIN_PASSWORD", "server-test-admin-pass")

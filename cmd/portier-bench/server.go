@@ -197,6 +197,7 @@ func startServer(ctx context.Context, bin *binary, dbURL, workDir string) (*serv
 		"PORTIER_ADMIN_EMAIL="+benchAdminMail,
 		"PORTIER_ADMIN_PASSWORD="+benchPassword,
 		"PORTIER_LOG_LEVEL=warn",
+		"PORTIER_AUTO_MIGRATE=true", // a build before versioned migrations ignores it
 		// The login scenario names its clients in X-Forwarded-For (see
 		// scenarios.go): only the benchmark's own loopback peer is trusted.
 		"PORTIER_TRUSTED_PROXIES=127.0.0.1",

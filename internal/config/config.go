@@ -44,6 +44,14 @@ type Config struct {
 	// requests executed at once; the rest wait their turn. Zero (unset)
 	// means four per CPU.
 	MaxConcurrentRequests int
+	// AutoMigrate is PORTIER_AUTO_MIGRATE: true applies pending database
+	// migrations at start (`make run` sets it); false (the default) refuses
+	// to start on a database that lacks migrations of this build.
+	AutoMigrate bool
+	// MetricsAddr is PORTIER_METRICS_ADDR: "main" (the default) serves
+	// /metrics on the API's listener; a host:port serves it on a listener
+	// of its own (keep it off the public network); "off" serves none.
+	MetricsAddr string
 }
 
 // FromEnv reads the configuration.
@@ -67,6 +75,24 @@ func FromEnv() (*Config, error) {
 		c.Introspection = false
 	default:
 		return nil, fmt.Errorf("PORTIER_INTROSPECTION must be on or off, not %q", v)
+	}
+	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("PORTIER_AUTO_MIGRATE"))); v {
+	case "", "false", "0", "no", "off":
+	case "true", "1", "yes", "on":
+		c.AutoMigrate = true
+	default:
+		return nil, fmt.Errorf("PORTIER_AUTO_MIGRATE must be true or false, not %q", v)
+	}
+	switch v := strings.TrimSpace(os.Getenv("PORTIER_METRICS_ADDR")); v {
+	case "", "main":
+		c.MetricsAddr = "main"
+	case "off":
+		c.MetricsAddr = "off"
+	default:
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			return nil, fmt.Errorf("PORTIER_METRICS_ADDR must be main, off or a host:port such as 127.0.0.1:9090, not %q", v)
+		}
+		c.MetricsAddr = v
 	}
 	if v := strings.TrimSpace(os.Getenv("PORTIER_MAX_CONCURRENT_REQUESTS")); v != "" {
 		n, err := strconv.Atoi(v)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -18,9 +17,8 @@ import (
 	"portier/ent"
 	"portier/ent/migrate"
 	_ "portier/ent/runtime" // privacy policies, hooks, defaults and validators
+	"portier/internal/dbmigrate"
 )
-
-var migrateMu sync.Mutex
 
 // DB is an open database.
 type DB struct {
@@ -33,7 +31,33 @@ type DB struct {
 type Option func(*options)
 
 type options struct {
-	wrap func(dialect.Driver) dialect.Driver
+	wrap    func(dialect.Driver) dialect.Driver
+	migrate MigrateMode
+	log     func(msg string, args ...any)
+}
+
+// MigrateMode says what Open does about the schema.
+type MigrateMode int
+
+const (
+	// RequireCurrent refuses a database that lacks migrations of this build
+	// (the default: an operator migrates with `portier migrate`).
+	RequireCurrent MigrateMode = iota
+	// AutoMigrate applies pending migrations, and adopts a database an
+	// earlier Portier created by automatic migration (PORTIER_AUTO_MIGRATE).
+	AutoMigrate
+	// SkipMigrations leaves the schema alone (`portier migrate status`).
+	SkipMigrations
+)
+
+// WithMigrate sets what Open does about the schema.
+func WithMigrate(m MigrateMode) Option {
+	return func(o *options) { o.migrate = m }
+}
+
+// WithLog receives what Open did to the schema (slog's Info signature).
+func WithLog(log func(msg string, args ...any)) Option {
+	return func(o *options) { o.log = log }
 }
 
 // WithDriver wraps the ent driver (tests use it to count statements).
@@ -45,11 +69,14 @@ func WithDriver(wrap func(dialect.Driver) dialect.Driver) Option {
 // needs: foreign keys, WAL, a busy timeout, and write transactions that take
 // the write lock up front (no deadlocks upgrading read to write).
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// busy_timeout first: switching to WAL needs a lock that another
+	// connection opening at the same moment may hold.
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
 // Open opens dsn ("postgres://…" / "postgresql://…" or an SQLite "file:…"
-// DSN) and migrates the schema.
+// DSN) and, by its MigrateMode, checks or migrates the schema (see
+// docs/operations.md, "Database migrations").
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	var o options
 	for _, opt := range opts {
@@ -78,15 +105,56 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		drv = o.wrap(drv)
 	}
 	client := ent.NewClient(ent.Driver(drv))
-	// ent's migration writes package-level table descriptions: one at a time.
-	migrateMu.Lock()
-	err = client.Schema.Create(ctx, migrate.WithForeignKeys(true))
-	migrateMu.Unlock()
-	if err != nil {
+	if err := prepareSchema(ctx, client, db, dia, o); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("migrate database: %w", err)
+		return nil, err
 	}
 	return &DB{Client: client, SQL: db, Dialect: dia}, nil
+}
+
+func prepareSchema(ctx context.Context, client *ent.Client, db *sql.DB, dia string, o options) error {
+	log := o.log
+	if log == nil {
+		log = func(string, ...any) {}
+	}
+	switch o.migrate {
+	case SkipMigrations:
+		return nil
+	case AutoMigrate:
+		res, err := dbmigrate.Apply(ctx, db, dia, dbmigrate.Options{Adopt: func(ctx context.Context) error {
+			return AdoptLegacy(ctx, client)
+		}})
+		if err != nil {
+			return fmt.Errorf("migrate database: %w", err)
+		}
+		if res.Adopted {
+			log("adopted a database created by automatic migration: recorded this build's migrations as applied")
+		}
+		for _, m := range res.Applied {
+			log("applied migration", "version", m.Version, "name", m.Description)
+		}
+		return nil
+	}
+	st, err := dbmigrate.ReadStatus(ctx, db, dia)
+	if err != nil {
+		return fmt.Errorf("check database schema: %w", err)
+	}
+	if !st.Current() {
+		return fmt.Errorf("%s: run `portier migrate` (make migrate) first, or start with PORTIER_AUTO_MIGRATE=true to migrate at start", st.Behind())
+	}
+	if len(st.Unknown) > 0 {
+		log("the database has migrations this build does not know (a newer Portier migrated it)", "versions", strings.Join(st.Unknown, ","))
+	}
+	return nil
+}
+
+// AdoptLegacy brings a database that an earlier Portier created by ent's
+// automatic migration up to this build's schema the way that Portier did:
+// additively (it creates tables, columns and indexes; it drops nothing).
+func AdoptLegacy(ctx context.Context, client *ent.Client) error {
+	dbmigrate.SchemaMu.Lock()
+	defer dbmigrate.SchemaMu.Unlock()
+	return client.Schema.Create(ctx, migrate.WithForeignKeys(true))
 }
 
 // Close closes the database.

@@ -37,12 +37,22 @@ func OpenDB(t testing.TB, opts ...database.Option) *database.DB {
 	if base := os.Getenv("TEST_DATABASE_URL"); base != "" {
 		dsn = freshPostgres(t, base)
 	}
-	db, err := database.Open(ctx, dsn, opts...)
+	db, err := database.Open(ctx, dsn, append([]database.Option{database.WithMigrate(database.AutoMigrate)}, opts...)...)
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return db
+}
+
+// FreshDSN returns the DSN of a new, empty database for t, of the dialect
+// the tests run on, dropped when t ends; nothing is migrated.
+func FreshDSN(t testing.TB) string {
+	t.Helper()
+	if base := os.Getenv("TEST_DATABASE_URL"); base != "" {
+		return freshPostgres(t, base)
+	}
+	return sqliteDSN(t)
 }
 
 func sqliteDSN(t testing.TB) string {
