@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"portier/internal/apperr"
+	"portier/internal/metrics"
 )
 
 // ReasonOverloaded marks an UNAVAILABLE answer to a request that waited
@@ -48,6 +49,7 @@ func admission(limit int, timeout time.Duration, log *slog.Logger, next http.Han
 			case slots <- struct{}{}:
 				t.Stop()
 			case <-t.C:
+				metrics.Overloaded.Inc()
 				e := apperr.Unavailable(1)
 				e.Reason = ReasonOverloaded
 				e.Message = "the service is busy; try again in a second"
@@ -58,7 +60,8 @@ func admission(limit int, timeout time.Duration, log *slog.Logger, next http.Han
 				return // nobody is waiting for an answer
 			}
 		}
-		defer func() { <-slots }()
+		metrics.InFlight.Inc()
+		defer func() { metrics.InFlight.Dec(); <-slots }()
 		next.ServeHTTP(w, r)
 	})
 }

@@ -52,6 +52,10 @@ type Deps struct {
 	// get 503 with Retry-After.
 	MaxConcurrentRequests int
 	AdmissionTimeout      time.Duration
+	// ServeMetrics serves /metrics on this handler (PORTIER_METRICS_ADDR
+	// "main", the default); otherwise server.go serves NewMetricsHandler on
+	// a listener of its own, or nowhere.
+	ServeMetrics bool
 }
 
 // NewGraphQLServer assembles the gqlgen server: explicit transports (POST
@@ -86,6 +90,7 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	cache := defaultPageCache{lru.New[*ast.QueryDocument](QueryCacheSize)}
 	srv.SetQueryCache(cache)
 	srv.SetParserTokenLimit(MaxParserTokens)
+	srv.Use(requestMetrics{})        // outermost: counts every answer
 	srv.Use(docBounds{cache: cache}) // before parsing and validation
 	srv.Use(fieldGuard{hideSuggestions: d.DisableIntrospection})
 	if !d.DisableIntrospection {
@@ -137,6 +142,9 @@ func NewHandler(d Deps) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/", playground.Handler("Portier", "/graphql"))
+	if d.ServeMetrics {
+		mux.Handle("GET /metrics", NewMetricsHandler(d))
+	}
 
 	c := cors.New(cors.Options{
 		AllowedOrigins:   d.CORSOrigins, // none unless configured
@@ -149,7 +157,7 @@ func NewHandler(d Deps) http.Handler {
 	if len(d.CORSOrigins) == 0 {
 		c = cors.New(cors.Options{AllowOriginFunc: func(string) bool { return false }})
 	}
-	return withRequestID(d.Log, c.Handler(mux))
+	return countHTTP(withRequestID(d.Log, c.Handler(mux)))
 }
 
 // defaultNow is the current instant in UTC at microseconds: what both

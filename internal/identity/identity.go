@@ -49,6 +49,7 @@ import (
 	"portier/internal/audit"
 	"portier/internal/domain"
 	"portier/internal/mail"
+	"portier/internal/metrics"
 	"portier/internal/outbox"
 	"portier/internal/password"
 	"portier/internal/ratelimit"
@@ -168,6 +169,7 @@ func (s *Service) findLogin(ctx context.Context, login string) (*ent.UserAccount
 func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, error) {
 	v := viewer.FromContext(ctx)
 	if err := s.Limiter.Take(ctx, ruleLoginIP, v.IP); err != nil {
+		metrics.Logins.WithLabelValues("rate_limited").Inc()
 		return nil, err
 	}
 	u, err := s.findLogin(ctx, login)
@@ -186,6 +188,7 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 		key, uid = string(u.ID), string(u.ID)
 	}
 	if err := s.Limiter.Take(ctx, ruleLoginUserIP, key+"|"+v.IP); err != nil {
+		metrics.Logins.WithLabelValues("rate_limited").Inc()
 		s.auditOutside(ctx, "login.rate_limited", uid, nil)
 		return nil, err
 	}
@@ -195,6 +198,7 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 	// the hash would let every request in flight through). A success gives
 	// the budget back below.
 	if err := s.Limiter.Take(ctx, ruleLoginUser, key); err != nil {
+		metrics.Logins.WithLabelValues("rate_limited").Inc()
 		s.auditOutside(ctx, "login.rate_limited", uid, nil)
 		return nil, err
 	}
@@ -212,6 +216,7 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 		case ok:
 			reason = "inactive_user"
 		}
+		metrics.Logins.WithLabelValues(reason).Inc()
 		s.auditOutside(ctx, "login.failure", uid, map[string]any{"reason": reason})
 		return nil, errBadLogin
 	}
@@ -241,12 +246,14 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 			TargetType: "UserAccount", TargetID: string(u.ID)}); err != nil {
 			return nil, err
 		}
+		metrics.Logins.WithLabelValues("second_factor_required").Inc()
 		return &LoginResult{Challenge: ch}, nil
 	}
 	toks, err := s.openSession(ctx, c, u, nil)
 	if err != nil {
 		return nil, err
 	}
+	metrics.Logins.WithLabelValues("success").Inc()
 	return &LoginResult{Tokens: toks}, nil
 }
 

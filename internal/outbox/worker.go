@@ -12,6 +12,7 @@ import (
 	"portier/ent"
 	"portier/ent/outboxmessage"
 	"portier/ent/predicate"
+	"portier/internal/metrics"
 	"portier/internal/viewer"
 )
 
@@ -249,6 +250,7 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 		if n != 1 {
 			w.log.Warn("outbox: message sent after its lease expired; it may be sent twice", "id", m.ID)
 		}
+		metrics.OutboxDeliveries.WithLabelValues(strings.ToLower(string(m.Channel)), "sent").Inc()
 		w.log.Debug("outbox: message sent", "id", m.ID, "channel", m.Channel, "attempt", attempt)
 		return true, nil
 	}
@@ -259,6 +261,7 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 	}
 	if attempt >= w.maxAttempts {
 		upd.SetStatus(outboxmessage.StatusFAILED).SetBody(redactedBody)
+		metrics.OutboxDeliveries.WithLabelValues(strings.ToLower(string(m.Channel)), "failed").Inc()
 		w.log.Error("outbox: message failed permanently", "id", m.ID, "channel", m.Channel,
 			"attempts", attempt, "error", msg)
 	} else {
@@ -267,6 +270,7 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 			delay = 0 // shutting down: the next instance may try at once
 		}
 		upd.SetStatus(outboxmessage.StatusPENDING).SetNextAttemptAt(done.Add(delay))
+		metrics.OutboxDeliveries.WithLabelValues(strings.ToLower(string(m.Channel)), "retry").Inc()
 		w.log.Warn("outbox: delivery failed, will retry", "id", m.ID, "channel", m.Channel,
 			"attempt", attempt, "retry_in", delay.String(), "error", msg)
 	}

@@ -30,6 +30,7 @@ import (
 	"portier/ent"
 	"portier/ent/ratelimitbucket"
 	"portier/internal/apperr"
+	"portier/internal/metrics"
 	"portier/internal/viewer"
 )
 
@@ -109,6 +110,7 @@ func (l *Limiter) Take(ctx context.Context, rule Rule, key string) error {
 		return fmt.Errorf("ratelimit: take %s: %w", rule.Name, err)
 	}
 	if count > rule.Limit {
+		metrics.RateLimitRefusals.WithLabelValues(rule.Name).Inc()
 		return limited(rule, start, now)
 	}
 	return nil

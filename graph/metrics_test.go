@@ -1,0 +1,139 @@
+package graph_test
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"portier/graph"
+)
+
+// scrape reads /metrics as Prometheus would: sample lines "name{labels} value".
+func scrape(t *testing.T, e *env) (map[string]float64, string) {
+	t.Helper()
+	res, err := http.Get(e.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %s", res.StatusCode, b)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out, string(b)
+}
+
+func withMetrics() envOption { return func(d *graph.Deps) { d.ServeMetrics = true } }
+
+// /metrics counts operations by name, type and outcome, logins by result,
+// rate-limit refusals by rule, and reads the pool, outbox and session
+// gauges; no label carries what a user sent.
+func TestMetricsCountWhatOperatorsWatch(t *testing.T) {
+	e := newEnv(t, withMetrics())
+	before, _ := scrape(t, e)
+
+	for range 3 {
+		e.ok(e.admin, `query MetricsProbe { me { kind } }`, nil)
+	}
+	if r := e.do("", `query MetricsProbeDenied { customerAccounts(first: 1) { totalCount } }`, nil); r.code() != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous customerAccounts: %s", r.Raw)
+	}
+	// A client-chosen name that is not a plain identifier is not a label.
+	e.do(e.admin, `query { me { kind } }`, nil)
+	secretMail, secretPassword := "metrics-victim@example.com", "Sup3r-Secret-Metrics-Pw"
+	for range 6 {
+		e.do("", `mutation MetricsLogin($p: String!) { login(input: {login: "metrics-victim@example.com", password: $p}) { accessToken } }`,
+			map[string]any{"p": secretPassword})
+	}
+
+	after, body := scrape(t, e)
+	delta := func(k string) float64 { return after[k] - before[k] }
+	for k, want := range map[string]float64{
+		`portier_graphql_requests_total{operation="MetricsProbe",outcome="ok",type="query"}`:                    3,
+		`portier_graphql_requests_total{operation="MetricsProbeDenied",outcome="UNAUTHENTICATED",type="query"}`: 1,
+		`portier_graphql_request_duration_seconds_count{operation="MetricsProbe",type="query"}`:                 3,
+	} {
+		if got := delta(k); got != want {
+			t.Errorf("%s went up by %v, want %v", k, got, want)
+		}
+	}
+	for k, atLeast := range map[string]float64{
+		`portier_graphql_requests_total{operation="anonymous",outcome="ok",type="query"}`: 1,
+		`portier_logins_total{result="unknown_login"}`:                                    5,
+		`portier_rate_limit_refusals_total{rule="login:userip"}`:                          1,
+		`portier_logins_total{result="rate_limited"}`:                                     1,
+		`portier_http_requests_total{code="200",route="/graphql"}`:                        10,
+	} {
+		if got := delta(k); got < atLeast {
+			t.Errorf("%s went up by %v, want at least %v", k, got, atLeast)
+		}
+	}
+	for _, k := range []string{
+		`portier_active_sessions`,
+		`portier_outbox_backlog_messages{channel="email"}`,
+		`portier_outbox_oldest_waiting_seconds{channel="sms"}`,
+		`go_sql_open_connections{db_name="portier"}`,
+		`portier_graphql_requests_in_flight`,
+		`portier_admission_refusals_total`,
+		`portier_outbox_deliveries_total{channel="email",result="failed"}`,
+	} {
+		if _, ok := after[k]; !ok {
+			t.Errorf("no %s in /metrics", k)
+		}
+	}
+	if after[`portier_active_sessions`] < 1 {
+		t.Errorf("active sessions %v: the admin's session is active", after[`portier_active_sessions`])
+	}
+	if after[`portier_metrics_database_errors`] != 0 {
+		t.Error("the database-backed gauges failed")
+	}
+	for _, secret := range []string{secretMail, secretPassword, "metrics-victim"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("/metrics contains %q", secret)
+		}
+	}
+}
+
+// Operation names are client-chosen: only plain identifiers become label
+// values, so a name cannot inject label syntax or grow unbounded text.
+func TestMetricsOperationNamesAreBounded(t *testing.T) {
+	e := newEnv(t, withMetrics())
+	long := "Op" + strings.Repeat("x", 80)
+	e.ok(e.admin, `query `+long+` { me { kind } }`, nil)
+	_, body := scrape(t, e)
+	if strings.Contains(body, long) {
+		t.Error("an 82-character operation name became a label value")
+	}
+}
+
+// Without ServeMetrics the API listener does not serve the metrics.
+func TestMetricsOffTheMainListenerWhenMovedAway(t *testing.T) {
+	e := newEnv(t)
+	res, err := http.Get(e.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if strings.Contains(string(b), "portier_graphql_requests_total") {
+		t.Fatal("/metrics served on the API listener although ServeMetrics is off")
+	}
+}
