@@ -146,6 +146,8 @@ func run() error {
 			Client: db.Client, DB: db.SQL, Tokens: tokens, PinKey: pinKey, Log: log, CORSOrigins: cfg.CORSOrigins,
 			PublicURL: cfg.PublicURL, DisableIntrospection: !cfg.Introspection, TrustedProxies: cfg.TrustedProxies,
 			MaxConcurrentRequests: cfg.MaxConcurrentRequests,
+			APQCacheSize:          cfg.APQCacheSize, PersistedQueries: cfg.PersistedQueries,
+			PersistedQueriesOnly: cfg.PersistedQueriesOnly,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
