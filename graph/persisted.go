@@ -209,7 +209,7 @@ func (c *apqCache) add(hash, doc string) {
 		c.lru.Get(hash) // most recently used again
 		return
 	}
-	for c.bytes+len(doc) > c.maxBytes {
+	for c.bytes+len(doc) > c.maxBytes && c.lru.Len() > 0 {
 		c.lru.RemoveOldest()
 	}
 	c.lru.Add(hash, doc)
