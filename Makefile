@@ -6,7 +6,7 @@ GO ?= go
 PKGS := ./...
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: run migrate migration build test test-sqlite test-postgres generate lint fmt bench gobench
+.PHONY: run migrate migration build test test-sqlite test-postgres generate lint fmt bench gobench http-audit
 
 run:
 	PORTIER_AUTO_MIGRATE=$${PORTIER_AUTO_MIGRATE:-true} $(GO) run .
@@ -59,3 +59,9 @@ bench:
 # The Go benchmarks (evaluator, directive path, nested page, worst cases).
 gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./graph/...
+
+# The graphql-http server audits (GraphQL over HTTP conformance) against a
+# freshly built server: fails on any MUST or SHOULD failure.
+http-audit:
+	cd scripts/graphql-http-audit && npm ci --no-audit --no-fund
+	scripts/graphql-http-audit.sh

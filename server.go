@@ -221,6 +221,8 @@ func run() error {
 		Client: db.Client, DB: db.SQL, Tokens: tokens, PinKey: pinKey, Log: log, CORSOrigins: cfg.CORSOrigins,
 		PublicURL: cfg.PublicURL, DisableIntrospection: !cfg.Introspection, TrustedProxies: cfg.TrustedProxies,
 		MaxConcurrentRequests: cfg.MaxConcurrentRequests, ServeMetrics: cfg.MetricsAddr == "main",
+		APQCacheSize: cfg.APQCacheSize, PersistedQueries: cfg.PersistedQueries,
+		PersistedQueriesOnly: cfg.PersistedQueriesOnly,
 	}
 	srv := &http.Server{
 		Addr:              ":" + cfg.Port,

@@ -73,12 +73,15 @@ const (
 	ReasonObjectTooWide       = "INPUT_OBJECT_TOO_WIDE"
 	ReasonVariablesTooLarge   = "VARIABLES_TOO_LARGE"
 	ReasonCancelled           = "REQUEST_CANCELLED"
+	// ReasonIncrementalDelivery refuses @defer and @stream: Portier
+	// answers every request with one complete response (see checkDocument).
+	ReasonIncrementalDelivery = "INCREMENTAL_DELIVERY_NOT_SUPPORTED"
 )
 
 // refusal is a BAD_USER_INPUT with a reason, refused before execution. Its
-// own code marks it as a validation failure for gqlgen's transports (HTTP
-// 422, as for any invalid document); the error presenter answers with the
-// wrapped *apperr.Error.
+// own code marks it as a validation failure; it is answered as any invalid
+// document is (see serve in transport.go), and the error presenter answers
+// with the wrapped *apperr.Error.
 func refusal(reason, format string, a ...any) *gqlerror.Error {
 	ae := &apperr.Error{Code: apperr.CodeBadUserInput, Reason: reason, Message: fmt.Sprintf(format, a...)}
 	e := &gqlerror.Error{Message: ae.Message, Err: ae}
@@ -87,7 +90,8 @@ func refusal(reason, format string, a ...any) *gqlerror.Error {
 }
 
 // docBounds is the gqlgen extension that checks the bounds. It runs as an
-// OperationParameterMutator: before gqlgen parses and validates. A document
+// OperationParameterMutator: before gqlgen parses and validates (and after
+// a persisted-query hash has been replaced by its document). A document
 // found in the query cache has passed before and is not measured again.
 type docBounds struct {
 	cache graphql.Cache[*ast.QueryDocument]
@@ -140,6 +144,11 @@ func checkDocument(doc *ast.QueryDocument) *gqlerror.Error {
 		m.directives(f.Directives)
 	}
 	switch {
+	case m.incremental:
+		// gqlparser's prelude declares @defer, and gqlgen would answer
+		// with the first payload only ("hasNext": true) over a transport
+		// that never sends the rest: refused rather than half answered.
+		return refusal(ReasonIncrementalDelivery, "@defer and @stream are not supported: request the fields without them")
 	case m.selections > MaxSelections:
 		return refusal(ReasonTooManySelections, "the document has more than %d selections", MaxSelections)
 	case m.spreads > MaxFragmentSpreads:
@@ -199,8 +208,10 @@ type measure struct {
 	valueDepth int
 	wideObject bool
 	tooWide    bool
-	compared   int
-	weight     int // how often validation walks a fragment's selection sets
+	// incremental: the document asks for @defer or @stream.
+	incremental bool
+	compared    int
+	weight      int // how often validation walks a fragment's selection sets
 }
 
 func newMeasure(doc *ast.QueryDocument) *measure {
@@ -254,6 +265,9 @@ func (m *measure) written(set ast.SelectionSet) {
 
 func (m *measure) directives(ds ast.DirectiveList) {
 	for _, d := range ds {
+		if d.Name == "defer" || d.Name == "stream" {
+			m.incremental = true
+		}
 		for _, a := range d.Arguments {
 			m.value(a.Value, 1)
 		}

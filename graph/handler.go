@@ -56,10 +56,21 @@ type Deps struct {
 	// "main", the default); otherwise server.go serves NewMetricsHandler on
 	// a listener of its own, or nowhere.
 	ServeMetrics bool
+	// APQCacheSize is how many documents registered by clients through
+	// automatic persisted queries are kept (PORTIER_APQ_CACHE_SIZE); zero
+	// means DefaultAPQCacheSize.
+	APQCacheSize int
+	// PersistedQueries is the trusted manifest, SHA-256 hex of a document
+	// → the document (PORTIER_PERSISTED_QUERIES_FILE): those hashes are
+	// always known.
+	PersistedQueries map[string]string
+	// PersistedQueriesOnly accepts only documents of PersistedQueries and
+	// registers none from clients (PORTIER_PERSISTED_QUERIES_ONLY).
+	PersistedQueriesOnly bool
 }
 
 // NewGraphQLServer assembles the gqlgen server: explicit transports (POST
-// with a JSON body; GET for queries only), limits, the query cache, the
+// with a JSON body; GET for queries only), persisted queries, limits, the query cache, the
 // per-mutation transaction, the error presenter and the panic handler.
 func NewGraphQLServer(d Deps) *handler.Server {
 	if d.Now == nil {
@@ -85,12 +96,21 @@ func NewGraphQLServer(d Deps) *handler.Server {
 
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(jsonGET{log: d.Log})
 	srv.AddTransport(jsonPOST{})
 	cache := defaultPageCache{lru.New[*ast.QueryDocument](QueryCacheSize)}
 	srv.SetQueryCache(cache)
 	srv.SetParserTokenLimit(MaxParserTokens)
-	srv.Use(requestMetrics{})        // outermost: counts every answer
+	srv.Use(requestMetrics{}) // outermost: counts every answer
+	pq := persistedQueries{manifest: d.PersistedQueries, only: d.PersistedQueriesOnly}
+	if !d.PersistedQueriesOnly {
+		size := d.APQCacheSize
+		if size <= 0 {
+			size = DefaultAPQCacheSize
+		}
+		pq.cache = newAPQCache(size, APQCacheBytes)
+	}
+	srv.Use(pq)                      // a hash becomes its document, first
 	srv.Use(docBounds{cache: cache}) // before parsing and validation
 	srv.Use(fieldGuard{hideSuggestions: d.DisableIntrospection})
 	if !d.DisableIntrospection {
@@ -102,6 +122,9 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	srv.Use(oneCredentialField{})
 	if !d.DisableIntrospection {
 		srv.Use(newIntrospectionCache())
+	}
+	if pq.cache != nil {
+		srv.Use(apqRegistrar{cache: pq.cache}) // after every limit
 	}
 	srv.Use(staffReadAudit{client: d.Client, log: d.Log}) // outside the transaction
 	srv.Use(txExtension{client: d.Client, log: d.Log, now: d.Now})

@@ -161,6 +161,11 @@ func checkRequestObject(body []byte) *apperr.Error {
 			return e
 		}
 	}
+	if q, ok := m["query"]; (!ok || string(q) == "null") && !namesPersistedQuery(m["extensions"]) {
+		e := apperr.Transport(http.StatusBadRequest, "MALFORMED_BODY", "the request has no query (nor a persisted-query hash in extensions)")
+		e.Field = "query"
+		return e
+	}
 	// Bound the variables before gqlgen decodes them into Go values (half
 	// a quarter of a million numbers in the body would cost far more than answering).
 	for _, name := range []string{"variables", "extensions"} {
@@ -235,6 +240,11 @@ func checkGET(r *http.Request) *apperr.Error {
 			}
 		}
 	}
+	if !q.Has("query") && !namesPersistedQuery([]byte(q.Get("extensions"))) {
+		e := apperr.Transport(http.StatusBadRequest, "MALFORMED_QUERY_STRING", "the request has no query (nor a persisted-query hash in extensions)")
+		e.Field = "query"
+		return e
+	}
 	doc, perr := parser.ParseQueryWithTokenLimit(&ast.Source{Input: q.Get("query")}, MaxParserTokens)
 	if perr != nil {
 		return nil // gqlgen reports the syntax error
@@ -246,9 +256,25 @@ func checkGET(r *http.Request) *apperr.Error {
 		op = doc.Operations[0]
 	}
 	if op != nil && op.Operation != ast.Query {
-		return apperr.Transport(http.StatusMethodNotAllowed, "MUTATION_BY_GET", "mutations are only accepted by POST")
+		return errMutationByGET
 	}
 	return nil
+}
+
+// namesPersistedQuery reports whether the extensions of a request (a JSON
+// object, or nothing) carry a persistedQuery member that is not null: the
+// request may then leave the query out.
+func namesPersistedQuery(extensions []byte) bool {
+	if len(extensions) == 0 {
+		return false
+	}
+	var ext struct {
+		PersistedQuery json.RawMessage `json:"persistedQuery"`
+	}
+	if json.Unmarshal(extensions, &ext) != nil {
+		return false
+	}
+	return len(ext.PersistedQuery) > 0 && string(ext.PersistedQuery) != "null"
 }
 
 // outcomeWriter applies the status an error decided (503 for UNAVAILABLE,

@@ -3,9 +3,12 @@ package config
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -52,7 +55,27 @@ type Config struct {
 	// /metrics on the API's listener; a host:port serves it on a listener
 	// of its own (keep it off the public network); "off" serves none.
 	MetricsAddr string
+	// APQCacheSize is PORTIER_APQ_CACHE_SIZE: how many documents that
+	// clients registered through automatic persisted queries are kept
+	// (least recently used out first). Zero (unset) means the server's
+	// default.
+	APQCacheSize int
+	// PersistedQueries is the manifest read from
+	// PORTIER_PERSISTED_QUERIES_FILE: a JSON object mapping the SHA-256
+	// (hex) of each document to the document, as client tooling such as
+	// GraphQL Code Generator's persisted documents writes it. Nil when
+	// unset.
+	PersistedQueries map[string]string
+	// PersistedQueriesOnly is PORTIER_PERSISTED_QUERIES_ONLY: accept only
+	// the documents of the manifest (production); off by default.
+	PersistedQueriesOnly bool
 }
+
+// MaxAPQCacheSize bounds PORTIER_APQ_CACHE_SIZE.
+const MaxAPQCacheSize = 100000
+
+// maxManifestBytes bounds the persisted-queries manifest file.
+const maxManifestBytes = 64 << 20
 
 // FromEnv reads the configuration.
 func FromEnv() (*Config, error) {
@@ -101,6 +124,29 @@ func FromEnv() (*Config, error) {
 		}
 		c.MaxConcurrentRequests = n
 	}
+	if v := strings.TrimSpace(os.Getenv("PORTIER_APQ_CACHE_SIZE")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxAPQCacheSize {
+			return nil, fmt.Errorf("PORTIER_APQ_CACHE_SIZE must be a number from 1 to %d, not %q", MaxAPQCacheSize, v)
+		}
+		c.APQCacheSize = n
+	}
+	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("PORTIER_PERSISTED_QUERIES_ONLY"))); v {
+	case "", "off", "false", "0", "no":
+	case "on", "true", "1", "yes":
+		c.PersistedQueriesOnly = true
+	default:
+		return nil, fmt.Errorf("PORTIER_PERSISTED_QUERIES_ONLY must be true or false, not %q", v)
+	}
+	if path := strings.TrimSpace(os.Getenv("PORTIER_PERSISTED_QUERIES_FILE")); path != "" {
+		m, err := ReadPersistedQueries(path)
+		if err != nil {
+			return nil, fmt.Errorf("PORTIER_PERSISTED_QUERIES_FILE: %w", err)
+		}
+		c.PersistedQueries = m
+	} else if c.PersistedQueriesOnly {
+		return nil, errors.New("PORTIER_PERSISTED_QUERIES_ONLY=true needs PORTIER_PERSISTED_QUERIES_FILE, the manifest of the accepted documents")
+	}
 	if a := strings.TrimSpace(os.Getenv("PORTIER_DEBUG_ADDR")); a != "" {
 		host, _, err := net.SplitHostPort(a)
 		ip, perr := netip.ParseAddr(host)
@@ -143,6 +189,46 @@ func FromEnv() (*Config, error) {
 		c.PinKey = key
 	}
 	return c, nil
+}
+
+// ReadPersistedQueries reads a persisted-queries manifest: one JSON object
+// whose members map the SHA-256 of a document, 64 hex digits, to the
+// document. Every hash must be that of its document (tooling set to
+// another algorithm, such as SHA-1, is caught here) and the manifest must
+// not be empty. Hashes are returned in lower case.
+func ReadPersistedQueries(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxManifestBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxManifestBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB", path, maxManifestBytes>>20)
+	}
+	var raw map[string]string
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("%s is not a JSON object mapping SHA-256 hashes to documents: %v", path, err)
+	}
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("%s holds no documents", path)
+	}
+	m := make(map[string]string, len(raw))
+	for h, doc := range raw {
+		sum := sha256.Sum256([]byte(doc))
+		want := hex.EncodeToString(sum[:])
+		if strings.ToLower(h) != want {
+			if len(h) != sha256.Size*2 {
+				return nil, fmt.Errorf("%s: %q is not a SHA-256 hash (64 hex digits); generate the manifest with SHA-256", path, h)
+			}
+			return nil, fmt.Errorf("%s: %q is not the SHA-256 of its document", path, h)
+		}
+		m[want] = doc
+	}
+	return m, nil
 }
 
 // SQLitePath is the database file used when DatabaseURL is empty.

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
 	"strings"
 	"testing"
 )
@@ -148,6 +151,64 @@ func TestMaxConcurrentRequestsFromEnv(t *testing.T) {
 		}
 		if err == nil && c.MaxConcurrentRequests != tc.want {
 			t.Errorf("%q: MaxConcurrentRequests = %d, want %d", tc.in, c.MaxConcurrentRequests, tc.want)
+		}
+	}
+}
+
+func TestPersistedQueriesConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const doc = "query Me { me { kind } }"
+	sum := sha256.Sum256([]byte(doc))
+	hash := hex.EncodeToString(sum[:])
+	good := write("good.json", `{"`+strings.ToUpper(hash)+`": "`+doc+`"}`)
+	for _, c := range []struct {
+		name, size, only, file string
+		wantErr                string
+	}{
+		{"defaults", "", "", "", ""},
+		{"cache size", "50", "", "", ""},
+		{"cache size zero", "0", "", "", "PORTIER_APQ_CACHE_SIZE"},
+		{"cache size too large", "100001", "", "", "PORTIER_APQ_CACHE_SIZE"},
+		{"cache size not a number", "lots", "", "", "PORTIER_APQ_CACHE_SIZE"},
+		{"only without file", "", "true", "", "needs PORTIER_PERSISTED_QUERIES_FILE"},
+		{"only not a boolean", "", "sometimes", good, "PORTIER_PERSISTED_QUERIES_ONLY"},
+		{"only with file", "", "true", good, ""},
+		{"file alone", "", "", good, ""},
+		{"missing file", "", "", dir + "/none.json", "PORTIER_PERSISTED_QUERIES_FILE"},
+		{"not JSON", "", "", write("bad.json", `["x"]`), "not a JSON object"},
+		{"empty", "", "", write("empty.json", `{}`), "holds no documents"},
+		{"sha1", "", "", write("sha1.json", `{"0123456789abcdef0123456789abcdef01234567": "`+doc+`"}`), "not a SHA-256 hash"},
+		{"wrong hash", "", "", write("wrong.json", `{"`+hash+`": "query Other { me { kind } }"}`), "not the SHA-256 of its document"},
+	} {
+		t.Setenv("PORTIER_APQ_CACHE_SIZE", c.size)
+		t.Setenv("PORTIER_PERSISTED_QUERIES_ONLY", c.only)
+		t.Setenv("PORTIER_PERSISTED_QUERIES_FILE", c.file)
+		cfg, err := FromEnv()
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%s: error %v, want one naming %q", c.name, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if c.file != "" && cfg.PersistedQueries[hash] != doc {
+			t.Errorf("%s: manifest %v, want the document under its lower-case hash", c.name, cfg.PersistedQueries)
+		}
+		if cfg.PersistedQueriesOnly != (c.only == "true") {
+			t.Errorf("%s: PersistedQueriesOnly = %v", c.name, cfg.PersistedQueriesOnly)
+		}
+		if c.size == "50" && cfg.APQCacheSize != 50 {
+			t.Errorf("%s: APQCacheSize = %d", c.name, cfg.APQCacheSize)
 		}
 	}
 }
