@@ -28,7 +28,7 @@ func errUnauthenticated(ctx context.Context) error {
 }
 
 // allowedWhilePasswordChangeRequired are the only fields a viewer with
-// mustChangePassword may use (seed 002: change the initial password first).
+// mustChangePassword may use (change the initial password first: docs/authorization.md, 'Principals').
 var allowedWhilePasswordChangeRequired = map[string]bool{"changePassword": true, "me": true, "logout": true}
 
 // authenticated checks that the viewer is logged in and, when it must

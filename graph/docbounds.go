@@ -15,7 +15,7 @@ import (
 )
 
 // Bounds of a GraphQL document, checked before gqlparser validates it
-// (DESIGN §4). Validation is not cancellable and some of its rules grow
+// (docs/api.md, 'Limits'). Validation is not cancellable and some of its rules grow
 // faster than the document: a fragment spread twice in each of n fragments
 // expands to 2^n fields, and OverlappingFieldsCanBeMerged compares every
 // pair of fields that share a response name. So the document is parsed once

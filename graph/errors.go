@@ -70,7 +70,7 @@ func clientError(ctx context.Context, log *slog.Logger, err error) *gqlerror.Err
 	case hasCode(out):
 		// Coded by gqlgen or an extension itself: parse and validation
 		// errors, bad variables, complexity and depth limits. Clients
-		// get the codes of DESIGN §4; gqlgen's own stays as the reason.
+		// get the codes of docs/api.md, 'Errors'; gqlgen's own stays as the reason.
 		if c := out.Extensions["code"].(string); !designCodes[c] {
 			out.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "reason": c}
 		}

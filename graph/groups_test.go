@@ -220,7 +220,7 @@ func TestGroupsLifecycle(t *testing.T) {
 	}
 	// Union of roles and the group — and only what the group lists: a
 	// permission of the catalogue outside the granted set stays absent
-	// (seed 004: new modules are invisible until granted).
+	// (new modules are invisible until granted).
 	got := e.myPerms(worker, a)
 	if !slices.Equal(got, []string{"ACCOUNT_READ", "RESOURCES_READ", "INVOICES_READ", "ORDERS_CREATE"}) {
 		t.Fatalf("member permissions %v", got)
@@ -310,7 +310,7 @@ func TestGroupsLifecycle(t *testing.T) {
 	}
 }
 
-// Each account has one built-in group ("X" + number + "-" + name, seed 003)
+// Each account has one built-in group ("X" + number + "-" + name)
 // that every contact with PORTAL_ACCESS belongs to; the customer admin sets
 // its permissions; it cannot be renamed, deleted or given explicit members.
 func TestGroupsBuiltIn(t *testing.T) {

@@ -260,7 +260,7 @@ const createAccountDoc = `mutation($n: String!, $name: String!, $tz: String, $d:
 
 // testOrgDomains are the confirmed organisation domains of every account
 // createAccount makes: a BUSINESS account admits new contacts and
-// invitations only with addresses in them (exact domain match, seed 002).
+// invitations only with addresses in them (exact domain match).
 // New tests use @a.example and @example.org addresses.
 var testOrgDomains = []string{
 	"a.example", "b.example", "c.example", "d.example", "example.org", "example.com", "example.de", "example.test",

@@ -16,7 +16,7 @@ import (
 	"portier/internal/apperr"
 )
 
-// Request limits (DESIGN §4).
+// Request limits: docs/api.md, 'Limits'.
 const (
 	// MaxBodyBytes bounds the request body. No legitimate request to this
 	// API comes near it (graphql-js's introspection query is 2 KiB), and

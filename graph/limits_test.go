@@ -1,6 +1,6 @@
 package graph_test
 
-// Tests of the API conventions of DESIGN §4 that are not about what a caller
+// Tests of the API conventions (docs/api.md) that are not about what a caller
 // may do but about how the API behaves at its edges: request limits, the
 // HTTP transports, error codes, the per-mutation transaction, health, CORS,
 // request ids and anonymous access. They go through the real HTTP handler
@@ -94,7 +94,7 @@ var limLeaks = []struct {
 	{"runtime error", true}, {"ent:", true},
 }
 
-// limCheckErrors asserts what DESIGN §4 asks of every error: a code, and no
+// limCheckErrors asserts what docs/api.md, 'Errors' asks of every error: a code, and no
 // internals in the message.
 func limCheckErrors(t *testing.T, r response) {
 	t.Helper()
@@ -577,7 +577,7 @@ func TestLimitsEveryErrorHasACode(t *testing.T) {
 	t.Logf("invalid enum: HTTP %d %s", r.Status, r.Raw)
 	limCheckErrors(t, r)
 	if r.code() != "BAD_USER_INPUT" {
-		t.Errorf("invalid enum in a variable: want BAD_USER_INPUT (DESIGN §4), got HTTP %d %s", r.Status, r.Raw)
+		t.Errorf("invalid enum in a variable: want BAD_USER_INPUT, got HTTP %d %s", r.Status, r.Raw)
 	}
 	if len(r.Errors) == 0 {
 		t.Fatalf("invalid enum: want an error, got %s", r.Raw)

@@ -2,8 +2,7 @@ package graph_test
 
 import "time"
 
-// matrixTable is the reviewed table of who may call what (issue 7 §8,
-// DESIGN §2 and §4). Columns are the principals of matrixPrincipals:
+// matrixTable is the reviewed table of who may call what (issue 7 §8; the model is docs/authorization.md). Columns are the principals of matrixPrincipals:
 //
 //	anon        no credentials
 //	portal      PORTAL_ACCESS only, on account A

@@ -12,7 +12,7 @@ import (
 	"portier/internal/viewer"
 )
 
-// Pre-account hijacking (issue 6 item 2, DESIGN flow 5). The attack classes
+// Pre-account hijacking (issue 6 item 2). The attack classes
 // and how each is closed (see also the identity package comment):
 //   - classic-federated merge, non-verifying IdP: n/a, Portier has no
 //     federated login;

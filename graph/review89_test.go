@@ -53,7 +53,7 @@ func TestReviewScopedLoginNameSquattedAcrossTenants(t *testing.T) {
 
 // A person's verified e-mail change carries its linked contacts along
 // (followEmail in internal/identity/accounts.go), without the organisation
-// domain rule of seed 002 / issue 8 item 1: a contact of a BUSINESS account
+// domain rule of issue 8 item 1: a contact of a BUSINESS account
 // that was admitted only inside the confirmed domains ends up with a
 // private address outside them, not marked outsideOrganisationDomains and
 // without the staff override being audited. Anyone with a login can thus

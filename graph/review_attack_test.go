@@ -16,7 +16,7 @@ const reviewAssignRoleDoc = `mutation($c: ID!, $r: Role!) { assignRole(input: {c
 
 // A contact who holds CONTACTS_MANAGE only through a rights group (not
 // CUSTOMER_ADMIN) must not make himself CUSTOMER_ADMIN: nobody grants what
-// he does not hold himself (issue 7 §3, DESIGN §2). On main assignRole
+// he does not hold himself (issue 7 §3; docs/authorization.md, 'Roles and permissions'). On main assignRole
 // granted it and the member then held every permission of the account.
 func TestReviewAssignRoleCannotGrantMoreThanHeld(t *testing.T) {
 	e := newEnv(t)

@@ -7,7 +7,7 @@ import (
 )
 
 // Issue 9 items 1–4: resources, scoped logins that see exactly one
-// resource, reset routing to reference addresses (seed 000), the confirmed
+// resource, reset routing to reference addresses, the confirmed
 // change of the reference address, and account deactivation.
 
 const (
@@ -219,7 +219,7 @@ func TestScopedLogins(t *testing.T) {
 		map[string]any{"s": boxLogin, "p": managerPw}, "FORBIDDEN")
 	tok = e.loginScoped("info@muster.example", managerPw)
 
-	// ---- reset routing (seed 000).
+	// ---- reset routing.
 	resetDoc := `mutation($l: String!) { requestPasswordReset(login: $l, kind: SCOPED_LOGIN) }`
 	e.ok("", resetDoc, map[string]any{"l": "info@muster.example"})
 	m1 := e.mailAbout("ref@kunde.example", "Zurücksetzen")

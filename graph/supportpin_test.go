@@ -25,8 +25,7 @@ import (
 	"portier/internal/viewer"
 )
 
-// Support PINs and the support desk (issue 9 items 4–6, seed 000, DESIGN
-// flow 9): a caller reads its PIN in the portal, the desk verifies it by
+// Support PINs and the support desk (issue 9 items 4–6; docs/authorization.md, 'Support PIN'): a caller reads its PIN in the portal, the desk verifies it by
 // customer number and learns who calls and what it may ask for.
 
 const (

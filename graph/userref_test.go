@@ -8,7 +8,7 @@ import (
 	"portier/internal/outbox/smtpsink"
 )
 
-// A user's reference e-mail address (issue 9 item 3, seed 000): set with
+// A user's reference e-mail address (issue 9 item 3): set with
 // requestReferenceEmailChange, confirmed with confirmReferenceEmail, removed
 // with removeReferenceEmail; reset links go to the e-mail address and the
 // confirmed reference address.

@@ -15,7 +15,7 @@ import (
 )
 
 // AgencyDelegation lets an agency account act for a client account with the
-// permissions the client granted (seed 003). The row belongs to the client.
+// permissions the client granted (docs/authorization.md, 'Agencies'). The row belongs to the client.
 type AgencyDelegation struct{ ent.Schema }
 
 // Mixin implements ent.Schema.

@@ -147,7 +147,7 @@ func (RoleAssignment) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
 }
 
-// SupportAuthorization is a Freigabe (seed 000): what a contact may instruct
+// SupportAuthorization is a Freigabe (docs/authorization.md, 'Support authorizations'): what a contact may instruct
 // the support desk to do, with the same validity rules as roles.
 type SupportAuthorization struct{ ent.Schema }
 

@@ -72,7 +72,7 @@ func (CustomerAccount) Fields() []ent.Field {
 			Annotations(entgql.Type("ID"), entgql.Skip(entgql.SkipWhereInput)),
 		field.Bool("support_access_consent").Default(false).
 			Comment("Whether the provider's support staff may see the account's contents beyond support operations."),
-		// The postal address (seed 004 "Stammdaten"). Exposed as
+		// The postal address (master data). Exposed as
 		// CustomerAccount.address (schema/accountadmin.graphqls).
 		field.String("address_street").Optional().MaxLen(200).
 			Comment("Street and house number.").Annotations(entgql.Skip(entgql.SkipAll)),

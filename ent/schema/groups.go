@@ -14,13 +14,13 @@ import (
 )
 
 // RightsGroup is a named set of permissions inside one customer account
-// (seed 003); its members get the union of their groups' and roles' rights.
+// (docs/authorization.md, 'Roles and permissions'); its members get the union of their groups' and roles' rights.
 //
 // Rows are filtered by the AccountOwned tenant policy: a viewer reads the
 // groups (and, below, the memberships) only of accounts where it holds
 // contacts:read, and changes them only where it holds groups:manage.
 //
-// Every account has exactly one built-in group (seed 003, "X12345-Heidelberg"),
+// Every account has exactly one built-in group ("X12345-Heidelberg"),
 // created with the account: every contact holding PORTAL_ACCESS is
 // implicitly its member (it has no membership rows), and it can be neither
 // renamed nor deleted; a customer admin sets its permissions.

@@ -45,7 +45,7 @@ func ValidDomain(s string) bool {
 	return strings.Trim(tld, "0123456789") != ""
 }
 
-// OrganisationDomain is a domain of a customer's organisation (seed 002):
+// OrganisationDomain is a domain of a customer's organisation:
 // proposed by a customer admin, confirmed by the provider's staff. On a
 // BUSINESS account, new contacts and invitations need an e-mail address in
 // one of the CONFIRMED domains (internal/customers CheckNewContactAddress).

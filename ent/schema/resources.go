@@ -50,7 +50,7 @@ func (Resource) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
 }
 
-// ScopedLogin is a login that sees exactly one resource (seed 000): the SFTP
+// ScopedLogin is a login that sees exactly one resource (docs/authorization.md, 'Scoped logins'): the SFTP
 // user of a web vhost, postmaster@ of a mail vhost, a mailbox, a domain.
 type ScopedLogin struct{ ent.Schema }
 

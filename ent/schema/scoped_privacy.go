@@ -11,7 +11,7 @@ import (
 	"portier/internal/viewer"
 )
 
-// A scoped login (seed 000: the SFTP user of a web vhost, postmaster@ of a
+// A scoped login (the SFTP user of a web vhost, postmaster@ of a
 // mail vhost, a mailbox, a domain) sees exactly one resource. The evaluator
 // gives it no permission on any customer account, so every account-owned
 // filter already matches nothing for it; the rules below add the only rows

@@ -110,7 +110,7 @@ func (RateLimitBucket) Policy() ent.Policy { return systemOnlyPolicy() }
 
 // RetiredIdentifier keeps an e-mail address that a user account gave up (by
 // changing it) reserved, so that no other account can ever take it: e-mail
-// addresses are usable once, ever (seed 004). The ID is "email:<address>".
+// addresses are usable once, ever. The ID is "email:<address>".
 type RetiredIdentifier struct{ ent.Schema }
 
 // Fields implements ent.Schema.

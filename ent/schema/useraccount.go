@@ -48,8 +48,8 @@ func (UserAccount) Mixin() []ent.Mixin {
 func (UserAccount) Fields() []ent.Field {
 	return []ent.Field{
 		// Only a verified address sits in the unique column: an unverified
-		// account never holds an address against its real owner (DESIGN
-		// flow 5, pre-account hijacking). Until verification the address
+		// account never holds an address against its real owner (pre-account
+		// hijacking; see internal/identity). Until verification the address
 		// waits in pending_email, which any number of accounts may claim;
 		// the first that proves it wins and the other claims are voided.
 		field.String("email").Optional().Unique().NotEmpty().MaxLen(254).
@@ -76,8 +76,7 @@ func (UserAccount) Fields() []ent.Field {
 		field.String("pending_phone").Optional().MaxLen(32).
 			Comment("A new mobile number (E.164) waiting for its SMS code (verifyPhoneNumber); the current phone stays in force until then.").
 			Annotations(private, entgql.Skip(entgql.SkipWhereInput|entgql.SkipOrderField)),
-		// The reference e-mail address (seed 000 "Referenz-E-Mail", issue 9
-		// item 3): a second address for password reset links. It is set only
+		// The reference e-mail address (issue 9 item 3): a second address for password reset links. It is set only
 		// by confirming a link sent to it (requestReferenceEmailChange,
 		// confirmReferenceEmail); the pending address waits in the token.
 		// Never a login identifier, never matched against contacts, not

@@ -4216,8 +4216,7 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../../schema/accountadmin.graphqls", Input: `# What a customer admin sees and does on the account (issue 8, item 9;
-# seeds 000, 001, 004): the account's master data, the list of its users
+	{Name: "../../schema/accountadmin.graphqls", Input: `# What a customer admin sees and does on the account (issue 8, item 9): the account's master data, the list of its users
 # with how they log in, and the policy "second factor required".
 
 "A postal address."
@@ -4383,7 +4382,7 @@ extend type Mutation {
     @hasPermission(permission: ACCOUNT_UPDATE, account: "input.customerAccountID")
 }
 `, BuiltIn: false},
-	{Name: "../../schema/activity.graphqls", Input: `# The activity log (DESIGN §3 flow 11, seed 002): the audit events of one
+	{Name: "../../schema/activity.graphqls", Input: `# The activity log (issue 8): the audit events of one
 # customer account, and of one contact, for holders of AUDIT_READ there and
 # for provider staff.
 
@@ -4590,7 +4589,7 @@ extend type Mutation {
   "Mark an account as an agency (or not; its delegations then stop acting). Staff ADMIN only."
   setAccountIsAgency("Account and flag." input: SetAccountIsAgencyInput!): CustomerAccount! @staff(role: ADMIN)
 
-  "Set or clear a client's default agency (preselected, seed 003). Many clients may name the same agency."
+  "Set or clear a client's default agency (preselected). Many clients may name the same agency."
   setDefaultAgency("Client and agency." input: SetDefaultAgencyInput!): CustomerAccount!
     @hasPermission(permission: ACCOUNT_UPDATE, account: "input.customerAccountID")
 }
@@ -4659,7 +4658,7 @@ extend type Mutation {
 }
 `, BuiltIn: false},
 	{Name: "../../schema/authorizations.graphqls", Input: `"""
-A support authorization (Freigabe, seed 000): what a contact may instruct the
+A support authorization (Freigabe): what a contact may instruct the
 provider's support desk to do, by phone or e-mail.
 """
 enum SupportAuthorizationKind @goModel(model: "portier/internal/domain.SupportAuthorizationKind") {
@@ -4759,7 +4758,7 @@ extend type Mutation {
   setAccountSla("Account and SLA end." input: SetAccountSlaInput!): CustomerAccount! @staff(role: ADMIN)
 }
 `, BuiltIn: false},
-	{Name: "../../schema/contacts.graphqls", Input: `# Contacts (issue 8 item 1; seeds 001 and 002): a contact is a name and an
+	{Name: "../../schema/contacts.graphqls", Input: `# Contacts (issue 8 item 1): a contact is a name and an
 # e-mail known to the provider; a user is a contact with a login. Holders of
 # CONTACTS_MANAGE change and delete contacts and activate their login; the
 # person sets its own password through the mailed activation link.
@@ -4825,7 +4824,7 @@ extend type Mutation {
     @hasPermission(permission: CONTACTS_MANAGE, account: "id")
 
   """
-  Login aktivieren (seed 002): e-mail the contact a link, valid 7 days, with
+  Login aktivieren: e-mail the contact a link, valid 7 days, with
   which it gets PORTAL_ACCESS on this account — never a password. A person with
   a user account whose verified e-mail is the contact's accepts it with
   acceptInvitation while logged in; a person without one creates its login
@@ -4882,7 +4881,7 @@ staff. Others get null (or FORBIDDEN for a non-null field).
 """
 directive @selfOrStaff on FIELD_DEFINITION
 `, BuiltIn: false},
-	{Name: "../../schema/domains.graphqls", Input: `# Account kinds and organisation domains (issue 8 item 1, seed 002).
+	{Name: "../../schema/domains.graphqls", Input: `# Account kinds and organisation domains (issue 8 item 1).
 #
 # A PERSONAL account has exactly one contact: its owner. A BUSINESS account
 # adds contacts and invitations only once it has at least one CONFIRMED
@@ -8740,7 +8739,7 @@ input UserAccountWhereInput {
 }
 `, BuiltIn: false},
 	{Name: "../../schema/groups.graphqls", Input: `# What a front end needs to know about the viewer's rights, and rights groups
-# (seeds 003, 004).
+# (docs/authorization.md, 'Roles and permissions').
 
 "One permission of the catalogue, with what it allows."
 type PermissionInfo {
@@ -9161,7 +9160,7 @@ extend type Mutation {
   regenerateRecoveryCodes: TwoFactorPayload! @auth
 }
 `, BuiltIn: false},
-	{Name: "../../schema/invitations.graphqls", Input: `# Invitations (DESIGN §3 flows 3 and 4, seed 001): a customer admin invites a
+	{Name: "../../schema/invitations.graphqls", Input: `# Invitations (docs/authorization.md, 'Roles and permissions'): a customer admin invites a
 # person by e-mail with roles and groups; the person accepts the mailed link
 # while logged in as a user whose verified e-mail is the invited one.
 
@@ -9246,10 +9245,10 @@ extend type Mutation {
     @hasPermission(permission: INVITATIONS_MANAGE, account: "id")
 }
 `, BuiltIn: false},
-	{Name: "../../schema/lifecycle.graphqls", Input: `# Lifecycles (DESIGN §3 flows 7 and 8): a user deletes its own account and
+	{Name: "../../schema/lifecycle.graphqls", Input: `# Lifecycles (docs/authorization.md): a user deletes its own account and
 # the provider's support restores it; staff deactivate, reactivate and
 # delete customer accounts. Customer admins never delete user accounts:
-# they remove roles (seed 001).
+# they remove roles.
 
 "Delete the caller's own user account."
 input DeleteMyAccountInput {
@@ -9726,8 +9725,7 @@ extend type Mutation {
   password reset links go. A confirmation link (valid 24 hours, single use; a
   newer request voids the older link) goes to the NEW address; the address
   changes only when confirmReferenceEmail is called with that link's token.
-  For a scoped login it replaces its reference addresses. For a user (the
-  customer-admin login of seed 000) it is a second address next to the
+  For a scoped login it replaces its reference addresses. For a user (a customer admin, say) it is a second address next to the
   verified e-mail address: it needs the password and, when two-factor login
   is on, a fresh second factor (confirmSecondFactor within 15 minutes); once
   confirmed, the e-mail address gets a notice. Requests are rate-limited per
@@ -9743,7 +9741,7 @@ extend type Mutation {
   confirmReferenceEmail("The token from the link." token: String!): Boolean! @public
 }
 `, BuiltIn: false},
-	{Name: "../../schema/staff.graphqls", Input: `# The provider's staff (DESIGN §2): staff user management by ADMIN, account
+	{Name: "../../schema/staff.graphqls", Input: `# The provider's staff (docs/authorization.md, 'Staff'): staff user management by ADMIN, account
 # managers, and the customer's consent to support access.
 
 "An invitation for a person to become a staff user of the provider."
@@ -9869,8 +9867,7 @@ extend type Mutation {
   unassignAccountManager("Account and user." input: AccountManagerInput!): CustomerAccount! @staff(role: ADMIN)
 
   """
-  Switch the account's consent to support access (seed 004: "Zugang für
-  Support gewähren"). Decided by the customer (ACCOUNT_UPDATE); provider
+  Switch the account's consent to support access ("Zugang für Support gewähren"). Decided by the customer (ACCOUNT_UPDATE); provider
   staff cannot change it (FORBIDDEN). Audited.
   """
   setSupportAccessConsent("Account and consent." input: SetSupportAccessConsentInput!): CustomerAccount!
@@ -9878,7 +9875,7 @@ extend type Mutation {
 }
 `, BuiltIn: false},
 	{Name: "../../schema/supportdesk.graphqls", Input: `"""
-The current support PIN of a login (seed 000 "Support-PIN"). Read it to the
+The current support PIN of a login (Support-PIN). Read it to the
 provider's support desk when it asks, to prove that a call or an e-mail
 really comes from you. It has 8 digits, changes by itself every 7 days and
 at once on ` + "`" + `rotateSupportPin` + "`" + `, and can be shown again at any time.
@@ -9968,7 +9965,7 @@ input VerifySupportPinInput {
 
 """
 A request a caller makes to the support desk by phone or e-mail, and the
-support authorizations (Freigaben, seed 000) that allow it. Only
+support authorizations (Freigaben) that allow it. Only
 authorizations in force at the moment of the check decide: one whose last
 day is over (at the end of that day in the account's time zone), that was
 ended, or that has not begun yet never allows anything. GENERAL_AUTHORITY
@@ -10124,8 +10121,7 @@ extend type Mutation {
   authorizeSupportRequest("Customer number, caller and request." input: AuthorizeSupportRequestInput!): SupportRequestDecision! @staff
 }
 `, BuiltIn: false},
-	{Name: "../../schema/userref.graphqls", Input: `# A user's reference e-mail address (issue 9 item 3, seed 000 "Kunden-Portal
-# Admin": "E-Mail" and "Referenz-E-Mail"). Password reset links go to the
+	{Name: "../../schema/userref.graphqls", Input: `# A user's reference e-mail address (issue 9 item 3). Password reset links go to the
 # user's verified e-mail address AND to the confirmed reference address. It
 # is set with requestReferenceEmailChange (scoped.graphqls; a user calls it
 # too) and confirmed with confirmReferenceEmail; it is read as

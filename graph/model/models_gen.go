@@ -797,7 +797,7 @@ type SupportOrderInput struct {
 	Currency string `json:"currency"`
 }
 
-// The current support PIN of a login (seed 000 "Support-PIN"). Read it to the
+// The current support PIN of a login (Support-PIN). Read it to the
 // provider's support desk when it asks, to prove that a call or an e-mail
 // really comes from you. It has 8 digits, changes by itself every 7 days and
 // at once on `rotateSupportPin`, and can be shown again at any time.
@@ -1305,7 +1305,7 @@ func (e SupportLoginKind) MarshalJSON() ([]byte, error) {
 }
 
 // A request a caller makes to the support desk by phone or e-mail, and the
-// support authorizations (Freigaben, seed 000) that allow it. Only
+// support authorizations (Freigaben) that allow it. Only
 // authorizations in force at the moment of the check decide: one whose last
 // day is over (at the end of that day in the account's time zone), that was
 // ended, or that has not begun yet never allows anything. GENERAL_AUTHORITY

@@ -1,4 +1,4 @@
-// Package agencies holds agency delegations (seed 003): a client account
+// Package agencies holds agency delegations (docs/authorization.md, 'Agencies'): a client account
 // delegates a permission set to an agency account, whose people then act on
 // the client with their own permissions on the agency intersected with that
 // set (the rule itself is in internal/authz). Every write goes through the
@@ -74,7 +74,7 @@ func Permissions(d *ent.AgencyDelegation) []domain.Permission {
 }
 
 // findAgency resolves an agency reference as Portier: agencies are meant to
-// be picked by customer number (seed 003: "Agentur auswählen"). An account
+// be picked by customer number (a client chooses its agency by number). An account
 // that does not exist and one that is no agency get the same answer.
 func findAgency(ctx context.Context, c *ent.Client, ref AgencyRef, prefix string) (*ent.CustomerAccount, error) {
 	q := c.CustomerAccount.Query()

@@ -1,5 +1,5 @@
 // Package apikeys creates, lists, revokes and authenticates API keys, the
-// principal of partner integrations (DESIGN flow 10).
+// principal of partner integrations (docs/authorization.md, 'API keys').
 //
 // A key is "ptk_" followed by 43 base64url characters (256 random bits). Only
 // its SHA-256 is stored: for a secret of 256 random bits a fast hash is as

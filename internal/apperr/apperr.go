@@ -1,5 +1,5 @@
 // Package apperr defines the coded errors Portier returns to clients
-// (DESIGN §4). Every error a client sees carries extensions.code; anything
+// (docs/api.md, 'Errors'). Every error a client sees carries extensions.code; anything
 // that is not an *Error becomes INTERNAL in the error presenter.
 package apperr
 

@@ -1,5 +1,5 @@
-// Package authorizations holds the support authorizations (Freigaben, seed
-// 000) of contacts: granting, changing the validity, revoking, and the rules
+// Package authorizations holds the support authorizations (Freigaben; see
+// docs/authorization.md, 'Support authorizations') of contacts: granting, changing the validity, revoking, and the rules
 // that go with them (what implies what, the ORDERING_LIMITED scope, the SLA
 // required for EMERGENCY_SLA), and the SLA of an account.
 package authorizations

@@ -19,7 +19,7 @@ import (
 // resource, change its password, disable or delete it: whoever holds
 // LOGINS_MANAGE on the resource's account (customer admins, staff ADMIN, an
 // API key narrowed to it), or — for a personal user acting in the portal
-// (PORTAL_ACCESS active) — a support authorization (Freigabe, seed 000)
+// (PORTAL_ACCESS active) — a support authorization (Freigabe)
 // that covers the resource's kind:
 //
 //	CREDENTIALS_WEBSERVER   WEB_VHOST

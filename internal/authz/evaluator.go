@@ -206,6 +206,13 @@ func (e *Evaluator) loadSales(ctx context.Context, uid pulid.ID) error {
 	return nil
 }
 
+// StaffPermissions is what staff role r holds on an account with the given
+// consent flag; assigned tells whether a SALES user is assigned to it. The
+// evaluator decides with it; docs/authorization.md shows it as a table.
+func StaffPermissions(r domain.StaffRole, consent, assigned bool) PermSet {
+	return staffPermissions(r, consent, assigned)
+}
+
 // staffPermissions returns what the viewer's staff role grants on an
 // account with the given consent flag; assigned tells whether a SALES user
 // is assigned to it.

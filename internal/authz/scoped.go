@@ -10,7 +10,7 @@ import (
 	"portier/internal/viewer"
 )
 
-// Scoped logins (issue 9, seed 000). A SCOPED_LOGIN principal holds no
+// Scoped logins (issue 9; docs/authorization.md, 'Scoped logins'). A SCOPED_LOGIN principal holds no
 // permission on any customer account: Accounts and Permissions answer
 // nothing for it, so every directive and every account-owned privacy
 // filter refuses it. The one thing it may see is its own resource and its

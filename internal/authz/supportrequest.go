@@ -7,7 +7,7 @@ import (
 	"portier/internal/domain"
 )
 
-// The support desk's question (seed 000 "Bedeutung der Freigabe-Rechte"):
+// The support desk's question (docs/authorization.md, 'Support authorizations'):
 // may this identified caller ask for this? DecideSupportRequest is the pure
 // rule; SupportRequestTable is the fixed table of request kinds, documented
 // in schema/supportdesk.graphqls (a test keeps both in step).

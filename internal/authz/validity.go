@@ -70,7 +70,7 @@ func (s PermSet) List() []domain.Permission {
 
 // Effective is the pure rule for one contact on one account: the union of
 // the active roles' and groups' permissions — but nothing at all unless
-// PORTAL_ACCESS is among the active roles (seed 001).
+// PORTAL_ACCESS is among the active roles (docs/authorization.md, 'Roles and permissions').
 func Effective(activeRoles []domain.Role, activeGroupPerms [][]string) PermSet {
 	set := PermSet{}
 	portal := false

@@ -25,7 +25,7 @@ import (
 	"portier/internal/viewer"
 )
 
-// Contacts (issue 8 item 1, seed 002): changed and deleted by holders of
+// Contacts (issue 8 item 1): changed and deleted by holders of
 // CONTACTS_MANAGE (the directive decides; the tenant policies apply again).
 // A deleted contact stays as a row in history with deleted_at set; every
 // change of it is refused in one place, liveContact.
@@ -35,8 +35,8 @@ import (
 // format and that no other live contact of the account has it.
 //
 // It is the one place for rules on contact addresses: a later rule (e.g.
-// that the address lies in one of the account's organisation domains, seed
-// 002) is added here, and createContact and updateContact both follow it.
+// that the address lies in one of the account's organisation domains) is
+// added here, and createContact and updateContact both follow it.
 // The uniqueness is also kept by the partial unique index on live contacts,
 // so a concurrent insert still ends in CONFLICT.
 func checkContactEmail(ctx context.Context, c *ent.Client, acct *ent.CustomerAccount, email, field string) error {

@@ -123,8 +123,7 @@ type NewContact struct {
 }
 
 // DefaultContactRoles are the roles of a contact created without roles:
-// least privilege (seed 002, "Neue Kontakte werden mit Support-Berechtigung
-// erstellt"): it may open tickets and is told technical news, and without
+// least privilege (new contacts start with support rights only): it may open tickets and is told technical news, and without
 // PORTAL_ACCESS it acts for nobody in the portal. The grant rule applies to
 // it as to roles given explicitly.
 var DefaultContactRoles = []domain.Role{domain.RoleTechnicalContact}
@@ -331,8 +330,7 @@ func (s *Service) AssignRole(ctx context.Context, contactID pulid.ID, role domai
 }
 
 // RemoveRole ends every active assignment of role: immediately when lastDay
-// is nil, else at the end of lastDay in the account's time zone (seed 001:
-// the date is inclusive). A lastDay moves the end of an already dated
+// is nil, else at the end of lastDay in the account's time zone (inclusive: docs/authorization.md, 'Validity dates'). A lastDay moves the end of an already dated
 // assignment either way: earlier (down to today) or later (extending it).
 func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domain.Role, lastDay *caldate.Date) (*ent.Contact, error) {
 	c, ct, loc, now, err := s.roleChange(ctx, contactID, lastDay, "input.lastDay")
@@ -399,7 +397,7 @@ func (s *Service) RemoveRole(ctx context.Context, contactID pulid.ID, role domai
 
 // checkRoleGrant refuses to grant (or extend) roles whose permissions the
 // actor does not hold itself on the account: nobody grants what he does not
-// hold (DESIGN §2), so a holder of CONTACTS_MANAGE through a rights group or
+// hold (docs/authorization.md, 'Roles and permissions'), so a holder of CONTACTS_MANAGE through a rights group or
 // an agency delegation cannot make anyone — himself included — CUSTOMER_ADMIN.
 // Provider staff are exempt: SALES on an assigned, consenting account sets
 // up a customer's first admins (their own contacts never give them rights).

@@ -20,7 +20,7 @@ import (
 	"portier/internal/viewer"
 )
 
-// Account kinds and organisation domains (seed 002). The one rule for who
+// Account kinds and organisation domains. The one rule for who
 // may become a new contact of a customer account:
 //
 //   - PERSONAL: exactly one contact, its owner. Once the account has a

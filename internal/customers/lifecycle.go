@@ -12,8 +12,8 @@ import (
 	"portier/internal/viewer"
 )
 
-// The lifecycle of a customer account (DESIGN flow 8, seed 003). Only the
-// status changes: every person, scoped login and API key of a DEACTIVATED
+// The lifecycle of a customer account: deactivation blocks everyone at
+// once and is reversible. Only the status changes: every person, scoped login and API key of a DEACTIVATED
 // or DELETED account is blocked because the evaluator and the API key
 // authenticator accept ACTIVE accounts only, so nothing else has to be
 // touched and reactivating restores everything as it was. Staff ADMIN only

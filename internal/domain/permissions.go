@@ -91,7 +91,7 @@ func (e *InvalidEnumError) Error() string { return e.Value + " is not a valid " 
 
 // RolePermissions is what each role grants. PORTAL_ACCESS is the gate: the
 // evaluator grants nothing from the other roles (or rights groups) unless
-// PORTAL_ACCESS is active too (seed 001: "Cockpit Zugang").
+// PORTAL_ACCESS is active too (docs/authorization.md, 'Roles and permissions').
 var RolePermissions = map[Role][]Permission{
 	RolePortalAccess: {PermAccountRead, PermResourcesRead},
 	RoleTechnicalContact: {
@@ -118,7 +118,7 @@ var StaffSupportPermissions = []Permission{
 var StaffSupportProvisioning = []Permission{PermResourcesManage}
 
 // StaffConsentPermissions are added for SUPPORT and SALES on accounts that
-// have given supportAccessConsent (seed 004: "Zugang für Support gewähren").
+// have given supportAccessConsent (docs/authorization.md, 'Staff').
 var StaffConsentPermissions = []Permission{
 	PermResourcesRead, PermInvoicesRead,
 }

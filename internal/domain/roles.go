@@ -2,7 +2,7 @@ package domain
 
 import "io"
 
-// Role is one of the fixed contact roles on a customer account (seed 001).
+// Role is one of the fixed contact roles on a customer account (docs/authorization.md, 'Roles and permissions').
 type Role string
 
 // The contact roles.
@@ -49,7 +49,7 @@ func (r *StaffRole) UnmarshalGQL(v any) (err error) {
 // MarshalGQL implements graphql.Marshaler.
 func (r StaffRole) MarshalGQL(w io.Writer) { enumMarshal(w, r) }
 
-// SupportAuthorizationKind is a Freigabe (seed 000): what a contact may
+// SupportAuthorizationKind is a Freigabe (docs/authorization.md, 'Support authorizations'): what a contact may
 // instruct the provider's support desk to do.
 type SupportAuthorizationKind string
 
@@ -75,8 +75,8 @@ var SupportAuthorizationKinds = []SupportAuthorizationKind{
 // Values implements ent's EnumValues.
 func (SupportAuthorizationKind) Values() []string { return enumStrings(SupportAuthorizationKinds) }
 
-// The API calls FINANCE (the stored value, DESIGN's name) FINANCE_INVOICES
-// (issue 7, seed 000 "Finanzen + Rechnungen"). This is the one mapping.
+// The API calls FINANCE (the stored value) FINANCE_INVOICES
+// (issue 7: "finance and invoices"). This is the one mapping.
 const apiFinance = "FINANCE_INVOICES"
 
 // APIName is the GraphQL enum name of k.

@@ -1,4 +1,4 @@
-// Package groups holds the operations on rights groups (seeds 003, 004): a
+// Package groups holds the operations on rights groups (docs/authorization.md, 'Roles and permissions'): a
 // named set of permissions inside one customer account whose members are
 // contacts, each for a time.
 //
@@ -49,7 +49,7 @@ type Service struct {
 
 const maxName = 100
 
-// BuiltInName is the name of an account's built-in group (seed 003):
+// BuiltInName is the name of an account's built-in group :
 // "X" + customer number + "-" + customer name, cut to the name limit.
 func BuiltInName(number, name string) string {
 	s := "X" + number + "-" + strings.TrimSpace(name)

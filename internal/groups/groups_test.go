@@ -14,7 +14,7 @@ func TestBuiltInName(t *testing.T) {
 	tests := []struct {
 		number, name, want string
 	}{
-		{"12345", "Heidelberg", "X12345-Heidelberg"}, // seed 003
+		{"12345", "Heidelberg", "X12345-Heidelberg"},
 		{"K-1", "  Muster GmbH ", "XK-1-Muster GmbH"},
 		{"1", strings.Repeat("ä", 200), "X1-" + strings.Repeat("ä", 97)},
 	}

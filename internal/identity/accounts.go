@@ -392,7 +392,7 @@ func followEmail(ctx context.Context, c *ent.Client, u *ent.UserAccount) error {
 			changes["reason"] = "another contact of this customer account has the address"
 		case outside:
 			// The account admits contacts only inside its confirmed
-			// organisation domains (seed 002); the contact keeps its
+			// organisation domains; the contact keeps its
 			// address and its link, and the account sees why.
 			action = "contact.email_follow_skipped"
 			changes["reason"] = "the address is outside the customer account's confirmed organisation domains"

@@ -13,7 +13,7 @@ import (
 	"portier/internal/pulid"
 )
 
-// Login activation (seed 002 "Login aktivieren"): a customer account mails
+// Login activation ("Login aktivieren"): a customer account mails
 // one of its contacts a link; a person without a user account creates its
 // login with it (the invitations package runs the flow and calls these).
 // The link was sent to the contact's address and its token is a secret

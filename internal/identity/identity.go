@@ -7,7 +7,7 @@
 // TOTP secret excepted, which the server must read); nothing secret reaches a
 // log line, an error or an audit event.
 //
-// Pre-account hijacking (DESIGN flow 5). An address counts as an account's
+// Pre-account hijacking. An address counts as an account's
 // only once its holder proved both the mailbox (the link) and the account
 // (its session or password, in verifyEmail; the mail names the username).
 // Until then it waits in pending_email, which any number of accounts may

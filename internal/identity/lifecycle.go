@@ -26,7 +26,7 @@ import (
 const RestoreWindow = 90 * 24 * time.Hour
 
 // DeleteMyAccount deletes the viewer's own user account after checking its
-// current password (DESIGN flow 7). The row stays, marked DELETED, so that
+// current password. The row stays, marked DELETED, so that
 // its e-mail address and username stay reserved. In the same transaction
 // every session is revoked, every API key revoked, the support PIN, login
 // challenges and open links discarded, and each linked contact unlinked

@@ -24,7 +24,7 @@ import (
 	"portier/internal/viewer"
 )
 
-// Scoped logins (issue 9, seed 000): logging in, refreshing (sessions.go),
+// Scoped logins (issue 9; docs/authorization.md, 'Scoped logins'): logging in, refreshing (sessions.go),
 // the own password, password resets routed to the reference addresses, and
 // the confirmed change of the reference address. They share the rate limits
 // of user logins; their keys are prefixed so that a scoped login and a user
@@ -155,7 +155,7 @@ func (s *Service) auditScopedOutside(ctx context.Context, action string, l *ent.
 }
 
 // ResetRecipients are the addresses a scoped login's reset link goes to
-// (seed 000): its reference addresses; for a mail vhost also the
+// : its reference addresses; for a mail vhost also the
 // postmaster mailbox (its login name); for a mailbox also the mailbox
 // itself. Web vhost, DNS zone and domain logins: the reference addresses
 // only. Sorted, without duplicates.

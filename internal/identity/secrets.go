@@ -37,7 +37,7 @@ func equalHash(a, b string) bool {
 	return len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// fiveDigitCode returns a uniformly random code 00000–99999 (seed 004).
+// fiveDigitCode returns a uniformly random code 00000–99999.
 func fiveDigitCode() string {
 	n, err := rand.Int(rand.Reader, big.NewInt(100000))
 	if err != nil {

@@ -15,8 +15,7 @@ import (
 	"portier/internal/viewer"
 )
 
-// A user's reference e-mail address (issue 9 item 3, seed 000 "Kunden-Portal
-// Admin": "E-Mail" and "Referenz-E-Mail"). Password reset links go to the
+// A user's reference e-mail address (issue 9 item 3). Password reset links go to the
 // verified e-mail address and to the confirmed reference address
 // (resetRecipients). The user asks for it with requestReferenceEmailChange
 // (password, and a fresh second factor when two-factor login is on); a link

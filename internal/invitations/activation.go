@@ -22,7 +22,7 @@ import (
 	"portier/internal/viewer"
 )
 
-// Login activation ("Login aktivieren", seed 002). enableLogin mails an
+// Login activation ("Login aktivieren"). enableLogin mails an
 // existing contact a link that gives it PORTAL_ACCESS: an invitation bound
 // to the contact (contact_id), with the same token handling as any
 // invitation (256 random bits, only the hash stored, 7 days, single use; a

@@ -1,5 +1,5 @@
 // Package invitations lets a customer account invite a person by e-mail
-// with roles and rights groups (DESIGN §3 flows 3 and 4, seed 001).
+// with roles and rights groups (docs/authorization.md, 'Roles and permissions').
 //
 // The mailed link carries 256 random bits; only their SHA-256 is stored. An
 // invitation is accepted only by a logged-in user whose verified e-mail is

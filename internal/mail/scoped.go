@@ -1,6 +1,6 @@
 package mail
 
-// Message kinds of scoped logins (issue 9, seed 000). Scoped logins have no
+// Message kinds of scoped logins (issue 9). Scoped logins have no
 // language setting: their messages go out in the default locale (German).
 const (
 	// ScopedPasswordReset carries a one-time link (30 minutes) for a scoped

@@ -19,7 +19,7 @@ const (
 	// verified address is the invited one. Data: name, account, link.
 	ContactInvitation = "contact_invitation"
 	// ContactLoginActivation gives an existing contact of a customer account
-	// a login ("Login aktivieren", seed 002): with the link (valid 7 days)
+	// a login ("Login aktivieren"): with the link (valid 7 days)
 	// the person sets its own password, or accepts while logged in with a
 	// user whose verified address is this one. Never a password by mail.
 	// Data: name, account, link.

@@ -1,7 +1,6 @@
 package mail
 
-// Message kinds of a user's reference e-mail address (issue 9 item 3,
-// seed 000 "Referenz-E-Mail"): password reset links go to it as well as to
+// Message kinds of a user's reference e-mail address (issue 9 item 3): password reset links go to it as well as to
 // the user's e-mail address.
 const (
 	// UserReferenceEmailVerify asks the NEW reference address of a user to

@@ -1,5 +1,5 @@
 // Package notify e-mails the people of a customer account about changes to
-// who may act for it (DESIGN issue 8, item 8): the account's customer admins
+// who may act for it (issue 8, item 8): the account's customer admins
 // when a customer admin is added or removed, an API key is created or the
 // account is deactivated; a person when it gains or loses portal access.
 //

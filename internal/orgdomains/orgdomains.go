@@ -1,5 +1,5 @@
 // Package orgdomains answers whether an e-mail address lies inside a
-// customer account's confirmed organisation domains (seed 002). It is the
+// customer account's confirmed organisation domains. It is the
 // one definition of "inside", shared by the contact rules (internal/customers)
 // and by contacts following their user's new address (internal/identity).
 package orgdomains

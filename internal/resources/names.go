@@ -1,6 +1,6 @@
 // Package resources holds the resources of customer accounts (issue 9:
 // WEB_VHOST, MAIL_VHOST, MAILBOX, DNS_ZONE, DOMAIN, SERVER, VPN) and the
-// scoped logins that see exactly one of them (seed 000): creating them,
+// scoped logins that see exactly one of them: creating them,
 // setting a scoped login's password, disabling, enabling and deleting it.
 // Who may do so is decided by the directives, which ask the evaluator
 // (authz.ResourceCredentials); the ent policies check every write again.
@@ -21,7 +21,7 @@ var (
 	hostLabel   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	mailboxPart = regexp.MustCompile(`^[a-z0-9!#$%&'*+/=?^_{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_{|}~-]+)*$`)
 	plainName   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
-	// SFTPUser is the pattern of a web vhost's login (seed 000: "beisp015").
+	// SFTPUser is the pattern of a web vhost's login (e.g. "beisp015").
 	SFTPUser = regexp.MustCompile(`^[a-z][a-z0-9_-]{2,31}$`)
 )
 
@@ -78,7 +78,7 @@ func CheckName(k resource.Kind, name string) error {
 }
 
 // CheckLoginName validates the (normalized) login name of a scoped login
-// for resource r: it follows the resource (seed 000).
+// for resource r: it follows the resource.
 func CheckLoginName(k resource.Kind, resourceName, login string) error {
 	const field = "input.loginName"
 	switch k {

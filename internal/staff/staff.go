@@ -279,7 +279,7 @@ func (s *Service) Remove(ctx context.Context, id pulid.ID) error {
 }
 
 // AssignManager makes a SALES user an account manager of an account: from
-// its next request on it acts on that account (DESIGN §2).
+// its next request on it acts on that account (docs/authorization.md, 'Staff').
 func (s *Service) AssignManager(ctx context.Context, accountID, userID pulid.ID) (*ent.AccountManager, error) {
 	c, err := s.Tx()
 	if err != nil {

@@ -1,5 +1,4 @@
-// Package supportpin is the support PIN of every login (seed 000
-// "Support-PIN", DESIGN flow 9) and the support desk's two questions about a
+// Package supportpin is the support PIN of every login (docs/authorization.md, 'Support PIN') and the support desk's two questions about a
 // caller: who is it (VerifyPIN) and may it ask for this (AuthorizeRequest).
 //
 // # The PIN
