@@ -131,6 +131,9 @@ func NewWorker(client *ent.Client, cfg Config) *Worker {
 	if err != nil {
 		w.log.Error("outbox: invalid configuration; affected messages will not be delivered", "error", err)
 	}
+	if t, ok := ts.email.(*smtpTransport); ok {
+		w.log.Debug("outbox: SMTP server", "server", t.s.String(), "starttls_required", t.s.STARTTLSRequired)
+	}
 	if w.devLog != nil {
 		if ts.email == nil && ts.emailErr == nil {
 			w.log.Warn("outbox: no SMTP server configured; e-mails are written to the log")
