@@ -57,6 +57,7 @@ func TestWorker(t *testing.T) {
 		{"MultipartInTheRecipientsLanguage", testMultipartInTheRecipientsLanguage},
 		{"FailedAuthedDeliveryLeaksNothing", testFailedAuthedDeliveryLeaksNothing},
 		{"EnqueueRefusesUnsubscribeOnSecurityMail", testEnqueueRefusesUnsubscribeOnSecurityMail},
+		{"CancelEndsAHangingDelivery", testCancelEndsAHangingDelivery},
 		{"ErrorsDoNotLeakSecrets", testErrorsDoNotLeakSecrets},
 		{"Run", testRun},
 	} {

@@ -2,12 +2,14 @@ package outbox_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
+	"net"
 	"net/mail"
 	"strings"
 	"sync"
@@ -333,5 +335,35 @@ func testEnqueueRefusesUnsubscribeOnSecurityMail(t *testing.T, db *database.DB) 
 	}
 	if n := db.Client.OutboxMessage.Query().CountX(sys); n != 0 {
 		t.Fatalf("%d messages written", n)
+	}
+}
+
+func testCancelEndsAHangingDelivery(t *testing.T, db *database.DB) {
+	// A server that accepts the connection and never greets.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer func() { _ = c.Close() }()
+		}
+	}()
+	w := outbox.NewWorker(db.Client, outbox.Config{SMTPURL: "smtp://" + l.Addr().String(), Log: quietLog()})
+	enqueue(t, db.Client, email("a@example.de", "Betreff", "Text"))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _ = w.DeliverDue(ctx)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("a cancelled delivery took %v", d)
+	}
+	if m := only(t, db.Client); m.Status != "PENDING" || !strings.HasPrefix(m.LastError, "interrupted:") {
+		t.Fatalf("status %s last_error %q", m.Status, m.LastError)
 	}
 }
