@@ -337,17 +337,21 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "OutboxMessage",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			outboxmessage.FieldCreatedAt:     {Type: field.TypeTime, Column: outboxmessage.FieldCreatedAt},
-			outboxmessage.FieldUpdatedAt:     {Type: field.TypeTime, Column: outboxmessage.FieldUpdatedAt},
-			outboxmessage.FieldChannel:       {Type: field.TypeEnum, Column: outboxmessage.FieldChannel},
-			outboxmessage.FieldRecipient:     {Type: field.TypeString, Column: outboxmessage.FieldRecipient},
-			outboxmessage.FieldSubject:       {Type: field.TypeString, Column: outboxmessage.FieldSubject},
-			outboxmessage.FieldBody:          {Type: field.TypeString, Column: outboxmessage.FieldBody},
-			outboxmessage.FieldStatus:        {Type: field.TypeEnum, Column: outboxmessage.FieldStatus},
-			outboxmessage.FieldAttempts:      {Type: field.TypeInt, Column: outboxmessage.FieldAttempts},
-			outboxmessage.FieldNextAttemptAt: {Type: field.TypeTime, Column: outboxmessage.FieldNextAttemptAt},
-			outboxmessage.FieldSentAt:        {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
-			outboxmessage.FieldLastError:     {Type: field.TypeString, Column: outboxmessage.FieldLastError},
+			outboxmessage.FieldCreatedAt:      {Type: field.TypeTime, Column: outboxmessage.FieldCreatedAt},
+			outboxmessage.FieldUpdatedAt:      {Type: field.TypeTime, Column: outboxmessage.FieldUpdatedAt},
+			outboxmessage.FieldChannel:        {Type: field.TypeEnum, Column: outboxmessage.FieldChannel},
+			outboxmessage.FieldRecipient:      {Type: field.TypeString, Column: outboxmessage.FieldRecipient},
+			outboxmessage.FieldSubject:        {Type: field.TypeString, Column: outboxmessage.FieldSubject},
+			outboxmessage.FieldBody:           {Type: field.TypeString, Column: outboxmessage.FieldBody},
+			outboxmessage.FieldHTMLBody:       {Type: field.TypeString, Column: outboxmessage.FieldHTMLBody},
+			outboxmessage.FieldKind:           {Type: field.TypeString, Column: outboxmessage.FieldKind},
+			outboxmessage.FieldLanguage:       {Type: field.TypeString, Column: outboxmessage.FieldLanguage},
+			outboxmessage.FieldUnsubscribeURL: {Type: field.TypeString, Column: outboxmessage.FieldUnsubscribeURL},
+			outboxmessage.FieldStatus:         {Type: field.TypeEnum, Column: outboxmessage.FieldStatus},
+			outboxmessage.FieldAttempts:       {Type: field.TypeInt, Column: outboxmessage.FieldAttempts},
+			outboxmessage.FieldNextAttemptAt:  {Type: field.TypeTime, Column: outboxmessage.FieldNextAttemptAt},
+			outboxmessage.FieldSentAt:         {Type: field.TypeTime, Column: outboxmessage.FieldSentAt},
+			outboxmessage.FieldLastError:      {Type: field.TypeString, Column: outboxmessage.FieldLastError},
 		},
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
@@ -2913,6 +2917,26 @@ func (f *OutboxMessageFilter) WhereSubject(p entql.StringP) {
 // WhereBody applies the entql string predicate on the body field.
 func (f *OutboxMessageFilter) WhereBody(p entql.StringP) {
 	f.Where(p.Field(outboxmessage.FieldBody))
+}
+
+// WhereHTMLBody applies the entql string predicate on the html_body field.
+func (f *OutboxMessageFilter) WhereHTMLBody(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldHTMLBody))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *OutboxMessageFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldKind))
+}
+
+// WhereLanguage applies the entql string predicate on the language field.
+func (f *OutboxMessageFilter) WhereLanguage(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldLanguage))
+}
+
+// WhereUnsubscribeURL applies the entql string predicate on the unsubscribe_url field.
+func (f *OutboxMessageFilter) WhereUnsubscribeURL(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldUnsubscribeURL))
 }
 
 // WhereStatus applies the entql string predicate on the status field.

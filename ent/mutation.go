@@ -14245,6 +14245,10 @@ type OutboxMessageMutation struct {
 	recipient       *string
 	subject         *string
 	body            *string
+	html_body       *string
+	kind            *string
+	language        *string
+	unsubscribe_url *string
 	status          *outboxmessage.Status
 	attempts        *int
 	addattempts     *int
@@ -14577,6 +14581,150 @@ func (m *OutboxMessageMutation) ResetBody() {
 	m.body = nil
 }
 
+// SetHTMLBody sets the "html_body" field.
+func (m *OutboxMessageMutation) SetHTMLBody(s string) {
+	m.html_body = &s
+}
+
+// HTMLBody returns the value of the "html_body" field in the mutation.
+func (m *OutboxMessageMutation) HTMLBody() (r string, exists bool) {
+	v := m.html_body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHTMLBody returns the old "html_body" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldHTMLBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHTMLBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHTMLBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHTMLBody: %w", err)
+	}
+	return oldValue.HTMLBody, nil
+}
+
+// ResetHTMLBody resets all changes to the "html_body" field.
+func (m *OutboxMessageMutation) ResetHTMLBody() {
+	m.html_body = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *OutboxMessageMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *OutboxMessageMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *OutboxMessageMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetLanguage sets the "language" field.
+func (m *OutboxMessageMutation) SetLanguage(s string) {
+	m.language = &s
+}
+
+// Language returns the value of the "language" field in the mutation.
+func (m *OutboxMessageMutation) Language() (r string, exists bool) {
+	v := m.language
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLanguage returns the old "language" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldLanguage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLanguage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLanguage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLanguage: %w", err)
+	}
+	return oldValue.Language, nil
+}
+
+// ResetLanguage resets all changes to the "language" field.
+func (m *OutboxMessageMutation) ResetLanguage() {
+	m.language = nil
+}
+
+// SetUnsubscribeURL sets the "unsubscribe_url" field.
+func (m *OutboxMessageMutation) SetUnsubscribeURL(s string) {
+	m.unsubscribe_url = &s
+}
+
+// UnsubscribeURL returns the value of the "unsubscribe_url" field in the mutation.
+func (m *OutboxMessageMutation) UnsubscribeURL() (r string, exists bool) {
+	v := m.unsubscribe_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnsubscribeURL returns the old "unsubscribe_url" field's value of the OutboxMessage entity.
+// If the OutboxMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxMessageMutation) OldUnsubscribeURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnsubscribeURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnsubscribeURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnsubscribeURL: %w", err)
+	}
+	return oldValue.UnsubscribeURL, nil
+}
+
+// ResetUnsubscribeURL resets all changes to the "unsubscribe_url" field.
+func (m *OutboxMessageMutation) ResetUnsubscribeURL() {
+	m.unsubscribe_url = nil
+}
+
 // SetStatus sets the "status" field.
 func (m *OutboxMessageMutation) SetStatus(o outboxmessage.Status) {
 	m.status = &o
@@ -14837,7 +14985,7 @@ func (m *OutboxMessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OutboxMessageMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, outboxmessage.FieldCreatedAt)
 	}
@@ -14855,6 +15003,18 @@ func (m *OutboxMessageMutation) Fields() []string {
 	}
 	if m.body != nil {
 		fields = append(fields, outboxmessage.FieldBody)
+	}
+	if m.html_body != nil {
+		fields = append(fields, outboxmessage.FieldHTMLBody)
+	}
+	if m.kind != nil {
+		fields = append(fields, outboxmessage.FieldKind)
+	}
+	if m.language != nil {
+		fields = append(fields, outboxmessage.FieldLanguage)
+	}
+	if m.unsubscribe_url != nil {
+		fields = append(fields, outboxmessage.FieldUnsubscribeURL)
 	}
 	if m.status != nil {
 		fields = append(fields, outboxmessage.FieldStatus)
@@ -14891,6 +15051,14 @@ func (m *OutboxMessageMutation) Field(name string) (ent.Value, bool) {
 		return m.Subject()
 	case outboxmessage.FieldBody:
 		return m.Body()
+	case outboxmessage.FieldHTMLBody:
+		return m.HTMLBody()
+	case outboxmessage.FieldKind:
+		return m.Kind()
+	case outboxmessage.FieldLanguage:
+		return m.Language()
+	case outboxmessage.FieldUnsubscribeURL:
+		return m.UnsubscribeURL()
 	case outboxmessage.FieldStatus:
 		return m.Status()
 	case outboxmessage.FieldAttempts:
@@ -14922,6 +15090,14 @@ func (m *OutboxMessageMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldSubject(ctx)
 	case outboxmessage.FieldBody:
 		return m.OldBody(ctx)
+	case outboxmessage.FieldHTMLBody:
+		return m.OldHTMLBody(ctx)
+	case outboxmessage.FieldKind:
+		return m.OldKind(ctx)
+	case outboxmessage.FieldLanguage:
+		return m.OldLanguage(ctx)
+	case outboxmessage.FieldUnsubscribeURL:
+		return m.OldUnsubscribeURL(ctx)
 	case outboxmessage.FieldStatus:
 		return m.OldStatus(ctx)
 	case outboxmessage.FieldAttempts:
@@ -14982,6 +15158,34 @@ func (m *OutboxMessageMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetBody(v)
+		return nil
+	case outboxmessage.FieldHTMLBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHTMLBody(v)
+		return nil
+	case outboxmessage.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case outboxmessage.FieldLanguage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLanguage(v)
+		return nil
+	case outboxmessage.FieldUnsubscribeURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnsubscribeURL(v)
 		return nil
 	case outboxmessage.FieldStatus:
 		v, ok := value.(outboxmessage.Status)
@@ -15114,6 +15318,18 @@ func (m *OutboxMessageMutation) ResetField(name string) error {
 		return nil
 	case outboxmessage.FieldBody:
 		m.ResetBody()
+		return nil
+	case outboxmessage.FieldHTMLBody:
+		m.ResetHTMLBody()
+		return nil
+	case outboxmessage.FieldKind:
+		m.ResetKind()
+		return nil
+	case outboxmessage.FieldLanguage:
+		m.ResetLanguage()
+		return nil
+	case outboxmessage.FieldUnsubscribeURL:
+		m.ResetUnsubscribeURL()
 		return nil
 	case outboxmessage.FieldStatus:
 		m.ResetStatus()

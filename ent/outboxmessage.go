@@ -30,6 +30,14 @@ type OutboxMessage struct {
 	Subject string `json:"subject,omitempty"`
 	// Body holds the value of the "body" field.
 	Body string `json:"-"`
+	// HTMLBody holds the value of the "html_body" field.
+	HTMLBody string `json:"-"`
+	// Kind holds the value of the "kind" field.
+	Kind string `json:"kind,omitempty"`
+	// Language holds the value of the "language" field.
+	Language string `json:"language,omitempty"`
+	// UnsubscribeURL holds the value of the "unsubscribe_url" field.
+	UnsubscribeURL string `json:"-"`
 	// Status holds the value of the "status" field.
 	Status outboxmessage.Status `json:"status,omitempty"`
 	// Attempts holds the value of the "attempts" field.
@@ -52,7 +60,7 @@ func (*OutboxMessage) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case outboxmessage.FieldAttempts:
 			values[i] = new(sql.NullInt64)
-		case outboxmessage.FieldChannel, outboxmessage.FieldRecipient, outboxmessage.FieldSubject, outboxmessage.FieldBody, outboxmessage.FieldStatus, outboxmessage.FieldLastError:
+		case outboxmessage.FieldChannel, outboxmessage.FieldRecipient, outboxmessage.FieldSubject, outboxmessage.FieldBody, outboxmessage.FieldHTMLBody, outboxmessage.FieldKind, outboxmessage.FieldLanguage, outboxmessage.FieldUnsubscribeURL, outboxmessage.FieldStatus, outboxmessage.FieldLastError:
 			values[i] = new(sql.NullString)
 		case outboxmessage.FieldCreatedAt, outboxmessage.FieldUpdatedAt, outboxmessage.FieldNextAttemptAt, outboxmessage.FieldSentAt:
 			values[i] = new(sql.NullTime)
@@ -112,6 +120,30 @@ func (_m *OutboxMessage) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field body", values[i])
 			} else if value.Valid {
 				_m.Body = value.String
+			}
+		case outboxmessage.FieldHTMLBody:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field html_body", values[i])
+			} else if value.Valid {
+				_m.HTMLBody = value.String
+			}
+		case outboxmessage.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = value.String
+			}
+		case outboxmessage.FieldLanguage:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field language", values[i])
+			} else if value.Valid {
+				_m.Language = value.String
+			}
+		case outboxmessage.FieldUnsubscribeURL:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field unsubscribe_url", values[i])
+			} else if value.Valid {
+				_m.UnsubscribeURL = value.String
 			}
 		case outboxmessage.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -195,6 +227,16 @@ func (_m *OutboxMessage) String() string {
 	builder.WriteString(_m.Subject)
 	builder.WriteString(", ")
 	builder.WriteString("body=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("html_body=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("kind=")
+	builder.WriteString(_m.Kind)
+	builder.WriteString(", ")
+	builder.WriteString("language=")
+	builder.WriteString(_m.Language)
+	builder.WriteString(", ")
+	builder.WriteString("unsubscribe_url=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))

@@ -84,6 +84,62 @@ func (_c *OutboxMessageCreate) SetBody(v string) *OutboxMessageCreate {
 	return _c
 }
 
+// SetHTMLBody sets the "html_body" field.
+func (_c *OutboxMessageCreate) SetHTMLBody(v string) *OutboxMessageCreate {
+	_c.mutation.SetHTMLBody(v)
+	return _c
+}
+
+// SetNillableHTMLBody sets the "html_body" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableHTMLBody(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetHTMLBody(*v)
+	}
+	return _c
+}
+
+// SetKind sets the "kind" field.
+func (_c *OutboxMessageCreate) SetKind(v string) *OutboxMessageCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableKind(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
+// SetLanguage sets the "language" field.
+func (_c *OutboxMessageCreate) SetLanguage(v string) *OutboxMessageCreate {
+	_c.mutation.SetLanguage(v)
+	return _c
+}
+
+// SetNillableLanguage sets the "language" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableLanguage(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetLanguage(*v)
+	}
+	return _c
+}
+
+// SetUnsubscribeURL sets the "unsubscribe_url" field.
+func (_c *OutboxMessageCreate) SetUnsubscribeURL(v string) *OutboxMessageCreate {
+	_c.mutation.SetUnsubscribeURL(v)
+	return _c
+}
+
+// SetNillableUnsubscribeURL sets the "unsubscribe_url" field if the given value is not nil.
+func (_c *OutboxMessageCreate) SetNillableUnsubscribeURL(v *string) *OutboxMessageCreate {
+	if v != nil {
+		_c.SetUnsubscribeURL(*v)
+	}
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *OutboxMessageCreate) SetStatus(v outboxmessage.Status) *OutboxMessageCreate {
 	_c.mutation.SetStatus(v)
@@ -223,6 +279,22 @@ func (_c *OutboxMessageCreate) defaults() error {
 		v := outboxmessage.DefaultSubject
 		_c.mutation.SetSubject(v)
 	}
+	if _, ok := _c.mutation.HTMLBody(); !ok {
+		v := outboxmessage.DefaultHTMLBody
+		_c.mutation.SetHTMLBody(v)
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := outboxmessage.DefaultKind
+		_c.mutation.SetKind(v)
+	}
+	if _, ok := _c.mutation.Language(); !ok {
+		v := outboxmessage.DefaultLanguage
+		_c.mutation.SetLanguage(v)
+	}
+	if _, ok := _c.mutation.UnsubscribeURL(); !ok {
+		v := outboxmessage.DefaultUnsubscribeURL
+		_c.mutation.SetUnsubscribeURL(v)
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		v := outboxmessage.DefaultStatus
 		_c.mutation.SetStatus(v)
@@ -272,6 +344,18 @@ func (_c *OutboxMessageCreate) check() error {
 	}
 	if _, ok := _c.mutation.Body(); !ok {
 		return &ValidationError{Name: "body", err: errors.New(`ent: missing required field "OutboxMessage.body"`)}
+	}
+	if _, ok := _c.mutation.HTMLBody(); !ok {
+		return &ValidationError{Name: "html_body", err: errors.New(`ent: missing required field "OutboxMessage.html_body"`)}
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "OutboxMessage.kind"`)}
+	}
+	if _, ok := _c.mutation.Language(); !ok {
+		return &ValidationError{Name: "language", err: errors.New(`ent: missing required field "OutboxMessage.language"`)}
+	}
+	if _, ok := _c.mutation.UnsubscribeURL(); !ok {
+		return &ValidationError{Name: "unsubscribe_url", err: errors.New(`ent: missing required field "OutboxMessage.unsubscribe_url"`)}
 	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "OutboxMessage.status"`)}
@@ -351,6 +435,22 @@ func (_c *OutboxMessageCreate) createSpec() (*OutboxMessage, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.Body(); ok {
 		_spec.SetField(outboxmessage.FieldBody, field.TypeString, value)
 		_node.Body = value
+	}
+	if value, ok := _c.mutation.HTMLBody(); ok {
+		_spec.SetField(outboxmessage.FieldHTMLBody, field.TypeString, value)
+		_node.HTMLBody = value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(outboxmessage.FieldKind, field.TypeString, value)
+		_node.Kind = value
+	}
+	if value, ok := _c.mutation.Language(); ok {
+		_spec.SetField(outboxmessage.FieldLanguage, field.TypeString, value)
+		_node.Language = value
+	}
+	if value, ok := _c.mutation.UnsubscribeURL(); ok {
+		_spec.SetField(outboxmessage.FieldUnsubscribeURL, field.TypeString, value)
+		_node.UnsubscribeURL = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(outboxmessage.FieldStatus, field.TypeEnum, value)
@@ -481,6 +581,54 @@ func (u *OutboxMessageUpsert) SetBody(v string) *OutboxMessageUpsert {
 // UpdateBody sets the "body" field to the value that was provided on create.
 func (u *OutboxMessageUpsert) UpdateBody() *OutboxMessageUpsert {
 	u.SetExcluded(outboxmessage.FieldBody)
+	return u
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (u *OutboxMessageUpsert) SetHTMLBody(v string) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldHTMLBody, v)
+	return u
+}
+
+// UpdateHTMLBody sets the "html_body" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateHTMLBody() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldHTMLBody)
+	return u
+}
+
+// SetKind sets the "kind" field.
+func (u *OutboxMessageUpsert) SetKind(v string) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldKind, v)
+	return u
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateKind() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldKind)
+	return u
+}
+
+// SetLanguage sets the "language" field.
+func (u *OutboxMessageUpsert) SetLanguage(v string) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldLanguage, v)
+	return u
+}
+
+// UpdateLanguage sets the "language" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateLanguage() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldLanguage)
+	return u
+}
+
+// SetUnsubscribeURL sets the "unsubscribe_url" field.
+func (u *OutboxMessageUpsert) SetUnsubscribeURL(v string) *OutboxMessageUpsert {
+	u.Set(outboxmessage.FieldUnsubscribeURL, v)
+	return u
+}
+
+// UpdateUnsubscribeURL sets the "unsubscribe_url" field to the value that was provided on create.
+func (u *OutboxMessageUpsert) UpdateUnsubscribeURL() *OutboxMessageUpsert {
+	u.SetExcluded(outboxmessage.FieldUnsubscribeURL)
 	return u
 }
 
@@ -680,6 +828,62 @@ func (u *OutboxMessageUpsertOne) SetBody(v string) *OutboxMessageUpsertOne {
 func (u *OutboxMessageUpsertOne) UpdateBody() *OutboxMessageUpsertOne {
 	return u.Update(func(s *OutboxMessageUpsert) {
 		s.UpdateBody()
+	})
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (u *OutboxMessageUpsertOne) SetHTMLBody(v string) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetHTMLBody(v)
+	})
+}
+
+// UpdateHTMLBody sets the "html_body" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateHTMLBody() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateHTMLBody()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *OutboxMessageUpsertOne) SetKind(v string) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateKind() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateKind()
+	})
+}
+
+// SetLanguage sets the "language" field.
+func (u *OutboxMessageUpsertOne) SetLanguage(v string) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetLanguage(v)
+	})
+}
+
+// UpdateLanguage sets the "language" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateLanguage() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateLanguage()
+	})
+}
+
+// SetUnsubscribeURL sets the "unsubscribe_url" field.
+func (u *OutboxMessageUpsertOne) SetUnsubscribeURL(v string) *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetUnsubscribeURL(v)
+	})
+}
+
+// UpdateUnsubscribeURL sets the "unsubscribe_url" field to the value that was provided on create.
+func (u *OutboxMessageUpsertOne) UpdateUnsubscribeURL() *OutboxMessageUpsertOne {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateUnsubscribeURL()
 	})
 }
 
@@ -1059,6 +1263,62 @@ func (u *OutboxMessageUpsertBulk) SetBody(v string) *OutboxMessageUpsertBulk {
 func (u *OutboxMessageUpsertBulk) UpdateBody() *OutboxMessageUpsertBulk {
 	return u.Update(func(s *OutboxMessageUpsert) {
 		s.UpdateBody()
+	})
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (u *OutboxMessageUpsertBulk) SetHTMLBody(v string) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetHTMLBody(v)
+	})
+}
+
+// UpdateHTMLBody sets the "html_body" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateHTMLBody() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateHTMLBody()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *OutboxMessageUpsertBulk) SetKind(v string) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateKind() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateKind()
+	})
+}
+
+// SetLanguage sets the "language" field.
+func (u *OutboxMessageUpsertBulk) SetLanguage(v string) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetLanguage(v)
+	})
+}
+
+// UpdateLanguage sets the "language" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateLanguage() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateLanguage()
+	})
+}
+
+// SetUnsubscribeURL sets the "unsubscribe_url" field.
+func (u *OutboxMessageUpsertBulk) SetUnsubscribeURL(v string) *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.SetUnsubscribeURL(v)
+	})
+}
+
+// UpdateUnsubscribeURL sets the "unsubscribe_url" field to the value that was provided on create.
+func (u *OutboxMessageUpsertBulk) UpdateUnsubscribeURL() *OutboxMessageUpsertBulk {
+	return u.Update(func(s *OutboxMessageUpsert) {
+		s.UpdateUnsubscribeURL()
 	})
 }
 

@@ -90,6 +90,62 @@ func (_u *OutboxMessageUpdate) SetNillableBody(v *string) *OutboxMessageUpdate {
 	return _u
 }
 
+// SetHTMLBody sets the "html_body" field.
+func (_u *OutboxMessageUpdate) SetHTMLBody(v string) *OutboxMessageUpdate {
+	_u.mutation.SetHTMLBody(v)
+	return _u
+}
+
+// SetNillableHTMLBody sets the "html_body" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableHTMLBody(v *string) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetHTMLBody(*v)
+	}
+	return _u
+}
+
+// SetKind sets the "kind" field.
+func (_u *OutboxMessageUpdate) SetKind(v string) *OutboxMessageUpdate {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableKind(v *string) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetKind(*v)
+	}
+	return _u
+}
+
+// SetLanguage sets the "language" field.
+func (_u *OutboxMessageUpdate) SetLanguage(v string) *OutboxMessageUpdate {
+	_u.mutation.SetLanguage(v)
+	return _u
+}
+
+// SetNillableLanguage sets the "language" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableLanguage(v *string) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetLanguage(*v)
+	}
+	return _u
+}
+
+// SetUnsubscribeURL sets the "unsubscribe_url" field.
+func (_u *OutboxMessageUpdate) SetUnsubscribeURL(v string) *OutboxMessageUpdate {
+	_u.mutation.SetUnsubscribeURL(v)
+	return _u
+}
+
+// SetNillableUnsubscribeURL sets the "unsubscribe_url" field if the given value is not nil.
+func (_u *OutboxMessageUpdate) SetNillableUnsubscribeURL(v *string) *OutboxMessageUpdate {
+	if v != nil {
+		_u.SetUnsubscribeURL(*v)
+	}
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *OutboxMessageUpdate) SetStatus(v outboxmessage.Status) *OutboxMessageUpdate {
 	_u.mutation.SetStatus(v)
@@ -268,6 +324,18 @@ func (_u *OutboxMessageUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if value, ok := _u.mutation.Body(); ok {
 		_spec.SetField(outboxmessage.FieldBody, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.HTMLBody(); ok {
+		_spec.SetField(outboxmessage.FieldHTMLBody, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(outboxmessage.FieldKind, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Language(); ok {
+		_spec.SetField(outboxmessage.FieldLanguage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UnsubscribeURL(); ok {
+		_spec.SetField(outboxmessage.FieldUnsubscribeURL, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(outboxmessage.FieldStatus, field.TypeEnum, value)
 	}
@@ -370,6 +438,62 @@ func (_u *OutboxMessageUpdateOne) SetBody(v string) *OutboxMessageUpdateOne {
 func (_u *OutboxMessageUpdateOne) SetNillableBody(v *string) *OutboxMessageUpdateOne {
 	if v != nil {
 		_u.SetBody(*v)
+	}
+	return _u
+}
+
+// SetHTMLBody sets the "html_body" field.
+func (_u *OutboxMessageUpdateOne) SetHTMLBody(v string) *OutboxMessageUpdateOne {
+	_u.mutation.SetHTMLBody(v)
+	return _u
+}
+
+// SetNillableHTMLBody sets the "html_body" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableHTMLBody(v *string) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetHTMLBody(*v)
+	}
+	return _u
+}
+
+// SetKind sets the "kind" field.
+func (_u *OutboxMessageUpdateOne) SetKind(v string) *OutboxMessageUpdateOne {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableKind(v *string) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetKind(*v)
+	}
+	return _u
+}
+
+// SetLanguage sets the "language" field.
+func (_u *OutboxMessageUpdateOne) SetLanguage(v string) *OutboxMessageUpdateOne {
+	_u.mutation.SetLanguage(v)
+	return _u
+}
+
+// SetNillableLanguage sets the "language" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableLanguage(v *string) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetLanguage(*v)
+	}
+	return _u
+}
+
+// SetUnsubscribeURL sets the "unsubscribe_url" field.
+func (_u *OutboxMessageUpdateOne) SetUnsubscribeURL(v string) *OutboxMessageUpdateOne {
+	_u.mutation.SetUnsubscribeURL(v)
+	return _u
+}
+
+// SetNillableUnsubscribeURL sets the "unsubscribe_url" field if the given value is not nil.
+func (_u *OutboxMessageUpdateOne) SetNillableUnsubscribeURL(v *string) *OutboxMessageUpdateOne {
+	if v != nil {
+		_u.SetUnsubscribeURL(*v)
 	}
 	return _u
 }
@@ -581,6 +705,18 @@ func (_u *OutboxMessageUpdateOne) sqlSave(ctx context.Context) (_node *OutboxMes
 	}
 	if value, ok := _u.mutation.Body(); ok {
 		_spec.SetField(outboxmessage.FieldBody, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.HTMLBody(); ok {
+		_spec.SetField(outboxmessage.FieldHTMLBody, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(outboxmessage.FieldKind, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Language(); ok {
+		_spec.SetField(outboxmessage.FieldLanguage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UnsubscribeURL(); ok {
+		_spec.SetField(outboxmessage.FieldUnsubscribeURL, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(outboxmessage.FieldStatus, field.TypeEnum, value)

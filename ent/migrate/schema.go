@@ -555,6 +555,10 @@ var (
 		{Name: "recipient", Type: field.TypeString},
 		{Name: "subject", Type: field.TypeString, Default: ""},
 		{Name: "body", Type: field.TypeString, Size: 2147483647},
+		{Name: "html_body", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "kind", Type: field.TypeString, Default: ""},
+		{Name: "language", Type: field.TypeString, Default: ""},
+		{Name: "unsubscribe_url", Type: field.TypeString, Default: ""},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "SENDING", "SENT", "FAILED"}, Default: "PENDING"},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
 		{Name: "next_attempt_at", Type: field.TypeTime},
@@ -570,7 +574,7 @@ var (
 			{
 				Name:    "outboxmessage_status_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxMessagesColumns[7], OutboxMessagesColumns[9]},
+				Columns: []*schema.Column{OutboxMessagesColumns[11], OutboxMessagesColumns[13]},
 			},
 		},
 	}

@@ -30,6 +30,14 @@ const (
 	FieldSubject = "subject"
 	// FieldBody holds the string denoting the body field in the database.
 	FieldBody = "body"
+	// FieldHTMLBody holds the string denoting the html_body field in the database.
+	FieldHTMLBody = "html_body"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
+	// FieldLanguage holds the string denoting the language field in the database.
+	FieldLanguage = "language"
+	// FieldUnsubscribeURL holds the string denoting the unsubscribe_url field in the database.
+	FieldUnsubscribeURL = "unsubscribe_url"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldAttempts holds the string denoting the attempts field in the database.
@@ -53,6 +61,10 @@ var Columns = []string{
 	FieldRecipient,
 	FieldSubject,
 	FieldBody,
+	FieldHTMLBody,
+	FieldKind,
+	FieldLanguage,
+	FieldUnsubscribeURL,
 	FieldStatus,
 	FieldAttempts,
 	FieldNextAttemptAt,
@@ -86,6 +98,14 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// DefaultSubject holds the default value on creation for the "subject" field.
 	DefaultSubject string
+	// DefaultHTMLBody holds the default value on creation for the "html_body" field.
+	DefaultHTMLBody string
+	// DefaultKind holds the default value on creation for the "kind" field.
+	DefaultKind string
+	// DefaultLanguage holds the default value on creation for the "language" field.
+	DefaultLanguage string
+	// DefaultUnsubscribeURL holds the default value on creation for the "unsubscribe_url" field.
+	DefaultUnsubscribeURL string
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
 	DefaultAttempts int
 	// DefaultNextAttemptAt holds the default value on creation for the "next_attempt_at" field.
@@ -183,6 +203,26 @@ func BySubject(opts ...sql.OrderTermOption) OrderOption {
 // ByBody orders the results by the body field.
 func ByBody(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBody, opts...).ToFunc()
+}
+
+// ByHTMLBody orders the results by the html_body field.
+func ByHTMLBody(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHTMLBody, opts...).ToFunc()
+}
+
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
+}
+
+// ByLanguage orders the results by the language field.
+func ByLanguage(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLanguage, opts...).ToFunc()
+}
+
+// ByUnsubscribeURL orders the results by the unsubscribe_url field.
+func ByUnsubscribeURL(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnsubscribeURL, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.

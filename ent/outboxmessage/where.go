@@ -80,6 +80,26 @@ func Body(v string) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldEQ(FieldBody, v))
 }
 
+// HTMLBody applies equality check predicate on the "html_body" field. It's identical to HTMLBodyEQ.
+func HTMLBody(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldHTMLBody, v))
+}
+
+// Kind applies equality check predicate on the "kind" field. It's identical to KindEQ.
+func Kind(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldKind, v))
+}
+
+// Language applies equality check predicate on the "language" field. It's identical to LanguageEQ.
+func Language(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldLanguage, v))
+}
+
+// UnsubscribeURL applies equality check predicate on the "unsubscribe_url" field. It's identical to UnsubscribeURLEQ.
+func UnsubscribeURL(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldUnsubscribeURL, v))
+}
+
 // Attempts applies equality check predicate on the "attempts" field. It's identical to AttemptsEQ.
 func Attempts(v int) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldEQ(FieldAttempts, v))
@@ -393,6 +413,266 @@ func BodyEqualFold(v string) predicate.OutboxMessage {
 // BodyContainsFold applies the ContainsFold predicate on the "body" field.
 func BodyContainsFold(v string) predicate.OutboxMessage {
 	return predicate.OutboxMessage(sql.FieldContainsFold(FieldBody, v))
+}
+
+// HTMLBodyEQ applies the EQ predicate on the "html_body" field.
+func HTMLBodyEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldHTMLBody, v))
+}
+
+// HTMLBodyNEQ applies the NEQ predicate on the "html_body" field.
+func HTMLBodyNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldHTMLBody, v))
+}
+
+// HTMLBodyIn applies the In predicate on the "html_body" field.
+func HTMLBodyIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldHTMLBody, vs...))
+}
+
+// HTMLBodyNotIn applies the NotIn predicate on the "html_body" field.
+func HTMLBodyNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldHTMLBody, vs...))
+}
+
+// HTMLBodyGT applies the GT predicate on the "html_body" field.
+func HTMLBodyGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldHTMLBody, v))
+}
+
+// HTMLBodyGTE applies the GTE predicate on the "html_body" field.
+func HTMLBodyGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldHTMLBody, v))
+}
+
+// HTMLBodyLT applies the LT predicate on the "html_body" field.
+func HTMLBodyLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldHTMLBody, v))
+}
+
+// HTMLBodyLTE applies the LTE predicate on the "html_body" field.
+func HTMLBodyLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldHTMLBody, v))
+}
+
+// HTMLBodyContains applies the Contains predicate on the "html_body" field.
+func HTMLBodyContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldHTMLBody, v))
+}
+
+// HTMLBodyHasPrefix applies the HasPrefix predicate on the "html_body" field.
+func HTMLBodyHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldHTMLBody, v))
+}
+
+// HTMLBodyHasSuffix applies the HasSuffix predicate on the "html_body" field.
+func HTMLBodyHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldHTMLBody, v))
+}
+
+// HTMLBodyEqualFold applies the EqualFold predicate on the "html_body" field.
+func HTMLBodyEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldHTMLBody, v))
+}
+
+// HTMLBodyContainsFold applies the ContainsFold predicate on the "html_body" field.
+func HTMLBodyContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldHTMLBody, v))
+}
+
+// KindEQ applies the EQ predicate on the "kind" field.
+func KindEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldKind, v))
+}
+
+// KindNEQ applies the NEQ predicate on the "kind" field.
+func KindNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldKind, v))
+}
+
+// KindIn applies the In predicate on the "kind" field.
+func KindIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldKind, vs...))
+}
+
+// KindNotIn applies the NotIn predicate on the "kind" field.
+func KindNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldKind, vs...))
+}
+
+// KindGT applies the GT predicate on the "kind" field.
+func KindGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldKind, v))
+}
+
+// KindGTE applies the GTE predicate on the "kind" field.
+func KindGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldKind, v))
+}
+
+// KindLT applies the LT predicate on the "kind" field.
+func KindLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldKind, v))
+}
+
+// KindLTE applies the LTE predicate on the "kind" field.
+func KindLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldKind, v))
+}
+
+// KindContains applies the Contains predicate on the "kind" field.
+func KindContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldKind, v))
+}
+
+// KindHasPrefix applies the HasPrefix predicate on the "kind" field.
+func KindHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldKind, v))
+}
+
+// KindHasSuffix applies the HasSuffix predicate on the "kind" field.
+func KindHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldKind, v))
+}
+
+// KindEqualFold applies the EqualFold predicate on the "kind" field.
+func KindEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldKind, v))
+}
+
+// KindContainsFold applies the ContainsFold predicate on the "kind" field.
+func KindContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldKind, v))
+}
+
+// LanguageEQ applies the EQ predicate on the "language" field.
+func LanguageEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldLanguage, v))
+}
+
+// LanguageNEQ applies the NEQ predicate on the "language" field.
+func LanguageNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldLanguage, v))
+}
+
+// LanguageIn applies the In predicate on the "language" field.
+func LanguageIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldLanguage, vs...))
+}
+
+// LanguageNotIn applies the NotIn predicate on the "language" field.
+func LanguageNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldLanguage, vs...))
+}
+
+// LanguageGT applies the GT predicate on the "language" field.
+func LanguageGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldLanguage, v))
+}
+
+// LanguageGTE applies the GTE predicate on the "language" field.
+func LanguageGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldLanguage, v))
+}
+
+// LanguageLT applies the LT predicate on the "language" field.
+func LanguageLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldLanguage, v))
+}
+
+// LanguageLTE applies the LTE predicate on the "language" field.
+func LanguageLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldLanguage, v))
+}
+
+// LanguageContains applies the Contains predicate on the "language" field.
+func LanguageContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldLanguage, v))
+}
+
+// LanguageHasPrefix applies the HasPrefix predicate on the "language" field.
+func LanguageHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldLanguage, v))
+}
+
+// LanguageHasSuffix applies the HasSuffix predicate on the "language" field.
+func LanguageHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldLanguage, v))
+}
+
+// LanguageEqualFold applies the EqualFold predicate on the "language" field.
+func LanguageEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldLanguage, v))
+}
+
+// LanguageContainsFold applies the ContainsFold predicate on the "language" field.
+func LanguageContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldLanguage, v))
+}
+
+// UnsubscribeURLEQ applies the EQ predicate on the "unsubscribe_url" field.
+func UnsubscribeURLEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEQ(FieldUnsubscribeURL, v))
+}
+
+// UnsubscribeURLNEQ applies the NEQ predicate on the "unsubscribe_url" field.
+func UnsubscribeURLNEQ(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNEQ(FieldUnsubscribeURL, v))
+}
+
+// UnsubscribeURLIn applies the In predicate on the "unsubscribe_url" field.
+func UnsubscribeURLIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldIn(FieldUnsubscribeURL, vs...))
+}
+
+// UnsubscribeURLNotIn applies the NotIn predicate on the "unsubscribe_url" field.
+func UnsubscribeURLNotIn(vs ...string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldNotIn(FieldUnsubscribeURL, vs...))
+}
+
+// UnsubscribeURLGT applies the GT predicate on the "unsubscribe_url" field.
+func UnsubscribeURLGT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGT(FieldUnsubscribeURL, v))
+}
+
+// UnsubscribeURLGTE applies the GTE predicate on the "unsubscribe_url" field.
+func UnsubscribeURLGTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldGTE(FieldUnsubscribeURL, v))
+}
+
+// UnsubscribeURLLT applies the LT predicate on the "unsubscribe_url" field.
+func UnsubscribeURLLT(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLT(FieldUnsubscribeURL, v))
+}
+
+// UnsubscribeURLLTE applies the LTE predicate on the "unsubscribe_url" field.
+func UnsubscribeURLLTE(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldLTE(FieldUnsubscribeURL, v))
+}
+
+// UnsubscribeURLContains applies the Contains predicate on the "unsubscribe_url" field.
+func UnsubscribeURLContains(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContains(FieldUnsubscribeURL, v))
+}
+
+// UnsubscribeURLHasPrefix applies the HasPrefix predicate on the "unsubscribe_url" field.
+func UnsubscribeURLHasPrefix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasPrefix(FieldUnsubscribeURL, v))
+}
+
+// UnsubscribeURLHasSuffix applies the HasSuffix predicate on the "unsubscribe_url" field.
+func UnsubscribeURLHasSuffix(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldHasSuffix(FieldUnsubscribeURL, v))
+}
+
+// UnsubscribeURLEqualFold applies the EqualFold predicate on the "unsubscribe_url" field.
+func UnsubscribeURLEqualFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldEqualFold(FieldUnsubscribeURL, v))
+}
+
+// UnsubscribeURLContainsFold applies the ContainsFold predicate on the "unsubscribe_url" field.
+func UnsubscribeURLContainsFold(v string) predicate.OutboxMessage {
+	return predicate.OutboxMessage(sql.FieldContainsFold(FieldUnsubscribeURL, v))
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.

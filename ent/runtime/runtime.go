@@ -661,12 +661,28 @@ func init() {
 	outboxmessageDescSubject := outboxmessageFields[2].Descriptor()
 	// outboxmessage.DefaultSubject holds the default value on creation for the subject field.
 	outboxmessage.DefaultSubject = outboxmessageDescSubject.Default.(string)
+	// outboxmessageDescHTMLBody is the schema descriptor for html_body field.
+	outboxmessageDescHTMLBody := outboxmessageFields[4].Descriptor()
+	// outboxmessage.DefaultHTMLBody holds the default value on creation for the html_body field.
+	outboxmessage.DefaultHTMLBody = outboxmessageDescHTMLBody.Default.(string)
+	// outboxmessageDescKind is the schema descriptor for kind field.
+	outboxmessageDescKind := outboxmessageFields[5].Descriptor()
+	// outboxmessage.DefaultKind holds the default value on creation for the kind field.
+	outboxmessage.DefaultKind = outboxmessageDescKind.Default.(string)
+	// outboxmessageDescLanguage is the schema descriptor for language field.
+	outboxmessageDescLanguage := outboxmessageFields[6].Descriptor()
+	// outboxmessage.DefaultLanguage holds the default value on creation for the language field.
+	outboxmessage.DefaultLanguage = outboxmessageDescLanguage.Default.(string)
+	// outboxmessageDescUnsubscribeURL is the schema descriptor for unsubscribe_url field.
+	outboxmessageDescUnsubscribeURL := outboxmessageFields[7].Descriptor()
+	// outboxmessage.DefaultUnsubscribeURL holds the default value on creation for the unsubscribe_url field.
+	outboxmessage.DefaultUnsubscribeURL = outboxmessageDescUnsubscribeURL.Default.(string)
 	// outboxmessageDescAttempts is the schema descriptor for attempts field.
-	outboxmessageDescAttempts := outboxmessageFields[5].Descriptor()
+	outboxmessageDescAttempts := outboxmessageFields[9].Descriptor()
 	// outboxmessage.DefaultAttempts holds the default value on creation for the attempts field.
 	outboxmessage.DefaultAttempts = outboxmessageDescAttempts.Default.(int)
 	// outboxmessageDescNextAttemptAt is the schema descriptor for next_attempt_at field.
-	outboxmessageDescNextAttemptAt := outboxmessageFields[6].Descriptor()
+	outboxmessageDescNextAttemptAt := outboxmessageFields[10].Descriptor()
 	// outboxmessage.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
 	outboxmessage.DefaultNextAttemptAt = outboxmessageDescNextAttemptAt.Default.(func() time.Time)
 	// outboxmessageDescID is the schema descriptor for id field.

@@ -203,6 +203,18 @@ func (OutboxMessage) Fields() []ent.Field {
 		field.String("recipient").Sensitive(),
 		field.String("subject").Default(""),
 		field.Text("body").Sensitive(),
+		// html_body is the text/html alternative of an e-mail's body;
+		// empty for SMS (and for e-mails written before it existed, whose
+		// HTML part is then made from body).
+		field.Text("html_body").Sensitive().Default(""),
+		// kind is the internal/mail message kind; it decides per kind
+		// whether the mail may carry List-Unsubscribe. Empty: unknown.
+		field.String("kind").Default(""),
+		// language is the Content-Language of an e-mail ("de", "en").
+		field.String("language").Default(""),
+		// unsubscribe_url is the one-click unsubscribe address of a mail
+		// the recipient may opt out of; empty for every other mail.
+		field.String("unsubscribe_url").Sensitive().Default(""),
 		field.Enum("status").Values("PENDING", "SENDING", "SENT", "FAILED").Default("PENDING"),
 		field.Int("attempts").Default(0),
 		field.Time("next_attempt_at").Default(nowUTC),

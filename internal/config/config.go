@@ -28,7 +28,7 @@ type Config struct {
 	AdminPassword string   // PORTIER_ADMIN_PASSWORD; else generated and logged once
 	CORSOrigins   []string // PORTIER_CORS_ORIGINS, comma-separated; none by default
 	PublicURL     string   // PORTIER_PUBLIC_URL, for links in mail
-	SMTPURL       string   // SMTP_URL, e.g. smtp://127.0.0.1:2525; empty: mail is written to the log
+	SMTPURL       string   // SMTP_URL, e.g. smtp://127.0.0.1:2525 or smtps://user:pass@host (outbox.ParseSMTPURL); empty: mail is written to the log
 	MailFrom      string   // PORTIER_MAIL_FROM
 	SMSWebhookURL string   // SMS_WEBHOOK_URL; empty: SMS are written to the log
 	LogLevel      string   // PORTIER_LOG_LEVEL: debug, info (default), warn, error

@@ -259,6 +259,10 @@ func Apply(ctx context.Context, db *sql.DB, dia string, o Options) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
+	return apply(ctx, db, dia, ms, o)
+}
+
+func apply(ctx context.Context, db *sql.DB, dia string, ms []Migration, o Options) (Result, error) {
 	if o.To != "" {
 		i := slices.IndexFunc(ms, func(m Migration) bool { return m.Version == o.To })
 		if i < 0 {
@@ -286,7 +290,25 @@ func Apply(ctx context.Context, db *sql.DB, dia string, o Options) (Result, erro
 		}
 		res.Adopted = true
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	// One connection for the whole run: SQLite's foreign-key switch is a
+	// setting of the connection.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("connect for migration: %w", err)
+	}
+	defer conn.Close()
+	if dia == dialect.SQLite {
+		// A migration that rebuilds a table (create a copy, copy the rows,
+		// drop the old, rename) must run without foreign-key enforcement,
+		// or dropping the old table would delete the rows that refer to it
+		// (ON DELETE CASCADE). The switch is a no-op inside a transaction,
+		// so it is set here, and the keys are checked before the commit.
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
+			return Result{}, fmt.Errorf("prepare migration: %w", err)
+		}
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = on") }()
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return Result{}, fmt.Errorf("begin migration: %w", err)
 	}
@@ -314,6 +336,9 @@ func Apply(ctx context.Context, db *sql.DB, dia string, o Options) (Result, erro
 	for _, m := range st.Pending {
 		if !res.Adopted {
 			for _, s := range m.stmts {
+				if dia == dialect.SQLite && isForeignKeySwitch(s) {
+					continue // set on the connection, above
+				}
 				if _, err := tx.ExecContext(ctx, s); err != nil {
 					return Result{}, fmt.Errorf("migration %s failed, nothing was applied: %w", m.Name, err)
 				}
@@ -326,8 +351,38 @@ func Apply(ctx context.Context, db *sql.DB, dia string, o Options) (Result, erro
 			res.Applied = append(res.Applied, m)
 		}
 	}
+	if dia == dialect.SQLite && len(res.Applied) > 0 {
+		if err := foreignKeyCheck(ctx, tx); err != nil {
+			return Result{}, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return Result{}, fmt.Errorf("commit migration: %w", err)
 	}
 	return res, nil
+}
+
+// foreignKeyCheck fails when a row refers to a row that does not exist.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("check foreign keys after migration: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table string
+		var rowid sql.NullInt64
+		var parent string
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return fmt.Errorf("check foreign keys after migration: %w", err)
+		}
+		return fmt.Errorf("migration left rows of %s referring to missing rows of %s; nothing was applied", table, parent)
+	}
+	return rows.Err()
+}
+
+func isForeignKeySwitch(stmt string) bool {
+	s := strings.ToLower(strings.Join(strings.Fields(stmt), " "))
+	return strings.HasPrefix(s, "pragma foreign_keys")
 }

@@ -168,6 +168,13 @@ func TestUpgradeFromThePreviousMigrationSetKeepsTheData(t *testing.T) {
 	if before["contacts"] != 12 || before["audit"] != 12 {
 		t.Fatalf("seeded %v", before)
 	}
+	// A mail waiting in the outbox, written with the columns of the
+	// previous set (the newest migration rebuilds that table on SQLite).
+	if _, err := db.SQL.Exec(`INSERT INTO outbox_messages (id, created_at, updated_at, channel, recipient, subject, body, status, attempts, next_attempt_at)
+		VALUES ($1, $2, $2, 'EMAIL', 'waiting@upgrade.example', 'Betreff', 'Ihr Code: 123456', 'PENDING', 0, $2)`,
+		"msg_upgrade", time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
 	st, err := dbmigrate.ReadStatus(ctx, db.SQL, db.Dialect)
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +196,11 @@ func TestUpgradeFromThePreviousMigrationSetKeepsTheData(t *testing.T) {
 	}
 	if after := counts(t, db.Client); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("rows after the upgrade %v, before %v", after, before)
+	}
+	var recipient, body string
+	if err := db.SQL.QueryRow("SELECT recipient, body FROM outbox_messages WHERE id = 'msg_upgrade'").Scan(&recipient, &body); err != nil ||
+		recipient != "waiting@upgrade.example" || body != "Ihr Code: 123456" {
+		t.Fatalf("the waiting mail after the upgrade: %q %q %v", recipient, body, err)
 	}
 	ix := indexes(t, db)
 	for _, want := range []string{"contact_customer_account_id_id", "auditevent_customer_account_id_occurred_at_id"} {

@@ -135,15 +135,18 @@ func send(ctx context.Context, c *ent.Client, u *ent.UserAccount, to, kind strin
 	if _, ok := data["username"]; !ok {
 		data["username"] = u.Username
 	}
-	subject, body, err := mail.Render(kind, u.Locale, data)
+	if mail.IsSMS(kind) {
+		_, body, err := mail.Render(kind, u.Locale, data)
+		if err != nil {
+			return err
+		}
+		return outbox.Enqueue(ctx, c, outbox.Message{Channel: outbox.ChannelSMS, To: to, Body: body, Kind: kind})
+	}
+	e, err := mail.RenderEmail(kind, u.Locale, data)
 	if err != nil {
 		return err
 	}
-	ch := "EMAIL"
-	if mail.IsSMS(kind) {
-		ch = "SMS"
-	}
-	return outbox.Enqueue(ctx, c, outbox.Message{Channel: ch, To: to, Subject: subject, Body: body})
+	return outbox.Enqueue(ctx, c, outbox.Email(to, e))
 }
 
 func (s *Service) findLogin(ctx context.Context, login string) (*ent.UserAccount, error) {

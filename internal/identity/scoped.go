@@ -207,11 +207,11 @@ func (s *Service) requestScopedReset(ctx context.Context, login string, pad func
 
 // sendScoped renders a scoped login's message and puts it into the outbox.
 func sendScoped(ctx context.Context, c *ent.Client, to, kind string, data map[string]string) error {
-	subject, body, err := mail.Render(kind, mail.LocaleDE, data)
+	e, err := mail.RenderEmail(kind, mail.LocaleDE, data)
 	if err != nil {
 		return err
 	}
-	return outbox.Enqueue(ctx, c, outbox.Message{Channel: "EMAIL", To: to, Subject: subject, Body: body})
+	return outbox.Enqueue(ctx, c, outbox.Email(to, e))
 }
 
 // newScopedToken invalidates the scoped login's live tokens of the purpose

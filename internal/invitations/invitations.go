@@ -613,13 +613,13 @@ func (s *Service) sendLink(ctx context.Context, c *ent.Client, acct *ent.Custome
 		kind, path = mail.ContactLoginActivation, "/activate-login"
 	}
 	link := strings.TrimRight(s.PublicURL, "/") + path + "?token=" + url.QueryEscape(tok)
-	subject, body, err := mail.Render(kind, locale, map[string]string{
+	e, err := mail.RenderEmail(kind, locale, map[string]string{
 		"name": name, "account": acct.Name + " (" + acct.Number + ")", "link": link,
 	})
 	if err != nil {
 		return err
 	}
-	return outbox.Enqueue(ctx, c, outbox.Message{Channel: outbox.ChannelEmail, To: inv.Email, Subject: subject, Body: body})
+	return outbox.Enqueue(ctx, c, outbox.Email(inv.Email, e))
 }
 
 // newToken returns a link token of 256 random bits and its stored hash.

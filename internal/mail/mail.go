@@ -1,10 +1,15 @@
 // Package mail holds the texts of every e-mail and SMS Portier sends, in
 // German and English. Render turns a kind, a locale and the kind's data into
-// a subject and a plain-text body; the caller hands them to the outbox.
+// a subject and a plain-text body; RenderEmail adds the HTML alternative
+// (html.go) for the outbox, which sends both as multipart/alternative.
+// Every kind has a class (classes.go) that decides whether its mail may
+// carry List-Unsubscribe.
 //
-// The texts are plain text (no HTML). Data values are inserted verbatim, so
-// they must not be trusted to be anything but text; subjects never contain
-// data, so a value can never inject a header.
+// The texts are written as plain text. Data values are inserted verbatim
+// into it, so they must not be trusted to be anything but text; the HTML
+// is made from the rendered text with html/template, which escapes them.
+// Subjects are one line, and the transport encodes them (RFC 2047), so a
+// value can never inject a header.
 package mail
 
 import (

@@ -236,11 +236,11 @@ func sendAll(ctx context.Context, c *ent.Client, to []Recipient, kind string, da
 			d[k] = v
 		}
 		d["name"] = r.Name
-		subject, body, err := mail.Render(kind, r.Locale, d)
+		e, err := mail.RenderEmail(kind, r.Locale, d)
 		if err != nil {
 			return err
 		}
-		if err := outbox.Enqueue(ctx, c, outbox.Message{Channel: outbox.ChannelEmail, To: r.Email, Subject: subject, Body: body}); err != nil {
+		if err := outbox.Enqueue(ctx, c, outbox.Email(r.Email, e)); err != nil {
 			return err
 		}
 	}

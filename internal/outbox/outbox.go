@@ -13,12 +13,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
+	netmail "net/mail"
+	"net/url"
 	"strings"
 	"time"
 
 	"portier/ent"
 	"portier/ent/outboxmessage"
+	"portier/internal/mail"
 	"portier/internal/viewer"
 )
 
@@ -38,6 +40,24 @@ type Message struct {
 	To      string // e-mail address (RFC 5322, e.g. "a@b.de" or "Name <a@b.de>") or phone number
 	Subject string // e-mail only
 	Body    string // plain text
+	// HTML is the text/html alternative of Body (e-mail only). Every
+	// e-mail is sent as multipart/alternative; without HTML the transport
+	// makes the HTML part from Body.
+	HTML string
+	// Language is the e-mail's Content-Language ("de", "en").
+	Language string
+	// Kind is the internal/mail message kind. It decides whether the mail
+	// may carry List-Unsubscribe (mail.MayUnsubscribe).
+	Kind string
+	// Unsubscribe is the one-click unsubscribe URL (https) of a mail the
+	// recipient may opt out of; Enqueue refuses it for any other kind.
+	Unsubscribe string
+}
+
+// Email returns the outbox message that sends e to the address to.
+func Email(to string, e mail.Email) Message {
+	return Message{Channel: ChannelEmail, To: to, Subject: e.Subject, Body: e.Text,
+		HTML: e.HTML, Language: e.Locale, Kind: e.Kind}
 }
 
 // Enqueue writes m as PENDING, due now, through c. Pass the client of the
@@ -53,6 +73,10 @@ func Enqueue(ctx context.Context, c *ent.Client, m Message) error {
 		SetRecipient(strings.TrimSpace(m.To)).
 		SetSubject(m.Subject).
 		SetBody(m.Body).
+		SetHTMLBody(m.HTML).
+		SetKind(m.Kind).
+		SetLanguage(m.Language).
+		SetUnsubscribeURL(m.Unsubscribe).
 		SetNextAttemptAt(dbTime(time.Now())).
 		Exec(viewer.SystemContext(ctx))
 	if err != nil {
@@ -74,9 +98,22 @@ func (m Message) validate() error {
 		return fmt.Errorf("%w: control character in recipient", ErrInvalidMessage)
 	case strings.ContainsAny(m.Subject, "\r\n"):
 		return fmt.Errorf("%w: line break in subject", ErrInvalidMessage)
+	case m.Channel == ChannelSMS && (m.HTML != "" || m.Unsubscribe != ""):
+		return fmt.Errorf("%w: HTML or unsubscribe link on an SMS", ErrInvalidMessage)
+	case hasControl(m.Language) || len(m.Language) > 35:
+		return fmt.Errorf("%w: invalid language", ErrInvalidMessage)
+	}
+	if m.Unsubscribe != "" {
+		if !mail.MayUnsubscribe(m.Kind) {
+			return fmt.Errorf("%w: mail of kind %q may not carry List-Unsubscribe", ErrInvalidMessage, m.Kind)
+		}
+		u, err := url.Parse(m.Unsubscribe)
+		if err != nil || u.Scheme != "https" || u.Host == "" || hasControl(m.Unsubscribe) || strings.ContainsAny(m.Unsubscribe, " <>") {
+			return fmt.Errorf("%w: unsubscribe link must be an https URL", ErrInvalidMessage)
+		}
 	}
 	if m.Channel == ChannelEmail {
-		if _, err := mail.ParseAddress(to); err != nil {
+		if _, err := netmail.ParseAddress(to); err != nil {
 			return fmt.Errorf("%w: recipient is not an e-mail address", ErrInvalidMessage)
 		}
 	}

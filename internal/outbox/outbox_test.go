@@ -49,7 +49,15 @@ func TestWorker(t *testing.T) {
 		{"NoTransportWithoutLogIsAnError", testNoTransportWithoutLogIsAnError},
 		{"UmlautsAndHeadersArriveIntact", testUmlautsAndHeadersArriveIntact},
 		{"WaitForReturnsSuccessiveMails", testWaitForReturnsSuccessiveMails},
-		{"SMTPAuth", testSMTPAuth},
+		{"SMTPAuthOverSTARTTLS", testSMTPAuthOverSTARTTLS},
+		{"AuthNeverWithoutTLS", testAuthNeverWithoutTLS},
+		{"STARTTLSRequired", testSTARTTLSRequired},
+		{"ImplicitTLS", testImplicitTLS},
+		{"InsecureAuthForLocalTests", testInsecureAuthForLocalTests},
+		{"MultipartInTheRecipientsLanguage", testMultipartInTheRecipientsLanguage},
+		{"FailedAuthedDeliveryLeaksNothing", testFailedAuthedDeliveryLeaksNothing},
+		{"EnqueueRefusesUnsubscribeOnSecurityMail", testEnqueueRefusesUnsubscribeOnSecurityMail},
+		{"CancelEndsAHangingDelivery", testCancelEndsAHangingDelivery},
 		{"ErrorsDoNotLeakSecrets", testErrorsDoNotLeakSecrets},
 		{"Run", testRun},
 	} {
@@ -546,14 +554,24 @@ func testUmlautsAndHeadersArriveIntact(t *testing.T, db *database.DB) {
 		t.Fatal(err)
 	}
 	h := msg.Header
-	for k, want := range map[string]string{
-		"MIME-Version":              "1.0",
-		"Content-Type":              "text/plain; charset=utf-8",
-		"Content-Transfer-Encoding": "quoted-printable",
-	} {
-		if h.Get(k) != want {
-			t.Errorf("%s: %q, want %q", k, h.Get(k), want)
-		}
+	if h.Get("MIME-Version") != "1.0" {
+		t.Errorf("MIME-Version %q", h.Get("MIME-Version"))
+	}
+	parts := alternatives(t, msg)
+	if parts["text/plain"] != body {
+		t.Errorf("text part\n%q\nwant\n%q", parts["text/plain"], body)
+	}
+	if !strings.Contains(parts["text/html"], "Guten Tag Jörg Müller,") || !strings.Contains(parts["text/html"], "Gleichheitszeichen = und =3D bleiben") {
+		t.Errorf("HTML part made from the text lacks it:\n%s", parts["text/html"])
+	}
+	if raw := h.Get("Subject"); !strings.Contains(raw, "=?UTF-8?") && !strings.Contains(raw, "=?utf-8?") {
+		t.Errorf("Subject not RFC 2047 encoded: %q", raw)
+	}
+	if raw := h.Get("To"); !strings.Contains(strings.ToLower(raw), "=?utf-8?") {
+		t.Errorf("To name not RFC 2047 encoded: %q", raw)
+	}
+	if h.Get("Auto-Submitted") != "auto-generated" || h.Get("List-Unsubscribe") != "" {
+		t.Errorf("Auto-Submitted %q, List-Unsubscribe %q", h.Get("Auto-Submitted"), h.Get("List-Unsubscribe"))
 	}
 	if from, err := h.AddressList("From"); err != nil || from[0].Name != "Portier" || from[0].Address != "no-reply@portier.local" {
 		t.Errorf("From %q: %v", h.Get("From"), err)
@@ -601,28 +619,6 @@ func testWaitForReturnsSuccessiveMails(t *testing.T, db *database.DB) {
 	}
 }
 
-func testSMTPAuth(t *testing.T, db *database.DB) {
-	sink := smtpsink.StartWithAuth(t, "portier", "p@ss:w/rd")
-	host := strings.TrimPrefix(sink.URL(), "smtp://")
-	clk := &clock{}
-
-	bad := outbox.NewWorker(db.Client, outbox.Config{SMTPURL: "smtp://portier:wrong-Pa55@" + host, Log: quietLog(), Now: clk.Now})
-	enqueue(t, db.Client, email("a@example.de", "Betreff", "Text"))
-	if n := deliver(t, bad); n != 0 {
-		t.Fatal("sent with a wrong password")
-	}
-	m := only(t, db.Client)
-	if !strings.Contains(m.LastError, "AUTH") || strings.Contains(m.LastError, "wrong-Pa55") {
-		t.Fatalf("last_error %q", m.LastError)
-	}
-
-	good := outbox.NewWorker(db.Client, outbox.Config{SMTPURL: "smtp://portier:p%40ss%3Aw%2Frd@" + host, Log: quietLog(), Now: clk.Now})
-	clk.Advance(outbox.BackoffBase + time.Second)
-	if n := deliver(t, good); n != 1 {
-		t.Fatalf("sent %d with the right password: %s", n, only(t, db.Client).LastError)
-	}
-}
-
 func testErrorsDoNotLeakSecrets(t *testing.T, db *database.DB) {
 	// A port nobody listens on.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -656,6 +652,13 @@ func testErrorsDoNotLeakSecrets(t *testing.T, db *database.DB) {
 		{SMTPURL: "ftp://user:Sup3rSecret@host"},
 		{SMSWebhookURL: "://T0kenSecret"},
 		{SMTPURL: "smtp://host", From: "not an address"},
+		{SMTPURL: "smtp://user:Sup3rSecret@host?starttls=opportunistic"},
+		{SMTPURL: "smtps://user:Sup3rSecret@host?starttls=required"},
+		{SMTPURL: "smtp://user:Sup3rSecret@host?auth=Sup3rSecret"},
+		{SMTPURL: "smtp://user:Sup3rSecret@host?token=Sup3rSecret"},
+		{SMTPURL: "smtp://user:Sup3rSecret@host:99999"},
+		{SMTPURL: "smtp://host?insecure_auth=true"},
+		{SMTPURL: "smtp://user:Sup3rSecret@host/Secret"},
 	} {
 		err := cfg.Validate()
 		if err == nil {
@@ -666,8 +669,14 @@ func testErrorsDoNotLeakSecrets(t *testing.T, db *database.DB) {
 			t.Errorf("Validate error leaks a secret: %v", err)
 		}
 	}
-	if err := (outbox.Config{SMTPURL: "smtps://u:p@mail.example:465", SMSWebhookURL: "https://sms.example/x"}).Validate(); err != nil {
-		t.Errorf("valid config: %v", err)
+	for _, u := range []string{
+		"smtps://u:p@mail.example:465", "smtp://u:p@mail.example:587", "smtp://mail.example?starttls=required",
+		"smtp://mail.example?starttls=opportunistic", "smtp://u:p@mail.example:587?auth=login",
+		"smtp://u:p@127.0.0.1:2525?insecure_auth=true", "smtps://u:p@mail.example?auth=scram-sha-256",
+	} {
+		if err := (outbox.Config{SMTPURL: u, SMSWebhookURL: "https://sms.example/x"}).Validate(); err != nil {
+			t.Errorf("valid config %s: %v", u, err)
+		}
 	}
 }
 

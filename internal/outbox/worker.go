@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,16 +40,25 @@ const (
 
 // Config configures a Worker.
 type Config struct {
-	// SMTPURL is the mail server: "smtp://host[:port]" (default port 25;
-	// STARTTLS if the server offers it) or "smtps://host[:port]" (implicit
-	// TLS, default port 465), with optional "user:pass@" for AUTH PLAIN,
-	// which is used only over TLS or to localhost. Empty: no SMTP.
+	// SMTPURL is the mail server (see ParseSMTPURL and the README):
+	//   smtp://host[:port]   port 25; STARTTLS when the server offers it,
+	//                        or always with ?starttls=required
+	//   smtps://host[:port]  implicit TLS, port 465
+	// With credentials (smtp://user:pass@host:587, percent-encoded) the
+	// connection must be TLS: smtp:// then requires STARTTLS, and
+	// ?auth=plain|login|cram-md5|scram-sha-1|scram-sha-256 picks the
+	// mechanism (default: PLAIN, else LOGIN, as the server offers).
+	// ?insecure_auth=true sends credentials without TLS, for a local test
+	// server only. Empty: no SMTP.
 	SMTPURL string
 	// From is the sender, default "Portier <no-reply@portier.local>".
 	From string
 	// SMSWebhookURL receives an HTTP POST with the JSON {"to": …, "body": …}
 	// per SMS; a 2xx answer means sent. Empty: no SMS gateway.
 	SMSWebhookURL string
+	// RootCAs verify the SMTP server's certificate; nil: the system's
+	// (which SSL_CERT_FILE and SSL_CERT_DIR can replace).
+	RootCAs *x509.CertPool
 	// Log receives operational messages (never bodies or secrets). When it
 	// is set and no transport is configured for a channel, messages of that
 	// channel are written to it in full — recipient, subject, body — and
@@ -121,6 +131,9 @@ func NewWorker(client *ent.Client, cfg Config) *Worker {
 	w.email, w.sms, w.emailErr, w.smsErr = ts.email, ts.sms, ts.emailErr, ts.smsErr
 	if err != nil {
 		w.log.Error("outbox: invalid configuration; affected messages will not be delivered", "error", err)
+	}
+	if t, ok := ts.email.(*smtpTransport); ok {
+		w.log.Debug("outbox: SMTP server", "server", t.s.String(), "starttls_required", t.s.STARTTLSRequired)
 	}
 	if w.devLog != nil {
 		if ts.email == nil && ts.emailErr == nil {
@@ -205,7 +218,7 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 		_, err := w.client.OutboxMessage.Update().
 			Where(w.unchanged(m, now)...).
 			SetStatus(outboxmessage.StatusFAILED).
-			SetLastError("delivery not confirmed: sender stopped during the last attempt").SetBody(redactedBody).
+			SetLastError("delivery not confirmed: sender stopped during the last attempt").SetBody(redactedBody).SetHTMLBody("").SetUnsubscribeURL("").
 			Save(ctx)
 		if err != nil {
 			return false, fmt.Errorf("outbox: mark %s failed: %w", m.ID, err)
@@ -243,7 +256,7 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 	done := dbTime(w.now())
 	if sendErr == nil {
 		// The body held a link or code: once delivered it is not kept.
-		n, err = upd.SetStatus(outboxmessage.StatusSENT).SetSentAt(done).SetBody(redactedBody).Save(fctx)
+		n, err = upd.SetStatus(outboxmessage.StatusSENT).SetSentAt(done).SetBody(redactedBody).SetHTMLBody("").SetUnsubscribeURL("").Save(fctx)
 		if err != nil {
 			return true, fmt.Errorf("outbox: mark %s sent: %w", m.ID, err)
 		}
@@ -260,7 +273,7 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 		msg = "interrupted: " + msg
 	}
 	if attempt >= w.maxAttempts {
-		upd.SetStatus(outboxmessage.StatusFAILED).SetBody(redactedBody)
+		upd.SetStatus(outboxmessage.StatusFAILED).SetBody(redactedBody).SetHTMLBody("").SetUnsubscribeURL("")
 		metrics.OutboxDeliveries.WithLabelValues(strings.ToLower(string(m.Channel)), "failed").Inc()
 		w.log.Error("outbox: message failed permanently", "id", m.ID, "channel", m.Channel,
 			"attempts", attempt, "error", msg)
