@@ -30,7 +30,7 @@ go build -o "$tmp/portier" .
 # Only Go and Node are assumed: Node finds a free port and polls readiness.
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 
-PORT=$port PORTIER_DATA_DIR=$tmp/data PORTIER_ADMIN_PASSWORD=audit-only-password-0 PORTIER_LOG_LEVEL=warn \
+PORT=$port DATABASE_URL= PORTIER_AUTO_MIGRATE=true PORTIER_DATA_DIR=$tmp/data PORTIER_ADMIN_PASSWORD=audit-only-password-0 PORTIER_LOG_LEVEL=warn \
 	"$tmp/portier" 2>"$tmp/server.log" &
 pid=$!
 
