@@ -185,8 +185,19 @@ var (
 
 // dbGauges reads the database-backed gauges at scrape time, each with a
 // short timeout: a slow or unreachable database makes the scrape report
-// the error gauge, never hang.
-type dbGauges struct{ g Gauges }
+// the error gauge, never hang. A reading is reused for gaugeTTL, so that
+// scrapes in quick succession (several Prometheus servers, or anyone who
+// can reach /metrics) cost the database at most two statements per
+// gaugeTTL.
+type dbGauges struct {
+	g Gauges
+
+	mu      sync.Mutex
+	at      time.Time
+	metrics []prometheus.Metric
+}
+
+const gaugeTTL = 5 * time.Second
 
 func (d *dbGauges) Describe(ch chan<- *prometheus.Desc) {
 	ch <- backlogDesc
@@ -195,7 +206,20 @@ func (d *dbGauges) Describe(ch chan<- *prometheus.Desc) {
 	ch <- gaugeErrDesc
 }
 
-func (d *dbGauges) Collect(ch chan<- prometheus.Metric) {
+func (d *dbGauges) Collect(out chan<- prometheus.Metric) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.metrics == nil || time.Since(d.at) >= gaugeTTL {
+		d.metrics, d.at = d.read(), time.Now()
+	}
+	for _, m := range d.metrics {
+		out <- m
+	}
+}
+
+func (d *dbGauges) read() []prometheus.Metric {
+	var ms []prometheus.Metric
+	sink := metricSlice{&ms}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	failed := 0.0
@@ -203,9 +227,9 @@ func (d *dbGauges) Collect(ch chan<- prometheus.Metric) {
 		if b, err := d.g.OutboxBacklog(ctx); err != nil {
 			failed = 1
 		} else {
-			for _, ch2 := range []string{"email", "sms"} {
-				ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(b[ch2].Messages), ch2)
-				ch <- prometheus.MustNewConstMetric(backlogAgeDesc, prometheus.GaugeValue, b[ch2].OldestAge.Seconds(), ch2)
+			for _, channel := range []string{"email", "sms"} {
+				sink.send(prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(b[channel].Messages), channel))
+				sink.send(prometheus.MustNewConstMetric(backlogAgeDesc, prometheus.GaugeValue, b[channel].OldestAge.Seconds(), channel))
 			}
 		}
 	}
@@ -213,8 +237,14 @@ func (d *dbGauges) Collect(ch chan<- prometheus.Metric) {
 		if n, err := d.g.ActiveSessions(ctx); err != nil {
 			failed = 1
 		} else {
-			ch <- prometheus.MustNewConstMetric(sessionsDesc, prometheus.GaugeValue, float64(n))
+			sink.send(prometheus.MustNewConstMetric(sessionsDesc, prometheus.GaugeValue, float64(n)))
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(gaugeErrDesc, prometheus.GaugeValue, failed)
+	sink.send(prometheus.MustNewConstMetric(gaugeErrDesc, prometheus.GaugeValue, failed))
+	return ms
 }
+
+// metricSlice collects what read sends, so that read reads like Collect.
+type metricSlice struct{ ms *[]prometheus.Metric }
+
+func (s metricSlice) send(m prometheus.Metric) { *s.ms = append(*s.ms, m) }
