@@ -76,3 +76,14 @@ spa:
 spa-test:
 	cd scripts/spa-test && npm ci --no-audit --no-fund
 	scripts/spa-test.sh
+
+# Client tooling: GraphQL Code Generator over the example SPA's documents,
+# and no breaking change against schema/released/schema.graphql
+# (docs/client-tooling.md).
+client-check:
+	cd scripts/client-codegen && npm ci --no-audit --no-fund
+	scripts/client-check.sh
+
+# On a release: the released schema becomes the current one.
+schema-snapshot:
+	$(GO) run ./cmd/portier-schema -o schema/released/schema.graphql
