@@ -6,7 +6,7 @@ GO ?= go
 PKGS := ./...
 TESTFLAGS ?= -count=1 -timeout 15m
 
-.PHONY: run migrate migration build test test-sqlite test-postgres generate lint fmt bench gobench http-audit
+.PHONY: run migrate migration build test test-sqlite test-postgres generate lint fmt bench gobench http-audit spa spa-test client-check schema-snapshot
 
 run:
 	PORTIER_AUTO_MIGRATE=$${PORTIER_AUTO_MIGRATE:-true} $(GO) run .
@@ -65,3 +65,25 @@ gobench:
 http-audit:
 	cd scripts/graphql-http-audit && npm ci --no-audit --no-fund
 	scripts/graphql-http-audit.sh
+
+# The example SPA (examples/spa) on its own origin, http://127.0.0.1:5173;
+# run Portier with PORTIER_CORS_ORIGINS=http://127.0.0.1:5173 beside it.
+spa:
+	$(GO) run ./examples/spa/serve -addr 127.0.0.1:5173 -api http://127.0.0.1:$${PORT:-8080}/graphql
+
+# Drives the example SPA in headless Chromium (/usr/bin/chromium) against a
+# freshly built server: login, refresh, accounts, a new contact, CORS.
+spa-test:
+	cd scripts/spa-test && npm ci --no-audit --no-fund
+	scripts/spa-test.sh
+
+# Client tooling: GraphQL Code Generator over the example SPA's documents,
+# and no breaking change against schema/released/schema.graphql
+# (docs/client-tooling.md).
+client-check:
+	cd scripts/client-codegen && npm ci --no-audit --no-fund
+	scripts/client-check.sh
+
+# On a release: the released schema becomes the current one.
+schema-snapshot:
+	$(GO) run ./cmd/portier-schema -o schema/released/schema.graphql

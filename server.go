@@ -154,7 +154,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("support PIN key: %w", err)
 	}
-	tokens, err := token.NewIssuer(key, "portier", "portier-api", 15*time.Minute)
+	tokens, err := token.NewIssuer(key, "portier", "portier-api", cfg.AccessTokenTTL)
 	if err != nil {
 		return err
 	}

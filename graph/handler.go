@@ -172,7 +172,7 @@ func NewHandler(d Deps) http.Handler {
 	c := cors.New(cors.Options{
 		AllowedOrigins:   d.CORSOrigins, // none unless configured
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-ID"},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"},
 		ExposedHeaders:   []string{"X-Request-ID"},
 		AllowCredentials: false,
 		MaxAge:           600,

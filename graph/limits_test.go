@@ -928,7 +928,7 @@ func limPreflight(t *testing.T, base, origin string) *http.Response {
 	req, _ := http.NewRequest(http.MethodOptions, base+"/graphql", nil)
 	req.Header.Set("Origin", origin)
 	req.Header.Set("Access-Control-Request-Method", http.MethodPost)
-	req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+	req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, idempotency-key")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -975,8 +975,8 @@ func TestLimitsCORS(t *testing.T) {
 		if m := res.Header.Get("Access-Control-Allow-Methods"); !strings.Contains(m, http.MethodPost) {
 			t.Errorf("preflight from %s: want POST allowed, got %q", ok, m)
 		}
-		if h := strings.ToLower(res.Header.Get("Access-Control-Allow-Headers")); !strings.Contains(h, "authorization") {
-			t.Errorf("preflight from %s: want the Authorization header allowed, got %q", ok, h)
+		if h := strings.ToLower(res.Header.Get("Access-Control-Allow-Headers")); !strings.Contains(h, "authorization") || !strings.Contains(h, "idempotency-key") {
+			t.Errorf("preflight from %s: want the Authorization and Idempotency-Key headers allowed, got %q", ok, h)
 		}
 		if c := res.Header.Get("Access-Control-Allow-Credentials"); c == "true" {
 			t.Errorf("credentials must not be allowed (bearer tokens only): %v", res.Header)

@@ -8915,7 +8915,7 @@ The result of a login step. When a second factor is pending, the tokens are
 null and ` + "`" + `challenge` + "`" + ` says how to continue with verifySecondFactor.
 """
 type LoginPayload {
-  "A short-lived access token (JWT, 15 minutes). Send it as ` + "`" + `Authorization: Bearer <token>` + "`" + `."
+  "A short-lived access token (JWT; 15 minutes unless the server is configured otherwise, see expiresAt). Send it as ` + "`" + `Authorization: Bearer <token>` + "`" + `."
   accessToken: String
   "An opaque refresh token for refreshSession. Each use returns a new one; reusing an old one ends the session."
   refreshToken: String

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the server configuration.
@@ -69,7 +70,22 @@ type Config struct {
 	// PersistedQueriesOnly is PORTIER_PERSISTED_QUERIES_ONLY: accept only
 	// the documents of the manifest (production); off by default.
 	PersistedQueriesOnly bool
+	// AccessTokenTTL is PORTIER_ACCESS_TOKEN_TTL: the lifetime of access
+	// tokens, a Go duration from MinAccessTokenTTL to MaxAccessTokenTTL;
+	// DefaultAccessTokenTTL when unset. Sessions are checked on every
+	// request, so the lifetime bounds how long a token outlives a
+	// deactivated signing key, not a revoked session.
+	AccessTokenTTL time.Duration
 }
+
+// Bounds and default of PORTIER_ACCESS_TOKEN_TTL. The short end is for
+// tests of clients' refresh logic; access tokens are always accepted up to
+// five seconds past their expiry (clock skew).
+const (
+	DefaultAccessTokenTTL = 15 * time.Minute
+	MinAccessTokenTTL     = 5 * time.Second
+	MaxAccessTokenTTL     = 24 * time.Hour
+)
 
 // MaxAPQCacheSize bounds PORTIER_APQ_CACHE_SIZE.
 const MaxAPQCacheSize = 100000
@@ -80,16 +96,24 @@ const maxManifestBytes = 64 << 20
 // FromEnv reads the configuration.
 func FromEnv() (*Config, error) {
 	c := &Config{
-		Port:          env("PORT", "8080"),
-		DatabaseURL:   os.Getenv("DATABASE_URL"),
-		DataDir:       env("PORTIER_DATA_DIR", "data"),
-		AdminEmail:    env("PORTIER_ADMIN_EMAIL", "admin@example.com"),
-		AdminPassword: os.Getenv("PORTIER_ADMIN_PASSWORD"),
-		PublicURL:     env("PORTIER_PUBLIC_URL", "http://localhost:"+env("PORT", "8080")),
-		LogLevel:      env("PORTIER_LOG_LEVEL", "info"),
-		SMTPURL:       os.Getenv("SMTP_URL"),
-		MailFrom:      env("PORTIER_MAIL_FROM", "Portier <no-reply@portier.local>"),
-		SMSWebhookURL: os.Getenv("SMS_WEBHOOK_URL"),
+		Port:           env("PORT", "8080"),
+		DatabaseURL:    os.Getenv("DATABASE_URL"),
+		DataDir:        env("PORTIER_DATA_DIR", "data"),
+		AdminEmail:     env("PORTIER_ADMIN_EMAIL", "admin@example.com"),
+		AdminPassword:  os.Getenv("PORTIER_ADMIN_PASSWORD"),
+		PublicURL:      env("PORTIER_PUBLIC_URL", "http://localhost:"+env("PORT", "8080")),
+		LogLevel:       env("PORTIER_LOG_LEVEL", "info"),
+		SMTPURL:        os.Getenv("SMTP_URL"),
+		MailFrom:       env("PORTIER_MAIL_FROM", "Portier <no-reply@portier.local>"),
+		SMSWebhookURL:  os.Getenv("SMS_WEBHOOK_URL"),
+		AccessTokenTTL: DefaultAccessTokenTTL,
+	}
+	if v := strings.TrimSpace(os.Getenv("PORTIER_ACCESS_TOKEN_TTL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < MinAccessTokenTTL || d > MaxAccessTokenTTL {
+			return nil, fmt.Errorf("PORTIER_ACCESS_TOKEN_TTL must be a duration from %s to %s such as 15m, not %q", MinAccessTokenTTL, MaxAccessTokenTTL, v)
+		}
+		c.AccessTokenTTL = d
 	}
 	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("PORTIER_INTROSPECTION"))); v {
 	case "", "on", "true", "1", "yes":

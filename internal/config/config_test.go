@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTrustedProxies(t *testing.T) {
@@ -151,6 +152,28 @@ func TestMaxConcurrentRequestsFromEnv(t *testing.T) {
 		}
 		if err == nil && c.MaxConcurrentRequests != tc.want {
 			t.Errorf("%q: MaxConcurrentRequests = %d, want %d", tc.in, c.MaxConcurrentRequests, tc.want)
+		}
+	}
+}
+
+func TestAccessTokenTTLFromEnv(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"", 15 * time.Minute, false}, {"10s", 10 * time.Second, false}, {" 1h ", time.Hour, false},
+		{"5s", 5 * time.Second, false}, {"24h", 24 * time.Hour, false},
+		{"4s", 0, true}, {"25h", 0, true}, {"-1m", 0, true}, {"900", 0, true}, {"soon", 0, true},
+	} {
+		t.Setenv("PORTIER_ACCESS_TOKEN_TTL", tc.in)
+		c, err := FromEnv()
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%q: error %v, want error %v", tc.in, err, tc.wantErr)
+			continue
+		}
+		if err == nil && c.AccessTokenTTL != tc.want {
+			t.Errorf("%q: AccessTokenTTL = %s, want %s", tc.in, c.AccessTokenTTL, tc.want)
 		}
 	}
 }
