@@ -65,7 +65,7 @@ ttl_seconds=6
 
 # E-mails go to the log (no SMTP_URL): the test reads the activation link
 # there, as a developer would.
-PORT=$api_port PORTIER_DATA_DIR=$tmp/data PORTIER_AUTO_MIGRATE=true \
+PORT=$api_port DATABASE_URL= SMTP_URL= PORTIER_DATA_DIR=$tmp/data PORTIER_AUTO_MIGRATE=true \
 	PORTIER_ADMIN_EMAIL=admin@example.com PORTIER_ADMIN_PASSWORD=$admin_password \
 	PORTIER_CORS_ORIGINS=$spa_origin PORTIER_ACCESS_TOKEN_TTL=${ttl_seconds}s \
 	PORTIER_PUBLIC_URL=http://portal.invalid PORTIER_LOG_LEVEL=info \
