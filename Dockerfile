@@ -1,7 +1,9 @@
 # Portier as a container: a static binary (no cgo: SQLite is modernc's pure Go)
 # on distroless, running as the image's non-root user.
 #   docker build -t portier .
-#   docker compose up          (PostgreSQL and Portier; see docker-compose.yml)
+#   docker run -e DATABASE_URL=… portier migrate    (apply the migrations)
+#   docker compose up          (PostgreSQL, the migrations, Portier; see docker-compose.yml)
+# A quick try on SQLite in the container: docker run -e PORTIER_AUTO_MIGRATE=true -p 8080:8080 portier
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
