@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -27,6 +28,13 @@ func TestServerStartsServesAndShutsDownOnSIGTERM(t *testing.T) {
 	t.Setenv("PORTIER_DATA_DIR", dir)
 	t.Setenv("DATABASE_URL", "")
 	t.Setenv("PORTIER_ADMIN_PASSWORD", "server-test-admin-pass")
+	ml, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ml.Addr().String()
+	_ = ml.Close()
+	t.Setenv("PORTIER_METRICS_ADDR", metricsAddr)
 	done := make(chan error, 1)
 	go func() { done <- run() }()
 
@@ -62,6 +70,25 @@ func TestServerStartsServesAndShutsDownOnSIGTERM(t *testing.T) {
 		t.Fatalf("playground: %v %v", res, err)
 	}
 	res.Body.Close()
+	// PORTIER_METRICS_ADDR moves /metrics to a listener of its own.
+	res, err = http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(mb), `portier_logins_total{result="success"} `) {
+		t.Fatalf("metrics listener: %d %.300s", res.StatusCode, mb)
+	}
+	res, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if strings.Contains(string(mb), "portier_logins_total") {
+		t.Fatal("/metrics is served on the API listener too")
+	}
 	for _, f := range []string{"portier.db", "jwt.key"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("%s not kept in the data directory: %v", f, err)
