@@ -123,6 +123,12 @@ func FromEnv() (*Config, error) {
 	default:
 		return nil, fmt.Errorf("PORTIER_INTROSPECTION must be on or off, not %q", v)
 	}
+	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		// Anything else would be taken for an SQLite file name: a typo
+		// would give each instance a database of its own. The value may
+		// hold a password: it is not quoted.
+		return nil, errors.New("DATABASE_URL must be a postgres:// or postgresql:// URL (leave it empty for SQLite in PORTIER_DATA_DIR)")
+	}
 	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("PORTIER_AUTO_MIGRATE"))); v {
 	case "", "false", "0", "no", "off":
 	case "true", "1", "yes", "on":
@@ -136,7 +142,8 @@ func FromEnv() (*Config, error) {
 	case "off":
 		c.MetricsAddr = "off"
 	default:
-		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		host, port, err := net.SplitHostPort(v)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 || strings.ContainsAny(host, "/@") {
 			return nil, fmt.Errorf("PORTIER_METRICS_ADDR must be main, off or a host:port such as 127.0.0.1:9090, not %q", v)
 		}
 		c.MetricsAddr = v

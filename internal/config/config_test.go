@@ -235,3 +235,54 @@ func TestPersistedQueriesConfig(t *testing.T) {
 		}
 	}
 }
+
+// DATABASE_URL is a PostgreSQL URL or nothing: anything else would become
+// an SQLite file named after it (password and all), a database of each
+// instance's own. The refusal does not quote the value.
+func TestDatabaseURLMustBePostgres(t *testing.T) {
+	for in, ok := range map[string]bool{
+		"":                                true,
+		"postgres://u:p@db/portier":       true,
+		"postgresql://u:p@db/portier":     true,
+		"postgress://u:S3cret@db/portier": false,
+		"host=db user=portier password=S3cret dbname=portier sslmode=require": false,
+		"file:portier.db": false,
+	} {
+		t.Setenv("DATABASE_URL", in)
+		_, err := FromEnv()
+		if (err == nil) != ok {
+			t.Errorf("DATABASE_URL=%q: error %v, want ok=%v", in, err, ok)
+		}
+		if err != nil && strings.Contains(err.Error(), "S3cret") {
+			t.Errorf("the refusal quotes the password: %v", err)
+		}
+	}
+}
+
+func TestMetricsAddrAndAutoMigrate(t *testing.T) {
+	for in, want := range map[string]string{"": "main", "main": "main", "off": "off", "127.0.0.1:9090": "127.0.0.1:9090", ":9090": ":9090", "9090": "", "http://x": ""} {
+		t.Setenv("PORTIER_METRICS_ADDR", in)
+		cfg, err := FromEnv()
+		if want == "" {
+			if err == nil {
+				t.Errorf("PORTIER_METRICS_ADDR=%q accepted", in)
+			}
+			continue
+		}
+		if err != nil || cfg.MetricsAddr != want {
+			t.Errorf("PORTIER_METRICS_ADDR=%q: %q, %v; want %q", in, cfg.MetricsAddr, err, want)
+		}
+	}
+	t.Setenv("PORTIER_METRICS_ADDR", "")
+	for in, want := range map[string]bool{"": false, "false": false, "true": true, "1": true, "off": false} {
+		t.Setenv("PORTIER_AUTO_MIGRATE", in)
+		cfg, err := FromEnv()
+		if err != nil || cfg.AutoMigrate != want {
+			t.Errorf("PORTIER_AUTO_MIGRATE=%q: %v, %v", in, cfg.AutoMigrate, err)
+		}
+	}
+	t.Setenv("PORTIER_AUTO_MIGRATE", "sometimes")
+	if _, err := FromEnv(); err == nil {
+		t.Error("PORTIER_AUTO_MIGRATE=sometimes accepted")
+	}
+}

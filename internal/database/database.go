@@ -5,6 +5,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -98,6 +99,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			// The driver could not parse the URL, and its error quotes it
+			// whole, password included.
+			return nil, fmt.Errorf("connect to database %s: the URL is not valid (percent-encode special characters in the password)", Redact(dsn))
+		}
 		return nil, fmt.Errorf("connect to database %s: %w", Redact(dsn), err)
 	}
 	var drv dialect.Driver = entsql.OpenDB(dia, db)
@@ -163,7 +170,19 @@ func (d *DB) Close() error { return d.Client.Close() }
 // Redact hides the password of a database URL for logs.
 func Redact(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
+	if err != nil {
+		// Unparsable (an unencoded "%", "#" or "/" in the password, say):
+		// hide everything between the scheme and the last "@".
+		scheme, rest, ok := strings.Cut(dsn, "://")
+		if at := strings.LastIndex(rest, "@"); ok && at >= 0 {
+			return scheme + "://xxxxx" + rest[at:]
+		}
+		if ok {
+			return scheme + "://xxxxx"
+		}
+		return "(not a URL)"
+	}
+	if u.User == nil {
 		return dsn
 	}
 	if _, has := u.User.Password(); has {

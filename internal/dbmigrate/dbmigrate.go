@@ -12,6 +12,7 @@ package dbmigrate
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -274,29 +275,29 @@ func apply(ctx context.Context, db *sql.DB, dia string, ms []Migration, o Option
 	if o.Now != nil {
 		now = o.Now
 	}
-	// A legacy database is adopted before the transaction: ent's automatic
-	// migration runs its own.
-	st, err := readStatus(ctx, db, dia, ms)
-	if err != nil {
-		return Result{}, err
-	}
-	var res Result
-	if st.Legacy {
-		if o.Adopt == nil {
-			return Result{}, errors.New(st.Behind() + "; run `portier migrate` once to adopt it")
-		}
-		if err := o.Adopt(ctx); err != nil {
-			return Result{}, fmt.Errorf("adopt the database: %w", err)
-		}
-		res.Adopted = true
-	}
-	// One connection for the whole run: SQLite's foreign-key switch is a
-	// setting of the connection.
+	// One connection for the whole run: it holds PostgreSQL's advisory lock
+	// and SQLite's foreign-key switch, both settings of a connection.
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("connect for migration: %w", err)
 	}
 	defer conn.Close()
+	if dia == dialect.Postgres {
+		// Held from the first look at the database to the commit, adoption
+		// included: instances starting together migrate one after another,
+		// and the later ones find nothing to do.
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", int64(lockKey)); err != nil {
+			return Result{}, fmt.Errorf("lock for migration: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(lockKey)); err != nil {
+				// Never hand a connection that may still hold the lock
+				// back to the pool: discard it (its session, and the
+				// lock, end with it).
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+	}
 	if dia == dialect.SQLite {
 		// A migration that rebuilds a table (create a copy, copy the rows,
 		// drop the old, rename) must run without foreign-key enforcement,
@@ -308,16 +309,32 @@ func apply(ctx context.Context, db *sql.DB, dia string, ms []Migration, o Option
 		}
 		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = on") }()
 	}
+	st, err := readStatus(ctx, conn, dia, ms)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	if st.Legacy {
+		if o.Adopt == nil {
+			return Result{}, errors.New(st.Behind() + "; run `portier migrate` once to adopt it")
+		}
+		// ent's automatic migration runs its own transaction, on other
+		// connections; the advisory lock keeps other instances out.
+		if err := o.Adopt(ctx); err != nil {
+			return Result{}, fmt.Errorf("adopt the database: %w", err)
+		}
+		res.Adopted = true
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return Result{}, fmt.Errorf("begin migration: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	if dia == dialect.Postgres {
-		// Held until the transaction ends: instances starting together
-		// migrate one after another; the later ones find nothing to do.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockKey)); err != nil {
-			return Result{}, fmt.Errorf("lock for migration: %w", err)
+		// A migration waits for a table's lock at most this long, rather
+		// than queueing every request on that table behind it.
+		if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = '10s'"); err != nil {
+			return Result{}, fmt.Errorf("prepare migration: %w", err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+Table+

@@ -1,9 +1,12 @@
 package dbmigrate_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +20,23 @@ import (
 	"portier/internal/testutil"
 	"portier/internal/viewer"
 )
+
+// openChildEnv makes the test binary open the database it names with
+// AutoMigrate and exit: an instance starting, for the concurrency tests.
+const openChildEnv = "PORTIER_TEST_OPEN_AUTOMIGRATE"
+
+func TestMain(m *testing.M) {
+	if dsn := os.Getenv(openChildEnv); dsn != "" {
+		d, err := database.Open(context.Background(), dsn, database.WithMigrate(database.AutoMigrate))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		_ = d.Close()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 func dia() string {
 	if testutil.Dialect() == "postgres" {
@@ -329,5 +349,52 @@ func TestConcurrentApplyAppliesEachMigrationOnce(t *testing.T) {
 	var rows int
 	if err := sdb.QueryRow("SELECT count(*) FROM " + dbmigrate.Table).Scan(&rows); err != nil || rows != len(ms) {
 		t.Fatalf("%d rows in %s (%v), want %d", rows, dbmigrate.Table, err, len(ms))
+	}
+}
+
+// Instances starting together on a database of the automatic-migration era
+// that lacks columns of this build: one adopts it (bringing it up to date),
+// the others wait for it and find it current; none fails to start.
+func TestConcurrentAdoptionOfAnOlderDatabase(t *testing.T) {
+	ctx := context.Background()
+	db, dsn := open(t)
+	if err := database.AdoptLegacy(ctx, db.Client); err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range []string{"html_body", "kind", "language", "unsubscribe_url"} { // as before outbox_multipart
+		if _, err := db.SQL.Exec("ALTER TABLE outbox_messages DROP COLUMN " + col); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Separate processes, as instances are: within one process ent's
+	// migration is serialised anyway (dbmigrate.SchemaMu).
+	const instances = 4
+	cmds := make([]*exec.Cmd, instances)
+	outs := make([]*bytes.Buffer, instances)
+	for i := range instances {
+		cmds[i] = exec.Command(os.Args[0], "-test.run=^$")
+		cmds[i].Env = append(os.Environ(), openChildEnv+"="+dsn)
+		outs[i] = &bytes.Buffer{}
+		cmds[i].Stdout, cmds[i].Stderr = outs[i], outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Errorf("instance %d did not start: %v\n%s", i, err, outs[i])
+		}
+	}
+	st, err := dbmigrate.ReadStatus(ctx, db.SQL, db.Dialect)
+	if err != nil || !st.Current() {
+		t.Fatalf("after the instances started: %+v, %v", st, err)
+	}
+	var cols int
+	q := "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'outbox_messages' AND column_name = 'html_body'"
+	if db.Dialect == dialect.SQLite {
+		q = "SELECT count(*) FROM pragma_table_info('outbox_messages') WHERE name = 'html_body'"
+	}
+	if err := db.SQL.QueryRow(q).Scan(&cols); err != nil || cols != 1 {
+		t.Fatalf("html_body after adoption: %d (%v)", cols, err)
 	}
 }
