@@ -139,7 +139,7 @@ func run() error {
 	if cfg.AutoMigrate {
 		mode = database.AutoMigrate
 	}
-	db, err := database.Open(ctx, dsn, database.WithMigrate(mode), database.WithLog(log.Info))
+	db, err := database.Open(ctx, dsn, database.WithMigrate(mode), database.WithLog(log.Info), database.WithWarn(log.Warn))
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	_ "github.com/lib/pq"
 
 	"portier/internal/outbox/smtpsink"
+	"portier/internal/supportpin"
 )
 
 // serverRoleEnv makes the test binary a Portier server (TestMain): the
@@ -246,8 +247,8 @@ func TestThreeInstancesOnOneDatabase(t *testing.T) {
 				t.Fatalf("wrong PIN %d on instance %d: %s", i+1, i%3, a.raw)
 			}
 		}
-		if limited < 0 {
-			t.Fatal("9 wrong PINs across the instances were never refused")
+		if limited != supportpin.RuleFailedChecks.Limit {
+			t.Fatalf("the first refusal came after %d wrong PINs across the instances, want after %d (the limit of one account, counted once for all instances)", limited, supportpin.RuleFailedChecks.Limit)
 		}
 		for i, in := range ins {
 			if a := verify(in); a.code() != "RATE_LIMITED" {
@@ -329,7 +330,7 @@ func TestThreeInstancesOnOneDatabase(t *testing.T) {
 	})
 
 	t.Run("PostgreSQL restarts under load", func(t *testing.T) {
-		restartUnderLoad(t, pg, ins, admin, acct)
+		restartUnderLoad(t, pg, ins, admin, acct, sink)
 	})
 }
 
@@ -339,7 +340,7 @@ type write struct {
 	answer clusterAnswer
 }
 
-func restartUnderLoad(t *testing.T, pg *pgCluster, ins []*instance, admin, acct string) {
+func restartUnderLoad(t *testing.T, pg *pgCluster, ins []*instance, admin, acct string, sink *smtpsink.Sink) {
 	const (
 		workers  = 8
 		duration = 30 * time.Second
@@ -351,6 +352,7 @@ func restartUnderLoad(t *testing.T, pg *pgCluster, ins []*instance, admin, acct 
 	var (
 		mu      sync.Mutex
 		writes  []write
+		invites []write
 		bad     []string
 		reads   atomic.Int64
 		refused atomic.Int64
@@ -364,10 +366,20 @@ func restartUnderLoad(t *testing.T, pg *pgCluster, ins []*instance, admin, acct 
 			for i := 0; ctx.Err() == nil; i++ {
 				in := ins[(w+i)%len(ins)]
 				var a clusterAnswer
-				if i%2 == 0 {
+				switch {
+				case i%2 == 0:
 					a = in.post(admin, `query { customerAccount(number: "30001") { name contacts(first: 5) { edges { node { name } } } } }`, nil)
 					reads.Add(1)
-				} else {
+				case i%4 == 3:
+					// An invitation: its mail goes through the outbox,
+					// whose workers run on the instances through the outage.
+					email := fmt.Sprintf("load-%d-%d@cluster.example", w, seq.Add(1))
+					a = in.post(admin, `mutation($a: ID!, $e: String!) { inviteContact(input: {customerAccountID: $a, email: $e, roles: [PORTAL_ACCESS]}) { id } }`,
+						map[string]any{"a": acct, "e": email}, "Idempotency-Key", "invite-"+strings.NewReplacer("@", "-", ".", "-").Replace(email))
+					mu.Lock()
+					invites = append(invites, write{name: email, answer: a})
+					mu.Unlock()
+				default:
 					name := fmt.Sprintf("Load %d-%d", w, seq.Add(1))
 					a = in.post(admin, `mutation($a: ID!, $n: String!) { createContact(input: {customerAccountID: $a, name: $n, roles: [PORTAL_ACCESS, TECHNICAL_CONTACT]}) { id } }`,
 						map[string]any{"a": acct, "n": name}, "Idempotency-Key", "load-"+strings.ReplaceAll(strings.ToLower(name), " ", "-"))
@@ -475,5 +487,45 @@ func restartUnderLoad(t *testing.T, pg *pgCluster, ins []*instance, admin, acct 
 	t.Logf("writes: %d succeeded, %d failed and were not written, %d with an unknown outcome", ok, failed, unknown)
 	if ok == 0 {
 		t.Error("no write succeeded")
+	}
+
+	// Every invitation reported as made gets exactly one mail, one
+	// reported as failed none; the workers went through the outage too.
+	mails := func() map[string]int {
+		got := map[string]int{}
+		for _, m := range sink.Messages() {
+			for _, to := range m.To {
+				if strings.HasPrefix(to, "load-") {
+					got[to]++
+				}
+			}
+		}
+		return got
+	}
+	want := 0
+	for _, iv := range invites {
+		if iv.answer.status == http.StatusOK && iv.answer.code() == "" {
+			want++
+		}
+	}
+	waitFor(t, 60*time.Second, func() bool { return len(mails()) >= want })
+	time.Sleep(3 * time.Second) // further passes of the three workers
+	got := mails()
+	sent := 0
+	for _, iv := range invites {
+		n := got[iv.name]
+		sent += n
+		switch {
+		case n > 1:
+			t.Errorf("%s got %d invitation mails", iv.name, n)
+		case iv.answer.status == http.StatusOK && iv.answer.code() == "" && n != 1:
+			t.Errorf("%s was invited but got %d mails", iv.name, n)
+		case iv.answer.reason() != "OUTCOME_UNKNOWN" && !(iv.answer.status == http.StatusOK && iv.answer.code() == "") && n != 0:
+			t.Errorf("the invitation of %s was reported as failed (%s) but its mail was sent", iv.name, iv.answer.raw)
+		}
+	}
+	t.Logf("invitations: %d made, %d mails sent", want, sent)
+	if want == 0 {
+		t.Error("no invitation was made")
 	}
 }

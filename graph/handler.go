@@ -173,7 +173,7 @@ func NewHandler(d Deps) http.Handler {
 		AllowedOrigins:   d.CORSOrigins, // none unless configured
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"},
-		ExposedHeaders:   []string{"X-Request-ID"},
+		ExposedHeaders:   []string{"X-Request-ID", "Retry-After"},
 		AllowCredentials: false,
 		MaxAge:           600,
 	})

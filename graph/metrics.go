@@ -88,12 +88,11 @@ func (requestMetrics) InterceptResponse(ctx context.Context, next graphql.Respon
 		if !oc.Stats.Read.Start.IsZero() {
 			start = oc.Stats.Read.Start
 		}
-		name = oc.OperationName
+		// The name of an operation that parsed and validated, never the
+		// request's operationName as sent: a failed request names nothing.
 		if oc.Operation != nil {
 			typ = string(oc.Operation.Operation)
-			if name == "" {
-				name = oc.Operation.Name
-			}
+			name = oc.Operation.Name
 		}
 	}
 	code := ""
@@ -103,7 +102,13 @@ func (requestMetrics) InterceptResponse(ctx context.Context, next graphql.Respon
 			code = c
 		}
 	}
-	op := metrics.Operation(name)
+	// Only an authenticated principal may make a name new to the metrics
+	// (there are at most 200): anonymous clients could otherwise fill them
+	// with names of their own before the real clients' names are seen.
+	op := metrics.KnownOperation(name)
+	if viewer.FromContext(ctx).Kind != viewer.Anonymous {
+		op = metrics.Operation(name)
+	}
 	metrics.GraphQLRequests.WithLabelValues(op, typ, metrics.Outcome(code)).Inc()
 	metrics.GraphQLDuration.WithLabelValues(op, typ).Observe(time.Since(start).Seconds())
 	return resp

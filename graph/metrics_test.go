@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -68,7 +69,8 @@ func TestMetricsCountWhatOperatorsWatch(t *testing.T) {
 	delta := func(k string) float64 { return after[k] - before[k] }
 	for k, want := range map[string]float64{
 		`portier_graphql_requests_total{operation="MetricsProbe",outcome="ok",type="query"}`:                    3,
-		`portier_graphql_requests_total{operation="MetricsProbeDenied",outcome="UNAUTHENTICATED",type="query"}`: 1,
+		// A name new to the metrics is not taken from an anonymous request.
+		`portier_graphql_requests_total{operation="MetricsProbeDenied",outcome="UNAUTHENTICATED",type="query"}`: 0,
 		`portier_graphql_request_duration_seconds_count{operation="MetricsProbe",type="query"}`:                 3,
 	} {
 		if got := delta(k); got != want {
@@ -77,6 +79,7 @@ func TestMetricsCountWhatOperatorsWatch(t *testing.T) {
 	}
 	for k, atLeast := range map[string]float64{
 		`portier_graphql_requests_total{operation="anonymous",outcome="ok",type="query"}`: 1,
+		`portier_graphql_requests_total{operation="other",outcome="UNAUTHENTICATED",type="query"}`: 1,
 		`portier_logins_total{result="unknown_login"}`:                                    5,
 		`portier_rate_limit_refusals_total{rule="login:userip"}`:                          1,
 		`portier_logins_total{result="rate_limited"}`:                                     1,
@@ -135,5 +138,31 @@ func TestMetricsOffTheMainListenerWhenMovedAway(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if strings.Contains(string(b), "portier_graphql_requests_total") {
 		t.Fatal("/metrics served on the API listener although ServeMetrics is off")
+	}
+}
+
+// Anonymous clients cannot fill the bounded set of operation names: not by
+// sending operationName with a document that fails, nor by naming valid
+// operations; an authenticated client's name still gets its label.
+func TestMetricsOperationNamesCannotBeFloodedAnonymously(t *testing.T) {
+	e := newEnv(t, withMetrics())
+	for i := range 210 {
+		body := fmt.Sprintf(`{"query":"{","operationName":"alice_example_com_%d"}`, i)
+		if i%2 == 1 {
+			body = fmt.Sprintf(`{"query":"query bob_example_com_%d { __typename }"}`, i)
+		}
+		res, err := http.Post(e.srv.URL+"/graphql", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	e.ok(e.admin, `query MetricsAfterFlood { me { kind } }`, nil)
+	after, body := scrape(t, e)
+	if strings.Contains(body, "alice_example_com") || strings.Contains(body, "bob_example_com") {
+		t.Fatal("anonymous requests made operation names of their own into labels")
+	}
+	if after[`portier_graphql_requests_total{operation="MetricsAfterFlood",outcome="ok",type="query"}`] != 1 {
+		t.Fatal("an authenticated client's operation has no label of its own after the flood")
 	}
 }

@@ -12,11 +12,26 @@
 //   - `me` lists the accounts the user acts for and the effective
 //     permissions on each; a contact is created with an Idempotency-Key.
 //
-// The API address is the `api` query parameter of the page
-// (?api=http://127.0.0.1:8080/graphql), else http://localhost:8080/graphql.
+// The API address is the `api` query parameter of the page when it names a
+// loopback host (?api=http://127.0.0.1:8080/graphql), else
+// http://localhost:8080/graphql.
 'use strict';
 
-const API = new URLSearchParams(location.search).get('api') || 'http://localhost:8080/graphql';
+// Only a loopback API is taken from the address bar: a link with
+// ?api=https://elsewhere/ must not make the page send a password there. A
+// real deployment fixes the address here instead.
+const API = (() => {
+  const fallback = 'http://localhost:8080/graphql';
+  const asked = new URLSearchParams(location.search).get('api');
+  if (!asked) return fallback;
+  try {
+    const u = new URL(asked);
+    if ((u.protocol === 'http:' || u.protocol === 'https:') &&
+        ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) return u.href;
+  } catch (_) { /* not a URL */ }
+  console.warn('ignoring ?api= (only a loopback API is accepted):', asked);
+  return fallback;
+})();
 
 // ---------------------------------------------------------------- documents
 

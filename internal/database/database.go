@@ -35,6 +35,7 @@ type options struct {
 	wrap    func(dialect.Driver) dialect.Driver
 	migrate MigrateMode
 	log     func(msg string, args ...any)
+	warn    func(msg string, args ...any)
 }
 
 // MigrateMode says what Open does about the schema.
@@ -59,6 +60,11 @@ func WithMigrate(m MigrateMode) Option {
 // WithLog receives what Open did to the schema (slog's Info signature).
 func WithLog(log func(msg string, args ...any)) Option {
 	return func(o *options) { o.log = log }
+}
+
+// WithWarn receives what an operator should look at (slog's Warn).
+func WithWarn(warn func(msg string, args ...any)) Option {
+	return func(o *options) { o.warn = warn }
 }
 
 // WithDriver wraps the ent driver (tests use it to count statements).
@@ -150,7 +156,11 @@ func prepareSchema(ctx context.Context, client *ent.Client, db *sql.DB, dia stri
 		return fmt.Errorf("%s: run `portier migrate` (make migrate) first, or start with PORTIER_AUTO_MIGRATE=true to migrate at start", st.Behind())
 	}
 	if len(st.Unknown) > 0 {
-		log("the database has migrations this build does not know (a newer Portier migrated it)", "versions", strings.Join(st.Unknown, ","))
+		warn := o.warn
+		if warn == nil {
+			warn = log
+		}
+		warn("the database has migrations this build does not know: a newer Portier migrated it; this build may fail on what they changed", "versions", strings.Join(st.Unknown, ","))
 	}
 	return nil
 }

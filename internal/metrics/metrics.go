@@ -119,6 +119,20 @@ func Operation(name string) string {
 	return name
 }
 
+// KnownOperation is Operation without claiming a new name: a name not
+// seen before is "other".
+func KnownOperation(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	operations.Lock()
+	defer operations.Unlock()
+	if operations.seen[name] {
+		return name
+	}
+	return "other"
+}
+
 var codeRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,47}$`)
 
 // Outcome is the label value for an error code: the code when it looks like

@@ -21,8 +21,10 @@ import (
 const (
 	// Lease is how long a claimed message stays SENDING before another
 	// worker may claim it again (the sender died mid-send). A send is cut
-	// off after sendTimeout, well inside the lease, so a message is sent
-	// twice only if the process dies after the receiver accepted it and
+	// off after sendTimeout, well inside the lease, and the outcome is
+	// written with retries for the rest of it (recordOutcome), so a message
+	// is sent twice only if the process dies, or the database stays
+	// unreachable until the lease ends, after the receiver accepted it and
 	// before SENT was written.
 	Lease       = 2 * time.Minute
 	sendTimeout = 60 * time.Second
@@ -238,25 +240,29 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 	if n != 1 {
 		return false, nil // another worker claimed it first
 	}
+	claimed := time.Now() // the lease runs on the wall clock
 
 	sendCtx, cancel := context.WithTimeout(ctx, sendTimeout)
 	sendErr := w.send(sendCtx, m, now)
 	cancel()
 	interrupted := sendErr != nil && ctx.Err() != nil
 
-	// Record the outcome even when ctx was cancelled meanwhile: a message
-	// left SENDING would wait for its lease and might be sent twice.
-	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer fcancel()
-	upd := w.client.OutboxMessage.Update().Where(
-		outboxmessage.ID(m.ID),
-		outboxmessage.StatusEQ(outboxmessage.StatusSENDING),
-		outboxmessage.AttemptsEQ(attempt),
-	)
+	// Record the outcome even when ctx was cancelled meanwhile, and retry
+	// while the database is unreachable: a message left SENDING waits for
+	// its lease and is then sent again.
+	upd := func() *ent.OutboxMessageUpdate {
+		return w.client.OutboxMessage.Update().Where(
+			outboxmessage.ID(m.ID),
+			outboxmessage.StatusEQ(outboxmessage.StatusSENDING),
+			outboxmessage.AttemptsEQ(attempt),
+		)
+	}
 	done := dbTime(w.now())
 	if sendErr == nil {
 		// The body held a link or code: once delivered it is not kept.
-		n, err = upd.SetStatus(outboxmessage.StatusSENT).SetSentAt(done).SetBody(redactedBody).SetHTMLBody("").SetUnsubscribeURL("").Save(fctx)
+		n, err = w.recordOutcome(ctx, claimed, func(fctx context.Context) (int, error) {
+			return upd().SetStatus(outboxmessage.StatusSENT).SetSentAt(done).SetBody(redactedBody).SetHTMLBody("").SetUnsubscribeURL("").Save(fctx)
+		})
 		if err != nil {
 			return true, fmt.Errorf("outbox: mark %s sent: %w", m.ID, err)
 		}
@@ -272,25 +278,57 @@ func (w *Worker) deliver(ctx context.Context, m *ent.OutboxMessage) (bool, error
 	if interrupted {
 		msg = "interrupted: " + msg
 	}
-	if attempt >= w.maxAttempts {
-		upd.SetStatus(outboxmessage.StatusFAILED).SetBody(redactedBody).SetHTMLBody("").SetUnsubscribeURL("")
+	failed := attempt >= w.maxAttempts
+	delay := Backoff(attempt)
+	if interrupted {
+		delay = 0 // shutting down: the next instance may try at once
+	}
+	_, err = w.recordOutcome(ctx, claimed, func(fctx context.Context) (int, error) {
+		u := upd().SetLastError(msg)
+		if failed {
+			u.SetStatus(outboxmessage.StatusFAILED).SetBody(redactedBody).SetHTMLBody("").SetUnsubscribeURL("")
+		} else {
+			u.SetStatus(outboxmessage.StatusPENDING).SetNextAttemptAt(done.Add(delay))
+		}
+		return u.Save(fctx)
+	})
+	if failed {
 		metrics.OutboxDeliveries.WithLabelValues(strings.ToLower(string(m.Channel)), "failed").Inc()
 		w.log.Error("outbox: message failed permanently", "id", m.ID, "channel", m.Channel,
 			"attempts", attempt, "error", msg)
 	} else {
-		delay := Backoff(attempt)
-		if interrupted {
-			delay = 0 // shutting down: the next instance may try at once
-		}
-		upd.SetStatus(outboxmessage.StatusPENDING).SetNextAttemptAt(done.Add(delay))
 		metrics.OutboxDeliveries.WithLabelValues(strings.ToLower(string(m.Channel)), "retry").Inc()
 		w.log.Warn("outbox: delivery failed, will retry", "id", m.ID, "channel", m.Channel,
 			"attempt", attempt, "retry_in", delay.String(), "error", msg)
 	}
-	if _, err := upd.SetLastError(msg).Save(fctx); err != nil {
+	if err != nil {
 		return false, fmt.Errorf("outbox: record failure of %s: %w", m.ID, err)
 	}
 	return false, nil
+}
+
+// recordOutcome runs save until it succeeds, pausing between tries, for as
+// long as the claim's lease leaves time (until 15 s before it ends): after
+// a send, an unreachable database must not make the message look unsent.
+// When the worker is stopping (ctx done) it tries once more and gives up.
+func (w *Worker) recordOutcome(ctx context.Context, claimed time.Time, save func(context.Context) (int, error)) (int, error) {
+	deadline := claimed.Add(Lease - 15*time.Second)
+	pause := 250 * time.Millisecond
+	for {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		n, err := save(fctx)
+		cancel()
+		if err == nil || ctx.Err() != nil || time.Now().Add(pause).After(deadline) {
+			return n, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
 }
 
 // unchanged matches m only while it is still in the state it was read in
