@@ -68,7 +68,7 @@ func TestMetricsCountWhatOperatorsWatch(t *testing.T) {
 	after, body := scrape(t, e)
 	delta := func(k string) float64 { return after[k] - before[k] }
 	for k, want := range map[string]float64{
-		`portier_graphql_requests_total{operation="MetricsProbe",outcome="ok",type="query"}`:                    3,
+		`portier_graphql_requests_total{operation="MetricsProbe",outcome="ok",type="query"}`: 3,
 		// A name new to the metrics is not taken from an anonymous request.
 		`portier_graphql_requests_total{operation="MetricsProbeDenied",outcome="UNAUTHENTICATED",type="query"}`: 0,
 		`portier_graphql_request_duration_seconds_count{operation="MetricsProbe",type="query"}`:                 3,
@@ -78,12 +78,12 @@ func TestMetricsCountWhatOperatorsWatch(t *testing.T) {
 		}
 	}
 	for k, atLeast := range map[string]float64{
-		`portier_graphql_requests_total{operation="anonymous",outcome="ok",type="query"}`: 1,
+		`portier_graphql_requests_total{operation="anonymous",outcome="ok",type="query"}`:          1,
 		`portier_graphql_requests_total{operation="other",outcome="UNAUTHENTICATED",type="query"}`: 1,
-		`portier_logins_total{result="unknown_login"}`:                                    5,
-		`portier_rate_limit_refusals_total{rule="login:userip"}`:                          1,
-		`portier_logins_total{result="rate_limited"}`:                                     1,
-		`portier_http_requests_total{code="200",route="/graphql"}`:                        10,
+		`portier_logins_total{result="unknown_login"}`:                                             5,
+		`portier_rate_limit_refusals_total{rule="login:userip"}`:                                   1,
+		`portier_logins_total{result="rate_limited"}`:                                              1,
+		`portier_http_requests_total{code="200",route="/graphql"}`:                                 10,
 	} {
 		if got := delta(k); got < atLeast {
 			t.Errorf("%s went up by %v, want at least %v", k, got, atLeast)
