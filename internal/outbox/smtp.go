@@ -72,9 +72,10 @@ var authTypes = map[string]gomail.SMTPAuthType{
 
 // ParseSMTPURL reads the SMTP URL of the configuration (SMTP_URL):
 //
-//	smtp://host[:port]        port 25; STARTTLS whenever the server offers it
-//	smtp://host?starttls=required
-//	                          STARTTLS or no delivery
+//	smtp://host[:port]        port 25; STARTTLS or no delivery (on a
+//	                          loopback host: STARTTLS whenever offered)
+//	smtp://host?starttls=opportunistic
+//	                          STARTTLS whenever the server offers it
 //	smtps://host[:port]       implicit TLS (port 465)
 //	smtp[s]://user:pass@host  AUTH; user and password percent-encoded
 //
@@ -156,6 +157,13 @@ func ParseSMTPURL(raw string) (SMTPSettings, error) {
 		return s, errors.New("outbox: invalid SMTP URL: auth and insecure_auth need a user in the URL")
 	}
 	s.STARTTLSRequired = starttls == "required"
+	if starttls == "" && !s.ImplicitTLS && !isLoopbackHost(s.Host) {
+		// Mail carries reset links and login codes: across a network,
+		// someone in the path could strip an offered STARTTLS and read
+		// them. Plain delivery to a remote server must be asked for
+		// (starttls=opportunistic); a server on this machine needs no TLS.
+		s.STARTTLSRequired = true
+	}
 	if s.Username != "" && !s.ImplicitTLS && !s.InsecureAuth {
 		if starttls == "opportunistic" {
 			return s, errors.New("outbox: invalid SMTP URL: credentials would be sent without TLS " +
@@ -351,4 +359,14 @@ func randomID() string {
 	var r [16]byte
 	_, _ = rand.Read(r[:])
 	return hex.EncodeToString(r[:])
+}
+
+// isLoopbackHost reports whether host is this machine: localhost or a
+// loopback address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

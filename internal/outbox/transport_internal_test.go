@@ -63,7 +63,13 @@ func TestListUnsubscribeOnlyWhereItBelongs(t *testing.T) {
 
 func TestParseSMTPURL(t *testing.T) {
 	for raw, want := range map[string]SMTPSettings{
-		"smtp://mail.example":                        {Host: "mail.example", Port: 25},
+		// Across a network STARTTLS is required unless plain is asked for
+		// (reset links and codes could be read by stripping it); to this
+		// machine it is taken when offered.
+		"smtp://mail.example":                        {Host: "mail.example", Port: 25, STARTTLSRequired: true},
+		"smtp://mail.example?starttls=opportunistic": {Host: "mail.example", Port: 25},
+		"smtp://127.0.0.1:2525":                      {Host: "127.0.0.1", Port: 2525},
+		"smtp://localhost":                           {Host: "localhost", Port: 25},
 		"smtp://mail.example:2525?starttls=required": {Host: "mail.example", Port: 2525, STARTTLSRequired: true},
 		"smtps://mail.example":                       {Host: "mail.example", Port: 465, ImplicitTLS: true},
 		"smtp://u%40x:p@mail.example:587":            {Host: "mail.example", Port: 587, STARTTLSRequired: true, Username: "u@x", password: "p"},
