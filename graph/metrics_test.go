@@ -166,3 +166,24 @@ func TestMetricsOperationNamesCannotBeFloodedAnonymously(t *testing.T) {
 		t.Fatal("an authenticated client's operation has no label of its own after the flood")
 	}
 }
+
+// A login counts as a success once its session is saved: when the
+// mutation fails and is rolled back, the login did not happen.
+func TestMetricsCountALoginOnlyOnceCommitted(t *testing.T) {
+	e := newEnv(t, withMetrics())
+	const key = `portier_logins_total{result="success"}`
+	before, _ := scrape(t, e)
+	r := e.do("", `mutation { login(input: {login: "admin@example.com", password: "`+adminPassword+`"}) { accessToken } logout }`, nil)
+	if r.code() != "UNAUTHENTICATED" {
+		t.Fatalf("login + logout without a token: %s", r.Raw)
+	}
+	mid, _ := scrape(t, e)
+	if d := mid[key] - before[key]; d != 0 {
+		t.Fatalf("a rolled-back login counted as %v successes", d)
+	}
+	e.login("admin@example.com", adminPassword)
+	after, _ := scrape(t, e)
+	if d := after[key] - mid[key]; d != 1 {
+		t.Fatalf("a committed login counted as %v successes, want 1", d)
+	}
+}

@@ -55,6 +55,7 @@ func (r *Resolver) identity(ctx context.Context) *identity.Service {
 	return &identity.Service{
 		Client: r.Client, Tx: func() (*ent.Client, error) { return Tx(ctx) },
 		Tokens: r.Tokens, Limiter: r.Limiter, PublicURL: r.PublicURL, Now: r.Now,
+		AfterCommit: func(f func()) { AfterCommit(ctx, f) },
 	}
 }
 

@@ -34,6 +34,7 @@ type lazyTx struct {
 	client *ent.Client
 	tx     *ent.Tx
 	err    error
+	after  []func() // AfterCommit's, run after a successful commit
 }
 
 var _ interface {
@@ -169,6 +170,7 @@ func (l *lazyTx) isOpen() bool {
 func (l *lazyTx) rollback() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.after = nil
 	if l.tx != nil {
 		_ = l.tx.Rollback()
 		l.tx = nil
@@ -177,13 +179,34 @@ func (l *lazyTx) rollback() {
 
 func (l *lazyTx) commit() error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.tx == nil {
-		return nil
+	after := l.after
+	l.after = nil
+	var err error
+	if l.tx != nil {
+		err = l.tx.Commit()
+		l.tx = nil
 	}
-	err := l.tx.Commit()
-	l.tx = nil
+	l.mu.Unlock()
+	if err == nil {
+		for _, f := range after {
+			f()
+		}
+	}
 	return err
+}
+
+// AfterCommit runs f once the request's transaction has committed, and
+// never when it is rolled back (a failed field, a failed commit). Outside
+// a mutation, where nothing is written in a transaction, f runs at once.
+func AfterCommit(ctx context.Context, f func()) {
+	lt, ok := ctx.Value(txKey{}).(*lazyTx)
+	if !ok {
+		f()
+		return
+	}
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	lt.after = append(lt.after, f)
 }
 
 // commitError is what a failed commit means to the client. A connection

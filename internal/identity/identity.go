@@ -92,6 +92,17 @@ type Service struct {
 	Limiter   *ratelimit.Limiter
 	PublicURL string
 	Now       func() time.Time
+	// AfterCommit runs f once the writes made through Tx are committed,
+	// and never when they are rolled back; nil runs f at once.
+	AfterCommit func(f func())
+}
+
+func (s *Service) afterCommit(f func()) {
+	if s.AfterCommit == nil {
+		f()
+		return
+	}
+	s.AfterCommit(f)
 }
 
 // Tokens is the result of a completed login or refresh.
@@ -249,14 +260,16 @@ func (s *Service) Login(ctx context.Context, login, pw string) (*LoginResult, er
 			TargetType: "UserAccount", TargetID: string(u.ID)}); err != nil {
 			return nil, err
 		}
-		metrics.Logins.WithLabelValues("second_factor_required").Inc()
+		// Counted once the challenge is saved, not when it is rolled back.
+		s.afterCommit(func() { metrics.Logins.WithLabelValues("second_factor_required").Inc() })
 		return &LoginResult{Challenge: ch}, nil
 	}
 	toks, err := s.openSession(ctx, c, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	metrics.Logins.WithLabelValues("success").Inc()
+	// Counted once the session is saved, not when it is rolled back.
+	s.afterCommit(func() { metrics.Logins.WithLabelValues("success").Inc() })
 	return &LoginResult{Tokens: toks}, nil
 }
 
