@@ -26,6 +26,7 @@ import (
 	"portier/internal/outbox"
 	"portier/internal/ratelimit"
 	"portier/internal/token"
+	"portier/internal/tracing"
 )
 
 func main() {
@@ -131,6 +132,21 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	if tracing.Configured(os.Getenv) {
+		// Before the database is opened: its driver is wrapped then.
+		shutdown, err := tracing.Setup(ctx)
+		if err != nil {
+			return fmt.Errorf("tracing (OTEL_EXPORTER_OTLP_*): %w", err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := shutdown(sctx); err != nil {
+				log.Warn("flushing traces failed", "error", err.Error())
+			}
+		}()
+		log.Info("sending traces to the OTLP endpoint of OTEL_EXPORTER_OTLP_*")
+	}
 	dsn, err := databaseDSN(cfg)
 	if err != nil {
 		return err

@@ -5,6 +5,9 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"go.opentelemetry.io/otel/trace"
+
+	"portier/internal/tracing"
 )
 
 // fieldPipeline is the one field interceptor. gqlgen runs every field of a
@@ -48,7 +51,14 @@ func (fieldPipeline) InterceptField(ctx context.Context, next graphql.Resolver) 
 			return nil, err
 		}
 	}
+	var span trace.Span
+	if tracing.Enabled() && (fc.IsResolver || fc.IsMethod) {
+		// A span per field that does work (a resolver or method), never
+		// per scalar; named by type and field, not by the client's alias.
+		ctx, span = tracing.Start(ctx, "graphql.resolve "+fc.Object+"."+fc.Field.Name, trace.SpanKindInternal)
+	}
 	res, err := next(ctx)
+	tracing.End(span, err)
 	if err == nil {
 		noteStaffReads(ctx, res)
 	}

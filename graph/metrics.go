@@ -2,15 +2,20 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"portier/ent"
 	"portier/ent/outboxmessage"
 	"portier/ent/session"
 	"portier/internal/metrics"
+	"portier/internal/tracing"
 	"portier/internal/viewer"
 )
 
@@ -81,6 +86,7 @@ func (requestMetrics) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (requestMetrics) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	start := time.Now()
+	ctx, span := tracing.Start(ctx, "graphql.operation", trace.SpanKindInternal)
 	resp := next(ctx)
 	name, typ := "", "unknown"
 	if graphql.HasOperationContext(ctx) {
@@ -108,6 +114,16 @@ func (requestMetrics) InterceptResponse(ctx context.Context, next graphql.Respon
 	op := metrics.KnownOperation(name)
 	if viewer.FromContext(ctx).Kind != viewer.Anonymous {
 		op = metrics.Operation(name)
+	}
+	if span != nil {
+		outcome := metrics.Outcome(code)
+		span.SetName("graphql " + typ + " " + op)
+		var failed error
+		if code != "" {
+			failed = errOperationFailed
+		}
+		tracing.End(span, failed, attribute.String("graphql.operation.name", op),
+			attribute.String("graphql.operation.type", typ), attribute.String("portier.outcome", outcome))
 	}
 	metrics.GraphQLRequests.WithLabelValues(op, typ, metrics.Outcome(code)).Inc()
 	metrics.GraphQLDuration.WithLabelValues(op, typ).Observe(time.Since(start).Seconds())
@@ -137,23 +153,41 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// countHTTP counts every answer by route (a fixed set) and status code.
+// countHTTP counts every answer by route (a fixed set) and status code,
+// and traces it when tracing is on (continuing the caller's trace from a
+// W3C traceparent header).
 func countHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
 		route := "other"
 		switch r.URL.Path {
 		case "/graphql", "/healthz", "/readyz", "/metrics", "/":
 			route = r.URL.Path
 		}
+		var span trace.Span
+		if tracing.Enabled() {
+			ctx := tracing.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+			ctx, span = tracing.Start(ctx, r.Method+" "+route, trace.SpanKindServer,
+				attribute.String("http.request.method", r.Method), attribute.String("http.route", route))
+			r = r.WithContext(ctx)
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
 		code := rec.code
 		if code == 0 {
 			code = http.StatusOK
 		}
 		metrics.HTTPRequests.WithLabelValues(route, statusText(code)).Inc()
+		if span != nil {
+			var failed error
+			if code >= 500 {
+				failed = errOperationFailed
+			}
+			tracing.End(span, failed, attribute.Int("http.response.status_code", code))
+		}
 	})
 }
+
+var errOperationFailed = errors.New("failed")
 
 // statusText is the code as a label value, without an allocation for the
 // common ones.

@@ -19,6 +19,7 @@ import (
 	"portier/ent/migrate"
 	_ "portier/ent/runtime" // privacy policies, hooks, defaults and validators
 	"portier/internal/dbmigrate"
+	"portier/internal/tracing"
 )
 
 // DB is an open database.
@@ -113,7 +114,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		}
 		return nil, fmt.Errorf("connect to database %s: %w", Redact(dsn), err)
 	}
-	var drv dialect.Driver = entsql.OpenDB(dia, db)
+	var drv dialect.Driver = tracing.WrapDriver(entsql.OpenDB(dia, db))
 	if o.wrap != nil {
 		drv = o.wrap(drv)
 	}
