@@ -69,28 +69,27 @@ func migrateCommand(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	switch {
-	case len(args) == 0:
-		db, err := database.Open(ctx, dsn, database.WithMigrate(database.AutoMigrate), database.WithLog(func(msg string, kv ...any) {
-			fmt.Fprintln(out, append([]any{msg}, kv...)...)
-		}))
+	// open opens the database with mode and reads its migration status.
+	open := func(opts ...database.Option) (dbmigrate.Status, error) {
+		db, err := database.Open(ctx, dsn, opts...)
 		if err != nil {
-			return err
+			return dbmigrate.Status{}, err
 		}
 		defer db.Close()
-		st, err := dbmigrate.ReadStatus(ctx, db.SQL, db.Dialect)
+		return dbmigrate.ReadStatus(ctx, db.SQL, db.Dialect)
+	}
+	switch {
+	case len(args) == 0:
+		st, err := open(database.WithMigrate(database.AutoMigrate), database.WithLog(func(msg string, kv ...any) {
+			fmt.Fprintln(out, append([]any{msg}, kv...)...)
+		}))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "the database is current: %d migration(s) applied\n", len(st.Applied))
 		return nil
 	case len(args) == 1 && args[0] == "status":
-		db, err := database.Open(ctx, dsn, database.WithMigrate(database.SkipMigrations))
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		st, err := dbmigrate.ReadStatus(ctx, db.SQL, db.Dialect)
+		st, err := open(database.WithMigrate(database.SkipMigrations))
 		if err != nil {
 			return err
 		}

@@ -129,12 +129,9 @@ func FromEnv() (*Config, error) {
 		// hold a password: it is not quoted.
 		return nil, errors.New("DATABASE_URL must be a postgres:// or postgresql:// URL (leave it empty for SQLite in PORTIER_DATA_DIR)")
 	}
-	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("PORTIER_AUTO_MIGRATE"))); v {
-	case "", "false", "0", "no", "off":
-	case "true", "1", "yes", "on":
-		c.AutoMigrate = true
-	default:
-		return nil, fmt.Errorf("PORTIER_AUTO_MIGRATE must be true or false, not %q", v)
+	var err error
+	if c.AutoMigrate, err = flagEnv("PORTIER_AUTO_MIGRATE"); err != nil {
+		return nil, err
 	}
 	switch v := strings.TrimSpace(os.Getenv("PORTIER_METRICS_ADDR")); v {
 	case "", "main":
@@ -162,12 +159,8 @@ func FromEnv() (*Config, error) {
 		}
 		c.APQCacheSize = n
 	}
-	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("PORTIER_PERSISTED_QUERIES_ONLY"))); v {
-	case "", "off", "false", "0", "no":
-	case "on", "true", "1", "yes":
-		c.PersistedQueriesOnly = true
-	default:
-		return nil, fmt.Errorf("PORTIER_PERSISTED_QUERIES_ONLY must be true or false, not %q", v)
+	if c.PersistedQueriesOnly, err = flagEnv("PORTIER_PERSISTED_QUERIES_ONLY"); err != nil {
+		return nil, err
 	}
 	if path := strings.TrimSpace(os.Getenv("PORTIER_PERSISTED_QUERIES_FILE")); path != "" {
 		m, err := ReadPersistedQueries(path)
@@ -260,6 +253,19 @@ func ReadPersistedQueries(path string) (map[string]string, error) {
 		m[want] = doc
 	}
 	return m, nil
+}
+
+// flagEnv reads an off-by-default switch: true/1/yes/on or
+// false/0/no/off (or unset); anything else is an error.
+func flagEnv(name string) (bool, error) {
+	switch v := strings.ToLower(strings.TrimSpace(os.Getenv(name))); v {
+	case "", "false", "0", "no", "off":
+		return false, nil
+	case "true", "1", "yes", "on":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s must be true or false, not %q", name, v)
+	}
 }
 
 // SQLitePath is the database file used when DatabaseURL is empty.

@@ -89,33 +89,31 @@ var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 // name per request must not grow the metrics without bound).
 const maxOperations = 200
 
+// operations are the names kept as label values: read without a lock on
+// every request, added under the lock up to maxOperations.
 var operations struct {
-	sync.Mutex
-	seen map[string]bool
+	seen  sync.Map // name -> struct{}
+	mu    sync.Mutex
+	count int
 }
 
 // Operation is the label value for an operation name: the name itself when
 // it is well formed and among the first maxOperations names seen,
 // "anonymous" for none, else "other".
 func Operation(name string) string {
-	if name == "" {
-		return "anonymous"
+	if op := KnownOperation(name); op != "other" || !nameRE.MatchString(name) {
+		return op
 	}
-	if !nameRE.MatchString(name) {
-		return "other"
-	}
-	operations.Lock()
-	defer operations.Unlock()
-	if operations.seen[name] {
+	operations.mu.Lock()
+	defer operations.mu.Unlock()
+	if _, ok := operations.seen.Load(name); ok {
 		return name
 	}
-	if len(operations.seen) >= maxOperations {
+	if operations.count >= maxOperations {
 		return "other"
 	}
-	if operations.seen == nil {
-		operations.seen = map[string]bool{}
-	}
-	operations.seen[name] = true
+	operations.seen.Store(name, struct{}{})
+	operations.count++
 	return name
 }
 
@@ -125,9 +123,7 @@ func KnownOperation(name string) string {
 	if name == "" {
 		return "anonymous"
 	}
-	operations.Lock()
-	defer operations.Unlock()
-	if operations.seen[name] {
+	if _, ok := operations.seen.Load(name); ok {
 		return name
 	}
 	return "other"

@@ -61,30 +61,12 @@ func (d *Driver) Tx(ctx context.Context) (dialect.Tx, error) {
 
 // ExecContext is what ent's generated ExecContext needs of a driver.
 func (d *Driver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	x, ok := d.Driver.(interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	})
-	if !ok {
-		return nil, errNotSupported
-	}
-	ctx, span := statementSpan(ctx, d.system(), "exec", query)
-	r, err := x.ExecContext(ctx, query, args...)
-	End(span, err)
-	return r, err
+	return execContext(ctx, d.Driver, d.system(), query, args)
 }
 
 // QueryContext is what ent's generated QueryContext needs of a driver.
 func (d *Driver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	x, ok := d.Driver.(interface {
-		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-	})
-	if !ok {
-		return nil, errNotSupported
-	}
-	ctx, span := statementSpan(ctx, d.system(), "query", query)
-	r, err := x.QueryContext(ctx, query, args...)
-	End(span, err)
-	return r, err
+	return queryContext(ctx, d.Driver, d.system(), query, args)
 }
 
 // Tx is a transaction with a span per statement.
@@ -117,27 +99,39 @@ var errNotSupported error = notSupported{}
 
 // ExecContext delegates to the transaction, with a span.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	x, ok := t.Tx.(interface {
+	return execContext(ctx, t.Tx, t.sys, query, args)
+}
+
+// QueryContext delegates to the transaction, with a span.
+func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return queryContext(ctx, t.Tx, t.sys, query, args)
+}
+
+// execContext runs ExecContext of the wrapped driver or transaction, when
+// it has one, in a span.
+func execContext(ctx context.Context, wrapped any, sys attribute.KeyValue, query string, args []any) (sql.Result, error) {
+	x, ok := wrapped.(interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
 	})
 	if !ok {
 		return nil, errNotSupported
 	}
-	ctx, span := statementSpan(ctx, t.sys, "exec", query)
+	ctx, span := statementSpan(ctx, sys, "exec", query)
 	r, err := x.ExecContext(ctx, query, args...)
 	End(span, err)
 	return r, err
 }
 
-// QueryContext delegates to the transaction, with a span.
-func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	x, ok := t.Tx.(interface {
+// queryContext runs QueryContext of the wrapped driver or transaction,
+// when it has one, in a span.
+func queryContext(ctx context.Context, wrapped any, sys attribute.KeyValue, query string, args []any) (*sql.Rows, error) {
+	x, ok := wrapped.(interface {
 		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	})
 	if !ok {
 		return nil, errNotSupported
 	}
-	ctx, span := statementSpan(ctx, t.sys, "query", query)
+	ctx, span := statementSpan(ctx, sys, "query", query)
 	r, err := x.QueryContext(ctx, query, args...)
 	End(span, err)
 	return r, err
