@@ -12915,28 +12915,34 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _APIKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_APIKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "ID")
 }
 
 func (ec *executionContext) _APIKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_APIKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "Time")
 }
 
 func (ec *executionContext) _APIKey_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_APIKey_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "Time")
 }
 
 func (ec *executionContext) _APIKey_userID(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.UserID)
+	return &obj.UserID
 }
 func (ec *executionContext) fieldContext_APIKey_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "ID")
@@ -12950,35 +12956,44 @@ func (ec *executionContext) fieldContext_APIKey_customerAccountID(_ context.Cont
 }
 
 func (ec *executionContext) _APIKey_name(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_APIKey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "String")
 }
 
 func (ec *executionContext) _APIKey_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
+	return (*stringValue)(&obj.Prefix)
 }
 func (ec *executionContext) fieldContext_APIKey_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "String")
 }
 
 func (ec *executionContext) _APIKey_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	if obj.ExpiresAt == nil || obj.ExpiresAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.ExpiresAt)
 }
 func (ec *executionContext) fieldContext_APIKey_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "Time")
 }
 
 func (ec *executionContext) _APIKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
+	if obj.RevokedAt == nil || obj.RevokedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.RevokedAt)
 }
 func (ec *executionContext) fieldContext_APIKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "Time")
 }
 
 func (ec *executionContext) _APIKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+	if obj.LastUsedAt == nil || obj.LastUsedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.LastUsedAt)
 }
 func (ec *executionContext) fieldContext_APIKey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "Time")
@@ -13072,35 +13087,41 @@ func (ec *executionContext) fieldContext_APIKey_permissions(_ context.Context, f
 }
 
 func (ec *executionContext) _AccountManager_id(ctx context.Context, field graphql.CollectedField, obj *ent.AccountManager) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_AccountManager_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountManager", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AccountManager_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AccountManager) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_AccountManager_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountManager", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AccountManager_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AccountManager) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_AccountManager_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountManager", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AccountManager_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.AccountManager) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_AccountManager_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountManager", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AccountManager_userID(ctx context.Context, field graphql.CollectedField, obj *ent.AccountManager) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.UserID)
+	return &obj.UserID
 }
 func (ec *executionContext) fieldContext_AccountManager_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountManager", field, false, false, "ID")
@@ -13171,21 +13192,24 @@ func (ec *executionContext) fieldContext_AccountManager_user(_ context.Context, 
 }
 
 func (ec *executionContext) _AccountManagerContact_name(ctx context.Context, field graphql.CollectedField, obj *model.AccountManagerContact) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_AccountManagerContact_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountManagerContact", field, false, false, "String")
 }
 
 func (ec *executionContext) _AccountManagerContact_email(ctx context.Context, field graphql.CollectedField, obj *model.AccountManagerContact) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Email)
+	return (*stringValue)(&obj.Email)
 }
 func (ec *executionContext) fieldContext_AccountManagerContact_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountManagerContact", field, false, false, "String")
 }
 
 func (ec *executionContext) _AccountManagerContact_phone(ctx context.Context, field graphql.CollectedField, obj *model.AccountManagerContact) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Phone)
+	if obj.Phone == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.Phone)
 }
 func (ec *executionContext) fieldContext_AccountManagerContact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountManagerContact", field, false, false, "String")
@@ -13224,21 +13248,24 @@ func (ec *executionContext) fieldContext_AccountUser_contact(_ context.Context, 
 }
 
 func (ec *executionContext) _AccountUser_name(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_AccountUser_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "String")
 }
 
 func (ec *executionContext) _AccountUser_email(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Email)
+	if obj.Email == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.Email)
 }
 func (ec *executionContext) fieldContext_AccountUser_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "String")
 }
 
 func (ec *executionContext) _AccountUser_username(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Username)
+	return (*stringValue)(&obj.Username)
 }
 func (ec *executionContext) fieldContext_AccountUser_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "String")
@@ -13284,7 +13311,10 @@ func (ec *executionContext) fieldContext_AccountUser_groups(_ context.Context, f
 }
 
 func (ec *executionContext) _AccountUser_lastLoginAt(ctx context.Context, field graphql.CollectedField, obj *model.AccountUser) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastLoginAt)
+	if obj.LastLoginAt == nil || obj.LastLoginAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.LastLoginAt)
 }
 func (ec *executionContext) fieldContext_AccountUser_lastLoginAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountUser", field, false, false, "Time")
@@ -13408,35 +13438,35 @@ func (ec *executionContext) fieldContext_AccountUserEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _AccountUserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AccountUserEdge) (ret graphql.Marshaler) {
-	return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	return &obj.Cursor
 }
 func (ec *executionContext) fieldContext_AccountUserEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountUserEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _AgencyClient_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_AgencyClient_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AgencyClient_number(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Number)
+	return (*stringValue)(&obj.Number)
 }
 func (ec *executionContext) fieldContext_AgencyClient_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "String")
 }
 
 func (ec *executionContext) _AgencyClient_name(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_AgencyClient_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "String")
 }
 
 func (ec *executionContext) _AgencyClient_delegationID(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.DelegationID)
+	return &obj.DelegationID
 }
 func (ec *executionContext) fieldContext_AgencyClient_delegationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "ID")
@@ -13450,7 +13480,10 @@ func (ec *executionContext) fieldContext_AgencyClient_permissions(_ context.Cont
 }
 
 func (ec *executionContext) _AgencyClient_validFrom(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	if obj.ValidFrom.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	}
+	return (*timeValue)(&obj.ValidFrom)
 }
 func (ec *executionContext) fieldContext_AgencyClient_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "Time")
@@ -13464,7 +13497,10 @@ func (ec *executionContext) fieldContext_AgencyClient_validUntil(_ context.Conte
 }
 
 func (ec *executionContext) _AgencyClient_endedAt(ctx context.Context, field graphql.CollectedField, obj *model.AgencyClient) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.EndedAt)
+	if obj.EndedAt == nil || obj.EndedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.EndedAt)
 }
 func (ec *executionContext) fieldContext_AgencyClient_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyClient", field, false, false, "Time")
@@ -13478,35 +13514,41 @@ func (ec *executionContext) fieldContext_AgencyClient_active(_ context.Context, 
 }
 
 func (ec *executionContext) _AgencyDelegation_id(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_AgencyDelegation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyDelegation", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AgencyDelegation_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_AgencyDelegation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyDelegation", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AgencyDelegation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_AgencyDelegation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyDelegation", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AgencyDelegation_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_AgencyDelegation_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyDelegation", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AgencyDelegation_agencyID(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.AgencyID)
+	return &obj.AgencyID
 }
 func (ec *executionContext) fieldContext_AgencyDelegation_agencyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyDelegation", field, false, false, "ID")
@@ -13520,7 +13562,10 @@ func (ec *executionContext) fieldContext_AgencyDelegation_grantedByID(_ context.
 }
 
 func (ec *executionContext) _AgencyDelegation_validFrom(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	if obj.ValidFrom.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	}
+	return (*timeValue)(&obj.ValidFrom)
 }
 func (ec *executionContext) fieldContext_AgencyDelegation_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyDelegation", field, false, false, "Time")
@@ -13534,7 +13579,10 @@ func (ec *executionContext) fieldContext_AgencyDelegation_validUntil(_ context.C
 }
 
 func (ec *executionContext) _AgencyDelegation_endedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AgencyDelegation) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.EndedAt)
+	if obj.EndedAt == nil || obj.EndedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.EndedAt)
 }
 func (ec *executionContext) fieldContext_AgencyDelegation_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AgencyDelegation", field, false, false, "Time")
@@ -13665,7 +13713,7 @@ func (ec *executionContext) fieldContext_AgencyDelegation_agencyName(_ context.C
 }
 
 func (ec *executionContext) _AuditActor_kind(ctx context.Context, field graphql.CollectedField, obj *model.AuditActor) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Kind)
+	return (*stringValue)(&obj.Kind)
 }
 func (ec *executionContext) fieldContext_AuditActor_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditActor", field, false, false, "String")
@@ -13679,7 +13727,10 @@ func (ec *executionContext) fieldContext_AuditActor_userID(_ context.Context, fi
 }
 
 func (ec *executionContext) _AuditActor_name(ctx context.Context, field graphql.CollectedField, obj *model.AuditActor) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name)
+	if obj.Name == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.Name)
 }
 func (ec *executionContext) fieldContext_AuditActor_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditActor", field, false, false, "String")
@@ -13707,49 +13758,52 @@ func (ec *executionContext) fieldContext_AuditActor_agencyAccountID(_ context.Co
 }
 
 func (ec *executionContext) _AuditChange_field(ctx context.Context, field graphql.CollectedField, obj *model.AuditChange) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Field)
+	return (*stringValue)(&obj.Field)
 }
 func (ec *executionContext) fieldContext_AuditChange_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditChange", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditChange_value(ctx context.Context, field graphql.CollectedField, obj *model.AuditChange) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+	return (*stringValue)(&obj.Value)
 }
 func (ec *executionContext) fieldContext_AuditChange_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditChange", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AuditEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.OccurredAt)
+	if obj.OccurredAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.OccurredAt)
+	}
+	return (*timeValue)(&obj.OccurredAt)
 }
 func (ec *executionContext) fieldContext_AuditEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AuditEvent_actorID(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalOString2string(ctx, field.Selections, obj.ActorID)
+	return (*stringValue)(&obj.ActorID)
 }
 func (ec *executionContext) fieldContext_AuditEvent_actorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_actorKind(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.ActorKind)
+	return (*stringValue)(&obj.ActorKind)
 }
 func (ec *executionContext) fieldContext_AuditEvent_actorKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_actingVia(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalOString2string(ctx, field.Selections, obj.ActingVia)
+	return (*stringValue)(&obj.ActingVia)
 }
 func (ec *executionContext) fieldContext_AuditEvent_actingVia(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -13763,42 +13817,42 @@ func (ec *executionContext) fieldContext_AuditEvent_customerAccountID(_ context.
 }
 
 func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Action)
+	return (*stringValue)(&obj.Action)
 }
 func (ec *executionContext) fieldContext_AuditEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_targetType(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalOString2string(ctx, field.Selections, obj.TargetType)
+	return (*stringValue)(&obj.TargetType)
 }
 func (ec *executionContext) fieldContext_AuditEvent_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_targetID(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalOString2string(ctx, field.Selections, obj.TargetID)
+	return (*stringValue)(&obj.TargetID)
 }
 func (ec *executionContext) fieldContext_AuditEvent_targetID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_ip(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalOString2string(ctx, field.Selections, obj.IP)
+	return (*stringValue)(&obj.IP)
 }
 func (ec *executionContext) fieldContext_AuditEvent_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_userAgent(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalOString2string(ctx, field.Selections, obj.UserAgent)
+	return (*stringValue)(&obj.UserAgent)
 }
 func (ec *executionContext) fieldContext_AuditEvent_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_requestID(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
-	return ec.marshalOString2string(ctx, field.Selections, obj.RequestID)
+	return (*stringValue)(&obj.RequestID)
 }
 func (ec *executionContext) fieldContext_AuditEvent_requestID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -14004,56 +14058,68 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEventEdge) (ret graphql.Marshaler) {
-	return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	return &obj.Cursor
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Contact_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_Contact_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Contact_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_Contact_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Contact_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_Contact_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Contact_name(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Contact_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_email(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Email)
+	if obj.Email == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.Email)
 }
 func (ec *executionContext) fieldContext_Contact_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Phone)
+	if obj.Phone == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.Phone)
 }
 func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
@@ -14074,7 +14140,10 @@ func (ec *executionContext) fieldContext_Contact_userID(_ context.Context, field
 }
 
 func (ec *executionContext) _Contact_deletedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DeletedAt)
+	if obj.DeletedAt == nil || obj.DeletedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.DeletedAt)
 }
 func (ec *executionContext) fieldContext_Contact_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Time")
@@ -14395,7 +14464,7 @@ func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ContactEdge) (ret graphql.Marshaler) {
-	return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	return &obj.Cursor
 }
 func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContactEdge", field, false, false, "Cursor")
@@ -14434,84 +14503,96 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_apiKey(_ context.Co
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Secret)
+	return (*stringValue)(&obj.Secret)
 }
 func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_CustomerAccount_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "ID")
 }
 
 func (ec *executionContext) _CustomerAccount_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomerAccount_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomerAccount_number(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Number)
+	return (*stringValue)(&obj.Number)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_name(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_shortName(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalOString2string(ctx, field.Selections, obj.ShortName)
+	return (*stringValue)(&obj.ShortName)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_shortName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_kind(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNCustomerAccountKind2portierᚋentᚋcustomeraccountᚐKind(ctx, field.Selections, obj.Kind)
+	return &obj.Kind
 }
 func (ec *executionContext) fieldContext_CustomerAccount_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "CustomerAccountKind")
 }
 
 func (ec *executionContext) _CustomerAccount_timeZone(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.TimeZone)
+	return (*stringValue)(&obj.TimeZone)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_status(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNCustomerAccountStatus2portierᚋentᚋcustomeraccountᚐStatus(ctx, field.Selections, obj.Status)
+	return &obj.Status
 }
 func (ec *executionContext) fieldContext_CustomerAccount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "CustomerAccountStatus")
 }
 
 func (ec *executionContext) _CustomerAccount_deactivatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DeactivatedAt)
+	if obj.DeactivatedAt == nil || obj.DeactivatedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.DeactivatedAt)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_deactivatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomerAccount_deletedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DeletedAt)
+	if obj.DeletedAt == nil || obj.DeletedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.DeletedAt)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "Time")
@@ -14567,7 +14648,7 @@ func (ec *executionContext) fieldContext_CustomerAccount_supportAccessConsent(_ 
 }
 
 func (ec *executionContext) _CustomerAccount_locale(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Locale)
+	return (*stringValue)(&obj.Locale)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
@@ -15072,49 +15153,55 @@ func (ec *executionContext) fieldContext_CustomerAccountEdge_node(_ context.Cont
 }
 
 func (ec *executionContext) _CustomerAccountEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerAccountEdge) (ret graphql.Marshaler) {
-	return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	return &obj.Cursor
 }
 func (ec *executionContext) fieldContext_CustomerAccountEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccountEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _GroupMembership_id(ctx context.Context, field graphql.CollectedField, obj *ent.GroupMembership) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_GroupMembership_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "ID")
 }
 
 func (ec *executionContext) _GroupMembership_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.GroupMembership) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_GroupMembership_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "Time")
 }
 
 func (ec *executionContext) _GroupMembership_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.GroupMembership) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_GroupMembership_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "Time")
 }
 
 func (ec *executionContext) _GroupMembership_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.GroupMembership) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_GroupMembership_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "ID")
 }
 
 func (ec *executionContext) _GroupMembership_groupID(ctx context.Context, field graphql.CollectedField, obj *ent.GroupMembership) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.GroupID)
+	return &obj.GroupID
 }
 func (ec *executionContext) fieldContext_GroupMembership_groupID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "ID")
 }
 
 func (ec *executionContext) _GroupMembership_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.GroupMembership) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ContactID)
+	return &obj.ContactID
 }
 func (ec *executionContext) fieldContext_GroupMembership_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "ID")
@@ -15128,7 +15215,10 @@ func (ec *executionContext) fieldContext_GroupMembership_grantedViaDelegationID(
 }
 
 func (ec *executionContext) _GroupMembership_validFrom(ctx context.Context, field graphql.CollectedField, obj *ent.GroupMembership) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	if obj.ValidFrom.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	}
+	return (*timeValue)(&obj.ValidFrom)
 }
 func (ec *executionContext) fieldContext_GroupMembership_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "Time")
@@ -15142,7 +15232,10 @@ func (ec *executionContext) fieldContext_GroupMembership_validUntil(_ context.Co
 }
 
 func (ec *executionContext) _GroupMembership_endedAt(ctx context.Context, field graphql.CollectedField, obj *ent.GroupMembership) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.EndedAt)
+	if obj.EndedAt == nil || obj.EndedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.EndedAt)
 }
 func (ec *executionContext) fieldContext_GroupMembership_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GroupMembership", field, false, false, "Time")
@@ -15245,49 +15338,58 @@ func (ec *executionContext) fieldContext_GroupMembership_contact(_ context.Conte
 }
 
 func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_Invitation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Invitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_Invitation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Invitation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_Invitation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Invitation_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_Invitation_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Invitation_email(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Email)
+	return (*stringValue)(&obj.Email)
 }
 func (ec *executionContext) fieldContext_Invitation_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Invitation_name(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Invitation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	if obj.ExpiresAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
+	return (*timeValue)(&obj.ExpiresAt)
 }
 func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
@@ -15322,14 +15424,20 @@ func (ec *executionContext) fieldContext_Invitation_acceptedByID(_ context.Conte
 }
 
 func (ec *executionContext) _Invitation_acceptedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.AcceptedAt)
+	if obj.AcceptedAt == nil || obj.AcceptedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.AcceptedAt)
 }
 func (ec *executionContext) fieldContext_Invitation_acceptedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Invitation_revokedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
+	if obj.RevokedAt == nil || obj.RevokedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.RevokedAt)
 }
 func (ec *executionContext) fieldContext_Invitation_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
@@ -15515,21 +15623,30 @@ func (ec *executionContext) fieldContext_Invitation_groupIDs(_ context.Context, 
 }
 
 func (ec *executionContext) _LoginPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AccessToken)
+	if obj.AccessToken == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.AccessToken)
 }
 func (ec *executionContext) fieldContext_LoginPayload_accessToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _LoginPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.RefreshToken)
+	if obj.RefreshToken == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.RefreshToken)
 }
 func (ec *executionContext) fieldContext_LoginPayload_refreshToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _LoginPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.LoginPayload) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	if obj.ExpiresAt == nil || obj.ExpiresAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.ExpiresAt)
 }
 func (ec *executionContext) fieldContext_LoginPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, "Time")
@@ -15575,7 +15692,7 @@ func (ec *executionContext) fieldContext_LoginPayload_secondFactorEnrolmentRequi
 }
 
 func (ec *executionContext) _Me_kind(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
-	return ec.marshalNPrincipalKind2portierᚋgraphᚋmodelᚐPrincipalKind(ctx, field.Selections, obj.Kind)
+	return &obj.Kind
 }
 func (ec *executionContext) fieldContext_Me_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "PrincipalKind")
@@ -20625,42 +20742,48 @@ func (ec *executionContext) fieldContext_Mutation_removeReferenceEmail(ctx conte
 }
 
 func (ec *executionContext) _OrganisationDomain_id(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_OrganisationDomain_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "ID")
 }
 
 func (ec *executionContext) _OrganisationDomain_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_OrganisationDomain_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OrganisationDomain_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_OrganisationDomain_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OrganisationDomain_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_OrganisationDomain_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "ID")
 }
 
 func (ec *executionContext) _OrganisationDomain_domain(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Domain)
+	return (*stringValue)(&obj.Domain)
 }
 func (ec *executionContext) fieldContext_OrganisationDomain_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "String")
 }
 
 func (ec *executionContext) _OrganisationDomain_status(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
-	return ec.marshalNOrganisationDomainStatus2portierᚋentᚋorganisationdomainᚐStatus(ctx, field.Selections, obj.Status)
+	return &obj.Status
 }
 func (ec *executionContext) fieldContext_OrganisationDomain_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "OrganisationDomainStatus")
@@ -20681,7 +20804,10 @@ func (ec *executionContext) fieldContext_OrganisationDomain_confirmedByID(_ cont
 }
 
 func (ec *executionContext) _OrganisationDomain_confirmedAt(ctx context.Context, field graphql.CollectedField, obj *ent.OrganisationDomain) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ConfirmedAt)
+	if obj.ConfirmedAt == nil || obj.ConfirmedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.ConfirmedAt)
 }
 func (ec *executionContext) fieldContext_OrganisationDomain_confirmedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganisationDomain", field, false, false, "Time")
@@ -20748,63 +20874,72 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _PermissionInfo_name(ctx context.Context, field graphql.CollectedField, obj *model.PermissionInfo) (ret graphql.Marshaler) {
-	return ec.marshalNPermission2portierᚋinternalᚋdomainᚐPermission(ctx, field.Selections, obj.Name)
+	return &obj.Name
 }
 func (ec *executionContext) fieldContext_PermissionInfo_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PermissionInfo", field, false, false, "Permission")
 }
 
 func (ec *executionContext) _PermissionInfo_description(ctx context.Context, field graphql.CollectedField, obj *model.PermissionInfo) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	return (*stringValue)(&obj.Description)
 }
 func (ec *executionContext) fieldContext_PermissionInfo_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PermissionInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _PhoneNumberPayload_phone(ctx context.Context, field graphql.CollectedField, obj *model.PhoneNumberPayload) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Phone)
+	if obj.Phone == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.Phone)
 }
 func (ec *executionContext) fieldContext_PhoneNumberPayload_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PhoneNumberPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _PhoneNumberPayload_phoneVerifiedAt(ctx context.Context, field graphql.CollectedField, obj *model.PhoneNumberPayload) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.PhoneVerifiedAt)
+	if obj.PhoneVerifiedAt == nil || obj.PhoneVerifiedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.PhoneVerifiedAt)
 }
 func (ec *executionContext) fieldContext_PhoneNumberPayload_phoneVerifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PhoneNumberPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _PhoneNumberPayload_pendingPhone(ctx context.Context, field graphql.CollectedField, obj *model.PhoneNumberPayload) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PendingPhone)
+	if obj.PendingPhone == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.PendingPhone)
 }
 func (ec *executionContext) fieldContext_PhoneNumberPayload_pendingPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PhoneNumberPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _PostalAddress_street(ctx context.Context, field graphql.CollectedField, obj *model.PostalAddress) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Street)
+	return (*stringValue)(&obj.Street)
 }
 func (ec *executionContext) fieldContext_PostalAddress_street(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PostalAddress", field, false, false, "String")
 }
 
 func (ec *executionContext) _PostalAddress_postalCode(ctx context.Context, field graphql.CollectedField, obj *model.PostalAddress) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.PostalCode)
+	return (*stringValue)(&obj.PostalCode)
 }
 func (ec *executionContext) fieldContext_PostalAddress_postalCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PostalAddress", field, false, false, "String")
 }
 
 func (ec *executionContext) _PostalAddress_city(ctx context.Context, field graphql.CollectedField, obj *model.PostalAddress) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.City)
+	return (*stringValue)(&obj.City)
 }
 func (ec *executionContext) fieldContext_PostalAddress_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PostalAddress", field, false, false, "String")
 }
 
 func (ec *executionContext) _PostalAddress_country(ctx context.Context, field graphql.CollectedField, obj *model.PostalAddress) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Country)
+	return (*stringValue)(&obj.Country)
 }
 func (ec *executionContext) fieldContext_PostalAddress_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PostalAddress", field, false, false, "String")
@@ -21769,42 +21904,48 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _Resource_id(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_Resource_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Resource", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Resource_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_Resource_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Resource", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Resource_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_Resource_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Resource", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Resource_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_Resource_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Resource", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Resource_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
-	return ec.marshalNResourceKind2portierᚋentᚋresourceᚐKind(ctx, field.Selections, obj.Kind)
+	return &obj.Kind
 }
 func (ec *executionContext) fieldContext_Resource_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Resource", field, false, false, "ResourceKind")
 }
 
 func (ec *executionContext) _Resource_name(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Resource_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
@@ -21875,42 +22016,48 @@ func (ec *executionContext) fieldContext_Resource_scopedLogins(_ context.Context
 }
 
 func (ec *executionContext) _RightsGroup_id(ctx context.Context, field graphql.CollectedField, obj *ent.RightsGroup) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_RightsGroup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RightsGroup", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RightsGroup_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.RightsGroup) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_RightsGroup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RightsGroup", field, false, false, "Time")
 }
 
 func (ec *executionContext) _RightsGroup_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.RightsGroup) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_RightsGroup_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RightsGroup", field, false, false, "Time")
 }
 
 func (ec *executionContext) _RightsGroup_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.RightsGroup) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_RightsGroup_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RightsGroup", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RightsGroup_name(ctx context.Context, field graphql.CollectedField, obj *ent.RightsGroup) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_RightsGroup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RightsGroup", field, false, false, "String")
 }
 
 func (ec *executionContext) _RightsGroup_description(ctx context.Context, field graphql.CollectedField, obj *ent.RightsGroup) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	return (*stringValue)(&obj.Description)
 }
 func (ec *executionContext) fieldContext_RightsGroup_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RightsGroup", field, false, false, "String")
@@ -22011,42 +22158,48 @@ func (ec *executionContext) fieldContext_RightsGroup_permissions(_ context.Conte
 }
 
 func (ec *executionContext) _RoleAssignment_id(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_RoleAssignment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleAssignment", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RoleAssignment_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_RoleAssignment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleAssignment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _RoleAssignment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_RoleAssignment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleAssignment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _RoleAssignment_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_RoleAssignment_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleAssignment", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RoleAssignment_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ContactID)
+	return &obj.ContactID
 }
 func (ec *executionContext) fieldContext_RoleAssignment_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleAssignment", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RoleAssignment_role(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
-	return ec.marshalNRole2portierᚋinternalᚋdomainᚐRole(ctx, field.Selections, obj.Role)
+	return &obj.Role
 }
 func (ec *executionContext) fieldContext_RoleAssignment_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleAssignment", field, false, false, "Role")
@@ -22067,7 +22220,10 @@ func (ec *executionContext) fieldContext_RoleAssignment_grantedViaDelegationID(_
 }
 
 func (ec *executionContext) _RoleAssignment_validFrom(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	if obj.ValidFrom.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	}
+	return (*timeValue)(&obj.ValidFrom)
 }
 func (ec *executionContext) fieldContext_RoleAssignment_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleAssignment", field, false, false, "Time")
@@ -22081,7 +22237,10 @@ func (ec *executionContext) fieldContext_RoleAssignment_validUntil(_ context.Con
 }
 
 func (ec *executionContext) _RoleAssignment_endedAt(ctx context.Context, field graphql.CollectedField, obj *ent.RoleAssignment) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.EndedAt)
+	if obj.EndedAt == nil || obj.EndedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.EndedAt)
 }
 func (ec *executionContext) fieldContext_RoleAssignment_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleAssignment", field, false, false, "Time")
@@ -22184,42 +22343,48 @@ func (ec *executionContext) fieldContext_RoleAssignment_grantedBy(_ context.Cont
 }
 
 func (ec *executionContext) _ScopedLogin_id(ctx context.Context, field graphql.CollectedField, obj *ent.ScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_ScopedLogin_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScopedLogin", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ScopedLogin_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_ScopedLogin_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScopedLogin", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ScopedLogin_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_ScopedLogin_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScopedLogin", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ScopedLogin_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.ScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_ScopedLogin_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScopedLogin", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ScopedLogin_resourceID(ctx context.Context, field graphql.CollectedField, obj *ent.ScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ResourceID)
+	return &obj.ResourceID
 }
 func (ec *executionContext) fieldContext_ScopedLogin_resourceID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScopedLogin", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ScopedLogin_loginName(ctx context.Context, field graphql.CollectedField, obj *ent.ScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.LoginName)
+	return (*stringValue)(&obj.LoginName)
 }
 func (ec *executionContext) fieldContext_ScopedLogin_loginName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScopedLogin", field, false, false, "String")
@@ -22233,7 +22398,7 @@ func (ec *executionContext) fieldContext_ScopedLogin_referenceEmails(_ context.C
 }
 
 func (ec *executionContext) _ScopedLogin_status(ctx context.Context, field graphql.CollectedField, obj *ent.ScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNScopedLoginStatus2portierᚋentᚋscopedloginᚐStatus(ctx, field.Selections, obj.Status)
+	return &obj.Status
 }
 func (ec *executionContext) fieldContext_ScopedLogin_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScopedLogin", field, false, false, "ScopedLoginStatus")
@@ -22247,7 +22412,10 @@ func (ec *executionContext) fieldContext_ScopedLogin_mustChangePassword(_ contex
 }
 
 func (ec *executionContext) _ScopedLogin_lastLoginAt(ctx context.Context, field graphql.CollectedField, obj *ent.ScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastLoginAt)
+	if obj.LastLoginAt == nil || obj.LastLoginAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.LastLoginAt)
 }
 func (ec *executionContext) fieldContext_ScopedLogin_lastLoginAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScopedLogin", field, false, false, "Time")
@@ -22318,7 +22486,7 @@ func (ec *executionContext) fieldContext_ScopedLogin_resource(_ context.Context,
 }
 
 func (ec *executionContext) _SecondFactorChallenge_id(ctx context.Context, field graphql.CollectedField, obj *model.SecondFactorChallenge) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_SecondFactorChallenge_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecondFactorChallenge", field, false, false, "ID")
@@ -22332,28 +22500,37 @@ func (ec *executionContext) fieldContext_SecondFactorChallenge_methods(_ context
 }
 
 func (ec *executionContext) _SecondFactorChallenge_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.SecondFactorChallenge) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	if obj.ExpiresAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
+	return (*timeValue)(&obj.ExpiresAt)
 }
 func (ec *executionContext) fieldContext_SecondFactorChallenge_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecondFactorChallenge", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Session_id(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_Session_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Session_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_Session_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Session_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_Session_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "Time")
@@ -22374,56 +22551,68 @@ func (ec *executionContext) fieldContext_Session_scopedLoginID(_ context.Context
 }
 
 func (ec *executionContext) _Session_ip(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.IP)
+	return (*stringValue)(&obj.IP)
 }
 func (ec *executionContext) fieldContext_Session_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
 }
 
 func (ec *executionContext) _Session_userAgent(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.UserAgent)
+	return (*stringValue)(&obj.UserAgent)
 }
 func (ec *executionContext) fieldContext_Session_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
 }
 
 func (ec *executionContext) _Session_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+	if obj.LastUsedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+	}
+	return (*timeValue)(&obj.LastUsedAt)
 }
 func (ec *executionContext) fieldContext_Session_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Session_expiresAt(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	if obj.ExpiresAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
+	return (*timeValue)(&obj.ExpiresAt)
 }
 func (ec *executionContext) fieldContext_Session_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Session_revokedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
+	if obj.RevokedAt == nil || obj.RevokedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.RevokedAt)
 }
 func (ec *executionContext) fieldContext_Session_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Session_revokeReason(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
-	return ec.marshalOString2string(ctx, field.Selections, obj.RevokeReason)
+	return (*stringValue)(&obj.RevokeReason)
 }
 func (ec *executionContext) fieldContext_Session_revokeReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
 }
 
 func (ec *executionContext) _Session_secondFactorAt(ctx context.Context, field graphql.CollectedField, obj *ent.Session) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SecondFactorAt)
+	if obj.SecondFactorAt == nil || obj.SecondFactorAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.SecondFactorAt)
 }
 func (ec *executionContext) fieldContext_Session_secondFactorAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SessionInfo_id(ctx context.Context, field graphql.CollectedField, obj *model.SessionInfo) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_SessionInfo_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "ID")
@@ -22437,35 +22626,44 @@ func (ec *executionContext) fieldContext_SessionInfo_current(_ context.Context, 
 }
 
 func (ec *executionContext) _SessionInfo_ip(ctx context.Context, field graphql.CollectedField, obj *model.SessionInfo) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.IP)
+	return (*stringValue)(&obj.IP)
 }
 func (ec *executionContext) fieldContext_SessionInfo_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _SessionInfo_userAgent(ctx context.Context, field graphql.CollectedField, obj *model.SessionInfo) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.UserAgent)
+	return (*stringValue)(&obj.UserAgent)
 }
 func (ec *executionContext) fieldContext_SessionInfo_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _SessionInfo_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SessionInfo) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_SessionInfo_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SessionInfo_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *model.SessionInfo) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+	if obj.LastUsedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+	}
+	return (*timeValue)(&obj.LastUsedAt)
 }
 func (ec *executionContext) fieldContext_SessionInfo_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SessionInfo_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.SessionInfo) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	if obj.ExpiresAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
+	return (*timeValue)(&obj.ExpiresAt)
 }
 func (ec *executionContext) fieldContext_SessionInfo_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "Time")
@@ -22479,49 +22677,58 @@ func (ec *executionContext) fieldContext_SignUpPayload_accepted(_ context.Contex
 }
 
 func (ec *executionContext) _SupportAuthorization_id(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "ID")
 }
 
 func (ec *executionContext) _SupportAuthorization_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SupportAuthorization_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SupportAuthorization_customerAccountID(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.CustomerAccountID)
+	return &obj.CustomerAccountID
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_customerAccountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "ID")
 }
 
 func (ec *executionContext) _SupportAuthorization_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ContactID)
+	return &obj.ContactID
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "ID")
 }
 
 func (ec *executionContext) _SupportAuthorization_kind(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
-	return ec.marshalNSupportAuthorizationKind2portierᚋinternalᚋdomainᚐSupportAuthorizationKind(ctx, field.Selections, obj.Kind)
+	return &obj.Kind
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "SupportAuthorizationKind")
 }
 
 func (ec *executionContext) _SupportAuthorization_scopeBusinessArea(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ScopeBusinessArea)
+	if obj.ScopeBusinessArea == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.ScopeBusinessArea)
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_scopeBusinessArea(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "String")
@@ -22535,7 +22742,10 @@ func (ec *executionContext) fieldContext_SupportAuthorization_scopeBudgetCents(_
 }
 
 func (ec *executionContext) _SupportAuthorization_scopeCurrency(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ScopeCurrency)
+	if obj.ScopeCurrency == nil {
+		return graphql.Null
+	}
+	return (*stringValue)(obj.ScopeCurrency)
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_scopeCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "String")
@@ -22556,7 +22766,10 @@ func (ec *executionContext) fieldContext_SupportAuthorization_grantedViaDelegati
 }
 
 func (ec *executionContext) _SupportAuthorization_validFrom(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	if obj.ValidFrom.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidFrom)
+	}
+	return (*timeValue)(&obj.ValidFrom)
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "Time")
@@ -22570,7 +22783,10 @@ func (ec *executionContext) fieldContext_SupportAuthorization_validUntil(_ conte
 }
 
 func (ec *executionContext) _SupportAuthorization_endedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SupportAuthorization) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.EndedAt)
+	if obj.EndedAt == nil || obj.EndedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.EndedAt)
 }
 func (ec *executionContext) fieldContext_SupportAuthorization_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportAuthorization", field, false, false, "Time")
@@ -22719,7 +22935,7 @@ func (ec *executionContext) fieldContext_SupportAuthorization_covers(_ context.C
 }
 
 func (ec *executionContext) _SupportCaller_loginKind(ctx context.Context, field graphql.CollectedField, obj *model.SupportCaller) (ret graphql.Marshaler) {
-	return ec.marshalNSupportLoginKind2portierᚋgraphᚋmodelᚐSupportLoginKind(ctx, field.Selections, obj.LoginKind)
+	return &obj.LoginKind
 }
 func (ec *executionContext) fieldContext_SupportCaller_loginKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportCaller", field, false, false, "SupportLoginKind")
@@ -22861,56 +23077,59 @@ func (ec *executionContext) fieldContext_SupportCaller_authorizations(_ context.
 }
 
 func (ec *executionContext) _SupportCallerScopedLogin_id(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_SupportCallerScopedLogin_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportCallerScopedLogin", field, false, false, "ID")
 }
 
 func (ec *executionContext) _SupportCallerScopedLogin_loginName(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.LoginName)
+	return (*stringValue)(&obj.LoginName)
 }
 func (ec *executionContext) fieldContext_SupportCallerScopedLogin_loginName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportCallerScopedLogin", field, false, false, "String")
 }
 
 func (ec *executionContext) _SupportCallerScopedLogin_resourceKind(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNResourceKind2portierᚋentᚋresourceᚐKind(ctx, field.Selections, obj.ResourceKind)
+	return &obj.ResourceKind
 }
 func (ec *executionContext) fieldContext_SupportCallerScopedLogin_resourceKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportCallerScopedLogin", field, false, false, "ResourceKind")
 }
 
 func (ec *executionContext) _SupportCallerScopedLogin_resourceName(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerScopedLogin) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.ResourceName)
+	return (*stringValue)(&obj.ResourceName)
 }
 func (ec *executionContext) fieldContext_SupportCallerScopedLogin_resourceName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportCallerScopedLogin", field, false, false, "String")
 }
 
 func (ec *executionContext) _SupportCallerUser_id(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerUser) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_SupportCallerUser_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportCallerUser", field, false, false, "ID")
 }
 
 func (ec *executionContext) _SupportCallerUser_name(ctx context.Context, field graphql.CollectedField, obj *model.SupportCallerUser) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_SupportCallerUser_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportCallerUser", field, false, false, "String")
 }
 
 func (ec *executionContext) _SupportPin_pin(ctx context.Context, field graphql.CollectedField, obj *model.SupportPin) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Pin)
+	return (*stringValue)(&obj.Pin)
 }
 func (ec *executionContext) fieldContext_SupportPin_pin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportPin", field, false, false, "String")
 }
 
 func (ec *executionContext) _SupportPin_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.SupportPin) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidUntil)
+	if obj.ValidUntil.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ValidUntil)
+	}
+	return (*timeValue)(&obj.ValidUntil)
 }
 func (ec *executionContext) fieldContext_SupportPin_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportPin", field, false, false, "Time")
@@ -22988,14 +23207,14 @@ func (ec *executionContext) fieldContext_SupportPinVerification_caller(_ context
 }
 
 func (ec *executionContext) _SupportRequestDecision_decision(ctx context.Context, field graphql.CollectedField, obj *model.SupportRequestDecision) (ret graphql.Marshaler) {
-	return ec.marshalNSupportDecisionKind2portierᚋgraphᚋmodelᚐSupportDecisionKind(ctx, field.Selections, obj.Decision)
+	return &obj.Decision
 }
 func (ec *executionContext) fieldContext_SupportRequestDecision_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportRequestDecision", field, false, false, "SupportDecisionKind")
 }
 
 func (ec *executionContext) _SupportRequestDecision_reason(ctx context.Context, field graphql.CollectedField, obj *model.SupportRequestDecision) (ret graphql.Marshaler) {
-	return ec.marshalNSupportDecisionReason2portierᚋgraphᚋmodelᚐSupportDecisionReason(ctx, field.Selections, obj.Reason)
+	return &obj.Reason
 }
 func (ec *executionContext) fieldContext_SupportRequestDecision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SupportRequestDecision", field, false, false, "SupportDecisionReason")
@@ -23066,14 +23285,14 @@ func (ec *executionContext) fieldContext_SupportRequestDecision_caller(_ context
 }
 
 func (ec *executionContext) _TotpEnrollment_secret(ctx context.Context, field graphql.CollectedField, obj *model.TotpEnrollment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Secret)
+	return (*stringValue)(&obj.Secret)
 }
 func (ec *executionContext) fieldContext_TotpEnrollment_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TotpEnrollment", field, false, false, "String")
 }
 
 func (ec *executionContext) _TotpEnrollment_otpauthURI(ctx context.Context, field graphql.CollectedField, obj *model.TotpEnrollment) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.OtpauthURI)
+	return (*stringValue)(&obj.OtpauthURI)
 }
 func (ec *executionContext) fieldContext_TotpEnrollment_otpauthURI(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TotpEnrollment", field, false, false, "String")
@@ -23094,28 +23313,34 @@ func (ec *executionContext) fieldContext_TwoFactorPayload_recoveryCodes(_ contex
 }
 
 func (ec *executionContext) _UserAccount_id(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
-	return ec.marshalNID2portierᚋinternalᚋpulidᚐID(ctx, field.Selections, obj.ID)
+	return &obj.ID
 }
 func (ec *executionContext) fieldContext_UserAccount_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "ID")
 }
 
 func (ec *executionContext) _UserAccount_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	if obj.CreatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
+	return (*timeValue)(&obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_UserAccount_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UserAccount_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
-	return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	if obj.UpdatedAt.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
+	return (*timeValue)(&obj.UpdatedAt)
 }
 func (ec *executionContext) fieldContext_UserAccount_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UserAccount_email(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
-	return ec.marshalOString2string(ctx, field.Selections, obj.Email)
+	return (*stringValue)(&obj.Email)
 }
 func (ec *executionContext) fieldContext_UserAccount_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "String")
@@ -23158,21 +23383,24 @@ func (ec *executionContext) fieldContext_UserAccount_pendingEmail(_ context.Cont
 }
 
 func (ec *executionContext) _UserAccount_emailVerifiedAt(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
-	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.EmailVerifiedAt)
+	if obj.EmailVerifiedAt == nil || obj.EmailVerifiedAt.IsZero() {
+		return graphql.Null
+	}
+	return (*timeValue)(obj.EmailVerifiedAt)
 }
 func (ec *executionContext) fieldContext_UserAccount_emailVerifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UserAccount_username(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Username)
+	return (*stringValue)(&obj.Username)
 }
 func (ec *executionContext) fieldContext_UserAccount_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserAccount_name(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	return (*stringValue)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_UserAccount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "String")
@@ -23359,7 +23587,7 @@ func (ec *executionContext) fieldContext_UserAccount_referenceEmailConfirmedAt(_
 }
 
 func (ec *executionContext) _UserAccount_locale(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Locale)
+	return (*stringValue)(&obj.Locale)
 }
 func (ec *executionContext) fieldContext_UserAccount_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "String")
@@ -23474,7 +23702,7 @@ func (ec *executionContext) fieldContext_UserAccount_secondFactorMethods(_ conte
 }
 
 func (ec *executionContext) _UserAccount_status(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccount) (ret graphql.Marshaler) {
-	return ec.marshalNUserAccountStatus2portierᚋentᚋuseraccountᚐStatus(ctx, field.Selections, obj.Status)
+	return &obj.Status
 }
 func (ec *executionContext) fieldContext_UserAccount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccount", field, false, false, "UserAccountStatus")
@@ -23760,7 +23988,7 @@ func (ec *executionContext) fieldContext_UserAccountEdge_node(_ context.Context,
 }
 
 func (ec *executionContext) _UserAccountEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.UserAccountEdge) (ret graphql.Marshaler) {
-	return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, obj.Cursor)
+	return &obj.Cursor
 }
 func (ec *executionContext) fieldContext_UserAccountEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserAccountEdge", field, false, false, "Cursor")
@@ -32608,7 +32836,7 @@ var aPIKeyImplementors = []string{"APIKey", "Node"}
 func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKey) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, aPIKeyImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32704,7 +32932,7 @@ var accountManagerImplementors = []string{"AccountManager", "Node"}
 func (ec *executionContext) _AccountManager(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountManager) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountManagerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32769,7 +32997,7 @@ var accountManagerContactImplementors = []string{"AccountManagerContact"}
 func (ec *executionContext) _AccountManagerContact(ctx context.Context, sel ast.SelectionSet, obj *model.AccountManagerContact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountManagerContactImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32812,7 +33040,7 @@ var accountUserImplementors = []string{"AccountUser"}
 func (ec *executionContext) _AccountUser(ctx context.Context, sel ast.SelectionSet, obj *model.AccountUser) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountUserImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32885,7 +33113,7 @@ var accountUserConnectionImplementors = []string{"AccountUserConnection"}
 func (ec *executionContext) _AccountUserConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AccountUserConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountUserConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32928,7 +33156,7 @@ var accountUserEdgeImplementors = []string{"AccountUserEdge"}
 func (ec *executionContext) _AccountUserEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AccountUserEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountUserEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32966,7 +33194,7 @@ var agencyClientImplementors = []string{"AgencyClient"}
 func (ec *executionContext) _AgencyClient(ctx context.Context, sel ast.SelectionSet, obj *model.AgencyClient) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, agencyClientImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33039,7 +33267,7 @@ var agencyDelegationImplementors = []string{"AgencyDelegation", "Node"}
 func (ec *executionContext) _AgencyDelegation(ctx context.Context, sel ast.SelectionSet, obj *ent.AgencyDelegation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, agencyDelegationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33142,7 +33370,7 @@ var auditActorImplementors = []string{"AuditActor"}
 func (ec *executionContext) _AuditActor(ctx context.Context, sel ast.SelectionSet, obj *model.AuditActor) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditActorImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33200,7 +33428,7 @@ var auditChangeImplementors = []string{"AuditChange"}
 func (ec *executionContext) _AuditChange(ctx context.Context, sel ast.SelectionSet, obj *model.AuditChange) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33238,7 +33466,7 @@ var auditEventImplementors = []string{"AuditEvent", "Node"}
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33344,7 +33572,7 @@ var auditEventConnectionImplementors = []string{"AuditEventConnection"}
 func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEventConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33387,7 +33615,7 @@ var auditEventEdgeImplementors = []string{"AuditEventEdge"}
 func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEventEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33425,7 +33653,7 @@ var contactImplementors = []string{"Contact", "Node"}
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33544,7 +33772,7 @@ var contactConnectionImplementors = []string{"ContactConnection"}
 func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ContactConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33587,7 +33815,7 @@ var contactEdgeImplementors = []string{"ContactEdge"}
 func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ContactEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33625,7 +33853,7 @@ var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
 func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33663,7 +33891,7 @@ var customerAccountImplementors = []string{"CustomerAccount", "Node"}
 func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAccount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33857,7 +34085,7 @@ var customerAccountConnectionImplementors = []string{"CustomerAccountConnection"
 func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAccountConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33900,7 +34128,7 @@ var customerAccountEdgeImplementors = []string{"CustomerAccountEdge"}
 func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAccountEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33938,7 +34166,7 @@ var groupMembershipImplementors = []string{"GroupMembership", "Node"}
 func (ec *executionContext) _GroupMembership(ctx context.Context, sel ast.SelectionSet, obj *ent.GroupMembership) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupMembershipImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34034,7 +34262,7 @@ var invitationImplementors = []string{"Invitation", "Node"}
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *ent.Invitation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34173,7 +34401,7 @@ var loginPayloadImplementors = []string{"LoginPayload"}
 func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LoginPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34226,7 +34454,7 @@ var meImplementors = []string{"Me"}
 func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *model.Me) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, meImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34279,7 +34507,7 @@ var membershipImplementors = []string{"Membership"}
 func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSet, obj *model.Membership) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, membershipImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34930,7 +35158,7 @@ var organisationDomainImplementors = []string{"OrganisationDomain", "Node"}
 func (ec *executionContext) _OrganisationDomain(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganisationDomain) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organisationDomainImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35009,7 +35237,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[pulid.ID]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35057,7 +35285,7 @@ var permissionInfoImplementors = []string{"PermissionInfo"}
 func (ec *executionContext) _PermissionInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PermissionInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, permissionInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35095,7 +35323,7 @@ var phoneNumberPayloadImplementors = []string{"PhoneNumberPayload"}
 func (ec *executionContext) _PhoneNumberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PhoneNumberPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, phoneNumberPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35138,7 +35366,7 @@ var postalAddressImplementors = []string{"PostalAddress"}
 func (ec *executionContext) _PostalAddress(ctx context.Context, sel ast.SelectionSet, obj *model.PostalAddress) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, postalAddressImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35332,7 +35560,7 @@ var resourceImplementors = []string{"Resource", "Node"}
 func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet, obj *ent.Resource) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35402,7 +35630,7 @@ var rightsGroupImplementors = []string{"RightsGroup", "Node"}
 func (ec *executionContext) _RightsGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.RightsGroup) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, rightsGroupImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35483,7 +35711,7 @@ var roleAssignmentImplementors = []string{"RoleAssignment", "Node"}
 func (ec *executionContext) _RoleAssignment(ctx context.Context, sel ast.SelectionSet, obj *ent.RoleAssignment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, roleAssignmentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35584,7 +35812,7 @@ var scopedLoginImplementors = []string{"ScopedLogin", "Node"}
 func (ec *executionContext) _ScopedLogin(ctx context.Context, sel ast.SelectionSet, obj *ent.ScopedLogin) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scopedLoginImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35674,7 +35902,7 @@ var secondFactorChallengeImplementors = []string{"SecondFactorChallenge"}
 func (ec *executionContext) _SecondFactorChallenge(ctx context.Context, sel ast.SelectionSet, obj *model.SecondFactorChallenge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, secondFactorChallengeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35717,7 +35945,7 @@ var sessionImplementors = []string{"Session", "Node"}
 func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *ent.Session) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35805,7 +36033,7 @@ var sessionInfoImplementors = []string{"SessionInfo"}
 func (ec *executionContext) _SessionInfo(ctx context.Context, sel ast.SelectionSet, obj *model.SessionInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35868,7 +36096,7 @@ var signUpPayloadImplementors = []string{"SignUpPayload"}
 func (ec *executionContext) _SignUpPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SignUpPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, signUpPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35901,7 +36129,7 @@ var supportAuthorizationImplementors = []string{"SupportAuthorization", "Node"}
 func (ec *executionContext) _SupportAuthorization(ctx context.Context, sel ast.SelectionSet, obj *ent.SupportAuthorization) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, supportAuthorizationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36029,7 +36257,7 @@ var supportCallerImplementors = []string{"SupportCaller"}
 func (ec *executionContext) _SupportCaller(ctx context.Context, sel ast.SelectionSet, obj *model.SupportCaller) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, supportCallerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36087,7 +36315,7 @@ var supportCallerScopedLoginImplementors = []string{"SupportCallerScopedLogin"}
 func (ec *executionContext) _SupportCallerScopedLogin(ctx context.Context, sel ast.SelectionSet, obj *model.SupportCallerScopedLogin) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, supportCallerScopedLoginImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36135,7 +36363,7 @@ var supportCallerUserImplementors = []string{"SupportCallerUser"}
 func (ec *executionContext) _SupportCallerUser(ctx context.Context, sel ast.SelectionSet, obj *model.SupportCallerUser) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, supportCallerUserImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36173,7 +36401,7 @@ var supportPinImplementors = []string{"SupportPin"}
 func (ec *executionContext) _SupportPin(ctx context.Context, sel ast.SelectionSet, obj *model.SupportPin) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, supportPinImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36211,7 +36439,7 @@ var supportPinVerificationImplementors = []string{"SupportPinVerification"}
 func (ec *executionContext) _SupportPinVerification(ctx context.Context, sel ast.SelectionSet, obj *model.SupportPinVerification) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, supportPinVerificationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36254,7 +36482,7 @@ var supportRequestDecisionImplementors = []string{"SupportRequestDecision"}
 func (ec *executionContext) _SupportRequestDecision(ctx context.Context, sel ast.SelectionSet, obj *model.SupportRequestDecision) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, supportRequestDecisionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36302,7 +36530,7 @@ var totpEnrollmentImplementors = []string{"TotpEnrollment"}
 func (ec *executionContext) _TotpEnrollment(ctx context.Context, sel ast.SelectionSet, obj *model.TotpEnrollment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, totpEnrollmentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36340,7 +36568,7 @@ var twoFactorPayloadImplementors = []string{"TwoFactorPayload"}
 func (ec *executionContext) _TwoFactorPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TwoFactorPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, twoFactorPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36378,7 +36606,7 @@ var userAccountImplementors = []string{"UserAccount", "Node"}
 func (ec *executionContext) _UserAccount(ctx context.Context, sel ast.SelectionSet, obj *ent.UserAccount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userAccountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36522,7 +36750,7 @@ var userAccountConnectionImplementors = []string{"UserAccountConnection"}
 func (ec *executionContext) _UserAccountConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.UserAccountConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userAccountConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36565,7 +36793,7 @@ var userAccountEdgeImplementors = []string{"UserAccountEdge"}
 func (ec *executionContext) _UserAccountEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.UserAccountEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userAccountEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36603,7 +36831,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36656,7 +36884,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36704,7 +36932,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36762,7 +36990,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36820,7 +37048,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36878,7 +37106,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {

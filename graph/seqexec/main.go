@@ -11,8 +11,14 @@
 // growth of their stacks and the scheduler. Profiles of a nested page
 // (docs/performance.md) showed a quarter of the server's CPU there.
 //
+// Objects' fields are collected in an objectFieldSet (sequential.go)
+// instead of gqlgen's FieldSet, which allocates per object what only @defer
+// needs.
+//
 // It also lets a field that only reads a struct field of its object and
-// returns a scalar or an enum be marshalled directly (trivialScalarFields).
+// returns a scalar or an enum be marshalled directly (trivialScalarFields),
+// and strings, times and self-marshalling types (IDs, enums) in place,
+// through a pointer into the object (pointerScalars).
 //
 // The rewrite is textual and exact: each pattern must be found as often as
 // the generated code has lists and objects, else the command fails, so a
@@ -46,6 +52,13 @@ var rewrites = []struct {
 		re:   regexp.MustCompile(`deferred := graphql\.NewDeferredGroup\(ctx\)`),
 		repl: []byte(`deferred := lazyDeferredGroup(ctx)`),
 	},
+	{
+		// An object's fields (not the root types', which set up a root
+		// field context first) go into an objectFieldSet.
+		name: "object field sets",
+		re:   regexp.MustCompile(`out := graphql\.NewFieldSet\(fields\)\n\tdeferred := lazyDeferredGroup\(ctx\)\n\tfor i, field := range fields \{\n\t\tswitch field\.Name \{`),
+		repl: []byte("out := newObjectFieldSet(fields)\n\tdeferred := lazyDeferredGroup(ctx)\n\tfor i, field := range fields {\n\t\tswitch field.Name {"),
+	},
 }
 
 func main() {
@@ -71,6 +84,12 @@ func main() {
 	if n == 0 {
 		fmt.Fprintf(os.Stderr, "seqexec: no trivial scalar field found in %s: has gqlgen's output changed?\n", path)
 		os.Exit(1)
+	}
+	for _, p := range pointerScalars {
+		if inPlaceCount[p.body] == 0 {
+			fmt.Fprintf(os.Stderr, "seqexec: no trivial field marshals with %q in %s: has gqlgen's output changed?\n", p.body, path)
+			os.Exit(1)
+		}
 	}
 	for _, leftover := range [][]byte{[]byte("MarshalSliceConcurrently"), []byte("out.ResolveConcurrently("), []byte("NewDeferredGroup(")} {
 		if bytes.Contains(src, leftover) {
@@ -126,6 +145,7 @@ var scalarFieldContext = regexp.MustCompile(`(?m)^func \(ec \*executionContext\)
 // marshaller (a non-null field that is null) are still reported, under the
 // path of the object. Returns the source and the number of fields changed.
 func inlineTrivialScalarFields(src []byte) ([]byte, int) {
+	bodies := marshallerBodies(src)
 	scalar := map[string]bool{}
 	for _, m := range scalarFieldContext.FindAllSubmatch(src, -1) {
 		if !bytes.HasPrefix(m[2], []byte("__")) {
@@ -140,8 +160,71 @@ func inlineTrivialScalarFields(src []byte) ([]byte, int) {
 			return fn
 		}
 		n++
-		return fmt.Appendf(nil, "func (ec *executionContext) %s(ctx context.Context, field graphql.CollectedField, obj %s) (ret graphql.Marshaler) {\n\treturn ec.%s(ctx, field.Selections, obj.%s)\n}\n",
-			name, obj, marshal, goField)
+		return fmt.Appendf(nil, "func (ec *executionContext) %s(ctx context.Context, field graphql.CollectedField, obj %s) (ret graphql.Marshaler) {\n\t%s\n}\n",
+			name, obj, marshalInPlace(bodies, string(marshal), string(goField)))
 	})
 	return src, n
 }
+
+// A marshaller of a scalar or enum, with its body.
+var marshaller = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (marshal[^\s(]+)\(ctx context\.Context, sel ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{\n((?:\t.*\n)*?)\}\n`)
+
+// The bodies of gqlgen's marshallers that box a copy of the value (an
+// allocation per value), and how a trivial field marshals its value in
+// place instead, through a pointer into its object (%[1]s is obj.Field).
+// stringValue and timeValue (sequential.go) write what graphql.MarshalString
+// and gqltime.MarshalTime write. A zero time.Time!, which gqlgen answers
+// as an error, still goes through the marshaller.
+var pointerScalars = []struct{ body, inPlace string }{
+	{ // an enum or scalar type that is its own Marshaler (ID, Role, ...)
+		body:    "\treturn v\n",
+		inPlace: "return &%[1]s",
+	},
+	{
+		body:    "\t_ = sel\n\tres := graphql.MarshalString(v)\n\tif res == graphql.Null {\n\t\tgraphql.AddInvalidNullFromMarshaler(ctx, \"String!\")\n\t}\n\treturn res\n",
+		inPlace: "return (*stringValue)(&%[1]s)",
+	},
+	{
+		body:    "\t_ = sel\n\t_ = ctx\n\tres := graphql.MarshalString(v)\n\treturn res\n",
+		inPlace: "return (*stringValue)(&%[1]s)",
+	},
+	{
+		body:    "\tif v == nil {\n\t\treturn graphql.Null\n\t}\n\t_ = sel\n\t_ = ctx\n\tres := graphql.MarshalString(*v)\n\treturn res\n",
+		inPlace: "if %[1]s == nil {\n\t\treturn graphql.Null\n\t}\n\treturn (*stringValue)(%[1]s)",
+	},
+	{
+		body:    "\t_ = sel\n\tres := gqltime.MarshalTime(v)\n\tif res == graphql.Null {\n\t\tgraphql.AddInvalidNullFromMarshaler(ctx, \"Time!\")\n\t}\n\treturn res\n",
+		inPlace: "if %[1]s.IsZero() {\n\t\treturn ec.%[2]s(ctx, field.Selections, %[1]s)\n\t}\n\treturn (*timeValue)(&%[1]s)",
+	},
+	{
+		body:    "\tif v == nil {\n\t\treturn graphql.Null\n\t}\n\t_ = sel\n\t_ = ctx\n\tres := gqltime.MarshalTime(*v)\n\treturn res\n",
+		inPlace: "if %[1]s == nil || %[1]s.IsZero() {\n\t\treturn graphql.Null\n\t}\n\treturn (*timeValue)(%[1]s)",
+	},
+}
+
+// marshallerBodies maps each marshaller of src to its body.
+func marshallerBodies(src []byte) map[string]string {
+	bodies := map[string]string{}
+	for _, m := range marshaller.FindAllSubmatch(src, -1) {
+		bodies[string(m[1])] = string(m[2])
+	}
+	return bodies
+}
+
+// marshalInPlace is the body of a trivial field that returns obj.goField
+// through marshal: in place where marshal's body is one of pointerScalars,
+// else a call of marshal.
+func marshalInPlace(bodies map[string]string, marshal, goField string) string {
+	value := "obj." + goField
+	for _, p := range pointerScalars {
+		if bodies[marshal] == p.body {
+			inPlaceCount[p.body]++
+			return fmt.Sprintf(p.inPlace, value, marshal)
+		}
+	}
+	return fmt.Sprintf("return ec.%s(ctx, field.Selections, %s)", marshal, value)
+}
+
+// inPlaceCount counts the fields rewritten per pointerScalars body: each
+// must be used, else gqlgen's marshallers have changed.
+var inPlaceCount = map[string]int{}

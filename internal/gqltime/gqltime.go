@@ -17,13 +17,16 @@ func MarshalTime(t time.Time) graphql.Marshaler {
 	if t.IsZero() {
 		return graphql.Null
 	}
-	return graphql.WriterFunc(func(w io.Writer) {
-		var buf [48]byte
-		b := append(buf[:0], '"')
-		b = t.AppendFormat(b, time.RFC3339Nano)
-		b = append(b, '"')
-		_, _ = w.Write(b)
-	})
+	return graphql.WriterFunc(func(w io.Writer) { Write(w, t) })
+}
+
+// Write writes t as MarshalTime's Marshaler does, zero time included.
+func Write(w io.Writer, t time.Time) {
+	var buf [48]byte
+	b := append(buf[:0], '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	_, _ = w.Write(b)
 }
 
 // UnmarshalTime reads a Time argument exactly as graphql.UnmarshalTime does.
