@@ -312,14 +312,14 @@ func run(ctx context.Context, o *options) error {
 		o.duration, o.warmup, rep.Seed, cl.version, runtime.NumCPU(), rep.LoadAvg, rep.LoadAvgEnd)
 	printTable(os.Stdout, rep.Results, o.base != "")
 
-	if err := os.MkdirAll(filepath.Join(repo, o.outDir), 0o755); err != nil {
+	dir := o.outDir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(repo, dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	path := o.outDir
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(repo, path)
-	}
-	path = filepath.Join(path, started.Format("20060102-150405")+".json")
+	path := filepath.Join(dir, started.Format("20060102-150405")+".json")
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err
