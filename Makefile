@@ -39,6 +39,7 @@ generate:
 	cd ent && $(GO) run -mod=mod entc.go
 	$(GO) tool gqlgen generate
 	$(GO) run ./graph/seqexec graph/generated/generated.go
+	$(GO) build ./graph/...
 
 lint:
 	$(GO) vet $(PKGS)

@@ -49,3 +49,21 @@ func TestObjectFieldsAreWrittenOnceInOrder(t *testing.T) {
 		t.Errorf("response %s\nwant edges [%s]", r.Raw, want)
 	}
 }
+
+// TestSameSelectionOnDifferentTypes: the fields an object selects are
+// cached per operation by selection set and object type (graph/generated/
+// sequential.go, collectFields); one selection set over two types, and the
+// same type under @skip and @include, must each get their own fields.
+func TestSameSelectionOnDifferentTypes(t *testing.T) {
+	e := newEnv(t)
+	acct := e.createAccount("70021")
+	contact := e.createContact(e.admin, acct, "Ada Lovelace", "ada@70021.example", "PORTAL_ACCESS")
+	r := e.do(e.admin, `query($ids: [ID!]!, $yes: Boolean!) {
+		nodes(ids: $ids) { id ... on CustomerAccount { number } ... on Contact { name } }
+		again: nodes(ids: $ids) { ... on Contact { name @skip(if: $yes) email @include(if: $yes) } }
+	}`, map[string]any{"ids": []any{acct, contact, acct}, "yes": true})
+	want := fmt.Sprintf(`{"nodes":[{"id":%[1]q,"number":"70021"},{"id":%[2]q,"name":"Ada Lovelace"},{"id":%[1]q,"number":"70021"}],"again":[{},{"email":"ada@70021.example"},{}]}`, acct, contact)
+	if len(r.Errors) != 0 || !strings.Contains(r.Raw, `"data":`+want) {
+		t.Errorf("response %s\nwant data %s", r.Raw, want)
+	}
+}

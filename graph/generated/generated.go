@@ -4198,6 +4198,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+	collected collectedFieldsCache
 }
 
 func newExecutionContext(
@@ -32834,7 +32835,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 var aPIKeyImplementors = []string{"APIKey", "Node"}
 
 func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKey) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, aPIKeyImplementors)
+	fields := ec.collectFields(sel, aPIKeyImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -32930,7 +32931,7 @@ func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, o
 var accountManagerImplementors = []string{"AccountManager", "Node"}
 
 func (ec *executionContext) _AccountManager(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountManager) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, accountManagerImplementors)
+	fields := ec.collectFields(sel, accountManagerImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -32995,7 +32996,7 @@ func (ec *executionContext) _AccountManager(ctx context.Context, sel ast.Selecti
 var accountManagerContactImplementors = []string{"AccountManagerContact"}
 
 func (ec *executionContext) _AccountManagerContact(ctx context.Context, sel ast.SelectionSet, obj *model.AccountManagerContact) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, accountManagerContactImplementors)
+	fields := ec.collectFields(sel, accountManagerContactImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33038,7 +33039,7 @@ func (ec *executionContext) _AccountManagerContact(ctx context.Context, sel ast.
 var accountUserImplementors = []string{"AccountUser"}
 
 func (ec *executionContext) _AccountUser(ctx context.Context, sel ast.SelectionSet, obj *model.AccountUser) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, accountUserImplementors)
+	fields := ec.collectFields(sel, accountUserImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33111,7 +33112,7 @@ func (ec *executionContext) _AccountUser(ctx context.Context, sel ast.SelectionS
 var accountUserConnectionImplementors = []string{"AccountUserConnection"}
 
 func (ec *executionContext) _AccountUserConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AccountUserConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, accountUserConnectionImplementors)
+	fields := ec.collectFields(sel, accountUserConnectionImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33154,7 +33155,7 @@ func (ec *executionContext) _AccountUserConnection(ctx context.Context, sel ast.
 var accountUserEdgeImplementors = []string{"AccountUserEdge"}
 
 func (ec *executionContext) _AccountUserEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AccountUserEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, accountUserEdgeImplementors)
+	fields := ec.collectFields(sel, accountUserEdgeImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33192,7 +33193,7 @@ func (ec *executionContext) _AccountUserEdge(ctx context.Context, sel ast.Select
 var agencyClientImplementors = []string{"AgencyClient"}
 
 func (ec *executionContext) _AgencyClient(ctx context.Context, sel ast.SelectionSet, obj *model.AgencyClient) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, agencyClientImplementors)
+	fields := ec.collectFields(sel, agencyClientImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33265,7 +33266,7 @@ func (ec *executionContext) _AgencyClient(ctx context.Context, sel ast.Selection
 var agencyDelegationImplementors = []string{"AgencyDelegation", "Node"}
 
 func (ec *executionContext) _AgencyDelegation(ctx context.Context, sel ast.SelectionSet, obj *ent.AgencyDelegation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, agencyDelegationImplementors)
+	fields := ec.collectFields(sel, agencyDelegationImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33368,7 +33369,7 @@ func (ec *executionContext) _AgencyDelegation(ctx context.Context, sel ast.Selec
 var auditActorImplementors = []string{"AuditActor"}
 
 func (ec *executionContext) _AuditActor(ctx context.Context, sel ast.SelectionSet, obj *model.AuditActor) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditActorImplementors)
+	fields := ec.collectFields(sel, auditActorImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33426,7 +33427,7 @@ func (ec *executionContext) _AuditActor(ctx context.Context, sel ast.SelectionSe
 var auditChangeImplementors = []string{"AuditChange"}
 
 func (ec *executionContext) _AuditChange(ctx context.Context, sel ast.SelectionSet, obj *model.AuditChange) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditChangeImplementors)
+	fields := ec.collectFields(sel, auditChangeImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33464,7 +33465,7 @@ func (ec *executionContext) _AuditChange(ctx context.Context, sel ast.SelectionS
 var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
+	fields := ec.collectFields(sel, auditEventImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33570,7 +33571,7 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 var auditEventConnectionImplementors = []string{"AuditEventConnection"}
 
 func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEventConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
+	fields := ec.collectFields(sel, auditEventConnectionImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33613,7 +33614,7 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 var auditEventEdgeImplementors = []string{"AuditEventEdge"}
 
 func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditEventEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
+	fields := ec.collectFields(sel, auditEventEdgeImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33651,7 +33652,7 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 var contactImplementors = []string{"Contact", "Node"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
+	fields := ec.collectFields(sel, contactImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33770,7 +33771,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 var contactConnectionImplementors = []string{"ContactConnection"}
 
 func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ContactConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactConnectionImplementors)
+	fields := ec.collectFields(sel, contactConnectionImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33813,7 +33814,7 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 var contactEdgeImplementors = []string{"ContactEdge"}
 
 func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ContactEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactEdgeImplementors)
+	fields := ec.collectFields(sel, contactEdgeImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33851,7 +33852,7 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
 
 func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
+	fields := ec.collectFields(sel, createApiKeyPayloadImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -33889,7 +33890,7 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 var customerAccountImplementors = []string{"CustomerAccount", "Node"}
 
 func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAccount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountImplementors)
+	fields := ec.collectFields(sel, customerAccountImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -34083,7 +34084,7 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 var customerAccountConnectionImplementors = []string{"CustomerAccountConnection"}
 
 func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAccountConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountConnectionImplementors)
+	fields := ec.collectFields(sel, customerAccountConnectionImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -34126,7 +34127,7 @@ func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel 
 var customerAccountEdgeImplementors = []string{"CustomerAccountEdge"}
 
 func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerAccountEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountEdgeImplementors)
+	fields := ec.collectFields(sel, customerAccountEdgeImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -34164,7 +34165,7 @@ func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.Se
 var groupMembershipImplementors = []string{"GroupMembership", "Node"}
 
 func (ec *executionContext) _GroupMembership(ctx context.Context, sel ast.SelectionSet, obj *ent.GroupMembership) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, groupMembershipImplementors)
+	fields := ec.collectFields(sel, groupMembershipImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -34260,7 +34261,7 @@ func (ec *executionContext) _GroupMembership(ctx context.Context, sel ast.Select
 var invitationImplementors = []string{"Invitation", "Node"}
 
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *ent.Invitation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
+	fields := ec.collectFields(sel, invitationImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -34399,7 +34400,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 var loginPayloadImplementors = []string{"LoginPayload"}
 
 func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LoginPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
+	fields := ec.collectFields(sel, loginPayloadImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -34452,7 +34453,7 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 var meImplementors = []string{"Me"}
 
 func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *model.Me) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, meImplementors)
+	fields := ec.collectFields(sel, meImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -34505,7 +34506,7 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 var membershipImplementors = []string{"Membership"}
 
 func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSet, obj *model.Membership) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, membershipImplementors)
+	fields := ec.collectFields(sel, membershipImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35156,7 +35157,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var organisationDomainImplementors = []string{"OrganisationDomain", "Node"}
 
 func (ec *executionContext) _OrganisationDomain(ctx context.Context, sel ast.SelectionSet, obj *ent.OrganisationDomain) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, organisationDomainImplementors)
+	fields := ec.collectFields(sel, organisationDomainImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35235,7 +35236,7 @@ func (ec *executionContext) _OrganisationDomain(ctx context.Context, sel ast.Sel
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[pulid.ID]) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := ec.collectFields(sel, pageInfoImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35283,7 +35284,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var permissionInfoImplementors = []string{"PermissionInfo"}
 
 func (ec *executionContext) _PermissionInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PermissionInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, permissionInfoImplementors)
+	fields := ec.collectFields(sel, permissionInfoImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35321,7 +35322,7 @@ func (ec *executionContext) _PermissionInfo(ctx context.Context, sel ast.Selecti
 var phoneNumberPayloadImplementors = []string{"PhoneNumberPayload"}
 
 func (ec *executionContext) _PhoneNumberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PhoneNumberPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, phoneNumberPayloadImplementors)
+	fields := ec.collectFields(sel, phoneNumberPayloadImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35364,7 +35365,7 @@ func (ec *executionContext) _PhoneNumberPayload(ctx context.Context, sel ast.Sel
 var postalAddressImplementors = []string{"PostalAddress"}
 
 func (ec *executionContext) _PostalAddress(ctx context.Context, sel ast.SelectionSet, obj *model.PostalAddress) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, postalAddressImplementors)
+	fields := ec.collectFields(sel, postalAddressImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35558,7 +35559,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var resourceImplementors = []string{"Resource", "Node"}
 
 func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet, obj *ent.Resource) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, resourceImplementors)
+	fields := ec.collectFields(sel, resourceImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35628,7 +35629,7 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 var rightsGroupImplementors = []string{"RightsGroup", "Node"}
 
 func (ec *executionContext) _RightsGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.RightsGroup) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, rightsGroupImplementors)
+	fields := ec.collectFields(sel, rightsGroupImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35709,7 +35710,7 @@ func (ec *executionContext) _RightsGroup(ctx context.Context, sel ast.SelectionS
 var roleAssignmentImplementors = []string{"RoleAssignment", "Node"}
 
 func (ec *executionContext) _RoleAssignment(ctx context.Context, sel ast.SelectionSet, obj *ent.RoleAssignment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, roleAssignmentImplementors)
+	fields := ec.collectFields(sel, roleAssignmentImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35810,7 +35811,7 @@ func (ec *executionContext) _RoleAssignment(ctx context.Context, sel ast.Selecti
 var scopedLoginImplementors = []string{"ScopedLogin", "Node"}
 
 func (ec *executionContext) _ScopedLogin(ctx context.Context, sel ast.SelectionSet, obj *ent.ScopedLogin) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, scopedLoginImplementors)
+	fields := ec.collectFields(sel, scopedLoginImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35900,7 +35901,7 @@ func (ec *executionContext) _ScopedLogin(ctx context.Context, sel ast.SelectionS
 var secondFactorChallengeImplementors = []string{"SecondFactorChallenge"}
 
 func (ec *executionContext) _SecondFactorChallenge(ctx context.Context, sel ast.SelectionSet, obj *model.SecondFactorChallenge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, secondFactorChallengeImplementors)
+	fields := ec.collectFields(sel, secondFactorChallengeImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -35943,7 +35944,7 @@ func (ec *executionContext) _SecondFactorChallenge(ctx context.Context, sel ast.
 var sessionImplementors = []string{"Session", "Node"}
 
 func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *ent.Session) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
+	fields := ec.collectFields(sel, sessionImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36031,7 +36032,7 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 var sessionInfoImplementors = []string{"SessionInfo"}
 
 func (ec *executionContext) _SessionInfo(ctx context.Context, sel ast.SelectionSet, obj *model.SessionInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sessionInfoImplementors)
+	fields := ec.collectFields(sel, sessionInfoImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36094,7 +36095,7 @@ func (ec *executionContext) _SessionInfo(ctx context.Context, sel ast.SelectionS
 var signUpPayloadImplementors = []string{"SignUpPayload"}
 
 func (ec *executionContext) _SignUpPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SignUpPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, signUpPayloadImplementors)
+	fields := ec.collectFields(sel, signUpPayloadImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36127,7 +36128,7 @@ func (ec *executionContext) _SignUpPayload(ctx context.Context, sel ast.Selectio
 var supportAuthorizationImplementors = []string{"SupportAuthorization", "Node"}
 
 func (ec *executionContext) _SupportAuthorization(ctx context.Context, sel ast.SelectionSet, obj *ent.SupportAuthorization) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, supportAuthorizationImplementors)
+	fields := ec.collectFields(sel, supportAuthorizationImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36255,7 +36256,7 @@ func (ec *executionContext) _SupportAuthorization(ctx context.Context, sel ast.S
 var supportCallerImplementors = []string{"SupportCaller"}
 
 func (ec *executionContext) _SupportCaller(ctx context.Context, sel ast.SelectionSet, obj *model.SupportCaller) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, supportCallerImplementors)
+	fields := ec.collectFields(sel, supportCallerImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36313,7 +36314,7 @@ func (ec *executionContext) _SupportCaller(ctx context.Context, sel ast.Selectio
 var supportCallerScopedLoginImplementors = []string{"SupportCallerScopedLogin"}
 
 func (ec *executionContext) _SupportCallerScopedLogin(ctx context.Context, sel ast.SelectionSet, obj *model.SupportCallerScopedLogin) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, supportCallerScopedLoginImplementors)
+	fields := ec.collectFields(sel, supportCallerScopedLoginImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36361,7 +36362,7 @@ func (ec *executionContext) _SupportCallerScopedLogin(ctx context.Context, sel a
 var supportCallerUserImplementors = []string{"SupportCallerUser"}
 
 func (ec *executionContext) _SupportCallerUser(ctx context.Context, sel ast.SelectionSet, obj *model.SupportCallerUser) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, supportCallerUserImplementors)
+	fields := ec.collectFields(sel, supportCallerUserImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36399,7 +36400,7 @@ func (ec *executionContext) _SupportCallerUser(ctx context.Context, sel ast.Sele
 var supportPinImplementors = []string{"SupportPin"}
 
 func (ec *executionContext) _SupportPin(ctx context.Context, sel ast.SelectionSet, obj *model.SupportPin) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, supportPinImplementors)
+	fields := ec.collectFields(sel, supportPinImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36437,7 +36438,7 @@ func (ec *executionContext) _SupportPin(ctx context.Context, sel ast.SelectionSe
 var supportPinVerificationImplementors = []string{"SupportPinVerification"}
 
 func (ec *executionContext) _SupportPinVerification(ctx context.Context, sel ast.SelectionSet, obj *model.SupportPinVerification) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, supportPinVerificationImplementors)
+	fields := ec.collectFields(sel, supportPinVerificationImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36480,7 +36481,7 @@ func (ec *executionContext) _SupportPinVerification(ctx context.Context, sel ast
 var supportRequestDecisionImplementors = []string{"SupportRequestDecision"}
 
 func (ec *executionContext) _SupportRequestDecision(ctx context.Context, sel ast.SelectionSet, obj *model.SupportRequestDecision) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, supportRequestDecisionImplementors)
+	fields := ec.collectFields(sel, supportRequestDecisionImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36528,7 +36529,7 @@ func (ec *executionContext) _SupportRequestDecision(ctx context.Context, sel ast
 var totpEnrollmentImplementors = []string{"TotpEnrollment"}
 
 func (ec *executionContext) _TotpEnrollment(ctx context.Context, sel ast.SelectionSet, obj *model.TotpEnrollment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, totpEnrollmentImplementors)
+	fields := ec.collectFields(sel, totpEnrollmentImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36566,7 +36567,7 @@ func (ec *executionContext) _TotpEnrollment(ctx context.Context, sel ast.Selecti
 var twoFactorPayloadImplementors = []string{"TwoFactorPayload"}
 
 func (ec *executionContext) _TwoFactorPayload(ctx context.Context, sel ast.SelectionSet, obj *model.TwoFactorPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, twoFactorPayloadImplementors)
+	fields := ec.collectFields(sel, twoFactorPayloadImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36604,7 +36605,7 @@ func (ec *executionContext) _TwoFactorPayload(ctx context.Context, sel ast.Selec
 var userAccountImplementors = []string{"UserAccount", "Node"}
 
 func (ec *executionContext) _UserAccount(ctx context.Context, sel ast.SelectionSet, obj *ent.UserAccount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userAccountImplementors)
+	fields := ec.collectFields(sel, userAccountImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36748,7 +36749,7 @@ func (ec *executionContext) _UserAccount(ctx context.Context, sel ast.SelectionS
 var userAccountConnectionImplementors = []string{"UserAccountConnection"}
 
 func (ec *executionContext) _UserAccountConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.UserAccountConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userAccountConnectionImplementors)
+	fields := ec.collectFields(sel, userAccountConnectionImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36791,7 +36792,7 @@ func (ec *executionContext) _UserAccountConnection(ctx context.Context, sel ast.
 var userAccountEdgeImplementors = []string{"UserAccountEdge"}
 
 func (ec *executionContext) _UserAccountEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.UserAccountEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userAccountEdgeImplementors)
+	fields := ec.collectFields(sel, userAccountEdgeImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36829,7 +36830,7 @@ func (ec *executionContext) _UserAccountEdge(ctx context.Context, sel ast.Select
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := ec.collectFields(sel, __DirectiveImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36882,7 +36883,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := ec.collectFields(sel, __EnumValueImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36930,7 +36931,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := ec.collectFields(sel, __FieldImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -36988,7 +36989,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := ec.collectFields(sel, __InputValueImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -37046,7 +37047,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := ec.collectFields(sel, __SchemaImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)
@@ -37104,7 +37105,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := ec.collectFields(sel, __TypeImplementors)
 
 	out := newObjectFieldSet(fields)
 	deferred := lazyDeferredGroup(ctx)

@@ -7,10 +7,12 @@ package generated
 import (
 	"context"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"portier/internal/gqltime"
 )
@@ -179,3 +181,51 @@ func (s *stringValue) MarshalGQL(w io.Writer) { graphql.MarshalString(string(*s)
 type timeValue time.Time
 
 func (t *timeValue) MarshalGQL(w io.Writer) { gqltime.Write(w, time.Time(*t)) }
+
+// collectedFieldsCache holds the fields collected for each selection set
+// and object type of one operation. graphql.CollectFields caches them too,
+// but builds its key per call: a hash of the type names, allocated, for
+// every object of a response. An operation has few distinct selection
+// sets, so a short list compared by identity is enough; past its length
+// the lookup falls back to gqlgen's. The mutex is for root fields, which
+// gqlgen may resolve at the same time.
+type collectedFieldsCache struct {
+	mu      sync.Mutex
+	entries []collectedFields
+}
+
+type collectedFields struct {
+	sel       *ast.Selection // the first of the selection set: its identity
+	n         int
+	satisfies *string // the first of the type's implementors (a package variable)
+	fields    []graphql.CollectedField
+}
+
+const maxCollectedFields = 64
+
+// collectFields returns graphql.CollectFields(ec.OperationContext, sel,
+// satisfies), computed once per operation. The result depends only on the
+// selection set, the object type and the operation's variables (@skip,
+// @include), which do not change during an operation.
+func (ec *executionContext) collectFields(sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	if len(sel) == 0 || len(satisfies) == 0 {
+		return graphql.CollectFields(ec.OperationContext, sel, satisfies)
+	}
+	key := collectedFields{sel: &sel[0], n: len(sel), satisfies: &satisfies[0]}
+	c := &ec.collected
+	c.mu.Lock()
+	for i := range c.entries {
+		if e := &c.entries[i]; e.sel == key.sel && e.n == key.n && e.satisfies == key.satisfies {
+			c.mu.Unlock()
+			return e.fields
+		}
+	}
+	c.mu.Unlock()
+	key.fields = graphql.CollectFields(ec.OperationContext, sel, satisfies)
+	c.mu.Lock()
+	if len(c.entries) < maxCollectedFields {
+		c.entries = append(c.entries, key)
+	}
+	c.mu.Unlock()
+	return key.fields
+}

@@ -13,7 +13,8 @@
 //
 // Objects' fields are collected in an objectFieldSet (sequential.go)
 // instead of gqlgen's FieldSet, which allocates per object what only @defer
-// needs.
+// needs, and the fields an object selects are looked up in a cache of the
+// operation's own (collectFields) rather than hashed per object.
 //
 // It also lets a field that only reads a struct field of its object and
 // returns a scalar or an enum be marshalled directly (trivialScalarFields),
@@ -56,8 +57,14 @@ var rewrites = []struct {
 		// An object's fields (not the root types', which set up a root
 		// field context first) go into an objectFieldSet.
 		name: "object field sets",
-		re:   regexp.MustCompile(`out := graphql\.NewFieldSet\(fields\)\n\tdeferred := lazyDeferredGroup\(ctx\)\n\tfor i, field := range fields \{\n\t\tswitch field\.Name \{`),
-		repl: []byte("out := newObjectFieldSet(fields)\n\tdeferred := lazyDeferredGroup(ctx)\n\tfor i, field := range fields {\n\t\tswitch field.Name {"),
+		re:   regexp.MustCompile(`fields := graphql\.CollectFields\(ec\.OperationContext, sel, (\w+Implementors)\)\n\n\tout := graphql\.NewFieldSet\(fields\)\n\tdeferred := lazyDeferredGroup\(ctx\)\n\tfor i, field := range fields \{\n\t\tswitch field\.Name \{`),
+		repl: []byte("fields := ec.collectFields(sel, $1)\n\n\tout := newObjectFieldSet(fields)\n\tdeferred := lazyDeferredGroup(ctx)\n\tfor i, field := range fields {\n\t\tswitch field.Name {"),
+	},
+	{
+		// The execution context holds a cache of collected fields.
+		name: "execution context",
+		re:   regexp.MustCompile(`type executionContext struct \{\n\t\*graphql\.ExecutionContextState\[ResolverRoot, DirectiveRoot, ComplexityRoot\]\n\}`),
+		repl: []byte("type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n\tcollected collectedFieldsCache\n}"),
 	},
 }
 

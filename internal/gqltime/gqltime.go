@@ -21,12 +21,26 @@ func MarshalTime(t time.Time) graphql.Marshaler {
 }
 
 // Write writes t as MarshalTime's Marshaler does, zero time included.
+// Into a buffer that lends its free space (bytes.Buffer, bufio.Writer: what
+// a response is written to) it formats in place; elsewhere a scratch array
+// escapes to the heap through the Write call.
 func Write(w io.Writer, t time.Time) {
-	var buf [48]byte
-	b := append(buf[:0], '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
+	if bw, ok := w.(availableBufferWriter); ok {
+		_, _ = bw.Write(appendQuoted(bw.AvailableBuffer(), t))
+		return
+	}
+	_, _ = w.Write(appendQuoted(make([]byte, 0, 48), t))
+}
+
+type availableBufferWriter interface {
+	io.Writer
+	AvailableBuffer() []byte
+}
+
+func appendQuoted(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	_, _ = w.Write(b)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
 }
 
 // UnmarshalTime reads a Time argument exactly as graphql.UnmarshalTime does.

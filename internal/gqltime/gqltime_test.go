@@ -29,3 +29,32 @@ func TestMarshalTimeAsGqlgen(t *testing.T) {
 		}
 	}
 }
+
+// Write appends to what a buffer holds and writes the same to any writer;
+// into a buffer with room it allocates nothing.
+func TestWriteInPlaceAndElsewhere(t *testing.T) {
+	tm := time.Date(2026, 12, 7, 13, 0, 0, 5, time.UTC)
+	var want bytes.Buffer
+	graphql.MarshalTime(tm).MarshalGQL(&want)
+
+	var buf bytes.Buffer
+	buf.WriteString(`{"t":`)
+	Write(&buf, tm)
+	if got := buf.String(); got != `{"t":`+want.String() {
+		t.Errorf("into a buffer: %s, want {\"t\":%s", got, want.String())
+	}
+	var plain onlyWriter
+	Write(&plain, tm)
+	if got := plain.b.String(); got != want.String() {
+		t.Errorf("into a plain writer: %s, want %s", got, want.String())
+	}
+	buf.Grow(1 << 16)
+	if n := testing.AllocsPerRun(100, func() { Write(&buf, tm) }); n != 0 {
+		t.Errorf("Write into a buffer with room allocates %v times", n)
+	}
+}
+
+// onlyWriter hides bytes.Buffer's AvailableBuffer.
+type onlyWriter struct{ b bytes.Buffer }
+
+func (w *onlyWriter) Write(p []byte) (int, error) { return w.b.Write(p) }
