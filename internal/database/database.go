@@ -12,7 +12,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq"  // PostgreSQL driver
+	_ "github.com/lib/pq"  // PostgreSQL driver (openPostgres, and sql.Open("postgres") elsewhere)
 	_ "modernc.org/sqlite" // SQLite driver
 
 	"portier/ent"
@@ -94,9 +94,26 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		driverName, dia = "postgres", dialect.Postgres
 	}
-	db, err := sql.Open(driverName, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+	var db *sql.DB
+	if dia == dialect.Postgres {
+		c, err := openPostgres(dsn)
+		if err != nil {
+			var uerr *url.Error
+			if errors.As(err, &uerr) {
+				// The URL could not be parsed, and the error quotes it
+				// whole, password included.
+				return nil, fmt.Errorf("connect to database %s: the URL is not valid (percent-encode special characters in the password)", Redact(dsn))
+			}
+			// A setting lib/pq refuses (sslmode=…, an unsupported PG*
+			// variable): its error names the setting, not the password.
+			return nil, fmt.Errorf("connect to database %s: %w", Redact(dsn), err)
+		}
+		db = sql.OpenDB(c)
+	} else {
+		var err error
+		if db, err = sql.Open(driverName, dsn); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
 	}
 	if dia == dialect.Postgres {
 		db.SetMaxOpenConns(20)
