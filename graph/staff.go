@@ -131,15 +131,36 @@ func noteAccounts(ev *authz.Evaluator, v reflect.Value, depth int) {
 		if e.Kind() != reflect.Struct {
 			return
 		}
-		f := e.FieldByName("CustomerAccountID")
+		idx := accountIDField(e.Type())
+		if idx == nil {
+			return
+		}
+		f, err := e.FieldByIndexErr(idx)
 		switch {
-		case !f.IsValid():
+		case err != nil: // through a nil embedded pointer
 		case f.Type() == pulidType:
 			ev.NoteStaffRead(f.String())
 		case f.Kind() == reflect.Pointer && f.Type().Elem() == pulidType && !f.IsNil():
 			ev.NoteStaffRead(f.Elem().String())
 		}
 	}
+}
+
+// accountIDFields caches, per struct type, the index of its
+// CustomerAccountID field (nil: none): reflect's FieldByName searches the
+// fields by name, for every object of a response.
+var accountIDFields sync.Map // reflect.Type → []int
+
+func accountIDField(t reflect.Type) []int {
+	if idx, ok := accountIDFields.Load(t); ok {
+		return idx.([]int)
+	}
+	var idx []int
+	if f, ok := t.FieldByName("CustomerAccountID"); ok {
+		idx = f.Index
+	}
+	accountIDFields.Store(t, idx)
+	return idx
 }
 
 // InterceptResponse writes the noted reads once the operation is over.

@@ -5,6 +5,7 @@ package generated
 // comment for why).
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"sync"
@@ -122,9 +123,17 @@ func (*objectFieldSet) Dispatch(context.Context) {}
 // MarshalGQL writes the object's fields in the order collected. A response
 // key collected twice (the same field under fragments on two unrelated
 // interfaces) is written once, with its first value, as graphql.FieldSet
-// does.
+// does. A response is written into a bytes.Buffer, which is written to
+// directly.
 func (o *objectFieldSet) MarshalGQL(w io.Writer) {
-	io.WriteString(w, "{")
+	b, ok := w.(*bytes.Buffer)
+	if !ok {
+		var buf bytes.Buffer
+		o.MarshalGQL(&buf)
+		_, _ = w.Write(buf.Bytes())
+		return
+	}
+	b.WriteByte('{')
 	first := true
 next:
 	for i := range o.fields {
@@ -136,16 +145,16 @@ next:
 		}
 		if first {
 			first = false
-			io.WriteString(w, `"`)
 		} else {
-			io.WriteString(w, `,"`)
+			b.WriteByte(',')
 		}
 		// An alias is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*): nothing to escape.
-		io.WriteString(w, alias)
-		io.WriteString(w, `":`)
-		o.Values[i].MarshalGQL(w)
+		b.WriteByte('"')
+		b.WriteString(alias)
+		b.WriteString(`":`)
+		o.Values[i].MarshalGQL(b)
 	}
-	io.WriteString(w, "}")
+	b.WriteByte('}')
 }
 
 func resolveRecovering(ctx context.Context, oc *graphql.OperationContext, recoverFromPanic bool,

@@ -1,0 +1,41 @@
+package generated
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// onlyWriter hides bytes.Buffer's other methods.
+type onlyWriter struct{ b bytes.Buffer }
+
+func (w *onlyWriter) Write(p []byte) (int, error) { return w.b.Write(p) }
+
+// An object's field set writes each response key once, first value first,
+// in order, the same into a buffer and into any writer.
+func TestObjectFieldSetMarshal(t *testing.T) {
+	field := func(alias string) graphql.CollectedField {
+		return graphql.CollectedField{Field: &ast.Field{Alias: alias, Name: alias}}
+	}
+	o := newObjectFieldSet([]graphql.CollectedField{field("id"), field("name"), field("id"), field("n")})
+	o.Values[0] = graphql.MarshalString("a")
+	o.Values[1] = graphql.MarshalString(`x"y`)
+	o.Values[2] = graphql.MarshalString("second")
+	o.Values[3] = graphql.Null
+	const want = `{"id":"a","name":"x\"y","n":null}`
+	var buf bytes.Buffer
+	o.MarshalGQL(&buf)
+	var plain onlyWriter
+	o.MarshalGQL(&plain)
+	if buf.String() != want || plain.b.String() != want {
+		t.Errorf("into a buffer %s, into a writer %s, want %s", buf.String(), plain.b.String(), want)
+	}
+	empty := newObjectFieldSet(nil)
+	buf.Reset()
+	empty.MarshalGQL(&buf)
+	if buf.String() != "{}" {
+		t.Errorf("no fields: %s", buf.String())
+	}
+}
