@@ -185,7 +185,26 @@ func lazyDeferredGroup(ctx context.Context) graphql.DeferredGroup {
 // pointerScalars). The output is theirs byte for byte.
 type stringValue string
 
-func (s *stringValue) MarshalGQL(w io.Writer) { graphql.MarshalString(string(*s)).MarshalGQL(w) }
+func (s *stringValue) MarshalGQL(w io.Writer) {
+	if b, ok := w.(*bytes.Buffer); ok && unescaped(string(*s)) {
+		b.WriteByte('"')
+		b.WriteString(string(*s))
+		b.WriteByte('"')
+		return
+	}
+	graphql.MarshalString(string(*s)).MarshalGQL(w)
+}
+
+// unescaped reports whether graphql.MarshalString writes s between quotes
+// as it is: it escapes only control characters, '"' and '\\'.
+func unescaped(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
 
 type timeValue time.Time
 

@@ -39,3 +39,21 @@ func TestObjectFieldSetMarshal(t *testing.T) {
 		t.Errorf("no fields: %s", buf.String())
 	}
 }
+
+// stringValue writes what graphql.MarshalString writes, byte for byte, on
+// its fast path into a buffer and elsewhere.
+func TestStringValueAsGqlgen(t *testing.T) {
+	for _, s := range []string{"", "Ada Lovelace", `quote " here`, `back\slash`, "tab\there",
+		"nul\x00", "del\x7f", "ümlaut", "<script>&", "\u2028", "invalid \xff utf-8"} {
+		var want bytes.Buffer
+		graphql.MarshalString(s).MarshalGQL(&want)
+		v := stringValue(s)
+		var buf bytes.Buffer
+		v.MarshalGQL(&buf)
+		var plain onlyWriter
+		v.MarshalGQL(&plain)
+		if buf.String() != want.String() || plain.b.String() != want.String() {
+			t.Errorf("%q: into a buffer %s, into a writer %s, want %s", s, buf.String(), plain.b.String(), want.String())
+		}
+	}
+}

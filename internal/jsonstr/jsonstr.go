@@ -5,6 +5,7 @@
 package jsonstr
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 )
@@ -12,6 +13,12 @@ import (
 // Write writes s to w as a JSON string.
 func Write(w io.Writer, s string) {
 	if plain(s) {
+		if b, ok := w.(*bytes.Buffer); ok { // a response: no interface calls
+			b.WriteByte('"')
+			b.WriteString(s)
+			b.WriteByte('"')
+			return
+		}
 		_, _ = io.WriteString(w, `"`)
 		_, _ = io.WriteString(w, s)
 		_, _ = io.WriteString(w, `"`)
