@@ -2,6 +2,7 @@ package generated
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -55,5 +56,33 @@ func TestStringValueAsGqlgen(t *testing.T) {
 		if buf.String() != want.String() || plain.b.String() != want.String() {
 			t.Errorf("%q: into a buffer %s, into a writer %s, want %s", s, buf.String(), plain.b.String(), want.String())
 		}
+	}
+}
+
+// An object of many fields (the map path) writes each key once, in order,
+// as a small one does.
+func TestObjectFieldSetMarshalManyFields(t *testing.T) {
+	var fields []graphql.CollectedField
+	for i := range 40 {
+		a := fmt.Sprintf("f%d", i%30) // f0..f9 come twice
+		fields = append(fields, graphql.CollectedField{Field: &ast.Field{Alias: a, Name: a}})
+	}
+	o := newObjectFieldSet(fields)
+	var want bytes.Buffer
+	want.WriteByte('{')
+	for i := range fields {
+		o.Values[i] = graphql.MarshalInt(i)
+		if i < 30 {
+			if i > 0 {
+				want.WriteByte(',')
+			}
+			fmt.Fprintf(&want, `"f%d":%d`, i, i)
+		}
+	}
+	want.WriteByte('}')
+	var buf bytes.Buffer
+	o.MarshalGQL(&buf)
+	if buf.String() != want.String() {
+		t.Errorf("got %s\nwant %s", buf.String(), want.String())
 	}
 }
