@@ -101,6 +101,9 @@ func NewGraphQLServer(d Deps) *handler.Server {
 	cache := defaultPageCache{lru.New[*ast.QueryDocument](QueryCacheSize)}
 	srv.SetQueryCache(cache)
 	srv.SetParserTokenLimit(MaxParserTokens)
+	// A response's Data may point into a buffer that is reused once the
+	// response is written (internal/respbuf): an extension that keeps a
+	// response beyond its request copies Data, as the introspection cache does.
 	srv.Use(requestMetrics{}) // outermost: counts every answer
 	pq := persistedQueries{manifest: d.PersistedQueries, only: d.PersistedQueriesOnly}
 	if !d.PersistedQueriesOnly {

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -61,7 +62,10 @@ func (c introspectionCache) InterceptResponse(ctx context.Context, next graphql.
 	}
 	r := next(ctx)
 	if r != nil && len(r.Extensions) == 0 && ctx.Err() == nil && deterministic(r.Errors) {
+		// Data may point into the request's leased buffer (internal/respbuf),
+		// reused once this response is written: the cache keeps a copy.
 		stored := *r
+		stored.Data = bytes.Clone(r.Data)
 		c.cache.Add(ctx, key, &stored)
 	}
 	return r

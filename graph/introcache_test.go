@@ -61,3 +61,34 @@ func TestIntrospectionAnswersAreCached(t *testing.T) {
 		t.Fatal("an operation with data fields was answered from the cache")
 	}
 }
+
+// A response's data is encoded into a buffer leased for its request and
+// reused by later ones (internal/respbuf): a cached introspection answer
+// stays what it was however many answers are written after it.
+func TestCachedIntrospectionSurvivesBufferReuse(t *testing.T) {
+	e := newEnv(t)
+	raw := func(vars map[string]any) []byte {
+		t.Helper()
+		res, err := http.DefaultClient.Do(e.request("", `query($n: String!) { __type(name: $n) { name fields { name description } } }`, vars))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	query, mutation := map[string]any{"n": "Query"}, map[string]any{"n": "Mutation"}
+	first := raw(query)
+	if !bytes.Contains(first, []byte(`{"data":{"__type":{"name":"Query","fields":[`)) {
+		t.Fatalf("unexpected answer: %.300s", first)
+	}
+	for range 50 {
+		raw(mutation)
+	}
+	if again := raw(query); !bytes.Equal(first, again) {
+		t.Fatalf("the cached answer changed:\nfirst %.300s\nlater %.300s", first, again)
+	}
+}

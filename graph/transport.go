@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"portier/internal/apperr"
+	"portier/internal/respbuf"
 )
 
 // Response media types (GraphQL over HTTP).
@@ -120,6 +121,10 @@ func serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, p
 	if allow != nil && !allow(oc.Operation) {
 		return
 	}
+	// The response's data is encoded into a leased buffer (internal/respbuf),
+	// given back once it is written.
+	ctx, lease := respbuf.With(ctx)
+	defer lease.Release()
 	responses, ctx := exec.DispatchOperation(ctx, oc)
 	writeResponse(w, responses(ctx))
 }
@@ -160,8 +165,9 @@ func responseMediaType(accept string) string {
 
 // writeResponse writes resp as encoding/json would, member for member and
 // in the same order, but with the data that gqlgen has already encoded
-// copied as it is. Incremental-delivery members (label, path, hasNext)
-// leave it to encoding/json.
+// written as it is, not copied into another buffer first: w buffers small
+// writes itself. Incremental-delivery members (label, path, hasNext) leave
+// it to encoding/json.
 func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
 	if resp == nil {
 		resp = &graphql.Response{}
@@ -171,26 +177,24 @@ func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
 		_, _ = w.Write(b)
 		return
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(resp.Data) + 64)
-	buf.WriteByte('{')
+	var head bytes.Buffer
+	head.WriteByte('{')
 	if len(resp.Errors) > 0 {
-		buf.WriteString(`"errors":`)
+		head.WriteString(`"errors":`)
 		b, _ := json.Marshal(resp.Errors)
-		buf.Write(b)
-		buf.WriteByte(',')
+		head.Write(b)
+		head.WriteByte(',')
 	}
-	buf.WriteString(`"data":`)
+	head.WriteString(`"data":`)
 	if len(resp.Data) == 0 {
-		buf.WriteString("null")
-	} else {
-		buf.Write(resp.Data)
+		head.WriteString("null")
 	}
+	_, _ = w.Write(head.Bytes())
+	_, _ = w.Write(resp.Data)
+	tail := []byte{'}'}
 	if len(resp.Extensions) > 0 {
-		buf.WriteString(`,"extensions":`)
 		b, _ := json.Marshal(resp.Extensions)
-		buf.Write(b)
+		tail = append(append([]byte(`,"extensions":`), b...), '}')
 	}
-	buf.WriteByte('}')
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(tail)
 }

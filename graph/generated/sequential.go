@@ -16,7 +16,12 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"portier/internal/gqltime"
+	"portier/internal/respbuf"
 )
+
+// responseBuffer is the buffer a response's data is encoded into: the one
+// the transport leased for the request (internal/respbuf).
+func responseBuffer(ctx context.Context) *bytes.Buffer { return respbuf.Take(ctx) }
 
 // marshalSliceSequentially marshals the elements of a list one after the
 // other, as graphql.MarshalSliceConcurrently does without the goroutine per

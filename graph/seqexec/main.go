@@ -61,6 +61,14 @@ var rewrites = []struct {
 		repl: []byte("fields := ec.collectFields(sel, $1)\n\n\tout := newObjectFieldSet(fields)\n\tdeferred := lazyDeferredGroup(ctx)\n\tfor i, field := range fields {\n\t\tswitch field.Name {"),
 	},
 	{
+		// A response's data is encoded into the buffer the transport
+		// leased for the request (internal/respbuf), not a new one grown
+		// from nothing. The explicit type keeps "bytes" imported.
+		name: "response buffers",
+		re:   regexp.MustCompile(`var buf bytes\.Buffer\n(\t+)data\.MarshalGQL\(&buf\)`),
+		repl: []byte("var buf *bytes.Buffer = responseBuffer(ctx)\n${1}data.MarshalGQL(buf)"),
+	},
+	{
 		// The execution context holds a cache of collected fields.
 		name: "execution context",
 		re:   regexp.MustCompile(`type executionContext struct \{\n\t\*graphql\.ExecutionContextState\[ResolverRoot, DirectiveRoot, ComplexityRoot\]\n\}`),
