@@ -154,7 +154,8 @@ func run() error {
 	if cfg.AutoMigrate {
 		mode = database.AutoMigrate
 	}
-	db, err := database.Open(ctx, dsn, database.WithMigrate(mode), database.WithLog(log.Info), database.WithWarn(log.Warn))
+	db, err := database.Open(ctx, dsn, database.WithMigrate(mode), database.WithLog(log.Info), database.WithWarn(log.Warn),
+		database.WithStatementCache(cfg.StatementCache))
 	if err != nil {
 		return err
 	}

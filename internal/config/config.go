@@ -56,6 +56,11 @@ type Config struct {
 	// /metrics on the API's listener; a host:port serves it on a listener
 	// of its own (keep it off the public network); "off" serves none.
 	MetricsAddr string
+	// StatementCache is PORTIER_DB_STATEMENT_CACHE: how many statements
+	// each PostgreSQL connection keeps prepared; 0 turns preparing off (for
+	// a pooler in transaction mode that does not carry prepared statements).
+	// -1 (unset) means the default.
+	StatementCache int
 	// APQCacheSize is PORTIER_APQ_CACHE_SIZE: how many documents that
 	// clients registered through automatic persisted queries are kept
 	// (least recently used out first). Zero (unset) means the server's
@@ -86,6 +91,10 @@ const (
 	MinAccessTokenTTL     = 5 * time.Second
 	MaxAccessTokenTTL     = 24 * time.Hour
 )
+
+// MaxStatementCache bounds PORTIER_DB_STATEMENT_CACHE: PostgreSQL keeps
+// each prepared statement in the connection's memory.
+const MaxStatementCache = 1000
 
 // MaxAPQCacheSize bounds PORTIER_APQ_CACHE_SIZE.
 const MaxAPQCacheSize = 100000
@@ -151,6 +160,14 @@ func FromEnv() (*Config, error) {
 			return nil, fmt.Errorf("PORTIER_MAX_CONCURRENT_REQUESTS must be a number from 1 to 10000, not %q", v)
 		}
 		c.MaxConcurrentRequests = n
+	}
+	c.StatementCache = -1
+	if v := strings.TrimSpace(os.Getenv("PORTIER_DB_STATEMENT_CACHE")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > MaxStatementCache {
+			return nil, fmt.Errorf("PORTIER_DB_STATEMENT_CACHE must be a number from 0 to %d, not %q", MaxStatementCache, v)
+		}
+		c.StatementCache = n
 	}
 	if v := strings.TrimSpace(os.Getenv("PORTIER_APQ_CACHE_SIZE")); v != "" {
 		n, err := strconv.Atoi(v)

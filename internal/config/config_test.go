@@ -112,6 +112,32 @@ func TestDebugAddr(t *testing.T) {
 	}
 }
 
+func TestStatementCache(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		want    int
+		wantErr bool
+	}{
+		{"", -1, false}, // the database package's default
+		{"0", 0, false}, // off, for a pooler in transaction mode
+		{"128", 128, false},
+		{"1000", 1000, false},
+		{"1001", 0, true},
+		{"-1", 0, true},
+		{"many", 0, true},
+	} {
+		t.Setenv("PORTIER_DB_STATEMENT_CACHE", c.in)
+		cfg, err := FromEnv()
+		if (err != nil) != c.wantErr {
+			t.Errorf("%q: error %v, want error %v", c.in, err, c.wantErr)
+			continue
+		}
+		if err == nil && cfg.StatementCache != c.want {
+			t.Errorf("%q: StatementCache %d, want %d", c.in, cfg.StatementCache, c.want)
+		}
+	}
+}
+
 func TestGCFromEnv(t *testing.T) {
 	for _, tc := range []struct {
 		name       string

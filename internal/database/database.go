@@ -37,6 +37,9 @@ type options struct {
 	migrate MigrateMode
 	log     func(msg string, args ...any)
 	warn    func(msg string, args ...any)
+	// stmtCache is statements prepared per PostgreSQL connection; negative
+	// means DefaultStatementCacheSize.
+	stmtCache int
 }
 
 // MigrateMode says what Open does about the schema.
@@ -68,6 +71,12 @@ func WithWarn(warn func(msg string, args ...any)) Option {
 	return func(o *options) { o.warn = warn }
 }
 
+// WithStatementCache sets how many statements each PostgreSQL connection
+// keeps prepared (0: none; negative: DefaultStatementCacheSize).
+func WithStatementCache(n int) Option {
+	return func(o *options) { o.stmtCache = n }
+}
+
 // WithDriver wraps the ent driver (tests use it to count statements).
 func WithDriver(wrap func(dialect.Driver) dialect.Driver) Option {
 	return func(o *options) { o.wrap = wrap }
@@ -86,7 +95,7 @@ func SQLiteDSN(path string) string {
 // DSN) and, by its MigrateMode, checks or migrates the schema (see
 // docs/operations.md, "Database migrations").
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	var o options
+	o := options{stmtCache: -1}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -96,7 +105,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	var db *sql.DB
 	if dia == dialect.Postgres {
-		c, err := openPostgres(dsn)
+		size := o.stmtCache
+		if size < 0 {
+			size = DefaultStatementCacheSize
+		}
+		c, err := openPostgres(dsn, size)
 		if err != nil {
 			var uerr *url.Error
 			if errors.As(err, &uerr) {

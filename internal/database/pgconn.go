@@ -21,7 +21,11 @@ import (
 // and jsonb's binary format is not JSON text. So the connections hand
 // lib/pq every []byte parameter as a string, which PostgreSQL reads as
 // text, as it did before. Results are text either way.
-func openPostgres(dsn string) (driver.Connector, error) {
+//
+// Statements a connection runs often are also prepared on it (see
+// stmtCache), so that PostgreSQL parses and plans them once per connection
+// rather than once per run; stmtCacheSize 0 turns that off.
+func openPostgres(dsn string, stmtCacheSize int) (driver.Connector, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
 		return nil, err
@@ -31,10 +35,13 @@ func openPostgres(dsn string) (driver.Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return textParamsConnector{c}, nil
+	return textParamsConnector{Connector: c, stmtCacheSize: stmtCacheSize}, nil
 }
 
-type textParamsConnector struct{ driver.Connector }
+type textParamsConnector struct {
+	driver.Connector
+	stmtCacheSize int
+}
 
 // pqConn is what lib/pq's connections offer and textParamsConn passes on.
 type pqConn interface {
@@ -59,7 +66,10 @@ func (c textParamsConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		_ = cn.Close()
 		return nil, fmt.Errorf("database: the PostgreSQL driver's connection (%T) lacks a method Portier relies on", cn)
 	}
-	return textParamsConn{pc}, nil
+	if c.stmtCacheSize <= 0 {
+		return textParamsConn{pc}, nil
+	}
+	return &preparingConn{textParamsConn: textParamsConn{pc}, cache: newStmtCache(c.stmtCacheSize)}, nil
 }
 
 // textParamsConn is a lib/pq connection whose []byte parameters are sent as
