@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"hash/maphash"
 
 	"github.com/lib/pq"
 )
@@ -18,8 +19,19 @@ const DefaultStatementCacheSize = 64
 const preparedAfter = 2
 
 // maxSeen bounds the statements a connection counts before preparing any:
-// past it the counts start again.
+// past it the counts start again. They are counted by a hash of their text,
+// not the text (an IN list of a thousand parameters is 7 KB), so the counts
+// cost at most a few kilobytes per connection; two texts with the same hash
+// only make one of them prepared a run early.
 const maxSeen = 1024
+
+// maxPreparedLen is the longest statement text prepared: the cache keeps
+// the texts, at most size × 4 KiB per connection. Longer ones are IN lists
+// of hundreds of parameters, which PostgreSQL plans on every run anyway.
+const maxPreparedLen = 4096
+
+// seed hashes statement texts for the counts.
+var seed = maphash.MakeSeed()
 
 // A stmtCache is one connection's prepared statements, by query text, and
 // how often it has run the ones not (yet) prepared.
@@ -40,11 +52,11 @@ const maxSeen = 1024
 type stmtCache struct {
 	size  int
 	stmts map[string]driver.Stmt
-	seen  map[string]int
+	seen  map[uint64]uint8
 }
 
 func newStmtCache(size int) *stmtCache {
-	return &stmtCache{size: size, stmts: map[string]driver.Stmt{}, seen: map[string]int{}}
+	return &stmtCache{size: size, stmts: map[string]driver.Stmt{}, seen: map[uint64]uint8{}}
 }
 
 // preparingConn is a textParamsConn that runs the statements it has run
@@ -61,21 +73,22 @@ func (c *preparingConn) stmt(ctx context.Context, query string) (driver.Stmt, er
 	if st, ok := c.cache.stmts[query]; ok {
 		return st, nil
 	}
-	if len(c.cache.stmts) >= c.cache.size {
+	if len(c.cache.stmts) >= c.cache.size || len(query) > maxPreparedLen {
 		return nil, nil
 	}
-	if n := c.cache.seen[query]; n < preparedAfter {
+	h := maphash.String(seed, query)
+	if n := c.cache.seen[h]; n < preparedAfter {
 		if len(c.cache.seen) >= maxSeen {
 			clear(c.cache.seen)
 		}
-		c.cache.seen[query] = n + 1
+		c.cache.seen[h] = n + 1
 		return nil, nil
 	}
 	st, err := c.pqConn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	delete(c.cache.seen, query)
+	delete(c.cache.seen, h)
 	c.cache.stmts[query] = st
 	return st, nil
 }
@@ -101,10 +114,11 @@ func (c *preparingConn) QueryContext(ctx context.Context, query string, args []d
 	if err != nil {
 		return nil, err
 	}
-	if st == nil {
+	sq, ok := st.(driver.StmtQueryContext)
+	if !ok {
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
-	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
+	rows, err := sq.QueryContext(ctx, args)
 	if err != nil {
 		c.forget(query, err)
 	}
@@ -120,10 +134,11 @@ func (c *preparingConn) ExecContext(ctx context.Context, query string, args []dr
 	if err != nil {
 		return nil, err
 	}
-	if st == nil {
+	se, ok := st.(driver.StmtExecContext)
+	if !ok {
 		return c.pqConn.ExecContext(ctx, query, args)
 	}
-	res, err := st.(driver.StmtExecContext).ExecContext(ctx, args)
+	res, err := se.ExecContext(ctx, args)
 	if err != nil {
 		c.forget(query, err)
 	}

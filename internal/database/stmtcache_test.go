@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/lib/pq"
@@ -92,6 +93,17 @@ func TestPreparingConn(t *testing.T) {
 		}
 		if f.prepared != 2 || f.log[len(f.log)-1] != "direct:C" || len(c.cache.stmts) != 2 {
 			t.Fatalf("%d prepared, last run %s, cache %d", f.prepared, f.log[len(f.log)-1], len(c.cache.stmts))
+		}
+	})
+
+	t.Run("a long statement is never prepared", func(t *testing.T) {
+		c, f := newConn(4)
+		long := "SELECT 1 WHERE x IN (" + strings.Repeat("$1, ", maxPreparedLen/4) + "$1)"
+		for range 5 {
+			_, _ = c.QueryContext(ctx, long, arg)
+		}
+		if f.prepared != 0 {
+			t.Fatalf("a %d-byte statement was prepared", len(long))
 		}
 	})
 
