@@ -71,7 +71,7 @@ func migrateCommand(args []string, out io.Writer) error {
 	ctx := context.Background()
 	// open opens the database with mode and reads its migration status.
 	open := func(opts ...database.Option) (dbmigrate.Status, error) {
-		db, err := database.Open(ctx, dsn, opts...)
+		db, err := database.Open(ctx, dsn, append(opts, database.WithStatementCache(cfg.StatementCache))...)
 		if err != nil {
 			return dbmigrate.Status{}, err
 		}

@@ -57,9 +57,10 @@ type Config struct {
 	// of its own (keep it off the public network); "off" serves none.
 	MetricsAddr string
 	// StatementCache is PORTIER_DB_STATEMENT_CACHE: how many statements
-	// each PostgreSQL connection keeps prepared; 0 turns preparing off (for
-	// a pooler in transaction mode that does not carry prepared statements).
-	// -1 (unset) means the default.
+	// each PostgreSQL connection keeps prepared. Zero (unset) means the
+	// default; negative (PORTIER_DB_STATEMENT_CACHE=0) turns preparing off,
+	// for a pooler in transaction mode that does not carry prepared
+	// statements.
 	StatementCache int
 	// APQCacheSize is PORTIER_APQ_CACHE_SIZE: how many documents that
 	// clients registered through automatic persisted queries are kept
@@ -161,13 +162,15 @@ func FromEnv() (*Config, error) {
 		}
 		c.MaxConcurrentRequests = n
 	}
-	c.StatementCache = -1
 	if v := strings.TrimSpace(os.Getenv("PORTIER_DB_STATEMENT_CACHE")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > MaxStatementCache {
 			return nil, fmt.Errorf("PORTIER_DB_STATEMENT_CACHE must be a number from 0 to %d, not %q", MaxStatementCache, v)
 		}
 		c.StatementCache = n
+		if n == 0 {
+			c.StatementCache = -1
+		}
 	}
 	if v := strings.TrimSpace(os.Getenv("PORTIER_APQ_CACHE_SIZE")); v != "" {
 		n, err := strconv.Atoi(v)

@@ -118,8 +118,8 @@ func TestStatementCache(t *testing.T) {
 		want    int
 		wantErr bool
 	}{
-		{"", -1, false}, // the database package's default
-		{"0", 0, false}, // off, for a pooler in transaction mode
+		{"", 0, false},   // the database package's default
+		{"0", -1, false}, // off, for a pooler in transaction mode
 		{"128", 128, false},
 		{"1000", 1000, false},
 		{"1001", 0, true},

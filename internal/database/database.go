@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -37,8 +38,8 @@ type options struct {
 	migrate MigrateMode
 	log     func(msg string, args ...any)
 	warn    func(msg string, args ...any)
-	// stmtCache is statements prepared per PostgreSQL connection; negative
-	// means DefaultStatementCacheSize.
+	// stmtCache is statements prepared per PostgreSQL connection: 0 means
+	// DefaultStatementCacheSize, negative none.
 	stmtCache int
 }
 
@@ -72,7 +73,7 @@ func WithWarn(warn func(msg string, args ...any)) Option {
 }
 
 // WithStatementCache sets how many statements each PostgreSQL connection
-// keeps prepared (0: none; negative: DefaultStatementCacheSize).
+// keeps prepared (0: DefaultStatementCacheSize; negative: none).
 func WithStatementCache(n int) Option {
 	return func(o *options) { o.stmtCache = n }
 }
@@ -95,7 +96,7 @@ func SQLiteDSN(path string) string {
 // DSN) and, by its MigrateMode, checks or migrates the schema (see
 // docs/operations.md, "Database migrations").
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	o := options{stmtCache: -1}
+	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -106,8 +107,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	var db *sql.DB
 	if dia == dialect.Postgres {
 		size := o.stmtCache
-		if size < 0 {
+		switch {
+		case size == 0:
 			size = DefaultStatementCacheSize
+		case size < 0:
+			size = 0
 		}
 		c, err := openPostgres(dsn, size)
 		if err != nil {
@@ -131,6 +135,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if dia == dialect.Postgres {
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
+		// A connection is replaced after half an hour: what it keeps on the
+		// server (prepared statements, see stmtcache.go) does not outlive a
+		// migration by more than that.
+		db.SetConnMaxLifetime(30 * time.Minute)
 	} else {
 		db.SetMaxOpenConns(8)
 	}

@@ -45,10 +45,10 @@ var seed = maphash.MakeSeed()
 // as the custom ones (after five runs).
 //
 // The cache fills and then stays as it is: a connection never closes a
-// statement to make room (which would cost a round trip, and could meet a
-// failed transaction); statements beyond the cache run unprepared, as all
-// did before. Connections are per process, so PostgreSQL holds at most
-// size statements per connection.
+// statement to make room (which would cost a round trip); statements
+// beyond the cache run unprepared, as all did before. PostgreSQL holds at
+// most size statements per connection, and a connection is replaced after
+// half an hour (database.go).
 type stmtCache struct {
 	size  int
 	stmts map[string]driver.Stmt
@@ -93,13 +93,22 @@ func (c *preparingConn) stmt(ctx context.Context, query string) (driver.Stmt, er
 	return st, nil
 }
 
-// forget drops query's statement after PostgreSQL refused to run it as
-// prepared: a migration changed the columns it returns ("cached plan must
-// not change result type"). The next run prepares it again.
-func (c *preparingConn) forget(query string, err error) {
+// forget drops query's statement after a run of it failed. A prepared
+// statement keeps what PostgreSQL worked out when it was prepared: after a
+// migration changed a column's type, the result type no longer holds
+// ("cached plan must not change result type", 0A000), or a parameter still
+// has the old type (42804, 22003 for a value the old type cannot hold), and
+// every later run would fail the same way on this connection. Which errors
+// those are is not worth guessing: any failed run drops the statement, and
+// the next runs prepare it anew (errors are rare; a wrong guess would be
+// a connection that fails until it is replaced). When PostgreSQL answered
+// (a *pq.Error: the connection works) the statement is closed there too,
+// which PostgreSQL accepts even in a failed transaction.
+func (c *preparingConn) forget(query string, st driver.Stmt, err error) {
+	delete(c.cache.stmts, query)
 	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "0A000" {
-		delete(c.cache.stmts, query)
+	if errors.As(err, &pqErr) {
+		_ = st.Close()
 	}
 }
 
@@ -120,7 +129,7 @@ func (c *preparingConn) QueryContext(ctx context.Context, query string, args []d
 	}
 	rows, err := sq.QueryContext(ctx, args)
 	if err != nil {
-		c.forget(query, err)
+		c.forget(query, st, err)
 	}
 	return rows, err
 }
@@ -140,7 +149,7 @@ func (c *preparingConn) ExecContext(ctx context.Context, query string, args []dr
 	}
 	res, err := se.ExecContext(ctx, args)
 	if err != nil {
-		c.forget(query, err)
+		c.forget(query, st, err)
 	}
 	return res, err
 }

@@ -108,8 +108,29 @@ func TestStatementCacheOnPostgres(t *testing.T) {
 		t.Log("PostgreSQL re-planned the statement without an error")
 	}
 
+	// A parameter's type is fixed when the statement is prepared: after
+	// the column widens, a value only the new type holds fails once, and
+	// the statement is closed on the server and prepared anew.
+	const upd = "UPDATE t SET v = $1 WHERE id = $2"
+	for range 4 {
+		exec(upd, 41, 1)
+	}
+	before := prepared()
+	exec("ALTER TABLE t ALTER COLUMN v TYPE numeric")
+	_, err = conn.ExecContext(ctx, upd, "3000000000.5", 1)
+	if err != nil {
+		if n := prepared(); n != before-1 {
+			t.Fatalf("%d statements prepared after the failed run, want %d (the stale one closed)", n, before-1)
+		}
+	}
+	for i := range 4 {
+		if _, err := conn.ExecContext(ctx, upd, "3000000000.5", 1); err != nil {
+			t.Fatalf("run %d after widening the column: %v", i, err)
+		}
+	}
+
 	// Turned off, nothing is prepared.
-	off, err := database.Open(ctx, testutil.FreshDSN(t), database.WithMigrate(database.SkipMigrations), database.WithStatementCache(0))
+	off, err := database.Open(ctx, testutil.FreshDSN(t), database.WithMigrate(database.SkipMigrations), database.WithStatementCache(-1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,11 +21,12 @@ type fakeStmtConn struct {
 }
 
 type fakeStmt struct {
-	c     *fakeStmtConn
-	query string
+	c      *fakeStmtConn
+	query  string
+	closed bool
 }
 
-func (s *fakeStmt) Close() error  { return nil }
+func (s *fakeStmt) Close() error  { s.closed = true; return nil }
 func (s *fakeStmt) NumInput() int { return -1 }
 func (s *fakeStmt) Exec([]driver.Value) (driver.Result, error) {
 	return nil, errors.New("not used")
@@ -117,27 +118,35 @@ func TestPreparingConn(t *testing.T) {
 		}
 	})
 
-	t.Run("a statement whose result type changed is prepared again", func(t *testing.T) {
-		c, f := newConn(4)
-		for range 3 {
-			_, _ = c.QueryContext(ctx, "Q", arg)
-		}
-		f.execErr = &pq.Error{Code: "0A000", Message: "cached plan must not change result type"}
-		if _, err := c.QueryContext(ctx, "Q", arg); err == nil {
-			t.Fatal("the error was swallowed")
-		}
-		if _, ok := c.cache.stmts["Q"]; ok {
-			t.Fatal("the stale statement is still cached")
-		}
-		f.execErr = &pq.Error{Code: "23505", Message: "duplicate key"}
-		for range 3 {
-			_, _ = c.ExecContext(ctx, "Q", arg)
-		}
-		if _, err := c.ExecContext(ctx, "Q", arg); err == nil {
-			t.Fatal("the error was swallowed")
-		}
-		if _, ok := c.cache.stmts["Q"]; !ok || f.prepared != 2 {
-			t.Fatalf("an ordinary error dropped the statement (prepared %d times)", f.prepared)
+	t.Run("a statement whose run failed is closed and prepared again", func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			err    error
+			closed bool
+		}{
+			{"result type changed", &pq.Error{Code: "0A000", Message: "cached plan must not change result type"}, true},
+			{"parameter type changed", &pq.Error{Code: "42804", Message: "column is of type jsonb but expression is of type text"}, true},
+			{"connection lost", driver.ErrBadConn, false},
+		} {
+			c, f := newConn(4)
+			for range 3 {
+				_, _ = c.QueryContext(ctx, "Q", arg)
+			}
+			st := c.cache.stmts["Q"].(*fakeStmt)
+			f.execErr = tc.err
+			if _, err := c.QueryContext(ctx, "Q", arg); err == nil {
+				t.Fatalf("%s: the error was swallowed", tc.name)
+			}
+			if _, ok := c.cache.stmts["Q"]; ok || st.closed != tc.closed {
+				t.Fatalf("%s: still cached %v, closed %v (want %v)", tc.name, ok, st.closed, tc.closed)
+			}
+			f.execErr = nil
+			for range 3 {
+				_, _ = c.ExecContext(ctx, "Q", arg)
+			}
+			if _, ok := c.cache.stmts["Q"]; !ok || f.prepared != 2 {
+				t.Fatalf("%s: not prepared again (prepared %d times)", tc.name, f.prepared)
+			}
 		}
 	})
 }
