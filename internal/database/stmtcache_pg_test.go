@@ -129,6 +129,34 @@ func TestStatementCacheOnPostgres(t *testing.T) {
 		}
 	}
 
+	// A prepared run that fails inside a transaction closes its statement
+	// there; the transaction still rolls back and the connection works.
+	const div = "SELECT 10 / $1::int"
+	for range 3 {
+		var r int
+		if err := conn.QueryRowContext(ctx, div, 2).Scan(&r); err != nil || r != 5 {
+			t.Fatalf("%s: %d, %v", div, r, err)
+		}
+	}
+	before = prepared()
+	tx, err = conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r int
+	if err := tx.QueryRowContext(ctx, div, 0).Scan(&r); err == nil {
+		t.Fatal("division by zero succeeded")
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatalf("rollback after the failed prepared run: %v", err)
+	}
+	if n := prepared(); n != before-1 {
+		t.Fatalf("%d statements prepared after the failed run, want %d", n, before-1)
+	}
+	if err := conn.QueryRowContext(ctx, div, 2).Scan(&r); err != nil || r != 5 {
+		t.Fatalf("after the rollback: %d, %v", r, err)
+	}
+
 	// Turned off, nothing is prepared.
 	off, err := database.Open(ctx, testutil.FreshDSN(t), database.WithMigrate(database.SkipMigrations), database.WithStatementCache(-1))
 	if err != nil {
