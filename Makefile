@@ -52,7 +52,7 @@ fmt:
 # The load benchmark (cmd/portier-bench) on a throwaway PostgreSQL cluster
 # with pg_stat_statements, never an external DATABASE_URL. BASE=<rev> compares
 # with another revision; BENCH_DURATION, BENCH_WARMUP, BENCH_SCENARIOS,
-# BENCH_CONC and BENCH_PPROF are read from the environment.
+# BENCH_CONC, BENCH_PPROF and BENCH_KEEP are read from the environment.
 bench:
 	env -u DATABASE_URL WITH_POSTGRES_OPTS='-c shared_preload_libraries=pg_stat_statements' \
 		scripts/with-postgres.sh $(GO) run ./cmd/portier-bench

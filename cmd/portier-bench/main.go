@@ -23,6 +23,8 @@
 //	-conc / BENCH_CONC            comma list of concurrencies (1,8,32)
 //	-pprof / BENCH_PPROF          a directory: a CPU profile of nested20 at c=8
 //	-out / BENCH_OUT              result directory (bench-results)
+//	-keep / BENCH_KEEP=1          keep the work directory (binaries, server logs);
+//	                              with GODEBUG=gctrace=1 the logs show each collection
 package main
 
 import (
@@ -54,6 +56,7 @@ type options struct {
 	concs     []int
 	pprofDir  string
 	outDir    string
+	keep      bool
 	dsn       string
 }
 
@@ -122,13 +125,14 @@ func parseOptions(args []string) (*options, error) {
 	conc := fs.String("conc", envOr("BENCH_CONC", "1,8,32"), "comma list of concurrencies (env BENCH_CONC)")
 	prof := fs.String("pprof", envOr("BENCH_PPROF", ""), "directory for a CPU profile of nested20 at c=8 (env BENCH_PPROF)")
 	out := fs.String("out", envOr("BENCH_OUT", "bench-results"), "directory of the JSON results (env BENCH_OUT)")
+	keep := fs.Bool("keep", envOr("BENCH_KEEP", "") != "", "keep the work directory with the binaries and server logs (env BENCH_KEEP)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	o := &options{base: *base, pprofDir: *prof, outDir: *out}
+	o := &options{base: *base, pprofDir: *prof, outDir: *out, keep: *keep}
 	var err error
 	// Access tokens live 15 minutes: a phase must end before its token.
 	if o.duration, err = parseDuration(*dur); err != nil || o.duration < 100*time.Millisecond || o.duration > 10*time.Minute {
@@ -244,7 +248,11 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	if o.keep {
+		defer progressf("kept the work directory %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
 
 	progressf("building the server of this checkout")
 	bins := []*binary{}

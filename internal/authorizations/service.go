@@ -46,7 +46,7 @@ func Location(a *ent.CustomerAccount) *time.Location {
 	if a == nil {
 		return time.UTC
 	}
-	loc, err := time.LoadLocation(a.TimeZone)
+	loc, err := caldate.Zone(a.TimeZone)
 	if err != nil {
 		return time.UTC
 	}

@@ -6,6 +6,7 @@ import (
 
 	"portier/ent/agencydelegation"
 	"portier/ent/customeraccount"
+	"portier/internal/caldate"
 	"portier/internal/domain"
 	"portier/internal/pulid"
 )
@@ -56,7 +57,7 @@ func (e *Evaluator) loadAgencies(ctx context.Context) error {
 		if client == nil || client.Status != customeraccount.StatusACTIVE || !client.PortalEnabled {
 			continue
 		}
-		loc, err := time.LoadLocation(client.TimeZone)
+		loc, err := caldate.Zone(client.TimeZone)
 		if err != nil {
 			loc = time.UTC
 		}

@@ -10,6 +10,7 @@ import (
 	"portier/ent/resource"
 	"portier/ent/scopedlogin"
 	"portier/ent/supportauthorization"
+	"portier/internal/caldate"
 	"portier/internal/domain"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
@@ -94,7 +95,7 @@ func (e *Evaluator) loadCredentials(ctx context.Context) error {
 			}
 			loc := time.UTC
 			if a := c.Edges.CustomerAccount; a != nil {
-				if l, err := time.LoadLocation(a.TimeZone); err == nil {
+				if l, err := caldate.Zone(a.TimeZone); err == nil {
 					loc = l
 				}
 			}

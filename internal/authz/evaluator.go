@@ -10,6 +10,7 @@ import (
 	"portier/ent/contact"
 	"portier/ent/customeraccount"
 	"portier/ent/rightsgroup"
+	"portier/internal/caldate"
 	"portier/internal/domain"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
@@ -124,7 +125,7 @@ func (e *Evaluator) loadGrants(ctx context.Context) error {
 			continue
 		}
 		e.contacts[string(acct.ID)] = c
-		loc, err := time.LoadLocation(acct.TimeZone)
+		loc, err := caldate.Zone(acct.TimeZone)
 		if err != nil {
 			loc = time.UTC
 		}

@@ -17,6 +17,7 @@ import (
 	"portier/internal/apperr"
 	"portier/internal/audit"
 	"portier/internal/authz"
+	"portier/internal/caldate"
 	"portier/internal/domain"
 	"portier/internal/groups"
 	"portier/internal/identity"
@@ -85,7 +86,7 @@ func (s *Service) liveContact(ctx context.Context, c *ent.Client, id pulid.ID, f
 		return nil, nil, err
 	}
 	ct.Edges.CustomerAccount = acct
-	loc, err := time.LoadLocation(ct.Edges.CustomerAccount.TimeZone)
+	loc, err := caldate.Zone(ct.Edges.CustomerAccount.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -244,7 +245,7 @@ func checkAddressGrant(ctx context.Context, c *ent.Client, ct *ent.Contact, now 
 	if v.IsStaff() {
 		return nil
 	}
-	loc, err := time.LoadLocation(ct.Edges.CustomerAccount.TimeZone)
+	loc, err := caldate.Zone(ct.Edges.CustomerAccount.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

@@ -12,6 +12,7 @@ import (
 	"portier/ent/apikey"
 	"portier/ent/contact"
 	"portier/internal/authz"
+	"portier/internal/caldate"
 	"portier/internal/domain"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
@@ -72,7 +73,7 @@ func (s *Service) AccountUsers(ctx context.Context, acct *ent.CustomerAccount, a
 		return nil, err
 	}
 	now := s.Now()
-	loc, err := time.LoadLocation(acct.TimeZone)
+	loc, err := caldate.Zone(acct.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}

@@ -426,7 +426,7 @@ func (s *Service) contact(ctx context.Context, c *ent.Client, g *ent.RightsGroup
 	}
 	loc := time.UTC
 	if a := g.Edges.CustomerAccount; a != nil {
-		if l, err := time.LoadLocation(a.TimeZone); err == nil {
+		if l, err := caldate.Zone(a.TimeZone); err == nil {
 			loc = l
 		}
 	}

@@ -640,7 +640,7 @@ func hashToken(tok string) string {
 }
 
 func location(acct *ent.CustomerAccount) *time.Location {
-	loc, err := time.LoadLocation(acct.TimeZone)
+	loc, err := caldate.Zone(acct.TimeZone)
 	if err != nil {
 		return time.UTC
 	}

@@ -300,7 +300,7 @@ func actor(ctx context.Context, c *ent.Client) string {
 func accountName(a *ent.CustomerAccount) string { return a.Name + " (" + a.Number + ")" }
 
 func location(a *ent.CustomerAccount) *time.Location {
-	loc, err := time.LoadLocation(a.TimeZone)
+	loc, err := caldate.Zone(a.TimeZone)
 	if err != nil {
 		return time.UTC
 	}
