@@ -361,6 +361,7 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 				v.MustChangePassword = user.MustChangePassword
 				v.SecondFactorEnabled = authz.SecondFactorEnabled(user)
 				v.Access = authz.New(a.client, v, now)
+				ctx = context.WithValue(ctx, authenticatedUserKey{}, user)
 			case errors.Is(err, errBadToken):
 				ctx = context.WithValue(ctx, invalidCredentialsKey{}, true)
 			default:
@@ -380,6 +381,20 @@ var errBadToken = errors.New("bad access token")
 // reads per request, so a revoked session stops working at once. It
 // returns errBadToken for a token that is not accepted and the store's
 // error when the store could not answer.
+// authenticatedUserKey holds the *ent.UserAccount the authenticator read
+// for a USER principal in this request, so that `me` does not read it again.
+type authenticatedUserKey struct{}
+
+// authenticatedUser is the viewer's own user as the authenticator read it
+// in this request (active, its session live), or nil.
+func authenticatedUser(ctx context.Context, id string) *ent.UserAccount {
+	u, _ := ctx.Value(authenticatedUserKey{}).(*ent.UserAccount)
+	if u == nil || string(u.ID) != id {
+		return nil
+	}
+	return u
+}
+
 func (a *authenticator) authenticate(ctx context.Context, header string, now time.Time) (*ent.UserAccount, string, error) {
 	raw, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok {

@@ -66,7 +66,12 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
 		role := v.StaffRole
 		me.StaffRole = &role
 	}
-	if v.UserID != "" {
+	if u := authenticatedUser(ctx, v.UserID); u != nil {
+		// Read by the authenticator in this request, through the same
+		// client, and a user may read itself: reading it again would only
+		// cost a statement.
+		me.User = u
+	} else if v.UserID != "" {
 		u, err := r.Client.UserAccount.Get(ctx, pulid.ID(v.UserID))
 		if err != nil {
 			return nil, err
