@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -100,10 +101,14 @@ type pageData struct {
 	Nonce       string
 }
 
+// An asset's content stays in the binary's read-only data: it is hashed
+// and served from the embedded file, never copied onto the heap, where 2 MB
+// held for the life of the process would make every garbage collection
+// come sooner (docs/performance.md).
 type asset struct {
 	name        string
 	contentType string
-	data        []byte
+	size        int64
 	etag        string
 	version     string // short content hash appended to asset URLs as ?v=
 
@@ -111,13 +116,33 @@ type asset struct {
 	gzipData []byte
 }
 
+// open returns the embedded content. An embedded file reads and seeks in
+// place.
+func (a *asset) open() (io.ReadSeeker, error) {
+	f, err := embedded.Open("assets/" + a.name)
+	if err != nil {
+		return nil, err
+	}
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		return nil, fmt.Errorf("playground: embedded asset %s cannot seek", a.name)
+	}
+	return rs, nil
+}
+
 // gzipped returns the gzip-compressed content, computed on first use.
 func (a *asset) gzipped() []byte {
 	a.gzipOnce.Do(func() {
+		src, err := a.open()
+		if err != nil {
+			return
+		}
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		_, _ = zw.Write(a.data)
-		if err := zw.Close(); err == nil && buf.Len() < len(a.data) {
+		if _, err := io.Copy(zw, src); err != nil {
+			return
+		}
+		if err := zw.Close(); err == nil && int64(buf.Len()) < a.size {
 			a.gzipData = buf.Bytes()
 		}
 	})
@@ -138,10 +163,6 @@ func loadAssets() map[string]*asset {
 		}
 		for _, e := range entries {
 			name := e.Name()
-			data, err := embedded.ReadFile("assets/" + name)
-			if err != nil {
-				panic(fmt.Sprintf("playground: reading embedded asset %s: %v", name, err))
-			}
 			var ct string
 			switch path.Ext(name) {
 			case ".js":
@@ -151,15 +172,19 @@ func loadAssets() map[string]*asset {
 			default:
 				continue
 			}
-			sum := sha256.Sum256(data)
-			version := hex.EncodeToString(sum[:6])
-			assets[name] = &asset{
-				name:        name,
-				contentType: ct,
-				data:        data,
-				etag:        `"` + hex.EncodeToString(sum[:16]) + `"`,
-				version:     version,
+			a := &asset{name: name, contentType: ct}
+			src, err := a.open()
+			if err != nil {
+				panic(fmt.Sprintf("playground: reading embedded asset %s: %v", name, err))
 			}
+			h := sha256.New()
+			if a.size, err = io.Copy(h, src); err != nil {
+				panic(fmt.Sprintf("playground: reading embedded asset %s: %v", name, err))
+			}
+			sum := h.Sum(nil)
+			a.etag = `"` + hex.EncodeToString(sum[:16]) + `"`
+			a.version = hex.EncodeToString(sum[:6])
+			assets[name] = a
 		}
 	})
 	return assets
@@ -274,16 +299,24 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Add("Vary", "Accept-Encoding")
 
-	data, etag := a.data, a.etag
+	etag := a.etag
+	var content io.ReadSeeker
 	if acceptsGzip(r) {
 		if gz := a.gzipped(); gz != nil {
-			data = gz
+			content = bytes.NewReader(gz)
 			etag = strings.TrimSuffix(a.etag, `"`) + `-gzip"`
 			h.Set("Content-Encoding", "gzip")
 		}
 	}
+	if content == nil {
+		var err error
+		if content, err = a.open(); err != nil {
+			http.Error(w, "playground: reading asset failed", http.StatusInternalServerError)
+			return
+		}
+	}
 	h.Set("ETag", etag)
-	http.ServeContent(w, r, a.name, time.Time{}, bytes.NewReader(data))
+	http.ServeContent(w, r, a.name, time.Time{}, content)
 }
 
 func acceptsGzip(r *http.Request) bool {
