@@ -377,10 +377,6 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 // session ended, its user no longer active).
 var errBadToken = errors.New("bad access token")
 
-// authenticate checks the bearer token and its session: two primary-key
-// reads per request, so a revoked session stops working at once. It
-// returns errBadToken for a token that is not accepted and the store's
-// error when the store could not answer.
 // authenticatedUserKey holds the *ent.UserAccount the authenticator read
 // for a USER principal in this request, so that `me` does not read it again.
 type authenticatedUserKey struct{}
@@ -395,6 +391,10 @@ func authenticatedUser(ctx context.Context, id string) *ent.UserAccount {
 	return u
 }
 
+// authenticate checks the bearer token and its session in one statement
+// per request, so a revoked session stops working at once. It returns
+// errBadToken for a token that is not accepted and the store's error when
+// the store could not answer.
 func (a *authenticator) authenticate(ctx context.Context, header string, now time.Time) (*ent.UserAccount, string, error) {
 	raw, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok {

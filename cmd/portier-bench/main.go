@@ -125,7 +125,8 @@ func parseOptions(args []string) (*options, error) {
 	conc := fs.String("conc", envOr("BENCH_CONC", "1,8,32"), "comma list of concurrencies (env BENCH_CONC)")
 	prof := fs.String("pprof", envOr("BENCH_PPROF", ""), "directory for a CPU profile of nested20 at c=8 (env BENCH_PPROF)")
 	out := fs.String("out", envOr("BENCH_OUT", "bench-results"), "directory of the JSON results (env BENCH_OUT)")
-	keep := fs.Bool("keep", envOr("BENCH_KEEP", "") != "", "keep the work directory with the binaries and server logs (env BENCH_KEEP)")
+	keepEnv, _ := strconv.ParseBool(envOr("BENCH_KEEP", "false"))
+	keep := fs.Bool("keep", keepEnv, "keep the work directory with the binaries and server logs (env BENCH_KEEP=1)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -79,7 +79,7 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*ent.Custom
 		q.SetKind(*in.Kind)
 	}
 	if in.TimeZone != nil {
-		if _, err := caldate.Zone(*in.TimeZone); err != nil || *in.TimeZone == "" || *in.TimeZone == "Local" {
+		if _, err := time.LoadLocation(*in.TimeZone); err != nil || *in.TimeZone == "" || *in.TimeZone == "Local" {
 			return nil, apperr.BadInput("input.timeZone", "%q is not an IANA time zone", *in.TimeZone)
 		}
 		q.SetTimeZone(*in.TimeZone)

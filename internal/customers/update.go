@@ -3,13 +3,13 @@ package customers
 import (
 	"context"
 	"strings"
+	"time"
 
 	"portier/ent"
 	"portier/ent/customeraccount"
 	"portier/ent/schema"
 	"portier/internal/apperr"
 	"portier/internal/audit"
-	"portier/internal/caldate"
 	"portier/internal/notify"
 	"portier/internal/pulid"
 	"portier/internal/viewer"
@@ -105,7 +105,7 @@ func (in AccountChanges) validate(a *ent.CustomerAccount) (normalized, error) {
 	}
 	if in.TimeZone != nil {
 		tz := strings.TrimSpace(*in.TimeZone)
-		if _, err := caldate.Zone(tz); err != nil || tz == "" || tz == "Local" {
+		if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
 			return n, apperr.BadInput("input.timeZone", "%q is not an IANA time zone", *in.TimeZone)
 		}
 		n.timeZone = &tz

@@ -291,7 +291,7 @@ func TestMethodNotAllowed(t *testing.T) {
 
 // TestAssetsStayOutOfTheHeap: the assets are served from the binary's
 // embedded data, byte for byte and in ranges, and loading them keeps no
-// copy of their 2 MB on the heap, where it would bring every garbage
+// copy of their 1.6 MB on the heap, where it would bring every garbage
 // collection of the server sooner.
 func TestAssetsStayOutOfTheHeap(t *testing.T) {
 	var before, after runtime.MemStats
